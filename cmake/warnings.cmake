@@ -1,0 +1,8 @@
+# Warnings are errors for project code. Call psycho_warnings(target) on every target we own;
+# third-party headers come in as SYSTEM includes and are not affected.
+function(psycho_warnings target)
+  target_compile_options(${target} PRIVATE
+    -Wall -Wextra -Wpedantic -Werror
+    -Wshadow -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Wunused
+    -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough)
+endfunction()

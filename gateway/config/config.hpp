@@ -1,0 +1,73 @@
+// The gateway's configuration: what the YAML file, the defaults and the command-line flags
+// resolve to. See docs/configuration.md for every key and deploy/psycho-gateway.yaml for a
+// documented example.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+namespace psycho::config {
+
+// "host:port", "[v6]:port" or "" (disabled).
+struct Endpoint {
+  std::string host;
+  std::uint16_t port = 0;
+  bool enabled() const noexcept { return !host.empty(); }
+  std::string to_string() const;  // "" when disabled; brackets around IPv6 hosts
+};
+
+struct TlsConfig {
+  std::string cert_file;
+  std::string key_file;
+  std::string ca_file;         // when set, client certificates are verified against it
+  bool verify_clients = false;  // require a client certificate
+  bool enabled() const noexcept { return !cert_file.empty(); }
+};
+
+struct GatewayConfig {
+  std::string name = "psycho-gateway";
+  Endpoint listen{"127.0.0.1", 4242};
+  Endpoint websocket{"127.0.0.1", 4243};
+  std::string websocket_path = "/";
+  Endpoint admin{"127.0.0.1", 9242};
+  std::size_t max_payload = 1024 * 1024;
+  std::size_t max_control_line = 4 * 1024;
+  std::size_t max_pending = 8 * 1024 * 1024;  // outbound bytes queued per client
+  std::size_t max_connections = 65536;
+  std::size_t max_subscriptions = 0;  // per connection; 0 = unlimited
+  std::chrono::milliseconds ping_interval{std::chrono::minutes(2)};
+  int max_pings_out = 2;
+  int workers = 0;  // 0 = one per core
+  std::chrono::milliseconds shutdown_timeout{std::chrono::seconds(10)};
+  TlsConfig tls;
+};
+
+enum class LogLevel { trace, debug, info, warn, error, off };
+enum class LogFormat { text, json };
+
+struct LogConfig {
+  LogLevel level = LogLevel::info;
+  LogFormat format = LogFormat::text;
+};
+
+// An adapter's own section (`nats:`, `multicast:`, ...), handed to the adapter's factory
+// through the registry, which parses it with config::Section.
+struct AdapterSection {
+  std::string name;
+  YAML::Node node;
+  std::string file;  // for file:line:col messages; "" when the section came from flags
+};
+
+struct Config {
+  GatewayConfig gateway;
+  LogConfig log;
+  std::vector<AdapterSection> adapters;
+  bool stdio = false;  // serve one client on stdin/stdout (--stdio)
+};
+
+}  // namespace psycho::config
