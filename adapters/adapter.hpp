@@ -1,0 +1,80 @@
+// THE adapter interface: how one external fabric (NATS, UDP multicast, PolderCast) is
+// bridged into the gateway.
+//
+// Life cycle, all on the main thread: the registry's factory builds the adapter from its
+// config section; start() is called once before the listeners open; stop() once at shutdown
+// after the listeners have closed. Between the two the router calls send() and
+// on_interest() from worker threads, and the adapter hands what it receives to the
+// AdapterHost from any thread it likes.
+//
+// Loop rules (DESIGN.md): the router never sends an adapter a message whose origin is that
+// adapter; an adapter stamps what it exports with the message's Trace and increments
+// `hops` on what it imports; the router drops duplicates and exhausted hop counts.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "core/message.hpp"
+#include "core/result.hpp"
+
+namespace psycho {
+
+// A point-in-time view of an adapter for /readyz, /varz and /metrics.
+struct AdapterStatus {
+  bool ready = false;  // connected and able to carry traffic
+  std::string state;   // e.g. "connected", "reconnecting", "closed"
+  // Monotonic counters, exported as psycho_adapter_<name>_total{adapter="..."}; the names
+  // must be stable and end without "_total" (added on export).
+  std::map<std::string, std::uint64_t> counters;
+};
+
+// What the gateway offers an adapter. Every method is thread-safe and never blocks.
+class AdapterHost {
+ public:
+  virtual ~AdapterHost() = default;
+  // This gateway's node id (random per process), for Trace and loop detection.
+  virtual std::uint64_t node_id() const = 0;
+  // Routes a message received from the adapter's fabric to local clients and to the other
+  // adapters. `message.origin()` must be the adapter's origin id. Returns false when the
+  // message was dropped (duplicate, hop limit, own origin or router backlog full); the
+  // router counts those drops, the adapter need not.
+  virtual bool inject(MessagePtr message) = 0;
+};
+
+class Adapter {
+ public:
+  virtual ~Adapter() = default;
+
+  // Stable lower-case name, the same as its config section ("nats").
+  virtual std::string_view name() const = 0;
+  // Set by the gateway before start(); messages this adapter injects carry it.
+  void set_origin_id(OriginId id) noexcept { origin_id_ = id; }
+  OriginId origin_id() const noexcept { return origin_id_; }
+
+  // Main thread, once. A failure here stops the gateway from starting with that message.
+  // Connecting may continue in the background: readiness is reported by status().
+  virtual Status start(AdapterHost& host) = 0;
+  // Main thread, once: flush what is buffered (bounded by `drain`) and release everything.
+  virtual void stop(std::chrono::milliseconds drain) = 0;
+
+  // Any thread; pure. Whether a locally routed subject is exported to this fabric.
+  virtual bool exports(std::string_view subject) const = 0;
+  // A worker thread. Must not block: queue (bounded) and count what does not fit.
+  virtual void send(const MessagePtr& message) = 0;
+  // Any thread, serialised by the router. The set of distinct subscription patterns held
+  // by local clients changed: `added` is true when the first subscriber of `pattern`
+  // appeared, false when the last one left. Must not block.
+  virtual void on_interest(std::string_view pattern, bool added) = 0;
+
+  // Any thread.
+  virtual AdapterStatus status() const = 0;
+
+ private:
+  OriginId origin_id_ = 0;
+};
+
+}  // namespace psycho

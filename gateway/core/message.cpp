@@ -1,0 +1,38 @@
+#include "core/message.hpp"
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+namespace psycho {
+
+void MessagePtr::release() noexcept {
+  // acq_rel: the thread that frees must see every other thread's reads as finished.
+  if (m_ && m_->refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    m_->~Message();
+    std::free(m_);
+  }
+  m_ = nullptr;
+}
+
+MessagePtr make_message(const MessageParts& parts, OriginId origin, const Trace& trace) {
+  const std::size_t body =
+      parts.subject.size() + parts.reply.size() + parts.headers.size() + parts.payload.size();
+  void* raw = std::malloc(sizeof(Message) + body);
+  if (raw == nullptr) throw std::bad_alloc();
+  auto* m = new (raw) Message();
+  m->subject_size_ = static_cast<std::uint32_t>(parts.subject.size());
+  m->reply_size_ = static_cast<std::uint32_t>(parts.reply.size());
+  m->headers_size_ = static_cast<std::uint32_t>(parts.headers.size());
+  m->payload_size_ = static_cast<std::uint32_t>(parts.payload.size());
+  m->origin_ = origin;
+  m->trace_ = trace;
+  char* out = reinterpret_cast<char*>(m + 1);
+  for (std::string_view piece : {parts.subject, parts.reply, parts.headers, parts.payload}) {
+    if (!piece.empty()) std::memcpy(out, piece.data(), piece.size());
+    out += piece.size();
+  }
+  return MessagePtr(m);
+}
+
+}  // namespace psycho

@@ -1,0 +1,101 @@
+// An immutable message, shared by every recipient.
+//
+// Subject, reply, header block and payload live in one allocation together with the
+// reference count, so routing a message costs one malloc however many sessions, workers and
+// adapters it reaches (DESIGN.md "encode once, share the payload").
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <utility>
+
+namespace psycho {
+
+// Who handed the message to the router: a client session or an adapter. Ids come from one
+// counter (Router::next_origin_id) so they never collide. 0 means "nobody in particular".
+using OriginId = std::uint64_t;
+
+// Identity of a message across gateways: the gateway that first routed it, its sequence
+// there, and how many gateway-to-gateway hops it has travelled.
+struct Trace {
+  std::uint64_t node_id = 0;
+  std::uint64_t seq = 0;
+  std::uint8_t hops = 0;
+};
+
+class MessagePtr;
+struct MessageParts;
+MessagePtr make_message(const MessageParts& parts, OriginId origin, const Trace& trace);
+
+struct MessageParts {
+  std::string_view subject;
+  std::string_view reply;
+  std::string_view headers;  // NATS header block ("NATS/1.0\r\n...\r\n\r\n") or empty
+  std::string_view payload;
+};
+
+class Message {
+ public:
+  std::string_view subject() const noexcept { return {data(), subject_size_}; }
+  std::string_view reply() const noexcept { return {data() + subject_size_, reply_size_}; }
+  std::string_view headers() const noexcept {
+    return {data() + subject_size_ + reply_size_, headers_size_};
+  }
+  std::string_view payload() const noexcept {
+    return {data() + subject_size_ + reply_size_ + headers_size_, payload_size_};
+  }
+  // Headers and payload as one contiguous run, exactly the body of an HMSG.
+  std::string_view body() const noexcept {
+    return {data() + subject_size_ + reply_size_, headers_size_ + payload_size_};
+  }
+
+  OriginId origin() const noexcept { return origin_; }
+  const Trace& trace() const noexcept { return trace_; }
+
+ private:
+  friend class MessagePtr;
+  friend MessagePtr make_message(const MessageParts&, OriginId, const Trace&);
+
+  Message() = default;
+  const char* data() const noexcept { return reinterpret_cast<const char*>(this + 1); }
+
+  mutable std::atomic<std::uint32_t> refs_{1};
+  std::uint32_t subject_size_ = 0;
+  std::uint32_t reply_size_ = 0;
+  std::uint32_t headers_size_ = 0;
+  std::uint32_t payload_size_ = 0;
+  OriginId origin_ = 0;
+  Trace trace_;
+};
+
+// Intrusive shared pointer to an immutable Message.
+class MessagePtr {
+ public:
+  MessagePtr() noexcept = default;
+  MessagePtr(const MessagePtr& o) noexcept : m_(o.m_) { retain(); }
+  MessagePtr(MessagePtr&& o) noexcept : m_(std::exchange(o.m_, nullptr)) {}
+  MessagePtr& operator=(MessagePtr o) noexcept {
+    std::swap(m_, o.m_);
+    return *this;
+  }
+  ~MessagePtr() { release(); }
+
+  const Message* get() const noexcept { return m_; }
+  const Message& operator*() const noexcept { return *m_; }
+  const Message* operator->() const noexcept { return m_; }
+  explicit operator bool() const noexcept { return m_ != nullptr; }
+
+ private:
+  friend MessagePtr make_message(const MessageParts&, OriginId, const Trace&);
+  explicit MessagePtr(Message* m) noexcept : m_(m) {}
+  void retain() noexcept {
+    if (m_) m_->refs_.fetch_add(1, std::memory_order_relaxed);
+  }
+  void release() noexcept;
+
+  Message* m_ = nullptr;
+};
+
+}  // namespace psycho

@@ -1,0 +1,304 @@
+#include "core/router.hpp"
+
+#include <algorithm>
+#include <functional>
+
+#include "adapters/adapter.hpp"
+
+namespace psycho {
+
+namespace {
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept {
+    return std::hash<std::string_view>{}(s);
+  }
+};
+
+// xorshift64*: cheap, per-worker, good enough to spread queue-group picks.
+std::uint64_t next_random(std::uint64_t& state) noexcept {
+  state ^= state >> 12;
+  state ^= state << 25;
+  state ^= state >> 27;
+  return state * 0x2545F4914F6CDD1Dull;
+}
+}  // namespace
+
+// Everything a subject resolves to, precomputed once per (subject, index generation).
+struct Router::MatchResult {
+  // Plain subscribers by worker, each subscriber once however many patterns matched.
+  std::vector<std::vector<std::shared_ptr<Subscriber>>> by_worker;
+  struct Group {
+    std::string name;
+    std::vector<std::shared_ptr<Subscriber>> members;
+    std::vector<bool> also_plain;  // member already receives through a plain subscription
+  };
+  std::vector<Group> groups;
+  std::vector<Adapter*> adapters;  // whose export filter takes the subject
+  bool has_local = false;
+};
+
+struct Router::Delivery {
+  MessagePtr message;
+  std::shared_ptr<const MatchResult> result;  // deliver to result->by_worker[target] ...
+  std::shared_ptr<Subscriber> single;         // ... or, when set, to this one only
+};
+
+struct alignas(64) Router::WorkerState {
+  std::unordered_map<std::string, std::shared_ptr<const MatchResult>, StringHash, std::equal_to<>>
+      cache;
+  std::uint64_t cache_generation = 0;
+  std::vector<std::vector<Delivery>> outbound;  // by target worker
+  bool flush_scheduled = false;
+  std::uint64_t sequence = 0;
+  std::uint64_t random = 0x9E3779B97F4A7C15ull;
+};
+
+Router::Router(WorkerPool& workers, RouterOptions options)
+    : workers_(workers), options_(options), dedup_(options.dedup_capacity) {
+  for (int i = 0; i < workers_.size(); ++i) {
+    auto ws = std::make_unique<WorkerState>();
+    ws->outbound.resize(static_cast<std::size_t>(workers_.size()));
+    ws->random ^= static_cast<std::uint64_t>(i + 1) * 0xBF58476D1CE4E5B9ull;
+    worker_state_.push_back(std::move(ws));
+  }
+}
+
+Router::~Router() = default;
+
+void Router::add_adapter(Adapter& adapter) { adapters_.push_back(&adapter); }
+
+std::uint64_t Router::next_sequence() noexcept {
+  // Per-worker counters with the worker index in the low byte: unique, and no shared atomic.
+  const int w = workers_.current();
+  if (w < 0) return 0;
+  auto& ws = *worker_state_[static_cast<std::size_t>(w)];
+  return (++ws.sequence << 8) | static_cast<std::uint64_t>(w);
+}
+
+bool Router::subscribe(const std::shared_ptr<Subscriber>& subscriber, std::string_view pattern,
+                       std::string_view queue) {
+  {
+    std::unique_lock lock(index_mutex_);
+    if (!index_.insert(pattern, subscriber, queue)) return false;
+    generation_.fetch_add(1, std::memory_order_release);
+  }
+  change_interest(pattern, +1);
+  return true;
+}
+
+bool Router::unsubscribe(const Subscriber& subscriber, std::string_view pattern,
+                         std::string_view queue) {
+  {
+    std::unique_lock lock(index_mutex_);
+    if (!index_.remove(pattern, subscriber, queue)) return false;
+    generation_.fetch_add(1, std::memory_order_release);
+  }
+  change_interest(pattern, -1);
+  return true;
+}
+
+void Router::change_interest(std::string_view pattern, int delta) {
+  std::lock_guard lock(interest_mutex_);
+  auto it = interest_.find(std::string(pattern));
+  if (delta > 0) {
+    if (it == interest_.end()) {
+      interest_.emplace(std::string(pattern), 1);
+      for (Adapter* a : adapters_) a->on_interest(pattern, true);
+    } else {
+      ++it->second;
+    }
+    return;
+  }
+  if (it == interest_.end()) return;
+  if (--it->second == 0) {
+    interest_.erase(it);
+    for (Adapter* a : adapters_) a->on_interest(pattern, false);
+  }
+}
+
+std::size_t Router::subscription_count() const {
+  std::shared_lock lock(index_mutex_);
+  return index_.size();
+}
+
+std::shared_ptr<const Router::MatchResult> Router::build_match(std::string_view subject) const {
+  auto result = std::make_shared<MatchResult>();
+  result->by_worker.resize(static_cast<std::size_t>(workers_.size()));
+  std::vector<const Subscriber*> plain_seen;
+  {
+    std::shared_lock lock(index_mutex_);
+    index_.match(subject, [&](const SubscriptionEntry& e) {
+      if (e.queue.empty()) {
+        if (std::find(plain_seen.begin(), plain_seen.end(), e.subscriber.get()) !=
+            plain_seen.end()) {
+          return;
+        }
+        plain_seen.push_back(e.subscriber.get());
+        result->by_worker[static_cast<std::size_t>(e.subscriber->worker())].push_back(e.subscriber);
+        return;
+      }
+      auto g = std::find_if(result->groups.begin(), result->groups.end(),
+                            [&](const auto& grp) { return grp.name == e.queue; });
+      if (g == result->groups.end()) {
+        result->groups.push_back({e.queue, {}, {}});
+        g = std::prev(result->groups.end());
+      }
+      if (std::find(g->members.begin(), g->members.end(), e.subscriber) == g->members.end()) {
+        g->members.push_back(e.subscriber);
+      }
+    });
+  }
+  for (auto& g : result->groups) {
+    for (const auto& m : g.members) {
+      g.also_plain.push_back(std::find(plain_seen.begin(), plain_seen.end(), m.get()) !=
+                             plain_seen.end());
+    }
+  }
+  result->has_local = !plain_seen.empty() || !result->groups.empty();
+  for (Adapter* a : adapters_) {
+    if (a->exports(subject)) result->adapters.push_back(a);
+  }
+  return result;
+}
+
+std::shared_ptr<const Router::MatchResult> Router::lookup(WorkerState* ws,
+                                                          std::string_view subject) {
+  if (ws == nullptr) return build_match(subject);
+  const std::uint64_t generation = generation_.load(std::memory_order_acquire);
+  if (ws->cache_generation != generation) {
+    ws->cache.clear();
+    ws->cache_generation = generation;
+  }
+  if (auto it = ws->cache.find(subject); it != ws->cache.end()) return it->second;
+  auto result = build_match(subject);
+  if (ws->cache.size() >= options_.match_cache_entries) ws->cache.clear();
+  ws->cache.emplace(std::string(subject), result);
+  return result;
+}
+
+void Router::publish(const MessagePtr& message) {
+  const int here = workers_.current();
+  WorkerState* ws = here >= 0 ? worker_state_[static_cast<std::size_t>(here)].get() : nullptr;
+  auto result = lookup(ws, message->subject());
+  stats_.routed.fetch_add(1, std::memory_order_relaxed);
+  if (!result->has_local && result->adapters.empty()) {
+    stats_.no_interest.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  for (int target = 0; target < static_cast<int>(result->by_worker.size()); ++target) {
+    if (result->by_worker[static_cast<std::size_t>(target)].empty()) continue;
+    if (target == here) {
+      for (const auto& s : result->by_worker[static_cast<std::size_t>(target)]) {
+        s->deliver(message);
+      }
+    } else {
+      queue_remote(here, target, Delivery{message, result, nullptr});
+    }
+  }
+  if (!result->groups.empty()) deliver_groups(here, message, result);
+  for (Adapter* a : result->adapters) {
+    if (a->origin_id() != message->origin()) a->send(message);
+  }
+}
+
+void Router::deliver_groups(int here, const MessagePtr& message,
+                            const std::shared_ptr<const MatchResult>& result) {
+  std::uint64_t fallback_random = message->trace().seq;
+  std::uint64_t& random =
+      here >= 0 ? worker_state_[static_cast<std::size_t>(here)]->random : fallback_random;
+  for (const auto& group : result->groups) {
+    // Pick one member, starting at a random one and skipping the publisher itself (a
+    // session never receives its own message through a queue group).
+    const std::size_t n = group.members.size();
+    const std::size_t start = static_cast<std::size_t>(next_random(random) % n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t k = (start + i) % n;
+      const auto& member = group.members[k];
+      if (member->id() == message->origin()) continue;
+      if (group.also_plain[k]) break;  // already delivered once through a plain subscription
+      if (member->worker() == here) {
+        member->deliver(message);
+      } else {
+        queue_remote(here, member->worker(), Delivery{message, nullptr, member});
+      }
+      break;
+    }
+  }
+}
+
+void Router::queue_remote(int here, int target, Delivery delivery) {
+  if (here < 0) {
+    // Not on a worker (tests, or a caller outside the pool): hand over directly.
+    auto batch = std::make_shared<Delivery>(std::move(delivery));
+    workers_.post(target, [batch, target] {
+      if (batch->single) {
+        batch->single->deliver(batch->message);
+      } else {
+        for (const auto& s : batch->result->by_worker[static_cast<std::size_t>(target)]) {
+          s->deliver(batch->message);
+        }
+      }
+    });
+    return;
+  }
+  WorkerState& ws = *worker_state_[static_cast<std::size_t>(here)];
+  ws.outbound[static_cast<std::size_t>(target)].push_back(std::move(delivery));
+  if (!ws.flush_scheduled) {
+    ws.flush_scheduled = true;
+    workers_.post(here, [this, here] { flush_remote(here); });
+  }
+}
+
+void Router::flush_remote(int here) {
+  WorkerState& ws = *worker_state_[static_cast<std::size_t>(here)];
+  ws.flush_scheduled = false;
+  for (int target = 0; target < static_cast<int>(ws.outbound.size()); ++target) {
+    auto& pending = ws.outbound[static_cast<std::size_t>(target)];
+    if (pending.empty()) continue;
+    auto batch = std::make_shared<std::vector<Delivery>>(std::move(pending));
+    pending.clear();
+    workers_.post(target, [batch, target] {
+      for (const Delivery& d : *batch) {
+        if (d.single) {
+          d.single->deliver(d.message);
+          continue;
+        }
+        for (const auto& s : d.result->by_worker[static_cast<std::size_t>(target)]) {
+          s->deliver(d.message);
+        }
+      }
+    });
+  }
+}
+
+bool Router::inject(MessagePtr message) {
+  const Trace& trace = message->trace();
+  if (trace.node_id == options_.node_id) {
+    stats_.dropped_own_origin.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  if (trace.hops > options_.max_hops) {
+    stats_.dropped_hops.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  if (trace.node_id != 0 && !dedup_.insert(trace.node_id, trace.seq)) {
+    stats_.dropped_duplicate.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  if (inject_backlog_.fetch_add(1, std::memory_order_relaxed) >= options_.inject_backlog) {
+    inject_backlog_.fetch_sub(1, std::memory_order_relaxed);
+    stats_.dropped_backlog.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  stats_.injected.fetch_add(1, std::memory_order_relaxed);
+  const int target = static_cast<int>(inject_rr_.fetch_add(1, std::memory_order_relaxed) %
+                                      static_cast<unsigned>(workers_.size()));
+  workers_.post(target, [this, message = std::move(message)] {
+    inject_backlog_.fetch_sub(1, std::memory_order_relaxed);
+    publish(message);
+  });
+  return true;
+}
+
+}  // namespace psycho

@@ -1,0 +1,120 @@
+// The router: the subscription index, local fan-out, adapter export and adapter ingress.
+//
+// Threads. subscribe/unsubscribe/publish are called on worker threads; inject from any
+// thread. The index is read-mostly: a shared_mutex guards the trie and each worker keeps its
+// own match cache, invalidated by a generation counter that every index change bumps (the
+// nats-server sublist idea), so a hot subject is matched without touching the lock.
+//
+// Fan-out. Subscribers on the publishing worker get deliver() at once. Subscribers on other
+// workers are batched: all messages for worker W produced while the current handler runs go
+// to W in one post, scheduled with a single self-post that runs after the handler (so a read
+// of 1000 PUBs becomes one cross-thread hand-off per target worker, not 1000).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/dedup_cache.hpp"
+#include "core/message.hpp"
+#include "core/subject_trie.hpp"
+#include "core/subscriber.hpp"
+#include "core/worker_pool.hpp"
+
+namespace psycho {
+
+class Adapter;
+
+struct RouterOptions {
+  std::uint64_t node_id = 0;
+  std::size_t dedup_capacity = 1 << 16;
+  std::uint8_t max_hops = 8;               // inbound messages that travelled more are dropped
+  std::size_t match_cache_entries = 4096;  // per worker; cleared whole when full
+  std::size_t inject_backlog = 1 << 16;    // adapter messages queued towards workers
+};
+
+// Drop and traffic counters, read by /metrics and /varz.
+struct RouterStats {
+  std::atomic<std::uint64_t> routed{0};              // messages routed (local + injected)
+  std::atomic<std::uint64_t> injected{0};            // accepted from adapters
+  std::atomic<std::uint64_t> dropped_duplicate{0};   // seen before (dedup cache)
+  std::atomic<std::uint64_t> dropped_own_origin{0};  // came back to the gateway that sent it
+  std::atomic<std::uint64_t> dropped_hops{0};        // hop limit exhausted
+  std::atomic<std::uint64_t> dropped_backlog{0};     // inject backlog full
+  std::atomic<std::uint64_t> no_interest{0};         // routed to nobody
+};
+
+class Router {
+ public:
+  Router(WorkerPool& workers, RouterOptions options);
+  ~Router();
+  Router(const Router&) = delete;
+  Router& operator=(const Router&) = delete;
+
+  // Start-up only, before any traffic: adapters that receive exports and interest.
+  void add_adapter(Adapter& adapter);
+
+  // Unique ids for sessions and adapters. Thread-safe.
+  OriginId next_origin_id() noexcept { return next_origin_.fetch_add(1) + 1; }
+  std::uint64_t node_id() const noexcept { return options_.node_id; }
+  // A fresh sequence number for a message first routed by this gateway. Worker threads.
+  std::uint64_t next_sequence() noexcept;
+
+  // Worker thread. Returns false when the subscriber already holds (pattern, queue).
+  bool subscribe(const std::shared_ptr<Subscriber>& subscriber, std::string_view pattern,
+                 std::string_view queue);
+  bool unsubscribe(const Subscriber& subscriber, std::string_view pattern, std::string_view queue);
+
+  // Worker thread: routes a message to local subscribers and exporting adapters, never
+  // back to its origin adapter.
+  void publish(const MessagePtr& message);
+
+  // Any thread: a message from an adapter. Checks loops and duplicates, then routes it on a
+  // worker. Returns false when it was dropped (and counted).
+  bool inject(MessagePtr message);
+
+  std::size_t subscription_count() const;
+  const RouterStats& stats() const noexcept { return stats_; }
+
+ private:
+  struct MatchResult;
+  struct WorkerState;
+  struct Delivery;
+
+  std::shared_ptr<const MatchResult> lookup(WorkerState* ws, std::string_view subject);
+  std::shared_ptr<const MatchResult> build_match(std::string_view subject) const;
+  void deliver_local(int here, const MessagePtr& message, const MatchResult& result);
+  void deliver_groups(int here, const MessagePtr& message,
+                      const std::shared_ptr<const MatchResult>& result);
+  void queue_remote(int here, int target, Delivery delivery);
+  void flush_remote(int here);
+  void change_interest(std::string_view pattern, int delta);
+
+  WorkerPool& workers_;
+  RouterOptions options_;
+  RouterStats stats_;
+  DedupCache dedup_;
+  std::vector<Adapter*> adapters_;
+
+  mutable std::shared_mutex index_mutex_;
+  SubjectTrie index_;
+  std::atomic<std::uint64_t> generation_{1};
+
+  // Serialises interest notifications so adapters see add/remove in order.
+  std::mutex interest_mutex_;
+  std::unordered_map<std::string, int> interest_;
+
+  std::vector<std::unique_ptr<WorkerState>> worker_state_;
+  std::atomic<OriginId> next_origin_{0};
+  std::atomic<std::size_t> inject_backlog_{0};
+  std::atomic<unsigned> inject_rr_{0};
+};
+
+}  // namespace psycho

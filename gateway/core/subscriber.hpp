@@ -1,0 +1,29 @@
+// Something local that receives routed messages: a client session (or a test fake).
+#pragma once
+
+#include "core/message.hpp"
+
+namespace psycho {
+
+class Subscriber {
+ public:
+  Subscriber(OriginId id, int worker) noexcept : id_(id), worker_(worker) {}
+  virtual ~Subscriber() = default;
+  Subscriber(const Subscriber&) = delete;
+  Subscriber& operator=(const Subscriber&) = delete;
+
+  OriginId id() const noexcept { return id_; }
+  // The worker whose thread owns this subscriber; deliver() is only ever called there.
+  int worker() const noexcept { return worker_; }
+
+  // Called on the owning worker's thread, once per message, however many of the
+  // subscriber's patterns matched. Must not block; a full queue is the subscriber's problem
+  // (a session declares itself a slow consumer).
+  virtual void deliver(const MessagePtr& message) = 0;
+
+ private:
+  OriginId id_;
+  int worker_;
+};
+
+}  // namespace psycho

@@ -1,0 +1,95 @@
+// Fakes for the router's interfaces: a worker pool that runs posted tasks when the test asks,
+// a subscriber that records, and an adapter that records and injects.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "adapters/adapter.hpp"
+#include "core/subject.hpp"
+#include "core/subscriber.hpp"
+#include "core/worker_pool.hpp"
+
+namespace psycho::testing {
+
+// Single-threaded stand-in for the workers: `current` is whatever the test says, and posted
+// tasks wait until run() executes them "on" their worker.
+class FakeWorkers : public WorkerPool {
+ public:
+  explicit FakeWorkers(int n) : queues_(static_cast<std::size_t>(n)) {}
+  int size() const override { return static_cast<int>(queues_.size()); }
+  int current() const override { return current_; }
+  void post(int worker, std::function<void()> task) override {
+    queues_[static_cast<std::size_t>(worker)].push_back(std::move(task));
+  }
+  void set_current(int w) { current_ = w; }
+  // Runs queued tasks (and what they queue) until every queue is empty.
+  void run() {
+    for (bool again = true; again;) {
+      again = false;
+      for (std::size_t w = 0; w < queues_.size(); ++w) {
+        while (!queues_[w].empty()) {
+          auto task = std::move(queues_[w].front());
+          queues_[w].pop_front();
+          const int saved = current_;
+          current_ = static_cast<int>(w);
+          task();
+          current_ = saved;
+          again = true;
+        }
+      }
+    }
+  }
+
+ private:
+  std::vector<std::deque<std::function<void()>>> queues_;
+  int current_ = 0;
+};
+
+class RecordingSubscriber : public Subscriber {
+ public:
+  RecordingSubscriber(OriginId id, int worker, const WorkerPool& pool)
+      : Subscriber(id, worker), pool_(pool) {}
+  void deliver(const MessagePtr& m) override {
+    if (pool_.current() != worker()) wrong_thread = true;
+    received.emplace_back(m->subject());
+  }
+  std::vector<std::string> received;
+  bool wrong_thread = false;
+
+ private:
+  const WorkerPool& pool_;
+};
+
+class FakeAdapter : public Adapter {
+ public:
+  explicit FakeAdapter(std::string name, std::string export_pattern = ">")
+      : name_(std::move(name)), export_(std::move(export_pattern)) {}
+  std::string_view name() const override { return name_; }
+  Status start(AdapterHost& host) override {
+    host_ = &host;
+    return Ok{};
+  }
+  void stop(std::chrono::milliseconds) override {}
+  bool exports(std::string_view subject) const override {
+    return subject_matches(export_, subject);
+  }
+  void send(const MessagePtr& m) override { sent.push_back(m); }
+  void on_interest(std::string_view pattern, bool added) override {
+    interest.emplace_back((added ? "+" : "-") + std::string(pattern));
+  }
+  AdapterStatus status() const override { return {true, "fake", {}}; }
+
+  std::vector<MessagePtr> sent;
+  std::vector<std::string> interest;
+  AdapterHost* host_ = nullptr;
+
+ private:
+  std::string name_;
+  std::string export_;
+};
+
+}  // namespace psycho::testing

@@ -1,0 +1,211 @@
+#include "core/router.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "fakes.hpp"
+
+namespace psycho {
+namespace {
+
+using testing::FakeAdapter;
+using testing::FakeWorkers;
+using testing::RecordingSubscriber;
+
+constexpr std::uint64_t kNode = 0xAAAA;
+
+MessagePtr local_message(std::string_view subject, OriginId origin = 999) {
+  return make_message({subject, "", "", "payload"}, origin, Trace{kNode, 1, 0});
+}
+
+MessagePtr remote_message(std::string_view subject, OriginId origin, std::uint64_t node,
+                          std::uint64_t seq, std::uint8_t hops = 1) {
+  return make_message({subject, "", "", "payload"}, origin, Trace{node, seq, hops});
+}
+
+class RouterTest : public ::testing::Test {
+ protected:
+  RouterTest() : pool(2), router(pool, RouterOptions{kNode, 128, 4, 16, 8}) {}
+
+  std::shared_ptr<RecordingSubscriber> subscriber(int worker) {
+    return std::make_shared<RecordingSubscriber>(router.next_origin_id(), worker, pool);
+  }
+
+  FakeWorkers pool;
+  Router router;
+};
+
+TEST_F(RouterTest, DeliversLocallyAtOnceAndToOtherWorkersInOneBatch) {
+  auto here = subscriber(0);
+  auto there = subscriber(1);
+  ASSERT_TRUE(router.subscribe(here, "a.*", ""));
+  ASSERT_TRUE(router.subscribe(there, "a.>", ""));
+  pool.set_current(0);
+  router.publish(local_message("a.b"));
+  router.publish(local_message("a.c"));
+  EXPECT_EQ(here->received, (std::vector<std::string>{"a.b", "a.c"}));
+  EXPECT_TRUE(there->received.empty());  // batched until the worker hands over
+  pool.run();
+  EXPECT_EQ(there->received, (std::vector<std::string>{"a.b", "a.c"}));
+  EXPECT_FALSE(here->wrong_thread);
+  EXPECT_FALSE(there->wrong_thread);
+}
+
+TEST_F(RouterTest, SeveralMatchingPatternsDeliverOnce) {
+  auto s = subscriber(0);
+  ASSERT_TRUE(router.subscribe(s, "a.b", ""));
+  ASSERT_TRUE(router.subscribe(s, "a.*", ""));
+  ASSERT_TRUE(router.subscribe(s, ">", ""));
+  EXPECT_FALSE(router.subscribe(s, ">", ""));
+  router.publish(local_message("a.b"));
+  pool.run();
+  EXPECT_EQ(s->received.size(), 1u);
+}
+
+TEST_F(RouterTest, UnsubscribeStopsDeliveryAndInvalidatesTheCache) {
+  auto s = subscriber(0);
+  ASSERT_TRUE(router.subscribe(s, "a.b", ""));
+  router.publish(local_message("a.b"));
+  ASSERT_TRUE(router.unsubscribe(*s, "a.b", ""));
+  EXPECT_FALSE(router.unsubscribe(*s, "a.b", ""));
+  router.publish(local_message("a.b"));
+  auto late = subscriber(0);
+  ASSERT_TRUE(router.subscribe(late, "a.b", ""));
+  router.publish(local_message("a.b"));
+  pool.run();
+  EXPECT_EQ(s->received.size(), 1u);
+  EXPECT_EQ(late->received.size(), 1u);
+  EXPECT_EQ(router.subscription_count(), 1u);
+}
+
+TEST_F(RouterTest, QueueGroupDeliversToExactlyOneMemberAndSpreadsLoad) {
+  std::vector<std::shared_ptr<RecordingSubscriber>> members;
+  for (int i = 0; i < 3; ++i) {
+    members.push_back(subscriber(i % 2));
+    ASSERT_TRUE(router.subscribe(members.back(), "jobs.*", "workers"));
+  }
+  auto other_group = subscriber(1);
+  ASSERT_TRUE(router.subscribe(other_group, "jobs.>", "auditors"));
+  for (int i = 0; i < 300; ++i) router.publish(local_message("jobs.x"));
+  pool.run();
+  std::size_t total = 0;
+  for (const auto& m : members) {
+    EXPECT_GT(m->received.size(), 30u);  // random pick: each gets a share
+    total += m->received.size();
+  }
+  EXPECT_EQ(total, 300u);
+  EXPECT_EQ(other_group->received.size(), 300u);
+}
+
+TEST_F(RouterTest, QueueMemberThatAlsoHoldsAPlainSubscriptionGetsOneCopy) {
+  auto s = subscriber(0);
+  ASSERT_TRUE(router.subscribe(s, "a", ""));
+  ASSERT_TRUE(router.subscribe(s, "a", "q"));
+  for (int i = 0; i < 10; ++i) router.publish(local_message("a"));
+  pool.run();
+  EXPECT_EQ(s->received.size(), 10u);
+}
+
+TEST_F(RouterTest, PublisherIsNotPickedFromItsOwnQueueGroup) {
+  auto publisher = subscriber(0);
+  auto other = subscriber(0);
+  ASSERT_TRUE(router.subscribe(publisher, "a", "q"));
+  ASSERT_TRUE(router.subscribe(other, "a", "q"));
+  for (int i = 0; i < 20; ++i) router.publish(local_message("a", publisher->id()));
+  pool.run();
+  EXPECT_TRUE(publisher->received.empty());
+  EXPECT_EQ(other->received.size(), 20u);
+}
+
+TEST_F(RouterTest, LocalMessagesGoToEveryExportingAdapter) {
+  FakeAdapter all("all"), only_metrics("metrics", "metrics.>");
+  all.set_origin_id(router.next_origin_id());
+  only_metrics.set_origin_id(router.next_origin_id());
+  router.add_adapter(all);
+  router.add_adapter(only_metrics);
+  router.publish(local_message("metrics.cpu"));
+  router.publish(local_message("orders.new"));
+  EXPECT_EQ(all.sent.size(), 2u);
+  ASSERT_EQ(only_metrics.sent.size(), 1u);
+  EXPECT_EQ(only_metrics.sent[0]->subject(), "metrics.cpu");
+}
+
+TEST_F(RouterTest, SplitHorizonNeverSendsBackToTheOriginAdapter) {
+  FakeAdapter a("a"), b("b");
+  a.set_origin_id(router.next_origin_id());
+  b.set_origin_id(router.next_origin_id());
+  router.add_adapter(a);
+  router.add_adapter(b);
+  auto s = subscriber(1);
+  ASSERT_TRUE(router.subscribe(s, "x", ""));
+  ASSERT_TRUE(router.inject(remote_message("x", a.origin_id(), 0xBEEF, 1)));
+  pool.run();
+  EXPECT_TRUE(a.sent.empty());
+  EXPECT_EQ(b.sent.size(), 1u);
+  EXPECT_EQ(s->received.size(), 1u);
+}
+
+TEST_F(RouterTest, DuplicatesFromTwoAdaptersAreDeliveredOnce) {
+  FakeAdapter a("a"), b("b");
+  a.set_origin_id(router.next_origin_id());
+  b.set_origin_id(router.next_origin_id());
+  router.add_adapter(a);
+  router.add_adapter(b);
+  auto s = subscriber(0);
+  ASSERT_TRUE(router.subscribe(s, "x", ""));
+  EXPECT_TRUE(router.inject(remote_message("x", a.origin_id(), 0xBEEF, 7)));
+  EXPECT_FALSE(router.inject(remote_message("x", b.origin_id(), 0xBEEF, 7)));
+  EXPECT_TRUE(router.inject(remote_message("x", b.origin_id(), 0xBEEF, 8)));
+  EXPECT_TRUE(router.inject(remote_message("x", b.origin_id(), 0xF00D, 7)));
+  pool.run();
+  EXPECT_EQ(s->received.size(), 3u);
+  EXPECT_EQ(router.stats().dropped_duplicate.load(), 1u);
+}
+
+TEST_F(RouterTest, OwnOriginAndExhaustedHopsAreDroppedAndCounted) {
+  auto s = subscriber(0);
+  ASSERT_TRUE(router.subscribe(s, "x", ""));
+  EXPECT_FALSE(router.inject(remote_message("x", 1, kNode, 1)));
+  EXPECT_FALSE(router.inject(remote_message("x", 1, 0xBEEF, 1, 5)));
+  EXPECT_TRUE(router.inject(remote_message("x", 1, 0xBEEF, 2, 4)));
+  pool.run();
+  EXPECT_EQ(s->received.size(), 1u);
+  EXPECT_EQ(router.stats().dropped_own_origin.load(), 1u);
+  EXPECT_EQ(router.stats().dropped_hops.load(), 1u);
+}
+
+TEST_F(RouterTest, InjectBacklogIsBoundedAndCounted) {
+  for (std::uint64_t i = 0; i < 10; ++i) {
+    const bool accepted = router.inject(remote_message("x", 1, 0xBEEF, 100 + i));
+    EXPECT_EQ(accepted, i < 8) << i;  // inject_backlog = 8, nothing drained yet
+  }
+  EXPECT_EQ(router.stats().dropped_backlog.load(), 2u);
+  pool.run();
+  EXPECT_TRUE(router.inject(remote_message("x", 1, 0xBEEF, 200)));
+}
+
+TEST_F(RouterTest, InterestIsReportedOncePerDistinctPattern) {
+  FakeAdapter a("a");
+  router.add_adapter(a);
+  auto s1 = subscriber(0);
+  auto s2 = subscriber(1);
+  ASSERT_TRUE(router.subscribe(s1, "a.>", ""));
+  ASSERT_TRUE(router.subscribe(s2, "a.>", "q"));
+  ASSERT_TRUE(router.subscribe(s2, "b", ""));
+  ASSERT_TRUE(router.unsubscribe(*s1, "a.>", ""));
+  ASSERT_TRUE(router.unsubscribe(*s2, "a.>", "q"));
+  EXPECT_EQ(a.interest, (std::vector<std::string>{"+a.>", "+b", "-a.>"}));
+}
+
+TEST_F(RouterTest, SequencesAreUniqueAcrossWorkers) {
+  std::map<std::uint64_t, int> seen;
+  for (int w = 0; w < 2; ++w) {
+    pool.set_current(w);
+    for (int i = 0; i < 100; ++i) ++seen[router.next_sequence()];
+  }
+  EXPECT_EQ(seen.size(), 200u);
+}
+
+}  // namespace
+}  // namespace psycho
