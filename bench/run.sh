@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Side by side: the same `psycho bench` load against psycho-gateway and nats-server, on
+# loopback, with a ratio per row. Builds nothing.
+#
+#   bench/run.sh [BUILD_DIR]        (default: build)
+#
+# Environment: BENCH_MSGS (default 1000000) messages per throughput run, BENCH_RTT (default
+# 10000) round trips, BENCH_TIMEOUT (default 60) seconds before a single run is killed.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:-$here/../build}
+psycho=$build/clients/psycho
+gateway=$build/gateway/psycho-gateway
+msgs=${BENCH_MSGS:-1000000}
+rtt_count=${BENCH_RTT:-10000}
+run_timeout=${BENCH_TIMEOUT:-60}
+
+die() { echo "bench: $*" >&2; exit 1; }
+[[ -x $psycho ]] || die "no psycho CLI at $psycho (build it first: ninja -C $build psycho)"
+command -v nats-server >/dev/null || die "nats-server is not installed"
+command -v jq >/dev/null || die "jq is needed to read the JSON results"
+
+workdir=$(mktemp -d)
+pids=()
+# Only the processes this script started are stopped, by PID.
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$workdir"
+}
+trap cleanup EXIT INT TERM
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Polls until the port accepts connections (or the process died, or 10 s passed).
+wait_listening() {
+  local port=$1 pid=$2 deadline=$((SECONDS + 10))
+  while ((SECONDS < deadline)); do
+    kill -0 "$pid" 2>/dev/null || return 1
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    sleep 0.05
+  done
+  return 1
+}
+
+start_nats() {
+  local port; port=$(free_port)
+  nats-server -a 127.0.0.1 -p "$port" >"$workdir/nats.log" 2>&1 &
+  pids+=($!)
+  wait_listening "$port" $! || die "nats-server did not start (see $workdir/nats.log)"
+  nats_url=tcp://127.0.0.1:$port
+}
+
+start_gateway() {
+  gateway_url=""
+  if [[ ! -x $gateway ]]; then
+    echo "bench: no gateway at $gateway: only nats-server is measured" >&2
+    return
+  fi
+  local port; port=$(free_port)
+  "$gateway" --listen "127.0.0.1:$port" --websocket "" --admin "" >"$workdir/gateway.log" 2>&1 &
+  pids+=($!)
+  wait_listening "$port" $! || die "psycho-gateway did not start: $(tail -5 "$workdir/gateway.log")"
+  gateway_url=tcp://127.0.0.1:$port
+}
+
+# bench NAME DIALECT URL ARGS...: one JSON result line into $workdir/NAME.json ("{}" if failed).
+bench() {
+  local name=$1 dialect=$2 url=$3; shift 3
+  local out=$workdir/$name.json
+  echo "{}" >"$out"
+  [[ -n $url ]] || return 0
+  echo "bench: $name ..." >&2
+  if ! timeout "$run_timeout" "$psycho" bench --json --dialect "$dialect" --url "$url" "$@" \
+      >"$out.tmp" 2>"$workdir/$name.err"; then
+    echo "bench: $name did not complete: $(tail -1 "$workdir/$name.err")" >&2
+  fi
+  [[ -s $out.tmp ]] && mv "$out.tmp" "$out"
+  return 0
+}
+
+value() { jq -r "$2 // empty" "$workdir/$1.json"; }
+
+# row LABEL METRIC JQ-PATH CASE: gateway, nats-server and their ratio.
+row() {
+  local label=$1 metric=$2 path=$3 case=$4 gw nats ratio="-"
+  gw=$(value "gw-$case" "$path"); nats=$(value "nats-$case" "$path")
+  if [[ -n $gw && -n $nats ]] && awk "BEGIN{exit !($nats > 0)}"; then
+    ratio=$(awk "BEGIN{printf \"%.2f\", $gw / $nats}")
+  fi
+  if [[ $(value "gw-$case" .complete) == false ]]; then gw="$gw*"; fi
+  printf "%-24s %-16s %16s %16s %8s\n" "$label" "$metric" "${gw:--}" "${nats:--}" "$ratio"
+}
+
+start_nats
+start_gateway
+
+for target in gw nats; do
+  if [[ $target == gw ]]; then url=$gateway_url; dialect=psycho; else url=$nats_url; dialect=nats; fi
+  bench "$target-1x1-16" "$dialect" "$url" --pub 1 --sub 1 --size 16 --msgs "$msgs"
+  bench "$target-1x1-1k" "$dialect" "$url" --pub 1 --sub 1 --size 1024 --msgs "$msgs"
+  bench "$target-1x10-16" "$dialect" "$url" --pub 1 --sub 10 --size 16 --msgs "$msgs"
+  bench "$target-rtt" "$dialect" "$url" --rtt --size 16 --msgs "$rtt_count"
+done
+
+echo
+printf "%-24s %-16s %16s %16s %8s\n" "scenario" "metric" "psycho-gateway" "nats-server" "gw/nats"
+for case in 1x1-16 1x1-1k 1x10-16; do
+  case $case in
+    1x1-16) label="1 pub -> 1 sub, 16 B" ;;
+    1x1-1k) label="1 pub -> 1 sub, 1 KiB" ;;
+    1x10-16) label="1 pub -> 10 subs, 16 B" ;;
+  esac
+  row "$label" "pub msgs/s" .pub_msgs_per_sec "$case"
+  row "" "sub msgs/s" .sub_msgs_per_sec "$case"
+  row "" "sub MB/s" .sub_mb_per_sec "$case"
+  row "" "latency p50 us" .latency_us.p50 "$case"
+  row "" "latency p99 us" .latency_us.p99 "$case"
+done
+row "request/reply, 16 B" "rtt p50 us" .rtt_us.p50 rtt
+row "" "rtt p90 us" .rtt_us.p90 rtt
+row "" "rtt p99 us" .rtt_us.p99 rtt
+echo
+echo "(* = not every message was delivered; sub rates count deliveries to all subscribers)"

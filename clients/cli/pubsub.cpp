@@ -1,0 +1,143 @@
+// `psycho sub`, `psycho pub`, `psycho request`.
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include "clients/cli/args.hpp"
+#include "clients/cli/commands.hpp"
+#include "clients/client.hpp"
+
+namespace psycho::cli {
+namespace {
+
+constexpr const char* default_url = "tcp://127.0.0.1:4242";
+
+// Every command also takes --dialect nats, to try things against a nats-server.
+constexpr const char* sub_usage =
+    "usage: psycho sub [--url URL] [--dialect psycho|nats] <subject> [--queue Q] [--count N] "
+    "[--raw]\n"
+    "  Prints each message as '[subject] payload' (or the payload alone with --raw).\n"
+    "  --count N  exit after N messages\n";
+constexpr const char* pub_usage =
+    "usage: psycho pub [--url URL] [--dialect psycho|nats] [--reply R] <subject> [message]\n"
+    "  Without a message, publishes each line of standard input as one message.\n";
+constexpr const char* request_usage =
+    "usage: psycho request [--url URL] [--dialect psycho|nats] [--timeout 5s] <subject> <payload>\n"
+    "  Publishes with a unique reply subject and prints the first answer.\n";
+
+int usage_error(const char* usage, const std::string& why) {
+  std::fprintf(stderr, "psycho: %s\n%s", why.c_str(), usage);
+  return exit_usage;
+}
+
+// Connects with the options every simple command shares; prints the reason on failure.
+std::unique_ptr<client::Connection> connect_or_report(const Args& args, const char* name) {
+  client::Options options;
+  options.name = name;
+  if (args.get_or("dialect", "psycho") == "nats") options.dialect = client::Dialect::nats;
+  auto conn = client::Connection::connect(args.get_or("url", default_url), options);
+  if (!conn) {
+    std::fprintf(stderr, "psycho: %s\n", conn.error().c_str());
+    return nullptr;
+  }
+  return std::move(*conn);
+}
+
+void print_message(const client::Message& m, bool raw) {
+  if (!raw) std::printf("[%s] ", m.subject.c_str());
+  std::fwrite(m.payload.data(), 1, m.payload.size(), stdout);
+  std::fputc('\n', stdout);
+  std::fflush(stdout);  // `psycho sub | other-tool` should see each message as it arrives
+}
+
+}  // namespace
+
+int run_sub(int argc, char** argv, int first) {
+  auto args = Args::parse(argc, argv, first, {"url", "dialect", "queue", "count"}, {"raw", "help"});
+  if (!args) return usage_error(sub_usage, args.error());
+  if (args->has("help")) return std::printf("%s", sub_usage), exit_ok;
+  if (args->positional().size() != 1) return usage_error(sub_usage, "expected one subject");
+  std::uint64_t limit = 0;
+  if (auto count = args->get("count")) {
+    auto n = parse_count(*count);
+    if (!n) return usage_error(sub_usage, n.error());
+    limit = *n;
+  }
+  auto conn = connect_or_report(*args, "psycho-sub");
+  if (!conn) return exit_error;
+  const auto& subject = args->positional()[0];
+  auto st = conn->subscribe(subject, args->get_or("queue", ""));
+  if (st) st = conn->flush();
+  if (!st) {
+    std::fprintf(stderr, "psycho: %s\n", st.error().c_str());
+    return exit_error;
+  }
+  if (!conn->last_error().empty()) {
+    std::fprintf(stderr, "psycho: server: %s\n", conn->last_error().c_str());
+    return exit_error;
+  }
+  std::fprintf(stderr, "Listening on [%s]\n", subject.c_str());
+  const bool raw = args->has("raw");
+  for (std::uint64_t received = 0; limit == 0 || received < limit;) {
+    auto m = conn->next_message(std::chrono::seconds(1));
+    if (m) {
+      print_message(*m, raw);
+      ++received;
+    } else if (!conn->is_open()) {
+      std::fprintf(stderr, "psycho: %s\n", conn->closed_reason().c_str());
+      return exit_error;
+    }
+  }
+  return exit_ok;
+}
+
+int run_pub(int argc, char** argv, int first) {
+  auto args = Args::parse(argc, argv, first, {"url", "dialect", "reply"}, {"help"});
+  if (!args) return usage_error(pub_usage, args.error());
+  if (args->has("help")) return std::printf("%s", pub_usage), exit_ok;
+  const auto& pos = args->positional();
+  if (pos.empty() || pos.size() > 2) return usage_error(pub_usage, "expected <subject> [message]");
+  auto conn = connect_or_report(*args, "psycho-pub");
+  if (!conn) return exit_error;
+  const std::string reply = args->get_or("reply", "");
+  Status st = Ok{};
+  if (pos.size() == 2) {
+    st = conn->publish(pos[0], pos[1], reply);
+  } else {
+    for (std::string line; st && std::getline(std::cin, line);) {
+      st = conn->publish(pos[0], line, reply);
+    }
+  }
+  // The PONG proves the server processed every PUB before we exit.
+  if (st) st = conn->flush(std::chrono::seconds(10));
+  if (!st) {
+    std::fprintf(stderr, "psycho: %s\n", st.error().c_str());
+    return exit_error;
+  }
+  if (!conn->last_error().empty()) {
+    std::fprintf(stderr, "psycho: server: %s\n", conn->last_error().c_str());
+    return exit_error;
+  }
+  return exit_ok;
+}
+
+int run_request(int argc, char** argv, int first) {
+  auto args = Args::parse(argc, argv, first, {"url", "dialect", "timeout"}, {"raw", "help"});
+  if (!args) return usage_error(request_usage, args.error());
+  if (args->has("help")) return std::printf("%s", request_usage), exit_ok;
+  if (args->positional().size() != 2)
+    return usage_error(request_usage, "expected <subject> <payload>");
+  auto timeout = parse_duration(args->get_or("timeout", "5s"));
+  if (!timeout) return usage_error(request_usage, timeout.error());
+  auto conn = connect_or_report(*args, "psycho-request");
+  if (!conn) return exit_error;
+  auto answer = conn->request(args->positional()[0], args->positional()[1], *timeout);
+  if (!answer) {
+    std::fprintf(stderr, "psycho: %s\n", answer.error().c_str());
+    return exit_error;
+  }
+  print_message(*answer, args->has("raw"));
+  return exit_ok;
+}
+
+}  // namespace psycho::cli
