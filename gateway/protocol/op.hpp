@@ -9,11 +9,20 @@ namespace psycho::protocol {
 
 enum class OpKind : std::uint8_t {
   // client -> server
-  connect, pub, hpub, sub, unsub,
+  connect,
+  pub,
+  hpub,
+  sub,
+  unsub,
   // both directions
-  ping, pong,
+  ping,
+  pong,
   // server -> client
-  info, msg, hmsg, ok, err,
+  info,
+  msg,
+  hmsg,
+  ok,
+  err,
 };
 
 // Which side of the connection the parser sits on, and so which ops it accepts.

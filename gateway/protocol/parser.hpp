@@ -35,12 +35,36 @@ class Parser {
   std::size_t buffered() const noexcept { return scratch_.size(); }
 
  private:
-  // Implementation detail: see parser.cpp.
+  enum class State { line, body, body_end };
+  struct Args;
+
+  std::error_code read_line(std::string_view data, std::size_t& i, OpHandler& handler, bool& go_on);
+  std::error_code on_line(std::string_view line, std::string_view data, std::size_t& i,
+                          OpHandler& handler, bool& go_on);
+  void read_body(std::string_view data, std::size_t& i);
+  std::error_code read_body_end(std::string_view data, std::size_t& i, OpHandler& handler,
+                                bool& go_on);
+  static Args split(std::string_view s) noexcept;
+  std::error_code decode(std::string_view line);
+  std::error_code decode_pub(const Args& a, OpKind kind);
+  std::error_code decode_msg(const Args& a, OpKind kind);
+  std::error_code decode_sub(const Args& a, OpKind kind);
+  std::error_code decode_sizes(const Args& a, std::size_t sizes);
+  void stash_line(std::string_view line);
+  void set_body(std::string_view body);
+  void reset_scratch();
+
   Limits limits_;
   Role role_;
   Dialect dialect_;
   int state_ = 0;
-  std::string scratch_;
+  std::string scratch_;  // a split control line, then (for PUB & co.) the body behind it
+  Op op_;                // the op being assembled
+  bool has_body_ = false;
+  bool seen_cr_ = false;
+  std::size_t header_size_ = 0;
+  std::size_t body_size_ = 0;  // headers + payload
+  std::size_t line_size_ = 0;  // control line length at the front of scratch_
 };
 
 }  // namespace psycho::protocol
