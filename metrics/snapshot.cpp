@@ -1,0 +1,201 @@
+#include "metrics/snapshot.hpp"
+
+#include <prometheus/metric_family.h>
+#include <prometheus/text_serializer.h>
+
+#include "metrics/json.hpp"
+#include "protocol/errors.hpp"
+
+namespace psycho::metrics {
+
+void Snapshot::add(const WorkerCounters& w) {
+  messages_in += w.messages_in.get();
+  bytes_in += w.bytes_in.get();
+  messages_out += w.messages_out.get();
+  bytes_out += w.bytes_out.get();
+  slow_consumers += w.slow_consumers.get();
+  stale_connections += w.stale_connections.get();
+  for (std::size_t i = 0; i < opened.size(); ++i) {
+    opened[i] += w.connections_opened[i].get();
+    closed[i] += w.connections_closed[i].get();
+  }
+  for (std::size_t i = 0; i < protocol_errors.size(); ++i) {
+    protocol_errors[i] += w.protocol_errors[i].get();
+  }
+}
+
+std::uint64_t Snapshot::connections() const {
+  std::uint64_t n = 0;
+  for (std::size_t i = 0; i < opened.size(); ++i) n += opened[i] - closed[i];
+  return n;
+}
+
+std::string_view transport_name(Transport t) {
+  switch (t) {
+    case Transport::tcp:
+      return "tcp";
+    case Transport::websocket:
+      return "websocket";
+    case Transport::stdio:
+      return "stdio";
+    case Transport::count:
+      break;
+  }
+  return "unknown";
+}
+
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+using Labels = std::vector<ClientMetric::Label>;
+
+class Families {
+ public:
+  MetricFamily& family(std::string name, std::string help, MetricType type) {
+    families_.push_back(MetricFamily{std::move(name), std::move(help), type, {}});
+    return families_.back();
+  }
+  void counter(std::string name, std::string help, double v, Labels labels = {}) {
+    add(family(std::move(name), std::move(help), MetricType::Counter), v, std::move(labels));
+  }
+  void gauge(std::string name, std::string help, double v, Labels labels = {}) {
+    add(family(std::move(name), std::move(help), MetricType::Gauge), v, std::move(labels));
+  }
+  static void add(MetricFamily& f, double v, Labels labels = {}) {
+    ClientMetric m;
+    m.label = std::move(labels);
+    if (f.type == MetricType::Counter) m.counter.value = v;
+    if (f.type == MetricType::Gauge) m.gauge.value = v;
+    f.metric.push_back(std::move(m));
+  }
+  const std::vector<MetricFamily>& all() const { return families_; }
+
+ private:
+  std::vector<MetricFamily> families_;
+};
+
+void render_connections(const Snapshot& s, Families& out) {
+  auto& open = out.family("psycho_connections", "Client connections now open, by transport.",
+                          MetricType::Gauge);
+  auto& total =
+      out.family("psycho_connections_total", "Client connections accepted.", MetricType::Counter);
+  for (std::size_t i = 0; i < s.opened.size(); ++i) {
+    Labels l{{"transport", std::string(transport_name(static_cast<Transport>(i)))}};
+    Families::add(open, static_cast<double>(s.opened[i] - s.closed[i]), l);
+    Families::add(total, static_cast<double>(s.opened[i]), l);
+  }
+  out.counter("psycho_connections_rejected_total",
+              "Connections refused because max_connections was reached.",
+              static_cast<double>(s.connections_rejected));
+}
+
+void render_errors(const Snapshot& s, Families& out) {
+  auto& f = out.family("psycho_protocol_errors_total", "-ERR replies sent to clients, by error.",
+                       MetricType::Counter);
+  for (std::size_t i = 1; i < s.protocol_errors.size(); ++i) {
+    const auto text = protocol::wire_text(static_cast<protocol::Error>(i));
+    if (text.empty() || text == "Unknown Error") continue;
+    Families::add(f, static_cast<double>(s.protocol_errors[i]), {{"error", std::string(text)}});
+  }
+}
+
+void render_router(const Snapshot& s, Families& out) {
+  out.counter("psycho_router_messages_total", "Messages routed (from clients and adapters).",
+              static_cast<double>(s.routed));
+  out.counter("psycho_router_injected_total", "Messages accepted from adapters.",
+              static_cast<double>(s.injected));
+  out.counter("psycho_router_no_interest_total", "Routed messages nobody wanted.",
+              static_cast<double>(s.no_interest));
+  auto& drops =
+      out.family("psycho_router_dropped_total",
+                 "Messages from adapters dropped by the router, by reason.", MetricType::Counter);
+  Families::add(drops, static_cast<double>(s.dropped_duplicate), {{"reason", "duplicate"}});
+  Families::add(drops, static_cast<double>(s.dropped_own_origin), {{"reason", "own_origin"}});
+  Families::add(drops, static_cast<double>(s.dropped_hops), {{"reason", "hop_limit"}});
+  Families::add(drops, static_cast<double>(s.dropped_backlog), {{"reason", "backlog_full"}});
+}
+
+void render_adapters(const Snapshot& s, Families& out) {
+  if (s.adapters.empty()) return;
+  auto& ready = out.family("psycho_adapter_ready", "1 when the adapter can carry traffic.",
+                           MetricType::Gauge);
+  for (const auto& a : s.adapters) {
+    Families::add(ready, a.ready ? 1 : 0, {{"adapter", a.name}});
+    for (const auto& [name, value] : a.counters) {
+      out.counter("psycho_" + a.name + "_" + name + "_total", "Adapter counter " + name + ".",
+                  static_cast<double>(value), {{"adapter", a.name}});
+    }
+  }
+}
+
+}  // namespace
+
+std::string render_prometheus(const Snapshot& s) {
+  Families out;
+  out.gauge("psycho_build_info", "Version of the running gateway.", 1, {{"version", s.version}});
+  out.gauge("psycho_start_time_seconds", "Start time of the process, Unix seconds.",
+            s.start_time_seconds);
+  render_connections(s, out);
+  out.gauge("psycho_subscriptions", "Client subscriptions held.",
+            static_cast<double>(s.subscriptions));
+  out.counter("psycho_messages_received_total", "Messages published by clients.",
+              static_cast<double>(s.messages_in));
+  out.counter("psycho_bytes_received_total", "Body bytes published by clients.",
+              static_cast<double>(s.bytes_in));
+  out.counter("psycho_messages_delivered_total", "Messages queued to clients.",
+              static_cast<double>(s.messages_out));
+  out.counter("psycho_bytes_delivered_total", "Body bytes queued to clients.",
+              static_cast<double>(s.bytes_out));
+  out.counter("psycho_slow_consumers_total",
+              "Clients closed because their outbound queue exceeded max_pending.",
+              static_cast<double>(s.slow_consumers));
+  out.counter("psycho_stale_connections_total",
+              "Clients closed because they stopped answering PING.",
+              static_cast<double>(s.stale_connections));
+  render_errors(s, out);
+  render_router(s, out);
+  render_adapters(s, out);
+  return prometheus::TextSerializer().Serialize(out.all());
+}
+
+std::string render_varz(const Snapshot& s) {
+  JsonWriter j;
+  j.begin_object();
+  j.field("server_name", s.server_name);
+  j.field("version", s.version);
+  j.field("uptime_seconds", s.uptime_seconds);
+  j.field("connections", s.connections());
+  j.field("subscriptions", s.subscriptions);
+  j.field("in_msgs", s.messages_in);
+  j.field("in_bytes", s.bytes_in);
+  j.field("out_msgs", s.messages_out);
+  j.field("out_bytes", s.bytes_out);
+  j.field("slow_consumers", s.slow_consumers);
+  j.field("stale_connections", s.stale_connections);
+  j.key("router");
+  j.begin_object();
+  j.field("routed", s.routed);
+  j.field("injected", s.injected);
+  j.field("dropped_duplicate", s.dropped_duplicate);
+  j.field("dropped_own_origin", s.dropped_own_origin);
+  j.field("dropped_hop_limit", s.dropped_hops);
+  j.field("dropped_backlog_full", s.dropped_backlog);
+  j.end_object();
+  j.key("adapters");
+  j.begin_object();
+  for (const auto& a : s.adapters) {
+    j.key(a.name);
+    j.begin_object();
+    j.field("ready", a.ready);
+    j.field("state", a.state);
+    for (const auto& [name, value] : a.counters) j.field(name, value);
+    j.end_object();
+  }
+  j.end_object();
+  j.end_object();
+  return j.take();
+}
+
+}  // namespace psycho::metrics
