@@ -24,7 +24,7 @@ struct Endpoint {
 struct TlsConfig {
   std::string cert_file;
   std::string key_file;
-  std::string ca_file;         // when set, client certificates are verified against it
+  std::string ca_file;          // when set, client certificates are verified against it
   bool verify_clients = false;  // require a client certificate
   bool enabled() const noexcept { return !cert_file.empty(); }
 };
