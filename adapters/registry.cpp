@@ -1,0 +1,38 @@
+#include "adapters/registry.hpp"
+
+#include <algorithm>
+
+namespace psycho {
+
+void AdapterRegistry::add(AdapterFactory factory) { factories_.push_back(std::move(factory)); }
+
+std::vector<std::string> AdapterRegistry::names() const {
+  std::vector<std::string> names;
+  for (const auto& f : factories_) names.push_back(f.name);
+  return names;
+}
+
+Result<std::vector<std::unique_ptr<Adapter>>> AdapterRegistry::create_all(
+    const std::vector<config::AdapterSection>& sections) const {
+  std::vector<std::unique_ptr<Adapter>> adapters;
+  for (const auto& section : sections) {
+    auto it = std::find_if(factories_.begin(), factories_.end(),
+                           [&](const AdapterFactory& f) { return f.name == section.name; });
+    if (it == factories_.end()) {
+      return fail("adapter '" + section.name + "' is not built into this gateway");
+    }
+    auto adapter = it->create(section);
+    if (!adapter) return fail(adapter.error());
+    adapters.push_back(std::move(adapter.value()));
+  }
+  return adapters;
+}
+
+AdapterRegistry builtin_adapters() {
+  AdapterRegistry registry;
+  // One registry.add(...) line per adapter. None is built in yet: the NATS, multicast and
+  // PolderCast adapters each add theirs when they land.
+  return registry;
+}
+
+}  // namespace psycho

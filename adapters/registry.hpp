@@ -1,0 +1,40 @@
+// The explicit table of adapters: section name -> factory, built in one function
+// (builtin_adapters) rather than by static self-registration, so what a binary contains is
+// visible in one place and initialisation order never matters.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "adapters/adapter.hpp"
+#include "config/config.hpp"
+#include "core/result.hpp"
+
+namespace psycho {
+
+struct AdapterFactory {
+  std::string name;  // its config section, e.g. "nats"
+  // Parses and validates the section (config::Section) and builds the adapter; errors name
+  // file:line:col. Must not connect anywhere: that is start()'s job.
+  std::function<Result<std::unique_ptr<Adapter>>(const config::AdapterSection&)> create;
+};
+
+class AdapterRegistry {
+ public:
+  void add(AdapterFactory factory);
+  std::vector<std::string> names() const;
+  // Builds one adapter per configured section, in configuration order.
+  Result<std::vector<std::unique_ptr<Adapter>>> create_all(
+      const std::vector<config::AdapterSection>& sections) const;
+
+ private:
+  std::vector<AdapterFactory> factories_;
+};
+
+// Every adapter compiled into this gateway. The NATS, multicast and PolderCast adapters add
+// their line here as they land.
+AdapterRegistry builtin_adapters();
+
+}  // namespace psycho

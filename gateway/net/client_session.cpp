@@ -1,0 +1,361 @@
+#include "net/client_session.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include <algorithm>
+
+#include "core/log.hpp"
+#include "core/subject.hpp"
+#include "protocol/connect_options.hpp"
+#include "protocol/encoder.hpp"
+
+namespace psycho::net {
+
+namespace {
+// Bodies up to this size are copied next to their control line: one memcpy is cheaper than
+// a reference count and an extra iovec. Larger bodies are shared, never copied.
+constexpr std::size_t kInlineBodyMax = 2048;
+// How long a closing session may take to flush its last bytes (an -ERR, a drain).
+constexpr auto kCloseDeadline = std::chrono::seconds(2);
+// Shrink an outbox buffer that a burst grew beyond this, so idle sessions stay small.
+constexpr std::size_t kKeepCapacity = 256 * 1024;
+}  // namespace
+
+void ClientSession::Outbox::clear() {
+  bytes.clear();
+  pieces.clear();
+  total = 0;
+  covered = 0;
+  if (bytes.capacity() > kKeepCapacity) bytes.shrink_to_fit();
+}
+
+ClientSession::ClientSession(SessionContext& ctx, int worker, boost::asio::io_context& io,
+                             metrics::Transport transport, std::string remote)
+    : Subscriber(ctx.router.next_origin_id(), worker),
+      io_(io),
+      ctx_(ctx),
+      transport_(transport),
+      remote_(std::move(remote)),
+      parser_(ctx.limits),
+      timer_(io) {}
+
+ClientSession::~ClientSession() {
+  if (counted_) ctx_.active_connections.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void ClientSession::start() {
+  const auto t = static_cast<std::size_t>(transport_);
+  counters().connections_opened[t].add();
+  started_ = true;
+  ctx_.sessions[static_cast<std::size_t>(worker())].insert(this);
+  counted_ = true;
+  const std::size_t active = ctx_.active_connections.fetch_add(1) + 1;
+  if (active > ctx_.config.max_connections || ctx_.draining.load()) {
+    ctx_.rejected_connections.fetch_add(1, std::memory_order_relaxed);
+    log::warn("connection refused",
+              {{"cid", id()}, {"remote", remote_}, {"reason", "max_connections"}});
+    send_error(protocol::Error::max_connections);
+    return;
+  }
+  log::debug("client connected", {{"cid", id()}, {"remote", remote_}});
+  out_.bytes.append(ctx_.info_line);
+  commit_bytes();
+  arm_ping_timer();
+  do_read();
+}
+
+void ClientSession::drain() { begin_close(); }
+
+// ---------------------------------------------------------------------------- reading
+
+void ClientSession::on_read(std::string_view data) {
+  if (closing_) return;
+  const std::error_code ec = parser_.feed(data, *this);
+  if (ec) {
+    send_error(static_cast<protocol::Error>(ec.value()));
+    return;
+  }
+  if (!closing_) do_read();
+}
+
+void ClientSession::on_read_failed(const std::error_code& ec) {
+  log::debug("client disconnected", {{"cid", id()}, {"reason", ec.message()}});
+  // The peer is gone or broken: nothing left to flush to it.
+  closing_ = true;
+  finish();
+}
+
+bool ClientSession::on_op(const protocol::Op& op) {
+  using protocol::OpKind;
+  switch (op.kind) {
+    case OpKind::pub:
+    case OpKind::hpub:
+      handle_pub(op);
+      break;
+    case OpKind::sub:
+      handle_sub(op);
+      break;
+    case OpKind::unsub:
+      handle_unsub(op);
+      break;
+    case OpKind::connect:
+      handle_connect(op);
+      break;
+    case OpKind::ping:
+      protocol::append_pong(out_.bytes);
+      commit_bytes();
+      break;
+    case OpKind::pong:
+      pings_out_ = 0;
+      break;
+    default:
+      send_error(protocol::Error::unknown_operation);
+      break;
+  }
+  return !closing_;
+}
+
+void ClientSession::handle_connect(const protocol::Op& op) {
+  protocol::ConnectOptions options;
+  options.verbose = verbose_;
+  options.echo = echo_;
+  options.headers = headers_;
+  if (protocol::parse_connect_options(op.args, options)) {
+    send_error(protocol::Error::invalid_arguments);
+    return;
+  }
+  verbose_ = options.verbose;
+  echo_ = options.echo;
+  headers_ = options.headers;
+  name_ = std::move(options.name);
+  reply_ok();
+}
+
+void ClientSession::handle_pub(const protocol::Op& op) {
+  if (!is_valid_publish_subject(op.subject) ||
+      (!op.reply.empty() && !is_valid_publish_subject(op.reply))) {
+    send_error(protocol::Error::invalid_publish_subject);
+    return;
+  }
+  if (!op.headers.empty() && !op.headers.starts_with("NATS/1.0")) {
+    send_error(protocol::Error::invalid_arguments);
+    return;
+  }
+  auto& c = counters();
+  c.messages_in.add();
+  c.bytes_in.add(op.headers.size() + op.payload.size());
+  reply_ok();  // before routing, so that with echo the +OK precedes the client's own MSG
+  Router& router = ctx_.router;
+  router.publish(make_message({op.subject, op.reply, op.headers, op.payload}, id(),
+                              Trace{router.node_id(), router.next_sequence(), 0}));
+}
+
+void ClientSession::handle_sub(const protocol::Op& op) {
+  if (!is_valid_pattern(op.subject) || (!op.queue.empty() && !is_valid_publish_subject(op.queue))) {
+    send_error(protocol::Error::invalid_subject);
+    return;
+  }
+  const auto key = std::make_pair(std::string(op.subject), std::string(op.queue));
+  if (std::find(subscriptions_.begin(), subscriptions_.end(), key) == subscriptions_.end()) {
+    const std::size_t limit = ctx_.config.max_subscriptions;
+    if (limit != 0 && subscriptions_.size() >= limit) {
+      send_error(protocol::Error::max_subscriptions);
+      return;
+    }
+    if (ctx_.router.subscribe(shared_from_this(), op.subject, op.queue)) {
+      subscriptions_.push_back(key);
+    }
+  }
+  reply_ok();
+}
+
+void ClientSession::handle_unsub(const protocol::Op& op) {
+  if (!is_valid_pattern(op.subject)) {
+    send_error(protocol::Error::invalid_subject);
+    return;
+  }
+  auto it = std::find(subscriptions_.begin(), subscriptions_.end(),
+                      std::make_pair(std::string(op.subject), std::string(op.queue)));
+  if (it != subscriptions_.end()) {
+    ctx_.router.unsubscribe(*this, op.subject, op.queue);
+    subscriptions_.erase(it);
+  }
+  reply_ok();
+}
+
+void ClientSession::reply_ok() {
+  if (!verbose_) return;
+  protocol::append_ok(out_.bytes);
+  commit_bytes();
+}
+
+void ClientSession::send_error(protocol::Error e) {
+  const auto slot = static_cast<std::size_t>(e);
+  if (slot < metrics::kProtocolErrorSlots) counters().protocol_errors[slot].add();
+  protocol::append_err(out_.bytes, e);
+  commit_bytes();
+  if (protocol::closes_connection(e)) {
+    log::info("closing client",
+              {{"cid", id()}, {"remote", remote_}, {"error", protocol::wire_text(e)}});
+    begin_close();
+  }
+}
+
+// ---------------------------------------------------------------------------- writing
+
+void ClientSession::commit_bytes() {
+  // Encoders write straight into out_.bytes; this turns what they added since the last
+  // call into (part of) an inline piece.
+  const std::size_t added = out_.bytes.size() - out_.covered;
+  if (added == 0) return;
+  if (!out_.pieces.empty() && out_.pieces.back().data == nullptr) {
+    out_.pieces.back().size += added;
+  } else {
+    out_.pieces.push_back(Piece{nullptr, out_.covered, added, {}});
+  }
+  out_.covered = out_.bytes.size();
+  out_.total += added;
+  pending_bytes_ += added;
+  request_flush();
+}
+
+void ClientSession::append_shared(const MessagePtr& owner, std::string_view body) {
+  out_.pieces.push_back(Piece{body.data(), 0, body.size(), owner});
+  out_.total += body.size();
+  pending_bytes_ += body.size();
+}
+
+void ClientSession::deliver(const MessagePtr& m) {
+  if (closing_ || !started_) return;
+  if (m->origin() == id() && !echo_) return;
+  const bool with_headers = headers_ && !m->headers().empty();
+  const std::string_view body = with_headers ? m->body() : m->payload();
+  if (pending_bytes_ + body.size() + m->subject().size() + 64 > ctx_.config.max_pending) {
+    counters().slow_consumers.add();
+    log::warn("slow consumer",
+              {{"cid", id()}, {"remote", remote_}, {"pending_bytes", pending_bytes_}});
+    // What has not started to be written is dropped so the -ERR goes out next.
+    pending_bytes_ -= out_.total;
+    out_.clear();
+    send_error(protocol::Error::slow_consumer);
+    return;
+  }
+  if (with_headers) {
+    protocol::append_hmsg_head(out_.bytes, m->subject(), m->reply(), m->headers().size(),
+                               body.size());
+  } else {
+    protocol::append_msg_head(out_.bytes, m->subject(), m->reply(), body.size());
+  }
+  if (body.size() <= kInlineBodyMax) {
+    out_.bytes.append(body);
+  } else {
+    commit_bytes();
+    append_shared(m, body);
+  }
+  protocol::append_line_end(out_.bytes);
+  commit_bytes();
+  auto& c = counters();
+  c.messages_out.add();
+  c.bytes_out.add(body.size());
+}
+
+void ClientSession::request_flush() {
+  if (write_in_flight_ || flush_posted_) return;
+  // Posting (rather than writing now) lets everything queued by the current handler —
+  // a whole read of PUBs, a whole cross-worker batch — leave in one write.
+  flush_posted_ = true;
+  boost::asio::post(io_, [self = shared_from_this()] {
+    self->flush_posted_ = false;
+    self->flush();
+  });
+}
+
+void ClientSession::flush() {
+  if (write_in_flight_ || finished_) return;
+  if (out_.pieces.empty()) {
+    if (closing_) finish();
+    return;
+  }
+  std::swap(out_, writing_);
+  gather_.clear();
+  for (const Piece& p : writing_.pieces) {
+    const char* base = p.data != nullptr ? p.data : writing_.bytes.data() + p.offset;
+    gather_.emplace_back(base, p.size);
+  }
+  write_in_flight_ = true;
+  do_write(gather_);
+}
+
+void ClientSession::on_write_done(const std::error_code& ec) {
+  write_in_flight_ = false;
+  pending_bytes_ -= writing_.total;
+  writing_.clear();
+  if (ec) {
+    closing_ = true;
+    finish();
+    return;
+  }
+  flush();
+}
+
+// ---------------------------------------------------------------------------- closing
+
+void ClientSession::begin_close() {
+  if (closing_) return;
+  closing_ = true;
+  remove_subscriptions();
+  timer_.cancel();
+  timer_.expires_after(kCloseDeadline);
+  timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (!ec) self->finish();  // the peer did not take our last bytes in time
+  });
+  if (!write_in_flight_) flush();
+}
+
+void ClientSession::finish() {
+  if (finished_) return;
+  finished_ = true;
+  closing_ = true;
+  remove_subscriptions();
+  timer_.cancel();
+  do_shutdown();
+  // The connection is gone now, even if queued deliveries (or a router match cache) still
+  // hold a reference to this object for a moment.
+  if (counted_) ctx_.active_connections.fetch_sub(1, std::memory_order_relaxed);
+  counted_ = false;
+  out_.clear();
+  if (started_) {
+    counters().connections_closed[static_cast<std::size_t>(transport_)].add();
+    ctx_.sessions[static_cast<std::size_t>(worker())].erase(this);
+  }
+}
+
+void ClientSession::remove_subscriptions() {
+  for (const auto& [pattern, queue] : subscriptions_) {
+    ctx_.router.unsubscribe(*this, pattern, queue);
+  }
+  subscriptions_.clear();
+}
+
+// ---------------------------------------------------------------------------- keepalive
+
+void ClientSession::arm_ping_timer() {
+  timer_.expires_after(ctx_.config.ping_interval);
+  timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (!ec && !self->closing_) self->on_ping_timer();
+  });
+}
+
+void ClientSession::on_ping_timer() {
+  if (pings_out_ >= ctx_.config.max_pings_out) {
+    counters().stale_connections.add();
+    send_error(protocol::Error::stale_connection);
+    return;
+  }
+  ++pings_out_;
+  protocol::append_ping(out_.bytes);
+  commit_bytes();
+  arm_ping_timer();
+}
+
+}  // namespace psycho::net

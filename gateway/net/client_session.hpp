@@ -1,0 +1,124 @@
+// The Psycho protocol spoken to one client, independent of the transport.
+//
+// A transport (TCP, TLS, WebSocket, stdio) derives from ClientSession and implements three
+// hooks: do_read, do_write and do_shutdown. Everything else — parsing, subscriptions,
+// routing, the outbound queue, PING/PONG and closing — lives here, so every transport
+// behaves the same. All methods run on the session's worker thread; completion handlers
+// hold shared_from_this(), so the session lives exactly as long as it has work pending.
+//
+// Outbound path: deliver() encodes a per-recipient control line into the session's buffer
+// and either copies a small body next to it or references the shared Message for a large
+// one; one scatter/gather write sends everything queued since the last write. At most one
+// write is in flight; what queues behind it is bounded by max_pending, beyond which the
+// client is a slow consumer and is closed.
+#pragma once
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "core/subscriber.hpp"
+#include "metrics/counters.hpp"
+#include "net/session_context.hpp"
+#include "protocol/errors.hpp"
+#include "protocol/op.hpp"
+#include "protocol/parser.hpp"
+
+namespace psycho::net {
+
+class ClientSession : public Subscriber,
+                      public protocol::OpHandler,
+                      public std::enable_shared_from_this<ClientSession> {
+ public:
+  ClientSession(SessionContext& ctx, int worker, boost::asio::io_context& io,
+                metrics::Transport transport, std::string remote);
+  ~ClientSession() override;
+
+  // Worker thread: sends INFO and starts reading. Transports that need a handshake call it
+  // once the handshake is done.
+  void start();
+  // Worker thread: flush what is queued, then close (server shutdown).
+  void drain();
+
+  void deliver(const MessagePtr& message) override;
+
+  const std::string& remote() const noexcept { return remote_; }
+
+ protected:
+  // Transport hooks. do_read must eventually call on_read or on_read_failed; do_write must
+  // call on_write_done; do_shutdown closes the transport and may be called more than once.
+  virtual void do_read() = 0;
+  virtual void do_write(const std::vector<boost::asio::const_buffer>& buffers) = 0;
+  virtual void do_shutdown() = 0;
+
+  void on_read(std::string_view data);
+  void on_read_failed(const std::error_code& ec);
+  void on_write_done(const std::error_code& ec);
+  bool write_in_flight() const noexcept { return write_in_flight_; }
+
+  boost::asio::io_context& io_;
+
+ private:
+  struct Piece {
+    const char* data;    // shared body, or nullptr for bytes inside out_bytes_
+    std::size_t offset;  // into the byte buffer when data == nullptr
+    std::size_t size;
+    MessagePtr owner;  // keeps a shared body alive
+  };
+  struct Outbox {
+    std::string bytes;
+    std::vector<Piece> pieces;
+    std::size_t total = 0;    // bytes in all pieces
+    std::size_t covered = 0;  // prefix of `bytes` already described by pieces
+    void clear();
+  };
+
+  bool on_op(const protocol::Op& op) override;
+  void handle_connect(const protocol::Op& op);
+  void handle_pub(const protocol::Op& op);
+  void handle_sub(const protocol::Op& op);
+  void handle_unsub(const protocol::Op& op);
+
+  void send_error(protocol::Error e);
+  void reply_ok();
+  void commit_bytes();
+  void append_shared(const MessagePtr& owner, std::string_view body);
+  void request_flush();
+  void flush();
+  void begin_close();
+  void finish();
+  void arm_ping_timer();
+  void on_ping_timer();
+  void remove_subscriptions();
+  metrics::WorkerCounters& counters() { return *ctx_.counters[static_cast<std::size_t>(worker())]; }
+
+  SessionContext& ctx_;
+  metrics::Transport transport_;
+  std::string remote_;
+  protocol::Parser parser_;
+  boost::asio::steady_timer timer_;  // PING interval, then the close deadline
+
+  // Options from CONNECT.
+  bool verbose_ = true;   // +OK after every op (the seed's behaviour)
+  bool echo_ = false;     // receive own publications (the seed did not)
+  bool headers_ = false;  // understands HMSG; otherwise headers are stripped
+  std::string name_;
+
+  std::vector<std::pair<std::string, std::string>> subscriptions_;  // (pattern, queue)
+  Outbox out_, writing_;
+  std::vector<boost::asio::const_buffer> gather_;
+  std::size_t pending_bytes_ = 0;  // queued + in flight
+  int pings_out_ = 0;
+  bool started_ = false, write_in_flight_ = false, flush_posted_ = false;
+  bool closing_ = false, finished_ = false, counted_ = false;
+};
+
+}  // namespace psycho::net

@@ -1,0 +1,277 @@
+#include "net/server.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include <random>
+#include <thread>
+
+#include "core/log.hpp"
+#include "core/router.hpp"
+#include "metrics/json.hpp"
+#include "metrics/snapshot.hpp"
+#include "net/admin_server.hpp"
+#include "net/client_session.hpp"
+#include "net/listener.hpp"
+#include "net/session_context.hpp"
+#include "net/transports.hpp"
+#include "net/version.hpp"
+#include "net/workers.hpp"
+
+namespace psycho::net {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+std::string render_info_json(const config::GatewayConfig& config, std::uint64_t node_id) {
+  char id[17];
+  std::snprintf(id, sizeof id, "%016llx", static_cast<unsigned long long>(node_id));
+  metrics::JsonWriter j;
+  j.begin_object();
+  j.field("server_id", std::string_view(id));
+  j.field("server_name", config.name);
+  j.field("version", std::string_view(kVersion));
+  j.field("proto", 1);
+  j.field("type", "gateway");
+  j.field("host", config.listen.host);
+  j.field("port", static_cast<int>(config.listen.port));
+  j.field("max_payload", static_cast<std::uint64_t>(config.max_payload));
+  j.field("headers", true);
+  j.field("auth_required", false);
+  j.field("tls_required", config.tls.enabled());
+  j.end_object();
+  return j.take();
+}
+
+struct Server::Impl : AdapterHost {
+  config::Config config;
+  const AdapterRegistry& registry;
+  std::uint64_t node = 0;
+  Workers workers;
+  Router router;
+  SessionContext sessions;
+  std::vector<std::unique_ptr<Adapter>> adapters;
+  std::unique_ptr<asio::ssl::context> tls;
+  std::shared_ptr<Listener> tcp, websocket;
+  std::unique_ptr<AdminServer> admin;
+  std::unique_ptr<StdioPipe> stdio;
+  asio::io_context control;  // run by the thread in run(): signals and stop requests
+  asio::signal_set signals{control, SIGINT, SIGTERM};
+  Clock::time_point started = Clock::now();
+  std::chrono::system_clock::time_point started_wall = std::chrono::system_clock::now();
+  std::atomic<bool> listening{false};
+
+  Impl(config::Config c, const AdapterRegistry& r);
+
+  std::uint64_t node_id() const override { return node; }
+  bool inject(MessagePtr message) override { return router.inject(std::move(message)); }
+
+  Status start();
+  Status open_listeners();
+  Status make_tls_context();
+  void shutdown();
+  AdminResponse admin_route(std::string_view path);
+  metrics::Snapshot snapshot();
+};
+
+namespace {
+std::uint64_t random_node_id() {
+  std::random_device rd;
+  const std::uint64_t id = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+  return id == 0 ? 1 : id;
+}
+
+int worker_count(const config::GatewayConfig& c) {
+  if (c.workers > 0) return c.workers;
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+}  // namespace
+
+Server::Impl::Impl(config::Config c, const AdapterRegistry& r)
+    : config(std::move(c)),
+      registry(r),
+      node(random_node_id()),
+      workers(worker_count(config.gateway)),
+      router(workers, RouterOptions{node}),
+      sessions(router, config.gateway, workers.size()) {
+  sessions.info_line = "INFO " + render_info_json(config.gateway, node) + "\n";
+}
+
+Status Server::Impl::make_tls_context() {
+  const auto& t = config.gateway.tls;
+  if (!t.enabled()) return Ok{};
+  tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  boost::system::error_code ec;
+  tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                       asio::ssl::context::no_tlsv1_1,
+                   ec);
+  if (!ec) tls->use_certificate_chain_file(t.cert_file, ec);
+  if (ec) return fail("tls: cannot load certificate '" + t.cert_file + "': " + ec.message());
+  tls->use_private_key_file(t.key_file, asio::ssl::context::pem, ec);
+  if (ec) return fail("tls: cannot load key '" + t.key_file + "': " + ec.message());
+  if (!t.ca_file.empty()) {
+    tls->load_verify_file(t.ca_file, ec);
+    if (ec) return fail("tls: cannot load CA '" + t.ca_file + "': " + ec.message());
+    tls->set_verify_mode(asio::ssl::verify_peer |
+                         (t.verify_clients ? asio::ssl::verify_fail_if_no_peer_cert : 0));
+  }
+  return Ok{};
+}
+
+Status Server::Impl::open_listeners() {
+  const auto& g = config.gateway;
+  if (g.listen.enabled()) {
+    tcp = std::make_shared<Listener>(workers, "listen", [this](int w, asio::ip::tcp::socket s) {
+      start_tcp_session(sessions, w, std::move(s), tls.get());
+    });
+    if (auto st = tcp->open(g.listen); !st) return st;
+  }
+  if (g.websocket.enabled()) {
+    websocket =
+        std::make_shared<Listener>(workers, "websocket", [this](int w, asio::ip::tcp::socket s) {
+          start_websocket_session(sessions, w, std::move(s), tls.get(),
+                                  config.gateway.websocket_path);
+        });
+    if (auto st = websocket->open(g.websocket); !st) return st;
+  }
+  if (g.admin.enabled()) {
+    admin = std::make_unique<AdminServer>(workers,
+                                          [this](std::string_view p) { return admin_route(p); });
+    if (auto st = admin->open(g.admin); !st) return st;
+  }
+  return Ok{};
+}
+
+Status Server::Impl::start() {
+  auto built = registry.create_all(config.adapters);
+  if (!built) return fail(built.error());
+  adapters = std::move(built.value());
+  if (auto st = make_tls_context(); !st) return st;
+  if (auto st = open_listeners(); !st) return st;
+  for (auto& a : adapters) {
+    a->set_origin_id(router.next_origin_id());
+    router.add_adapter(*a);
+    if (auto st = a->start(*this); !st) return fail(std::string(a->name()) + ": " + st.error());
+  }
+  workers.start();
+  if (tcp) tcp->start();
+  if (websocket) websocket->start();
+  if (admin) admin->start();
+  listening = true;
+  if (config.stdio) {
+    asio::post(workers.context(0), [this] {
+      stdio = start_stdio_session(sessions, 0, workers.context(0),
+                                  [this] { asio::post(control, [this] { control.stop(); }); });
+    });
+  }
+  log::info(
+      "gateway started",
+      {{"name", config.gateway.name},
+       {"workers", workers.size()},
+       {"listen", tcp ? config.gateway.listen.host + ":" + std::to_string(tcp->port()) : ""},
+       {"websocket",
+        websocket ? config.gateway.websocket.host + ":" + std::to_string(websocket->port()) : ""},
+       {"admin", admin ? config.gateway.admin.host + ":" + std::to_string(admin->port()) : ""}});
+  return Ok{};
+}
+
+void Server::Impl::shutdown() {
+  log::info("shutting down", {{"connections", sessions.active_connections.load()}});
+  listening = false;
+  sessions.draining = true;
+  if (tcp) tcp->close();
+  if (websocket) websocket->close();
+  // Ask every worker to flush and close its sessions, then wait for them, within a bound.
+  for (int w = 0; w < workers.size(); ++w) {
+    workers.post(w, [this, w] {
+      auto live = sessions.sessions[static_cast<std::size_t>(w)];  // drain() edits the set
+      for (ClientSession* s : live) s->drain();
+    });
+  }
+  const auto deadline = Clock::now() + config.gateway.shutdown_timeout;
+  while (sessions.active_connections.load() > 0 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  for (auto& a : adapters) a->stop(config.gateway.shutdown_timeout);
+  if (admin) admin->close();
+  workers.stop();
+  stdio.reset();
+  log::info("gateway stopped", {});
+}
+
+metrics::Snapshot Server::Impl::snapshot() {
+  metrics::Snapshot s;
+  s.version = kVersion;
+  s.server_name = config.gateway.name;
+  s.uptime_seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  s.start_time_seconds = std::chrono::duration<double>(started_wall.time_since_epoch()).count();
+  for (const auto& c : sessions.counters) s.add(*c);
+  s.subscriptions = router.subscription_count();
+  s.connections_rejected = sessions.rejected_connections.load();
+  const RouterStats& r = router.stats();
+  s.routed = r.routed.load();
+  s.injected = r.injected.load();
+  s.no_interest = r.no_interest.load();
+  s.dropped_duplicate = r.dropped_duplicate.load();
+  s.dropped_own_origin = r.dropped_own_origin.load();
+  s.dropped_hops = r.dropped_hops.load();
+  s.dropped_backlog = r.dropped_backlog.load();
+  for (const auto& a : adapters) {
+    AdapterStatus st = a->status();
+    s.adapters.push_back({std::string(a->name()), st.ready, st.state, std::move(st.counters)});
+  }
+  return s;
+}
+
+AdminResponse Server::Impl::admin_route(std::string_view path) {
+  if (path == "/metrics") {
+    return {200, "text/plain; version=0.0.4; charset=utf-8",
+            metrics::render_prometheus(snapshot())};
+  }
+  if (path == "/healthz") return {200, "text/plain; charset=utf-8", "ok\n"};
+  if (path == "/varz") return {200, "application/json", metrics::render_varz(snapshot()) + "\n"};
+  if (path == "/readyz") {
+    std::string not_ready;
+    if (!listening) not_ready += "listeners not open\n";
+    for (const auto& a : adapters) {
+      const AdapterStatus st = a->status();
+      if (!st.ready) not_ready += std::string(a->name()) + ": " + st.state + "\n";
+    }
+    if (not_ready.empty()) return {200, "text/plain; charset=utf-8", "ready\n"};
+    return {503, "text/plain; charset=utf-8", not_ready};
+  }
+  return {404, "text/plain; charset=utf-8", "not found; try /metrics /healthz /readyz /varz\n"};
+}
+
+Server::Server(config::Config config, const AdapterRegistry& registry)
+    : impl_(std::make_unique<Impl>(std::move(config), registry)) {}
+
+Server::~Server() = default;
+
+Status Server::start() { return impl_->start(); }
+
+void Server::request_stop() {
+  asio::post(impl_->control, [impl = impl_.get()] { impl->control.stop(); });
+}
+
+int Server::run() {
+  impl_->signals.async_wait([impl = impl_.get()](const boost::system::error_code& ec, int sig) {
+    if (!ec) log::info("signal received", {{"signal", sig}});
+    impl->control.stop();
+  });
+  auto guard = asio::make_work_guard(impl_->control);
+  impl_->control.run();
+  impl_->shutdown();
+  return 0;
+}
+
+BoundPorts Server::ports() const {
+  return {impl_->tcp ? impl_->tcp->port() : std::uint16_t{0},
+          impl_->websocket ? impl_->websocket->port() : std::uint16_t{0},
+          impl_->admin ? impl_->admin->port() : std::uint16_t{0}};
+}
+
+}  // namespace psycho::net

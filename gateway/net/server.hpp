@@ -1,0 +1,45 @@
+// The gateway process: workers, router, adapters, client listeners, the admin endpoint,
+// signal handling and graceful shutdown. main() builds one Server from the resolved
+// configuration and calls run().
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "adapters/registry.hpp"
+#include "config/config.hpp"
+#include "core/result.hpp"
+
+namespace psycho::net {
+
+struct BoundPorts {
+  std::uint16_t tcp = 0, websocket = 0, admin = 0;
+};
+
+class Server {
+ public:
+  Server(config::Config config, const AdapterRegistry& registry);
+  ~Server();
+
+  // Builds adapters, opens listeners and starts the workers. Main thread.
+  Status start();
+  // Blocks until SIGINT/SIGTERM (or, in stdio mode, the end of stdin), then shuts down
+  // gracefully. Returns the process exit code.
+  int run();
+  // Thread-safe request for run() to return after a graceful shutdown.
+  void request_stop();
+
+  BoundPorts ports() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The JSON of the INFO line every client receives first.
+std::string render_info_json(const config::GatewayConfig& config, std::uint64_t node_id);
+
+}  // namespace psycho::net
