@@ -1,0 +1,145 @@
+// Connection life cycle against the real gateway: slow consumers, stale connections,
+// connection limits, many clients, stdio mode, signals and configuration checking.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+
+#include <thread>
+
+#include "support/gateway.hpp"
+
+namespace psycho::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Counts complete "MSG flood" deliveries that have arrived at `c`, consuming them.
+std::size_t take_flood_messages(RawClient& c) {
+  std::size_t n = 0;
+  while (c.expect("MSG flood 1000\n", 0ms) != "") ++n;
+  return n;
+}
+
+TEST(Lifecycle, SlowConsumerIsCutOffWhileFastOnesKeepReceiving) {
+  Gateway gw(with_config("gateway:\n  max_pending: 64KiB\n"));
+  auto slow = gw.client();
+  auto fast = gw.client();
+  auto pub = gw.client();
+  slow->send("CONNECT {\"verbose\":false}\nSUB flood\nPING\n");
+  ASSERT_EQ(slow->line(), "PONG\n");
+  fast->send("CONNECT {\"verbose\":false}\nSUB flood\nPING\n");
+  ASSERT_EQ(fast->line(), "PONG\n");
+  pub->send("CONNECT {\"verbose\":false}\n");
+  const std::string payload(1000, 'p');
+  std::string batch;
+  for (int i = 0; i < 50; ++i) batch += "PUB flood 1000\n" + payload + "\n";
+  // The slow client never reads; once the kernel's socket buffers are full its queue in
+  // the gateway passes 64 KiB. The fast client reads everything as it comes. Bounded: at
+  // most 1,000 rounds of 50 KB.
+  std::size_t published = 0, fast_received = 0;
+  for (int round = 0; round < 1000; ++round) {
+    pub->send(batch);
+    published += 50;
+    fast->drain_for(1ms);
+    fast_received += take_flood_messages(*fast);
+    if (round % 20 == 19 &&
+        gw.http_get("/metrics").find("psycho_slow_consumers_total 1") != std::string::npos) {
+      break;
+    }
+  }
+  pub->send("PING\n");
+  ASSERT_EQ(pub->expect("PONG\n", 10s), "PONG\n");
+  EXPECT_TRUE(eventually(
+      [&] {
+        fast->drain_for(10ms);
+        fast_received += take_flood_messages(*fast);
+        return fast_received >= published;
+      },
+      20s));
+  EXPECT_EQ(fast_received, published);
+  // The slow one is told, once it reads again, and is closed.
+  EXPECT_NE(slow->expect("-ERR 'Slow Consumer'\n", 10s), "");
+  EXPECT_TRUE(slow->closed_by_peer());
+  const std::string metrics = gw.http_get("/metrics");
+  EXPECT_NE(metrics.find("psycho_slow_consumers_total 1"), std::string::npos);
+  EXPECT_NE(metrics.find("psycho_protocol_errors_total{error=\"Slow Consumer\"} 1"),
+            std::string::npos);
+}
+
+TEST(Lifecycle, ClientThatStopsAnsweringPingIsClosedAsStale) {
+  Gateway gw(with_config("gateway:\n  ping_interval: 1s\n  max_pings_out: 2\n"));
+  auto quiet = gw.client();
+  auto polite = gw.client();
+  // The polite client answers every PING; the quiet one never does.
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  std::string quiet_seen;
+  while (std::chrono::steady_clock::now() < deadline && !quiet->closed_by_peer(50ms)) {
+    if (polite->expect("PING\n", 10ms) != "") polite->send("PONG\n");
+  }
+  quiet_seen = quiet->pending();
+  EXPECT_NE(quiet_seen.find("PING\nPING\n-ERR 'Stale Connection'\n"), std::string::npos)
+      << quiet_seen;
+  polite->send("PING\n");
+  EXPECT_NE(polite->expect("PONG\n"), "");
+}
+
+TEST(Lifecycle, ConnectionsBeyondTheLimitAreRefused) {
+  Gateway gw(with_config("gateway:\n  max_connections: 2\n"));
+  auto a = gw.client();
+  auto b = gw.client();
+  RawClient c(gw.port());
+  EXPECT_EQ(c.line(), "-ERR 'Maximum Connections Exceeded'\n");
+  EXPECT_TRUE(c.closed_by_peer());
+  b.reset();
+  EXPECT_TRUE(eventually([&] {
+    RawClient d(gw.port());
+    return d.line().rfind("INFO ", 0) == 0;
+  }));
+}
+
+TEST(Lifecycle, ManyConcurrentClientsAllReceive) {
+  Gateway gw;
+  constexpr int kClients = 200;
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.push_back(gw.client());
+    clients.back()->send("CONNECT {\"verbose\":false}\nSUB many.>\nPING\n");
+  }
+  for (auto& c : clients) ASSERT_EQ(c->line(), "PONG\n");
+  auto pub = gw.client();
+  pub->send("PUB many.hello 2\nhi\n");
+  for (auto& c : clients) EXPECT_EQ(c->expect("hi\n"), "MSG many.hello 2\nhi\n");
+}
+
+TEST(Lifecycle, StdioModeServesOneClientOnStdinAndStdout) {
+  Process gw({gateway_binary(), "--stdio"}, true);
+  gw.write_stdin("SUB a\nCONNECT {\"echo\":true}\nPUB a 2\nhi\nPING\n");
+  gw.close_stdin();
+  EXPECT_EQ(gw.wait(10s), 0) << gw.errors();
+  const std::string out = gw.output();
+  EXPECT_EQ(out.rfind("INFO {", 0), 0u) << out;
+  EXPECT_NE(out.find("\n+OK\n+OK\n+OK\nMSG a 2\nhi\nPONG\n"), std::string::npos) << out;
+}
+
+TEST(Lifecycle, SigtermDrainsAndExitsZero) {
+  Gateway gw;
+  auto c = gw.client();
+  c->send("PING\n");
+  ASSERT_EQ(c->line(), "PONG\n");
+  gw.process().signal(SIGTERM);
+  EXPECT_EQ(gw.process().wait(10s), 0) << gw.process().errors();
+  EXPECT_TRUE(c->closed_by_peer());
+}
+
+TEST(Lifecycle, CheckConfigNamesFileLineAndColumn) {
+  const std::string bad = write_temp_file("bad", "gateway:\n  listne: 1.2.3.4:5\n");
+  Process check({gateway_binary(), "--check-config", bad});
+  EXPECT_NE(check.wait(10s), 0);
+  EXPECT_NE(check.errors().find(bad + ":2:3"), std::string::npos) << check.errors();
+  const std::string good = write_temp_file("good", "gateway:\n  name: edge-1\n");
+  Process ok({gateway_binary(), "--check-config", good});
+  EXPECT_EQ(ok.wait(10s), 0) << ok.errors();
+}
+
+}  // namespace
+}  // namespace psycho::testing

@@ -1,0 +1,207 @@
+// Wire-level tests of the Psycho protocol against the real gateway process.
+#include <gtest/gtest.h>
+
+#include "support/gateway.hpp"
+
+namespace psycho::testing {
+namespace {
+
+class ProtocolTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { gateway_ = new Gateway(); }
+  static void TearDownTestSuite() {
+    delete gateway_;
+    gateway_ = nullptr;
+  }
+  static Gateway& gw() { return *gateway_; }
+
+  // Subscribes and waits for the +OK, so the subscription is in place.
+  static void subscribe(RawClient& c, const std::string& args) {
+    c.send("SUB " + args + "\n");
+    ASSERT_EQ(c.line(), "+OK\n");
+  }
+
+  static Gateway* gateway_;
+};
+Gateway* ProtocolTest::gateway_ = nullptr;
+
+TEST_F(ProtocolTest, InfoComesFirstWithTheAdvertisedFields) {
+  RawClient c(gw().port());
+  const std::string info = c.line();
+  ASSERT_EQ(info.rfind("INFO {", 0), 0u) << info;
+  for (const char* field :
+       {"\"server_id\"", "\"server_name\"", "\"version\"", "\"proto\"", "\"max_payload\":1048576",
+        "\"headers\":true", "\"auth_required\":false", "\"type\":\"gateway\""}) {
+    EXPECT_NE(info.find(field), std::string::npos) << field << " in " << info;
+  }
+}
+
+TEST_F(ProtocolTest, SeedClientsPublishAndReceiveWithOkAfterEveryOp) {
+  auto sub = gw().client();
+  auto pub = gw().client();
+  subscribe(*sub, "greet.world");
+  pub->send("PUB greet.world 5\nhello\n");
+  EXPECT_EQ(pub->line(), "+OK\n");
+  EXPECT_EQ(sub->expect("hello\n"), "MSG greet.world 5\nhello\n");
+}
+
+TEST_F(ProtocolTest, PublisherDoesNotReceiveItsOwnMessagesUnlessItAsksForEcho) {
+  auto c = gw().client();
+  subscribe(*c, "echo.test");
+  c->send("PUB echo.test 2\nhi\nPING\n");
+  EXPECT_EQ(c->expect("PONG\n"), "+OK\nPONG\n");
+  c->send("CONNECT {\"echo\":true}\nPUB echo.test 2\nhi\n");
+  EXPECT_EQ(c->expect("hi\n"), "+OK\n+OK\nMSG echo.test 2\nhi\n");
+}
+
+TEST_F(ProtocolTest, AcceptsCrlfTabsAndAnyCaseOfOpNames) {
+  auto sub = gw().client();
+  auto pub = gw().client();
+  sub->send("sub\tcase.test\r\n");
+  ASSERT_EQ(sub->line(), "+OK\n");
+  pub->send("pUb  case.test \t 3\r\nabc\r\n");
+  EXPECT_EQ(pub->line(), "+OK\n");
+  EXPECT_EQ(sub->expect("abc\n"), "MSG case.test 3\nabc\n");
+}
+
+TEST_F(ProtocolTest, WildcardsMatchAndOverlappingSubscriptionsDeliverOnce) {
+  auto sub = gw().client();
+  auto pub = gw().client();
+  subscribe(*sub, "wild.*.x");
+  subscribe(*sub, "wild.>");
+  subscribe(*sub, "wild.a.x");
+  subscribe(*sub, "wild.a.x");  // already held: a no-op that still answers +OK
+  pub->send("PUB wild.a.x 1\n1\nPUB wild.b.c.d 1\n2\nPUB other 1\n3\n");
+  EXPECT_EQ(sub->expect("2\n"), "MSG wild.a.x 1\n1\nMSG wild.b.c.d 1\n2\n");
+  sub->send("PING\n");
+  EXPECT_EQ(sub->expect("PONG\n"), "PONG\n");  // nothing else arrived in between
+}
+
+TEST_F(ProtocolTest, ReplySubjectsTravelWithTheMessage) {
+  auto sub = gw().client();
+  auto pub = gw().client();
+  subscribe(*sub, "svc.time");
+  pub->send("PUB svc.time my.inbox.1 4\nwhat\n");
+  EXPECT_EQ(sub->expect("what\n"), "MSG svc.time my.inbox.1 4\nwhat\n");
+}
+
+TEST_F(ProtocolTest, HeadersReachHeaderClientsAndAreStrippedForSeedClients) {
+  auto modern = gw().client();
+  auto seed = gw().client();
+  auto pub = gw().client();
+  modern->send("CONNECT {\"headers\":true,\"verbose\":false}\nSUB hdr.test\nPING\n");
+  ASSERT_EQ(modern->line(), "PONG\n");
+  subscribe(*seed, "hdr.test");
+  const std::string headers = "NATS/1.0\r\nTrace: abc\r\n\r\n";
+  pub->send("HPUB hdr.test " + std::to_string(headers.size()) + " " +
+            std::to_string(headers.size() + 5) + "\n" + headers + "hello\n");
+  EXPECT_EQ(modern->expect("hello\n"), "HMSG hdr.test " + std::to_string(headers.size()) + " " +
+                                           std::to_string(headers.size() + 5) + "\n" + headers +
+                                           "hello\n");
+  EXPECT_EQ(seed->expect("hello\n"), "MSG hdr.test 5\nhello\n");
+}
+
+TEST_F(ProtocolTest, QueueGroupMembersShareTheMessages) {
+  auto a = gw().client();
+  auto b = gw().client();
+  auto pub = gw().client();
+  subscribe(*a, "work.item workers");
+  subscribe(*b, "work.item workers");
+  std::string batch;
+  for (int i = 0; i < 100; ++i) batch += "PUB work.item 1\nx\n";
+  pub->send("CONNECT {\"verbose\":false}\n" + batch + "PING\n");
+  ASSERT_EQ(pub->expect("PONG\n"), "PONG\n");
+  a->send("PING\n");
+  b->send("PING\n");
+  const std::string got_a = a->expect("PONG\n"), got_b = b->expect("PONG\n");
+  auto count = [](const std::string& s) {
+    std::size_t n = 0;
+    for (std::size_t p = s.find("MSG "); p != std::string::npos; p = s.find("MSG ", p + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count(got_a) + count(got_b), 100u);
+  EXPECT_GT(count(got_a), 0u);
+  EXPECT_GT(count(got_b), 0u);
+}
+
+TEST_F(ProtocolTest, UnsubscribeStopsDelivery) {
+  auto sub = gw().client();
+  auto pub = gw().client();
+  subscribe(*sub, "unsub.test");
+  sub->send("UNSUB unsub.test\n");
+  ASSERT_EQ(sub->line(), "+OK\n");
+  pub->send("PUB unsub.test 1\nx\nPING\n");
+  ASSERT_EQ(pub->expect("PONG\n"), "+OK\nPONG\n");
+  sub->send("PING\n");
+  EXPECT_EQ(sub->expect("PONG\n"), "PONG\n");
+}
+
+TEST_F(ProtocolTest, VerboseFalseSilencesOk) {
+  auto c = gw().client();
+  c->send("CONNECT {\"verbose\":false}\nSUB quiet\nPUB quiet 1\nx\nPING\n");
+  EXPECT_EQ(c->expect("PONG\n"), "PONG\n");
+}
+
+// ---------------------------------------------------------------- errors that keep the client
+
+TEST_F(ProtocolTest, InvalidSubjectIsReportedAndTheConnectionStays) {
+  auto c = gw().client();
+  c->send("SUB bad..subject\n");
+  EXPECT_EQ(c->line(), "-ERR 'Invalid Subject'\n");
+  c->send("SUB a.>.b\n");
+  EXPECT_EQ(c->line(), "-ERR 'Invalid Subject'\n");
+  c->send("PING\n");
+  EXPECT_EQ(c->line(), "PONG\n");
+}
+
+TEST_F(ProtocolTest, WildcardPublishIsRefusedAndDeliveredNowhere) {
+  auto sub = gw().client();
+  auto pub = gw().client();
+  subscribe(*sub, ">");
+  pub->send("PUB orders.* 1\nx\n");
+  EXPECT_EQ(pub->line(), "-ERR 'Invalid Publish Subject'\n");
+  pub->send("PUB orders.> 1\nx\nPING\n");
+  EXPECT_EQ(pub->expect("PONG\n"), "-ERR 'Invalid Publish Subject'\nPONG\n");
+  sub->send("PING\n");
+  EXPECT_EQ(sub->expect("PONG\n"), "PONG\n");  // nothing was delivered
+}
+
+// ---------------------------------------------------------------- errors that close
+
+struct ClosingCase {
+  const char* name;
+  std::string input;
+  std::string error;
+};
+
+class ClosingErrorTest : public ProtocolTest, public ::testing::WithParamInterface<ClosingCase> {};
+
+TEST_P(ClosingErrorTest, SendsTheErrorAndCloses) {
+  auto c = gw().client();
+  c->send(GetParam().input);
+  EXPECT_EQ(c->expect("\n"), "-ERR '" + GetParam().error + "'\n");
+  EXPECT_TRUE(c->closed_by_peer());
+  // The gateway is still there for everybody else.
+  auto other = gw().client();
+  other->send("PING\n");
+  EXPECT_EQ(other->line(), "PONG\n");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Wire, ClosingErrorTest,
+    ::testing::Values(
+        ClosingCase{"UnknownOp", "FOO bar\n", "Unknown Protocol Operation"},
+        ClosingCase{"ServerOpFromClient", "MSG a 1\nx\n", "Unknown Protocol Operation"},
+        ClosingCase{"ControlLineTooLong", "SUB " + std::string(5000, 'a') + "\n",
+                    "Maximum Control Line Exceeded"},
+        ClosingCase{"ControlLineTooLongWithoutNewline", std::string(5000, 'x'),
+                    "Maximum Control Line Exceeded"},
+        ClosingCase{"PayloadTooLarge", "PUB big 2000000\n", "Maximum Payload Violation"},
+        ClosingCase{"PayloadWithoutLineEnd", "PUB a 3\nabcdef\n",
+                    "Payload Not Followed By Line End"},
+        ClosingCase{"BadSize", "PUB a x\n", "Invalid Protocol Arguments"},
+        ClosingCase{"BadConnectJson", "CONNECT {nope\n", "Invalid Protocol Arguments"}),
+    [](const auto& param_info) { return std::string(param_info.param.name); });
+
+}  // namespace
+}  // namespace psycho::testing

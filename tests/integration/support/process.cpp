@@ -1,0 +1,127 @@
+#include "process.hpp"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace psycho::testing {
+
+namespace {
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string temp_file(const char* tag) {
+  std::string pattern = std::string("/tmp/psycho-test-") + tag + "-XXXXXX";
+  const int fd = mkstemp(pattern.data());
+  if (fd < 0) throw std::runtime_error("mkstemp failed");
+  ::close(fd);
+  return pattern;
+}
+}  // namespace
+
+Process::Process(std::vector<std::string> argv, bool pipe_stdin)
+    : out_path_(temp_file("out")), err_path_(temp_file("err")) {
+  int in_pipe[2] = {-1, -1};
+  if (pipe_stdin && ::pipe(in_pipe) != 0) throw std::runtime_error("pipe failed");
+  pid_ = ::fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    if (pipe_stdin) {
+      ::dup2(in_pipe[0], STDIN_FILENO);
+      ::close(in_pipe[0]);
+      ::close(in_pipe[1]);
+    } else {
+      const int null_fd = ::open("/dev/null", O_RDONLY);
+      ::dup2(null_fd, STDIN_FILENO);
+    }
+    const int out = ::open(out_path_.c_str(), O_WRONLY | O_TRUNC);
+    const int err = ::open(err_path_.c_str(), O_WRONLY | O_TRUNC);
+    ::dup2(out, STDOUT_FILENO);
+    ::dup2(err, STDERR_FILENO);
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    _exit(127);
+  }
+  if (pipe_stdin) {
+    ::close(in_pipe[0]);
+    stdin_fd_ = in_pipe[1];
+  }
+}
+
+Process::~Process() {
+  close_stdin();
+  if (running()) {
+    signal(SIGTERM);
+    if (wait(std::chrono::seconds(5)) == -1) {
+      signal(SIGKILL);
+      wait(std::chrono::seconds(5));
+    }
+  }
+  ::unlink(out_path_.c_str());
+  ::unlink(err_path_.c_str());
+}
+
+bool Process::running() {
+  if (exited_ || pid_ <= 0) return false;
+  const pid_t r = ::waitpid(pid_, &status_, WNOHANG);
+  if (r == pid_) exited_ = true;
+  return !exited_;
+}
+
+void Process::signal(int sig) {
+  if (running()) ::kill(pid_, sig);
+}
+
+int Process::wait(std::chrono::milliseconds timeout) {
+  if (!eventually([this] { return !running(); }, timeout)) return -1;
+  if (WIFEXITED(status_)) return WEXITSTATUS(status_);
+  if (WIFSIGNALED(status_)) return -128 - WTERMSIG(status_);
+  return -1;
+}
+
+void Process::write_stdin(const std::string& data) {
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::write(stdin_fd_, data.data() + done, data.size() - done);
+    if (n <= 0) return;
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+void Process::close_stdin() {
+  if (stdin_fd_ >= 0) ::close(stdin_fd_);
+  stdin_fd_ = -1;
+}
+
+std::string Process::output() const { return slurp(out_path_); }
+std::string Process::errors() const { return slurp(err_path_); }
+
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+}  // namespace psycho::testing
