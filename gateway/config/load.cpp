@@ -34,7 +34,7 @@ Status read_gateway(const YAML::Node& node, const std::string& file, GatewayConf
   tls.get("ca_file", g.tls.ca_file);
   tls.get("verify_clients", g.tls.verify_clients);
   if (g.tls.cert_file.empty() != g.tls.key_file.empty()) {
-    tls.error_at(g.tls.cert_file.empty() ? "cert_file" : "key_file",
+    tls.error_at(g.tls.cert_file.empty() ? "key_file" : "cert_file",
                  "'gateway.tls' needs both cert_file and key_file");
   }
   if (g.tls.verify_clients && g.tls.ca_file.empty()) {
