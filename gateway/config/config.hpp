@@ -44,6 +44,8 @@ struct GatewayConfig {
   int max_pings_out = 2;
   int workers = 0;  // 0 = one per core
   std::chrono::milliseconds shutdown_timeout{std::chrono::seconds(10)};
+  // How long a new connection may take for its TLS handshake and WebSocket upgrade.
+  std::chrono::milliseconds handshake_timeout{std::chrono::seconds(10)};
   TlsConfig tls;
 };
 

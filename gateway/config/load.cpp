@@ -28,6 +28,7 @@ Status read_gateway(const YAML::Node& node, const std::string& file, GatewayConf
   s.get("max_pings_out", g.max_pings_out, 1, 1000);
   s.get("workers", g.workers, 0, 256);
   s.get_duration("shutdown_timeout", g.shutdown_timeout);
+  s.get_duration("handshake_timeout", g.handshake_timeout, std::chrono::milliseconds(100));
   Section tls = s.child("tls");
   tls.get("cert_file", g.tls.cert_file);
   tls.get("key_file", g.tls.key_file);

@@ -66,6 +66,18 @@ void ClientSession::start() {
 
 void ClientSession::drain() { begin_close(); }
 
+void ClientSession::expect_start_within(std::chrono::steady_clock::duration timeout) {
+  timer_.expires_after(timeout);
+  // A weak reference: the deadline must not keep an abandoned handshake alive. start()
+  // re-arms the timer for PINGs, which cancels this wait.
+  timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->started_) return;
+    log::info("handshake timed out", {{"remote", self->remote_}});
+    self->do_shutdown();
+  });
+}
+
 // ---------------------------------------------------------------------------- reading
 
 void ClientSession::on_read(std::string_view data) {

@@ -47,6 +47,10 @@ class ClientSession : public Subscriber,
   void start();
   // Worker thread: flush what is queued, then close (server shutdown).
   void drain();
+  // Worker thread, before start(): closes the transport unless start() is reached within
+  // `timeout`, so a peer that connects and then stalls a TLS handshake or a WebSocket
+  // upgrade cannot hold a socket for ever.
+  void expect_start_within(std::chrono::steady_clock::duration timeout);
 
   void deliver(const MessagePtr& message) override;
 

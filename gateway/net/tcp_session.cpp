@@ -81,14 +81,15 @@ void start_tcp_session(SessionContext& ctx, int worker, tcp::socket socket,
   }
   auto session =
       std::make_shared<TlsSession>(ctx, worker, io, std::move(remote), std::move(socket), *tls);
-  session->stream().async_handshake(asio::ssl::stream_base::server, [session](const boost::system::
-                                                                                  error_code& ec) {
+  session->expect_start_within(ctx.config.handshake_timeout);
+  auto on_handshake = [session](const boost::system::error_code& ec) {
     if (ec) {
       log::info("TLS handshake failed", {{"remote", session->remote()}, {"reason", ec.message()}});
       return;
     }
     session->start();
-  });
+  };
+  session->stream().async_handshake(asio::ssl::stream_base::server, std::move(on_handshake));
 }
 
 }  // namespace psycho::net

@@ -139,22 +139,24 @@ void start_websocket_session(SessionContext& ctx, int worker, tcp::socket socket
   std::string remote = remote_address(socket);
   auto& io = static_cast<asio::io_context&>(socket.get_executor().context());
   if (tls == nullptr) {
-    std::make_shared<PlainWebSocket>(ctx, worker, io, std::move(remote), std::move(socket))
-        ->upgrade(path);
+    auto session =
+        std::make_shared<PlainWebSocket>(ctx, worker, io, std::move(remote), std::move(socket));
+    session->expect_start_within(ctx.config.handshake_timeout);
+    session->upgrade(path);
     return;
   }
   auto session =
       std::make_shared<TlsWebSocket>(ctx, worker, io, std::move(remote), std::move(socket), *tls);
-  session->ws().next_layer().async_handshake(asio::ssl::stream_base::server, [session,
-                                                                              path](const beast::
-                                                                                        error_code&
-                                                                                            ec) {
+  session->expect_start_within(ctx.config.handshake_timeout);
+  auto on_handshake = [session, path](const beast::error_code& ec) {
     if (ec) {
       log::info("TLS handshake failed", {{"remote", session->remote()}, {"reason", ec.message()}});
       return;
     }
     session->upgrade(path);
-  });
+  };
+  session->ws().next_layer().async_handshake(asio::ssl::stream_base::server,
+                                             std::move(on_handshake));
 }
 
 }  // namespace psycho::net

@@ -83,6 +83,14 @@ TEST(WebSocket, WrongPathIsRefused) {
   EXPECT_THROW(WsClient(gw.websocket_port(), "/elsewhere"), boost::system::system_error);
 }
 
+TEST(WebSocket, StalledUpgradeIsClosedAfterTheHandshakeTimeout) {
+  Gateway gw(with_config("gateway:\n  handshake_timeout: 300ms\n"));
+  RawClient(gw.port());
+  RawClient stalled(gw.websocket_port());
+  stalled.send("GET / HTTP/1.1\r\nHost: x\r\n");  // and never the rest
+  EXPECT_TRUE(stalled.closed_by_peer(std::chrono::seconds(5)));
+}
+
 TEST(WebSocket, ProtocolErrorsCloseTheSocketWithAnError) {
   Gateway gw;
   RawClient(gw.port());
@@ -113,7 +121,7 @@ struct TlsFiles {
 TEST(Tls, TcpAndWebSocketSpeakTlsWhenConfigured) {
   TlsFiles files;
   Gateway gw(with_config("gateway:\n  tls:\n    cert_file: " + files.cert +
-                         "\n    key_file: " + files.key + "\n"));
+                         "\n    key_file: " + files.key + "\n  handshake_timeout: 500ms\n"));
   asio::io_context io;
   asio::ssl::context ctx(asio::ssl::context::tls_client);
   ctx.load_verify_file(files.cert);
@@ -146,6 +154,9 @@ TEST(Tls, TcpAndWebSocketSpeakTlsWhenConfigured) {
   wss.read(b);
   EXPECT_EQ(beast::buffers_to_string(b.data()).rfind("INFO {", 0), 0u);
 
+  // A client that never starts its TLS handshake is closed after the timeout.
+  RawClient silent(gw.port());
+  EXPECT_TRUE(silent.closed_by_peer(std::chrono::seconds(5)));
   // A plain-text client gets nowhere.
   RawClient plain(gw.port());
   plain.send("PING\n");

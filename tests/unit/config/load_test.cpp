@@ -49,6 +49,7 @@ gateway:
   max_pings_out: 3
   workers: 4
   shutdown_timeout: 250ms
+  handshake_timeout: 2s
   tls:
     cert_file: /c.pem
     key_file: /k.pem
@@ -74,6 +75,7 @@ log:
   EXPECT_EQ(g.max_pings_out, 3);
   EXPECT_EQ(g.workers, 4);
   EXPECT_EQ(g.shutdown_timeout, std::chrono::milliseconds(250));
+  EXPECT_EQ(g.handshake_timeout, std::chrono::seconds(2));
   EXPECT_TRUE(g.tls.enabled());
   EXPECT_TRUE(g.tls.verify_clients);
   EXPECT_EQ(c->log.level, LogLevel::debug);
