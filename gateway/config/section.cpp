@@ -1,6 +1,7 @@
 #include "config/section.hpp"
 
 #include <algorithm>
+#include <map>
 
 namespace psycho::config {
 
@@ -23,6 +24,21 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 
 }  // namespace
 
+std::string did_you_mean(std::string_view key, const std::vector<std::string>& known) {
+  // Two edits catch a swapped pair ("listne"); on short keys that would match nearly
+  // anything, so they get one.
+  std::size_t limit = key.size() < 4 ? 1 : 2;
+  std::string hint;
+  for (const auto& k : known) {
+    if (const std::size_t d = edit_distance(key, k); d <= limit) {
+      hint = k;
+      if (d == 0) break;
+      limit = d - 1;  // only a strictly closer key replaces this one
+    }
+  }
+  return hint.empty() ? "" : " (did you mean '" + hint + "'?)";
+}
+
 Section::Section(YAML::Node node, std::string file, std::string path)
     : node_(std::move(node)), file_(std::move(file)), path_(std::move(path)) {
   if (node_ && !node_.IsNull() && !node_.IsMap()) {
@@ -32,13 +48,13 @@ Section::Section(YAML::Node node, std::string file, std::string path)
 }
 
 std::string Section::where(const YAML::Mark& mark) const {
+  // Nodes built from flags have no position; the file (if any) is still worth naming.
   if (mark.line < 0) return file_.empty() ? "" : file_ + ": ";
   return file_ + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1) + ": ";
 }
 
-YAML::Node Section::find_quietly(std::string_view key) const {
-  if (!node_ || !node_.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
-  return node_[std::string(key)];
+std::string Section::name_of(std::string_view key) const {
+  return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
 }
 
 bool Section::has(std::string_view key) const {
@@ -48,35 +64,52 @@ bool Section::has(std::string_view key) const {
 YAML::Node Section::find(std::string_view key) {
   asked_.emplace(key);
   // An absent key must be an *undefined* node: a default-constructed Node is a null value.
+  // The const operator[] is used so that looking never inserts into the caller's tree.
   if (!node_ || !node_.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
-  return node_[std::string(key)];
+  const YAML::Node& map = node_;
+  return map[std::string(key)];
+}
+
+YAML::Node Section::take(std::string_view key) { return find(key); }
+
+YAML::Mark Section::mark_of(std::string_view key) const {
+  if (!node_ || !node_.IsMap()) return node_ ? node_.Mark() : YAML::Mark::null_mark();
+  for (const auto& entry : node_) {
+    if (!entry.first.IsScalar() || entry.first.Scalar() != key) continue;
+    // An empty value has no text of its own; yaml-cpp gives it the position of whatever
+    // follows, so the key is the better place to point at.
+    return entry.second.IsNull() ? entry.first.Mark() : entry.second.Mark();
+  }
+  return node_.Mark();
 }
 
 void Section::error_at(std::string_view key, const std::string& what) {
-  YAML::Node n = find_quietly(key);
-  errors_.push_back(where(n ? n.Mark() : node_ ? node_.Mark() : YAML::Mark::null_mark()) + what);
+  errors_.push_back(where(mark_of(key)) + what);
 }
 
 bool Section::scalar(std::string_view key, std::string& out) {
   YAML::Node n = find(key);
   if (!n) return false;
+  if (n.IsNull()) {
+    error_at(key, "'" + name_of(key) + "' needs a value");
+    return false;
+  }
   if (!n.IsScalar()) {
-    error_at(key, "'" + path_ + "." + std::string(key) + "' must be a single value");
+    error_at(key, "'" + name_of(key) + "' must be a single value");
     return false;
   }
-  std::string missing;
-  if (!expand_env(n.Scalar(), out, missing)) {
-    error_at(key, "environment variable '" + missing + "' is not set (use ${" + missing +
-                      ":-default} for a fallback)");
+  auto expanded = expand_env(n.Scalar());
+  if (!expanded) {
+    error_at(key, expanded.error());
     return false;
   }
+  out = std::move(expanded.value());
   return true;
 }
 
 void Section::get(std::string_view key, std::string& out) {
-  if (YAML::Node n = find_quietly(key); n && n.IsNull()) {
-    asked_.emplace(key);
-    out.clear();  // `key:` with no value, or `key: ""`
+  if (YAML::Node n = find(key); n && n.IsNull()) {
+    out.clear();  // `key:` with no value, or `key: ~`
     return;
   }
   std::string v;
@@ -91,22 +124,38 @@ void Section::get(std::string_view key, bool& out) {
   } else if (v == "false" || v == "no" || v == "off") {
     out = false;
   } else {
-    error_at(key,
-             "'" + path_ + "." + std::string(key) + "' must be true or false, not '" + v + "'");
+    error_at(key, "'" + name_of(key) + "' must be true or false, not '" + v + "'");
   }
 }
 
-void Section::get(std::string_view key, int& out, int min, int max) {
+void Section::get(std::string_view key, std::int64_t& out, std::int64_t min, std::int64_t max) {
   std::string v;
   if (!scalar(key, v)) return;
-  std::size_t n = 0;
-  if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos || !parse_size(v, n) ||
-      n < static_cast<std::size_t>(min) || n > static_cast<std::size_t>(max)) {
-    error_at(key, "'" + path_ + "." + std::string(key) + "' must be a whole number from " +
-                      std::to_string(min) + " to " + std::to_string(max) + ", not '" + v + "'");
+  std::int64_t n = 0;
+  if (!parse_int(v, n) || n < min || n > max) {
+    error_at(key, "'" + name_of(key) + "' must be a whole number from " + std::to_string(min) +
+                      " to " + std::to_string(max) + ", not '" + v + "'");
     return;
   }
-  out = static_cast<int>(n);
+  out = n;
+}
+
+void Section::get(std::string_view key, std::uint64_t& out, std::uint64_t min, std::uint64_t max) {
+  std::string v;
+  if (!scalar(key, v)) return;
+  std::uint64_t n = 0;
+  if (!parse_uint(v, n) || n < min || n > max) {
+    error_at(key, "'" + name_of(key) + "' must be a whole number from " + std::to_string(min) +
+                      " to " + std::to_string(max) + ", not '" + v + "'");
+    return;
+  }
+  out = n;
+}
+
+void Section::get(std::string_view key, int& out, int min, int max) {
+  std::int64_t wide = out;
+  get(key, wide, min, max);
+  out = static_cast<int>(wide);  // within [min, max], or untouched
 }
 
 void Section::get(std::string_view key, std::vector<std::string>& out) {
@@ -118,36 +167,35 @@ void Section::get(std::string_view key, std::vector<std::string>& out) {
     return;
   }
   if (!n.IsSequence()) {
-    error_at(key, "'" + path_ + "." + std::string(key) + "' must be a list");
+    error_at(key, "'" + name_of(key) + "' must be a list");
     return;
   }
   std::vector<std::string> values;
+  bool ok = true;
   for (const auto& item : n) {
-    std::string expanded, missing;
-    if (!item.IsScalar()) {
-      errors_.push_back(where(item.Mark()) + "list items of '" + std::string(key) +
-                        "' must be single values");
+    auto expanded =
+        item.IsScalar()
+            ? expand_env(item.Scalar())
+            : Result<std::string>(fail("items of '" + name_of(key) + "' must be single values"));
+    if (!expanded) {
+      errors_.push_back(where(item.Mark()) + expanded.error());
+      ok = false;
       continue;
     }
-    if (!expand_env(item.Scalar(), expanded, missing)) {
-      errors_.push_back(where(item.Mark()) + "environment variable '" + missing + "' is not set");
-      continue;
-    }
-    values.push_back(std::move(expanded));
+    values.push_back(std::move(expanded.value()));
   }
-  out = std::move(values);
+  if (ok) out = std::move(values);
 }
 
 void Section::get(std::string_view key, Endpoint& out) {
-  std::string v;
-  if (YAML::Node n = find_quietly(key); n && n.IsNull()) {
-    asked_.emplace(key);
+  if (YAML::Node n = find(key); n && n.IsNull()) {
     out = Endpoint{};
     return;
   }
+  std::string v;
   if (!scalar(key, v)) return;
   if (!parse_endpoint(v, out)) {
-    error_at(key, "'" + path_ + "." + std::string(key) +
+    error_at(key, "'" + name_of(key) +
                       "' must be host:port, [ipv6]:port or \"\" (disabled), not '" + v + "'");
   }
 }
@@ -157,27 +205,30 @@ void Section::get_size(std::string_view key, std::size_t& out, std::size_t min, 
   if (!scalar(key, v)) return;
   std::size_t n = 0;
   if (!parse_size(v, n)) {
-    error_at(key, "'" + path_ + "." + std::string(key) +
-                      "' must be a size like 1048576, 64KiB or 8MB, not '" + v + "'");
+    error_at(key,
+             "'" + name_of(key) + "' must be a size like 1048576, 64KiB or 8MB, not '" + v + "'");
   } else if (n < min || n > max) {
-    error_at(key, "'" + path_ + "." + std::string(key) + "' must be between " +
-                      std::to_string(min) + " and " + std::to_string(max) + " bytes");
+    error_at(key, "'" + name_of(key) + "' must be between " + std::to_string(min) + " and " +
+                      std::to_string(max) + " bytes, not '" + v + "'");
   } else {
     out = n;
   }
 }
 
 void Section::get_duration(std::string_view key, std::chrono::milliseconds& out,
-                           std::chrono::milliseconds min) {
+                           std::chrono::milliseconds min, std::chrono::milliseconds max) {
   std::string v;
   if (!scalar(key, v)) return;
   std::chrono::milliseconds d{};
   if (!parse_duration(v, d)) {
-    error_at(key, "'" + path_ + "." + std::string(key) +
-                      "' must be a duration like 250ms, 30s, 2m or 1h, not '" + v + "'");
+    error_at(key, "'" + name_of(key) + "' must be a duration like 250ms, 30s, 2m or 1h, not '" + v +
+                      "'");
   } else if (d < min) {
-    error_at(key, "'" + path_ + "." + std::string(key) + "' must be at least " +
-                      std::to_string(min.count()) + "ms");
+    error_at(key, "'" + name_of(key) + "' must be at least " + std::to_string(min.count()) +
+                      "ms, not '" + v + "'");
+  } else if (d > max) {
+    error_at(key, "'" + name_of(key) + "' must be at most " + std::to_string(max.count()) +
+                      "ms, not '" + v + "'");
   } else {
     out = d;
   }
@@ -185,29 +236,41 @@ void Section::get_duration(std::string_view key, std::chrono::milliseconds& out,
 
 Section Section::child(std::string_view key) {
   YAML::Node n = find(key);
-  return Section(n && !n.IsNull() ? n : YAML::Node(), file_, path_ + "." + std::string(key));
+  return Section(n && !n.IsNull() ? n : YAML::Node(), file_, name_of(key));
 }
 
 void Section::adopt(Section& child) {
   if (auto st = child.finish(); !st) errors_.push_back(st.error());
 }
 
-Status Section::finish() {
-  if (node_ && node_.IsMap()) {
-    for (const auto& entry : node_) {
-      const std::string key = entry.first.Scalar();
-      if (asked_.count(key) != 0) continue;
-      std::string hint;
-      for (const auto& known : asked_) {
-        if (edit_distance(key, known) <= 2) hint = " (did you mean '" + known + "'?)";
-      }
-      errors_.push_back(where(entry.first.Mark()) + "unknown key '" + key + "' in '" + path_ + "'" +
-                        hint);
+void Section::key_errors(std::vector<std::string>& errors) const {
+  if (!node_ || !node_.IsMap()) return;
+  const std::vector<std::string> known(asked_.begin(), asked_.end());
+  std::map<std::string, int> seen;
+  for (const auto& entry : node_) {
+    const YAML::Node& k = entry.first;
+    if (!k.IsScalar()) {
+      errors.push_back(where(k.Mark()) + "keys in '" + path_ + "' must be plain names");
+      continue;
+    }
+    const std::string& key = k.Scalar();
+    // yaml-cpp keeps both copies of a repeated key and lookups see only the first, so a
+    // duplicate would silently lose a value.
+    if (++seen[key] > 1) {
+      errors.push_back(where(k.Mark()) + "duplicate key '" + key + "' in '" + path_ + "'");
+    } else if (asked_.count(key) == 0) {
+      errors.push_back(where(k.Mark()) + "unknown key '" + key + "' in '" + path_ + "'" +
+                       did_you_mean(key, known));
     }
   }
-  if (errors_.empty()) return Ok{};
+}
+
+Status Section::finish() const {
+  std::vector<std::string> errors = errors_;
+  key_errors(errors);
+  if (errors.empty()) return Ok{};
   std::string all;
-  for (const auto& e : errors_) all += (all.empty() ? "" : "\n") + e;
+  for (const auto& e : errors) all += (all.empty() ? "" : "\n") + e;
   return fail(all);
 }
 

@@ -5,15 +5,21 @@
 // text: 2026-11-24T09:00:00.123Z INFO client connected cid=12 remote=127.0.0.1:5555
 // json: {"ts":"2026-11-24T09:00:00.123Z","level":"info","msg":"client connected","cid":12,...}
 //
-// A disabled level costs one relaxed atomic load. An enabled one formats into a
-// thread-local buffer and leaves with a single write(2), so lines from different threads
-// never interleave and no lock is held.
+// Callable from any thread at any time, including before configure() (defaults: info, text).
+// A disabled level costs one relaxed atomic load, inlined at the call site; the fields are
+// not even formatted. An enabled one formats into a thread-local buffer and leaves with a
+// single write(2), so lines from different threads never interleave and no lock is taken.
+// Field values are views: they only need to live until the call returns.
+// In text lines, values with spaces, quotes, '=' or control characters are quoted with JSON
+// escaping, and control characters in the message are escaped, so one event is one line.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "config/config.hpp"
 
@@ -47,11 +53,22 @@ struct Field {
 
 using Fields = std::initializer_list<Field>;
 
+// Takes effect for every thread at once; lines being formatted may still use the old format.
 void configure(const config::LogConfig& config);
-bool enabled(Level level) noexcept;
-// Where lines go (default: stderr). For tests.
+// Where lines go (default: stderr). For tests, and for a process whose stderr is taken.
 void set_output_fd(int fd) noexcept;
 
+namespace detail {
+// The lowest enabled level, as an int; written only by configure().
+inline std::atomic<int> threshold{static_cast<int>(Level::info)};
+}  // namespace detail
+
+inline bool enabled(Level level) noexcept {
+  return level != Level::off &&
+         static_cast<int>(level) >= detail::threshold.load(std::memory_order_relaxed);
+}
+
+// Writes one line whatever the level; the functions below check enabled() first.
 void write(Level level, std::string_view message, Fields fields);
 
 inline void trace(std::string_view m, Fields f = {}) {
