@@ -49,7 +49,11 @@ struct alignas(64) Router::WorkerState {
       cache;
   std::uint64_t cache_generation = 0;
   std::vector<std::vector<Delivery>> outbound;  // by target worker
+  std::vector<std::size_t> outbound_bytes;      // body bytes in `outbound`, by target
+  // Body bytes posted to each target and not yet delivered there; written by both sides.
+  std::unique_ptr<std::atomic<std::size_t>[]> in_flight;
   bool flush_scheduled = false;
+  std::uint32_t congestion_countdown = 0;  // recipients' congestion is sampled, not read always
   std::uint64_t sequence = 0;
   std::uint64_t random = 0x9E3779B97F4A7C15ull;
 };
@@ -59,6 +63,9 @@ Router::Router(WorkerPool& workers, RouterOptions options)
   for (int i = 0; i < workers_.size(); ++i) {
     auto ws = std::make_unique<WorkerState>();
     ws->outbound.resize(static_cast<std::size_t>(workers_.size()));
+    ws->outbound_bytes.resize(static_cast<std::size_t>(workers_.size()));
+    ws->in_flight =
+        std::make_unique<std::atomic<std::size_t>[]>(static_cast<std::size_t>(workers_.size()));
     ws->random ^= static_cast<std::uint64_t>(i + 1) * 0xBF58476D1CE4E5B9ull;
     worker_state_.push_back(std::move(ws));
   }
@@ -177,29 +184,48 @@ std::shared_ptr<const Router::MatchResult> Router::lookup(WorkerState* ws,
   return result;
 }
 
-void Router::publish(const MessagePtr& message) {
+Backpressure Router::publish(const MessagePtr& message) {
   const int here = workers_.current();
   WorkerState* ws = here >= 0 ? worker_state_[static_cast<std::size_t>(here)].get() : nullptr;
   auto result = lookup(ws, message->subject());
   stats_.routed.fetch_add(1, std::memory_order_relaxed);
   if (!result->has_local && result->adapters.empty()) {
     stats_.no_interest.fetch_add(1, std::memory_order_relaxed);
-    return;
+    return {};
   }
+  // Reading every recipient's flag for every message would touch other cores' cache lines on
+  // the hottest path; a sample every 16 messages finds a congested consumer soon enough.
+  bool check = true;
+  if (ws != nullptr) {
+    check = ws->congestion_countdown == 0;
+    ws->congestion_countdown = check ? 15 : ws->congestion_countdown - 1;
+  }
+  Backpressure pressure;
   for (int target = 0; target < static_cast<int>(result->by_worker.size()); ++target) {
     if (result->by_worker[static_cast<std::size_t>(target)].empty()) continue;
-    if (target == here) {
-      for (const auto& s : result->by_worker[static_cast<std::size_t>(target)]) {
-        s->deliver(message);
-      }
-    } else {
-      queue_remote(here, target, Delivery{message, result, nullptr});
+    for (const auto& s : result->by_worker[static_cast<std::size_t>(target)]) {
+      if (target == here) s->deliver(message);
+      if (check && !pressure.recipient && s->congested()) pressure.recipient = s;
     }
+    if (target != here) queue_remote(here, target, Delivery{message, result, nullptr});
   }
   if (!result->groups.empty()) deliver_groups(here, message, result);
+  if (check && ws != nullptr) pressure.backlog = backlogged(here);
   for (Adapter* a : result->adapters) {
     if (a->origin_id() != message->origin()) a->send(message);
   }
+  return pressure;
+}
+
+bool Router::backlogged(int worker) const {
+  const WorkerState& ws = *worker_state_[static_cast<std::size_t>(worker)];
+  for (std::size_t t = 0; t < ws.outbound.size(); ++t) {
+    if (ws.in_flight[t].load(std::memory_order_relaxed) + ws.outbound_bytes[t] >
+        options_.worker_backlog) {
+      return true;
+    }
+  }
+  return false;
 }
 
 void Router::deliver_groups(int here, const MessagePtr& message,
@@ -243,6 +269,7 @@ void Router::queue_remote(int here, int target, Delivery delivery) {
     return;
   }
   WorkerState& ws = *worker_state_[static_cast<std::size_t>(here)];
+  ws.outbound_bytes[static_cast<std::size_t>(target)] += delivery.message->body().size();
   ws.outbound[static_cast<std::size_t>(target)].push_back(std::move(delivery));
   if (!ws.flush_scheduled) {
     ws.flush_scheduled = true;
@@ -258,7 +285,10 @@ void Router::flush_remote(int here) {
     if (pending.empty()) continue;
     auto batch = std::make_shared<std::vector<Delivery>>(std::move(pending));
     pending.clear();
-    workers_.post(target, [batch, target] {
+    const std::size_t bytes = std::exchange(ws.outbound_bytes[static_cast<std::size_t>(target)], 0);
+    std::atomic<std::size_t>* in_flight = &ws.in_flight[static_cast<std::size_t>(target)];
+    in_flight->fetch_add(bytes, std::memory_order_relaxed);
+    workers_.post(target, [batch, target, bytes, in_flight] {
       for (const Delivery& d : *batch) {
         if (d.single) {
           d.single->deliver(d.message);
@@ -268,6 +298,7 @@ void Router::flush_remote(int here) {
           s->deliver(d.message);
         }
       }
+      in_flight->fetch_sub(bytes, std::memory_order_relaxed);
     });
   }
 }

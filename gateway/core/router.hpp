@@ -32,12 +32,21 @@ namespace psycho {
 
 class Adapter;
 
+// Why a publisher should pause before reading more (flow control): a recipient whose
+// outbound queue is filling up, or deliveries from its worker to other workers piling up.
+struct Backpressure {
+  std::shared_ptr<Subscriber> recipient;
+  bool backlog = false;
+  explicit operator bool() const noexcept { return recipient != nullptr || backlog; }
+};
+
 struct RouterOptions {
   std::uint64_t node_id = 0;
   std::size_t dedup_capacity = 1 << 16;
-  std::uint8_t max_hops = 8;               // inbound messages that travelled more are dropped
-  std::size_t match_cache_entries = 4096;  // per worker; cleared whole when full
-  std::size_t inject_backlog = 1 << 16;    // adapter messages queued towards workers
+  std::uint8_t max_hops = 8;                // inbound messages that travelled more are dropped
+  std::size_t match_cache_entries = 4096;   // per worker; cleared whole when full
+  std::size_t inject_backlog = 1 << 16;     // adapter messages queued towards workers
+  std::size_t worker_backlog = 256 * 1024;  // body bytes in flight from one worker to another
 };
 
 // Drop and traffic counters, read by /metrics and /varz.
@@ -73,8 +82,11 @@ class Router {
   bool unsubscribe(const Subscriber& subscriber, std::string_view pattern, std::string_view queue);
 
   // Worker thread: routes a message to local subscribers and exporting adapters, never
-  // back to its origin adapter.
-  void publish(const MessagePtr& message);
+  // back to its origin adapter. Congestion is sampled (every 16th message per worker) and
+  // reported so the publisher can pause until it clears.
+  Backpressure publish(const MessagePtr& message);
+  // Worker thread: whether deliveries from `worker` to other workers are still backlogged.
+  bool backlogged(int worker) const;
 
   // Any thread: a message from an adapter. Checks loops and duplicates, then routes it on a
   // worker. Returns false when it was dropped (and counted).

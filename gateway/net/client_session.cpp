@@ -17,6 +17,11 @@ namespace {
 constexpr std::size_t kInlineBodyMax = 2048;
 // How long a closing session may take to flush its last bytes (an -ERR, a drain).
 constexpr auto kCloseDeadline = std::chrono::seconds(2);
+// Flow control: a publisher whose recipient is congested checks every kStallStep whether it
+// still is, and reads on after kMaxStall regardless, so a consumer that never reads only
+// slows its publishers down until it is cut off as a slow consumer.
+constexpr std::chrono::microseconds kStallStep{200};
+constexpr std::chrono::milliseconds kMaxStall{50};
 // Shrink an outbox buffer that a burst grew beyond this, so idle sessions stay small.
 constexpr std::size_t kKeepCapacity = 256 * 1024;
 }  // namespace
@@ -37,7 +42,8 @@ ClientSession::ClientSession(SessionContext& ctx, int worker, boost::asio::io_co
       transport_(transport),
       remote_(std::move(remote)),
       parser_(ctx.limits),
-      timer_(io) {}
+      timer_(io),
+      stall_timer_(io) {}
 
 ClientSession::~ClientSession() {
   if (counted_) ctx_.active_connections.fetch_sub(1, std::memory_order_relaxed);
@@ -87,7 +93,35 @@ void ClientSession::on_read(std::string_view data) {
     send_error(static_cast<protocol::Error>(ec.value()));
     return;
   }
-  if (!closing_) do_read();
+  if (!closing_) read_next();
+}
+
+void ClientSession::read_next() {
+  if (stalled_by_.expired() && !stalled_by_backlog_) {
+    do_read();
+    return;
+  }
+  // Someone we publish to cannot keep up: leave our bytes in the socket until it has caught
+  // up, so that TCP slows the producer down instead of the consumer being cut off.
+  stall_started_ = std::chrono::steady_clock::now();
+  wait_for_congestion();
+}
+
+void ClientSession::wait_for_congestion() {
+  stall_timer_.expires_after(kStallStep);
+  stall_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (ec || self->closing_) return;
+    auto blocker = self->stalled_by_.lock();
+    const bool still = (blocker && blocker->congested()) ||
+                       (self->stalled_by_backlog_ && self->ctx_.router.backlogged(self->worker()));
+    if (still && std::chrono::steady_clock::now() - self->stall_started_ < kMaxStall) {
+      self->wait_for_congestion();
+      return;
+    }
+    self->stalled_by_.reset();
+    self->stalled_by_backlog_ = false;
+    self->do_read();
+  });
 }
 
 void ClientSession::on_read_failed(const std::error_code& ec) {
@@ -158,8 +192,11 @@ void ClientSession::handle_pub(const protocol::Op& op) {
   c.bytes_in.add(op.headers.size() + op.payload.size());
   reply_ok();  // before routing, so that with echo the +OK precedes the client's own MSG
   Router& router = ctx_.router;
-  router.publish(make_message({op.subject, op.reply, op.headers, op.payload}, id(),
-                              Trace{router.node_id(), router.next_sequence(), 0}));
+  const Backpressure pressure =
+      router.publish(make_message({op.subject, op.reply, op.headers, op.payload}, id(),
+                                  Trace{router.node_id(), router.next_sequence(), 0}));
+  if (pressure.recipient) stalled_by_ = pressure.recipient;
+  stalled_by_backlog_ = stalled_by_backlog_ || pressure.backlog;
 }
 
 void ClientSession::handle_sub(const protocol::Op& op) {
@@ -228,6 +265,7 @@ void ClientSession::commit_bytes() {
   out_.covered = out_.bytes.size();
   out_.total += added;
   pending_bytes_ += added;
+  update_congestion();
   request_flush();
 }
 
@@ -271,6 +309,18 @@ void ClientSession::deliver(const MessagePtr& m) {
   c.bytes_out.add(body.size());
 }
 
+void ClientSession::update_congestion() {
+  // Hysteresis: congested above a quarter of max_pending, clear again below an eighth, so
+  // the flag (read by other workers) changes rarely.
+  const std::size_t high = ctx_.config.max_pending / 4;
+  const bool now = congested_.load(std::memory_order_relaxed);
+  if (!now && pending_bytes_ > high) {
+    congested_.store(true, std::memory_order_relaxed);
+  } else if (now && pending_bytes_ < high / 2) {
+    congested_.store(false, std::memory_order_relaxed);
+  }
+}
+
 void ClientSession::request_flush() {
   if (write_in_flight_ || flush_posted_) return;
   // Posting (rather than writing now) lets everything queued by the current handler —
@@ -302,6 +352,7 @@ void ClientSession::on_write_done(const std::error_code& ec) {
   write_in_flight_ = false;
   pending_bytes_ -= writing_.total;
   writing_.clear();
+  update_congestion();
   if (ec) {
     closing_ = true;
     finish();
@@ -330,6 +381,8 @@ void ClientSession::finish() {
   closing_ = true;
   remove_subscriptions();
   timer_.cancel();
+  stall_timer_.cancel();
+  congested_.store(false, std::memory_order_relaxed);  // nobody should wait for us any more
   do_shutdown();
   // The connection is gone now, even if queued deliveries (or a router match cache) still
   // hold a reference to this object for a moment.

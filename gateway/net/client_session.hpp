@@ -17,6 +17,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -53,6 +55,7 @@ class ClientSession : public Subscriber,
   void expect_start_within(std::chrono::steady_clock::duration timeout);
 
   void deliver(const MessagePtr& message) override;
+  bool congested() const noexcept override { return congested_.load(std::memory_order_relaxed); }
 
   const std::string& remote() const noexcept { return remote_; }
 
@@ -99,6 +102,9 @@ class ClientSession : public Subscriber,
   void flush();
   void begin_close();
   void finish();
+  void update_congestion();
+  void read_next();
+  void wait_for_congestion();
   void arm_ping_timer();
   void on_ping_timer();
   void remove_subscriptions();
@@ -108,7 +114,8 @@ class ClientSession : public Subscriber,
   metrics::Transport transport_;
   std::string remote_;
   protocol::Parser parser_;
-  boost::asio::steady_timer timer_;  // PING interval, then the close deadline
+  boost::asio::steady_timer timer_;        // PING interval, then the close deadline
+  boost::asio::steady_timer stall_timer_;  // flow control: a pause before the next read
 
   // Options from CONNECT.
   bool verbose_ = true;   // +OK after every op (the seed's behaviour)
@@ -119,7 +126,11 @@ class ClientSession : public Subscriber,
   std::vector<std::pair<std::string, std::string>> subscriptions_;  // (pattern, queue)
   Outbox out_, writing_;
   std::vector<boost::asio::const_buffer> gather_;
-  std::size_t pending_bytes_ = 0;  // queued + in flight
+  std::size_t pending_bytes_ = 0;         // queued + in flight
+  std::atomic<bool> congested_{false};    // pending_bytes_ above the high-water mark
+  std::weak_ptr<Subscriber> stalled_by_;  // a congested recipient of our PUBs
+  bool stalled_by_backlog_ = false;       // or deliveries from our worker piling up
+  std::chrono::steady_clock::time_point stall_started_;
   int pings_out_ = 0;
   bool started_ = false, write_in_flight_ = false, flush_posted_ = false;
   bool closing_ = false, finished_ = false, counted_ = false;

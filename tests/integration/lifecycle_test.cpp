@@ -42,14 +42,16 @@ TEST(Lifecycle, SlowConsumerIsCutOffWhileFastOnesKeepReceiving) {
   for (int round = 0; round < 1000 && !slow_cut; ++round) {
     pub->send(batch);
     published += kPerRound;
-    ASSERT_TRUE(eventually([&] {
-      fast->drain_for(1ms);
-      fast_received += take_flood_messages(*fast);
-      return fast_received == published;
-    }, 20s)) << "fast client got " << fast_received << " of " << published;
+    ASSERT_TRUE(eventually(
+        [&] {
+          fast->drain_for(1ms);
+          fast_received += take_flood_messages(*fast);
+          return fast_received == published;
+        },
+        20s))
+        << "fast client got " << fast_received << " of " << published;
     if (round % 20 == 19) {
-      slow_cut = gw.http_get("/metrics").find("psycho_slow_consumers_total 1") !=
-                 std::string::npos;
+      slow_cut = gw.http_get("/metrics").find("psycho_slow_consumers_total 1") != std::string::npos;
     }
   }
   EXPECT_TRUE(slow_cut);
@@ -61,6 +63,34 @@ TEST(Lifecycle, SlowConsumerIsCutOffWhileFastOnesKeepReceiving) {
   EXPECT_NE(metrics.find("psycho_slow_consumers_total 1"), std::string::npos);
   EXPECT_NE(metrics.find("psycho_protocol_errors_total{error=\"Slow Consumer\"} 1"),
             std::string::npos);
+}
+
+TEST(Lifecycle, FlowControlSlowsAFastPublisherInsteadOfCuttingOffAReader) {
+  // A subscriber that reads steadily, but slower than the publisher writes, with a small
+  // max_pending: without flow control it would be a slow consumer within milliseconds.
+  Gateway gw(with_config("gateway:\n  max_pending: 1MiB\n"));
+  auto sub = gw.client();
+  sub->send("CONNECT {\"verbose\":false}\nSUB stream\nPING\n");
+  ASSERT_EQ(sub->line(), "PONG\n");
+  constexpr int kMessages = 20000;  // 20 MB, bounded
+  std::thread publisher([&] {
+    auto pub = gw.client();
+    pub->send("CONNECT {\"verbose\":false}\n");
+    std::string batch;
+    for (int i = 0; i < 100; ++i) batch += "PUB stream 1000\n" + std::string(1000, 'x') + "\n";
+    for (int i = 0; i < kMessages / 100; ++i) pub->send(batch);
+    pub->send("PING\n");
+    pub->expect("PONG\n", 60s);
+  });
+  std::size_t received = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (received < kMessages && std::chrono::steady_clock::now() < deadline) {
+    if (sub->expect("MSG stream 1000\n", 1s) == "") break;
+    ++received;
+  }
+  publisher.join();
+  EXPECT_EQ(received, static_cast<std::size_t>(kMessages));
+  EXPECT_NE(gw.http_get("/metrics").find("psycho_slow_consumers_total 0"), std::string::npos);
 }
 
 TEST(Lifecycle, ClientThatStopsAnsweringPingIsClosedAsStale) {

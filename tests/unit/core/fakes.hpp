@@ -57,8 +57,10 @@ class RecordingSubscriber : public Subscriber {
     if (pool_.current() != worker()) wrong_thread = true;
     received.emplace_back(m->subject());
   }
+  bool congested() const noexcept override { return congested_flag; }
   std::vector<std::string> received;
   bool wrong_thread = false;
+  bool congested_flag = false;
 
  private:
   const WorkerPool& pool_;

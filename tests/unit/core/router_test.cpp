@@ -198,6 +198,45 @@ TEST_F(RouterTest, InterestIsReportedOncePerDistinctPattern) {
   EXPECT_EQ(a.interest, (std::vector<std::string>{"+a.>", "+b", "-a.>"}));
 }
 
+TEST_F(RouterTest, PublisherLearnsWhenARecipientIsCongested) {
+  auto fine = subscriber(0);
+  auto busy = subscriber(1);
+  ASSERT_TRUE(router.subscribe(fine, "x", ""));
+  ASSERT_TRUE(router.subscribe(busy, "x", ""));
+  auto count_congested = [&] {
+    int n = 0;
+    for (int i = 0; i < 32; ++i) {
+      const Backpressure pressure = router.publish(local_message("x"));
+      if (pressure) {
+        EXPECT_EQ(pressure.recipient.get(), busy.get());
+        ++n;
+      }
+    }
+    return n;
+  };
+  EXPECT_EQ(count_congested(), 0);
+  busy->congested_flag = true;
+  EXPECT_GE(count_congested(), 2);  // sampled: at least once every 16 messages
+  pool.run();
+  EXPECT_EQ(busy->received.size(), 64u);  // congestion slows publishers, never drops
+}
+
+TEST_F(RouterTest, DeliveriesPilingUpForAnotherWorkerAreBackpressure) {
+  auto there = subscriber(1);
+  ASSERT_TRUE(router.subscribe(there, "x", ""));
+  pool.set_current(0);
+  const std::string big(100'000, 'b');
+  auto publish_big = [&] {
+    return router.publish(make_message({"x", "", "", big}, 999, Trace{kNode, 1, 0}));
+  };
+  bool saw_backlog = false;
+  for (int i = 0; i < 32 && !saw_backlog; ++i) saw_backlog = publish_big().backlog;
+  EXPECT_TRUE(saw_backlog);  // > 256 KiB queued for worker 1, not yet delivered
+  EXPECT_TRUE(router.backlogged(0));
+  pool.run();  // worker 1 catches up
+  EXPECT_FALSE(router.backlogged(0));
+}
+
 TEST_F(RouterTest, SequencesAreUniqueAcrossWorkers) {
   std::map<std::uint64_t, int> seen;
   for (int w = 0; w < 2; ++w) {
