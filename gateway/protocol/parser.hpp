@@ -3,15 +3,17 @@
 // Bytes arrive in arbitrary pieces: TCP reads and WebSocket frames never line up with ops.
 // feed() walks an explicit state machine over each piece; an op that lies entirely within
 // one piece is handed out as views into that piece (zero copy). Only an op split across
-// pieces is copied, into a scratch buffer bounded by the limits, so memory per connection
-// never exceeds max_control_line + max_payload + a few bytes whatever the peer sends.
+// pieces is copied, into a scratch buffer bounded by the limits: it never holds more than
+// max_control_line + max_payload bytes, whatever the peer sends.
 //
 // Limits are enforced before anything is buffered: an over-long control line is rejected as
-// soon as max_control_line bytes have been seen without a line end, and a PUB whose size
-// field exceeds max_payload is rejected when its control line ends.
+// soon as more than max_control_line bytes (not counting a final CR) have been seen without a
+// line end, and a PUB whose size field exceeds max_payload is rejected when its control line
+// ends, before any of its body is read.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -26,7 +28,9 @@ class Parser {
   explicit Parser(Limits limits, Role role = Role::server, Dialect dialect = Dialect::psycho);
 
   // Parses `data`, calling handler.on_op for each complete op. Returns the first error
-  // (a protocol::Error); after an error the parser must not be fed again.
+  // (a protocol::Error); no op after it is delivered, and every later feed returns the same
+  // error (the caller is expected to close the connection). If on_op returns false, feed
+  // returns {} at once and the rest of `data` is left unread.
   std::error_code feed(std::string_view data, OpHandler& handler);
 
   const Limits& limits() const noexcept { return limits_; }
@@ -35,33 +39,44 @@ class Parser {
   std::size_t buffered() const noexcept { return scratch_.size(); }
 
  private:
-  enum class State { line, body, body_end };
+  // Where the stream is between two bytes. Each piece fed may end in any of them.
+  enum class State : std::uint8_t {
+    line,      // reading a control line; a part of it may already be held in scratch_
+    line_cr,   // a held line ended in CR at the end of a piece: it is the line end if LF follows
+    body,      // collecting a split body into scratch_, behind its control line
+    body_end,  // the body is complete; LF or CR must follow
+    body_lf,   // CR seen after the body; LF must follow
+    failed,    // an error was returned; every later feed returns it again
+  };
   struct Args;
 
-  std::error_code read_line(std::string_view data, std::size_t& i, OpHandler& handler, bool& go_on);
+  std::error_code read_line(std::string_view data, std::size_t& i, OpHandler& handler);
   std::error_code on_line(std::string_view line, std::string_view data, std::size_t& i,
-                          OpHandler& handler, bool& go_on);
+                          OpHandler& handler);
+  std::error_code start_body(std::string_view line, std::string_view data, std::size_t& i,
+                             OpHandler& handler);
   void read_body(std::string_view data, std::size_t& i);
-  std::error_code read_body_end(std::string_view data, std::size_t& i, OpHandler& handler,
-                                bool& go_on);
+  void deliver(OpHandler& handler);
+  void deliver_kept(OpHandler& handler);
   static Args split(std::string_view s) noexcept;
   std::error_code decode(std::string_view line);
   std::error_code decode_pub(const Args& a, OpKind kind);
   std::error_code decode_msg(const Args& a, OpKind kind);
   std::error_code decode_sub(const Args& a, OpKind kind);
   std::error_code decode_sizes(const Args& a, std::size_t sizes);
-  void stash_line(std::string_view line);
+  void keep_line(std::string_view line);
   void set_body(std::string_view body);
-  void reset_scratch();
 
   Limits limits_;
   Role role_;
   Dialect dialect_;
-  int state_ = 0;
-  std::string scratch_;  // a split control line, then (for PUB & co.) the body behind it
-  Op op_;                // the op being assembled
-  bool has_body_ = false;
-  bool seen_cr_ = false;
+  State state_ = State::line;
+  bool stop_ = false;      // the handler asked to stop
+  std::error_code error_;  // the error that put the parser in State::failed
+  // A split control line, then (for ops with a body) the body behind it. Cleared after each
+  // op but never shrunk: its capacity is bounded by the limits and reused by the next op.
+  std::string scratch_;
+  Op op_;  // the op being assembled
   std::size_t header_size_ = 0;
   std::size_t body_size_ = 0;  // headers + payload
   std::size_t line_size_ = 0;  // control line length at the front of scratch_

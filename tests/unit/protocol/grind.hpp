@@ -2,6 +2,10 @@
 // recording what comes out so the three can be compared (Beast's "parsegrind" idea).
 #pragma once
 
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -18,10 +22,17 @@ struct OwnedOp {
   bool operator==(const OwnedOp&) const = default;
 };
 
+inline void PrintTo(const OwnedOp& o, std::ostream* os) {
+  *os << "{kind " << static_cast<int>(o.kind) << " subject '" << o.subject << "' reply '" << o.reply
+      << "' queue '" << o.queue << "' sid '" << o.sid << "' args '" << o.args << "' headers "
+      << o.headers.size() << "B payload " << o.payload.size() << "B}";
+}
+
 struct Outcome {
-  std::vector<OwnedOp> ops;
-  std::error_code error;
+  std::vector<OwnedOp> ops;  // every op delivered, including by feeds after an error
+  std::error_code error;     // the first error
   std::size_t max_buffered = 0;
+  bool error_repeated = true;  // every feed after the error returned the same error
   bool operator==(const Outcome& o) const { return ops == o.ops && error == o.error; }
 };
 
@@ -46,15 +57,20 @@ struct ParserSetup {
   Dialect dialect = Dialect::psycho;
 };
 
-// Feeds `pieces` in order; stops at the first error.
+// Feeds `pieces` in order. Pieces after an error are fed too: they must deliver nothing and
+// return the same error, whatever they hold.
 inline Outcome feed_pieces(const std::vector<std::string>& pieces, const ParserSetup& setup) {
   Parser parser(setup.limits, setup.role, setup.dialect);
   Recorder recorder;
   Outcome out;
   for (const auto& piece : pieces) {
-    out.error = parser.feed(piece, recorder);
+    const std::error_code ec = parser.feed(piece, recorder);
     out.max_buffered = std::max(out.max_buffered, parser.buffered());
-    if (out.error) break;
+    if (out.error) {
+      out.error_repeated = out.error_repeated && ec == out.error;
+    } else {
+      out.error = ec;
+    }
   }
   out.ops = std::move(recorder.ops);
   return out;
@@ -74,6 +90,23 @@ inline std::vector<std::vector<std::string>> all_splits(const std::string& input
   for (char c : input) bytes.emplace_back(1, c);
   splits.push_back(std::move(bytes));
   return splits;
+}
+
+// Asserts that every way of splitting `input` gives the same ops and error as feeding it
+// whole, that the scratch buffer stays within its bound, and returns the whole outcome.
+inline Outcome ground(const std::string& input, const ParserSetup& setup = {}) {
+  const Outcome whole = feed_whole(input, setup);
+  EXPECT_EQ(whole.max_buffered, 0u) << "an op within one piece is never copied";
+  const std::size_t bound = setup.limits.max_control_line + setup.limits.max_payload;
+  for (const auto& pieces : all_splits(input)) {
+    const Outcome split = feed_pieces(pieces, setup);
+    EXPECT_EQ(split, whole) << "input split into " << pieces.size() << " pieces, first "
+                            << pieces.front().size() << " bytes";
+    EXPECT_TRUE(split.error_repeated);
+    EXPECT_LE(split.max_buffered, bound);
+    if (!(split == whole)) break;  // one failing split says enough
+  }
+  return whole;
 }
 
 }  // namespace psycho::protocol::testing
