@@ -21,7 +21,7 @@ std::size_t take_flood_messages(RawClient& c) {
 }
 
 TEST(Lifecycle, SlowConsumerIsCutOffWhileFastOnesKeepReceiving) {
-  Gateway gw(with_config("gateway:\n  max_pending: 64KiB\n"));
+  Gateway gw(with_config("gateway:\n  max_payload: 2KiB\n  max_pending: 64KiB\n"));
   auto slow = gw.client();
   auto fast = gw.client();
   auto pub = gw.client();
