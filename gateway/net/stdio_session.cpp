@@ -89,7 +89,10 @@ class StdioSession final : public ClientSession {
 
   void input(bool eof) {
     if (eof) {
-      on_read_failed(std::make_error_code(std::errc::connection_reset));
+      // End of input is the client saying goodbye, not a broken connection: what it is still
+      // owed (the replies to its last ops) is written before the session closes, and the
+      // server's shutdown waits for that.
+      drain();
       if (on_closed_) on_closed_();
       return;
     }
