@@ -12,6 +12,12 @@ std::vector<std::string> AdapterRegistry::names() const {
   return names;
 }
 
+std::vector<config::AdapterFlag> AdapterRegistry::flags() const {
+  std::vector<config::AdapterFlag> flags;
+  for (const auto& f : factories_) flags.insert(flags.end(), f.flags.begin(), f.flags.end());
+  return flags;
+}
+
 Result<std::vector<std::unique_ptr<Adapter>>> AdapterRegistry::create_all(
     const std::vector<config::AdapterSection>& sections) const {
   std::vector<std::unique_ptr<Adapter>> adapters;

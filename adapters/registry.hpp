@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "adapters/adapter.hpp"
+#include "config/command_line.hpp"
 #include "config/config.hpp"
 #include "core/result.hpp"
 
@@ -19,12 +20,15 @@ struct AdapterFactory {
   // Parses and validates the section (config::Section) and builds the adapter; errors name
   // file:line:col. Must not connect anywhere: that is start()'s job.
   std::function<Result<std::unique_ptr<Adapter>>(const config::AdapterSection&)> create;
+  // Command-line shortcuts into its section, e.g. `--nats URL` -> nats.servers.
+  std::vector<config::AdapterFlag> flags;
 };
 
 class AdapterRegistry {
  public:
   void add(AdapterFactory factory);
   std::vector<std::string> names() const;
+  std::vector<config::AdapterFlag> flags() const;
   // Builds one adapter per configured section, in configuration order.
   Result<std::vector<std::unique_ptr<Adapter>>> create_all(
       const std::vector<config::AdapterSection>& sections) const;

@@ -1,5 +1,4 @@
 // psycho-gateway: speaks Psycho to clients and bridges subjects onto other fabrics.
-#include <cstdio>
 #include <iostream>
 
 #include "adapters/registry.hpp"
@@ -9,41 +8,49 @@
 #include "net/server.hpp"
 #include "net/version.hpp"
 
-int main(int argc, char** argv) {
-  using namespace psycho;
-  const AdapterRegistry registry = builtin_adapters();
-  const std::vector<std::string> adapter_names = registry.names();
+namespace {
 
-  auto command_line = config::parse_command_line(argc, argv, adapter_names);
+using namespace psycho;
+
+// --check-config: the file must load, and every adapter must accept its section.
+int check_config(const std::string& path, const AdapterRegistry& registry) {
+  auto checked = config::load_config_file(path, registry.names());
+  if (checked) {
+    if (auto adapters = registry.create_all(checked->adapters); !adapters) {
+      checked = fail(adapters.error());
+    }
+  }
+  if (!checked) {
+    std::cerr << checked.error() << "\n";
+    return 1;
+  }
+  std::cout << path << ": configuration is valid\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const AdapterRegistry registry = builtin_adapters();
+  const std::vector<config::AdapterFlag> adapter_flags = registry.flags();
+
+  auto command_line = config::parse_command_line(argc, argv, config::flag_names(adapter_flags));
   if (!command_line) {
-    std::cerr << "psycho-gateway: " << command_line.error() << "\n\n" << config::usage_text();
+    std::cerr << "psycho-gateway: " << command_line.error() << "\n\n"
+              << config::usage_text(adapter_flags);
     return 2;
   }
   if (command_line->help) {
-    std::cout << config::usage_text();
+    std::cout << config::usage_text(adapter_flags);
     return 0;
   }
   if (command_line->version) {
     std::cout << "psycho-gateway " << kVersion << "\n";
     return 0;
   }
-  if (command_line->check_config) {
-    auto checked = config::load_config_file(*command_line->check_config, adapter_names);
-    if (checked)
-      checked = [&]() -> Result<config::Config> {
-        auto adapters = registry.create_all(checked->adapters);
-        if (!adapters) return fail(adapters.error());
-        return std::move(checked.value());
-      }();
-    if (!checked) {
-      std::cerr << checked.error() << "\n";
-      return 1;
-    }
-    std::cout << *command_line->check_config << ": configuration is valid\n";
-    return 0;
-  }
+  if (command_line->check_config) return check_config(*command_line->check_config, registry);
 
-  auto resolved = config::resolve_config(*command_line, adapter_names);
+  auto resolved = config::resolve_config(*command_line, registry.names(), adapter_flags);
   if (!resolved) {
     std::cerr << "psycho-gateway: " << resolved.error() << "\n";
     return 1;
