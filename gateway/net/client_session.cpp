@@ -12,9 +12,6 @@
 namespace psycho::net {
 
 namespace {
-// Bodies up to this size are copied next to their control line: one memcpy is cheaper than
-// a reference count and an extra iovec. Larger bodies are shared, never copied.
-constexpr std::size_t kInlineBodyMax = 2048;
 // How long a closing session may take to flush its last bytes (an -ERR, a drain).
 constexpr auto kCloseDeadline = std::chrono::seconds(2);
 // Flow control: a publisher whose recipient is congested checks every kStallStep whether it
@@ -22,17 +19,7 @@ constexpr auto kCloseDeadline = std::chrono::seconds(2);
 // slows its publishers down until it is cut off as a slow consumer.
 constexpr std::chrono::microseconds kStallStep{200};
 constexpr std::chrono::milliseconds kMaxStall{50};
-// Shrink an outbox buffer that a burst grew beyond this, so idle sessions stay small.
-constexpr std::size_t kKeepCapacity = 256 * 1024;
 }  // namespace
-
-void ClientSession::Outbox::clear() {
-  bytes.clear();
-  pieces.clear();
-  total = 0;
-  covered = 0;
-  if (bytes.capacity() > kKeepCapacity) bytes.shrink_to_fit();
-}
 
 ClientSession::ClientSession(SessionContext& ctx, int worker, boost::asio::io_context& io,
                              metrics::Transport transport, std::string remote)
@@ -248,117 +235,6 @@ void ClientSession::send_error(protocol::Error e) {
               {{"cid", id()}, {"remote", remote_}, {"error", protocol::wire_text(e)}});
     begin_close();
   }
-}
-
-// ---------------------------------------------------------------------------- writing
-
-void ClientSession::commit_bytes() {
-  // Encoders write straight into out_.bytes; this turns what they added since the last
-  // call into (part of) an inline piece.
-  const std::size_t added = out_.bytes.size() - out_.covered;
-  if (added == 0) return;
-  if (!out_.pieces.empty() && out_.pieces.back().data == nullptr) {
-    out_.pieces.back().size += added;
-  } else {
-    out_.pieces.push_back(Piece{nullptr, out_.covered, added, {}});
-  }
-  out_.covered = out_.bytes.size();
-  out_.total += added;
-  pending_bytes_ += added;
-  update_congestion();
-  request_flush();
-}
-
-void ClientSession::append_shared(const MessagePtr& owner, std::string_view body) {
-  out_.pieces.push_back(Piece{body.data(), 0, body.size(), owner});
-  out_.total += body.size();
-  pending_bytes_ += body.size();
-}
-
-void ClientSession::deliver(const MessagePtr& m) {
-  if (closing_ || !started_) return;
-  if (m->origin() == id() && !echo_) return;
-  const bool with_headers = headers_ && !m->headers().empty();
-  const std::string_view body = with_headers ? m->body() : m->payload();
-  if (pending_bytes_ + body.size() + m->subject().size() + 64 > ctx_.config.max_pending) {
-    counters().slow_consumers.add();
-    log::warn("slow consumer",
-              {{"cid", id()}, {"remote", remote_}, {"pending_bytes", pending_bytes_}});
-    // What has not started to be written is dropped so the -ERR goes out next.
-    pending_bytes_ -= out_.total;
-    out_.clear();
-    send_error(protocol::Error::slow_consumer);
-    return;
-  }
-  if (with_headers) {
-    protocol::append_hmsg_head(out_.bytes, m->subject(), m->reply(), m->headers().size(),
-                               body.size());
-  } else {
-    protocol::append_msg_head(out_.bytes, m->subject(), m->reply(), body.size());
-  }
-  if (body.size() <= kInlineBodyMax) {
-    out_.bytes.append(body);
-  } else {
-    commit_bytes();
-    append_shared(m, body);
-  }
-  protocol::append_line_end(out_.bytes);
-  commit_bytes();
-  auto& c = counters();
-  c.messages_out.add();
-  c.bytes_out.add(body.size());
-}
-
-void ClientSession::update_congestion() {
-  // Hysteresis: congested above a quarter of max_pending, clear again below an eighth, so
-  // the flag (read by other workers) changes rarely.
-  const std::size_t high = ctx_.config.max_pending / 4;
-  const bool now = congested_.load(std::memory_order_relaxed);
-  if (!now && pending_bytes_ > high) {
-    congested_.store(true, std::memory_order_relaxed);
-  } else if (now && pending_bytes_ < high / 2) {
-    congested_.store(false, std::memory_order_relaxed);
-  }
-}
-
-void ClientSession::request_flush() {
-  if (write_in_flight_ || flush_posted_) return;
-  // Posting (rather than writing now) lets everything queued by the current handler —
-  // a whole read of PUBs, a whole cross-worker batch — leave in one write.
-  flush_posted_ = true;
-  boost::asio::post(io_, [self = shared_from_this()] {
-    self->flush_posted_ = false;
-    self->flush();
-  });
-}
-
-void ClientSession::flush() {
-  if (write_in_flight_ || finished_) return;
-  if (out_.pieces.empty()) {
-    if (closing_) finish();
-    return;
-  }
-  std::swap(out_, writing_);
-  gather_.clear();
-  for (const Piece& p : writing_.pieces) {
-    const char* base = p.data != nullptr ? p.data : writing_.bytes.data() + p.offset;
-    gather_.emplace_back(base, p.size);
-  }
-  write_in_flight_ = true;
-  do_write(gather_);
-}
-
-void ClientSession::on_write_done(const std::error_code& ec) {
-  write_in_flight_ = false;
-  pending_bytes_ -= writing_.total;
-  writing_.clear();
-  update_congestion();
-  if (ec) {
-    closing_ = true;
-    finish();
-    return;
-  }
-  flush();
 }
 
 // ---------------------------------------------------------------------------- closing
