@@ -124,6 +124,15 @@ TEST(Lifecycle, ConnectionsBeyondTheLimitAreRefused) {
   }));
 }
 
+TEST(Lifecycle, SubscriptionsBeyondTheLimitAreRefusedAndTheClientStays) {
+  Gateway gw(with_config("gateway:\n  max_subscriptions: 2\n"));
+  auto c = gw.client();
+  c->send("SUB a\nSUB b\nSUB a\nSUB c\nPING\n");
+  EXPECT_EQ(c->expect("PONG\n"), "+OK\n+OK\n+OK\n-ERR 'Maximum Subscriptions Exceeded'\nPONG\n");
+  c->send("UNSUB a\nSUB c\nPUB c 1\nx\nPING\n");
+  EXPECT_EQ(c->expect("PONG\n"), "+OK\n+OK\n+OK\nPONG\n");
+}
+
 TEST(Lifecycle, ManyConcurrentClientsAllReceive) {
   Gateway gw;
   constexpr int kClients = 200;
