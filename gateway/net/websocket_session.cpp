@@ -66,6 +66,9 @@ class WebSocketSession final : public ClientSession {
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
     ws_.read_message_max(0);  // frames are streamed into the parser, which enforces limits
     ws_.binary(true);
+    // One frame per gather write: auto-fragmenting would cut it into 4 KiB frames, one
+    // syscall each, which costs a quarter of the throughput at 1 KiB messages.
+    ws_.auto_fragment(false);
     ws_.async_accept(request, [self = shared_this()](const beast::error_code& accept_ec) {
       if (accept_ec) return;
       self->start();
