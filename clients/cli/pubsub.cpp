@@ -43,6 +43,21 @@ std::unique_ptr<client::Connection> connect_or_report(const Args& args, const ch
   return std::move(*conn);
 }
 
+// Waits until the server has processed everything sent so far (PING/PONG) and reports a
+// local failure or an -ERR the server sent meanwhile. True when all is well.
+bool flushed_without_errors(client::Connection& conn, Status st) {
+  if (st) st = conn.flush(std::chrono::seconds(10));
+  if (!st) {
+    std::fprintf(stderr, "psycho: %s\n", st.error().c_str());
+    return false;
+  }
+  if (!conn.last_error().empty()) {
+    std::fprintf(stderr, "psycho: server: %s\n", conn.last_error().c_str());
+    return false;
+  }
+  return true;
+}
+
 void print_message(const client::Message& m, bool raw) {
   if (!raw) std::printf("[%s] ", m.subject.c_str());
   std::fwrite(m.payload.data(), 1, m.payload.size(), stdout);
@@ -66,14 +81,7 @@ int run_sub(int argc, char** argv, int first) {
   auto conn = connect_or_report(*args, "psycho-sub");
   if (!conn) return exit_error;
   const auto& subject = args->positional()[0];
-  auto st = conn->subscribe(subject, args->get_or("queue", ""));
-  if (st) st = conn->flush();
-  if (!st) {
-    std::fprintf(stderr, "psycho: %s\n", st.error().c_str());
-    return exit_error;
-  }
-  if (!conn->last_error().empty()) {
-    std::fprintf(stderr, "psycho: server: %s\n", conn->last_error().c_str());
+  if (!flushed_without_errors(*conn, conn->subscribe(subject, args->get_or("queue", "")))) {
     return exit_error;
   }
   std::fprintf(stderr, "Listening on [%s]\n", subject.c_str());
@@ -109,16 +117,7 @@ int run_pub(int argc, char** argv, int first) {
     }
   }
   // The PONG proves the server processed every PUB before we exit.
-  if (st) st = conn->flush(std::chrono::seconds(10));
-  if (!st) {
-    std::fprintf(stderr, "psycho: %s\n", st.error().c_str());
-    return exit_error;
-  }
-  if (!conn->last_error().empty()) {
-    std::fprintf(stderr, "psycho: server: %s\n", conn->last_error().c_str());
-    return exit_error;
-  }
-  return exit_ok;
+  return flushed_without_errors(*conn, st) ? exit_ok : exit_error;
 }
 
 int run_request(int argc, char** argv, int first) {
