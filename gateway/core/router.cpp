@@ -15,6 +15,9 @@ struct StringHash {
   }
 };
 
+// Bytes charged per cross-worker delivery on top of subject and body (the MSG line).
+constexpr std::size_t kDeliveryOverhead = 64;
+
 // xorshift64*: cheap, per-worker, good enough to spread queue-group picks.
 std::uint64_t next_random(std::uint64_t& state) noexcept {
   state ^= state >> 12;
@@ -269,7 +272,10 @@ void Router::queue_remote(int here, int target, Delivery delivery) {
     return;
   }
   WorkerState& ws = *worker_state_[static_cast<std::size_t>(here)];
-  ws.outbound_bytes[static_cast<std::size_t>(target)] += delivery.message->body().size();
+  // The body, plus what the recipient's worker will encode around it: an empty-bodied
+  // message is not free to deliver.
+  ws.outbound_bytes[static_cast<std::size_t>(target)] +=
+      delivery.message->body().size() + delivery.message->subject().size() + kDeliveryOverhead;
   ws.outbound[static_cast<std::size_t>(target)].push_back(std::move(delivery));
   if (!ws.flush_scheduled) {
     ws.flush_scheduled = true;

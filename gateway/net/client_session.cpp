@@ -32,9 +32,9 @@ ClientSession::ClientSession(SessionContext& ctx, int worker, boost::asio::io_co
       timer_(io),
       stall_timer_(io) {}
 
-ClientSession::~ClientSession() {
-  if (counted_) ctx_.active_connections.fetch_sub(1, std::memory_order_relaxed);
-}
+// finish() does the accounting; the destructor must not touch ctx_, which a late-freed
+// session (held by a handler until the io_contexts go) may outlive.
+ClientSession::~ClientSession() = default;
 
 void ClientSession::start() {
   const auto t = static_cast<std::size_t>(transport_);
@@ -45,6 +45,7 @@ void ClientSession::start() {
   const std::size_t active = ctx_.active_connections.fetch_add(1) + 1;
   if (active > ctx_.config.max_connections || ctx_.draining.load()) {
     ctx_.rejected_connections.fetch_add(1, std::memory_order_relaxed);
+    out_.bytes.append(ctx_.info_line);  // INFO always comes first
     log::warn("connection refused",
               {{"cid", id()}, {"remote", remote_}, {"reason", "max_connections"}});
     send_error(protocol::Error::max_connections);
@@ -264,6 +265,7 @@ void ClientSession::finish() {
   // hold a reference to this object for a moment.
   if (counted_) ctx_.active_connections.fetch_sub(1, std::memory_order_relaxed);
   counted_ = false;
+  pending_bytes_ -= out_.total;
   out_.clear();
   if (started_) {
     counters().connections_closed[static_cast<std::size_t>(transport_)].add();

@@ -82,6 +82,7 @@ void ClientSession::deliver(const MessagePtr& m) {
 }
 
 void ClientSession::update_congestion() {
+  if (finished_) return;  // a closed session must not hold publishers back
   // Hysteresis: congested above a quarter of max_pending, clear again below an eighth, so
   // the flag (read by other workers) changes rarely.
   const std::size_t high = ctx_.config.max_pending / 4;

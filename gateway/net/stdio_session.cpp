@@ -76,7 +76,7 @@ class StdioPipeImpl final : public StdioPipe {
   std::condition_variable cv_;
   std::string inbound_;
   const std::vector<asio::const_buffer>* to_write_ = nullptr;
-  bool read_wanted_ = true, stop_ = false;
+  bool read_wanted_ = false, stop_ = false;  // start() asks for the first read
 };
 
 class StdioSession final : public ClientSession {
@@ -92,22 +92,33 @@ class StdioSession final : public ClientSession {
       // End of input is the client saying goodbye, not a broken connection: what it is still
       // owed (the replies to its last ops) is written before the session closes, and the
       // server's shutdown waits for that.
-      drain();
-      if (on_closed_) on_closed_();
+      drain();  // ends in do_shutdown(), which tells the server
       return;
     }
     const std::string data = pipe_.take_input();
     on_read(data);
   }
-  void output_done(std::error_code ec) { on_write_done(ec); }
+  void output_done(std::error_code ec) {
+    writing_self_.reset();
+    on_write_done(ec);
+  }
 
  private:
   void do_read() override { pipe_.want_read(); }
-  void do_write(const std::vector<asio::const_buffer>& buffers) override { pipe_.write(&buffers); }
-  void do_shutdown() override {}  // stdout belongs to the process; exiting closes it
+  void do_write(const std::vector<asio::const_buffer>& buffers) override {
+    // The writer thread reads our buffers: keep the session alive until it is done.
+    writing_self_ = shared_from_this();
+    pipe_.write(&buffers);
+  }
+  // stdout belongs to the process and exiting closes it; but once the one client is gone,
+  // for whatever reason, the gateway has nothing left to do.
+  void do_shutdown() override {
+    if (on_closed_) std::exchange(on_closed_, nullptr)();
+  }
 
   StdioPipeImpl& pipe_;
   std::function<void()> on_closed_;
+  std::shared_ptr<ClientSession> writing_self_;
 };
 
 void StdioPipeImpl::run(std::weak_ptr<StdioSession> session) {
@@ -143,7 +154,8 @@ void StdioPipeImpl::read_loop() {
     const bool eof = n <= 0;
     if (!eof) {
       std::lock_guard lock(mutex_);
-      inbound_.assign(chunk.data(), static_cast<std::size_t>(n));
+      // Appended, not assigned: the worker may not have taken the previous chunk yet.
+      inbound_.append(chunk.data(), static_cast<std::size_t>(n));
     }
     asio::post(io_, [s = session_, eof] {
       if (auto session = s.lock()) session->input(eof);

@@ -21,7 +21,7 @@ std::size_t take_flood_messages(RawClient& c) {
 }
 
 TEST(Lifecycle, SlowConsumerIsCutOffWhileFastOnesKeepReceiving) {
-  Gateway gw(with_config("gateway:\n  max_payload: 2KiB\n  max_pending: 64KiB\n"));
+  Gateway gw(with_config("gateway:\n  max_payload: 2KiB\n  max_pending: 128KiB\n"));
   auto slow = gw.client();
   auto fast = gw.client();
   auto pub = gw.client();
@@ -31,15 +31,17 @@ TEST(Lifecycle, SlowConsumerIsCutOffWhileFastOnesKeepReceiving) {
   ASSERT_EQ(fast->line(), "PONG\n");
   pub->send("CONNECT {\"verbose\":false}\n");
   const std::string payload(1000, 'p');
-  constexpr int kPerRound = 40;  // 40 KB: well inside max_pending for a client that reads
+  // 20 KB a round: well inside max_pending for a client that reads, even counting the bytes
+  // the gateway has written but not yet seen completed (the client may have them already).
+  constexpr int kPerRound = 20;
   std::string batch;
   for (int i = 0; i < kPerRound; ++i) batch += "PUB flood 1000\n" + payload + "\n";
   // The slow client never reads; once the kernel's socket buffers are full its queue in the
-  // gateway passes 64 KiB. The fast client takes each round before the next is sent, so it
-  // never comes near the limit, however loaded the machine is. Bounded: 1,000 rounds.
+  // gateway passes 128 KiB. The fast client takes each round before the next is sent, so it
+  // never comes near the limit, however loaded the machine is. Bounded: 2,000 rounds.
   std::size_t published = 0, fast_received = 0;
   bool slow_cut = false;
-  for (int round = 0; round < 1000 && !slow_cut; ++round) {
+  for (int round = 0; round < 2000 && !slow_cut; ++round) {
     pub->send(batch);
     published += kPerRound;
     ASSERT_TRUE(eventually(
@@ -49,7 +51,8 @@ TEST(Lifecycle, SlowConsumerIsCutOffWhileFastOnesKeepReceiving) {
           return fast_received == published;
         },
         20s))
-        << "fast client got " << fast_received << " of " << published;
+        << "fast client got " << fast_received << " of " << published << "; gateway log:\n"
+        << gw.process().errors();
     if (round % 20 == 19) {
       slow_cut = gw.http_get("/metrics").find("psycho_slow_consumers_total 1") != std::string::npos;
     }
@@ -115,6 +118,7 @@ TEST(Lifecycle, ConnectionsBeyondTheLimitAreRefused) {
   auto a = gw.client();
   auto b = gw.client();
   RawClient c(gw.port());
+  EXPECT_EQ(c.line().rfind("INFO {", 0), 0u);  // INFO first, as on every connection
   EXPECT_EQ(c.line(), "-ERR 'Maximum Connections Exceeded'\n");
   EXPECT_TRUE(c.closed_by_peer());
   b.reset();
@@ -155,6 +159,30 @@ TEST(Lifecycle, StdioModeServesOneClientOnStdinAndStdout) {
   const std::string out = gw.output();
   EXPECT_EQ(out.rfind("INFO {", 0), 0u) << out;
   EXPECT_NE(out.find("\n+OK\n+OK\n+OK\nMSG a 2\nhi\nPONG\n"), std::string::npos) << out;
+}
+
+TEST(Lifecycle, StdioModeExitsWhenTheClientIsClosedForAnError) {
+  Process gw({gateway_binary(), "--stdio"}, true);
+  gw.write_stdin("BOGUS\n");  // and stdin stays open
+  EXPECT_EQ(gw.wait(10s), 0) << gw.errors();
+  EXPECT_NE(gw.output().find("-ERR 'Unknown Protocol Operation'\n"), std::string::npos);
+}
+
+TEST(Lifecycle, StdioModeLosesNothingOfALargeInput) {
+  Process gw({gateway_binary(), "--stdio"}, true);
+  std::string input = "CONNECT {\"verbose\":false,\"echo\":true}\nSUB big\n";
+  for (int i = 0; i < 300; ++i) input += "PUB big 1000\n" + std::string(1000, 'z') + "\n";
+  gw.write_stdin(input + "PING\n");  // about 300 KB: several reads of stdin
+  gw.close_stdin();
+  EXPECT_EQ(gw.wait(20s), 0) << gw.errors();
+  const std::string out = gw.output();
+  std::size_t messages = 0;
+  for (auto p = out.find("MSG big 1000\n"); p != std::string::npos;
+       p = out.find("MSG big", p + 1)) {
+    ++messages;
+  }
+  EXPECT_EQ(messages, 300u);
+  EXPECT_NE(out.find("PONG\n"), std::string::npos);
 }
 
 TEST(Lifecycle, SigtermDrainsAndExitsZero) {
