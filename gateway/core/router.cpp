@@ -319,20 +319,25 @@ bool Router::inject(MessagePtr message) {
     stats_.dropped_hops.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
-  if (trace.node_id != 0 && !dedup_.insert(trace.node_id, trace.seq)) {
-    stats_.dropped_duplicate.fetch_add(1, std::memory_order_relaxed);
+  // Bounded in bytes, not messages: 65,536 messages of max_payload could be gigabytes. The
+  // room is taken before the dedup check so that a message dropped for lack of room is not
+  // remembered, and a retransmission of it can still get in.
+  const std::size_t cost = message->subject().size() + message->body().size() + kDeliveryOverhead;
+  if (inject_backlog_.fetch_add(cost, std::memory_order_relaxed) + cost > options_.inject_backlog) {
+    inject_backlog_.fetch_sub(cost, std::memory_order_relaxed);
+    stats_.dropped_backlog.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
-  if (inject_backlog_.fetch_add(1, std::memory_order_relaxed) >= options_.inject_backlog) {
-    inject_backlog_.fetch_sub(1, std::memory_order_relaxed);
-    stats_.dropped_backlog.fetch_add(1, std::memory_order_relaxed);
+  if (trace.node_id != 0 && !dedup_.insert(trace.node_id, trace.seq)) {
+    inject_backlog_.fetch_sub(cost, std::memory_order_relaxed);
+    stats_.dropped_duplicate.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
   stats_.injected.fetch_add(1, std::memory_order_relaxed);
   const int target = static_cast<int>(inject_rr_.fetch_add(1, std::memory_order_relaxed) %
                                       static_cast<unsigned>(workers_.size()));
-  workers_.post(target, [this, message = std::move(message)] {
-    inject_backlog_.fetch_sub(1, std::memory_order_relaxed);
+  workers_.post(target, [this, cost, message = std::move(message)] {
+    inject_backlog_.fetch_sub(cost, std::memory_order_relaxed);
     publish(message);
   });
   return true;

@@ -45,7 +45,7 @@ struct RouterOptions {
   std::size_t dedup_capacity = 1 << 16;
   std::uint8_t max_hops = 8;                // inbound messages that travelled more are dropped
   std::size_t match_cache_entries = 4096;   // per worker; cleared whole when full
-  std::size_t inject_backlog = 1 << 16;     // adapter messages queued towards workers
+  std::size_t inject_backlog = 64 << 20;    // bytes of adapter messages queued to workers
   std::size_t worker_backlog = 256 * 1024;  // body bytes in flight from one worker to another
 };
 

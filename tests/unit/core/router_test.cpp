@@ -26,7 +26,8 @@ MessagePtr remote_message(std::string_view subject, OriginId origin, std::uint64
 
 class RouterTest : public ::testing::Test {
  protected:
-  RouterTest() : pool(2), router(pool, RouterOptions{kNode, 128, 4, 16, 8}) {}
+  // Inject backlog: room for exactly 8 test messages (subject 1 + body 7 + 64 overhead).
+  RouterTest() : pool(2), router(pool, RouterOptions{kNode, 128, 4, 16, 8 * 72}) {}
 
   std::shared_ptr<RecordingSubscriber> subscriber(int worker) {
     return std::make_shared<RecordingSubscriber>(router.next_origin_id(), worker, pool);
@@ -178,11 +179,13 @@ TEST_F(RouterTest, OwnOriginAndExhaustedHopsAreDroppedAndCounted) {
 TEST_F(RouterTest, InjectBacklogIsBoundedAndCounted) {
   for (std::uint64_t i = 0; i < 10; ++i) {
     const bool accepted = router.inject(remote_message("x", 1, 0xBEEF, 100 + i));
-    EXPECT_EQ(accepted, i < 8) << i;  // inject_backlog = 8, nothing drained yet
+    EXPECT_EQ(accepted, i < 8) << i;  // room for 8, nothing drained yet
   }
   EXPECT_EQ(router.stats().dropped_backlog.load(), 2u);
   pool.run();
   EXPECT_TRUE(router.inject(remote_message("x", 1, 0xBEEF, 200)));
+  // A message dropped for lack of room was not remembered: its retransmission gets in.
+  EXPECT_TRUE(router.inject(remote_message("x", 1, 0xBEEF, 108)));
 }
 
 TEST_F(RouterTest, InterestIsReportedOncePerDistinctPattern) {
