@@ -4,16 +4,11 @@
 #include <functional>
 
 #include "adapters/adapter.hpp"
+#include "core/string_hash.hpp"
 
 namespace psycho {
 
 namespace {
-struct StringHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept {
-    return std::hash<std::string_view>{}(s);
-  }
-};
 
 // Bytes charged per cross-worker delivery on top of subject and body (the MSG line).
 constexpr std::size_t kDeliveryOverhead = 64;

@@ -3,18 +3,10 @@
 #include <algorithm>
 #include <functional>
 
+#include "core/string_hash.hpp"
 #include "core/subject.hpp"
 
 namespace psycho {
-
-namespace {
-struct StringHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept {
-    return std::hash<std::string_view>{}(s);
-  }
-};
-}  // namespace
 
 struct SubjectTrie::Node {
   std::unordered_map<std::string, std::unique_ptr<Node>, StringHash, std::equal_to<>> literal;
