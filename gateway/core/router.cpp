@@ -40,6 +40,15 @@ struct Router::Delivery {
   MessagePtr message;
   std::shared_ptr<const MatchResult> result;  // deliver to result->by_worker[target] ...
   std::shared_ptr<Subscriber> single;         // ... or, when set, to this one only
+
+  // On the target worker's thread.
+  void run(int target) const {
+    if (single) {
+      single->deliver(message);
+      return;
+    }
+    for (const auto& s : result->by_worker[static_cast<std::size_t>(target)]) s->deliver(message);
+  }
 };
 
 struct alignas(64) Router::WorkerState {
@@ -255,15 +264,7 @@ void Router::queue_remote(int here, int target, Delivery delivery) {
   if (here < 0) {
     // Not on a worker (tests, or a caller outside the pool): hand over directly.
     auto batch = std::make_shared<Delivery>(std::move(delivery));
-    workers_.post(target, [batch, target] {
-      if (batch->single) {
-        batch->single->deliver(batch->message);
-      } else {
-        for (const auto& s : batch->result->by_worker[static_cast<std::size_t>(target)]) {
-          s->deliver(batch->message);
-        }
-      }
-    });
+    workers_.post(target, [batch, target] { batch->run(target); });
     return;
   }
   WorkerState& ws = *worker_state_[static_cast<std::size_t>(here)];
@@ -290,15 +291,7 @@ void Router::flush_remote(int here) {
     std::atomic<std::size_t>* in_flight = &ws.in_flight[static_cast<std::size_t>(target)];
     in_flight->fetch_add(bytes, std::memory_order_relaxed);
     workers_.post(target, [batch, target, bytes, in_flight] {
-      for (const Delivery& d : *batch) {
-        if (d.single) {
-          d.single->deliver(d.message);
-          continue;
-        }
-        for (const auto& s : d.result->by_worker[static_cast<std::size_t>(target)]) {
-          s->deliver(d.message);
-        }
-      }
+      for (const Delivery& d : *batch) d.run(target);
       in_flight->fetch_sub(bytes, std::memory_order_relaxed);
     });
   }
