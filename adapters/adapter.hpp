@@ -14,12 +14,13 @@
 
 #include <chrono>
 #include <cstdint>
-#include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/message.hpp"
 #include "core/result.hpp"
+#include "metrics/adapter_metrics.hpp"
 
 namespace psycho {
 
@@ -27,10 +28,14 @@ namespace psycho {
 struct AdapterStatus {
   bool ready = false;  // connected and able to carry traffic
   std::string state;   // e.g. "connected", "reconnecting", "closed"
-  // Monotonic counters, exported as psycho_adapter_<name>_total{adapter="..."}; the names
-  // must be stable and end without "_total" (added on export).
-  std::map<std::string, std::uint64_t> counters;
+  metrics::AdapterTraffic traffic;
+  std::vector<metrics::Sample> samples;  // adapter-specific, psycho_<adapter>_<name>
+  std::vector<metrics::HistogramSample> histograms;
+  // A JSON object with whatever else /varz should show (peers, views, servers), or "".
+  std::string varz_json;
 };
+
+class Adapter;
 
 // What the gateway offers an adapter. Every method is thread-safe and never blocks.
 class AdapterHost {
@@ -43,6 +48,11 @@ class AdapterHost {
   // message was dropped (duplicate, hop limit, own origin or router backlog full); the
   // router counts those drops, the adapter need not.
   virtual bool inject(MessagePtr message) = 0;
+  // The adapter's fabric wants messages on `pattern` (added) or no longer does, e.g. an
+  // overlay peer subscribed. The gateway's other adapters hear of it through on_interest,
+  // exactly as of a local client's subscription; the adapter itself does not. Calls for one
+  // pattern must pair up (one remove per add).
+  virtual void declare_interest(const Adapter& adapter, std::string_view pattern, bool added) = 0;
 };
 
 class Adapter {
@@ -65,10 +75,15 @@ class Adapter {
   virtual bool exports(std::string_view subject) const = 0;
   // A worker thread. Must not block: queue (bounded) and count what does not fit.
   virtual void send(const MessagePtr& message) = 0;
-  // Any thread, serialised by the router. The set of distinct subscription patterns held
-  // by local clients changed: `added` is true when the first subscriber of `pattern`
-  // appeared, false when the last one left. Must not block.
+  // Any thread, serialised by the router. The set of distinct subscription patterns wanted
+  // by local clients and the other adapters changed: `added` is true when the first
+  // subscriber of `pattern` appeared, false when the last one left. Must not block.
   virtual void on_interest(std::string_view pattern, bool added) = 0;
+
+  // Any thread; pure. Whether this adapter itself receives `message` from its fabric, so a
+  // copy relayed to this gateway through another adapter is redundant: true for a NATS
+  // adapter connected to the bus the message entered through and importing its subject.
+  virtual bool receives_directly(const Message& /*message*/) const { return false; }
 
   // Any thread.
   virtual AdapterStatus status() const = 0;

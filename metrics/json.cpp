@@ -27,11 +27,13 @@ void JsonWriter::key(std::string_view k) {
 }
 
 void JsonWriter::string(std::string_view v) {
+  separate();  // a no-op after key(); needed between array elements
   append_json_string(out_, v);
   need_comma_ = true;
 }
 
 void JsonWriter::raw(std::string_view v) {
+  separate();
   out_ += v;
   need_comma_ = true;
 }

@@ -44,6 +44,13 @@ class JsonWriter {
     raw(std::to_string(v));
   }
   void field(std::string_view k, double v);
+  // `json` is already a complete JSON value (e.g. an object another writer produced).
+  void field_json(std::string_view k, std::string_view json) {
+    key(k);
+    raw(json);
+  }
+  void begin_array() { open('['); }
+  void end_array() { close(']'); }
   void string(std::string_view v);
   std::string take() { return std::move(out_); }
 

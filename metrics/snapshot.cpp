@@ -1,5 +1,7 @@
 #include "metrics/snapshot.hpp"
 
+#include <limits>
+
 #include <prometheus/metric_family.h>
 #include <prometheus/text_serializer.h>
 
@@ -115,19 +117,77 @@ void render_router(const Snapshot& s, Families& out) {
   Families::add(drops, static_cast<double>(s.dropped_own_origin), {{"reason", "own_origin"}});
   Families::add(drops, static_cast<double>(s.dropped_hops), {{"reason", "hop_limit"}});
   Families::add(drops, static_cast<double>(s.dropped_backlog), {{"reason", "backlog_full"}});
+  Families::add(drops, static_cast<double>(s.dropped_direct), {{"reason", "direct_path"}});
+}
+
+Labels to_labels(const std::string& adapter, const LabelPairs& pairs) {
+  Labels labels{{"adapter", adapter}};
+  for (const auto& [k, v] : pairs) labels.push_back({k, v});
+  return labels;
+}
+
+void render_adapter_traffic(const Snapshot& s, Families& out) {
+  auto& ready = out.family("psycho_adapter_ready", "1 when the adapter can carry traffic.",
+                           MetricType::Gauge);
+  auto& messages = out.family("psycho_adapter_messages_total",
+                              "Messages carried by an adapter, by direction (in: from its fabric "
+                              "into the gateway; out: from the gateway into its fabric).",
+                              MetricType::Counter);
+  auto& bytes = out.family("psycho_adapter_bytes_total",
+                           "Body bytes carried by an adapter, by direction.", MetricType::Counter);
+  auto& dropped = out.family("psycho_adapter_dropped_total",
+                             "Messages an adapter dropped, by reason.", MetricType::Counter);
+  for (const auto& a : s.adapters) {
+    const auto& t = a.traffic;
+    Families::add(ready, a.ready ? 1 : 0, {{"adapter", a.name}});
+    Families::add(messages, static_cast<double>(t.messages_in),
+                  {{"adapter", a.name}, {"direction", "in"}});
+    Families::add(messages, static_cast<double>(t.messages_out),
+                  {{"adapter", a.name}, {"direction", "out"}});
+    Families::add(bytes, static_cast<double>(t.bytes_in),
+                  {{"adapter", a.name}, {"direction", "in"}});
+    Families::add(bytes, static_cast<double>(t.bytes_out),
+                  {{"adapter", a.name}, {"direction", "out"}});
+    for (const auto& [reason, n] : t.dropped) {
+      Families::add(dropped, static_cast<double>(n), {{"adapter", a.name}, {"reason", reason}});
+    }
+  }
+}
+
+// Adapter-specific samples; consecutive samples with one name share a family.
+void render_adapter_samples(const AdapterSnapshot& a, Families& out) {
+  MetricFamily* family = nullptr;
+  for (const auto& sample : a.samples) {
+    std::string name = "psycho_" + a.name + "_" + sample.name;
+    if (family == nullptr || family->name != name) {
+      family = &out.family(
+          std::move(name), sample.help,
+          sample.type == Sample::Type::counter ? MetricType::Counter : MetricType::Gauge);
+    }
+    Families::add(*family, sample.value, to_labels(a.name, sample.labels));
+  }
+  for (const auto& h : a.histograms) {
+    auto& f = out.family("psycho_" + a.name + "_" + h.name, h.help, MetricType::Histogram);
+    ClientMetric m;
+    m.label = to_labels(a.name, {});
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < h.buckets.size(); ++i) {
+      cumulative += h.buckets[i];
+      ClientMetric::Bucket b;
+      b.cumulative_count = cumulative;
+      b.upper_bound = i < h.bounds.size() ? h.bounds[i] : std::numeric_limits<double>::infinity();
+      m.histogram.bucket.push_back(b);
+    }
+    m.histogram.sample_count = cumulative;
+    m.histogram.sample_sum = h.sum;
+    f.metric.push_back(std::move(m));
+  }
 }
 
 void render_adapters(const Snapshot& s, Families& out) {
   if (s.adapters.empty()) return;
-  auto& ready = out.family("psycho_adapter_ready", "1 when the adapter can carry traffic.",
-                           MetricType::Gauge);
-  for (const auto& a : s.adapters) {
-    Families::add(ready, a.ready ? 1 : 0, {{"adapter", a.name}});
-    for (const auto& [name, value] : a.counters) {
-      out.counter("psycho_" + a.name + "_" + name + "_total", "Adapter counter " + name + ".",
-                  static_cast<double>(value), {{"adapter", a.name}});
-    }
-  }
+  render_adapter_traffic(s, out);
+  for (const auto& a : s.adapters) render_adapter_samples(a, out);
 }
 
 }  // namespace
@@ -182,6 +242,7 @@ std::string render_varz(const Snapshot& s) {
   j.field("dropped_own_origin", s.dropped_own_origin);
   j.field("dropped_hop_limit", s.dropped_hops);
   j.field("dropped_backlog_full", s.dropped_backlog);
+  j.field("dropped_direct_path", s.dropped_direct);
   j.end_object();
   j.key("adapters");
   j.begin_object();
@@ -190,7 +251,15 @@ std::string render_varz(const Snapshot& s) {
     j.begin_object();
     j.field("ready", a.ready);
     j.field("state", a.state);
-    for (const auto& [name, value] : a.counters) j.field(name, value);
+    j.field("in_msgs", a.traffic.messages_in);
+    j.field("in_bytes", a.traffic.bytes_in);
+    j.field("out_msgs", a.traffic.messages_out);
+    j.field("out_bytes", a.traffic.bytes_out);
+    j.key("dropped");
+    j.begin_object();
+    for (const auto& [reason, n] : a.traffic.dropped) j.field(reason, n);
+    j.end_object();
+    if (!a.varz_json.empty()) j.field_json("details", a.varz_json);
     j.end_object();
   }
   j.end_object();

@@ -4,10 +4,10 @@
 
 #include <array>
 #include <cstdint>
-#include <map>
 #include <string>
 #include <vector>
 
+#include "metrics/adapter_metrics.hpp"
 #include "metrics/counters.hpp"
 
 namespace psycho::metrics {
@@ -16,7 +16,10 @@ struct AdapterSnapshot {
   std::string name;
   bool ready = false;
   std::string state;
-  std::map<std::string, std::uint64_t> counters;
+  AdapterTraffic traffic;
+  std::vector<Sample> samples;
+  std::vector<HistogramSample> histograms;
+  std::string varz_json;  // a JSON object, or ""
 };
 
 struct Snapshot {
@@ -33,7 +36,7 @@ struct Snapshot {
   // Router
   std::uint64_t routed = 0, injected = 0, no_interest = 0;
   std::uint64_t dropped_duplicate = 0, dropped_own_origin = 0, dropped_hops = 0,
-                dropped_backlog = 0;
+                dropped_backlog = 0, dropped_direct = 0;
   std::vector<AdapterSnapshot> adapters;
 
   // Sums per-worker counters into the totals above.

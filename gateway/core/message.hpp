@@ -23,6 +23,11 @@ struct Trace {
   std::uint64_t node_id = 0;
   std::uint64_t seq = 0;
   std::uint8_t hops = 0;
+  // The broker system (e.g. one NATS cluster) the message entered the gateways through, as
+  // an id every gateway on it agrees on; 0 when it came from a client. A bridge never hands
+  // a message back to the system it came from, and a gateway that hears that system itself
+  // ignores copies relayed by other gateways (docs/nats.md).
+  std::uint32_t bus = 0;
 };
 
 class MessagePtr;

@@ -97,7 +97,7 @@ bool Router::subscribe(const std::shared_ptr<Subscriber>& subscriber, std::strin
     if (!index_.insert(pattern, subscriber, queue)) return false;
     generation_.fetch_add(1, std::memory_order_release);
   }
-  change_interest(pattern, +1);
+  change_interest(pattern, -1, +1);
   return true;
 }
 
@@ -108,27 +108,42 @@ bool Router::unsubscribe(const Subscriber& subscriber, std::string_view pattern,
     if (!index_.remove(pattern, subscriber, queue)) return false;
     generation_.fetch_add(1, std::memory_order_release);
   }
-  change_interest(pattern, -1);
+  change_interest(pattern, -1, -1);
   return true;
 }
 
-void Router::change_interest(std::string_view pattern, int delta) {
-  std::lock_guard lock(interest_mutex_);
-  auto it = interest_.find(std::string(pattern));
-  if (delta > 0) {
-    if (it == interest_.end()) {
-      interest_.emplace(std::string(pattern), 1);
-      for (Adapter* a : adapters_) a->on_interest(pattern, true);
-    } else {
-      ++it->second;
+void Router::declare_interest(OriginId adapter, std::string_view pattern, bool added) {
+  for (std::size_t k = 0; k < adapters_.size(); ++k) {
+    if (adapters_[k]->origin_id() == adapter) {
+      change_interest(pattern, static_cast<int>(k), added ? +1 : -1);
+      return;
     }
-    return;
   }
-  if (it == interest_.end()) return;
-  if (--it->second == 0) {
-    interest_.erase(it);
-    for (Adapter* a : adapters_) a->on_interest(pattern, false);
+}
+
+void Router::change_interest(std::string_view pattern, int from_adapter, int delta) {
+  std::lock_guard lock(interest_mutex_);
+  auto it = interest_.find(pattern);
+  if (it == interest_.end()) {
+    if (delta < 0) return;
+    it = interest_.emplace(std::string(pattern), Interest{0, std::vector<int>(adapters_.size())})
+             .first;
   }
+  Interest& in = it->second;
+  int& own = from_adapter < 0 ? in.clients : in.by_adapter[static_cast<std::size_t>(from_adapter)];
+  if (own + delta < 0) return;  // a remove nobody added
+  // An adapter hears of everyone's interest but its own (split horizon for interest): it
+  // is told when the count of the *others* crosses zero.
+  auto others_want = [&in](std::size_t k) { return in.total() - in.by_adapter[k] > 0; };
+  std::vector<bool> before(adapters_.size());
+  for (std::size_t k = 0; k < adapters_.size(); ++k) before[k] = others_want(k);
+  own += delta;
+  for (std::size_t k = 0; k < adapters_.size(); ++k) {
+    if (const bool after = others_want(k); after != before[k]) {
+      adapters_[k]->on_interest(pattern, after);
+    }
+  }
+  if (in.total() == 0) interest_.erase(it);
 }
 
 std::size_t Router::subscription_count() const {
@@ -306,6 +321,14 @@ bool Router::inject(MessagePtr message) {
   if (trace.hops > options_.max_hops) {
     stats_.dropped_hops.fetch_add(1, std::memory_order_relaxed);
     return false;
+  }
+  if (trace.bus != 0) {
+    for (const Adapter* a : adapters_) {
+      if (a->origin_id() != message->origin() && a->receives_directly(*message)) {
+        stats_.dropped_direct.fetch_add(1, std::memory_order_relaxed);
+        return false;
+      }
+    }
   }
   // Bounded in bytes, not messages: 65,536 messages of max_payload could be gigabytes. The
   // room is taken before the dedup check so that a message dropped for lack of room is not

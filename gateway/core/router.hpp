@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -24,6 +25,7 @@
 
 #include "core/dedup_cache.hpp"
 #include "core/message.hpp"
+#include "core/string_hash.hpp"
 #include "core/subject_trie.hpp"
 #include "core/subscriber.hpp"
 #include "core/worker_pool.hpp"
@@ -57,6 +59,7 @@ struct RouterStats {
   std::atomic<std::uint64_t> dropped_own_origin{0};  // came back to the gateway that sent it
   std::atomic<std::uint64_t> dropped_hops{0};        // hop limit exhausted
   std::atomic<std::uint64_t> dropped_backlog{0};     // inject backlog full
+  std::atomic<std::uint64_t> dropped_direct{0};      // another adapter hears the bus itself
   std::atomic<std::uint64_t> no_interest{0};         // routed to nobody
 };
 
@@ -92,6 +95,11 @@ class Router {
   // worker. Returns false when it was dropped (and counted).
   bool inject(MessagePtr message);
 
+  // Any thread: the adapter with origin `adapter` reports that its fabric wants `pattern`
+  // (added) or no longer does. The other adapters hear of it through on_interest, as if a
+  // local client had subscribed; the adapter itself does not. Counted like subscriptions.
+  void declare_interest(OriginId adapter, std::string_view pattern, bool added);
+
   std::size_t subscription_count() const;
   const RouterStats& stats() const noexcept { return stats_; }
 
@@ -107,7 +115,8 @@ class Router {
                       const std::shared_ptr<const MatchResult>& result);
   void queue_remote(int here, int target, Delivery delivery);
   void flush_remote(int here);
-  void change_interest(std::string_view pattern, int delta);
+  // `from_adapter` is an index into adapters_, or -1 for client subscriptions.
+  void change_interest(std::string_view pattern, int from_adapter, int delta);
 
   WorkerPool& workers_;
   RouterOptions options_;
@@ -120,8 +129,17 @@ class Router {
   std::atomic<std::uint64_t> generation_{1};
 
   // Serialises interest notifications so adapters see add/remove in order.
+  struct Interest {
+    int clients = 0;
+    std::vector<int> by_adapter;  // declare_interest counts, by index into adapters_
+    int total() const {
+      int n = clients;
+      for (int c : by_adapter) n += c;
+      return n;
+    }
+  };
   std::mutex interest_mutex_;
-  std::unordered_map<std::string, int> interest_;
+  std::unordered_map<std::string, Interest, StringHash, std::equal_to<>> interest_;
 
   std::vector<std::unique_ptr<WorkerState>> worker_state_;
   std::atomic<OriginId> next_origin_{0};

@@ -53,4 +53,56 @@ bool subject_matches(std::string_view pattern, std::string_view subject) noexcep
   }
 }
 
+namespace {
+
+// Takes the first token off `s` (and the dot after it); "" when `s` is empty.
+std::string_view pop_token(std::string_view& s) noexcept {
+  const std::size_t dot = s.find('.');
+  const std::string_view token = s.substr(0, dot);
+  s = dot == std::string_view::npos ? std::string_view() : s.substr(dot + 1);
+  return token;
+}
+
+}  // namespace
+
+std::string intersect_patterns(std::string_view a, std::string_view b) {
+  std::string out;
+  auto append = [&out](std::string_view tokens) {
+    if (!out.empty()) out += '.';
+    out += tokens;
+  };
+  while (!a.empty() && !b.empty()) {
+    // `>` stands for one or more tokens: whatever the other side has left, if anything.
+    if (a == ">") {
+      append(b);
+      return out;
+    }
+    if (b == ">") {
+      append(a);
+      return out;
+    }
+    const std::string_view ta = pop_token(a);
+    const std::string_view tb = pop_token(b);
+    if (ta == "*") {
+      append(tb);
+    } else if (tb == "*" || ta == tb) {
+      append(ta);
+    } else {
+      return {};
+    }
+  }
+  return a.empty() && b.empty() ? out : std::string();
+}
+
+bool pattern_covers(std::string_view wide, std::string_view narrow) noexcept {
+  while (!wide.empty() && !narrow.empty()) {
+    if (wide == ">") return true;
+    const std::string_view tw = pop_token(wide);
+    const std::string_view tn = pop_token(narrow);
+    if (tn == ">") return false;  // wide has a single token here, narrow may have many
+    if (tw != "*" && tw != tn) return false;
+  }
+  return wide.empty() && narrow.empty();
+}
+
 }  // namespace psycho

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace psycho {
@@ -14,6 +15,12 @@ bool has_wildcard(std::string_view pattern) noexcept;
 
 // Whether a literal subject matches a (valid) pattern.
 bool subject_matches(std::string_view pattern, std::string_view subject) noexcept;
+
+// The subjects two (valid) patterns both match, as one pattern, or "" when they share none:
+// intersect("a.*", "*.b") == "a.b", intersect("a.>", "a.*.c") == "a.*.c".
+std::string intersect_patterns(std::string_view a, std::string_view b);
+// Whether every subject `narrow` matches is matched by `wide` (both valid patterns).
+bool pattern_covers(std::string_view wide, std::string_view narrow) noexcept;
 
 // Splits a subject into tokens without allocating: calls f(token) for each token in order.
 template <class F>

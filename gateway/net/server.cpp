@@ -67,6 +67,9 @@ struct Server::Impl : AdapterHost {
 
   std::uint64_t node_id() const override { return node; }
   bool inject(MessagePtr message) override { return router.inject(std::move(message)); }
+  void declare_interest(const Adapter& adapter, std::string_view pattern, bool added) override {
+    router.declare_interest(adapter.origin_id(), pattern, added);
+  }
 
   Status start();
   Status open_listeners();
@@ -219,9 +222,12 @@ metrics::Snapshot Server::Impl::snapshot() {
   s.dropped_own_origin = r.dropped_own_origin.load();
   s.dropped_hops = r.dropped_hops.load();
   s.dropped_backlog = r.dropped_backlog.load();
+  s.dropped_direct = r.dropped_direct.load();
   for (const auto& a : adapters) {
     AdapterStatus st = a->status();
-    s.adapters.push_back({std::string(a->name()), st.ready, st.state, std::move(st.counters)});
+    s.adapters.push_back({std::string(a->name()), st.ready, std::move(st.state),
+                          std::move(st.traffic), std::move(st.samples), std::move(st.histograms),
+                          std::move(st.varz_json)});
   }
   return s;
 }

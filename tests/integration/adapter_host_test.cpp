@@ -34,7 +34,14 @@ class FakeFabric : public Adapter {
     interest_.push_back((added ? "+" : "-") + std::string(pattern));
   }
   AdapterStatus status() const override {
-    return {ready.load(), ready.load() ? "connected" : "connecting", {{"messages_sent", 7}}};
+    AdapterStatus st;
+    st.ready = ready.load();
+    st.state = st.ready ? "connected" : "connecting";
+    st.traffic.messages_out = 7;
+    st.traffic.dropped["queue_full"] = 2;
+    st.samples.push_back({metrics::Sample::Type::gauge, "peers", "Peers heard.", {}, 3});
+    st.varz_json = R"({"peers":["a","b"]})";
+    return st;
   }
 
   bool inject(std::string_view subject, std::uint64_t node, std::uint64_t seq) {
@@ -125,7 +132,11 @@ TEST_F(AdapterHostTest, InjectedMessagesReachClientsOnceAndNeverGoBack) {
   EXPECT_TRUE(fabric_->sent().empty());  // split horizon
   const std::string metrics = http_get("/metrics");
   EXPECT_NE(metrics.find("psycho_router_dropped_total{reason=\"duplicate\"} 1"), std::string::npos);
-  EXPECT_NE(metrics.find("psycho_fake_messages_sent_total{adapter=\"fake\"} 7"), std::string::npos);
+  EXPECT_NE(metrics.find("psycho_adapter_messages_total{adapter=\"fake\",direction=\"out\"} 7"),
+            std::string::npos);
+  EXPECT_NE(metrics.find("psycho_adapter_dropped_total{adapter=\"fake\",reason=\"queue_full\"} 2"),
+            std::string::npos);
+  EXPECT_NE(metrics.find("psycho_fake_peers{adapter=\"fake\"} 3"), std::string::npos);
 }
 
 TEST_F(AdapterHostTest, InterestFollowsClientSubscriptions) {
@@ -149,8 +160,9 @@ TEST_F(AdapterHostTest, ReadinessFollowsTheAdapter) {
   EXPECT_NE(not_ready.find("fake: connecting"), std::string::npos);
   fabric_->ready = true;
   EXPECT_EQ(http_get("/readyz").rfind("HTTP/1.1 200", 0), 0u);
-  EXPECT_NE(http_get("/varz").find("\"fake\":{\"ready\":true,\"state\":\"connected\""),
-            std::string::npos);
+  const std::string varz = http_get("/varz");
+  EXPECT_NE(varz.find("\"fake\":{\"ready\":true,\"state\":\"connected\""), std::string::npos);
+  EXPECT_NE(varz.find("\"details\":{\"peers\":[\"a\",\"b\"]}"), std::string::npos) << varz;
 }
 
 }  // namespace

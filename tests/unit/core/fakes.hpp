@@ -83,9 +83,18 @@ class FakeAdapter : public Adapter {
   void on_interest(std::string_view pattern, bool added) override {
     interest.emplace_back((added ? "+" : "-") + std::string(pattern));
   }
-  AdapterStatus status() const override { return {true, "fake", {}}; }
+  bool receives_directly(const Message& m) const override {
+    return direct_bus != 0 && m.trace().bus == direct_bus;
+  }
+  AdapterStatus status() const override {
+    AdapterStatus st;
+    st.ready = true;
+    st.state = "fake";
+    return st;
+  }
 
   std::vector<MessagePtr> sent;
+  std::uint32_t direct_bus = 0;  // the bus this fake "hears itself"
   std::vector<std::string> interest;
   AdapterHost* host_ = nullptr;
 

@@ -201,6 +201,46 @@ TEST_F(RouterTest, InterestIsReportedOncePerDistinctPattern) {
   EXPECT_EQ(a.interest, (std::vector<std::string>{"+a.>", "+b", "-a.>"}));
 }
 
+TEST_F(RouterTest, ARelayedCopyOfABusAnotherAdapterHearsIsDropped) {
+  FakeAdapter nats("nats");
+  FakeAdapter overlay("overlay");
+  nats.set_origin_id(router.next_origin_id());
+  overlay.set_origin_id(router.next_origin_id());
+  nats.direct_bus = 7;
+  router.add_adapter(nats);
+  router.add_adapter(overlay);
+  auto s = subscriber(0);
+  ASSERT_TRUE(router.subscribe(s, "x", ""));
+  auto on_bus = [](std::uint32_t bus, OriginId origin, std::uint64_t seq) {
+    return make_message({"x", "", "", "payload"}, origin, Trace{0xBEEF, seq, 1, bus});
+  };
+  EXPECT_TRUE(router.inject(on_bus(7, nats.origin_id(), 1)));      // heard directly
+  EXPECT_FALSE(router.inject(on_bus(7, overlay.origin_id(), 2)));  // relayed: nats hears it
+  EXPECT_TRUE(router.inject(on_bus(8, overlay.origin_id(), 3)));   // another bus
+  pool.run();
+  EXPECT_EQ(s->received.size(), 2u);
+  EXPECT_EQ(router.stats().dropped_direct.load(), 1u);
+}
+
+TEST_F(RouterTest, AdapterInterestReachesTheOtherAdaptersOnly) {
+  FakeAdapter a("a");
+  FakeAdapter b("b");
+  a.set_origin_id(router.next_origin_id());
+  b.set_origin_id(router.next_origin_id());
+  router.add_adapter(a);
+  router.add_adapter(b);
+  router.declare_interest(a.origin_id(), "x.>", true);  // b learns; a does not hear itself
+  auto s = subscriber(0);
+  ASSERT_TRUE(router.subscribe(s, "x.>", ""));          // now a hears of the client too
+  router.declare_interest(b.origin_id(), "x.>", true);  // others already wanted it: nothing new
+  router.declare_interest(a.origin_id(), "x.>", false);
+  router.declare_interest(a.origin_id(), "x.>", false);  // unpaired: ignored
+  ASSERT_TRUE(router.unsubscribe(*s, "x.>", ""));        // only b's own interest is left
+  router.declare_interest(b.origin_id(), "x.>", false);
+  EXPECT_EQ(a.interest, (std::vector<std::string>{"+x.>", "-x.>"}));
+  EXPECT_EQ(b.interest, (std::vector<std::string>{"+x.>", "-x.>"}));
+}
+
 TEST_F(RouterTest, PublisherLearnsWhenARecipientIsCongested) {
   auto fine = subscriber(0);
   auto busy = subscriber(1);

@@ -48,5 +48,45 @@ TEST(Subject, MatchTable) {
   }
 }
 
+TEST(Subject, IntersectionTable) {
+  struct Case {
+    std::string_view a, b, both;
+  };
+  const Case cases[] = {
+      {"a.b", "a.b", "a.b"},
+      {"a.b", "a.c", ""},
+      {"a.*", "*.b", "a.b"},
+      {"a.*", "a.>", "a.*"},
+      {"a.>", "a.*.c", "a.*.c"},
+      {">", "x.y", "x.y"},
+      {"a.>", "a", ""},
+      {"*", "a.b", ""},
+      {"a.>", "b.>", ""},
+      {">", ">", ">"},
+      {"*.*", ">", "*.*"},
+      {"a.*.c", "*.b.>", "a.b.c"},
+      {"_INBOX.>", ">", "_INBOX.>"},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(intersect_patterns(c.a, c.b), c.both) << c.a << " & " << c.b;
+    EXPECT_EQ(intersect_patterns(c.b, c.a), c.both) << c.b << " & " << c.a;
+  }
+}
+
+TEST(Subject, CoverTable) {
+  struct Case {
+    std::string_view wide, narrow;
+    bool covers;
+  };
+  const Case cases[] = {
+      {">", "a", true},      {">", ">", true},         {"a.>", "a.b.>", true},
+      {"a.>", "a", false},   {"a.*", "a.b", true},     {"a.*", "a.>", false},
+      {"a.b", "a.*", false}, {"*.b", "a.b", true},     {"a.b", "a.b", true},
+      {"*", ">", false},     {"a.*.c", "a.b.c", true}, {"a.*.c", "a.b.d", false},
+  };
+  for (const auto& c : cases)
+    EXPECT_EQ(pattern_covers(c.wide, c.narrow), c.covers) << c.wide << " covers " << c.narrow;
+}
+
 }  // namespace
 }  // namespace psycho
