@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "adapters/nats/nats_adapter.hpp"
+
 namespace psycho {
 
 void AdapterRegistry::add(AdapterFactory factory) { factories_.push_back(std::move(factory)); }
@@ -36,8 +38,9 @@ Result<std::vector<std::unique_ptr<Adapter>>> AdapterRegistry::create_all(
 
 AdapterRegistry builtin_adapters() {
   AdapterRegistry registry;
-  // One registry.add(...) line per adapter. None is built in yet: the NATS, multicast and
-  // PolderCast adapters each add theirs when they land.
+  // One registry.add(...) line per adapter; the multicast and PolderCast adapters add
+  // theirs when they land.
+  registry.add(nats::adapter_factory());
   return registry;
 }
 

@@ -87,6 +87,13 @@ void Section::error_at(std::string_view key, const std::string& what) {
   errors_.push_back(where(mark_of(key)) + what);
 }
 
+void Section::require_both_or_neither(std::string_view key_a, const std::string& value_a,
+                                      std::string_view key_b, const std::string& value_b) {
+  if (value_a.empty() == value_b.empty()) return;
+  error_at(value_a.empty() ? key_b : key_a,
+           "'" + name_of(key_a) + "' and '" + name_of(key_b) + "' go together");
+}
+
 bool Section::scalar(std::string_view key, std::string& out) {
   YAML::Node n = find(key);
   if (!n) return false;

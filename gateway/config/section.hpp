@@ -69,6 +69,9 @@ class Section {
   // Adds an error at the position of `key` (or of the section when `key` is absent); for
   // checks that span keys, such as "cert_file needs key_file".
   void error_at(std::string_view key, const std::string& what);
+  // "'x.a' and 'x.b' go together" when exactly one of the two values is set.
+  void require_both_or_neither(std::string_view key_a, const std::string& value_a,
+                               std::string_view key_b, const std::string& value_b);
   bool has(std::string_view key) const;
   // "gateway.tls.cert_file" for key "cert_file"; for messages.
   std::string name_of(std::string_view key) const;

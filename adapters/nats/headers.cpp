@@ -1,0 +1,87 @@
+#include "adapters/nats/headers.hpp"
+
+#include <charconv>
+#include <cstdio>
+
+namespace psycho::nats {
+
+namespace {
+
+bool equals_ignoring_case(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+template <class T>
+bool parse_number(std::string_view text, T& out, int base) noexcept {
+  if (text.empty()) return false;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out, base);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+}  // namespace
+
+TraceHeader trace_header_kind(std::string_view name) noexcept {
+  if (equals_ignoring_case(name, kOriginHeader)) return TraceHeader::origin;
+  if (equals_ignoring_case(name, kMsgIdHeader)) return TraceHeader::msg_id;
+  if (equals_ignoring_case(name, kHopsHeader)) return TraceHeader::hops;
+  return TraceHeader::none;
+}
+
+void format_trace(const Trace& trace, TraceValues& out) noexcept {
+  std::snprintf(out.origin, sizeof out.origin, "%016llx",
+                static_cast<unsigned long long>(trace.node_id));
+  std::snprintf(out.msg_id, sizeof out.msg_id, "%016llx-%llu",
+                static_cast<unsigned long long>(trace.node_id),
+                static_cast<unsigned long long>(trace.seq));
+  std::snprintf(out.hops, sizeof out.hops, "%u", static_cast<unsigned>(trace.hops));
+}
+
+std::optional<Trace> parse_trace(std::string_view origin, std::string_view msg_id,
+                                 std::string_view hops) noexcept {
+  Trace t;
+  const std::size_t dash = msg_id.find('-');
+  std::uint64_t id_node = 0;
+  unsigned hop_count = 0;
+  if (dash == std::string_view::npos || !parse_number(origin, t.node_id, 16) ||
+      !parse_number(msg_id.substr(0, dash), id_node, 16) || id_node != t.node_id ||
+      !parse_number(msg_id.substr(dash + 1), t.seq, 10) || !parse_number(hops, hop_count, 10) ||
+      hop_count > 255 || t.node_id == 0) {
+    return std::nullopt;
+  }
+  t.hops = static_cast<std::uint8_t>(hop_count);
+  return t;
+}
+
+void HeaderBlockBuilder::begin(std::string& out, std::string_view status) {
+  out.assign(kHeaderLine);
+  any_ = !status.empty();
+  if (any_) {
+    out += ' ';
+    out += status;
+  }
+  out += "\r\n";
+}
+
+void HeaderBlockBuilder::add(std::string& out, std::string_view name, std::string_view value) {
+  any_ = true;
+  out += name;
+  out += ": ";
+  // A value must not end the line early: CR and LF become spaces, as nats.c does.
+  for (const char c : value) out += (c == '\r' || c == '\n') ? ' ' : c;
+  out += "\r\n";
+}
+
+void HeaderBlockBuilder::end(std::string& out) {
+  if (!any_) {
+    out.clear();
+    return;
+  }
+  out += "\r\n";
+}
+
+}  // namespace psycho::nats

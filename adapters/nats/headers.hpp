@@ -1,0 +1,74 @@
+// The NATS headers the gateway reads and writes, without nats.c: the Psycho trace headers
+// that make bridging loop-free, and the header block (`NATS/1.0\r\nKey: Value\r\n\r\n`)
+// that Psycho clients see in HMSG.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/message.hpp"
+
+namespace psycho::nats {
+
+inline constexpr std::string_view kOriginHeader = "Psycho-Origin";  // node id, 16 hex digits
+inline constexpr std::string_view kMsgIdHeader = "Psycho-Msg-Id";   // "<node hex>-<seq>"
+inline constexpr std::string_view kHopsHeader = "Psycho-Hops";      // decimal
+inline constexpr std::string_view kHeaderLine = "NATS/1.0";
+
+// Which of the three a header name is (case-insensitive, as HTTP-style names are).
+enum class TraceHeader { none, origin, msg_id, hops };
+TraceHeader trace_header_kind(std::string_view name) noexcept;
+inline bool is_trace_header(std::string_view name) noexcept {
+  return trace_header_kind(name) != TraceHeader::none;
+}
+
+// Writes the three values for `trace` into the buffers (reused, so no allocation once warm).
+struct TraceValues {
+  char origin[17];
+  char msg_id[40];
+  char hops[4];
+};
+void format_trace(const Trace& trace, TraceValues& out) noexcept;
+
+// Reads the trace back; nullopt when any value is missing or malformed (the message is then
+// treated as a plain NATS publication). `hops` is returned as received.
+std::optional<Trace> parse_trace(std::string_view origin, std::string_view msg_id,
+                                 std::string_view hops) noexcept;
+
+// Calls f(name, value) for each header line of a block; stops at the blank line. Lines
+// without a colon are skipped. The first line (`NATS/1.0 ...`) is not a header.
+template <class F>
+void for_each_header(std::string_view block, F&& f) {
+  std::size_t pos = block.find("\r\n");
+  while (pos != std::string_view::npos) {
+    pos += 2;
+    const std::size_t end = block.find("\r\n", pos);
+    if (end == std::string_view::npos || end == pos) return;
+    const std::string_view line = block.substr(pos, end - pos);
+    if (const std::size_t colon = line.find(':'); colon != std::string_view::npos) {
+      std::string_view value = line.substr(colon + 1);
+      while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
+        value.remove_prefix(1);
+      }
+      f(line.substr(0, colon), value);
+    }
+    pos = end;
+  }
+}
+
+// Builds a header block into `out` (cleared first). `status` is the text after NATS/1.0 on
+// the first line ("503", "404 No Messages"), or empty.
+class HeaderBlockBuilder {
+ public:
+  void begin(std::string& out, std::string_view status);
+  void add(std::string& out, std::string_view name, std::string_view value);
+  // Ends the block; leaves `out` empty when there was neither a header nor a status.
+  void end(std::string& out);
+
+ private:
+  bool any_ = false;
+};
+
+}  // namespace psycho::nats

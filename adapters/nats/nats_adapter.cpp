@@ -1,0 +1,605 @@
+#include "adapters/nats/nats_adapter.hpp"
+
+#include <nats/nats.h>
+
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "adapters/interest_table.hpp"
+#include "adapters/nats/connection_options.hpp"
+#include "adapters/nats/headers.hpp"
+#include "adapters/nats/jetstream.hpp"
+#include "adapters/outbound_queue.hpp"
+#include "core/log.hpp"
+#include "metrics/json.hpp"
+
+namespace psycho::nats {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+enum class State { connecting, connected, reconnecting, closed };
+
+std::string_view state_name(State s) {
+  switch (s) {
+    case State::connecting:
+      return "connecting";
+    case State::connected:
+      return "connected";
+    case State::reconnecting:
+      return "reconnecting";
+    case State::closed:
+      return "closed";
+  }
+  return "unknown";
+}
+
+// Why an outbound message did not reach NATS: each is a label of
+// psycho_adapter_dropped_total{adapter="nats"}.
+enum class Drop {
+  queue_full,             // the publisher thread's queue was full
+  reconnect_buffer_full,  // disconnected, and nats.c's reconnect buffer was full
+  too_large,              // above the NATS server's max_payload
+  closed,                 // the connection is closed for good (max_attempts reached)
+  publish_error,          // any other nats.c error
+  same_bus,               // it came from this NATS system: exporting it would loop
+  not_imported,           // inbound on a subject outside the import prefix
+  count
+};
+constexpr std::array<std::string_view, static_cast<std::size_t>(Drop::count)> kDropNames = {
+    "queue_full", "reconnect_buffer_full", "too_large", "closed", "publish_error",
+    "same_bus",   "not_imported"};
+
+Drop drop_reason(natsStatus s) {
+  switch (s) {
+    case NATS_INSUFFICIENT_BUFFER:
+      return Drop::reconnect_buffer_full;
+    case NATS_MAX_PAYLOAD:
+      return Drop::too_large;
+    case NATS_CONNECTION_CLOSED:
+      return Drop::closed;
+    default:
+      return Drop::publish_error;
+  }
+}
+
+class NatsAdapter;
+
+// The closure of one NATS subscription. It outlives the subscription until nats.c says the
+// last callback has returned (the on-complete callback), because callbacks may still run
+// after natsSubscription_Unsubscribe.
+struct FabricSubscription {
+  NatsAdapter* adapter = nullptr;
+  InterestTable::SubscriptionId id = 0;
+  natsSubscription* sub = nullptr;
+  std::atomic<bool> complete{false};
+};
+
+class NatsAdapter final : public Adapter {
+ public:
+  explicit NatsAdapter(NatsConfig config)
+      : config_(std::move(config)),
+        bus_(bus_id(config_.bus)),
+        queue_(config_.queue_size, config_.queue_messages),
+        table_(config_.subjects),
+        jetstream_(config_.jetstream) {}
+
+  ~NatsAdapter() override { stop(0ms); }
+
+  std::string_view name() const override { return "nats"; }
+  Status start(AdapterHost& host) override;
+  void stop(std::chrono::milliseconds drain) override;
+
+  bool exports(std::string_view subject) const override {
+    return config_.subjects.exports(subject) || jetstream_.wants(subject);
+  }
+  void send(const MessagePtr& message) override;
+  void on_interest(std::string_view pattern, bool added) override;
+  bool receives_directly(const Message& message) const override;
+  AdapterStatus status() const override;
+
+  // nats.c callbacks (library threads).
+  void receive(InterestTable::SubscriptionId id, natsMsg* msg);
+  void set_state(State s) { state_.store(s, std::memory_order_release); }
+  void disconnected() {
+    if (stopping_.load()) return;  // closing on purpose
+    set_state(State::reconnecting);
+    log::warn("nats: disconnected; reconnecting", {});
+  }
+  void connection_closed();
+  void count_reconnect() { reconnects_.fetch_add(1, std::memory_order_relaxed); }
+
+ private:
+  void run_publisher();
+  void publish(const Message& message);
+  natsStatus publish_with_headers(const Message& message, bool to_jetstream);
+  void apply_interest();
+  void subscribe(InterestTable::SubscriptionId id, const std::string& pattern);
+  void unsubscribe(InterestTable::SubscriptionId id);
+  void housekeeping();
+  void count(Drop reason, std::uint64_t n = 1) {
+    drops_[static_cast<std::size_t>(reason)].fetch_add(n, std::memory_order_relaxed);
+  }
+
+  const NatsConfig config_;
+  const std::uint32_t bus_;
+  AdapterHost* host_ = nullptr;
+  std::uint64_t import_node_ = 0;  // identity given to plain NATS publications
+  std::atomic<std::uint64_t> import_seq_{0};
+
+  OptionsPtr options_;
+  natsConnection* connection_ = nullptr;
+  OutboundQueue queue_;
+  std::thread publisher_;
+  bool stopped_ = false;
+  std::atomic<bool> stopping_{false};
+
+  // Interest: the router's changes are coalesced here and applied by the publisher thread,
+  // the only thread that calls into nats.c for subscriptions.
+  std::mutex interest_mutex_;
+  std::map<std::string, int, std::less<>> pending_interest_;
+  InterestTable table_;
+  std::map<InterestTable::SubscriptionId, std::unique_ptr<FabricSubscription>> subscriptions_;
+  std::vector<std::unique_ptr<FabricSubscription>> retired_;  // until nats.c is done with them
+  std::atomic<std::uint64_t> slow_dropped_live_{0};
+  std::uint64_t slow_dropped_retired_ = 0;
+  Clock::time_point next_housekeeping_{};
+
+  JetStreamExporter jetstream_;
+
+  // Reused by the publisher thread so that a publish allocates nothing of ours.
+  std::string subject_buffer_, reply_buffer_, key_buffer_, value_buffer_;
+
+  std::atomic<State> state_{State::connecting};
+  mutable std::mutex closed_mutex_;
+  std::condition_variable closed_cv_;
+  bool closed_ = false;
+
+  std::atomic<std::uint64_t> messages_in_{0}, bytes_in_{0}, messages_out_{0}, bytes_out_{0};
+  std::atomic<std::uint64_t> reconnects_{0}, overlap_copies_{0};
+  std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(Drop::count)> drops_{};
+};
+
+// --- nats.c callbacks -------------------------------------------------------------------
+
+void on_connected(natsConnection*, void* closure) {
+  static_cast<NatsAdapter*>(closure)->set_state(State::connected);
+  log::info("nats: connected", {});
+}
+
+void on_disconnected(natsConnection*, void* closure) {
+  static_cast<NatsAdapter*>(closure)->disconnected();
+}
+
+void on_reconnected(natsConnection*, void* closure) {
+  auto* adapter = static_cast<NatsAdapter*>(closure);
+  adapter->count_reconnect();
+  adapter->set_state(State::connected);
+  log::info("nats: reconnected", {});
+}
+
+void on_closed(natsConnection*, void* closure) {
+  static_cast<NatsAdapter*>(closure)->connection_closed();
+}
+
+void on_error(natsConnection*, natsSubscription*, natsStatus err, void*) {
+  // Slow subscriptions are counted from natsSubscription_GetDropped; this is for the log.
+  log::warn("nats: asynchronous error", {{"error", natsStatus_GetText(err)}});
+}
+
+void on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+  auto* fs = static_cast<FabricSubscription*>(closure);
+  fs->adapter->receive(fs->id, msg);
+  natsMsg_Destroy(msg);
+}
+
+void on_subscription_complete(void* closure) {
+  static_cast<FabricSubscription*>(closure)->complete.store(true, std::memory_order_release);
+}
+
+// --- life cycle ---------------------------------------------------------------------------
+
+Status NatsAdapter::start(AdapterHost& host) {
+  host_ = &host;
+  // Plain NATS publications get an identity of this gateway's making that is not its own
+  // node id (the router drops its own node id as a loop).
+  import_node_ = host.node_id() ^ 0x6E617473'696D7074ull;  // "natsimpt"
+  if (import_node_ == 0 || import_node_ == host.node_id()) import_node_ = 1;
+
+  ConnectionCallbacks callbacks{&on_connected, &on_disconnected, &on_reconnected,
+                                &on_closed,    &on_error,        this};
+  auto options = make_options(config_, callbacks);
+  if (!options) return fail(options.error());
+  options_ = std::move(options.value());
+  // One delivery thread for every subscription keeps messages in the order NATS sent them.
+  nats_SetMessageDeliveryPoolSize(1);
+  const natsStatus s = natsConnection_Connect(&connection_, options_.get());
+  if (s == NATS_OK) {
+    set_state(State::connected);
+    std::array<char, 256> url{};
+    natsConnection_GetConnectedUrl(connection_, url.data(), url.size());
+    log::info("nats: connected", {{"url", url.data()}});
+  } else if (s == NATS_NOT_YET_CONNECTED) {
+    log::warn("nats: not reachable yet; retrying in the background",
+              {{"servers", config_.servers.front()}});
+  } else {
+    return fail("nats: " + describe("connect", s));
+  }
+  if (auto st = jetstream_.start(connection_); !st) return st;
+  for (const auto& [id, pattern] : table_.start().subscribe) subscribe(id, pattern);
+  publisher_ = std::thread([this] { run_publisher(); });
+  return Ok{};
+}
+
+void NatsAdapter::stop(std::chrono::milliseconds drain) {
+  if (stopped_) return;
+  stopped_ = true;
+  if (host_ == nullptr) return;  // never started
+  stopping_.store(true);
+  const auto deadline = Clock::now() + drain;
+  queue_.close();  // the publisher sends what is queued, then returns
+  if (publisher_.joinable()) publisher_.join();
+  const auto left = [&] {
+    return std::max(1ms,
+                    std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
+  };
+  jetstream_.finish(left());
+  if (connection_ != nullptr) {
+    if (const int buffered = natsConnection_Buffered(connection_);
+        buffered > 0 && state_ != State::connected) {
+      log::warn("nats: closing while disconnected; buffered publishes are lost",
+                {{"bytes", buffered}});
+    }
+    // Drain: stop the subscriptions, deliver what they hold, flush publishes, close.
+    if (natsConnection_DrainTimeout(connection_, left().count()) != NATS_OK) {
+      natsConnection_Close(connection_);
+    }
+    std::unique_lock lock(closed_mutex_);
+    closed_cv_.wait_for(lock, left() + 1s, [&] { return closed_; });
+    const bool closed = closed_;
+    lock.unlock();
+    if (closed) {
+      for (auto& [id, fs] : subscriptions_) natsSubscription_Destroy(fs->sub);
+      subscriptions_.clear();
+      std::lock_guard guard(closed_mutex_);  // status() reads connection_ under it
+      natsConnection_Destroy(connection_);
+      connection_ = nullptr;
+    } else {
+      // nats.c may still call us: leaking the connection is safer than freeing under it.
+      log::warn("nats: connection did not close in time", {});
+    }
+  }
+  set_state(State::closed);
+}
+
+void NatsAdapter::connection_closed() {
+  set_state(State::closed);
+  {
+    std::lock_guard lock(closed_mutex_);
+    closed_ = true;
+  }
+  closed_cv_.notify_all();
+}
+
+// --- outbound: gateway -> NATS ----------------------------------------------------------
+
+void NatsAdapter::send(const MessagePtr& message) {
+  if (message->trace().bus == bus_) {
+    count(Drop::same_bus);
+    return;
+  }
+  if (!queue_.push(message)) count(Drop::queue_full);
+}
+
+void NatsAdapter::run_publisher() {
+  std::vector<MessagePtr> batch;
+  while (queue_.take_all(batch, 100ms)) {
+    apply_interest();
+    for (const auto& m : batch) publish(*m);
+    batch.clear();
+    jetstream_.retry_failed();
+    if (Clock::now() >= next_housekeeping_) housekeeping();
+  }
+}
+
+void NatsAdapter::publish(const Message& message) {
+  config_.subjects.to_fabric(message.subject(), subject_buffer_);
+  const bool to_jetstream = jetstream_.enabled() && jetstream_.wants(message.subject());
+  natsStatus s;
+  if (!config_.trace_headers && !to_jetstream && message.headers().empty()) {
+    // The fast path: no natsMsg, nats.c writes straight into its buffer.
+    const auto payload = message.payload();
+    if (message.reply().empty()) {
+      s = natsConnection_Publish(connection_, subject_buffer_.c_str(), payload.data(),
+                                 static_cast<int>(payload.size()));
+    } else {
+      reply_buffer_.assign(message.reply());
+      s = natsConnection_PublishRequest(connection_, subject_buffer_.c_str(), reply_buffer_.c_str(),
+                                        payload.data(), static_cast<int>(payload.size()));
+    }
+  } else {
+    s = publish_with_headers(message, to_jetstream);
+  }
+  if (s == NATS_OK) {
+    messages_out_.fetch_add(1, std::memory_order_relaxed);
+    bytes_out_.fetch_add(message.body().size(), std::memory_order_relaxed);
+  } else {
+    count(drop_reason(s));
+  }
+}
+
+natsStatus NatsAdapter::publish_with_headers(const Message& message, bool to_jetstream) {
+  reply_buffer_.assign(message.reply());
+  const auto payload = message.payload();
+  natsMsg* msg = nullptr;
+  natsStatus s = natsMsg_Create(&msg, subject_buffer_.c_str(),
+                                reply_buffer_.empty() ? nullptr : reply_buffer_.c_str(),
+                                payload.data(), static_cast<int>(payload.size()));
+  if (s != NATS_OK) return s;
+  // The client's own headers go along; Psycho-* ones are ours to set, never a client's.
+  for_each_header(message.headers(), [&](std::string_view key, std::string_view value) {
+    if (s != NATS_OK || is_trace_header(key)) return;
+    key_buffer_.assign(key);
+    value_buffer_.assign(value);
+    s = natsMsgHeader_Add(msg, key_buffer_.c_str(), value_buffer_.c_str());
+  });
+  TraceValues trace;
+  format_trace(message.trace(), trace);
+  if (s == NATS_OK && config_.trace_headers) {
+    s = natsMsgHeader_Set(msg, kOriginHeader.data(), trace.origin);
+    if (s == NATS_OK) s = natsMsgHeader_Set(msg, kMsgIdHeader.data(), trace.msg_id);
+    if (s == NATS_OK) s = natsMsgHeader_Set(msg, kHopsHeader.data(), trace.hops);
+  }
+  if (s == NATS_OK) {
+    if (to_jetstream) return jetstream_.publish(msg, trace.msg_id);
+    s = natsConnection_PublishMsg(connection_, msg);
+  }
+  natsMsg_Destroy(msg);
+  return s;
+}
+
+// --- inbound: NATS -> gateway -----------------------------------------------------------
+
+void NatsAdapter::receive(InterestTable::SubscriptionId id, natsMsg* msg) {
+  const std::string_view fabric_subject = natsMsg_GetSubject(msg);
+  if (!table_.owns(id, fabric_subject)) {
+    overlap_copies_.fetch_add(1, std::memory_order_relaxed);  // another subscription has it
+    return;
+  }
+  const auto local = config_.subjects.to_local(fabric_subject);
+  if (!local || !config_.subjects.imports(*local)) {
+    count(Drop::not_imported);
+    return;
+  }
+  Trace trace{import_node_, import_seq_.fetch_add(1, std::memory_order_relaxed) + 1, 1, bus_};
+  // Rebuild the header block without our trace headers, which become the Trace instead.
+  thread_local std::string block;
+  block.clear();
+  const char** keys = nullptr;
+  int key_count = 0;
+  if (natsMsgHeader_Keys(msg, &keys, &key_count) == NATS_OK) {
+    const char* status = nullptr;
+    natsMsgHeader_Get(msg, "Status", &status);  // nats.c lifts the status line into these
+    const char* description = nullptr;
+    natsMsgHeader_Get(msg, "Description", &description);
+    std::string status_line = status != nullptr ? status : "";
+    if (description != nullptr && *description != '\0')
+      status_line += std::string(" ") + description;
+    HeaderBlockBuilder builder;
+    builder.begin(block, status_line);
+    const char *origin = nullptr, *msg_id = nullptr, *hops = nullptr;
+    for (int i = 0; i < key_count; ++i) {
+      const std::string_view key = keys[i];
+      if (key == "Status" || key == "Description") continue;
+      if (const TraceHeader kind = trace_header_kind(key); kind != TraceHeader::none) {
+        const char* value = nullptr;
+        natsMsgHeader_Get(msg, keys[i], &value);
+        (kind == TraceHeader::origin   ? origin
+         : kind == TraceHeader::msg_id ? msg_id
+                                       : hops) = value;
+        continue;
+      }
+      const char** values = nullptr;
+      int value_count = 0;
+      if (natsMsgHeader_Values(msg, keys[i], &values, &value_count) == NATS_OK) {
+        for (int v = 0; v < value_count; ++v) builder.add(block, key, values[v]);
+        std::free(static_cast<void*>(values));
+      }
+    }
+    std::free(static_cast<void*>(keys));
+    builder.end(block);
+    if (origin != nullptr && msg_id != nullptr && hops != nullptr) {
+      if (auto parsed = parse_trace(origin, msg_id, hops)) {
+        trace = *parsed;
+        trace.hops = static_cast<std::uint8_t>(trace.hops < 255 ? trace.hops + 1 : 255);
+        trace.bus = bus_;
+      }
+    }
+  }
+  const char* reply = natsMsg_GetReply(msg);
+  const std::string_view payload(natsMsg_GetData(msg),
+                                 static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
+  messages_in_.fetch_add(1, std::memory_order_relaxed);
+  bytes_in_.fetch_add(block.size() + payload.size(), std::memory_order_relaxed);
+  // The router counts what it drops (duplicates, own origin, hop limit, backlog).
+  host_->inject(
+      make_message({*local, reply != nullptr ? reply : "", block, payload}, origin_id(), trace));
+}
+
+bool NatsAdapter::receives_directly(const Message& message) const {
+  if (message.trace().bus != bus_ || state_.load(std::memory_order_acquire) != State::connected ||
+      !config_.subjects.imports(message.subject())) {
+    return false;
+  }
+  return table_.covers(config_.subjects.import_name(message.subject()));
+}
+
+// --- interest ----------------------------------------------------------------------------
+
+void NatsAdapter::on_interest(std::string_view pattern, bool added) {
+  {
+    std::lock_guard lock(interest_mutex_);
+    auto it = pending_interest_.find(pattern);
+    if (it == pending_interest_.end()) it = pending_interest_.emplace(pattern, 0).first;
+    it->second += added ? 1 : -1;
+    if (it->second == 0) pending_interest_.erase(it);  // added and removed before we looked
+  }
+  queue_.poke();
+}
+
+void NatsAdapter::apply_interest() {
+  std::map<std::string, int, std::less<>> changes;
+  {
+    std::lock_guard lock(interest_mutex_);
+    changes.swap(pending_interest_);
+  }
+  for (const auto& [pattern, delta] : changes) {
+    const auto c = table_.change(pattern, delta > 0);
+    // Subscribe first: during the swap a message may come twice (owns() keeps one) but is
+    // never missed.
+    for (const auto& [id, fabric] : c.subscribe) subscribe(id, fabric);
+    for (const auto id : c.unsubscribe) unsubscribe(id);
+  }
+}
+
+void NatsAdapter::subscribe(InterestTable::SubscriptionId id, const std::string& pattern) {
+  auto fs = std::make_unique<FabricSubscription>();
+  fs->adapter = this;
+  fs->id = id;
+  natsStatus s =
+      natsConnection_Subscribe(&fs->sub, connection_, pattern.c_str(), &on_message, fs.get());
+  if (s == NATS_OK)
+    s = natsSubscription_SetOnCompleteCB(fs->sub, &on_subscription_complete, fs.get());
+  if (s == NATS_OK) {
+    s = natsSubscription_SetPendingLimits(
+        fs->sub, config_.pending_messages,
+        static_cast<int>(std::min<std::size_t>(config_.pending_bytes, 2'000'000'000)));
+  }
+  if (s != NATS_OK) {
+    log::warn("nats: subscribe failed", {{"subject", pattern}, {"error", natsStatus_GetText(s)}});
+    if (fs->sub != nullptr) natsSubscription_Destroy(fs->sub);
+    return;
+  }
+  subscriptions_.emplace(id, std::move(fs));
+}
+
+void NatsAdapter::unsubscribe(InterestTable::SubscriptionId id) {
+  auto it = subscriptions_.find(id);
+  if (it == subscriptions_.end()) return;
+  std::unique_ptr<FabricSubscription> fs = std::move(it->second);
+  subscriptions_.erase(it);
+  int64_t dropped = 0;
+  if (natsSubscription_GetDropped(fs->sub, &dropped) == NATS_OK) {
+    slow_dropped_retired_ += static_cast<std::uint64_t>(dropped);
+  }
+  natsSubscription_Unsubscribe(fs->sub);
+  natsSubscription_Destroy(fs->sub);
+  fs->sub = nullptr;
+  retired_.push_back(std::move(fs));
+}
+
+void NatsAdapter::housekeeping() {
+  next_housekeeping_ = Clock::now() + 250ms;
+  // Free the closures nats.c has finished with.
+  std::erase_if(retired_,
+                [](const auto& fs) { return fs->complete.load(std::memory_order_acquire); });
+  std::uint64_t dropped_now = slow_dropped_retired_;
+  for (const auto& [id, fs] : subscriptions_) {
+    int64_t d = 0;
+    if (natsSubscription_GetDropped(fs->sub, &d) == NATS_OK)
+      dropped_now += static_cast<std::uint64_t>(d);
+  }
+  slow_dropped_live_.store(dropped_now, std::memory_order_relaxed);
+}
+
+// --- status ------------------------------------------------------------------------------
+
+AdapterStatus NatsAdapter::status() const {
+  AdapterStatus st;
+  const State state = state_.load(std::memory_order_acquire);
+  st.ready = state == State::connected;
+  st.state = std::string(state_name(state));
+  if (state != State::connected) {
+    std::lock_guard lock(closed_mutex_);
+    const char* last = nullptr;
+    if (connection_ != nullptr && natsConnection_GetLastError(connection_, &last) != NATS_OK &&
+        last != nullptr && *last != '\0') {
+      st.state += std::string(" (last error: ") + last + ")";
+    }
+  }
+  const auto get = [](const std::atomic<std::uint64_t>& a) {
+    return a.load(std::memory_order_relaxed);
+  };
+  st.traffic.messages_in = get(messages_in_);
+  st.traffic.bytes_in = get(bytes_in_);
+  st.traffic.messages_out = get(messages_out_);
+  st.traffic.bytes_out = get(bytes_out_);
+  for (std::size_t i = 0; i < drops_.size(); ++i) {
+    st.traffic.dropped[std::string(kDropNames[i])] = get(drops_[i]);
+  }
+  st.traffic.dropped["slow_subscription"] = get(slow_dropped_live_);
+  using Type = metrics::Sample::Type;
+  st.samples.push_back(
+      {Type::gauge, "connected", "1 while connected to a NATS server.", {}, st.ready ? 1.0 : 0.0});
+  st.samples.push_back({Type::counter,
+                        "reconnects_total",
+                        "Reconnections to NATS.",
+                        {},
+                        static_cast<double>(get(reconnects_))});
+  st.samples.push_back({Type::gauge,
+                        "subscriptions",
+                        "Subscriptions held on NATS.",
+                        {},
+                        static_cast<double>(table_.size())});
+  st.samples.push_back({Type::gauge,
+                        "queue_bytes",
+                        "Bytes waiting for the NATS publisher.",
+                        {},
+                        static_cast<double>(queue_.bytes())});
+  st.samples.push_back({Type::counter,
+                        "overlap_copies_total",
+                        "Second copies of a message from overlapping NATS subscriptions, skipped.",
+                        {},
+                        static_cast<double>(get(overlap_copies_))});
+  jetstream_.report(st.traffic, st.samples, st.histograms);
+
+  metrics::JsonWriter j;
+  j.begin_object();
+  j.field("bus", config_.bus);
+  j.key("servers");
+  j.begin_array();
+  for (const auto& s : config_.servers) j.string(s);
+  j.end_array();
+  j.key("subscriptions");
+  j.begin_array();
+  for (const auto& p : table_.patterns()) j.string(p);
+  j.end_array();
+  j.end_object();
+  st.varz_json = j.take();
+  return st;
+}
+
+}  // namespace
+
+AdapterFactory adapter_factory() {
+  AdapterFactory f;
+  f.name = "nats";
+  f.create = [](const config::AdapterSection& section) -> Result<std::unique_ptr<Adapter>> {
+    auto config = parse_config(section);
+    if (!config) return fail(config.error());
+    return std::unique_ptr<Adapter>(std::make_unique<NatsAdapter>(std::move(config.value())));
+  };
+  f.flags.push_back(
+      {"nats", "nats", "servers", "URL[,URL]  bridge to this NATS cluster (everything both ways)"});
+  return f;
+}
+
+}  // namespace psycho::nats

@@ -1,0 +1,147 @@
+#include "adapters/nats/nats_config.hpp"
+
+#include <unistd.h>
+
+#include "config/section.hpp"
+#include "core/subject.hpp"
+
+namespace psycho::nats {
+
+namespace {
+
+// `servers` items may themselves be comma-separated lists (that is what --nats gives).
+std::vector<std::string> split_servers(const std::vector<std::string>& items) {
+  std::vector<std::string> out;
+  for (const auto& item : items) {
+    std::size_t start = 0;
+    while (start <= item.size()) {
+      const std::size_t comma = item.find(',', start);
+      std::string url = item.substr(start, comma == std::string::npos ? comma : comma - start);
+      const auto first = url.find_first_not_of(" \t");
+      const auto last = url.find_last_not_of(" \t");
+      if (first != std::string::npos) out.push_back(url.substr(first, last - first + 1));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  return out;
+}
+
+bool valid_server_url(const std::string& url) {
+  // nats.c accepts a bare host:port too, but a scheme makes typos visible early.
+  for (const char* scheme : {"nats://", "tls://"}) {
+    const std::string s(scheme);
+    if (url.size() > s.size() && url.compare(0, s.size(), s) == 0) return true;
+  }
+  return false;
+}
+
+void require_readable(config::Section& s, std::string_view key, const std::string& path) {
+  if (!path.empty() && ::access(path.c_str(), R_OK) != 0) {
+    s.error_at(key, "'" + s.name_of(key) + "': cannot read '" + path + "'");
+  }
+}
+
+void read_tls(config::Section& s, TlsSettings& tls) {
+  config::Section t = s.child("tls");
+  t.get("ca_file", tls.ca_file);
+  t.get("cert_file", tls.cert_file);
+  t.get("key_file", tls.key_file);
+  t.get("verify", tls.verify);
+  t.require_both_or_neither("cert_file", tls.cert_file, "key_file", tls.key_file);
+  require_readable(t, "ca_file", tls.ca_file);
+  require_readable(t, "cert_file", tls.cert_file);
+  require_readable(t, "key_file", tls.key_file);
+  s.adopt(t);
+}
+
+void read_reconnect(config::Section& s, ReconnectSettings& r) {
+  config::Section c = s.child("reconnect");
+  c.get_duration("wait", r.wait, std::chrono::milliseconds(10), std::chrono::hours(1));
+  c.get_duration("jitter", r.jitter, std::chrono::milliseconds(0), std::chrono::minutes(1));
+  c.get("max_attempts", r.max_attempts, -1, 1'000'000);
+  c.get_size("buffer_size", r.buffer_size, 64 << 10, std::size_t{1} << 30);
+  s.adopt(c);
+}
+
+void read_jetstream(config::Section& s, JetStreamSettings& js) {
+  config::Section j = s.child("jetstream");
+  j.get("export", js.exports);
+  for (const auto& p : js.exports) {
+    if (!is_valid_pattern(p)) {
+      j.error_at("export",
+                 "'" + j.name_of("export") + "' has an invalid subject pattern '" + p + "'");
+    }
+  }
+  j.get_duration("ack_timeout", js.ack_timeout, std::chrono::milliseconds(10),
+                 std::chrono::minutes(10));
+  j.get("max_pending", js.max_pending, 1, 1'000'000);
+  j.get("retries", js.retries, 0, 100);
+  s.adopt(j);
+}
+
+void read_credentials(config::Section& s, NatsConfig& c) {
+  s.get("user", c.user);
+  s.get("password", c.password);
+  s.get("token", c.token);
+  s.get("nkey", c.nkey);
+  s.get("nkey_seed_file", c.nkey_seed_file);
+  s.require_both_or_neither("nkey", c.nkey, "nkey_seed_file", c.nkey_seed_file);
+  s.get("creds_file", c.creds_file);
+  require_readable(s, "nkey_seed_file", c.nkey_seed_file);
+  require_readable(s, "creds_file", c.creds_file);
+  const int ways = (!c.user.empty() ? 1 : 0) + (!c.token.empty() ? 1 : 0) +
+                   (!c.nkey_seed_file.empty() ? 1 : 0) + (!c.creds_file.empty() ? 1 : 0);
+  if (ways > 1) {
+    s.error_at("user", "'" + s.name_of("") +
+                           "': choose one of user/password, token, nkey_seed_file, creds_file");
+  }
+  if (!c.password.empty() && c.user.empty()) {
+    s.error_at("password", "'" + s.name_of("password") + "' needs 'user'");
+  }
+}
+
+}  // namespace
+
+Result<NatsConfig> parse_config(const config::AdapterSection& section) {
+  NatsConfig c;
+  config::Section s(section.node, section.file, "nats");
+  std::vector<std::string> servers;
+  s.get("servers", servers);
+  c.servers = split_servers(servers);
+  if (c.servers.empty()) s.error_at("servers", "'nats.servers' needs at least one server URL");
+  for (const auto& url : c.servers) {
+    if (!valid_server_url(url)) {
+      s.error_at("servers", "'nats.servers': '" + url +
+                                "' is not a NATS URL (nats://host:port or tls://host:port)");
+    }
+  }
+  s.get("name", c.name);
+  read_credentials(s, c);
+  read_tls(s, c.tls);
+  read_reconnect(s, c.reconnect);
+  s.get_duration("connect_timeout", c.connect_timeout, std::chrono::milliseconds(10),
+                 std::chrono::minutes(5));
+  c.subjects = SubjectFilter::parse(s);
+  s.get("trace_headers", c.trace_headers);
+  s.get("bus", c.bus);
+  if (c.bus.empty()) s.error_at("bus", "'nats.bus' must not be empty");
+  s.get_size("queue_size", c.queue_size, 64 << 10, std::size_t{4} << 30);
+  s.get_size("pending_bytes", c.pending_bytes, 64 << 10, std::size_t{4} << 30);
+  s.get("pending_messages", c.pending_messages, 16, 100'000'000);
+  read_jetstream(s, c.jetstream);
+  if (auto st = s.finish(); !st) return fail(st.error());
+  return c;
+}
+
+std::uint32_t bus_id(std::string_view bus_name) noexcept {
+  // FNV-1a: stable across builds and processes, which std::hash is not required to be.
+  std::uint32_t h = 2166136261u;
+  for (const char ch : bus_name) {
+    h ^= static_cast<unsigned char>(ch);
+    h *= 16777619u;
+  }
+  return h == 0 ? 1 : h;
+}
+
+}  // namespace psycho::nats

@@ -1,0 +1,64 @@
+// The `nats:` config section (docs/configuration.md#nats), parsed and checked before
+// anything connects.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "adapters/subject_filter.hpp"
+#include "config/config.hpp"
+#include "core/result.hpp"
+
+namespace psycho::nats {
+
+struct TlsSettings {
+  std::string ca_file, cert_file, key_file;
+  bool verify = true;  // check the server's certificate and host name
+  bool enabled() const { return !ca_file.empty() || !cert_file.empty(); }
+};
+
+struct ReconnectSettings {
+  std::chrono::milliseconds wait{2000};
+  std::chrono::milliseconds jitter{100};
+  int max_attempts = -1;              // -1: forever
+  std::size_t buffer_size = 8 << 20;  // bytes nats.c holds while disconnected
+};
+
+struct JetStreamSettings {
+  std::vector<std::string> exports;  // local patterns published into JetStream
+  std::chrono::milliseconds ack_timeout{5000};
+  int max_pending = 4096;  // unacknowledged publishes in flight
+  int retries = 3;         // re-publishes (same Nats-Msg-Id) after a failure
+  bool enabled() const { return !exports.empty(); }
+};
+
+struct NatsConfig {
+  std::vector<std::string> servers;  // nats://host:port, tls://host:port
+  std::string name = "psycho-gateway";
+  std::string user, password, token, creds_file;
+  std::string nkey, nkey_seed_file;  // public key and the file holding its seed
+  TlsSettings tls;
+  ReconnectSettings reconnect;
+  std::chrono::milliseconds connect_timeout{2000};
+  SubjectFilter subjects;
+  // Psycho-Origin / Psycho-Msg-Id / Psycho-Hops on what is exported; needed for loop-free
+  // bridging with overlays, dispensable for a NATS-only gateway.
+  bool trace_headers = true;
+  std::string bus = "nats";           // name of this NATS system, shared by its gateways
+  std::size_t queue_size = 16 << 20;  // bytes waiting for the publisher thread
+  std::size_t queue_messages = 1 << 20;
+  int pending_messages = 65536;  // per NATS subscription, before nats.c drops
+  std::size_t pending_bytes = 64 << 20;
+  JetStreamSettings jetstream;
+};
+
+// Parses `nats:`. Errors name file:line:col; files named in it must be readable.
+Result<NatsConfig> parse_config(const config::AdapterSection& section);
+
+// A stable 32-bit id for a bus name (never 0), for Trace::bus.
+std::uint32_t bus_id(std::string_view bus_name) noexcept;
+
+}  // namespace psycho::nats

@@ -1,0 +1,66 @@
+#include "adapters/nats/headers.hpp"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace psycho::nats {
+namespace {
+
+TEST(NatsHeaders, TraceRoundTrips) {
+  TraceValues v;
+  format_trace(Trace{0xABCDEF0123456789ull, 42, 3, 0}, v);
+  EXPECT_STREQ(v.origin, "abcdef0123456789");
+  EXPECT_STREQ(v.msg_id, "abcdef0123456789-42");
+  EXPECT_STREQ(v.hops, "3");
+  const auto t = parse_trace(v.origin, v.msg_id, v.hops);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->node_id, 0xABCDEF0123456789ull);
+  EXPECT_EQ(t->seq, 42u);
+  EXPECT_EQ(t->hops, 3);
+}
+
+TEST(NatsHeaders, MalformedTracesAreRefused) {
+  const char* cases[][3] = {
+      {"", "1-1", "0"},  {"zz", "zz-1", "0"}, {"1", "2-1", "0"},  // ids disagree
+      {"1", "1-", "0"},  {"1", "1-x", "0"},   {"1", "1-1", "256"}, {"1", "1-1", "-1"},
+      {"0", "0-1", "0"}, {"1", "11", "0"},    {"1 ", "1-1", "0"},
+  };
+  for (const auto& c : cases) {
+    EXPECT_FALSE(parse_trace(c[0], c[1], c[2])) << c[0] << " " << c[1] << " " << c[2];
+  }
+}
+
+TEST(NatsHeaders, TraceHeaderNamesIgnoreCase) {
+  EXPECT_EQ(trace_header_kind("psycho-origin"), TraceHeader::origin);
+  EXPECT_EQ(trace_header_kind("PSYCHO-MSG-ID"), TraceHeader::msg_id);
+  EXPECT_EQ(trace_header_kind("Psycho-Hops"), TraceHeader::hops);
+  EXPECT_EQ(trace_header_kind("Psycho-Hop"), TraceHeader::none);
+}
+
+TEST(NatsHeaders, BlocksAreReadAndBuilt) {
+  std::vector<std::pair<std::string, std::string>> seen;
+  for_each_header("NATS/1.0\r\nA: 1\r\nB:2\r\nnot a header\r\nC:  three \r\n\r\n",
+                  [&](std::string_view k, std::string_view v) { seen.emplace_back(k, v); });
+  EXPECT_EQ(seen, (std::vector<std::pair<std::string, std::string>>{
+                      {"A", "1"}, {"B", "2"}, {"C", "three "}}));
+  for_each_header("", [&](std::string_view, std::string_view) { FAIL(); });
+
+  std::string block;
+  HeaderBlockBuilder b;
+  b.begin(block, "");
+  b.add(block, "K", "v\r\nInjected: yes");
+  b.end(block);
+  EXPECT_EQ(block, "NATS/1.0\r\nK: v  Injected: yes\r\n\r\n");
+  HeaderBlockBuilder empty;
+  empty.begin(block, "");
+  empty.end(block);
+  EXPECT_EQ(block, "");
+  HeaderBlockBuilder status;
+  status.begin(block, "503");
+  status.end(block);
+  EXPECT_EQ(block, "NATS/1.0 503\r\n\r\n");
+}
+
+}  // namespace
+}  // namespace psycho::nats
