@@ -75,6 +75,7 @@ Router::Router(WorkerPool& workers, RouterOptions options)
         std::make_unique<std::atomic<std::size_t>[]>(static_cast<std::size_t>(workers_.size()));
     ws->random ^= static_cast<std::uint64_t>(i + 1) * 0xBF58476D1CE4E5B9ull;
     worker_state_.push_back(std::move(ws));
+    inject_queues_.push_back(std::make_unique<InjectQueue>());
   }
 }
 
@@ -345,13 +346,37 @@ bool Router::inject(MessagePtr message) {
     return false;
   }
   stats_.injected.fetch_add(1, std::memory_order_relaxed);
-  const int target = static_cast<int>(inject_rr_.fetch_add(1, std::memory_order_relaxed) %
-                                      static_cast<unsigned>(workers_.size()));
-  workers_.post(target, [this, cost, message = std::move(message)] {
-    inject_backlog_.fetch_sub(cost, std::memory_order_relaxed);
-    publish(message);
-  });
+  // All of one adapter's messages are routed on one worker, so they reach every subscriber
+  // in the order the adapter received them (NATS promises per-publisher order). Batched:
+  // one post per burst, not per message.
+  const auto target = static_cast<std::size_t>(message->origin() % worker_state_.size());
+  InjectQueue& q = *inject_queues_[target];
+  bool schedule = false;
+  {
+    std::lock_guard lock(q.mutex);
+    q.messages.push_back(std::move(message));
+    schedule = !std::exchange(q.scheduled, true);
+  }
+  if (schedule) {
+    workers_.post(static_cast<int>(target), [this, target] { route_injected(target); });
+  }
   return true;
+}
+
+void Router::route_injected(std::size_t worker) {
+  InjectQueue& q = *inject_queues_[worker];
+  std::vector<MessagePtr>& batch = q.draining;  // only this worker touches it
+  {
+    std::lock_guard lock(q.mutex);
+    batch.swap(q.messages);
+    q.scheduled = false;
+  }
+  for (const MessagePtr& m : batch) {
+    inject_backlog_.fetch_sub(m->subject().size() + m->body().size() + kDeliveryOverhead,
+                              std::memory_order_relaxed);
+    publish(m);
+  }
+  batch.clear();  // keeps its capacity for the next burst
 }
 
 }  // namespace psycho

@@ -116,6 +116,7 @@ class Router {
   void queue_remote(int here, int target, Delivery delivery);
   void flush_remote(int here);
   // `from_adapter` is an index into adapters_, or -1 for client subscriptions.
+  void route_injected(std::size_t worker);
   void change_interest(std::string_view pattern, int from_adapter, int delta);
 
   WorkerPool& workers_;
@@ -144,7 +145,14 @@ class Router {
   std::vector<std::unique_ptr<WorkerState>> worker_state_;
   std::atomic<OriginId> next_origin_{0};
   std::atomic<std::size_t> inject_backlog_{0};
-  std::atomic<unsigned> inject_rr_{0};
+  // Adapter messages waiting for their worker; filled from any thread.
+  struct alignas(64) InjectQueue {
+    std::mutex mutex;
+    std::vector<MessagePtr> messages;
+    std::vector<MessagePtr> draining;  // the worker's swap buffer
+    bool scheduled = false;
+  };
+  std::vector<std::unique_ptr<InjectQueue>> inject_queues_;
 };
 
 }  // namespace psycho
