@@ -191,8 +191,18 @@ void on_closed(natsConnection*, void* closure) {
 }
 
 void on_error(natsConnection*, natsSubscription*, natsStatus err, void*) {
-  // Slow subscriptions are counted from natsSubscription_GetDropped; this is for the log.
-  log::warn("nats: asynchronous error", {{"error", natsStatus_GetText(err)}});
+  // Slow subscriptions are counted from natsSubscription_GetDropped; this is for the log,
+  // at most one line a second (all callbacks run on one library thread).
+  static Clock::time_point next_line{};
+  static std::uint64_t suppressed = 0;
+  if (const auto now = Clock::now(); now >= next_line) {
+    log::warn("nats: asynchronous error",
+              {{"error", natsStatus_GetText(err)}, {"similar_lines_suppressed", suppressed}});
+    next_line = now + 1s;
+    suppressed = 0;
+  } else {
+    ++suppressed;
+  }
 }
 
 void on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {

@@ -15,11 +15,16 @@ using Clock = std::chrono::steady_clock;
 constexpr const char* bench_usage =
     "usage: psycho bench [--url URL] [--dialect psycho|nats] [--pub N] [--sub M]\n"
     "                    [--size BYTES] [--msgs COUNT | --duration 10s] [--subject S]\n"
+    "                    [--sub-url URL] [--sub-dialect psycho|nats]\n"
     "                    [--rtt] [--json] [--progress]\n"
     "  Throughput: N publishers (one connection and thread each) share COUNT messages and\n"
     "  publish as fast as they can; M subscribers count deliveries and measure latency from\n"
     "  a timestamp in the first 8 payload bytes (when --size >= 8).\n"
     "  --rtt: one responder answers, one requester does sequential round trips.\n"
+    "  --sub-url: subscribers (and the responder) connect there instead, to measure a\n"
+    "  bridged path, e.g. a gateway's NATS adapter: --url tcp://127.0.0.1:4242\n"
+    "  --sub-url tcp://127.0.0.1:4222 --sub-dialect nats. Measuring starts once a probe\n"
+    "  message has crossed the bridge.\n"
     "  Defaults: --url tcp://127.0.0.1:4242 (4222 with --dialect nats), --pub 1 --sub 1\n"
     "  --size 128, --msgs 1M (10k with --rtt).\n";
 
@@ -62,16 +67,24 @@ Status fill_counts(const Args& args, BenchOptions& o, bool rtt) {
   return Ok{};
 }
 
+Result<client::Dialect> parse_dialect(const Args& args, const char* flag) {
+  const auto dialect = args.get_or(flag, "psycho");
+  if (dialect == "nats") return client::Dialect::nats;
+  if (dialect != "psycho") return fail(std::string("--") + flag + " must be psycho or nats");
+  return client::Dialect::psycho;
+}
+
 Result<BenchOptions> parse_bench(const Args& args) {
   BenchOptions o;
-  const auto dialect = args.get_or("dialect", "psycho");
-  if (dialect == "nats") {
-    o.dialect = client::Dialect::nats;
-  } else if (dialect != "psycho") {
-    return fail("--dialect must be psycho or nats");
-  }
+  auto dialect = parse_dialect(args, "dialect");
+  if (!dialect) return fail(dialect.error());
+  o.dialect = *dialect;
   o.url = args.get_or(
       "url", o.dialect == client::Dialect::nats ? "tcp://127.0.0.1:4222" : "tcp://127.0.0.1:4242");
+  o.sub_url = args.get_or("sub-url", "");
+  auto sub_dialect = parse_dialect(args, "sub-dialect");
+  if (!sub_dialect) return fail(sub_dialect.error());
+  o.sub_dialect = *sub_dialect;
   if (auto st = fill_counts(args, o, args.has("rtt")); !st) return fail(st.error());
   o.subject = args.get_or("subject", o.subject);
   o.json = args.has("json");
@@ -82,13 +95,14 @@ Result<BenchOptions> parse_bench(const Args& args) {
 }  // namespace
 
 Result<std::unique_ptr<client::Connection>> bench_connection(const BenchOptions& o,
-                                                             std::string name) {
+                                                             std::string name, bool subscriber) {
+  const bool other_side = subscriber && o.bridged();
   client::Options options;
   options.name = std::move(name);
-  options.dialect = o.dialect;
+  options.dialect = other_side ? o.sub_dialect : o.dialect;
   // A few large batches per write keep syscalls rare without hiding latency in the buffer.
   options.max_pending_out = 1024 * 1024;
-  return client::Connection::connect(o.url, options);
+  return client::Connection::connect(other_side ? o.sub_url : o.url, options);
 }
 
 std::int64_t now_ns() { return std::chrono::steady_clock::now().time_since_epoch().count(); }
@@ -123,7 +137,8 @@ std::string percentiles_text(const Histogram& ns) {
 
 int run_bench(int argc, char** argv, int first) {
   auto args = Args::parse(argc, argv, first,
-                          {"url", "dialect", "pub", "sub", "size", "msgs", "duration", "subject"},
+                          {"url", "dialect", "sub-url", "sub-dialect", "pub", "sub", "size", "msgs",
+                           "duration", "subject"},
                           {"rtt", "json", "progress", "help"});
   if (!args) return usage_error(args.error());
   if (args->has("help")) return std::printf("%s", bench_usage), exit_ok;

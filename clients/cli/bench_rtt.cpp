@@ -16,7 +16,7 @@ using namespace std::chrono_literals;
 constexpr int warmup_round_trips = 100;
 
 Result<std::unique_ptr<client::Connection>> start_responder(const BenchOptions& o) {
-  auto conn = bench_connection(o, "psycho-bench-responder");
+  auto conn = bench_connection(o, "psycho-bench-responder", true);
   if (!conn) return conn;
   client::Connection* raw = conn->get();
   // Runs on the responder's I/O thread; publish() there never blocks.
@@ -41,6 +41,12 @@ void print_progress(std::uint64_t done, const BenchOptions& o) {
 // spent measuring (warm-up excluded).
 Result<double> measure(client::Connection& requester, const BenchOptions& o, Histogram& rtt) {
   const std::string payload(o.size, 'r');
+  // Across a bridge the first requests may be lost while it subscribes upstream (to the
+  // subject and to the requester's inbox): retry until one is answered.
+  for (int attempt = 0; o.bridged(); ++attempt) {
+    if (requester.request(o.subject, payload, 500ms)) break;
+    if (attempt == 20) return fail("no request crossed the bridge within 10 s");
+  }
   for (int i = 0; i < warmup_round_trips; ++i) {
     if (auto r = requester.request(o.subject, payload, 5s); !r) return fail(r.error());
   }

@@ -56,9 +56,32 @@ client::MessageHandler counting_handler(SubStats& s) {
   };
 }
 
+// Across a bridge, a flushed SUB does not mean the path is up: the bridge subscribes
+// upstream on its own time. Probes (too short to carry a timestamp) go out one at a time
+// until every subscriber has seen one; then the counters start from zero.
+Status probe_bridge(Run& run) {
+  const auto deadline = Clock::now() + 10s;
+  auto everyone_heard = [&] {
+    for (const auto& s : run.sub_stats) {
+      if (s->received.load(std::memory_order_relaxed) == 0) return false;
+    }
+    return true;
+  };
+  while (!everyone_heard()) {
+    if (Clock::now() > deadline) return fail("no probe crossed the bridge within 10 s");
+    if (auto st = run.pubs.front()->publish(run.o.subject, "probe"); !st) return st;
+    if (auto st = run.pubs.front()->flush(5s); !st) return st;
+    const auto wait_until = Clock::now() + 50ms;
+    while (!everyone_heard() && Clock::now() < wait_until) std::this_thread::sleep_for(1ms);
+  }
+  std::this_thread::sleep_for(100ms);  // a probe still crossing must not count as traffic
+  for (auto& s : run.sub_stats) s->received.store(0, std::memory_order_relaxed);
+  return Ok{};
+}
+
 Status connect_all(Run& run) {
   for (int i = 0; i < run.o.subs; ++i) {
-    auto conn = bench_connection(run.o, "psycho-bench-sub-" + std::to_string(i));
+    auto conn = bench_connection(run.o, "psycho-bench-sub-" + std::to_string(i), true);
     if (!conn) return fail(conn.error());
     run.sub_stats.push_back(std::make_unique<SubStats>());
     (*conn)->on_message(counting_handler(*run.sub_stats.back()));
@@ -75,7 +98,7 @@ Status connect_all(Run& run) {
     run.pubs.push_back(std::move(*conn));
     run.pub_states.push_back(std::make_unique<PubState>());
   }
-  return Ok{};
+  return run.o.bridged() ? probe_bridge(run) : Ok{};
 }
 
 void publish_loop(client::Connection& conn, const BenchOptions& o, std::uint64_t count,
