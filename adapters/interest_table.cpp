@@ -95,6 +95,13 @@ std::size_t InterestTable::size() const {
   return live_.size();
 }
 
+std::vector<std::pair<InterestTable::SubscriptionId, std::string>> InterestTable::live() const {
+  std::shared_lock lock(mutex_);
+  std::vector<std::pair<SubscriptionId, std::string>> out;
+  for (const auto& [id, entry] : live_) out.emplace_back(id, entry.pattern);
+  return out;
+}
+
 std::vector<std::string> InterestTable::patterns() const {
   std::shared_lock lock(mutex_);
   std::vector<std::string> out;

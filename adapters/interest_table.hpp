@@ -52,6 +52,8 @@ class InterestTable {
 
   std::size_t size() const;
   std::vector<std::string> patterns() const;  // live fabric patterns, for /varz
+  // Every live subscription, to subscribe again on a new connection.
+  std::vector<std::pair<SubscriptionId, std::string>> live() const;
 
  private:
   struct Live {

@@ -21,6 +21,24 @@ bool JetStreamExporter::wants(std::string_view local_subject) const noexcept {
                      [&](const std::string& p) { return subject_matches(p, local_subject); });
 }
 
+void JetStreamExporter::drop_retries() {
+  // These came back from the library in the ack handler: ours to free.
+  for (natsMsg* m : to_retry_) natsMsg_Destroy(m);
+  to_retry_.clear();
+}
+
+void JetStreamExporter::reset() {
+  if (js_ == nullptr) return;
+  {
+    std::lock_guard lock(mutex_);
+    lost_.fetch_add(in_flight_.size(), std::memory_order_relaxed);
+    in_flight_.clear();
+    drop_retries();
+  }
+  jsCtx_Destroy(js_);
+  js_ = nullptr;
+}
+
 Status JetStreamExporter::start(natsConnection* connection) {
   if (!enabled()) return Ok{};
   jsOptions options;
@@ -145,7 +163,7 @@ void JetStreamExporter::finish(std::chrono::milliseconds timeout) {
     if (to_retry_.empty()) break;  // waiting on acks that did not come in time
   }
   std::lock_guard lock(mutex_);
-  to_retry_.clear();
+  drop_retries();
   // What is still unacknowledged is owned by the library until the connection closes; it is
   // counted as lost here, and the library frees it.
   lost_.fetch_add(in_flight_.size(), std::memory_order_relaxed);

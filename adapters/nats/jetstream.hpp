@@ -32,6 +32,8 @@ class JetStreamExporter {
 
   // Publisher thread, before any publish.
   Status start(natsConnection* connection);
+  // Publisher thread: the connection closed for good; what was in flight is lost.
+  void reset();
   // Publisher thread. Takes `message` (set to null) whatever the outcome; `msg_id` is the
   // de-duplication id.
   natsStatus publish(natsMsg*& message, const char* msg_id);
@@ -52,6 +54,7 @@ class JetStreamExporter {
   static void on_ack(jsCtx* js, natsMsg* msg, jsPubAck* ack, jsPubAckErr* error, void* closure);
   void acknowledged(natsMsg* msg, const jsPubAckErr* error);
   void give_up(natsMsg* msg, const char* why);
+  void drop_retries();  // with mutex_ held
 
   const JetStreamSettings& settings_;
   jsCtx* js_ = nullptr;

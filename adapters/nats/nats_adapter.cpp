@@ -125,6 +125,8 @@ class NatsAdapter final : public Adapter {
   void subscribe(InterestTable::SubscriptionId id, const std::string& pattern);
   void unsubscribe(InterestTable::SubscriptionId id);
   void housekeeping();
+  Status connect();
+  void reopen();
   void count(Drop reason, std::uint64_t n = 1) {
     drops_[static_cast<std::size_t>(reason)].fetch_add(n, std::memory_order_relaxed);
   }
@@ -152,6 +154,8 @@ class NatsAdapter final : public Adapter {
   std::atomic<std::uint64_t> slow_dropped_live_{0};
   std::uint64_t slow_dropped_retired_ = 0;
   Clock::time_point next_housekeeping_{};
+  Clock::time_point next_reopen_{}, next_reopen_log_{};
+  std::string last_error_;  // why the last attempt of reopen() failed; under closed_mutex_
 
   JetStreamExporter jetstream_;
 
@@ -231,22 +235,78 @@ Status NatsAdapter::start(AdapterHost& host) {
   options_ = std::move(options.value());
   // One delivery thread for every subscription keeps messages in the order NATS sent them.
   nats_SetMessageDeliveryPoolSize(1);
-  const natsStatus s = natsConnection_Connect(&connection_, options_.get());
+  if (auto st = connect(); !st) return st;
+  for (const auto& [id, pattern] : table_.start().subscribe) subscribe(id, pattern);
+  publisher_ = std::thread([this] { run_publisher(); });
+  return Ok{};
+}
+
+Status NatsAdapter::connect() {
+  natsConnection* connection = nullptr;
+  const natsStatus s = natsConnection_Connect(&connection, options_.get());
+  if (s != NATS_OK && s != NATS_NOT_YET_CONNECTED) return fail("nats: " + describe("connect", s));
+  {
+    std::lock_guard lock(closed_mutex_);
+    connection_ = connection;
+    closed_ = false;
+  }
   if (s == NATS_OK) {
     set_state(State::connected);
     std::array<char, 256> url{};
     natsConnection_GetConnectedUrl(connection_, url.data(), url.size());
     log::info("nats: connected", {{"url", url.data()}});
-  } else if (s == NATS_NOT_YET_CONNECTED) {
+  } else {
+    set_state(State::connecting);
     log::warn("nats: not reachable yet; retrying in the background",
               {{"servers", config_.servers.front()}});
-  } else {
-    return fail("nats: " + describe("connect", s));
   }
-  if (auto st = jetstream_.start(connection_); !st) return st;
-  for (const auto& [id, pattern] : table_.start().subscribe) subscribe(id, pattern);
-  publisher_ = std::thread([this] { run_publisher(); });
-  return Ok{};
+  return jetstream_.start(connection_);
+}
+
+// nats.c closes a connection for good after repeated authorization failures, or once
+// `max_attempts` is used up. With attempts unlimited the gateway keeps trying on its own:
+// one synchronous attempt per `reconnect.wait` (which also yields the server's exact reason,
+// e.g. "Authorization Violation", for /readyz), then everything held is subscribed again.
+void NatsAdapter::reopen() {
+  next_reopen_ = Clock::now() + config_.reconnect.wait;
+  if (connection_ != nullptr) {
+    // The closed callback has run: no callback of the old connection can come any more.
+    for (auto& [id, fs] : subscriptions_) natsSubscription_Destroy(fs->sub);
+    subscriptions_.clear();
+    retired_.clear();
+    jetstream_.reset();
+    std::lock_guard lock(closed_mutex_);
+    natsConnection_Destroy(connection_);
+    connection_ = nullptr;
+  }
+  natsOptions_SetRetryOnFailedConnect(options_.get(), false, nullptr, nullptr);
+  natsConnection* connection = nullptr;
+  const natsStatus s = natsConnection_Connect(&connection, options_.get());
+  natsOptions_SetRetryOnFailedConnect(options_.get(), true, &on_connected, this);
+  if (s != NATS_OK) {
+    set_state(State::connecting);
+    const std::string why = describe("connect", s);
+    const bool first = last_error_.empty();
+    {
+      std::lock_guard lock(closed_mutex_);
+      last_error_ = why;
+    }
+    if (first || Clock::now() >= next_reopen_log_) {
+      log::warn("nats: cannot connect; trying again", {{"error", why}});
+      next_reopen_log_ = Clock::now() + 1min;
+    }
+    return;
+  }
+  {
+    std::lock_guard lock(closed_mutex_);
+    connection_ = connection;
+    closed_ = false;
+    last_error_.clear();
+  }
+  set_state(State::connected);
+  log::info("nats: connected again", {});
+  if (auto st = jetstream_.start(connection_); !st) log::warn(st.error(), {});
+  for (const auto& [id, pattern] : table_.live()) subscribe(id, pattern);
 }
 
 void NatsAdapter::stop(std::chrono::milliseconds drain) {
@@ -321,6 +381,10 @@ void NatsAdapter::run_publisher() {
 }
 
 void NatsAdapter::publish(const Message& message) {
+  if (connection_ == nullptr) {  // between reopen() attempts
+    count(Drop::closed);
+    return;
+  }
   config_.subjects.to_fabric(message.subject(), subject_buffer_);
   const bool to_jetstream = jetstream_.enabled() && jetstream_.wants(message.subject());
   natsStatus s;
@@ -481,6 +545,7 @@ void NatsAdapter::apply_interest() {
 }
 
 void NatsAdapter::subscribe(InterestTable::SubscriptionId id, const std::string& pattern) {
+  if (connection_ == nullptr) return;  // reopen() subscribes everything live when it connects
   auto fs = std::make_unique<FabricSubscription>();
   fs->adapter = this;
   fs->id = id;
@@ -518,6 +583,15 @@ void NatsAdapter::unsubscribe(InterestTable::SubscriptionId id) {
 
 void NatsAdapter::housekeeping() {
   next_housekeeping_ = Clock::now() + 250ms;
+  if (config_.reconnect.max_attempts < 0 && !stopping_.load() &&
+      next_housekeeping_ > next_reopen_) {
+    bool closed = false;
+    {
+      std::lock_guard lock(closed_mutex_);
+      closed = closed_ || connection_ == nullptr;
+    }
+    if (closed) reopen();
+  }
   // Free the closures nats.c has finished with.
   std::erase_if(retired_,
                 [](const auto& fs) { return fs->complete.load(std::memory_order_acquire); });
@@ -543,6 +617,8 @@ AdapterStatus NatsAdapter::status() const {
     if (connection_ != nullptr && natsConnection_GetLastError(connection_, &last) != NATS_OK &&
         last != nullptr && *last != '\0') {
       st.state += std::string(" (last error: ") + last + ")";
+    } else if (!last_error_.empty()) {
+      st.state += " (last error: " + last_error_ + ")";
     }
   }
   const auto get = [](const std::atomic<std::uint64_t>& a) {
@@ -584,6 +660,14 @@ AdapterStatus NatsAdapter::status() const {
   metrics::JsonWriter j;
   j.begin_object();
   j.field("bus", config_.bus);
+  {
+    std::lock_guard lock(closed_mutex_);
+    std::array<char, 256> url{};
+    if (connection_ != nullptr && st.ready &&
+        natsConnection_GetConnectedUrl(connection_, url.data(), url.size()) == NATS_OK) {
+      j.field("connected_url", std::string_view(url.data()));
+    }
+  }
   j.key("servers");
   j.begin_array();
   for (const auto& s : config_.servers) j.string(s);

@@ -27,6 +27,7 @@ class RawClient {
   bool closed_by_peer(std::chrono::milliseconds timeout = std::chrono::seconds(5));
   // Everything buffered but not yet consumed.
   const std::string& pending() const noexcept { return buffer_; }
+  void discard_pending() noexcept { buffer_.clear(); }
   // Reads whatever arrives within `window` into the buffer.
   void drain_for(std::chrono::milliseconds window);
   // Stops reading: the kernel buffers fill and the server sees a slow consumer.

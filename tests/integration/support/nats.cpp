@@ -1,0 +1,281 @@
+#include "nats.hpp"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+#include "raw_client.hpp"
+
+namespace psycho::testing {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string http_get(int port, const std::string& path) {
+  RawClient c(port, 200ms);
+  if (!c.connected()) return "";
+  c.send("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  c.closed_by_peer(2s);
+  return c.pending();
+}
+
+// Process runs a path, not a name: find nats-server the way a shell would.
+std::string nats_server_binary() {
+  const char* path = std::getenv("PATH");
+  std::string dirs = path != nullptr ? path : "/usr/sbin:/usr/bin";
+  dirs += ":/usr/sbin:/usr/bin";
+  std::size_t start = 0;
+  while (start < dirs.size()) {
+    const std::size_t colon = dirs.find(':', start);
+    const std::string candidate = dirs.substr(start, colon - start) + "/nats-server";
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  throw std::runtime_error("nats-server is not installed (scripts/setup installs it)");
+}
+
+void check(natsStatus s, const char* what) {
+  if (s != NATS_OK) throw std::runtime_error(std::string(what) + ": " + natsStatus_GetText(s));
+}
+
+}  // namespace
+
+// --- NatsServer ---------------------------------------------------------------------------
+
+NatsServer::NatsServer(NatsServerOptions options) : options_(std::move(options)) {
+  port_ = free_port();
+  http_port_ = free_port();
+  char tmpl[] = "/tmp/psycho-nats-XXXXXX";
+  dir_ = ::mkdtemp(tmpl);
+  config_path_ = dir_ + "/nats.conf";
+  std::ofstream conf(config_path_);
+  conf << "listen: 127.0.0.1:" << port_ << "\n";
+  conf << "http: 127.0.0.1:" << http_port_ << "\n";
+  if (options_.jetstream) conf << "jetstream { store_dir: \"" << dir_ << "/js\" }\n";
+  if (options_.cluster_port != 0) {
+    conf << "cluster {\n  name: " << options_.cluster_name
+         << "\n  listen: 127.0.0.1:" << options_.cluster_port << "\n  routes: [";
+    for (std::size_t i = 0; i < options_.routes.size(); ++i) {
+      conf << (i ? ", " : "") << "nats-route://127.0.0.1:" << options_.routes[i];
+    }
+    conf << "]\n}\n";
+  }
+  conf << options_.extra_config << "\n";
+  conf.close();
+  start();
+}
+
+NatsServer::~NatsServer() {
+  if (process_ && process_->running()) {
+    process_->signal(SIGTERM);
+    if (process_->wait(5s) == -1) process_->signal(SIGKILL);
+  }
+  process_.reset();
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+void NatsServer::start() {
+  process_ =
+      std::make_unique<Process>(std::vector<std::string>{nats_server_binary(), "-c", config_path_});
+  // Ready when it accepts connections (or it died, e.g. on a taken port).
+  eventually([&] { return !process_->running() || RawClient(port_, 50ms).connected(); }, 10s);
+  if (!process_->running()) {
+    throw std::runtime_error("nats-server did not start: " + process_->errors());
+  }
+}
+
+void NatsServer::kill() {
+  if (!process_) return;
+  process_->signal(SIGKILL);
+  process_->wait(5s);
+}
+
+void NatsServer::restart() {
+  kill();
+  start();
+}
+
+std::string NatsServer::routez() { return http_get(http_port_, "/routez"); }
+
+// --- NatsCluster --------------------------------------------------------------------------
+
+NatsCluster::NatsCluster() {
+  const std::vector<int> cluster_ports{free_port(), free_port(), free_port()};
+  for (int i = 0; i < 3; ++i) {
+    NatsServerOptions o;
+    o.cluster_name = "psycho-test";
+    o.cluster_port = cluster_ports[static_cast<std::size_t>(i)];
+    for (int j = 0; j < 3; ++j) {
+      if (j != i) o.routes.push_back(cluster_ports[static_cast<std::size_t>(j)]);
+    }
+    nodes_.push_back(std::make_unique<NatsServer>(o));
+  }
+  const bool formed = eventually(
+      [&] {
+        for (auto& n : nodes_) {
+          if (n->routez().find("\"num_routes\": 2") == std::string::npos) return false;
+        }
+        return true;
+      },
+      15s);
+  if (!formed) throw std::runtime_error("the three nats-server nodes did not form a cluster");
+}
+
+std::string NatsCluster::urls() const {
+  std::string out;
+  for (const auto& n : nodes_) out += (out.empty() ? "" : ",") + n->url();
+  return out;
+}
+
+// --- NatsClient ---------------------------------------------------------------------------
+
+std::string NatsMessage::header(const std::string& name) const {
+  for (const auto& [k, v] : headers) {
+    if (k == name) return v;
+  }
+  return "";
+}
+
+struct NatsClient::Subscription {
+  NatsClient* client = nullptr;
+  natsSubscription* sub = nullptr;
+  std::function<std::string(const NatsMessage&)> responder;  // set: answer, don't queue
+};
+
+NatsClient::NatsClient(const std::string& urls) {
+  natsOptions* opts = nullptr;
+  check(natsOptions_Create(&opts), "options");
+  natsOptions_SetURL(opts, urls.c_str());
+  natsOptions_SetMaxReconnect(opts, -1);
+  natsOptions_SetReconnectWait(opts, 10);
+  natsOptions_SetReconnectJitter(opts, 0, 0);
+  natsOptions_SetRetryOnFailedConnect(opts, true, nullptr, nullptr);
+  const natsStatus s = natsConnection_Connect(&connection_, opts);
+  natsOptions_Destroy(opts);
+  check(s == NATS_NOT_YET_CONNECTED ? NATS_OK : s, "connect");
+}
+
+NatsClient::~NatsClient() {
+  // Unsubscribing first means no callback can run on a subscription being freed.
+  for (auto& s : subscriptions_) {
+    natsSubscription_Unsubscribe(s->sub);
+    natsSubscription_Destroy(s->sub);
+  }
+  natsConnection_Close(connection_);
+  natsConnection_Destroy(connection_);
+}
+
+void NatsClient::on_message(natsConnection* nc, natsSubscription*, natsMsg* msg, void* closure) {
+  auto* s = static_cast<Subscription*>(closure);
+  NatsMessage m;
+  m.subject = natsMsg_GetSubject(msg);
+  m.reply = natsMsg_GetReply(msg) != nullptr ? natsMsg_GetReply(msg) : "";
+  m.payload.assign(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
+  const char** keys = nullptr;
+  int count = 0;
+  if (natsMsgHeader_Keys(msg, &keys, &count) == NATS_OK) {
+    for (int i = 0; i < count; ++i) {
+      const char* value = nullptr;
+      natsMsgHeader_Get(msg, keys[i], &value);
+      m.headers.emplace_back(keys[i], value != nullptr ? value : "");
+    }
+    std::free(static_cast<void*>(keys));
+  }
+  natsMsg_Destroy(msg);
+  if (s->responder) {
+    if (!m.reply.empty()) {
+      const std::string answer = s->responder(m);
+      natsConnection_Publish(nc, m.reply.c_str(), answer.data(), static_cast<int>(answer.size()));
+    }
+    return;
+  }
+  s->client->push(std::move(m));
+}
+
+void NatsClient::push(NatsMessage m) {
+  {
+    std::lock_guard lock(mutex_);
+    received_.push_back(std::move(m));
+  }
+  arrived_.notify_all();
+}
+
+void NatsClient::subscribe(const std::string& subject) {
+  auto s = std::make_unique<Subscription>();
+  s->client = this;
+  check(natsConnection_Subscribe(&s->sub, connection_, subject.c_str(), &on_message, s.get()),
+        "subscribe");
+  subscriptions_.push_back(std::move(s));
+  flush();
+}
+
+void NatsClient::serve(const std::string& subject,
+                       std::function<std::string(const NatsMessage&)> handler) {
+  auto s = std::make_unique<Subscription>();
+  s->client = this;
+  s->responder = std::move(handler);
+  check(natsConnection_Subscribe(&s->sub, connection_, subject.c_str(), &on_message, s.get()),
+        "serve");
+  subscriptions_.push_back(std::move(s));
+  flush();
+}
+
+void NatsClient::publish(const std::string& subject, const std::string& payload,
+                         const std::string& reply,
+                         const std::vector<std::pair<std::string, std::string>>& headers) {
+  natsMsg* msg = nullptr;
+  check(natsMsg_Create(&msg, subject.c_str(), reply.empty() ? nullptr : reply.c_str(),
+                       payload.data(), static_cast<int>(payload.size())),
+        "message");
+  for (const auto& [k, v] : headers) natsMsgHeader_Add(msg, k.c_str(), v.c_str());
+  const natsStatus s = natsConnection_PublishMsg(connection_, msg);
+  natsMsg_Destroy(msg);
+  check(s, "publish");
+}
+
+bool NatsClient::flush() { return natsConnection_FlushTimeout(connection_, 5000) == NATS_OK; }
+
+std::optional<std::string> NatsClient::request(const std::string& subject,
+                                               const std::string& payload,
+                                               std::chrono::milliseconds timeout) {
+  natsMsg* reply = nullptr;
+  if (natsConnection_Request(&reply, connection_, subject.c_str(), payload.data(),
+                             static_cast<int>(payload.size()), timeout.count()) != NATS_OK) {
+    return std::nullopt;
+  }
+  std::string out(natsMsg_GetData(reply), static_cast<std::size_t>(natsMsg_GetDataLength(reply)));
+  natsMsg_Destroy(reply);
+  return out;
+}
+
+std::optional<NatsMessage> NatsClient::next(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  if (!arrived_.wait_for(lock, timeout, [&] { return !received_.empty(); })) return std::nullopt;
+  NatsMessage m = std::move(received_.front());
+  received_.pop_front();
+  return m;
+}
+
+std::size_t NatsClient::wait_for(std::size_t count, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  arrived_.wait_for(lock, timeout, [&] { return received_.size() >= count; });
+  return received_.size();
+}
+
+std::vector<NatsMessage> NatsClient::take_all() {
+  std::lock_guard lock(mutex_);
+  std::vector<NatsMessage> out(std::make_move_iterator(received_.begin()),
+                               std::make_move_iterator(received_.end()));
+  received_.clear();
+  return out;
+}
+
+}  // namespace psycho::testing

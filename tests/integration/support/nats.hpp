@@ -1,0 +1,110 @@
+// Real NATS for integration tests: nats-server processes on loopback ports (alone or as a
+// three-node cluster) and a small nats.c client that records what it receives.
+#pragma once
+
+#include <nats/nats.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "process.hpp"
+
+namespace psycho::testing {
+
+struct NatsServerOptions {
+  std::string extra_config;  // appended to the generated config file
+  bool jetstream = false;    // with a store in a temp dir
+  std::string cluster_name;  // with cluster_port: joins a cluster
+  int cluster_port = 0;
+  std::vector<int> routes;  // cluster ports of the other nodes
+};
+
+class NatsServer {
+ public:
+  explicit NatsServer(NatsServerOptions options = {});
+  ~NatsServer();
+  NatsServer(const NatsServer&) = delete;
+  NatsServer& operator=(const NatsServer&) = delete;
+
+  int port() const noexcept { return port_; }
+  std::string url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
+  bool running() { return process_ && process_->running(); }
+  // SIGKILL, as a crash would.
+  void kill();
+  // Starts it again on the same ports (and store).
+  void restart();
+  // The monitoring endpoint's /routez body ("" when unreachable).
+  std::string routez();
+
+ private:
+  void start();
+
+  NatsServerOptions options_;
+  int port_ = 0, http_port_ = 0;
+  std::string dir_, config_path_;
+  std::unique_ptr<Process> process_;
+};
+
+class NatsCluster {
+ public:
+  NatsCluster();  // three nodes with routes between them; waits until they are connected
+  NatsServer& node(int i) { return *nodes_.at(static_cast<std::size_t>(i)); }
+  // "nats://...,nats://...,nats://..."
+  std::string urls() const;
+
+ private:
+  std::vector<std::unique_ptr<NatsServer>> nodes_;
+};
+
+struct NatsMessage {
+  std::string subject, reply, payload;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string header(const std::string& name) const;  // "" when absent
+};
+
+// A nats.c connection that reconnects forever (10 ms apart) and queues what it receives.
+class NatsClient {
+ public:
+  explicit NatsClient(const std::string& urls);
+  ~NatsClient();
+  NatsClient(const NatsClient&) = delete;
+  NatsClient& operator=(const NatsClient&) = delete;
+
+  bool connected() const { return connection_ != nullptr; }
+  void subscribe(const std::string& subject);
+  // Answers requests on `subject` with handler(request payload).
+  void serve(const std::string& subject, std::function<std::string(const NatsMessage&)> handler);
+  void publish(const std::string& subject, const std::string& payload,
+               const std::string& reply = "",
+               const std::vector<std::pair<std::string, std::string>>& headers = {});
+  bool flush();
+  std::optional<std::string> request(const std::string& subject, const std::string& payload,
+                                     std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+  // The next received message, in arrival order; nullopt after `timeout`.
+  std::optional<NatsMessage> next(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  // Waits until `count` messages are queued (without taking them); returns how many there are.
+  std::size_t wait_for(std::size_t count, std::chrono::milliseconds timeout);
+  std::vector<NatsMessage> take_all();
+
+ private:
+  struct Subscription;
+  static void on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure);
+  void push(NatsMessage m);
+
+  natsConnection* connection_ = nullptr;
+  std::vector<std::unique_ptr<Subscription>> subscriptions_;
+  std::mutex mutex_;
+  std::condition_variable arrived_;
+  std::deque<NatsMessage> received_;
+};
+
+}  // namespace psycho::testing
