@@ -169,12 +169,64 @@ NatsClient::~NatsClient() {
     natsSubscription_Unsubscribe(s->sub);
     natsSubscription_Destroy(s->sub);
   }
+  if (js_ != nullptr) jsCtx_Destroy(js_);
   natsConnection_Close(connection_);
   natsConnection_Destroy(connection_);
 }
 
+jsCtx* NatsClient::jetstream() {
+  if (js_ == nullptr) check(natsConnection_JetStream(&js_, connection_, nullptr), "JetStream");
+  return js_;
+}
+
+void NatsClient::add_stream(const std::string& name, const std::vector<std::string>& subjects) {
+  std::vector<const char*> subject_ptrs;
+  for (const auto& s : subjects) subject_ptrs.push_back(s.c_str());
+  jsStreamConfig cfg;
+  jsStreamConfig_Init(&cfg);
+  cfg.Name = name.c_str();
+  cfg.Subjects = subject_ptrs.data();
+  cfg.SubjectsLen = static_cast<int>(subject_ptrs.size());
+  cfg.Storage = js_FileStorage;
+  cfg.Duplicates = std::chrono::nanoseconds(std::chrono::minutes(2)).count();
+  jsStreamInfo* info = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  check(js_AddStream(&info, jetstream(), &cfg, nullptr, &code), "add stream");
+  jsStreamInfo_Destroy(info);
+}
+
+std::uint64_t NatsClient::stream_messages(const std::string& name) {
+  jsStreamInfo* info = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  if (js_GetStreamInfo(&info, jetstream(), name.c_str(), nullptr, &code) != NATS_OK) return 0;
+  const std::uint64_t n = info->State.Msgs;
+  jsStreamInfo_Destroy(info);
+  return n;
+}
+
+std::optional<NatsMessage> NatsClient::stream_message(const std::string& name, std::uint64_t seq) {
+  natsMsg* msg = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  if (js_GetMsg(&msg, jetstream(), name.c_str(), seq, nullptr, &code) != NATS_OK) {
+    return std::nullopt;
+  }
+  return convert(msg);
+}
+
 void NatsClient::on_message(natsConnection* nc, natsSubscription*, natsMsg* msg, void* closure) {
   auto* s = static_cast<Subscription*>(closure);
+  NatsMessage m = convert(msg);
+  if (s->responder) {
+    if (!m.reply.empty()) {
+      const std::string answer = s->responder(m);
+      natsConnection_Publish(nc, m.reply.c_str(), answer.data(), static_cast<int>(answer.size()));
+    }
+    return;
+  }
+  s->client->push(std::move(m));
+}
+
+NatsMessage NatsClient::convert(natsMsg* msg) {
   NatsMessage m;
   m.subject = natsMsg_GetSubject(msg);
   m.reply = natsMsg_GetReply(msg) != nullptr ? natsMsg_GetReply(msg) : "";
@@ -190,14 +242,7 @@ void NatsClient::on_message(natsConnection* nc, natsSubscription*, natsMsg* msg,
     std::free(static_cast<void*>(keys));
   }
   natsMsg_Destroy(msg);
-  if (s->responder) {
-    if (!m.reply.empty()) {
-      const std::string answer = s->responder(m);
-      natsConnection_Publish(nc, m.reply.c_str(), answer.data(), static_cast<int>(answer.size()));
-    }
-    return;
-  }
-  s->client->push(std::move(m));
+  return m;
 }
 
 void NatsClient::push(NatsMessage m) {

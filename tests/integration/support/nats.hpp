@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -95,12 +96,21 @@ class NatsClient {
   std::size_t wait_for(std::size_t count, std::chrono::milliseconds timeout);
   std::vector<NatsMessage> take_all();
 
+  // JetStream (the server needs `jetstream`): a file-backed stream over `subjects` with a
+  // two-minute duplicate window; how many messages it holds; one of them.
+  void add_stream(const std::string& name, const std::vector<std::string>& subjects);
+  std::uint64_t stream_messages(const std::string& name);
+  std::optional<NatsMessage> stream_message(const std::string& name, std::uint64_t seq);
+
  private:
   struct Subscription;
   static void on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure);
+  static NatsMessage convert(natsMsg* msg);  // and destroys it
+  jsCtx* jetstream();
   void push(NatsMessage m);
 
   natsConnection* connection_ = nullptr;
+  jsCtx* js_ = nullptr;
   std::vector<std::unique_ptr<Subscription>> subscriptions_;
   std::mutex mutex_;
   std::condition_variable arrived_;
