@@ -16,43 +16,11 @@ msgs=${BENCH_MSGS:-1000000}
 rtt_count=${BENCH_RTT:-10000}
 run_timeout=${BENCH_TIMEOUT:-60}
 
-die() { echo "bench: $*" >&2; exit 1; }
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
 [[ -x $psycho ]] || die "no psycho CLI at $psycho (build it first: ninja -C $build psycho)"
 command -v nats-server >/dev/null || die "nats-server is not installed"
 command -v jq >/dev/null || die "jq is needed to read the JSON results"
-
-workdir=$(mktemp -d)
-pids=()
-# Only the processes this script started are stopped, by PID.
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$workdir"
-}
-trap cleanup EXIT INT TERM
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# Polls until the port accepts connections (or the process died, or 10 s passed).
-wait_listening() {
-  local port=$1 pid=$2 deadline=$((SECONDS + 10))
-  while ((SECONDS < deadline)); do
-    kill -0 "$pid" 2>/dev/null || return 1
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
-    sleep 0.05
-  done
-  return 1
-}
-
-start_nats() {
-  local port; port=$(free_port)
-  nats-server -a 127.0.0.1 -p "$port" >"$workdir/nats.log" 2>&1 &
-  pids+=($!)
-  wait_listening "$port" $! || die "nats-server did not start (see $workdir/nats.log)"
-  nats_url=tcp://127.0.0.1:$port
-}
 
 start_gateway() {
   gateway_url=""
@@ -67,32 +35,21 @@ start_gateway() {
   gateway_url=tcp://127.0.0.1:$port
 }
 
-# bench NAME DIALECT URL ARGS...: one JSON result line into $workdir/NAME.json ("{}" if failed).
-bench() {
+# run NAME DIALECT URL ARGS...: `psycho bench` against one server ("" URL: skipped).
+run() {
   local name=$1 dialect=$2 url=$3; shift 3
-  local out=$workdir/$name.json
-  echo "{}" >"$out"
+  echo "{}" >"$workdir/$name.json"
   [[ -n $url ]] || return 0
-  echo "bench: $name ..." >&2
-  if ! timeout "$run_timeout" "$psycho" bench --json --dialect "$dialect" --url "$url" "$@" \
-      >"$out.tmp" 2>"$workdir/$name.err"; then
-    echo "bench: $name did not complete: $(tail -1 "$workdir/$name.err")" >&2
-  fi
-  [[ -s $out.tmp ]] && mv "$out.tmp" "$out"
-  return 0
+  bench "$name" --dialect "$dialect" --url "$url" "$@"
 }
-
-value() { jq -r "$2 // empty" "$workdir/$1.json"; }
 
 # row LABEL METRIC JQ-PATH CASE: gateway, nats-server and their ratio.
 row() {
-  local label=$1 metric=$2 path=$3 case=$4 gw nats ratio="-"
+  local label=$1 metric=$2 path=$3 case=$4 gw nats r
   gw=$(value "gw-$case" "$path"); nats=$(value "nats-$case" "$path")
-  if [[ -n $gw && -n $nats ]] && awk "BEGIN{exit !($nats > 0)}"; then
-    ratio=$(awk "BEGIN{printf \"%.2f\", $gw / $nats}")
-  fi
+  r=$(ratio "$gw" "$nats")
   if [[ $(value "gw-$case" .complete) == false ]]; then gw="$gw*"; fi
-  printf "%-24s %-16s %16s %16s %8s\n" "$label" "$metric" "${gw:--}" "${nats:--}" "$ratio"
+  printf "%-24s %-16s %16s %16s %8s\n" "$label" "$metric" "${gw:--}" "${nats:--}" "$r"
 }
 
 start_nats
@@ -100,10 +57,10 @@ start_gateway
 
 for target in gw nats; do
   if [[ $target == gw ]]; then url=$gateway_url; dialect=psycho; else url=$nats_url; dialect=nats; fi
-  bench "$target-1x1-16" "$dialect" "$url" --pub 1 --sub 1 --size 16 --msgs "$msgs"
-  bench "$target-1x1-1k" "$dialect" "$url" --pub 1 --sub 1 --size 1024 --msgs "$msgs"
-  bench "$target-1x10-16" "$dialect" "$url" --pub 1 --sub 10 --size 16 --msgs "$msgs"
-  bench "$target-rtt" "$dialect" "$url" --rtt --size 16 --msgs "$rtt_count"
+  run "$target-1x1-16" "$dialect" "$url" --pub 1 --sub 1 --size 16 --msgs "$msgs"
+  run "$target-1x1-1k" "$dialect" "$url" --pub 1 --sub 1 --size 1024 --msgs "$msgs"
+  run "$target-1x10-16" "$dialect" "$url" --pub 1 --sub 10 --size 16 --msgs "$msgs"
+  run "$target-rtt" "$dialect" "$url" --rtt --size 16 --msgs "$rtt_count"
 done
 
 echo

@@ -28,6 +28,9 @@ using namespace std::chrono_literals;
 
 enum class State { connecting, connected, reconnecting, closed };
 
+// Batches up to this size are flushed at once (see run_publisher).
+constexpr std::size_t kLatencyBatch = 16;
+
 std::string_view state_name(State s) {
   switch (s) {
     case State::connecting:
@@ -374,6 +377,15 @@ void NatsAdapter::run_publisher() {
   while (queue_.take_all(batch, 100ms)) {
     apply_interest();
     for (const auto& m : batch) publish(*m);
+    // nats.c's flusher waits up to 1 ms for more data before it writes, which would add a
+    // millisecond to every request/reply through the gateway. A small batch means light
+    // load, where latency matters: push it out now (a flush is a PING; the data leaves at
+    // once, only this thread waits for the PONG). Big batches fill nats.c's buffer, which it
+    // then writes by itself.
+    if (!batch.empty() && batch.size() <= kLatencyBatch &&
+        state_.load(std::memory_order_acquire) == State::connected) {
+      natsConnection_FlushTimeout(connection_, 100);
+    }
     batch.clear();
     jetstream_.retry_failed();
     if (Clock::now() >= next_housekeeping_) housekeeping();

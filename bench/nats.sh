@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# The NATS bridge side by side with NATS itself, on loopback, in one run:
+#   (a) NATS client -> nats-server -> NATS client                (the baseline)
+#   (b) Psycho client -> gateway -> nats-server -> NATS client
+#   (c) NATS client -> nats-server -> gateway -> Psycho client
+# for 16 B and 1 KiB messages, and request/reply round trips (a Psycho requester through the
+# gateway to a NATS responder, against both on NATS). One load generator for every path:
+# `psycho bench`, in the NATS dialect for NATS clients, with --sub-url for the bridged paths.
+# Builds nothing.
+#
+#   bench/nats.sh [BUILD_DIR]       (default: build)
+#
+# Environment: BENCH_MSGS (default 1000000), BENCH_RTT (default 10000), BENCH_TIMEOUT
+# (default 60 s per run).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:-$here/../build}
+psycho=$build/clients/psycho
+gateway=$build/gateway/psycho-gateway
+msgs=${BENCH_MSGS:-1000000}
+rtt_count=${BENCH_RTT:-10000}
+run_timeout=${BENCH_TIMEOUT:-60}
+
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
+[[ -x $psycho && -x $gateway ]] || die "build psycho and psycho-gateway first (ninja -C $build)"
+command -v nats-server >/dev/null || die "nats-server is not installed"
+command -v jq >/dev/null || die "jq is needed to read the JSON results"
+
+# start_gateway NAME [YAML]: a gateway bridged to $nats_url; sets $gw_url.
+start_gateway() {
+  local name=$1 yaml=${2:-} port; port=$(free_port)
+  printf 'nats:\n  servers: %s\n%s' "${nats_url/tcp:/nats:}" "$yaml" >"$workdir/$name.yaml"
+  "$gateway" --config "$workdir/$name.yaml" --listen "127.0.0.1:$port" --websocket "" \
+    --admin "" >"$workdir/$name.log" 2>&1 &
+  pids+=($!)
+  wait_listening "$port" $! || die "psycho-gateway did not start: $(tail -5 "$workdir/$name.log")"
+  gw_url=tcp://127.0.0.1:$port
+}
+
+start_nats
+start_gateway gw
+gw_default=$gw_url
+start_gateway gw-plain $'  trace_headers: false\n'
+gw_plain=$gw_url
+
+for size in 16 1024; do
+  bench "a-$size" --dialect nats --url "$nats_url" --size "$size" --msgs "$msgs"
+  bench "b-$size" --url "$gw_default" --sub-url "$nats_url" --sub-dialect nats \
+    --size "$size" --msgs "$msgs"
+  bench "b-plain-$size" --url "$gw_plain" --sub-url "$nats_url" --sub-dialect nats \
+    --size "$size" --msgs "$msgs"
+  bench "c-$size" --dialect nats --url "$nats_url" --sub-url "$gw_default" \
+    --size "$size" --msgs "$msgs"
+done
+bench a-rtt --rtt --dialect nats --url "$nats_url" --size 16 --msgs "$rtt_count"
+bench b-rtt --rtt --url "$gw_default" --sub-url "$nats_url" --sub-dialect nats --size 16 \
+  --msgs "$rtt_count"
+
+# line LABEL CASE: delivered msgs/s of CASE and its ratio to (a) of the same size.
+line() {
+  local label=$1 case=$2 size=${2##*-} rate base flag=""
+  rate=$(value "$case" .sub_msgs_per_sec); base=$(value "a-$size" .sub_msgs_per_sec)
+  [[ $(value "$case" .complete) == false ]] && flag="*"
+  printf "%-46s %6s %14s %10s\n" "$label" "$size" "${rate:--}$flag" "$(ratio "$rate" "$base")"
+}
+
+echo
+printf "%-46s %6s %14s %10s\n" "path" "bytes" "msgs/s" "vs (a)"
+for size in 16 1024; do
+  line "(a) NATS -> nats-server -> NATS" "a-$size"
+  line "(b) Psycho -> gateway -> NATS" "b-$size"
+  line "(b) same, trace_headers: false" "b-plain-$size"
+  line "(c) NATS -> gateway -> Psycho" "c-$size"
+done
+echo
+printf "%-46s %10s %10s %10s\n" "request/reply, 16 B" "p50 us" "p90 us" "p99 us"
+for case in a-rtt b-rtt; do
+  label="NATS requester -> nats-server -> NATS responder"
+  [[ $case == b-rtt ]] && label="Psycho requester -> gateway -> NATS responder"
+  printf "%-46s %10s %10s %10s\n" "$label" "$(value $case .rtt_us.p50)" \
+    "$(value $case .rtt_us.p90)" "$(value $case .rtt_us.p99)"
+done
+p50=$(awk "BEGIN{printf \"%.1f\", $(value b-rtt .rtt_us.p50) - $(value a-rtt .rtt_us.p50)}")
+p99=$(awk "BEGIN{printf \"%.1f\", $(value b-rtt .rtt_us.p99) - $(value a-rtt .rtt_us.p99)}")
+echo "the gateway hop adds ${p50} us at p50 and ${p99} us at p99 to a round trip"
+echo "(* = not every message was delivered; rates count what arrived)"
