@@ -9,6 +9,7 @@
 
 #include "support/gateway.hpp"
 #include "support/nats.hpp"
+#include "support/tls_files.hpp"
 
 namespace psycho::testing {
 namespace {
@@ -328,6 +329,32 @@ TEST(NatsAdapterFaults, WrongPasswordIsNotReadyWithTheReason) {
     return gw.http_get("/readyz").find("Authorization") != std::string::npos;
   })) << gw.http_get("/readyz");
   EXPECT_TRUE(gw.process().running());
+}
+
+TEST(NatsAdapterSecurity, TokenAuthentication) {
+  NatsServer server(NatsServerOptions{"authorization { token: s3cret }", false, "", 0, {}});
+  Gateway gw(with_config(nats_section(server.url(), "  token: ${NATS_TEST_TOKEN:-s3cret}\n")));
+  EXPECT_TRUE(eventually([&] { return ready(gw); })) << gw.http_get("/readyz");
+}
+
+TEST(NatsAdapterSecurity, TlsToNatsVerifiesTheServer) {
+  TlsFiles server_cert;
+  TlsFiles other_ca;  // a certificate that did not sign the server's
+  NatsServer server(NatsServerOptions{
+      "tls { cert_file: \"" + server_cert.cert + "\", key_file: \"" + server_cert.key + "\" }",
+      false,
+      "",
+      0,
+      {}});
+  Gateway good(
+      with_config(nats_section(server.url(), "  tls: {ca_file: " + server_cert.cert + "}\n")));
+  EXPECT_TRUE(eventually([&] { return ready(good); })) << good.http_get("/readyz");
+  Gateway wrong(
+      with_config(nats_section(server.url(), "  tls: {ca_file: " + other_ca.cert + "}\n")));
+  EXPECT_TRUE(eventually([&] {
+    return wrong.http_get("/readyz").find("nats: connecting (last error:") != std::string::npos;
+  })) << wrong.http_get("/readyz");
+  EXPECT_FALSE(ready(wrong));
 }
 
 TEST(NatsAdapterFaults, BadConfigurationIsRefusedWithItsPlace) {

@@ -16,6 +16,7 @@
 #include <cstdlib>
 
 #include "support/gateway.hpp"
+#include "support/tls_files.hpp"
 
 namespace psycho::testing {
 namespace {
@@ -103,20 +104,6 @@ TEST(WebSocket, ProtocolErrorsCloseTheSocketWithAnError) {
   ws.ws().read(b, ec);
   EXPECT_EQ(ec, websocket::error::closed);
 }
-
-struct TlsFiles {
-  std::string dir, cert, key;
-  TlsFiles() {
-    char tmpl[] = "/tmp/psycho-tls-XXXXXX";
-    dir = mkdtemp(tmpl);
-    cert = dir + "/cert.pem";
-    key = dir + "/key.pem";
-    const std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -keyout " + key + " -out " +
-                            cert + " -days 1 -subj /CN=127.0.0.1 >/dev/null 2>&1";
-    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("openssl failed");
-  }
-  ~TlsFiles() { std::system(("rm -rf " + dir).c_str()); }
-};
 
 TEST(Tls, TcpAndWebSocketSpeakTlsWhenConfigured) {
   TlsFiles files;
