@@ -142,6 +142,7 @@ std::vector<std::string> flag_names(const std::vector<AdapterFlag>& adapter_flag
 std::string usage_text(const std::vector<AdapterFlag>& adapter_flags) {
   std::string text =
       "usage: psycho-gateway [options]\n"
+      "       psycho-gateway passwd [--cost N]   print a bcrypt hash for gateway.auth.users\n"
       "\n"
       "  --config FILE         YAML configuration (see deploy/psycho-gateway.yaml)\n"
       "  --listen HOST:PORT    Psycho over TCP (default 127.0.0.1:4242; \"\" disables)\n"

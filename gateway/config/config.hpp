@@ -29,6 +29,47 @@ struct TlsConfig {
   bool enabled() const noexcept { return !cert_file.empty(); }
 };
 
+// Subject patterns a user may use in one direction; an empty allow list allows all, deny wins.
+struct SubjectRulesConfig {
+  std::vector<std::string> allow;
+  std::vector<std::string> deny;
+};
+
+struct PermissionsConfig {
+  SubjectRulesConfig publish, subscribe;
+  bool allow_responses = false;  // may publish to the reply subject of a message it received
+};
+
+// Per second; 0 means unlimited.
+struct RateLimitConfig {
+  std::uint64_t messages = 0;
+  std::size_t bytes = 0;
+  bool enabled() const noexcept { return messages != 0 || bytes != 0; }
+};
+
+struct UserConfig {
+  std::string user;
+  std::string password;  // a bcrypt hash ($2b$...); empty for certificate-only users
+  PermissionsConfig permissions;
+  // 0 = the gateway-wide value.
+  std::size_t max_connections = 0;
+  std::size_t max_subscriptions = 0;
+  std::size_t max_payload = 0;
+  RateLimitConfig publish_rate;
+};
+
+struct AuthConfig {
+  std::chrono::milliseconds timeout{std::chrono::seconds(2)};
+  std::string token;             // a shared token (compare in constant time)
+  std::string hmac_secret_file;  // enables HMAC-signed CONNECT
+  std::chrono::milliseconds hmac_max_skew{std::chrono::seconds(30)};
+  bool tls_map = false;  // a verified client certificate's CN names the user
+  std::vector<UserConfig> users;
+  bool required() const noexcept {
+    return !token.empty() || !hmac_secret_file.empty() || !users.empty() || tls_map;
+  }
+};
+
 struct GatewayConfig {
   std::string name = "psycho-gateway";
   Endpoint listen{"127.0.0.1", 4242};
@@ -47,6 +88,8 @@ struct GatewayConfig {
   // How long a new connection may take for its TLS handshake and WebSocket upgrade.
   std::chrono::milliseconds handshake_timeout{std::chrono::seconds(10)};
   TlsConfig tls;
+  AuthConfig auth;
+  RateLimitConfig publish_rate;  // per connection
 };
 
 enum class LogLevel { trace, debug, info, warn, error, off };

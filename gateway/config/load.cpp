@@ -8,6 +8,7 @@
 #include <cstring>
 #include <exception>
 
+#include "config/auth.hpp"
 #include "config/section.hpp"
 
 namespace psycho::config {
@@ -72,6 +73,11 @@ Status read_gateway(const YAML::Node& node, const std::string& file, GatewayConf
   Section tls = s.child("tls");
   read_tls(tls, g.tls);
   s.adopt(tls);
+  read_auth(s, g.auth);
+  read_rate(s, "publish_rate", g.publish_rate);
+  if (g.auth.tls_map && !g.tls.verify_clients) {
+    s.error_at("auth", "'gateway.auth.tls_map' needs 'gateway.tls.verify_clients: true'");
+  }
   if (g.name.empty()) s.error_at("name", "'gateway.name' must not be empty");
   if (g.websocket_path.empty() || g.websocket_path.front() != '/') {
     s.error_at("websocket_path", "'gateway.websocket_path' must start with '/'");

@@ -75,6 +75,9 @@ class Section {
   bool has(std::string_view key) const;
   // "gateway.tls.cert_file" for key "cert_file"; for messages.
   std::string name_of(std::string_view key) const;
+  // The file the section came from ("" when built from flags), for sections made from
+  // nodes taken with take() (list items).
+  const std::string& file() const noexcept { return file_; }
 
   // All errors so far plus unknown and duplicated keys, one per line; Ok when there are none.
   Status finish() const;

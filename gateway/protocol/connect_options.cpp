@@ -1,5 +1,7 @@
 #include "protocol/connect_options.hpp"
 
+#include <cstdint>
+
 #include "protocol/errors.hpp"
 
 namespace psycho::protocol {
@@ -34,7 +36,31 @@ class Reader {
     if (key == "user") return string(out.user);
     if (key == "pass") return string(out.pass);
     if (key == "auth_token") return string(out.auth_token);
+    if (key == "hmac_ts") return integer(out.hmac_ts);
+    if (key == "hmac_nonce") return string(out.hmac_nonce);
+    if (key == "hmac_sig") return string(out.hmac_sig);
     return skip_value(0);
+  }
+
+  // A whole number that fits in int64 (no fraction, no exponent).
+  bool integer(std::int64_t& out) {
+    blanks();
+    bool negative = false;
+    if (i_ < s_.size() && s_[i_] == '-') {
+      negative = true;
+      ++i_;
+    }
+    const std::size_t start = i_;
+    std::int64_t v = 0;
+    while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') {
+      const int d = s_[i_++] - '0';
+      if (v > (INT64_MAX - d) / 10) return false;
+      v = v * 10 + d;
+    }
+    if (i_ == start) return false;
+    if (i_ < s_.size() && (s_[i_] == '.' || s_[i_] == 'e' || s_[i_] == 'E')) return false;
+    out = negative ? -v : v;
+    return true;
   }
 
   void blanks() {

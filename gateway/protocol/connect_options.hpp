@@ -5,6 +5,7 @@
 // are skipped with a depth limit, and anything malformed is an error.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -21,6 +22,11 @@ struct ConnectOptions {
   std::string user;
   std::string pass;
   std::string auth_token;
+  // HMAC-signed connect (docs/security.md): Unix time in ms, a one-time nonce, and the hex
+  // HMAC-SHA256 of both under the shared secret.
+  std::int64_t hmac_ts = 0;
+  std::string hmac_nonce;
+  std::string hmac_sig;
 };
 
 // Fills `out` from the JSON text; fields not present keep their current values.

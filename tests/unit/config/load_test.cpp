@@ -324,3 +324,91 @@ TEST(ConfigLoad, FileContentsAreParsedWithTheFileName) {
 
 }  // namespace
 }  // namespace psycho::config
+
+namespace psycho::config {
+namespace {
+
+constexpr const char* kHash = "$2b$04$BmCyZuFe2z2HQRE8i/zN6OuI6dyjTjsJeApNd0FJAQWpbyg56/IF2";
+
+TEST(ConfigAuth, NoAuthByDefault) {
+  auto c = parse_config("", "gw.yaml", {});
+  ASSERT_TRUE(c) << c.error();
+  EXPECT_FALSE(c->gateway.auth.required());
+  EXPECT_EQ(c->gateway.auth.timeout, std::chrono::seconds(2));
+  EXPECT_FALSE(c->gateway.publish_rate.enabled());
+}
+
+TEST(ConfigAuth, ReadsEveryKey) {
+  auto c = parse_config(std::string(R"(
+gateway:
+  publish_rate: {messages: 1000, bytes: 1MiB}
+  tls: {cert_file: /c.pem, key_file: /k.pem, ca_file: /ca.pem, verify_clients: true}
+  auth:
+    timeout: 500ms
+    token: ${PSYCHO_TEST_TOKEN:-tok}
+    hmac_max_skew: 10s
+    tls_map: true
+    users:
+      - user: alice
+        password: ')") + kHash + R"('
+        permissions:
+          publish: {allow: [orders.>], deny: [orders.admin.>]}
+          subscribe: {allow: [orders.>, _INBOX.>]}
+          allow_responses: true
+        max_connections: 2
+        max_subscriptions: 10
+        max_payload: 64KiB
+        publish_rate: {messages: 5}
+      - user: bob
+)",
+                        "gw.yaml", {});
+  ASSERT_TRUE(c) << c.error();
+  const AuthConfig& a = c->gateway.auth;
+  EXPECT_TRUE(a.required());
+  EXPECT_EQ(a.timeout, std::chrono::milliseconds(500));
+  EXPECT_EQ(a.token, "tok");
+  EXPECT_EQ(a.hmac_max_skew, std::chrono::seconds(10));
+  EXPECT_TRUE(a.tls_map);
+  ASSERT_EQ(a.users.size(), 2u);
+  const UserConfig& alice = a.users[0];
+  EXPECT_EQ(alice.password, kHash);
+  EXPECT_EQ(alice.permissions.publish.deny, (std::vector<std::string>{"orders.admin.>"}));
+  EXPECT_EQ(alice.permissions.subscribe.allow.size(), 2u);
+  EXPECT_TRUE(alice.permissions.allow_responses);
+  EXPECT_EQ(alice.max_connections, 2u);
+  EXPECT_EQ(alice.max_payload, 64u * 1024);
+  EXPECT_EQ(alice.publish_rate.messages, 5u);
+  EXPECT_EQ(a.users[1].password, "");
+  EXPECT_EQ(c->gateway.publish_rate.bytes, 1u << 20);
+}
+
+TEST(ConfigAuth, MistakesAreNamedWithoutEchoingSecrets) {
+  struct Case {
+    std::string yaml, error;
+  };
+  const std::vector<Case> cases = {
+      {"gateway:\n  auth:\n    users:\n      - user: a\n        password: plaintext-pw\n",
+       "gw.yaml:5:19: 'gateway.auth.users[0].password' must be a bcrypt hash"},
+      {"gateway:\n  auth:\n    users:\n      - user: a\n      - user: a\n",
+       "user 'a' is listed twice"},
+      {"gateway:\n  auth:\n    users:\n      - password: x\n", "must name the user"},
+      {"gateway:\n  auth:\n    users:\n      - user: a\n        permissions: {publish: {allow: "
+       "['a..b']}}\n",
+       "invalid subject pattern 'a..b'"},
+      {"gateway:\n  auth:\n    tls_map: true\n", "needs 'gateway.tls.verify_clients: true'"},
+      {"gateway:\n  auth:\n    hmac_secret_file: /nonexistent/secret\n",
+       "cannot read '/nonexistent/secret'"},
+      {"gateway:\n  auth:\n    users: {alice: x}\n", "'gateway.auth.users' must be a list"},
+      {"gateway:\n  auth:\n    users:\n      - user: a\n        pasword: x\n",
+       "did you mean 'password'"},
+  };
+  for (const auto& c : cases) {
+    auto r = parse_config(c.yaml, "gw.yaml", {});
+    ASSERT_FALSE(r) << c.yaml;
+    EXPECT_NE(r.error().find(c.error), std::string::npos) << c.yaml << "\n" << r.error();
+    EXPECT_EQ(r.error().find("plaintext-pw"), std::string::npos) << r.error();
+  }
+}
+
+}  // namespace
+}  // namespace psycho::config
