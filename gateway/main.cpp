@@ -1,5 +1,6 @@
 // psycho-gateway: speaks Psycho to clients and bridges subjects onto other fabrics.
 #include <iostream>
+#include <string_view>
 
 #include "adapters/registry.hpp"
 #include "config/command_line.hpp"
@@ -7,6 +8,7 @@
 #include "core/log.hpp"
 #include "net/server.hpp"
 #include "net/version.hpp"
+#include "passwd.hpp"
 
 namespace {
 
@@ -31,6 +33,7 @@ int check_config(const std::string& path, const AdapterRegistry& registry) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string_view(argv[1]) == "passwd") return run_passwd(argc, argv);
   const AdapterRegistry registry = builtin_adapters();
   const std::vector<config::AdapterFlag> adapter_flags = registry.flags();
 

@@ -36,6 +36,7 @@ struct alignas(64) WorkerCounters {
   Counter bytes_out;
   Counter slow_consumers;
   Counter stale_connections;
+  Counter auth_failures;  // CONNECTs refused, auth timeouts included
   std::array<Counter, static_cast<std::size_t>(Transport::count)> connections_opened;
   std::array<Counter, static_cast<std::size_t>(Transport::count)> connections_closed;
   std::array<Counter, kProtocolErrorSlots> protocol_errors;

@@ -17,6 +17,7 @@ void Snapshot::add(const WorkerCounters& w) {
   bytes_out += w.bytes_out.get();
   slow_consumers += w.slow_consumers.get();
   stale_connections += w.stale_connections.get();
+  auth_failures += w.auth_failures.get();
   for (std::size_t i = 0; i < opened.size(); ++i) {
     opened[i] += w.connections_opened[i].get();
     closed[i] += w.connections_closed[i].get();
@@ -214,6 +215,9 @@ std::string render_prometheus(const Snapshot& s) {
   out.counter("psycho_stale_connections_total",
               "Clients closed because they stopped answering PING.",
               static_cast<double>(s.stale_connections));
+  out.counter("psycho_auth_failures_total",
+              "Clients refused at authentication (bad credentials, replays, timeouts).",
+              static_cast<double>(s.auth_failures));
   render_errors(s, out);
   render_router(s, out);
   render_adapters(s, out);
@@ -234,6 +238,7 @@ std::string render_varz(const Snapshot& s) {
   j.field("out_bytes", s.bytes_out);
   j.field("slow_consumers", s.slow_consumers);
   j.field("stale_connections", s.stale_connections);
+  j.field("auth_failures", s.auth_failures);
   j.key("router");
   j.begin_object();
   j.field("routed", s.routed);

@@ -28,7 +28,7 @@ struct Snapshot {
   double uptime_seconds = 0;
   double start_time_seconds = 0;  // Unix time
   std::uint64_t messages_in = 0, bytes_in = 0, messages_out = 0, bytes_out = 0;
-  std::uint64_t slow_consumers = 0, stale_connections = 0;
+  std::uint64_t slow_consumers = 0, stale_connections = 0, auth_failures = 0;
   std::array<std::uint64_t, static_cast<std::size_t>(Transport::count)> opened{}, closed{};
   std::array<std::uint64_t, kProtocolErrorSlots> protocol_errors{};
   std::uint64_t subscriptions = 0;

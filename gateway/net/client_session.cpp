@@ -30,7 +30,9 @@ ClientSession::ClientSession(SessionContext& ctx, int worker, boost::asio::io_co
       remote_(std::move(remote)),
       parser_(ctx.limits),
       timer_(io),
-      stall_timer_(io) {}
+      stall_timer_(io),
+      auth_timer_(io),
+      rate_(ctx.config.publish_rate) {}
 
 // finish() does the accounting; the destructor must not touch ctx_, which a late-freed
 // session (held by a handler until the io_contexts go) may outlive.
@@ -55,6 +57,7 @@ void ClientSession::start() {
   out_.bytes.append(ctx_.info_line);
   commit_bytes();
   arm_ping_timer();
+  if (authenticating()) arm_auth_timer();
   do_read();
 }
 
@@ -79,6 +82,11 @@ void ClientSession::on_read(std::string_view data) {
   const std::error_code ec = parser_.feed(data, *this);
   if (ec) {
     send_error(static_cast<protocol::Error>(ec.value()));
+    return;
+  }
+  if (verifying_) {
+    // A password check is running: keep the rest for when it is done, read nothing more.
+    held_input_.assign(data.substr(parser_.consumed()));
     return;
   }
   if (!closing_) read_next();
@@ -121,6 +129,11 @@ void ClientSession::on_read_failed(const std::error_code& ec) {
 
 bool ClientSession::on_op(const protocol::Op& op) {
   using protocol::OpKind;
+  if (authenticating() && op.kind != OpKind::connect && op.kind != OpKind::ping &&
+      op.kind != OpKind::pong) {
+    fail_authentication("none", name_, "an operation before CONNECT");
+    return false;
+  }
   switch (op.kind) {
     case OpKind::pub:
     case OpKind::hpub:
@@ -146,7 +159,7 @@ bool ClientSession::on_op(const protocol::Op& op) {
       send_error(protocol::Error::unknown_operation);
       break;
   }
-  return !closing_;
+  return !closing_ && !verifying_;
 }
 
 void ClientSession::handle_connect(const protocol::Op& op) {
@@ -158,11 +171,20 @@ void ClientSession::handle_connect(const protocol::Op& op) {
     send_error(protocol::Error::invalid_arguments);
     return;
   }
+  // Once in, a later CONNECT may change options but not who the client is.
+  if (authenticating()) {
+    authenticate(std::move(options));
+    return;
+  }
+  apply_connect_options(std::move(options));
+  reply_ok();
+}
+
+void ClientSession::apply_connect_options(protocol::ConnectOptions&& options) {
   verbose_ = options.verbose;
   echo_ = options.echo;
   headers_ = options.headers;
   name_ = std::move(options.name);
-  reply_ok();
 }
 
 void ClientSession::handle_pub(const protocol::Op& op) {
@@ -175,6 +197,7 @@ void ClientSession::handle_pub(const protocol::Op& op) {
     send_error(protocol::Error::invalid_arguments);
     return;
   }
+  if (!publish_allowed(op)) return;
   auto& c = counters();
   c.messages_in.add();
   c.bytes_in.add(op.headers.size() + op.payload.size());
@@ -192,9 +215,10 @@ void ClientSession::handle_sub(const protocol::Op& op) {
     send_error(protocol::Error::invalid_subject);
     return;
   }
+  if (!subscribe_allowed(op.subject)) return;
   const auto key = std::make_pair(std::string(op.subject), std::string(op.queue));
   if (std::find(subscriptions_.begin(), subscriptions_.end(), key) == subscriptions_.end()) {
-    const std::size_t limit = ctx_.config.max_subscriptions;
+    const std::size_t limit = subscription_limit();
     if (limit != 0 && subscriptions_.size() >= limit) {
       send_error(protocol::Error::max_subscriptions);
       return;
@@ -259,6 +283,9 @@ void ClientSession::finish() {
   remove_subscriptions();
   timer_.cancel();
   stall_timer_.cancel();
+  auth_timer_.cancel();
+  if (authenticated_ && user_ != nullptr) ctx_.remove_user_connection(*user_);
+  user_ = nullptr;
   congested_.store(false, std::memory_order_relaxed);  // nobody should wait for us any more
   do_shutdown();
   // The connection is gone now, even if queued deliveries (or a router match cache) still

@@ -20,6 +20,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -27,9 +28,12 @@
 #include <utility>
 #include <vector>
 
+#include "auth/authenticator.hpp"
+#include "auth/rate_limiter.hpp"
 #include "core/subscriber.hpp"
 #include "metrics/counters.hpp"
 #include "net/session_context.hpp"
+#include "protocol/connect_options.hpp"
 #include "protocol/errors.hpp"
 #include "protocol/op.hpp"
 #include "protocol/parser.hpp"
@@ -58,6 +62,9 @@ class ClientSession : public Subscriber,
   bool congested() const noexcept override { return congested_.load(std::memory_order_relaxed); }
 
   const std::string& remote() const noexcept { return remote_; }
+  // Transports with a verified client certificate pass its common name before start(),
+  // for `gateway.auth.tls_map`.
+  void set_certificate_name(std::string cn) { cert_cn_ = std::move(cn); }
 
  protected:
   // Transport hooks. do_read must eventually call on_read or on_read_failed; do_write must
@@ -90,6 +97,19 @@ class ClientSession : public Subscriber,
 
   bool on_op(const protocol::Op& op) override;
   void handle_connect(const protocol::Op& op);
+  // Authentication (client_session_auth.cpp).
+  bool authenticating() const noexcept { return ctx_.authenticator != nullptr && !authenticated_; }
+  void arm_auth_timer();
+  void authenticate(protocol::ConnectOptions options);
+  void on_authenticated(const auth::Verdict& verdict, protocol::ConnectOptions options);
+  void fail_authentication(std::string_view method, std::string_view user, std::string_view why);
+  void apply_connect_options(protocol::ConnectOptions&& options);
+  // Permissions and limits of the user; each sends the error itself when it says no.
+  bool publish_allowed(const protocol::Op& op);
+  bool subscribe_allowed(std::string_view pattern);
+  std::size_t subscription_limit() const noexcept;
+  bool receives(const Message& message);  // the delivery filter (and allow_responses)
+  void send_permissions_violation(bool publish, std::string_view subject);
   void handle_pub(const protocol::Op& op);
   void handle_sub(const protocol::Op& op);
   void handle_unsub(const protocol::Op& op);
@@ -122,6 +142,16 @@ class ClientSession : public Subscriber,
   bool echo_ = false;     // receive own publications (the seed did not)
   bool headers_ = false;  // understands HMSG; otherwise headers are stripped
   std::string name_;
+
+  // Authentication state.
+  boost::asio::steady_timer auth_timer_;  // auth.timeout from start() to a good CONNECT
+  std::string cert_cn_;
+  const auth::User* user_ = nullptr;  // null: no users configured, or a token/HMAC client
+  bool authenticated_ = false;
+  bool verifying_ = false;  // a password check is running on the auth pool
+  std::string held_input_;  // what arrived after that CONNECT, parsed once it is done
+  auth::RateLimiter rate_;
+  std::deque<std::string> replies_;  // allow_responses: reply subjects this client received
 
   std::vector<std::pair<std::string, std::string>> subscriptions_;  // (pattern, queue)
   Outbox out_, writing_;

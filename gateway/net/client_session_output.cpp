@@ -50,6 +50,7 @@ void ClientSession::append_shared(const MessagePtr& owner, std::string_view body
 void ClientSession::deliver(const MessagePtr& m) {
   if (closing_ || !started_) return;
   if (m->origin() == id() && !echo_) return;
+  if (user_ != nullptr && !receives(*m)) return;
   const bool with_headers = headers_ && !m->headers().empty();
   const std::string_view body = with_headers ? m->body() : m->payload();
   if (pending_bytes_ + body.size() + m->subject().size() + 64 > ctx_.config.max_pending) {

@@ -13,6 +13,7 @@
 #include "metrics/json.hpp"
 #include "metrics/snapshot.hpp"
 #include "net/admin_server.hpp"
+#include "net/auth_pool.hpp"
 #include "net/client_session.hpp"
 #include "net/listener.hpp"
 #include "net/session_context.hpp"
@@ -39,7 +40,7 @@ std::string render_info_json(const config::GatewayConfig& config, std::uint64_t 
   j.field("port", static_cast<int>(config.listen.port));
   j.field("max_payload", static_cast<std::uint64_t>(config.max_payload));
   j.field("headers", true);
-  j.field("auth_required", false);
+  j.field("auth_required", config.auth.required());
   j.field("tls_required", config.tls.enabled());
   j.end_object();
   return j.take();
@@ -54,6 +55,8 @@ struct Server::Impl : AdapterHost {
   SessionContext sessions;
   std::vector<std::unique_ptr<Adapter>> adapters;
   std::unique_ptr<asio::ssl::context> tls;
+  std::unique_ptr<auth::Authenticator> authenticator;
+  std::unique_ptr<AuthPool> auth_pool;
   std::shared_ptr<Listener> tcp, websocket;
   std::unique_ptr<AdminServer> admin;
   std::unique_ptr<StdioPipe> stdio;
@@ -149,6 +152,14 @@ Status Server::Impl::open_listeners() {
 }
 
 Status Server::Impl::start() {
+  if (config.gateway.auth.required()) {
+    auto a = auth::Authenticator::create(config.gateway.auth);
+    if (!a) return fail(a.error());
+    authenticator = std::move(a.value());
+    auth_pool = std::make_unique<AuthPool>();
+    sessions.authenticator = authenticator.get();
+    sessions.auth_pool = auth_pool.get();
+  }
   auto built = registry.create_all(config.adapters);
   if (!built) return fail(built.error());
   adapters = std::move(built.value());

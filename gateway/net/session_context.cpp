@@ -10,4 +10,18 @@ SessionContext::SessionContext(Router& r, const config::GatewayConfig& c, int wo
   for (int i = 0; i < workers; ++i) counters.push_back(std::make_unique<metrics::WorkerCounters>());
 }
 
+bool SessionContext::add_user_connection(const auth::User& user) {
+  std::lock_guard lock(user_connections_mutex);
+  std::size_t& n = user_connections[user.name];
+  if (user.max_connections != 0 && n >= user.max_connections) return false;
+  ++n;
+  return true;
+}
+
+void SessionContext::remove_user_connection(const auth::User& user) {
+  std::lock_guard lock(user_connections_mutex);
+  auto it = user_connections.find(user.name);
+  if (it != user_connections.end() && --it->second == 0) user_connections.erase(it);
+}
+
 }  // namespace psycho::net

@@ -5,10 +5,13 @@
 #include <atomic>
 #include <cstddef>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
+#include "auth/authenticator.hpp"
 #include "config/config.hpp"
 #include "core/router.hpp"
 #include "metrics/counters.hpp"
@@ -16,6 +19,7 @@
 
 namespace psycho::net {
 
+class AuthPool;
 class ClientSession;
 
 struct SessionContext {
@@ -30,6 +34,16 @@ struct SessionContext {
   std::vector<std::unordered_set<ClientSession*>> sessions;
   // Set once shutdown begins: no new sessions are started.
   std::atomic<bool> draining{false};
+
+  // Authentication; both null when `gateway.auth` requires none.
+  auth::Authenticator* authenticator = nullptr;
+  AuthPool* auth_pool = nullptr;
+  // Connections per user, for the per-user max_connections.
+  std::mutex user_connections_mutex;
+  std::unordered_map<std::string, std::size_t> user_connections;
+  // Counts a connection for `user`; false (and nothing counted) when at its limit.
+  bool add_user_connection(const auth::User& user);
+  void remove_user_connection(const auth::User& user);
 
   SessionContext(Router& r, const config::GatewayConfig& c, int workers);
 };

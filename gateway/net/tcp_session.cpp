@@ -7,6 +7,7 @@
 
 #include "core/log.hpp"
 #include "net/client_session.hpp"
+#include "net/tls_identity.hpp"
 #include "net/transports.hpp"
 
 namespace psycho::net {
@@ -87,6 +88,7 @@ void start_tcp_session(SessionContext& ctx, int worker, tcp::socket socket,
       log::info("TLS handshake failed", {{"remote", session->remote()}, {"reason", ec.message()}});
       return;
     }
+    session->set_certificate_name(verified_peer_common_name(session->stream().native_handle()));
     session->start();
   };
   session->stream().async_handshake(asio::ssl::stream_base::server, std::move(on_handshake));

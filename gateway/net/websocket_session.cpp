@@ -15,6 +15,7 @@
 
 #include "core/log.hpp"
 #include "net/client_session.hpp"
+#include "net/tls_identity.hpp"
 #include "net/transports.hpp"
 
 namespace psycho::net {
@@ -156,6 +157,8 @@ void start_websocket_session(SessionContext& ctx, int worker, tcp::socket socket
       log::info("TLS handshake failed", {{"remote", session->remote()}, {"reason", ec.message()}});
       return;
     }
+    session->set_certificate_name(
+        verified_peer_common_name(session->ws().next_layer().native_handle()));
     session->upgrade(path);
   };
   session->ws().next_layer().async_handshake(asio::ssl::stream_base::server,

@@ -104,6 +104,13 @@ void append_err(std::string& out, std::string_view text) {
   out.append("'\n");
 }
 
+void append_permissions_violation(std::string& out, bool publish, std::string_view subject) {
+  out.append("-ERR 'Permissions Violation for ");
+  out.append(publish ? "Publish to \"" : "Subscription to \"");
+  out.append(subject);
+  out.append("\"'\n");
+}
+
 void append_ping(std::string& out) { out.append("PING\n"); }
 void append_pong(std::string& out) { out.append("PONG\n"); }
 void append_line_end(std::string& out) { out.append(line_end); }

@@ -34,6 +34,9 @@ void append_hmsg_head(std::string& out, std::string_view subject, std::string_vi
 void append_ok(std::string& out);
 void append_err(std::string& out, Error e);
 void append_err(std::string& out, std::string_view text);
+// -ERR 'Permissions Violation for Publish to "<subject>"' (or "Subscription to"), the
+// nats-server text, so NATS client libraries recognise it.
+void append_permissions_violation(std::string& out, bool publish, std::string_view subject);
 
 // Both directions.
 void append_ping(std::string& out);

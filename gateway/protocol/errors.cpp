@@ -47,6 +47,10 @@ std::string_view wire_text(Error e) noexcept {
       return "Maximum Connections Exceeded";
     case Error::max_subscriptions:
       return "Maximum Subscriptions Exceeded";
+    case Error::permissions_violation:
+      return "Permissions Violation";
+    case Error::rate_limited:
+      return "Publish Rate Exceeded";
   }
   return "Unknown Error";
 }
@@ -56,6 +60,8 @@ bool closes_connection(Error e) noexcept {
     case Error::invalid_subject:
     case Error::invalid_publish_subject:
     case Error::max_subscriptions:
+    case Error::permissions_violation:
+    case Error::rate_limited:
       return false;
     default:
       return true;

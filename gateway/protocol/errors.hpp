@@ -24,6 +24,9 @@ enum class Error {
   authorization_violation,  // 'Authorization Violation'
   max_connections,          // 'Maximum Connections Exceeded'
   max_subscriptions,        // 'Maximum Subscriptions Exceeded' (stays open)
+  permissions_violation,    // 'Permissions Violation for Publish to "x"' (stays open; the
+                            // wire text names the direction and subject, see encoder)
+  rate_limited,             // 'Publish Rate Exceeded' (stays open; the message is dropped)
 };
 
 const std::error_category& protocol_category() noexcept;

@@ -145,6 +145,7 @@ std::error_code Parser::feed(std::string_view data, OpHandler& handler) {
         return error_;
     }
   }
+  consumed_ = i;
   if (ec) {
     // The stream can no longer be framed; make sure nothing after the error is ever parsed.
     state_ = State::failed;

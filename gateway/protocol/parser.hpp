@@ -34,6 +34,9 @@ class Parser {
   std::error_code feed(std::string_view data, OpHandler& handler);
 
   const Limits& limits() const noexcept { return limits_; }
+  // How many bytes of the last feed() were parsed; less than its size only when on_op
+  // stopped it (the rest can be fed again later).
+  std::size_t consumed() const noexcept { return consumed_; }
 
   // Bytes currently held in the scratch buffer (for tests of the memory bound).
   std::size_t buffered() const noexcept { return scratch_.size(); }
@@ -71,8 +74,9 @@ class Parser {
   Role role_;
   Dialect dialect_;
   State state_ = State::line;
-  bool stop_ = false;      // the handler asked to stop
-  std::error_code error_;  // the error that put the parser in State::failed
+  bool stop_ = false;         // the handler asked to stop
+  std::size_t consumed_ = 0;  // bytes of the last feed() parsed
+  std::error_code error_;     // the error that put the parser in State::failed
   // A split control line, then (for ops with a body) the body behind it. Cleared after each
   // op but never shrunk: its capacity is bounded by the limits and reused by the next op.
   std::string scratch_;

@@ -1,0 +1,154 @@
+// ClientSession: authentication, permissions and per-user limits (docs/security.md).
+#include <boost/asio/post.hpp>
+
+#include <algorithm>
+
+#include "core/log.hpp"
+#include "net/auth_pool.hpp"
+#include "net/client_session.hpp"
+#include "protocol/encoder.hpp"
+
+namespace psycho::net {
+
+namespace {
+// allow_responses: how many reply subjects of received messages a client may still answer.
+constexpr std::size_t kRememberedReplies = 256;
+}  // namespace
+
+void ClientSession::arm_auth_timer() {
+  auth_timer_.expires_after(ctx_.authenticator->timeout());
+  auth_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (ec || self->closing_ || !self->authenticating()) return;
+    self->fail_authentication("none", self->name_, "no valid CONNECT within the auth timeout");
+  });
+}
+
+void ClientSession::authenticate(protocol::ConnectOptions options) {
+  auth::Authenticator& authenticator = *ctx_.authenticator;
+  if (!authenticator.is_slow(options, cert_cn_)) {
+    const auth::Verdict verdict = authenticator.verify(options, cert_cn_);
+    on_authenticated(verdict, std::move(options));
+    return;
+  }
+  // bcrypt takes a quarter of a second on purpose: not on this worker, which serves other
+  // clients. Parsing stops until the verdict is back (on_op returns false while verifying).
+  verifying_ = true;
+  auto self = shared_from_this();
+  const bool queued = ctx_.auth_pool->submit([self, options]() mutable {
+    auth::Verdict verdict = self->ctx_.authenticator->verify(options, self->cert_cn_);
+    boost::asio::post(self->io_,
+                      [self, verdict = std::move(verdict), options = std::move(options)]() mutable {
+                        self->on_authenticated(verdict, std::move(options));
+                      });
+  });
+  if (!queued) {
+    verifying_ = false;
+    fail_authentication("password", options.user, "too many logins in progress");
+  }
+}
+
+void ClientSession::on_authenticated(const auth::Verdict& verdict,
+                                     protocol::ConnectOptions options) {
+  const bool resumed = std::exchange(verifying_, false);
+  if (closing_) return;
+  const std::string_view method = auth::method_name(verdict.method);
+  if (!verdict.ok) {
+    fail_authentication(method, options.user, verdict.reason);
+    return;
+  }
+  if (verdict.user != nullptr && !ctx_.add_user_connection(*verdict.user)) {
+    log::warn("connection refused", {{"cid", id()},
+                                     {"remote", remote_},
+                                     {"user", verdict.user->name},
+                                     {"reason", "the user's max_connections"}});
+    send_error(protocol::Error::max_connections);
+    return;
+  }
+  user_ = verdict.user;
+  authenticated_ = true;
+  auth_timer_.cancel();
+  if (user_ != nullptr && user_->publish_rate.enabled())
+    rate_ = auth::RateLimiter(user_->publish_rate);
+  log::debug("client authenticated",
+             {{"cid", id()}, {"user", user_ != nullptr ? user_->name : ""}, {"method", method}});
+  apply_connect_options(std::move(options));
+  reply_ok();
+  if (!resumed) return;
+  // Parse what arrived behind the CONNECT, then read on.
+  const std::string held = std::move(held_input_);
+  held_input_.clear();
+  if (held.empty()) {
+    read_next();
+  } else {
+    on_read(held);
+  }
+}
+
+void ClientSession::fail_authentication(std::string_view method, std::string_view user,
+                                        std::string_view why) {
+  counters().auth_failures.add();
+  // The reason never holds a secret; neither does anything else logged here.
+  log::warn(
+      "authentication failed",
+      {{"cid", id()}, {"remote", remote_}, {"method", method}, {"user", user}, {"reason", why}});
+  send_error(protocol::Error::authorization_violation);
+}
+
+bool ClientSession::publish_allowed(const protocol::Op& op) {
+  const std::size_t size = op.headers.size() + op.payload.size();
+  if (user_ != nullptr) {
+    if (user_->max_payload != 0 && size > user_->max_payload) {
+      send_error(protocol::Error::payload_too_large);
+      return false;
+    }
+    if (!user_->permissions.may_publish(op.subject)) {
+      // allow_responses: answering a request this client received is allowed, once.
+      auto it = std::find(replies_.begin(), replies_.end(), op.subject);
+      if (!user_->permissions.allow_responses() || it == replies_.end()) {
+        send_permissions_violation(true, op.subject);
+        return false;
+      }
+      replies_.erase(it);
+    }
+  }
+  if (!rate_.allow(size)) {
+    send_error(protocol::Error::rate_limited);
+    return false;
+  }
+  return true;
+}
+
+bool ClientSession::subscribe_allowed(std::string_view pattern) {
+  if (user_ == nullptr || user_->permissions.may_subscribe(pattern)) return true;
+  send_permissions_violation(false, pattern);
+  return false;
+}
+
+std::size_t ClientSession::subscription_limit() const noexcept {
+  if (user_ != nullptr && user_->max_subscriptions != 0) return user_->max_subscriptions;
+  return ctx_.config.max_subscriptions;
+}
+
+bool ClientSession::receives(const Message& m) {
+  const auth::Permissions& p = user_->permissions;
+  if (p.filters_delivery() && !p.may_receive(m.subject())) return false;
+  if (p.allow_responses() && !m.reply().empty()) {
+    if (replies_.size() >= kRememberedReplies) replies_.pop_front();
+    replies_.emplace_back(m.reply());
+  }
+  return true;
+}
+
+void ClientSession::send_permissions_violation(bool publish, std::string_view subject) {
+  counters()
+      .protocol_errors[static_cast<std::size_t>(protocol::Error::permissions_violation)]
+      .add();
+  log::debug("permissions violation", {{"cid", id()},
+                                       {"user", user_ != nullptr ? user_->name : ""},
+                                       {"direction", publish ? "publish" : "subscribe"},
+                                       {"subject", subject}});
+  protocol::append_permissions_violation(out_.bytes, publish, subject);
+  commit_bytes();
+}
+
+}  // namespace psycho::net
