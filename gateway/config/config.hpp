@@ -88,6 +88,7 @@ struct GatewayConfig {
   // How long a new connection may take for its TLS handshake and WebSocket upgrade.
   std::chrono::milliseconds handshake_timeout{std::chrono::seconds(10)};
   TlsConfig tls;
+  TlsConfig admin_tls;  // HTTPS for the admin endpoint
   AuthConfig auth;
   RateLimitConfig publish_rate;  // per connection
 };

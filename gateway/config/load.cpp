@@ -24,19 +24,19 @@ std::string position(const std::string& file, const YAML::Mark& mark) {
   return file + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1) + ": ";
 }
 
-void read_tls(Section& tls, TlsConfig& t) {
+void read_tls(Section& tls, TlsConfig& t, const std::string& name) {
   tls.get("cert_file", t.cert_file);
   tls.get("key_file", t.key_file);
   tls.get("ca_file", t.ca_file);
   tls.get("verify_clients", t.verify_clients);
   if (t.cert_file.empty() != t.key_file.empty()) {
     tls.error_at(t.cert_file.empty() ? "key_file" : "cert_file",
-                 "'gateway.tls' needs both cert_file and key_file");
+                 "'" + name + "' needs both cert_file and key_file");
   } else if (!t.ca_file.empty() && t.cert_file.empty()) {
-    tls.error_at("ca_file", "'gateway.tls.ca_file' needs cert_file and key_file");
+    tls.error_at("ca_file", "'" + name + ".ca_file' needs cert_file and key_file");
   }
   if (t.verify_clients && t.ca_file.empty()) {
-    tls.error_at("verify_clients", "'gateway.tls.verify_clients' needs ca_file");
+    tls.error_at("verify_clients", "'" + name + ".verify_clients' needs ca_file");
   }
 }
 
@@ -71,8 +71,11 @@ Status read_gateway(const YAML::Node& node, const std::string& file, GatewayConf
   s.get_duration("shutdown_timeout", g.shutdown_timeout);
   s.get_duration("handshake_timeout", g.handshake_timeout, std::chrono::milliseconds(100));
   Section tls = s.child("tls");
-  read_tls(tls, g.tls);
+  read_tls(tls, g.tls, "gateway.tls");
   s.adopt(tls);
+  Section admin_tls = s.child("admin_tls");
+  read_tls(admin_tls, g.admin_tls, "gateway.admin_tls");
+  s.adopt(admin_tls);
   read_auth(s, g.auth);
   read_rate(s, "publish_rate", g.publish_rate);
   if (g.auth.tls_map && !g.tls.verify_clients) {

@@ -2,6 +2,7 @@
 // plain function supplied by the server, so this file knows HTTP and nothing about them.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -11,6 +12,10 @@
 #include "core/result.hpp"
 #include "net/listener.hpp"
 #include "net/workers.hpp"
+
+namespace boost::asio::ssl {
+class context;
+}
 
 namespace psycho::net {
 
@@ -25,7 +30,10 @@ using AdminHandler = std::function<AdminResponse(std::string_view path)>;
 
 class AdminServer {
  public:
-  AdminServer(Workers& workers, AdminHandler handler);
+  // With `tls` (which must outlive the server), HTTPS: a connection has `handshake_timeout`
+  // for its TLS handshake.
+  AdminServer(Workers& workers, AdminHandler handler, boost::asio::ssl::context* tls = nullptr,
+              std::chrono::milliseconds handshake_timeout = std::chrono::seconds(10));
   Status open(const config::Endpoint& endpoint);
   void start() { listener_->start(); }
   void close() { listener_->close(); }

@@ -54,7 +54,7 @@ struct Server::Impl : AdapterHost {
   Router router;
   SessionContext sessions;
   std::vector<std::unique_ptr<Adapter>> adapters;
-  std::unique_ptr<asio::ssl::context> tls;
+  std::unique_ptr<asio::ssl::context> tls, admin_tls;
   std::unique_ptr<auth::Authenticator> authenticator;
   std::unique_ptr<AuthPool> auth_pool;
   std::shared_ptr<Listener> tcp, websocket;
@@ -105,24 +105,44 @@ Server::Impl::Impl(config::Config c, const AdapterRegistry& r)
   sessions.info_line = "INFO " + render_info_json(config.gateway, node) + "\n";
 }
 
-Status Server::Impl::make_tls_context() {
-  const auto& t = config.gateway.tls;
-  if (!t.enabled()) return Ok{};
-  tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+namespace {
+
+// A server-side TLS context from `gateway.tls` or `gateway.admin_tls`; `what` names it in
+// errors.
+Result<std::unique_ptr<asio::ssl::context>> make_server_tls(const config::TlsConfig& t,
+                                                            std::string_view what) {
+  auto tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  const std::string name(what);
   boost::system::error_code ec;
   tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                        asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
                        asio::ssl::context::no_tlsv1_1,
                    ec);
   if (!ec) tls->use_certificate_chain_file(t.cert_file, ec);
-  if (ec) return fail("tls: cannot load certificate '" + t.cert_file + "': " + ec.message());
+  if (ec) return fail(name + ": cannot load certificate '" + t.cert_file + "': " + ec.message());
   tls->use_private_key_file(t.key_file, asio::ssl::context::pem, ec);
-  if (ec) return fail("tls: cannot load key '" + t.key_file + "': " + ec.message());
+  if (ec) return fail(name + ": cannot load key '" + t.key_file + "': " + ec.message());
   if (!t.ca_file.empty()) {
     tls->load_verify_file(t.ca_file, ec);
-    if (ec) return fail("tls: cannot load CA '" + t.ca_file + "': " + ec.message());
+    if (ec) return fail(name + ": cannot load CA '" + t.ca_file + "': " + ec.message());
     tls->set_verify_mode(asio::ssl::verify_peer |
                          (t.verify_clients ? asio::ssl::verify_fail_if_no_peer_cert : 0));
+  }
+  return tls;
+}
+
+}  // namespace
+
+Status Server::Impl::make_tls_context() {
+  if (config.gateway.tls.enabled()) {
+    auto made = make_server_tls(config.gateway.tls, "tls");
+    if (!made) return fail(made.error());
+    tls = std::move(made.value());
+  }
+  if (config.gateway.admin_tls.enabled()) {
+    auto made = make_server_tls(config.gateway.admin_tls, "admin_tls");
+    if (!made) return fail(made.error());
+    admin_tls = std::move(made.value());
   }
   return Ok{};
 }
@@ -144,8 +164,9 @@ Status Server::Impl::open_listeners() {
     if (auto st = websocket->open(g.websocket); !st) return st;
   }
   if (g.admin.enabled()) {
-    admin = std::make_unique<AdminServer>(workers,
-                                          [this](std::string_view p) { return admin_route(p); });
+    admin = std::make_unique<AdminServer>(
+        workers, [this](std::string_view p) { return admin_route(p); }, admin_tls.get(),
+        g.handshake_timeout);
     if (auto st = admin->open(g.admin); !st) return st;
   }
   return Ok{};

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/streambuf.hpp>
@@ -76,6 +77,15 @@ class TlsClient {
     in_.consume(end);
     return text.substr(0, end);
   }
+  // Reads until the peer closes; "" when nothing came.
+  std::string rest() {
+    if (!ok_) return "";
+    boost::system::error_code ec;
+    asio::read(stream_, in_, asio::transfer_all(), ec);
+    std::string text(asio::buffers_begin(in_.data()), asio::buffers_end(in_.data()));
+    in_.consume(in_.size());
+    return text;
+  }
   void send(const std::string& bytes) {
     boost::system::error_code ec;
     asio::write(stream_, asio::buffer(bytes), ec);
@@ -128,6 +138,24 @@ TEST(TlsClients, ACertificateNamesTheUser) {
   bob.send("CONNECT {\"verbose\":false}\nPUB bob.x 1\nx\nPUB alice.x 1\nx\nPING\n");
   EXPECT_EQ(bob.line(), "-ERR 'Permissions Violation for Publish to \"alice.x\"'\n");
   EXPECT_EQ(bob.line(), "PONG\n");
+}
+
+TEST(TlsClients, TheAdminEndpointSpeaksHttpsAndCanRequireCertificates) {
+  Pki pki;
+  Gateway gw(with_config("gateway:\n  admin_tls:\n    cert_file: " + pki.path("server.pem") +
+                         "\n    key_file: " + pki.path("server.key") +
+                         "\n    ca_file: " + pki.path("ca.pem") + "\n    verify_clients: true\n"));
+  const std::string get = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  auto fetch = [&](const std::string& cert) {
+    TlsClient c(pki, gw.admin_port(), cert);
+    c.send(get);
+    return c.rest();
+  };
+  ASSERT_TRUE(eventually([&] { return fetch("bob").rfind("HTTP/1.1 200", 0) == 0; }));
+  EXPECT_EQ(fetch(""), "");                // no client certificate
+  EXPECT_EQ(fetch("stranger"), "");        // another CA
+  EXPECT_EQ(gw.http_get("/healthz"), "");  // plain HTTP
+  EXPECT_TRUE(gw.process().running());
 }
 
 }  // namespace
