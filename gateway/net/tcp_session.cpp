@@ -1,9 +1,11 @@
 // Psycho over a plain TCP socket or a TLS stream on top of one.
 #include <boost/asio/read.hpp>
 #include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
 #include <array>
+#include <type_traits>
 
 #include "core/log.hpp"
 #include "net/client_session.hpp"
@@ -17,6 +19,7 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr auto kLinger = std::chrono::milliseconds(500);
 
 template <class Stream>
 class StreamSession final : public ClientSession {
@@ -25,15 +28,19 @@ class StreamSession final : public ClientSession {
   StreamSession(SessionContext& ctx, int worker, asio::io_context& io, std::string remote,
                 Args&&... stream_args)
       : ClientSession(ctx, worker, io, metrics::Transport::tcp, std::move(remote)),
-        stream_(std::forward<Args>(stream_args)...) {}
+        stream_(std::forward<Args>(stream_args)...),
+        linger_(io) {}
 
   Stream& stream() { return stream_; }
 
  private:
   void do_read() override {
+    read_in_flight_ = true;
     stream_.async_read_some(
         asio::buffer(buffer_),
         [self = shared_from_this(), this](const boost::system::error_code& ec, std::size_t n) {
+          read_in_flight_ = false;
+          if (lingering_) return ec ? close_now() : discard();
           if (ec) return on_read_failed(ec);
           on_read({buffer_.data(), n});
         });
@@ -45,15 +52,53 @@ class StreamSession final : public ClientSession {
                                                         std::size_t) { on_write_done(ec); });
   }
 
+  // A lingering close: send FIN after what was written, then read and throw away what the
+  // peer still sends, for a moment, before closing. Closing at once with unread bytes would
+  // make the kernel answer them with a reset, and a reset destroys data the peer has not read
+  // yet: typically the -ERR that explains why it was closed.
   void do_shutdown() override {
+    if (lingering_) return;
+    lingering_ = true;
     boost::system::error_code ignored;  // the socket may already be gone; nothing to report
     auto& socket = stream_.lowest_layer();
-    socket.shutdown(tcp::socket::shutdown_both, ignored);
-    socket.close(ignored);
+    if (!socket.is_open()) return;
+    socket.shutdown(tcp::socket::shutdown_send, ignored);
+    linger_.expires_after(kLinger);
+    linger_.async_wait(
+        [self = shared_from_this(), this](const boost::system::error_code&) { close_now(); });
+    if (!read_in_flight_) discard();  // else the pending read's handler carries on
+  }
+
+  // The TCP socket itself, under TLS too: discarded bytes need no decrypting.
+  tcp::socket& raw_socket() {
+    if constexpr (std::is_same_v<Stream, tcp::socket>) {
+      return stream_;
+    } else {
+      return stream_.next_layer();
+    }
+  }
+
+  void discard() {
+    read_in_flight_ = true;
+    raw_socket().async_read_some(
+        asio::buffer(buffer_),
+        [self = shared_from_this(), this](const boost::system::error_code& ec, std::size_t) {
+          read_in_flight_ = false;
+          if (ec) return close_now();
+          discard();
+        });
+  }
+
+  void close_now() {
+    boost::system::error_code ignored;
+    linger_.cancel();
+    stream_.lowest_layer().close(ignored);
   }
 
   Stream stream_;
   std::array<char, kReadChunk> buffer_;
+  asio::steady_timer linger_;
+  bool read_in_flight_ = false, lingering_ = false;
 };
 
 using PlainSession = StreamSession<tcp::socket>;
