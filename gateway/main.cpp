@@ -65,5 +65,13 @@ int main(int argc, char** argv) {
     log::error("cannot start", {{"reason", started.error()}});
     return 1;
   }
+  if (command_line->config_file) {
+    // A reload reads the same file with the same flags on top, as at start.
+    server.set_reload_source(
+        [cl = *command_line, &registry, &adapter_flags] {
+          return config::resolve_config(cl, registry.names(), adapter_flags);
+        },
+        *command_line->config_file);
+  }
   return server.run();
 }

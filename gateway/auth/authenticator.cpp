@@ -82,7 +82,8 @@ Authenticator::Authenticator(const config::AuthConfig& config)
     user.max_payload = u.max_payload;
     user.publish_rate = u.publish_rate;
     if (decoy_hash_.empty()) decoy_hash_ = u.password;
-    users_.emplace(user.name, std::move(user));
+    auto name = user.name;
+    users_.emplace(std::move(name), std::make_shared<const User>(std::move(user)));
   }
   unsigned char salt[32];
   RAND_bytes(salt, sizeof salt);
@@ -129,7 +130,7 @@ Verdict Authenticator::verify(const protocol::ConnectOptions& o, std::string_vie
       auto it = users_.find(std::string(cert_cn));
       v.ok = it != users_.end();
       if (v.ok) {
-        v.user = &it->second;
+        v.user = it->second;
       } else {
         v.reason = "no user for certificate '" + std::string(cert_cn) + "'";
       }
@@ -151,7 +152,7 @@ Verdict Authenticator::check_password(const protocol::ConnectOptions& o) {
   Verdict v;
   v.method = Method::password;
   auto it = users_.find(o.user);
-  if (it == users_.end() || it->second.password_hash.empty()) {
+  if (it == users_.end() || it->second->password_hash.empty()) {
     // Same cost as a real check, so that timing does not tell which users exist.
     if (!decoy_hash_.empty()) bcrypt_verify(o.pass, decoy_hash_);
     v.reason = "unknown user or wrong password";
@@ -163,7 +164,7 @@ Verdict Authenticator::check_password(const protocol::ConnectOptions& o) {
     std::lock_guard lock(cache_mutex_);
     cached = verified_.count(key) != 0;
   }
-  if (!cached && !bcrypt_verify(o.pass, it->second.password_hash)) {
+  if (!cached && !bcrypt_verify(o.pass, it->second->password_hash)) {
     v.reason = "unknown user or wrong password";
     return v;
   }
@@ -173,8 +174,13 @@ Verdict Authenticator::check_password(const protocol::ConnectOptions& o) {
     verified_.insert(key);
   }
   v.ok = true;
-  v.user = &it->second;
+  v.user = it->second;
   return v;
+}
+
+std::shared_ptr<const User> Authenticator::find_user(std::string_view name) const {
+  auto it = users_.find(std::string(name));
+  return it == users_.end() ? nullptr : it->second;
 }
 
 }  // namespace psycho::auth

@@ -38,7 +38,9 @@ std::string_view method_name(Method m) noexcept;
 
 struct Verdict {
   bool ok = false;
-  const User* user = nullptr;  // null: a token or HMAC client, which may do everything
+  // Null: a token or HMAC client, which may do everything. Shared, so that a session keeps
+  // its user alive across a configuration reload that replaces the Authenticator.
+  std::shared_ptr<const User> user;
   Method method = Method::none;
   std::string reason;  // why not, without secrets
 };
@@ -56,6 +58,8 @@ class Authenticator {
   bool is_slow(const protocol::ConnectOptions& options, std::string_view cert_cn) const;
   // Thread-safe.
   Verdict verify(const protocol::ConnectOptions& options, std::string_view cert_cn);
+  // The user of that name (after a reload: the new permissions), or null.
+  std::shared_ptr<const User> find_user(std::string_view name) const;
 
  private:
   explicit Authenticator(const config::AuthConfig& config);
@@ -67,7 +71,7 @@ class Authenticator {
   std::string token_digest_;  // SHA-256 of the token, or empty
   std::unique_ptr<HmacVerifier> hmac_;
   bool tls_map_ = false;
-  std::unordered_map<std::string, User> users_;
+  std::unordered_map<std::string, std::shared_ptr<const User>> users_;
   std::string decoy_hash_;  // a real user's hash, run for unknown users
   // Passwords verified recently, as salted SHA-256 digests, so that a client reconnecting
   // does not cost a bcrypt run each time. Bounded; cleared when full.

@@ -32,7 +32,7 @@ ClientSession::ClientSession(SessionContext& ctx, int worker, boost::asio::io_co
       timer_(io),
       stall_timer_(io),
       auth_timer_(io),
-      rate_(ctx.config.publish_rate) {}
+      rate_(ctx.live[static_cast<std::size_t>(worker)].publish_rate) {}
 
 // finish() does the accounting; the destructor must not touch ctx_, which a late-freed
 // session (held by a handler until the io_contexts go) may outlive.
@@ -45,7 +45,7 @@ void ClientSession::start() {
   ctx_.sessions[static_cast<std::size_t>(worker())].insert(this);
   counted_ = true;
   const std::size_t active = ctx_.active_connections.fetch_add(1) + 1;
-  if (active > ctx_.config.max_connections || ctx_.draining.load()) {
+  if (active > live().max_connections || ctx_.draining.load()) {
     ctx_.rejected_connections.fetch_add(1, std::memory_order_relaxed);
     out_.bytes.append(ctx_.info_line);  // INFO always comes first
     log::warn("connection refused",
@@ -310,14 +310,14 @@ void ClientSession::remove_subscriptions() {
 // ---------------------------------------------------------------------------- keepalive
 
 void ClientSession::arm_ping_timer() {
-  timer_.expires_after(ctx_.config.ping_interval);
+  timer_.expires_after(live().ping_interval);
   timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     if (!ec && !self->closing_) self->on_ping_timer();
   });
 }
 
 void ClientSession::on_ping_timer() {
-  if (pings_out_ >= ctx_.config.max_pings_out) {
+  if (pings_out_ >= live().max_pings_out) {
     counters().stale_connections.add();
     send_error(protocol::Error::stale_connection);
     return;

@@ -62,6 +62,9 @@ class ClientSession : public Subscriber,
   bool congested() const noexcept override { return congested_.load(std::memory_order_relaxed); }
 
   const std::string& remote() const noexcept { return remote_; }
+  // Worker thread: the configuration was reloaded with `authenticator`; take the user's new
+  // permissions and limits (or close, if the user is gone).
+  void on_reload(const auth::Authenticator& authenticator);
   // Transports with a verified client certificate pass its common name before start(),
   // for `gateway.auth.tls_map`.
   void set_certificate_name(std::string cn) { cert_cn_ = std::move(cn); }
@@ -98,7 +101,7 @@ class ClientSession : public Subscriber,
   bool on_op(const protocol::Op& op) override;
   void handle_connect(const protocol::Op& op);
   // Authentication (client_session_auth.cpp).
-  bool authenticating() const noexcept { return ctx_.authenticator != nullptr && !authenticated_; }
+  bool authenticating() const noexcept { return ctx_.auth_required && !authenticated_; }
   void arm_auth_timer();
   void authenticate(protocol::ConnectOptions options);
   void on_authenticated(const auth::Verdict& verdict, protocol::ConnectOptions options);
@@ -129,6 +132,7 @@ class ClientSession : public Subscriber,
   void on_ping_timer();
   void remove_subscriptions();
   metrics::WorkerCounters& counters() { return *ctx_.counters[static_cast<std::size_t>(worker())]; }
+  const LiveLimits& live() const { return ctx_.live[static_cast<std::size_t>(worker())]; }
 
   SessionContext& ctx_;
   metrics::Transport transport_;
@@ -146,7 +150,7 @@ class ClientSession : public Subscriber,
   // Authentication state.
   boost::asio::steady_timer auth_timer_;  // auth.timeout from start() to a good CONNECT
   std::string cert_cn_;
-  const auth::User* user_ = nullptr;  // null: no users configured, or a token/HMAC client
+  std::shared_ptr<const auth::User> user_;  // null: no users, or a token/HMAC client
   bool authenticated_ = false;
   bool verifying_ = false;  // a password check is running on the auth pool
   std::string held_input_;  // what arrived after that CONNECT, parsed once it is done

@@ -16,7 +16,7 @@ constexpr std::size_t kRememberedReplies = 256;
 }  // namespace
 
 void ClientSession::arm_auth_timer() {
-  auth_timer_.expires_after(ctx_.authenticator->timeout());
+  auth_timer_.expires_after(ctx_.authenticator()->timeout());
   auth_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     if (ec || self->closing_ || !self->authenticating()) return;
     self->fail_authentication("none", self->name_, "no valid CONNECT within the auth timeout");
@@ -24,9 +24,9 @@ void ClientSession::arm_auth_timer() {
 }
 
 void ClientSession::authenticate(protocol::ConnectOptions options) {
-  auth::Authenticator& authenticator = *ctx_.authenticator;
-  if (!authenticator.is_slow(options, cert_cn_)) {
-    const auth::Verdict verdict = authenticator.verify(options, cert_cn_);
+  std::shared_ptr<auth::Authenticator> authenticator = ctx_.authenticator();
+  if (!authenticator->is_slow(options, cert_cn_)) {
+    const auth::Verdict verdict = authenticator->verify(options, cert_cn_);
     on_authenticated(verdict, std::move(options));
     return;
   }
@@ -34,8 +34,8 @@ void ClientSession::authenticate(protocol::ConnectOptions options) {
   // clients. Parsing stops until the verdict is back (on_op returns false while verifying).
   verifying_ = true;
   auto self = shared_from_this();
-  const bool queued = ctx_.auth_pool->submit([self, options]() mutable {
-    auth::Verdict verdict = self->ctx_.authenticator->verify(options, self->cert_cn_);
+  const bool queued = ctx_.auth_pool->submit([self, authenticator, options]() mutable {
+    auth::Verdict verdict = authenticator->verify(options, self->cert_cn_);
     boost::asio::post(self->io_,
                       [self, verdict = std::move(verdict), options = std::move(options)]() mutable {
                         self->on_authenticated(verdict, std::move(options));
@@ -126,7 +126,7 @@ bool ClientSession::subscribe_allowed(std::string_view pattern) {
 
 std::size_t ClientSession::subscription_limit() const noexcept {
   if (user_ != nullptr && user_->max_subscriptions != 0) return user_->max_subscriptions;
-  return ctx_.config.max_subscriptions;
+  return live().max_subscriptions;
 }
 
 bool ClientSession::receives(const Message& m) {
@@ -137,6 +137,18 @@ bool ClientSession::receives(const Message& m) {
     replies_.emplace_back(m.reply());
   }
   return true;
+}
+
+void ClientSession::on_reload(const auth::Authenticator& authenticator) {
+  if (closing_ || user_ == nullptr) return;
+  std::shared_ptr<const auth::User> fresh = authenticator.find_user(user_->name);
+  if (fresh == nullptr) {
+    log::info("closing client: its user was removed", {{"cid", id()}, {"user", user_->name}});
+    send_error(protocol::Error::authorization_violation);
+    return;
+  }
+  user_ = std::move(fresh);
+  if (user_->publish_rate.enabled()) rate_ = auth::RateLimiter(user_->publish_rate);
 }
 
 void ClientSession::send_permissions_violation(bool publish, std::string_view subject) {

@@ -53,7 +53,7 @@ void ClientSession::deliver(const MessagePtr& m) {
   if (user_ != nullptr && !receives(*m)) return;
   const bool with_headers = headers_ && !m->headers().empty();
   const std::string_view body = with_headers ? m->body() : m->payload();
-  if (pending_bytes_ + body.size() + m->subject().size() + 64 > ctx_.config.max_pending) {
+  if (pending_bytes_ + body.size() + m->subject().size() + 64 > live().max_pending) {
     counters().slow_consumers.add();
     log::warn("slow consumer",
               {{"cid", id()}, {"remote", remote_}, {"pending_bytes", pending_bytes_}});
@@ -86,7 +86,7 @@ void ClientSession::update_congestion() {
   if (finished_) return;  // a closed session must not hold publishers back
   // Hysteresis: congested above a quarter of max_pending, clear again below an eighth, so
   // the flag (read by other workers) changes rarely.
-  const std::size_t high = ctx_.config.max_pending / 4;
+  const std::size_t high = live().max_pending / 4;
   const bool now = congested_.load(std::memory_order_relaxed);
   if (!now && pending_bytes_ > high) {
     congested_.store(true, std::memory_order_relaxed);

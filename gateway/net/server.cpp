@@ -1,5 +1,7 @@
 #include "net/server.hpp"
 
+#include <sys/stat.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -8,6 +10,7 @@
 #include <random>
 #include <thread>
 
+#include "config/reload.hpp"
 #include "core/log.hpp"
 #include "core/router.hpp"
 #include "metrics/json.hpp"
@@ -55,13 +58,19 @@ struct Server::Impl : AdapterHost {
   SessionContext sessions;
   std::vector<std::unique_ptr<Adapter>> adapters;
   std::unique_ptr<asio::ssl::context> tls, admin_tls;
-  std::unique_ptr<auth::Authenticator> authenticator;
   std::unique_ptr<AuthPool> auth_pool;
   std::shared_ptr<Listener> tcp, websocket;
   std::unique_ptr<AdminServer> admin;
   std::unique_ptr<StdioPipe> stdio;
   asio::io_context control;  // run by the thread in run(): signals and stop requests
   asio::signal_set signals{control, SIGINT, SIGTERM};
+  // Reloads (control thread).
+  asio::signal_set hangup{control, SIGHUP};
+  asio::steady_timer watch_timer{control};
+  std::function<Result<config::Config>()> reload_source;
+  std::string watch_path;
+  std::string watch_stamp;  // inode, size and mtime of the watched file when last seen
+  config::Config applied;   // what the last (re)load applied, for the next comparison
   Clock::time_point started = Clock::now();
   std::chrono::system_clock::time_point started_wall = std::chrono::system_clock::now();
   std::atomic<bool> listening{false};
@@ -75,6 +84,9 @@ struct Server::Impl : AdapterHost {
   }
 
   Status start();
+  void reload();
+  void wait_for_hangup();
+  void watch_config_file();
   Status open_listeners();
   Status make_tls_context();
   void shutdown();
@@ -176,10 +188,10 @@ Status Server::Impl::start() {
   if (config.gateway.auth.required()) {
     auto a = auth::Authenticator::create(config.gateway.auth);
     if (!a) return fail(a.error());
-    authenticator = std::move(a.value());
     auth_pool = std::make_unique<AuthPool>();
-    sessions.authenticator = authenticator.get();
+    sessions.auth_required = true;
     sessions.auth_pool = auth_pool.get();
+    sessions.set_authenticator(std::move(a.value()));
   }
   auto built = registry.create_all(config.adapters);
   if (!built) return fail(built.error());
@@ -295,15 +307,114 @@ void Server::request_stop() {
   asio::post(impl_->control, [impl = impl_.get()] { impl->control.stop(); });
 }
 
+void Server::set_reload_source(std::function<Result<config::Config>()> load,
+                               std::string watch_path) {
+  impl_->reload_source = std::move(load);
+  impl_->watch_path = std::move(watch_path);
+}
+
+void Server::request_reload() {
+  asio::post(impl_->control, [impl = impl_.get()] { impl->reload(); });
+}
+
 int Server::run() {
+  impl_->applied = impl_->config;
+  impl_->wait_for_hangup();
+  if (!impl_->watch_path.empty()) impl_->watch_config_file();
   impl_->signals.async_wait([impl = impl_.get()](const boost::system::error_code& ec, int sig) {
     if (!ec) log::info("signal received", {{"signal", sig}});
     impl->control.stop();
   });
   auto guard = asio::make_work_guard(impl_->control);
   impl_->control.run();
+  impl_->hangup.cancel();
+  impl_->watch_timer.cancel();
   impl_->shutdown();
   return 0;
+}
+
+void Server::Impl::wait_for_hangup() {
+  hangup.async_wait([this](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    log::info("signal received", {{"signal", SIGHUP}});
+    reload();
+    wait_for_hangup();
+  });
+}
+
+namespace {
+// What changes when a file is replaced or rewritten; "" when it cannot be read.
+std::string file_stamp(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return "";
+  return std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
+         std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
+}
+}  // namespace
+
+void Server::Impl::watch_config_file() {
+  if (watch_stamp.empty()) watch_stamp = file_stamp(watch_path);
+  watch_timer.expires_after(std::chrono::seconds(2));
+  watch_timer.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    const std::string now = file_stamp(watch_path);
+    if (!now.empty() && now != watch_stamp) {
+      watch_stamp = now;
+      log::info("configuration file changed", {{"file", watch_path}});
+      reload();
+    }
+    watch_config_file();
+  });
+}
+
+void Server::Impl::reload() {
+  if (!reload_source) {
+    log::warn("configuration not reloaded: the gateway was started without a file", {});
+    return;
+  }
+  auto next = reload_source();
+  if (!next) {
+    log::warn("configuration not reloaded: it has errors; the running one stays",
+              {{"error", next.error()}});
+    return;
+  }
+  const config::ReloadPlan plan = config::plan_reload(applied, *next);
+  auto join = [](const std::vector<std::string>& keys) {
+    std::string out;
+    for (const auto& k : keys) out += (out.empty() ? "" : ", ") + k;
+    return out;
+  };
+  if (!plan.needs_restart.empty()) {
+    log::warn("configuration not reloaded: these changes need a restart; the running one stays",
+              {{"keys", join(plan.needs_restart)}});
+    return;
+  }
+  if (plan.live.empty()) {
+    log::info("configuration reloaded: nothing changed", {});
+    return;
+  }
+  std::shared_ptr<auth::Authenticator> authenticator;
+  if (sessions.auth_required) {
+    auto made = auth::Authenticator::create(next->gateway.auth);
+    if (!made) {
+      log::warn("configuration not reloaded; the running one stays", {{"error", made.error()}});
+      return;
+    }
+    authenticator = std::move(made.value());
+    sessions.set_authenticator(authenticator);
+  }
+  log::configure(next->log);
+  const LiveLimits limits(next->gateway);
+  for (int w = 0; w < workers.size(); ++w) {
+    workers.post(w, [this, w, limits, authenticator] {
+      sessions.live[static_cast<std::size_t>(w)] = limits;
+      if (!authenticator) return;
+      auto live = sessions.sessions[static_cast<std::size_t>(w)];  // on_reload may close some
+      for (ClientSession* s : live) s->on_reload(*authenticator);
+    });
+  }
+  applied = std::move(next.value());
+  log::info("configuration reloaded", {{"changed", join(plan.live)}});
 }
 
 BoundPorts Server::ports() const {

@@ -6,7 +6,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "adapters/registry.hpp"
@@ -31,6 +33,13 @@ class Server {
   int run();
   // Thread-safe request for run() to return after a graceful shutdown.
   void request_stop();
+
+  // Before run(): where a reload reads the configuration from (main: the same file and
+  // flags as at start), and the file to watch. A reload happens on SIGHUP and when the file
+  // changes (a Kubernetes ConfigMap update swaps a symlink; the file is polled every 2 s).
+  void set_reload_source(std::function<Result<config::Config>()> load, std::string watch_path);
+  // Thread-safe: reload now, as SIGHUP does.
+  void request_reload();
 
   BoundPorts ports() const;
 

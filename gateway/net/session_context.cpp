@@ -5,9 +5,20 @@ namespace psycho::net {
 SessionContext::SessionContext(Router& r, const config::GatewayConfig& c, int workers)
     : router(r),
       config(c),
+      live(static_cast<std::size_t>(workers), LiveLimits(c)),
       limits{c.max_control_line, c.max_payload},
       sessions(static_cast<std::size_t>(workers)) {
   for (int i = 0; i < workers; ++i) counters.push_back(std::make_unique<metrics::WorkerCounters>());
+}
+
+std::shared_ptr<auth::Authenticator> SessionContext::authenticator() const {
+  std::lock_guard lock(authenticator_mutex_);
+  return authenticator_;
+}
+
+void SessionContext::set_authenticator(std::shared_ptr<auth::Authenticator> a) {
+  std::lock_guard lock(authenticator_mutex_);
+  authenticator_ = std::move(a);
 }
 
 bool SessionContext::add_user_connection(const auth::User& user) {

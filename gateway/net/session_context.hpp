@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -22,9 +23,28 @@ namespace psycho::net {
 class AuthPool;
 class ClientSession;
 
+// The limits a configuration reload may change. Each worker has its own copy, replaced on
+// that worker's thread, so sessions read them without any synchronisation.
+struct LiveLimits {
+  std::size_t max_pending = 0;
+  std::size_t max_connections = 0;
+  std::size_t max_subscriptions = 0;
+  config::RateLimitConfig publish_rate;
+  std::chrono::milliseconds ping_interval{0};
+  int max_pings_out = 0;
+  explicit LiveLimits(const config::GatewayConfig& c)
+      : max_pending(c.max_pending),
+        max_connections(c.max_connections),
+        max_subscriptions(c.max_subscriptions),
+        publish_rate(c.publish_rate),
+        ping_interval(c.ping_interval),
+        max_pings_out(c.max_pings_out) {}
+};
+
 struct SessionContext {
   Router& router;
-  const config::GatewayConfig& config;
+  const config::GatewayConfig& config;  // as started; see `live` for what reloads change
+  std::vector<LiveLimits> live;         // by worker
   protocol::Limits limits;
   std::string info_line;  // "INFO {...}\n", rendered once at start-up
   std::atomic<std::size_t> active_connections{0};
@@ -35,9 +55,13 @@ struct SessionContext {
   // Set once shutdown begins: no new sessions are started.
   std::atomic<bool> draining{false};
 
-  // Authentication; both null when `gateway.auth` requires none.
-  auth::Authenticator* authenticator = nullptr;
+  // Authentication. Whether it is required is fixed at start; the Authenticator itself is
+  // replaced by a reload (users, permissions, secrets), so it is shared and read under a lock
+  // (once per CONNECT, not per message).
+  bool auth_required = false;
   AuthPool* auth_pool = nullptr;
+  std::shared_ptr<auth::Authenticator> authenticator() const;
+  void set_authenticator(std::shared_ptr<auth::Authenticator> a);
   // Connections per user, for the per-user max_connections.
   std::mutex user_connections_mutex;
   std::unordered_map<std::string, std::size_t> user_connections;
@@ -46,6 +70,10 @@ struct SessionContext {
   void remove_user_connection(const auth::User& user);
 
   SessionContext(Router& r, const config::GatewayConfig& c, int workers);
+
+ private:
+  mutable std::mutex authenticator_mutex_;
+  std::shared_ptr<auth::Authenticator> authenticator_;
 };
 
 }  // namespace psycho::net

@@ -34,6 +34,8 @@ class Gateway {
   int websocket_port() const noexcept { return ws_port_; }
   int admin_port() const noexcept { return admin_port_; }
   Process& process() { return *process_; }
+  // The configuration file the gateway was started with ("" without one).
+  const std::string& config_path() const noexcept { return config_path_; }
 
   // A connected raw client that has already read the INFO line.
   std::unique_ptr<RawClient> client();
