@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "adapters/multicast/multicast_adapter.hpp"
 #include "adapters/nats/nats_adapter.hpp"
 
 namespace psycho {
@@ -41,6 +42,7 @@ AdapterRegistry builtin_adapters() {
   // One registry.add(...) line per adapter; the multicast and PolderCast adapters add
   // theirs when they land.
   registry.add(nats::adapter_factory());
+  registry.add(multicast::adapter_factory());
   return registry;
 }
 

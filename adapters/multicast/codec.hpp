@@ -1,0 +1,152 @@
+// The multicast datagram format, version 1 (docs/multicast.md): pure encode and decode, no
+// sockets, no clocks, so every field and every rejection path is unit-tested and fuzzed.
+//
+// Every datagram starts with a 16-byte common header (magic "PSMC", version, type, flags, a
+// reserved zero byte, the sending gateway's node id); integers are big-endian. Three types:
+//  - data: one fragment of one message, with the message's Trace and its section lengths;
+//  - nack: "node N, please send these sequences again";
+//  - announce: presence, plus the sender's sequence window (for tail-loss detection).
+// decode() never reads outside the given bytes and never allocates; what it returns views
+// into them.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/message.hpp"
+
+namespace psycho::multicast {
+
+inline constexpr std::array<char, 4> kMagic = {'P', 'S', 'M', 'C'};
+inline constexpr std::uint8_t kVersion = 1;
+inline constexpr std::size_t kCommonHeaderSize = 16;
+inline constexpr std::size_t kDataHeaderSize = 72;
+inline constexpr std::size_t kNackHeaderSize = 28;
+inline constexpr std::size_t kNackRangeSize = 12;
+inline constexpr std::size_t kAnnounceSize = 32;
+// Ranges per NACK datagram: enough for any real loss pattern, small enough for any MTU.
+inline constexpr std::size_t kMaxNackRanges = 32;
+
+enum class Type : std::uint8_t { data = 1, nack = 2, announce = 3 };
+
+// Data flags.
+inline constexpr std::uint8_t kFlagRetransmit = 0x01;  // sent again in answer to a NACK
+
+// One fragment of a message. The message's bytes are subject | reply | headers | payload,
+// cut into chunks; `offset` is where this datagram's chunk starts in that run.
+struct DataHeader {
+  std::uint64_t seq = 0;  // the sender's datagram sequence (repair), not Trace::seq
+  Trace trace;            // of the message, as the sender routed it
+  std::uint16_t subject_size = 0, reply_size = 0;
+  std::uint32_t headers_size = 0, payload_size = 0;
+  std::uint32_t index = 0, count = 1;  // fragment index and count
+  std::uint32_t offset = 0;
+
+  std::uint64_t message_size() const noexcept {
+    return std::uint64_t{subject_size} + reply_size + headers_size + payload_size;
+  }
+  // The sequence of the message's first fragment: identifies it for reassembly.
+  std::uint64_t first_seq() const noexcept { return seq - index; }
+};
+
+struct NackRange {
+  std::uint64_t first = 0;
+  std::uint32_t count = 0;
+};
+
+struct Nack {
+  std::uint64_t target = 0;  // the node whose datagrams are missing
+  std::array<NackRange, kMaxNackRanges> ranges{};
+  std::size_t range_count = 0;
+};
+
+struct Announce {
+  std::uint64_t next_seq = 0;    // the sequence the sender's next data datagram will carry
+  std::uint64_t oldest_seq = 0;  // the oldest one it can still send again (= next_seq: none)
+};
+
+struct Datagram {
+  Type type = Type::data;
+  std::uint8_t flags = 0;
+  std::uint64_t sender = 0;  // node id of the gateway that sent this datagram
+  DataHeader data;
+  std::string_view chunk;  // data: this fragment's bytes
+  Nack nack;
+  Announce announce;
+};
+
+// Why a datagram was refused; the names are drop reasons (docs/multicast.md).
+enum class DecodeError {
+  none,
+  truncated,  // shorter than its headers say
+  foreign,    // not our magic: some other application on the group
+  version,    // our magic, a version this build does not speak
+  malformed,  // unknown type or flags, non-zero reserved bytes, inconsistent lengths
+  oversized,  // announces a message above the receiver's max_message
+};
+std::string_view error_name(DecodeError e) noexcept;
+
+// Decodes `bytes`; `max_message` bounds subject + reply + headers + payload.
+DecodeError decode(std::string_view bytes, std::size_t max_message, Datagram& out) noexcept;
+
+// Appends one datagram to `out`.
+void encode_data(std::string& out, std::uint64_t sender, std::uint8_t flags, const DataHeader& h,
+                 std::string_view chunk);
+void encode_nack(std::string& out, std::uint64_t sender, const Nack& nack);
+void encode_announce(std::string& out, std::uint64_t sender, const Announce& announce);
+
+// A message's parts (subject as it is named on the fabric) as datagrams of at most
+// `max_datagram` bytes with sequences from `first_seq` on: calls emit(std::string_view) once
+// per fragment, reusing `buffer`. Returns the number of fragments. The caller has checked the
+// sizes (subject and reply below 64 KiB, the whole below 4 GiB); `max_datagram` must exceed
+// kDataHeaderSize.
+template <class Emit>
+std::uint32_t fragment(const MessageParts& m, const Trace& trace, std::uint64_t sender,
+                       std::uint64_t first_seq, std::size_t max_datagram, std::string& buffer,
+                       Emit&& emit);
+
+// How many fragments a message of `message_size` bytes takes.
+std::uint32_t fragment_count(std::uint64_t message_size, std::size_t max_datagram) noexcept;
+
+// ---------------------------------------------------------------------------------------
+
+template <class Emit>
+std::uint32_t fragment(const MessageParts& m, const Trace& trace, std::uint64_t sender,
+                       std::uint64_t first_seq, std::size_t max_datagram, std::string& buffer,
+                       Emit&& emit) {
+  DataHeader h;
+  h.trace = trace;
+  h.subject_size = static_cast<std::uint16_t>(m.subject.size());
+  h.reply_size = static_cast<std::uint16_t>(m.reply.size());
+  h.headers_size = static_cast<std::uint32_t>(m.headers.size());
+  h.payload_size = static_cast<std::uint32_t>(m.payload.size());
+  h.count = fragment_count(h.message_size(), max_datagram);
+  const std::size_t chunk_size = max_datagram - kDataHeaderSize;
+  const std::array<std::string_view, 4> parts = {m.subject, m.reply, m.headers, m.payload};
+  std::size_t part = 0, in_part = 0;
+  for (std::uint32_t i = 0; i < h.count; ++i) {
+    h.seq = first_seq + i;
+    h.index = i;
+    h.offset = static_cast<std::uint32_t>(std::uint64_t{i} * chunk_size);
+    buffer.clear();
+    encode_data(buffer, sender, 0, h, {});
+    // Chunks run across the section boundaries.
+    std::size_t want =
+        static_cast<std::size_t>(std::min<std::uint64_t>(chunk_size, h.message_size() - h.offset));
+    while (want > 0) {
+      while (in_part == parts[part].size()) ++part, in_part = 0;
+      const std::size_t take = std::min(want, parts[part].size() - in_part);
+      buffer.append(parts[part].substr(in_part, take));
+      in_part += take;
+      want -= take;
+    }
+    emit(std::string_view(buffer));
+  }
+  return h.count;
+}
+
+}  // namespace psycho::multicast

@@ -1,0 +1,357 @@
+#include "adapters/multicast/multicast_adapter.hpp"
+
+#include <array>
+#include <atomic>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "adapters/multicast/multicast_config.hpp"
+#include "adapters/multicast/reassembly.hpp"
+#include "adapters/multicast/report.hpp"
+#include "adapters/multicast/socket.hpp"
+#include "adapters/outbound_queue.hpp"
+#include "core/log.hpp"
+#include "core/subject.hpp"
+
+namespace psycho::multicast {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// Datagrams taken from the socket in one go before the timers are looked at.
+constexpr int kReceiveBurst = 256;
+// Big enough for any UDP datagram, so none is ever cut.
+constexpr std::size_t kReceiveBufferSize = 65536;
+
+class MulticastAdapter final : public Adapter {
+ public:
+  explicit MulticastAdapter(MulticastConfig config)
+      : config_(std::move(config)),
+        queue_(config_.queue_size, config_.queue_messages),
+        window_(config_.repair),
+        reassembly_(config_.reassembly_memory, config_.reassembly_timeout),
+        peers_(config_.max_peers, config_.peer_timeout, config_.repair) {}
+
+  ~MulticastAdapter() override { stop(0ms); }
+
+  std::string_view name() const override { return "multicast"; }
+  Status start(AdapterHost& host) override;
+  void stop(std::chrono::milliseconds drain) override;
+  bool exports(std::string_view subject) const override {
+    return config_.subjects.exports(subject);
+  }
+  void send(const MessagePtr& message) override {
+    if (!queue_.push(message)) counters_.count(Drop::queue_full);
+  }
+  // Every exported message goes to the group whoever wants it: receivers filter.
+  void on_interest(std::string_view, bool) override {}
+  AdapterStatus status() const override;
+
+ private:
+  // Sending thread.
+  void run_sender();
+  void send_message(const Message& m);
+  void send_datagram(std::string_view datagram, bool retransmission);
+  void announce();
+  // Receiving thread.
+  void run_receiver();
+  void receive(std::string_view bytes, const sockaddr_storage& from, Clock::time_point now);
+  void on_data(const Datagram& d, const sockaddr_storage& from, Clock::time_point now);
+  void deliver(const DataHeader& h, std::string_view bytes);
+  void on_nack(const Nack& nack, Clock::time_point now);
+  void timers(Clock::time_point now);
+
+  const MulticastConfig config_;
+  AdapterHost* host_ = nullptr;
+  std::uint64_t node_ = 0;
+  Socket socket_;
+  OutboundQueue queue_;
+  std::thread sender_, receiver_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> running_{false};  // for status(), from any thread
+  bool stopped_ = false;
+
+  mutable std::mutex window_mutex_;  // the sender keeps, the receiver retransmits
+  SendWindow window_;
+  Clock::time_point next_forced_announce_{};
+
+  mutable std::mutex receive_mutex_;  // receiving thread vs status()
+  Reassembler reassembly_;
+  PeerTable peers_;
+  Clock::time_point next_timers_{};
+  std::minstd_rand drop_rng_{1};
+
+  Counters counters_;
+};
+
+// --- life cycle ---------------------------------------------------------------------------
+
+Status MulticastAdapter::start(AdapterHost& host) {
+  host_ = &host;
+  node_ = host.node_id();
+  drop_rng_.seed(static_cast<std::minstd_rand::result_type>(node_));
+  auto socket = Socket::open(config_);
+  if (!socket) return fail(socket.error());
+  socket_ = std::move(socket.value());
+  log::info("multicast: joined", {{"group", config_.group}, {"port", config_.port}});
+  if (config_.test_drop_rate > 0) {
+    log::warn("multicast: test_drop_rate is set: received datagrams are dropped on purpose",
+              {{"rate", config_.test_drop_rate}});
+  }
+  sender_ = std::thread([this] { run_sender(); });
+  receiver_ = std::thread([this] { run_receiver(); });
+  running_.store(true);
+  return Ok{};
+}
+
+void MulticastAdapter::stop(std::chrono::milliseconds) {
+  if (stopped_) return;
+  stopped_ = true;
+  if (host_ == nullptr) return;  // never started
+  running_.store(false);
+  queue_.close();  // the sender sends what is queued, then returns
+  if (sender_.joinable()) sender_.join();
+  stopping_.store(true);
+  if (receiver_.joinable()) receiver_.join();
+}
+
+// --- sending ------------------------------------------------------------------------------
+
+void MulticastAdapter::run_sender() {
+  std::vector<MessagePtr> batch;
+  auto next_announce = Clock::now();
+  while (queue_.take_all(batch, config_.announce_interval)) {
+    for (const auto& m : batch) send_message(*m);
+    batch.clear();
+    if (const auto now = Clock::now(); now >= next_announce) {
+      announce();
+      next_announce = now + config_.announce_interval;
+    }
+  }
+}
+
+void MulticastAdapter::send_message(const Message& m) {
+  thread_local std::string subject, buffer;
+  config_.subjects.to_fabric(m.subject(), subject);
+  const std::uint64_t size = subject.size() + m.reply().size() + m.body().size();
+  if (subject.size() > UINT16_MAX || m.reply().size() > UINT16_MAX || size > config_.max_message) {
+    counters_.count(Drop::too_large);
+    return;
+  }
+  const std::uint32_t count =
+      fragment({subject, m.reply(), m.headers(), m.payload()}, m.trace(), node_, window_.next_seq(),
+               config_.max_datagram, buffer, [&](std::string_view datagram) {
+                 send_datagram(datagram, false);
+                 std::lock_guard lock(window_mutex_);
+                 window_.keep(window_.next_seq(), datagram);
+               });
+  if (count > 1) counters_.add(counters_.fragments_out, count);
+  counters_.add(counters_.messages_out, 1);
+  counters_.add(counters_.bytes_out, m.body().size());
+}
+
+void MulticastAdapter::send_datagram(std::string_view datagram, bool retransmission) {
+  if (!socket_.send(datagram)) {
+    counters_.count(Drop::send_error);
+    return;
+  }
+  counters_.add(counters_.datagrams_out, 1);
+  counters_.add(counters_.datagram_bytes_out, datagram.size());
+  if (retransmission) counters_.add(counters_.retransmissions, 1);
+}
+
+void MulticastAdapter::announce() {
+  std::string datagram;
+  {
+    std::lock_guard lock(window_mutex_);
+    encode_announce(datagram, node_, {window_.next_seq(), window_.oldest_seq()});
+  }
+  send_datagram(datagram, false);
+}
+
+// --- receiving ----------------------------------------------------------------------------
+
+void MulticastAdapter::run_receiver() {
+  std::vector<char> buffer(kReceiveBufferSize);
+  sockaddr_storage from{};
+  while (!stopping_.load(std::memory_order_relaxed)) {
+    bool truncated = false;
+    // A short wait while repairs are pending, so NACKs go out on time.
+    int wait = 50;
+    for (int i = 0; i < kReceiveBurst; ++i) {
+      const long n =
+          socket_.receive(buffer.data(), buffer.size(), i == 0 ? wait : 0, &truncated, &from);
+      if (n <= 0) break;
+      if (truncated) {
+        counters_.count(Drop::oversized);
+        continue;
+      }
+      receive({buffer.data(), static_cast<std::size_t>(n)}, from, Clock::now());
+    }
+    timers(Clock::now());
+  }
+}
+
+void MulticastAdapter::receive(std::string_view bytes, const sockaddr_storage& from,
+                               Clock::time_point now) {
+  counters_.add(counters_.datagrams_in, 1);
+  counters_.add(counters_.datagram_bytes_in, bytes.size());
+  thread_local Datagram d;
+  if (const DecodeError e = decode(bytes, config_.max_message, d); e != DecodeError::none) {
+    counters_.count(drop_for(e));
+    return;
+  }
+  if (d.sender == node_) return;  // our own, looped back
+  std::lock_guard lock(receive_mutex_);
+  switch (d.type) {
+    case Type::data:
+      on_data(d, from, now);
+      break;
+    case Type::nack:
+      if (peers_.heard(d.sender, from, now) != nullptr && d.nack.target == node_) {
+        on_nack(d.nack, now);
+      }
+      break;
+    case Type::announce:
+      if (Peer* p = peers_.heard(d.sender, from, now)) p->tracker.on_announce(d.announce, now);
+      break;
+  }
+}
+
+void MulticastAdapter::on_data(const Datagram& d, const sockaddr_storage& from,
+                               Clock::time_point now) {
+  if (config_.test_drop_rate > 0 &&
+      std::uniform_real_distribution<double>(0, 1)(drop_rng_) < config_.test_drop_rate) {
+    counters_.count(Drop::test_drop);
+    return;
+  }
+  Peer* peer = peers_.heard(d.sender, from, now);
+  if (peer == nullptr) {
+    counters_.count(Drop::too_many_peers);
+    return;
+  }
+  ++peer->datagrams;
+  peer->bytes += d.chunk.size();
+  if (peer->tracker.on_data(d.data.seq, now) == ReceiveTracker::Verdict::duplicate) {
+    ++peer->duplicates;
+    return;
+  }
+  if (d.data.count == 1) {
+    deliver(d.data, d.chunk);
+    return;
+  }
+  counters_.add(counters_.fragments_in, 1);
+  if (auto done = reassembly_.add(d.sender, d.data, d.chunk, now))
+    deliver(done->header, done->bytes);
+}
+
+void MulticastAdapter::deliver(const DataHeader& h, std::string_view bytes) {
+  const std::string_view fabric_subject = bytes.substr(0, h.subject_size);
+  const std::string_view reply = bytes.substr(h.subject_size, h.reply_size);
+  const std::string_view headers = bytes.substr(h.subject_size + h.reply_size, h.headers_size);
+  const std::string_view payload = bytes.substr(h.subject_size + h.reply_size + h.headers_size);
+  if (!is_valid_publish_subject(fabric_subject) ||
+      (!reply.empty() && !is_valid_publish_subject(reply)) ||
+      (!headers.empty() &&
+       (headers.substr(0, 8) != "NATS/1.0" || !headers.ends_with("\r\n\r\n")))) {
+    counters_.count(Drop::malformed);
+    return;
+  }
+  const auto local = config_.subjects.to_local(fabric_subject);
+  if (!local || !config_.subjects.imports(*local)) {
+    counters_.count(Drop::not_imported);
+    return;
+  }
+  Trace trace = h.trace;
+  trace.hops = static_cast<std::uint8_t>(trace.hops < 255 ? trace.hops + 1 : 255);
+  counters_.add(counters_.messages_in, 1);
+  counters_.add(counters_.bytes_in, headers.size() + payload.size());
+  // The router drops (and counts) duplicates, our own messages and exhausted hop counts.
+  host_->inject(make_message({*local, reply, headers, payload}, origin_id(), trace));
+}
+
+void MulticastAdapter::on_nack(const Nack& nack, Clock::time_point now) {
+  counters_.add(counters_.nacks_in, 1);
+  std::vector<std::string> again;
+  bool gone = false;
+  {
+    std::lock_guard lock(window_mutex_);
+    for (std::size_t r = 0; r < nack.range_count; ++r) {
+      const NackRange& range = nack.ranges[r];
+      // At most a window's worth, whatever the range claims.
+      const std::uint64_t end = std::min(range.first + range.count, window_.next_seq());
+      gone = gone || range.first < window_.oldest_seq();
+      for (std::uint64_t s = std::max(range.first, window_.oldest_seq()); s < end; ++s) {
+        if (const auto datagram = window_.retransmit(s, now); !datagram.empty()) {
+          again.emplace_back(datagram);
+        }
+      }
+    }
+  }
+  if (!again.empty()) counters_.add(counters_.nacks_answered, 1);
+  for (const auto& datagram : again) send_datagram(datagram, true);
+  // Tell the asker at once what can no longer be had, so it stops asking (at most once per
+  // nack_interval however many ask).
+  if (gone && now >= next_forced_announce_) {
+    next_forced_announce_ = now + config_.repair.nack_interval;
+    announce();
+  }
+}
+
+void MulticastAdapter::timers(Clock::time_point now) {
+  std::lock_guard lock(receive_mutex_);
+  if (now < next_timers_) return;
+  next_timers_ = now + 1ms;
+  std::string datagram;
+  Nack nack;
+  for (auto& [node, peer] : peers_.peers()) {
+    nack.target = node;
+    while (peer.tracker.due(now, nack)) {
+      datagram.clear();
+      encode_nack(datagram, node_, nack);
+      counters_.add(counters_.nacks_out, 1);
+      send_datagram(datagram, false);
+    }
+  }
+  reassembly_.expire(now);
+  for (const std::uint64_t gone : peers_.expire(now)) {
+    reassembly_.forget(gone);
+    log::info("multicast: peer gone", {{"node_id", hex_id(gone)}});
+  }
+}
+
+// --- status -------------------------------------------------------------------------------
+
+AdapterStatus MulticastAdapter::status() const {
+  AdapterStatus st;
+  st.ready = running_.load();
+  st.state = st.ready ? "joined" : "closed";
+  std::lock_guard lock(receive_mutex_);
+  ReportInputs in{config_, node_, counters_, reassembly_, peers_, queue_.bytes(), 0};
+  {
+    std::lock_guard window_lock(window_mutex_);
+    in.window_bytes = window_.bytes();
+    in.next_seq = window_.next_seq();
+  }
+  report(in, st);
+  return st;
+}
+
+}  // namespace
+
+AdapterFactory adapter_factory() {
+  AdapterFactory f;
+  f.name = "multicast";
+  f.create = [](const config::AdapterSection& section) -> Result<std::unique_ptr<Adapter>> {
+    auto config = parse_config(section);
+    if (!config) return fail(config.error());
+    return std::unique_ptr<Adapter>(std::make_unique<MulticastAdapter>(std::move(config.value())));
+  };
+  f.flags.push_back({"multicast", "multicast", "group",
+                     "GROUP:PORT  bridge with the gateways on this multicast group"});
+  return f;
+}
+
+}  // namespace psycho::multicast

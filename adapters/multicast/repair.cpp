@@ -1,0 +1,122 @@
+#include "adapters/multicast/repair.hpp"
+
+namespace psycho::multicast {
+
+namespace {
+constexpr std::size_t kEntryOverhead = 64;  // bookkeeping per kept datagram
+constexpr std::size_t kFlagsOffset = 6;     // of the common header
+}  // namespace
+
+// --- sender --------------------------------------------------------------------------------
+
+void SendWindow::keep(std::uint64_t seq, std::string_view datagram) {
+  if (seq != next_) {  // a jump (never by our own adapter): start over
+    entries_.clear();
+    bytes_ = 0;
+  }
+  next_ = seq + 1;
+  entries_.push_back({std::string(datagram), {}});
+  bytes_ += datagram.size() + kEntryOverhead;
+  while (bytes_ > settings_.window_bytes && !entries_.empty()) {
+    bytes_ -= entries_.front().datagram.size() + kEntryOverhead;
+    entries_.pop_front();
+  }
+}
+
+std::string_view SendWindow::retransmit(std::uint64_t seq, Clock::time_point now) {
+  if (seq < oldest_seq() || seq >= next_) return {};
+  Entry& e = entries_[static_cast<std::size_t>(seq - oldest_seq())];
+  if (e.last_sent != Clock::time_point{} && now - e.last_sent < settings_.nack_interval) return {};
+  e.last_sent = now;
+  e.datagram[kFlagsOffset] = static_cast<char>(e.datagram[kFlagsOffset] | kFlagRetransmit);
+  return e.datagram;
+}
+
+// --- receiver ------------------------------------------------------------------------------
+
+void ReceiveTracker::add_missing(std::uint64_t from, std::uint64_t to, Clock::time_point now) {
+  ++gaps_;
+  // Only the newest max_missing are worth asking for; older ones are lost already.
+  if (to - from > settings_.max_missing) {
+    lost_ += to - from - settings_.max_missing;
+    from = to - settings_.max_missing;
+  }
+  for (std::uint64_t s = from; s < to; ++s)
+    missing_.emplace(s, Missing{now + settings_.nack_delay});
+  while (missing_.size() > settings_.max_missing) {
+    missing_.erase(missing_.begin());
+    ++lost_;
+  }
+}
+
+ReceiveTracker::Verdict ReceiveTracker::on_data(std::uint64_t seq, Clock::time_point now) {
+  if (!started_) {  // join the stream where we find it: nothing before this is ours to ask
+    started_ = true;
+    next_ = seq + 1;
+    return Verdict::fresh;
+  }
+  if (seq >= next_) {
+    if (seq > next_) add_missing(next_, seq, now);
+    next_ = seq + 1;
+    return Verdict::fresh;
+  }
+  if (missing_.erase(seq) == 1) {
+    ++repaired_;
+    return Verdict::repaired;
+  }
+  return Verdict::duplicate;
+}
+
+void ReceiveTracker::on_announce(const Announce& a, Clock::time_point now) {
+  if (!started_) {
+    started_ = true;
+    next_ = a.next_seq;
+    return;
+  }
+  if (a.next_seq > next_) {
+    add_missing(next_, a.next_seq, now);
+    next_ = a.next_seq;
+  }
+  while (!missing_.empty() && missing_.begin()->first < a.oldest_seq) {
+    missing_.erase(missing_.begin());
+    ++lost_;
+  }
+}
+
+bool ReceiveTracker::due(Clock::time_point now, Nack& nack) {
+  nack.range_count = 0;
+  for (auto it = missing_.begin(); it != missing_.end();) {
+    Missing& m = it->second;
+    if (m.next_nack > now) {
+      ++it;
+      continue;
+    }
+    if (m.nacks >= settings_.max_nacks) {
+      ++lost_;
+      it = missing_.erase(it);
+      continue;
+    }
+    NackRange* last = nack.range_count > 0 ? &nack.ranges[nack.range_count - 1] : nullptr;
+    if (last != nullptr && last->first + last->count == it->first) {
+      ++last->count;
+    } else if (nack.range_count < kMaxNackRanges) {
+      nack.ranges[nack.range_count++] = {it->first, 1};
+    } else {
+      ++it;  // asked for in the next NACK
+      continue;
+    }
+    ++m.nacks;
+    m.next_nack = now + settings_.nack_interval;
+    ++it;
+  }
+  if (nack.range_count > 0) ++nacks_;
+  return nack.range_count > 0;
+}
+
+Clock::time_point ReceiveTracker::next_due() const noexcept {
+  Clock::time_point next = Clock::time_point::max();
+  for (const auto& [seq, m] : missing_) next = std::min(next, m.next_nack);
+  return next;
+}
+
+}  // namespace psycho::multicast

@@ -1,0 +1,101 @@
+// Reliability over multicast: the sender keeps its recent datagrams (SendWindow); each
+// receiver tracks every sender's datagram sequence (ReceiveTracker), notices gaps, asks for
+// what is missing with NACKs, and gives up (counting the loss) when the sender no longer has
+// it or has not answered after `max_nacks` requests.
+//
+// Both are pure: the caller passes the time, and sockets stay in the adapter. Neither is
+// thread-safe; the adapter guards the SendWindow (its sending and receiving threads both use
+// it) and keeps each ReceiveTracker on its receiving thread.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "adapters/multicast/codec.hpp"
+
+namespace psycho::multicast {
+
+using Clock = std::chrono::steady_clock;
+
+struct RepairSettings {
+  std::size_t window_bytes = 32 << 20;          // sender: datagrams kept for retransmission
+  std::chrono::milliseconds nack_delay{2};      // receiver: wait this long for reordering
+  std::chrono::milliseconds nack_interval{20};  // receiver: between NACKs for one sequence;
+                                                // sender: between retransmissions of one
+  int max_nacks = 8;                            // receiver: then the datagram is lost
+  std::size_t max_missing = 16384;  // receiver: sequences tracked per sender; beyond: lost
+};
+
+// The sender's recent datagrams, oldest first, bounded in bytes.
+class SendWindow {
+ public:
+  explicit SendWindow(const RepairSettings& settings) : settings_(settings) {}
+
+  // Keeps a datagram just sent; sequences must be consecutive.
+  void keep(std::uint64_t seq, std::string_view datagram);
+  // The datagram with `seq` for retransmission, or "" when it is gone or was sent again
+  // less than nack_interval ago (several receivers NACK the same loss; one answer serves all).
+  std::string_view retransmit(std::uint64_t seq, Clock::time_point now);
+
+  // What an announcement carries.
+  std::uint64_t next_seq() const noexcept { return next_; }
+  std::uint64_t oldest_seq() const noexcept { return next_ - entries_.size(); }
+  std::size_t bytes() const noexcept { return bytes_; }
+  void set_next(std::uint64_t next) noexcept { next_ = next; }
+
+ private:
+  struct Entry {
+    std::string datagram;
+    Clock::time_point last_sent{};
+  };
+  const RepairSettings settings_;
+  std::deque<Entry> entries_;
+  std::uint64_t next_ = 1;
+  std::size_t bytes_ = 0;
+};
+
+// One sender's sequence as one receiver hears it.
+class ReceiveTracker {
+ public:
+  enum class Verdict { fresh, repaired, duplicate };
+
+  explicit ReceiveTracker(const RepairSettings& settings) : settings_(settings) {}
+
+  // A data datagram with `seq` arrived: whether to use it.
+  Verdict on_data(std::uint64_t seq, Clock::time_point now);
+  // The sender's announcement: finds loss at the tail (nothing came after the lost
+  // datagrams) and gives up on what the sender no longer holds.
+  void on_announce(const Announce& a, Clock::time_point now);
+  // Fills `nack` with what is due to be asked for again (ranges of consecutive sequences)
+  // and gives up on what has been asked for max_nacks times. False when nothing is due.
+  bool due(Clock::time_point now, Nack& nack);
+  // When due() next has something to do (Clock::time_point::max() when nothing is missing).
+  Clock::time_point next_due() const noexcept;
+
+  std::uint64_t gaps() const noexcept { return gaps_; }  // gap events
+  std::uint64_t missing() const noexcept { return missing_.size(); }
+  std::uint64_t nacks() const noexcept { return nacks_; }        // NACK datagrams asked
+  std::uint64_t repaired() const noexcept { return repaired_; }  // datagrams recovered
+  std::uint64_t lost() const noexcept { return lost_; }          // datagrams given up on
+
+ private:
+  struct Missing {
+    Clock::time_point next_nack;
+    int nacks = 0;
+  };
+  void add_missing(std::uint64_t from, std::uint64_t to, Clock::time_point now);
+
+  const RepairSettings settings_;
+  bool started_ = false;
+  std::uint64_t next_ = 0;  // the next sequence expected
+  std::map<std::uint64_t, Missing> missing_;
+  std::uint64_t gaps_ = 0, nacks_ = 0, repaired_ = 0, lost_ = 0;
+};
+
+}  // namespace psycho::multicast

@@ -1,0 +1,141 @@
+#include "adapters/multicast/report.hpp"
+
+#include <cstdio>
+
+#include "metrics/json.hpp"
+
+namespace psycho::multicast {
+
+namespace {
+
+using Type = metrics::Sample::Type;
+
+double get(const Counters::Counter& c) {
+  return static_cast<double>(c.load(std::memory_order_relaxed));
+}
+
+struct Plain {
+  Type type;
+  const char* name;
+  const char* help;
+  double value;
+};
+
+struct TwoWay {
+  const char* name;
+  const char* help;
+  const Counters::Counter& in;
+  const Counters::Counter& out;
+};
+
+void samples(const ReportInputs& in, const PeerTotals& t, std::vector<metrics::Sample>& s) {
+  const Counters& c = in.counters;
+  const TwoWay two_way[] = {
+      {"datagrams_total", "Datagrams received from and sent to the group.", c.datagrams_in,
+       c.datagrams_out},
+      {"datagram_bytes_total", "Bytes of datagrams received and sent.", c.datagram_bytes_in,
+       c.datagram_bytes_out},
+      {"fragments_total", "Datagrams that carry one fragment of a larger message.", c.fragments_in,
+       c.fragments_out},
+      {"nacks_total", "NACK datagrams addressed to us (in) and sent (out).", c.nacks_in,
+       c.nacks_out},
+  };
+  for (const TwoWay& w : two_way) {
+    s.push_back({Type::counter, w.name, w.help, {{"direction", "in"}}, get(w.in)});
+    s.push_back({Type::counter, w.name, w.help, {{"direction", "out"}}, get(w.out)});
+  }
+  const auto n = [](std::uint64_t v) { return static_cast<double>(v); };
+  const Plain plain[] = {
+      {Type::counter, "nacks_answered_total",
+       "NACKs addressed to us answered with at least one retransmission.", get(c.nacks_answered)},
+      {Type::counter, "retransmissions_total", "Datagrams sent again in answer to NACKs.",
+       get(c.retransmissions)},
+      {Type::counter, "gaps_total", "Gaps found in the peers' datagram sequences.", n(t.gaps)},
+      {Type::counter, "repaired_total", "Missing datagrams that arrived after a NACK.",
+       n(t.repaired)},
+      {Type::counter, "lost_total", "Missing datagrams that could not be repaired.", n(t.lost)},
+      {Type::counter, "duplicates_total", "Datagrams received twice, ignored.", n(t.duplicates)},
+      {Type::gauge, "peers", "Gateways heard on the group.", n(in.peers.peers().size())},
+      {Type::gauge, "reassembly_bytes", "Memory held by incomplete messages.",
+       n(in.reassembly.bytes())},
+      {Type::gauge, "window_bytes", "Memory held for retransmissions.", n(in.window_bytes)},
+      {Type::gauge, "queue_bytes", "Bytes waiting for the sending thread.", n(in.queue_bytes)},
+  };
+  for (const Plain& p : plain) s.push_back({p.type, p.name, p.help, {}, p.value});
+}
+
+std::string varz(const ReportInputs& in, Clock::time_point now) {
+  metrics::JsonWriter j;
+  j.begin_object();
+  j.field("group", in.config.ipv6 ? "[" + in.config.group + "]:" + std::to_string(in.config.port)
+                                  : in.config.group + ":" + std::to_string(in.config.port));
+  j.field("node_id", hex_id(in.node));
+  j.field("next_seq", in.next_seq);
+  j.key("peers");
+  j.begin_array();
+  for (const auto& [node, p] : in.peers.peers()) {
+    j.begin_object();
+    j.field("node_id", hex_id(node));
+    j.field("address", p.address);
+    j.field("last_heard_ms",
+            static_cast<std::uint64_t>(
+                std::chrono::duration_cast<std::chrono::milliseconds>(now - p.last_heard).count()));
+    j.field("datagrams", p.datagrams);
+    j.field("bytes", p.bytes);
+    j.field("gaps", p.tracker.gaps());
+    j.field("missing", p.tracker.missing());
+    j.field("nacks_sent", p.tracker.nacks());
+    j.field("repaired", p.tracker.repaired());
+    j.field("lost", p.tracker.lost());
+    j.field("duplicates", p.duplicates);
+    j.field("reassembly_dropped", in.reassembly.dropped_from(node));
+    j.end_object();
+  }
+  j.end_array();
+  j.end_object();
+  return j.take();
+}
+
+}  // namespace
+
+Drop drop_for(DecodeError e) noexcept {
+  switch (e) {
+    case DecodeError::truncated:
+      return Drop::truncated;
+    case DecodeError::foreign:
+      return Drop::foreign;
+    case DecodeError::version:
+      return Drop::version;
+    case DecodeError::oversized:
+      return Drop::oversized;
+    case DecodeError::none:
+    case DecodeError::malformed:
+      break;
+  }
+  return Drop::malformed;
+}
+
+std::string hex_id(std::uint64_t id) {
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(id));
+  return text;
+}
+
+void report(const ReportInputs& in, AdapterStatus& st) {
+  const Counters& c = in.counters;
+  const auto u = [](const Counters::Counter& v) { return v.load(std::memory_order_relaxed); };
+  st.traffic.messages_in = u(c.messages_in);
+  st.traffic.bytes_in = u(c.bytes_in);
+  st.traffic.messages_out = u(c.messages_out);
+  st.traffic.bytes_out = u(c.bytes_out);
+  for (std::size_t i = 0; i < c.drops.size(); ++i) {
+    st.traffic.dropped[std::string(kDropNames[i])] = u(c.drops[i]);
+  }
+  st.traffic.dropped["malformed"] += in.reassembly.inconsistent();
+  st.traffic.dropped["reassembly_timeout"] = in.reassembly.timed_out();
+  st.traffic.dropped["reassembly_evicted"] = in.reassembly.evicted();
+  samples(in, in.peers.totals(), st.samples);
+  st.varz_json = varz(in, Clock::now());
+}
+
+}  // namespace psycho::multicast

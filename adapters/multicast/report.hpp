@@ -1,0 +1,74 @@
+// The multicast adapter's counters and how they become /metrics samples and /varz details
+// (docs/multicast.md#metrics). Counters are relaxed atomics written by the adapter's two
+// threads; report() runs in status(), under the adapter's receive lock.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "adapters/adapter.hpp"
+#include "adapters/multicast/codec.hpp"
+#include "adapters/multicast/multicast_config.hpp"
+#include "adapters/multicast/peers.hpp"
+#include "adapters/multicast/reassembly.hpp"
+
+namespace psycho::multicast {
+
+// Labels of psycho_adapter_dropped_total{adapter="multicast"}. Reassembly drops are read
+// from the Reassembler.
+enum class Drop {
+  queue_full,      // the sending thread's queue was full
+  too_large,       // above max_message, or a subject or reply of 64 KiB or more
+  send_error,      // the kernel refused a datagram
+  truncated,       // a datagram shorter than its headers
+  foreign,         // not our magic
+  version,         // a format version this build does not speak
+  malformed,       // inconsistent fields, an invalid subject or header block
+  oversized,       // a message above max_message, or a datagram above 64 KiB
+  not_imported,    // a subject outside the import lists
+  too_many_peers,  // from a sender beyond max_peers
+  test_drop,       // thrown away on purpose (test_drop_rate)
+  count
+};
+inline constexpr std::array<std::string_view, static_cast<std::size_t>(Drop::count)> kDropNames = {
+    "queue_full", "too_large", "send_error",   "truncated",      "foreign",  "version",
+    "malformed",  "oversized", "not_imported", "too_many_peers", "test_drop"};
+
+Drop drop_for(DecodeError e) noexcept;
+
+struct Counters {
+  using Counter = std::atomic<std::uint64_t>;
+  Counter messages_in{0}, bytes_in{0}, messages_out{0}, bytes_out{0};
+  Counter datagrams_in{0}, datagram_bytes_in{0}, datagrams_out{0}, datagram_bytes_out{0};
+  Counter fragments_in{0}, fragments_out{0}, retransmissions{0};
+  Counter nacks_in{0}, nacks_out{0}, nacks_answered{0};
+  std::array<Counter, static_cast<std::size_t>(Drop::count)> drops{};
+
+  static void add(Counter& c, std::uint64_t n) noexcept {
+    c.fetch_add(n, std::memory_order_relaxed);
+  }
+  void count(Drop d) noexcept { add(drops[static_cast<std::size_t>(d)], 1); }
+};
+
+struct ReportInputs {
+  const MulticastConfig& config;
+  std::uint64_t node;
+  const Counters& counters;
+  const Reassembler& reassembly;
+  const PeerTable& peers;
+  std::size_t queue_bytes = 0;
+  std::size_t window_bytes = 0;
+  std::uint64_t next_seq = 0;
+};
+
+// Fills traffic, samples and varz_json of `st`.
+void report(const ReportInputs& in, AdapterStatus& st);
+
+// A node id as /varz and the logs show it: 16 hex digits.
+std::string hex_id(std::uint64_t id);
+
+}  // namespace psycho::multicast

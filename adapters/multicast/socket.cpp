@@ -1,0 +1,197 @@
+#include "adapters/multicast/socket.hpp"
+
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+namespace psycho::multicast {
+
+namespace {
+
+Failure sys_fail(const std::string& what) {
+  return fail("multicast: " + what + ": " + std::strerror(errno));
+}
+
+// The interface index of `name_or_address` (0: let the kernel choose).
+Result<unsigned> interface_index(const std::string& name_or_address) {
+  if (name_or_address.empty()) return 0u;
+  if (const unsigned index = if_nametoindex(name_or_address.c_str()); index != 0) return index;
+  in_addr v4{};
+  in6_addr v6{};
+  const bool is_v4 = inet_pton(AF_INET, name_or_address.c_str(), &v4) == 1;
+  const bool is_v6 = !is_v4 && inet_pton(AF_INET6, name_or_address.c_str(), &v6) == 1;
+  if (!is_v4 && !is_v6) {
+    return fail("multicast: no interface named '" + name_or_address + "'");
+  }
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return sys_fail("getifaddrs");
+  unsigned index = 0;
+  for (ifaddrs* i = list; i != nullptr && index == 0; i = i->ifa_next) {
+    if (i->ifa_addr == nullptr) continue;
+    if (is_v4 && i->ifa_addr->sa_family == AF_INET) {
+      sockaddr_in a{};
+      std::memcpy(&a, i->ifa_addr, sizeof a);
+      if (a.sin_addr.s_addr == v4.s_addr) index = if_nametoindex(i->ifa_name);
+    } else if (is_v6 && i->ifa_addr->sa_family == AF_INET6) {
+      sockaddr_in6 a{};
+      std::memcpy(&a, i->ifa_addr, sizeof a);
+      if (std::memcmp(&a.sin6_addr, &v6, sizeof v6) == 0) index = if_nametoindex(i->ifa_name);
+    }
+  }
+  freeifaddrs(list);
+  if (index == 0) return fail("multicast: no interface has the address '" + name_or_address + "'");
+  return index;
+}
+
+template <class T>
+bool set(int fd, int level, int option, const T& value) {
+  return setsockopt(fd, level, option, &value, sizeof value) == 0;
+}
+
+// Buffers above the system's maximum need CAP_NET_ADMIN (the *FORCE options); without it
+// the plain option gives what the system allows.
+void set_buffer(int fd, int force_option, int option, std::size_t bytes) {
+  const int value = static_cast<int>(bytes);
+  if (!set(fd, SOL_SOCKET, force_option, value)) set(fd, SOL_SOCKET, option, value);
+}
+
+Status join_v4(int fd, const MulticastConfig& c, unsigned index, sockaddr_storage& group,
+               socklen_t& size) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(c.port);
+  inet_pton(AF_INET, c.group.c_str(), &addr.sin_addr);
+  // Bound to the group address, the socket receives only this group's datagrams.
+  if (bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+    return sys_fail("bind " + c.group + ":" + std::to_string(c.port));
+  }
+  ip_mreqn mreq{};
+  mreq.imr_multiaddr = addr.sin_addr;
+  mreq.imr_ifindex = static_cast<int>(index);
+  if (!set(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, mreq)) return sys_fail("join " + c.group);
+  ip_mreqn out{};
+  out.imr_ifindex = static_cast<int>(index);
+  if (index != 0 && !set(fd, IPPROTO_IP, IP_MULTICAST_IF, out)) {
+    return sys_fail("IP_MULTICAST_IF");
+  }
+  const unsigned char ttl = static_cast<unsigned char>(c.ttl);
+  const unsigned char loop = c.loopback ? 1 : 0;
+  if (!set(fd, IPPROTO_IP, IP_MULTICAST_TTL, ttl) ||
+      !set(fd, IPPROTO_IP, IP_MULTICAST_LOOP, loop)) {
+    return sys_fail("IP_MULTICAST_TTL/LOOP");
+  }
+  std::memcpy(&group, &addr, sizeof addr);
+  size = sizeof addr;
+  return Ok{};
+}
+
+Status join_v6(int fd, const MulticastConfig& c, unsigned index, sockaddr_storage& group,
+               socklen_t& size) {
+  sockaddr_in6 addr{};
+  addr.sin6_family = AF_INET6;
+  addr.sin6_port = htons(c.port);
+  inet_pton(AF_INET6, c.group.c_str(), &addr.sin6_addr);
+  addr.sin6_scope_id = index;  // link-local groups (ff02::) need it
+  if (bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+    return sys_fail("bind [" + c.group + "]:" + std::to_string(c.port));
+  }
+  ipv6_mreq mreq{};
+  mreq.ipv6mr_multiaddr = addr.sin6_addr;
+  mreq.ipv6mr_interface = index;
+  if (!set(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, mreq)) return sys_fail("join " + c.group);
+  if (index != 0 && !set(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, index)) {
+    return sys_fail("IPV6_MULTICAST_IF");
+  }
+  const int hops = c.ttl;
+  const unsigned loop = c.loopback ? 1 : 0;
+  if (!set(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, hops) ||
+      !set(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, loop)) {
+    return sys_fail("IPV6_MULTICAST_HOPS/LOOP");
+  }
+  std::memcpy(&group, &addr, sizeof addr);
+  size = sizeof addr;
+  return Ok{};
+}
+
+}  // namespace
+
+Result<Socket> Socket::open(const MulticastConfig& config) {
+  auto index = interface_index(config.interface);
+  if (!index) return fail(index.error());
+  Socket s;
+  s.fd_ = ::socket(config.ipv6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s.fd_ < 0) return sys_fail("socket");
+  if (!set(s.fd_, SOL_SOCKET, SO_REUSEADDR, 1)) return sys_fail("SO_REUSEADDR");
+  set_buffer(s.fd_, SO_RCVBUFFORCE, SO_RCVBUF, config.receive_buffer);
+  set_buffer(s.fd_, SO_SNDBUFFORCE, SO_SNDBUF, config.send_buffer);
+  auto st = config.ipv6 ? join_v6(s.fd_, config, *index, s.group_, s.group_size_)
+                        : join_v4(s.fd_, config, *index, s.group_, s.group_size_);
+  if (!st) return fail(st.error());
+  return s;
+}
+
+Socket::Socket(Socket&& o) noexcept
+    : fd_(std::exchange(o.fd_, -1)), group_(o.group_), group_size_(o.group_size_) {}
+
+Socket& Socket::operator=(Socket&& o) noexcept {
+  std::swap(fd_, o.fd_);
+  std::swap(group_, o.group_);
+  std::swap(group_size_, o.group_size_);
+  return *this;
+}
+
+Socket::~Socket() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool Socket::send(std::string_view datagram) const noexcept {
+  for (;;) {
+    const ssize_t n = ::sendto(fd_, datagram.data(), datagram.size(), 0,
+                               reinterpret_cast<const sockaddr*>(&group_), group_size_);
+    if (n >= 0) return true;
+    if (errno != EINTR) return false;
+  }
+}
+
+long Socket::receive(char* buffer, std::size_t size, int timeout_ms, bool* truncated,
+                     sockaddr_storage* from) {
+  pollfd p{fd_, POLLIN, 0};
+  if (timeout_ms > 0) {
+    const int ready = ::poll(&p, 1, timeout_ms);
+    if (ready <= 0) return ready == 0 || errno == EINTR ? 0 : -1;
+  }
+  iovec iov{buffer, size};
+  msghdr msg{};
+  msg.msg_name = from;
+  msg.msg_namelen = sizeof *from;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  const ssize_t n = ::recvmsg(fd_, &msg, MSG_DONTWAIT);
+  if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+  *truncated = (msg.msg_flags & MSG_TRUNC) != 0;
+  return static_cast<long>(n);
+}
+
+std::string address_of(const sockaddr_storage& a) {
+  char host[INET6_ADDRSTRLEN] = {};
+  if (a.ss_family == AF_INET) {
+    const auto* v4 = reinterpret_cast<const sockaddr_in*>(&a);
+    inet_ntop(AF_INET, &v4->sin_addr, host, sizeof host);
+    return std::string(host) + ":" + std::to_string(ntohs(v4->sin_port));
+  }
+  if (a.ss_family == AF_INET6) {
+    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&a);
+    inet_ntop(AF_INET6, &v6->sin6_addr, host, sizeof host);
+    return "[" + std::string(host) + "]:" + std::to_string(ntohs(v6->sin6_port));
+  }
+  return "";
+}
+
+}  // namespace psycho::multicast

@@ -1,0 +1,294 @@
+#include "adapters/multicast/codec.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace psycho::multicast {
+namespace {
+
+constexpr std::size_t kMax = 1 << 20;
+
+DataHeader sample_header() {
+  DataHeader h;
+  h.seq = 0x0102030405060708ull;
+  h.trace = {0x1112131415161718ull, 0x2122232425262728ull, 7, 0xA1B2C3D4u};
+  h.subject_size = 3;
+  h.reply_size = 2;
+  h.headers_size = 0;
+  h.payload_size = 4;
+  return h;
+}
+
+std::string data_datagram(const DataHeader& h, std::string_view chunk, std::uint8_t flags = 0) {
+  std::string out;
+  encode_data(out, 0xAABBCCDDEEFF0011ull, flags, h, chunk);
+  return out;
+}
+
+DecodeError decode_of(const std::string& bytes, Datagram& d, std::size_t max = kMax) {
+  return decode(bytes, max, d);
+}
+
+TEST(MulticastCodec, DataRoundTripsEveryField) {
+  const DataHeader h = sample_header();
+  const std::string bytes = data_datagram(h, "a.br1body", kFlagRetransmit);
+  ASSERT_EQ(bytes.size(), kDataHeaderSize + 9);
+  EXPECT_EQ(bytes.substr(0, 4), "PSMC");
+  Datagram d;
+  ASSERT_EQ(decode_of(bytes, d), DecodeError::none);
+  EXPECT_EQ(d.type, Type::data);
+  EXPECT_EQ(d.flags, kFlagRetransmit);
+  EXPECT_EQ(d.sender, 0xAABBCCDDEEFF0011ull);
+  EXPECT_EQ(d.data.seq, h.seq);
+  EXPECT_EQ(d.data.trace.node_id, h.trace.node_id);
+  EXPECT_EQ(d.data.trace.seq, h.trace.seq);
+  EXPECT_EQ(d.data.trace.hops, 7);
+  EXPECT_EQ(d.data.trace.bus, 0xA1B2C3D4u);
+  EXPECT_EQ(d.data.subject_size, 3);
+  EXPECT_EQ(d.data.reply_size, 2);
+  EXPECT_EQ(d.data.headers_size, 0u);
+  EXPECT_EQ(d.data.payload_size, 4u);
+  EXPECT_EQ(d.data.index, 0u);
+  EXPECT_EQ(d.data.count, 1u);
+  EXPECT_EQ(d.data.offset, 0u);
+  EXPECT_EQ(d.chunk, "a.br1body");
+}
+
+TEST(MulticastCodec, IntegersAreBigEndianAtDocumentedOffsets) {
+  const std::string bytes = data_datagram(sample_header(), "a.br1body");
+  EXPECT_EQ(static_cast<unsigned char>(bytes[4]), kVersion);
+  EXPECT_EQ(static_cast<unsigned char>(bytes[5]), 1);  // data
+  EXPECT_EQ(static_cast<unsigned char>(bytes[8]), 0xAA);
+  EXPECT_EQ(static_cast<unsigned char>(bytes[16]), 0x01);  // seq, most significant first
+  EXPECT_EQ(static_cast<unsigned char>(bytes[23]), 0x08);
+  EXPECT_EQ(static_cast<unsigned char>(bytes[40]), 0xA1);  // bus
+  EXPECT_EQ(static_cast<unsigned char>(bytes[44]), 7);     // hops
+  EXPECT_EQ(static_cast<unsigned char>(bytes[47]), 3);     // subject size
+}
+
+TEST(MulticastCodec, NackRoundTrips) {
+  Nack n;
+  n.target = 42;
+  n.ranges[0] = {10, 3};
+  n.ranges[1] = {100, 1};
+  n.range_count = 2;
+  std::string bytes;
+  encode_nack(bytes, 7, n);
+  ASSERT_EQ(bytes.size(), kNackHeaderSize + 2 * kNackRangeSize);
+  Datagram d;
+  ASSERT_EQ(decode_of(bytes, d), DecodeError::none);
+  EXPECT_EQ(d.type, Type::nack);
+  EXPECT_EQ(d.sender, 7u);
+  EXPECT_EQ(d.nack.target, 42u);
+  ASSERT_EQ(d.nack.range_count, 2u);
+  EXPECT_EQ(d.nack.ranges[0].first, 10u);
+  EXPECT_EQ(d.nack.ranges[0].count, 3u);
+  EXPECT_EQ(d.nack.ranges[1].first, 100u);
+  EXPECT_EQ(d.nack.ranges[1].count, 1u);
+}
+
+TEST(MulticastCodec, AnnounceRoundTrips) {
+  std::string bytes;
+  encode_announce(bytes, 9, {500, 200});
+  ASSERT_EQ(bytes.size(), kAnnounceSize);
+  Datagram d;
+  ASSERT_EQ(decode_of(bytes, d), DecodeError::none);
+  EXPECT_EQ(d.type, Type::announce);
+  EXPECT_EQ(d.sender, 9u);
+  EXPECT_EQ(d.announce.next_seq, 500u);
+  EXPECT_EQ(d.announce.oldest_seq, 200u);
+}
+
+// Fragments a message and decodes every datagram; returns the chunks joined.
+std::string fragment_and_join(const MessageParts& parts, std::size_t max_datagram,
+                              std::uint32_t* count) {
+  std::string buffer, joined;
+  std::uint64_t expect_seq = 100;
+  *count = fragment(parts, Trace{1, 2, 3, 4}, 5, 100, max_datagram, buffer,
+                    [&](std::string_view datagram) {
+                      EXPECT_LE(datagram.size(), max_datagram);
+                      Datagram d;
+                      EXPECT_EQ(decode(datagram, kMax, d), DecodeError::none);
+                      EXPECT_EQ(d.data.seq, expect_seq);
+                      EXPECT_EQ(d.data.first_seq(), 100u);
+                      EXPECT_EQ(d.data.offset, joined.size());
+                      EXPECT_EQ(d.data.trace.hops, 3);
+                      ++expect_seq;
+                      joined.append(d.chunk);
+                    });
+  return joined;
+}
+
+TEST(MulticastCodec, FragmentsCutAcrossSectionsAndJoinBack) {
+  const std::string payload(1000, 'p');
+  const MessageParts parts{"sub.ject", "_INBOX.1", "NATS/1.0\r\nA: b\r\n\r\n", payload};
+  for (const std::size_t max :
+       {kDataHeaderSize + 1, kDataHeaderSize + 7, std::size_t{200}, std::size_t{1472}}) {
+    std::uint32_t count = 0;
+    const std::string joined = fragment_and_join(parts, max, &count);
+    const std::string whole = std::string(parts.subject) + std::string(parts.reply) +
+                              std::string(parts.headers) + payload;
+    EXPECT_EQ(joined, whole) << max;
+    EXPECT_EQ(count, fragment_count(whole.size(), max)) << max;
+  }
+}
+
+TEST(MulticastCodec, ASmallMessageIsOneFragmentAndAnEmptyPayloadIsFine) {
+  std::uint32_t count = 0;
+  EXPECT_EQ(fragment_and_join({"a", "", "", ""}, 1472, &count), "a");
+  EXPECT_EQ(count, 1u);
+  EXPECT_EQ(fragment_count(1400, 1472), 1u);
+  EXPECT_EQ(fragment_count(1401, 1472), 2u);
+}
+
+// --- rejections, one test per path ---------------------------------------------------------
+
+TEST(MulticastCodec, ForeignMagicIsForeign) {
+  Datagram d;
+  EXPECT_EQ(decode_of("", d), DecodeError::foreign);
+  EXPECT_EQ(decode_of("PS", d), DecodeError::foreign);
+  std::string bytes = data_datagram(sample_header(), "a.br1body");
+  bytes[0] = 'X';
+  EXPECT_EQ(decode_of(bytes, d), DecodeError::foreign);
+}
+
+TEST(MulticastCodec, UnknownVersionIsVersion) {
+  std::string bytes = data_datagram(sample_header(), "a.br1body");
+  bytes[4] = 2;
+  Datagram d;
+  EXPECT_EQ(decode_of(bytes, d), DecodeError::version);
+}
+
+TEST(MulticastCodec, EveryShortenedDatagramIsTruncated) {
+  std::string announce;
+  encode_announce(announce, 1, {2, 1});
+  Nack n;
+  n.range_count = 1;
+  n.ranges[0] = {1, 1};
+  std::string nack;
+  encode_nack(nack, 1, n);
+  const std::string data = data_datagram(sample_header(), "a.br1body");
+  for (const std::string* full : std::vector<const std::string*>{&announce, &nack, &data}) {
+    const std::size_t header = full == &data ? kDataHeaderSize : full->size();
+    for (std::size_t len = 4; len < header; ++len) {
+      Datagram d;
+      EXPECT_EQ(decode_of(full->substr(0, len), d), DecodeError::truncated) << len;
+    }
+  }
+}
+
+TEST(MulticastCodec, UnknownTypeFlagsAndReservedBytesAreMalformed) {
+  const std::string good = data_datagram(sample_header(), "a.br1body");
+  Datagram d;
+  for (const auto& [offset, value] : std::vector<std::pair<std::size_t, char>>{
+           {5, 9}, {5, 0}, {6, 0x02}, {7, 1}, {45, 1}, {51, 1}}) {
+    std::string bytes = good;
+    bytes[offset] = value;
+    EXPECT_EQ(decode_of(bytes, d), DecodeError::malformed) << offset;
+  }
+}
+
+TEST(MulticastCodec, InconsistentDataLengthsAreMalformed) {
+  Datagram d;
+  DataHeader h = sample_header();
+  EXPECT_EQ(decode_of(data_datagram(h, "a.br1bod"), d), DecodeError::malformed);    // short
+  EXPECT_EQ(decode_of(data_datagram(h, "a.br1bodyX"), d), DecodeError::malformed);  // long
+  h.subject_size = 0;
+  h.payload_size = 7;
+  EXPECT_EQ(decode_of(data_datagram(h, "a.br1body"), d), DecodeError::malformed);  // no subject
+  h = sample_header();
+  h.count = 0;
+  EXPECT_EQ(decode_of(data_datagram(h, "a.br1body"), d), DecodeError::malformed);
+  h.count = 2;
+  h.index = 2;
+  EXPECT_EQ(decode_of(data_datagram(h, "a"), d), DecodeError::malformed);  // index >= count
+  h.index = 1;
+  h.offset = 0;
+  EXPECT_EQ(decode_of(data_datagram(h, "a"), d), DecodeError::malformed);  // not first at 0
+  h.index = 0;
+  h.offset = 1;
+  EXPECT_EQ(decode_of(data_datagram(h, "a"), d), DecodeError::malformed);  // first not at 0
+  h.offset = 0;
+  EXPECT_EQ(decode_of(data_datagram(h, ""), d), DecodeError::malformed);  // empty middle
+  h.count = 10;
+  h.index = 9;
+  h.offset = 8;
+  EXPECT_EQ(decode_of(data_datagram(h, "y"), d), DecodeError::malformed);  // count > size
+  h = sample_header();
+  h.seq = 0;
+  h.count = 2;
+  h.index = 1;
+  h.offset = 8;
+  EXPECT_EQ(decode_of(data_datagram(h, "y"), d), DecodeError::malformed);  // seq < index
+}
+
+TEST(MulticastCodec, MessagesAboveTheLimitAreOversized) {
+  DataHeader h = sample_header();
+  h.payload_size = 0xFFFFFFFF;
+  h.count = 0xFFFFFFFF;
+  Datagram d;
+  EXPECT_EQ(decode_of(data_datagram(h, "abc"), d), DecodeError::oversized);
+  EXPECT_EQ(decode_of(data_datagram(sample_header(), "a.br1body"), d, 8), DecodeError::oversized);
+  EXPECT_EQ(decode_of(data_datagram(sample_header(), "a.br1body"), d, 9), DecodeError::none);
+}
+
+TEST(MulticastCodec, BadNacksAreRefused) {
+  Nack n;
+  n.target = 1;
+  n.ranges[0] = {5, 1};
+  n.range_count = 1;
+  std::string good;
+  encode_nack(good, 1, n);
+  Datagram d;
+  std::string bytes = good;
+  bytes[6] = 1;  // flags
+  EXPECT_EQ(decode_of(bytes, d), DecodeError::malformed);
+  bytes = good;
+  bytes[25] = 0;  // no ranges
+  EXPECT_EQ(decode_of(bytes, d), DecodeError::malformed);
+  bytes = good;
+  bytes[25] = static_cast<char>(kMaxNackRanges + 1);
+  EXPECT_EQ(decode_of(bytes, d), DecodeError::malformed);
+  bytes = good;
+  bytes[27] = 1;  // reserved
+  EXPECT_EQ(decode_of(bytes, d), DecodeError::malformed);
+  bytes = good;
+  bytes[25] = 2;  // claims two ranges, carries one
+  EXPECT_EQ(decode_of(bytes, d), DecodeError::truncated);
+  EXPECT_EQ(decode_of(good + "x", d), DecodeError::malformed);  // trailing bytes
+  n.ranges[0] = {5, 0};
+  bytes.clear();
+  encode_nack(bytes, 1, n);
+  EXPECT_EQ(decode_of(bytes, d), DecodeError::malformed);  // empty range
+  n.ranges[0] = {~std::uint64_t{0}, 2};
+  bytes.clear();
+  encode_nack(bytes, 1, n);
+  EXPECT_EQ(decode_of(bytes, d), DecodeError::malformed);  // wraps around
+}
+
+TEST(MulticastCodec, BadAnnouncementsAreRefused) {
+  std::string good;
+  encode_announce(good, 1, {5, 5});
+  Datagram d;
+  EXPECT_EQ(decode_of(good, d), DecodeError::none);
+  EXPECT_EQ(decode_of(good + "x", d), DecodeError::malformed);
+  std::string bytes = good;
+  bytes[6] = 1;
+  EXPECT_EQ(decode_of(bytes, d), DecodeError::malformed);
+  bytes.clear();
+  encode_announce(bytes, 1, {5, 6});  // oldest after next
+  EXPECT_EQ(decode_of(bytes, d), DecodeError::malformed);
+}
+
+TEST(MulticastCodec, ErrorNamesAreDropReasons) {
+  EXPECT_EQ(error_name(DecodeError::truncated), "truncated");
+  EXPECT_EQ(error_name(DecodeError::foreign), "foreign");
+  EXPECT_EQ(error_name(DecodeError::version), "version");
+  EXPECT_EQ(error_name(DecodeError::malformed), "malformed");
+  EXPECT_EQ(error_name(DecodeError::oversized), "oversized");
+}
+
+}  // namespace
+}  // namespace psycho::multicast

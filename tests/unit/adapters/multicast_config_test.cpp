@@ -1,0 +1,110 @@
+#include "adapters/multicast/multicast_config.hpp"
+
+#include <gtest/gtest.h>
+
+namespace psycho::multicast {
+namespace {
+
+using namespace std::chrono_literals;
+
+Result<MulticastConfig> parse(const std::string& yaml) {
+  return parse_config(config::AdapterSection{"multicast", YAML::Load(yaml), "gw.yaml"});
+}
+
+void expect_error(const std::string& yaml, const std::string& part) {
+  const auto c = parse(yaml);
+  ASSERT_FALSE(c) << yaml;
+  EXPECT_NE(c.error().find(part), std::string::npos) << c.error();
+  EXPECT_NE(c.error().find("gw.yaml:"), std::string::npos) << c.error();
+}
+
+TEST(MulticastConfig, AnEmptySectionMeansTheDefaults) {
+  const auto c = parse("{}");
+  ASSERT_TRUE(c) << c.error();
+  EXPECT_EQ(c->group, "239.255.42.42");
+  EXPECT_EQ(c->port, 4245);
+  EXPECT_FALSE(c->ipv6);
+  EXPECT_EQ(c->ttl, 1);
+  EXPECT_TRUE(c->loopback);
+  EXPECT_EQ(c->max_datagram, 1472u);
+  EXPECT_EQ(c->max_message, 1u << 20);
+  EXPECT_TRUE(c->subjects.exports("any.thing"));
+  EXPECT_TRUE(c->subjects.imports("any.thing"));
+  EXPECT_EQ(c->test_drop_rate, 0);
+}
+
+TEST(MulticastConfig, EveryKeyIsRead) {
+  const auto c = parse(R"(
+group: '[ff15::42]:5000'
+interface: lo
+ttl: 4
+loopback: false
+subjects: [orders.>]
+import: [prices.>]
+export: [audit.>]
+max_datagram: 9000
+max_message: 8MiB
+reassembly: {memory: 16MiB, timeout: 2s}
+repair: {window: 1MiB, nack_delay: 0s, nack_interval: 5ms, max_nacks: 3, max_missing: 1000}
+announce_interval: 250ms
+peer_timeout: 1s
+max_peers: 8
+queue_size: 1MiB
+queue_messages: 1000
+receive_buffer: 1MiB
+send_buffer: 512KiB
+test_drop_rate: 0.01
+)");
+  ASSERT_TRUE(c) << c.error();
+  EXPECT_EQ(c->group, "ff15::42");
+  EXPECT_EQ(c->port, 5000);
+  EXPECT_TRUE(c->ipv6);
+  EXPECT_EQ(c->interface, "lo");
+  EXPECT_EQ(c->ttl, 4);
+  EXPECT_FALSE(c->loopback);
+  EXPECT_FALSE(c->subjects.exports("prices.x"));
+  EXPECT_TRUE(c->subjects.imports("prices.x"));
+  EXPECT_EQ(c->max_datagram, 9000u);
+  EXPECT_EQ(c->max_message, 8u << 20);
+  EXPECT_EQ(c->reassembly_memory, 16u << 20);
+  EXPECT_EQ(c->reassembly_timeout, 2s);
+  EXPECT_EQ(c->repair.window_bytes, 1u << 20);
+  EXPECT_EQ(c->repair.nack_delay, 0ms);
+  EXPECT_EQ(c->repair.nack_interval, 5ms);
+  EXPECT_EQ(c->repair.max_nacks, 3);
+  EXPECT_EQ(c->repair.max_missing, 1000u);
+  EXPECT_EQ(c->announce_interval, 250ms);
+  EXPECT_EQ(c->peer_timeout, 1s);
+  EXPECT_EQ(c->max_peers, 8u);
+  EXPECT_EQ(c->queue_size, 1u << 20);
+  EXPECT_EQ(c->queue_messages, 1000u);
+  EXPECT_EQ(c->receive_buffer, 1u << 20);
+  EXPECT_EQ(c->send_buffer, 512u << 10);
+  EXPECT_DOUBLE_EQ(c->test_drop_rate, 0.01);
+}
+
+TEST(MulticastConfig, IPv6GroupsDefaultToASmallerDatagram) {
+  const auto c = parse("group: '[ff02::1234]:4245'");
+  ASSERT_TRUE(c) << c.error();
+  EXPECT_EQ(c->max_datagram, 1452u);
+}
+
+TEST(MulticastConfig, RejectsWhatIsWrongWithFileAndLine) {
+  expect_error("group: 10.0.0.1:4245", "not a multicast address");
+  expect_error("group: '[fe80::1]:4245'", "not a multicast address");
+  expect_error("group: 239.1.1.1", "group");
+  expect_error("group: 239.1.1.1:0", "port");
+  expect_error("ttl: 300", "ttl");
+  expect_error("max_datagram: 100", "max_datagram");
+  expect_error("max_datagram: 70000", "max_datagram");
+  expect_error("max_message: 8MiB\nreassembly: {memory: 1MiB}", "reassembly.memory");
+  expect_error("announce_interval: 5s\npeer_timeout: 5s", "peer_timeout");
+  expect_error("test_drop_rate: 1.5", "test_drop_rate");
+  expect_error("test_drop_rate: lots", "test_drop_rate");
+  expect_error("subjects: ['a..b']", "invalid subject pattern");
+  expect_error("repair: {window: 1KiB}", "window");
+  expect_error("grop: 239.1.1.1:1", "grop");
+}
+
+}  // namespace
+}  // namespace psycho::multicast

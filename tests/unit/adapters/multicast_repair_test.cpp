@@ -1,0 +1,152 @@
+#include "adapters/multicast/repair.hpp"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace psycho::multicast {
+namespace {
+
+using namespace std::chrono_literals;
+using Verdict = ReceiveTracker::Verdict;
+
+const Clock::time_point t0 = Clock::time_point{} + 1h;
+
+RepairSettings settings() {
+  RepairSettings s;
+  s.window_bytes = 1000;
+  s.nack_delay = 2ms;
+  s.nack_interval = 20ms;
+  s.max_nacks = 3;
+  s.max_missing = 100;
+  return s;
+}
+
+std::vector<std::pair<std::uint64_t, std::uint32_t>> ranges(const Nack& n) {
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> out;
+  for (std::size_t i = 0; i < n.range_count; ++i)
+    out.emplace_back(n.ranges[i].first, n.ranges[i].count);
+  return out;
+}
+
+using Ranges = std::vector<std::pair<std::uint64_t, std::uint32_t>>;
+
+// --- sender window -------------------------------------------------------------------------
+
+TEST(MulticastSendWindow, KeepsRecentDatagramsWithinItsBound) {
+  SendWindow w(settings());
+  EXPECT_EQ(w.next_seq(), 1u);
+  EXPECT_EQ(w.oldest_seq(), 1u);         // empty
+  const std::string datagram(200, 'd');  // 200 + 64 bookkeeping: three fit in 1000
+  for (std::uint64_t s = 1; s <= 5; ++s) w.keep(s, datagram);
+  EXPECT_EQ(w.next_seq(), 6u);
+  EXPECT_EQ(w.oldest_seq(), 3u);
+  EXPECT_LE(w.bytes(), 1000u);
+  EXPECT_TRUE(w.retransmit(2, t0).empty());  // gone
+  EXPECT_TRUE(w.retransmit(6, t0).empty());  // not sent yet
+  EXPECT_EQ(w.retransmit(3, t0).size(), 200u);
+}
+
+TEST(MulticastSendWindow, RetransmissionsAreFlaggedAndRateLimited) {
+  SendWindow w(settings());
+  std::string datagram;
+  encode_announce(datagram, 1, {1, 1});  // any datagram with a common header
+  w.keep(1, datagram);
+  const std::string_view again = w.retransmit(1, t0);
+  ASSERT_FALSE(again.empty());
+  EXPECT_EQ(static_cast<std::uint8_t>(again[6]) & kFlagRetransmit, kFlagRetransmit);
+  EXPECT_TRUE(w.retransmit(1, t0 + 19ms).empty());  // another receiver's NACK for the same
+  EXPECT_FALSE(w.retransmit(1, t0 + 20ms).empty());
+}
+
+// --- receiver ------------------------------------------------------------------------------
+
+TEST(MulticastReceiveTracker, JoinsWhereItFindsTheStream) {
+  ReceiveTracker r(settings());
+  EXPECT_EQ(r.on_data(1000, t0), Verdict::fresh);
+  EXPECT_EQ(r.on_data(1001, t0), Verdict::fresh);
+  EXPECT_EQ(r.on_data(1001, t0), Verdict::duplicate);
+  EXPECT_EQ(r.on_data(5, t0), Verdict::duplicate);  // before we joined: not ours to want
+  EXPECT_EQ(r.gaps(), 0u);
+  Nack n;
+  EXPECT_FALSE(r.due(t0 + 1s, n));
+  EXPECT_EQ(r.next_due(), Clock::time_point::max());
+}
+
+TEST(MulticastReceiveTracker, AGapIsNackedAfterTheDelayAndRepaired) {
+  ReceiveTracker r(settings());
+  r.on_data(1, t0);
+  EXPECT_EQ(r.on_data(4, t0), Verdict::fresh);  // 2 and 3 missing
+  EXPECT_EQ(r.on_data(6, t0), Verdict::fresh);  // and 5
+  EXPECT_EQ(r.gaps(), 2u);
+  EXPECT_EQ(r.missing(), 3u);
+  Nack n;
+  EXPECT_FALSE(r.due(t0 + 1ms, n));  // reordering is given nack_delay
+  EXPECT_EQ(r.next_due(), t0 + 2ms);
+  ASSERT_TRUE(r.due(t0 + 2ms, n));
+  EXPECT_EQ(ranges(n), (Ranges{{2, 2}, {5, 1}}));
+  EXPECT_EQ(r.nacks(), 1u);
+  EXPECT_FALSE(r.due(t0 + 3ms, n));  // asked; next time after nack_interval
+  EXPECT_EQ(r.on_data(3, t0 + 4ms), Verdict::repaired);
+  EXPECT_EQ(r.on_data(3, t0 + 4ms), Verdict::duplicate);
+  ASSERT_TRUE(r.due(t0 + 22ms, n));
+  EXPECT_EQ(ranges(n), (Ranges{{2, 1}, {5, 1}}));
+  EXPECT_EQ(r.on_data(2, t0 + 23ms), Verdict::repaired);
+  EXPECT_EQ(r.on_data(5, t0 + 23ms), Verdict::repaired);
+  EXPECT_EQ(r.repaired(), 3u);
+  EXPECT_EQ(r.missing(), 0u);
+  EXPECT_EQ(r.lost(), 0u);
+}
+
+TEST(MulticastReceiveTracker, UnansweredNacksEndInLoss) {
+  ReceiveTracker r(settings());  // max_nacks 3
+  r.on_data(1, t0);
+  r.on_data(3, t0);
+  Nack n;
+  auto now = t0 + 2ms;
+  for (int i = 0; i < 3; ++i, now += 20ms) ASSERT_TRUE(r.due(now, n)) << i;
+  EXPECT_FALSE(r.due(now, n));  // the fourth time: given up
+  EXPECT_EQ(r.lost(), 1u);
+  EXPECT_EQ(r.missing(), 0u);
+  EXPECT_EQ(r.on_data(2, now), Verdict::duplicate);  // too late to count as repaired
+}
+
+TEST(MulticastReceiveTracker, AnnouncementsRevealTailLossAndWhatIsGone) {
+  ReceiveTracker r(settings());
+  r.on_announce({50, 40}, t0);  // joins at 50
+  EXPECT_EQ(r.on_data(50, t0), Verdict::fresh);
+  r.on_announce({54, 40}, t0);  // 51..53 were sent: the tail was lost
+  EXPECT_EQ(r.gaps(), 1u);
+  EXPECT_EQ(r.missing(), 3u);
+  r.on_announce({54, 53}, t0);  // the sender no longer holds 51 and 52
+  EXPECT_EQ(r.lost(), 2u);
+  EXPECT_EQ(r.missing(), 1u);
+  EXPECT_EQ(r.on_data(53, t0), Verdict::repaired);
+  EXPECT_EQ(r.on_data(54, t0), Verdict::fresh);
+}
+
+TEST(MulticastReceiveTracker, MissingSequencesAreBounded) {
+  ReceiveTracker r(settings());  // max_missing 100
+  r.on_data(1, t0);
+  r.on_data(1'000'002, t0);  // a million missing: only the newest 100 are asked for
+  EXPECT_EQ(r.missing(), 100u);
+  EXPECT_EQ(r.lost(), 1'000'000u - 100u);
+  r.on_data(1'000'010, t0);  // 7 more: the oldest make room
+  EXPECT_EQ(r.missing(), 100u);
+  EXPECT_EQ(r.lost(), 1'000'000u - 100u + 7u);
+}
+
+TEST(MulticastReceiveTracker, ANackHoldsAtMostItsRangeLimit) {
+  ReceiveTracker r(settings());
+  r.on_data(1, t0);
+  for (std::uint64_t s = 3; s < 3 + 2 * (kMaxNackRanges + 5); s += 2) r.on_data(s, t0);
+  Nack n;
+  ASSERT_TRUE(r.due(t0 + 2ms, n));
+  EXPECT_EQ(n.range_count, kMaxNackRanges);
+  ASSERT_TRUE(r.due(t0 + 2ms, n));  // the rest at once
+  EXPECT_EQ(n.range_count, 5u);
+  EXPECT_FALSE(r.due(t0 + 2ms, n));
+}
+
+}  // namespace
+}  // namespace psycho::multicast
