@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The deployment checks, offline, without a cluster (docs/deployment.md):
 #   run.sh kustomize   deploy/k8s renders with kubectl kustomize, passes yamllint and the
-#                      Kubernetes schemas
+#                      Kubernetes schemas; the image's and the ConfigMap's gateway
+#                      configurations pass --check-config
 #   run.sh helm        the chart renders (Go text/template + sprig, tests/deploy/helmrender)
 #                      for several values files and as an application's sidecar; manifests
 #                      pass the schemas, values pass values.schema.json, every rendered
@@ -40,6 +41,13 @@ kustomize_check() {
   yamllint -s -c yamllint.yaml "$src/deploy/k8s" "$work"/k8s-*.yaml
   node validate.mjs manifests "$work"/k8s-*.yaml
   grep -q "restartPolicy: Always" "$work/k8s-base.yaml" || fail "base: the sidecar is not native"
+  # The configurations shipped in the image and the ConfigMap are ones the gateway accepts,
+  # and the image is built with the steps CI runs.
+  for cfg in "$src/deploy/container.yaml" "$src/deploy/k8s/base/gateway.yaml"; do
+    "$gateway" --check-config "$cfg" >/dev/null || fail "$cfg: rejected by --check-config"
+  done
+  grep -q "scripts/setup && scripts/build release" "$src/deploy/Dockerfile" ||
+    fail "deploy/Dockerfile does not build with scripts/setup and scripts/build release"
   ! grep -q "initContainers" "$work/k8s-plain-container.yaml" || fail "plain-container kept initContainers"
 }
 
