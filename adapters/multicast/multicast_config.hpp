@@ -22,8 +22,10 @@ struct MulticastConfig {
   int ttl = 1;            // hop limit of what we send: 1 stays on the LAN
   bool loopback = true;   // hear the group's datagrams sent from this host (other gateways here)
   SubjectFilter subjects;
-  std::size_t max_datagram = 0;       // 0 until parsed: 1472 (IPv4) / 1452 (IPv6)
-  std::size_t max_message = 1 << 20;  // subject + reply + headers + payload
+  std::size_t max_datagram = 0;  // 0 until parsed: 1472 (IPv4) / 1452 (IPv6)
+  // subject + reply + headers + payload: the gateway's default max_payload (1 MiB) plus
+  // room for subject and reply.
+  std::size_t max_message = (1 << 20) + (64 << 10);
   std::size_t reassembly_memory = 64 << 20;
   std::chrono::milliseconds reassembly_timeout{5000};
   RepairSettings repair;

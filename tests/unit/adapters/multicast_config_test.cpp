@@ -27,7 +27,7 @@ TEST(MulticastConfig, AnEmptySectionMeansTheDefaults) {
   EXPECT_EQ(c->ttl, 1);
   EXPECT_TRUE(c->loopback);
   EXPECT_EQ(c->max_datagram, 1472u);
-  EXPECT_EQ(c->max_message, 1u << 20);
+  EXPECT_EQ(c->max_message, (1u << 20) + (64u << 10));
   EXPECT_TRUE(c->subjects.exports("any.thing"));
   EXPECT_TRUE(c->subjects.imports("any.thing"));
   EXPECT_EQ(c->test_drop_rate, 0);

@@ -1,0 +1,218 @@
+// The multicast adapter between real gateway processes. These tests send to a multicast
+// group, so they run only inside a network namespace of their own: ctest starts this binary
+// through `unshare --net` with lo up and a multicast route on it (tests/integration/
+// CMakeLists.txt), which sets PSYCHO_MULTICAST_NETNS. Run directly, they skip.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "support/gateway.hpp"
+
+namespace psycho::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr const char* kGroup = "239.255.42.42";
+
+bool in_own_namespace() { return std::getenv("PSYCHO_MULTICAST_NETNS") != nullptr; }
+
+std::string multicast_config(int port, const std::string& more = "") {
+  return "gateway:\n  max_payload: 1MiB\nmulticast:\n  group: " + std::string(kGroup) + ":" +
+         std::to_string(port) +
+         "\n  interface: 127.0.0.1\n  announce_interval: 100ms\n  peer_timeout: 2s\n" + more;
+}
+
+std::unique_ptr<RawClient> psycho_client(Gateway& gw) {
+  auto c = gw.client();
+  c->send("CONNECT {\"verbose\":false,\"echo\":true}\nPING\n");
+  EXPECT_EQ(c->line(), "PONG\n");
+  return c;
+}
+
+// A figure from /metrics, e.g. metric("psycho_multicast_repaired_total{adapter=\"multicast\"}").
+double metric(Gateway& gw, const std::string& name) {
+  const std::string text = gw.http_get("/metrics");
+  const auto at = text.find("\n" + name + " ");
+  if (at == std::string::npos) return -1;
+  return std::strtod(text.c_str() + at + name.size() + 2, nullptr);
+}
+
+double dropped(Gateway& gw, const std::string& reason) {
+  return metric(gw,
+                "psycho_adapter_dropped_total{adapter=\"multicast\",reason=\"" + reason + "\"}");
+}
+
+std::string frame(const std::string& subject, const std::string& payload) {
+  return "MSG " + subject + " " + std::to_string(payload.size()) + "\n" + payload + "\n";
+}
+
+// Counts the occurrences of `needle` in `text`.
+std::size_t occurrences(const std::string& text, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+// The MSG lines of what a client received, for failure messages.
+std::string headlines(const std::string& received) {
+  std::string out;
+  for (auto at = received.find("MSG "); at != std::string::npos;
+       at = received.find("MSG ", at + 1)) {
+    out += received.substr(at, received.find('\n', at) - at) + "; ";
+  }
+  return out;
+}
+
+std::string payload_of(std::size_t size, char seed) {
+  std::string p(size, ' ');
+  for (std::size_t i = 0; i < size; ++i) p[i] = static_cast<char>('a' + (seed + i * 7) % 26);
+  return p;
+}
+
+class MulticastTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!in_own_namespace()) {
+      GTEST_SKIP() << "needs a network namespace of its own: run through ctest "
+                      "(unshare --net), never on a shared network";
+    }
+  }
+
+  // Three gateways on one group, each with a Psycho client subscribed to `mc.>`, and each
+  // hearing the other two.
+  void start_three(const std::string& more = "") {
+    const int port = free_port();
+    for (int i = 0; i < 3; ++i) {
+      gateways_.push_back(std::make_unique<Gateway>(with_config(multicast_config(port, more))));
+    }
+    for (auto& gw : gateways_) {
+      ASSERT_TRUE(eventually([&] { return gw->http_get("/readyz").rfind("HTTP/1.1 200", 0) == 0; }))
+          << gw->process().errors();
+      auto c = psycho_client(*gw);
+      c->send("SUB mc.>\nPING\n");
+      ASSERT_EQ(c->line(), "PONG\n");
+      clients_.push_back(std::move(c));
+    }
+    for (auto& gw : gateways_) {
+      ASSERT_TRUE(eventually([&] {
+        return metric(*gw, "psycho_multicast_peers{adapter=\"multicast\"}") == 2;
+      })) << gw->http_get("/varz");
+    }
+  }
+
+  // Every client receives every message in `sent` (subject -> payload) exactly once.
+  void expect_each_once(const std::map<std::string, std::string>& sent, const std::string& last) {
+    for (std::size_t i = 0; i < clients_.size(); ++i) {
+      RawClient& c = *clients_[i];
+      std::string got = c.expect(frame(last, sent.at(last)), 20s);
+      ASSERT_FALSE(got.empty()) << "client " << i << " never received " << last << ": "
+                                << headlines(c.pending()) << "\n"
+                                << gateways_[i]->process().errors();
+      c.drain_for(300ms);  // anything that would come twice comes now
+      got += c.pending();
+      c.discard_pending();
+      for (const auto& [subject, payload] : sent) {
+        EXPECT_EQ(occurrences(got, frame(subject, payload)), 1u)
+            << "client " << i << ", " << subject << " (" << payload.size() << " bytes)";
+      }
+    }
+  }
+
+  std::vector<std::unique_ptr<Gateway>> gateways_;
+  std::vector<std::unique_ptr<RawClient>> clients_;
+};
+
+TEST_F(MulticastTest, MessagesFromEmptyToOneMebibyteCrossOnceEach) {
+  start_three();
+  std::map<std::string, std::string> sent;
+  const std::vector<std::size_t> sizes = {0, 1, 100, 1400, 1401, 4000, 65536, 1 << 20};
+  for (std::size_t g = 0; g < gateways_.size(); ++g) {
+    for (const std::size_t size : sizes) {
+      const std::string subject = "mc.g" + std::to_string(g) + ".s" + std::to_string(size);
+      const std::string payload = payload_of(size, static_cast<char>(g + size));
+      clients_[g]->send("PUB " + subject + " " + std::to_string(size) + "\n" + payload + "\n");
+      sent.emplace(subject, payload);
+    }
+  }
+  const std::string last = "mc.end";
+  clients_[0]->send("PUB " + last + " 4\ndone\n");
+  sent.emplace(last, "done");
+  expect_each_once(sent, last);
+  // The peers are listed with their figures.
+  const std::string varz = gateways_[0]->http_get("/varz");
+  EXPECT_EQ(occurrences(varz, "\"last_heard_ms\""), 2u) << varz;
+  EXPECT_GT(metric(*gateways_[1],
+                   "psycho_multicast_fragments_total{adapter=\"multicast\",direction=\"in\"}"),
+            700);
+}
+
+TEST_F(MulticastTest, InjectedLossIsRepaired) {
+  // netem is not available everywhere; the adapter's test-only knob drops received data
+  // datagrams at random instead, independently on each gateway.
+  start_three("  test_drop_rate: 0.05\n");
+  std::map<std::string, std::string> sent;
+  for (int i = 0; i < 300; ++i) {
+    const std::size_t size = i % 50 == 0 ? 65536 : static_cast<std::size_t>(i * 13 % 3000);
+    const std::string subject = "mc.loss." + std::to_string(i);
+    const std::string payload = payload_of(size, static_cast<char>(i));
+    clients_[static_cast<std::size_t>(i % 3)]->send("PUB " + subject + " " + std::to_string(size) +
+                                                    "\n" + payload + "\n");
+    sent.emplace(subject, payload);
+  }
+  // The last message must itself survive: announcements reveal a lost tail, and it is
+  // repaired like any other gap.
+  clients_[1]->send("PUB mc.loss.end 3\nend\n");
+  sent.emplace("mc.loss.end", "end");
+  expect_each_once(sent, "mc.loss.end");
+  double repaired = 0;
+  for (auto& gw : gateways_) {
+    EXPECT_GT(dropped(*gw, "test_drop"), 0);
+    EXPECT_EQ(metric(*gw, "psycho_multicast_lost_total{adapter=\"multicast\"}"), 0);
+    repaired += metric(*gw, "psycho_multicast_repaired_total{adapter=\"multicast\"}");
+  }
+  EXPECT_GT(repaired, 0);
+}
+
+// Sends raw datagrams to the group, as a stranger on the LAN would.
+void send_raw(int port, const std::string& bytes) {
+  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(static_cast<std::uint16_t>(port));
+  inet_pton(AF_INET, kGroup, &to.sin_addr);
+  in_addr lo{};
+  inet_pton(AF_INET, "127.0.0.1", &lo);
+  setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &lo, sizeof lo);
+  ::sendto(fd, bytes.data(), bytes.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+  ::close(fd);
+}
+
+TEST_F(MulticastTest, StrangeDatagramsAreDroppedAndCounted) {
+  if (IsSkipped()) return;
+  const int port = free_port();
+  Gateway gw(with_config(multicast_config(port)));
+  ASSERT_TRUE(eventually([&] { return gw.http_get("/readyz").rfind("HTTP/1.1 200", 0) == 0; }));
+  std::string header = "PSMC";
+  header += std::string("\x01\x01\x00\x00", 4) + std::string(8, '\x07');  // data, sender 7
+  send_raw(port, "hello, anyone there?");                                 // foreign
+  send_raw(port, "PSMC\x09" + std::string(40, '\0'));                     // version
+  send_raw(port, header + std::string(10, '\0'));                         // truncated
+  send_raw(port, header + std::string(56, '\0') + "xyz");                 // malformed
+  for (const char* reason : {"foreign", "version", "truncated", "malformed"}) {
+    EXPECT_TRUE(eventually([&] { return dropped(gw, reason) >= 1; })) << reason;
+  }
+  EXPECT_TRUE(gw.process().running());
+}
+
+}  // namespace
+}  // namespace psycho::testing
