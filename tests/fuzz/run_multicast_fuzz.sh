@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# The multicast datagram codec's fuzzer (see run_fuzz.sh). Usage: run_multicast_fuzz.sh <source root> <work dir>
+exec bash "$(dirname "$0")/run_fuzz.sh" multicast "$1" "$2" \
+  tests/fuzz/multicast_fuzz.cpp adapters/multicast/codec.cpp adapters/multicast/reassembly.cpp \
+  adapters/multicast/repair.cpp
