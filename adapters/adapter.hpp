@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/config.hpp"
 #include "core/message.hpp"
 #include "core/result.hpp"
 #include "metrics/adapter_metrics.hpp"
@@ -53,6 +54,9 @@ class AdapterHost {
   // exactly as of a local client's subscription; the adapter itself does not. Calls for one
   // pattern must pair up (one remove per add).
   virtual void declare_interest(const Adapter& adapter, std::string_view pattern, bool added) = 0;
+  // What exports() answers changed (a reload changed the subject lists): the router forgets
+  // the routes it cached.
+  virtual void exports_changed() = 0;
 };
 
 class Adapter {
@@ -87,6 +91,13 @@ class Adapter {
 
   // Any thread.
   virtual AdapterStatus status() const = 0;
+
+  // Main (control) thread, on a configuration reload that changed this adapter's section.
+  // With `apply` false, only checks whether the change can be made while running; with it
+  // true, makes it. The default: nothing changes live.
+  virtual Status reconfigure(const config::AdapterSection& /*section*/, bool /*apply*/) {
+    return fail(std::string(name()) + ": its section cannot change while running");
+  }
 
  private:
   OriginId origin_id_ = 0;

@@ -9,7 +9,7 @@ namespace psycho {
 
 InterestTable::Changes InterestTable::start() {
   Changes changes;
-  for (const auto& p : filter_.static_fabric_patterns()) acquire(p, changes);
+  for (const auto& p : filter_->static_fabric_patterns()) acquire(p, changes);
   return changes;
 }
 
@@ -18,13 +18,32 @@ InterestTable::Changes InterestTable::change(std::string_view local_pattern, boo
   auto it = local_.find(local_pattern);
   if (added) {
     if (it != local_.end()) return changes;  // the router reports each pattern once
-    auto fabric = filter_.fabric_patterns_for(local_pattern);
+    auto fabric = filter_->fabric_patterns_for(local_pattern);
     for (const auto& p : fabric) acquire(p, changes);
     local_.emplace(std::string(local_pattern), std::move(fabric));
   } else {
     if (it == local_.end()) return changes;
     for (const auto& p : it->second) release(p, changes);
     local_.erase(it);
+  }
+  return changes;
+}
+
+InterestTable::Changes InterestTable::refilter(std::shared_ptr<const SubjectFilter> filter) {
+  Changes changes;
+  const auto old_static = filter_->static_fabric_patterns();
+  auto old_local = std::move(local_);
+  local_.clear();
+  filter_ = std::move(filter);
+  for (const auto& p : filter_->static_fabric_patterns()) acquire(p, changes);
+  for (const auto& [pattern, fabric] : old_local) {
+    auto now = filter_->fabric_patterns_for(pattern);
+    for (const auto& p : now) acquire(p, changes);
+    local_.emplace(pattern, std::move(now));
+  }
+  for (const auto& p : old_static) release(p, changes);
+  for (const auto& [pattern, fabric] : old_local) {
+    for (const auto& p : fabric) release(p, changes);
   }
   return changes;
 }

@@ -36,12 +36,16 @@ class InterestTable {
     bool empty() const { return subscribe.empty() && unsubscribe.empty(); }
   };
 
-  explicit InterestTable(const SubjectFilter& filter) : filter_(filter) {}
+  explicit InterestTable(std::shared_ptr<const SubjectFilter> filter)
+      : filter_(std::move(filter)) {}
 
   // The static imports; call once, first.
   Changes start();
   // A local pattern gained its first subscriber (added) or lost its last one.
   Changes change(std::string_view local_pattern, bool added);
+  // The subject lists changed (a reload): maps the same local interest through `filter`.
+  // Subscriptions still needed stay; new ones come before the old ones go.
+  Changes refilter(std::shared_ptr<const SubjectFilter> filter);
 
   // Any thread: whether a message that arrived through subscription `id` on `fabric_subject`
   // is the copy to keep. Without overlaps every copy is; otherwise unknown ids (already
@@ -65,7 +69,7 @@ class InterestTable {
   void acquire(const std::string& fabric_pattern, Changes& changes);
   void release(const std::string& fabric_pattern, Changes& changes);
 
-  const SubjectFilter& filter_;
+  std::shared_ptr<const SubjectFilter> filter_;
   std::map<std::string, std::vector<std::string>, std::less<>> local_;  // local -> fabric
   std::map<std::string, SubscriptionId, std::less<>> by_pattern_;
   mutable std::shared_mutex mutex_;  // guards live_ against owns()/covers()

@@ -91,8 +91,9 @@ class NatsAdapter final : public Adapter {
   explicit NatsAdapter(NatsConfig config)
       : config_(std::move(config)),
         bus_(bus_id(config_.bus)),
+        filter_(std::make_shared<const SubjectFilter>(config_.subjects)),
         queue_(config_.queue_size, config_.queue_messages),
-        table_(config_.subjects),
+        table_(filter_.load()),
         jetstream_(config_.jetstream) {}
 
   ~NatsAdapter() override { stop(0ms); }
@@ -102,12 +103,13 @@ class NatsAdapter final : public Adapter {
   void stop(std::chrono::milliseconds drain) override;
 
   bool exports(std::string_view subject) const override {
-    return config_.subjects.exports(subject) || jetstream_.wants(subject);
+    return filter()->exports(subject) || jetstream_.wants(subject);
   }
   void send(const MessagePtr& message) override;
   void on_interest(std::string_view pattern, bool added) override;
   bool receives_directly(const Message& message) const override;
   AdapterStatus status() const override;
+  Status reconfigure(const config::AdapterSection& section, bool apply) override;
 
   // nats.c callbacks (library threads).
   void receive(InterestTable::SubscriptionId id, natsMsg* msg);
@@ -134,8 +136,14 @@ class NatsAdapter final : public Adapter {
     drops_[static_cast<std::size_t>(reason)].fetch_add(n, std::memory_order_relaxed);
   }
 
+  // The subject lists, replaced by a reload; read by workers (exports), the publisher and
+  // nats.c's delivery thread.
+  std::shared_ptr<const SubjectFilter> filter() const { return filter_.load(); }
+
   const NatsConfig config_;
   const std::uint32_t bus_;
+  std::atomic<std::shared_ptr<const SubjectFilter>> filter_;
+  bool refilter_pending_ = false;  // under interest_mutex_
   AdapterHost* host_ = nullptr;
   std::uint64_t import_node_ = 0;  // identity given to plain NATS publications
   std::atomic<std::uint64_t> import_seq_{0};
@@ -397,7 +405,7 @@ void NatsAdapter::publish(const Message& message) {
     count(Drop::closed);
     return;
   }
-  config_.subjects.to_fabric(message.subject(), subject_buffer_);
+  filter()->to_fabric(message.subject(), subject_buffer_);
   const bool to_jetstream = jetstream_.enabled() && jetstream_.wants(message.subject());
   natsStatus s;
   if (!config_.trace_headers && !to_jetstream && message.headers().empty()) {
@@ -460,8 +468,9 @@ void NatsAdapter::receive(InterestTable::SubscriptionId id, natsMsg* msg) {
     overlap_copies_.fetch_add(1, std::memory_order_relaxed);  // another subscription has it
     return;
   }
-  const auto local = config_.subjects.to_local(fabric_subject);
-  if (!local || !config_.subjects.imports(*local)) {
+  const auto subjects = filter();
+  const auto local = subjects->to_local(fabric_subject);
+  if (!local || !subjects->imports(*local)) {
     count(Drop::not_imported);
     return;
   }
@@ -522,10 +531,10 @@ void NatsAdapter::receive(InterestTable::SubscriptionId id, natsMsg* msg) {
 
 bool NatsAdapter::receives_directly(const Message& message) const {
   if (message.trace().bus != bus_ || state_.load(std::memory_order_acquire) != State::connected ||
-      !config_.subjects.imports(message.subject())) {
+      !filter()->imports(message.subject())) {
     return false;
   }
-  return table_.covers(config_.subjects.import_name(message.subject()));
+  return table_.covers(filter()->import_name(message.subject()));
 }
 
 // --- interest ----------------------------------------------------------------------------
@@ -543,9 +552,16 @@ void NatsAdapter::on_interest(std::string_view pattern, bool added) {
 
 void NatsAdapter::apply_interest() {
   std::map<std::string, int, std::less<>> changes;
+  bool refilter = false;
   {
     std::lock_guard lock(interest_mutex_);
     changes.swap(pending_interest_);
+    refilter = std::exchange(refilter_pending_, false);
+  }
+  if (refilter) {
+    const auto c = table_.refilter(filter());
+    for (const auto& [id, fabric] : c.subscribe) subscribe(id, fabric);
+    for (const auto id : c.unsubscribe) unsubscribe(id);
   }
   for (const auto& [pattern, delta] : changes) {
     const auto c = table_.change(pattern, delta > 0);
@@ -614,6 +630,67 @@ void NatsAdapter::housekeeping() {
       dropped_now += static_cast<std::uint64_t>(d);
   }
   slow_dropped_live_.store(dropped_now, std::memory_order_relaxed);
+}
+
+// --- reload ------------------------------------------------------------------------------
+
+namespace {
+
+// Whether two configurations differ only in what reconfigure() can change live.
+std::string restart_keys(const NatsConfig& a, const NatsConfig& b) {
+  std::string keys;
+  auto differs = [&](bool same, const char* key) {
+    if (!same) keys += (keys.empty() ? "" : ", ") + std::string(key);
+  };
+  differs(a.servers == b.servers, "servers");
+  differs(a.name == b.name, "name");
+  differs(a.user == b.user && a.password == b.password && a.token == b.token &&
+              a.creds_file == b.creds_file && a.nkey == b.nkey &&
+              a.nkey_seed_file == b.nkey_seed_file,
+          "credentials");
+  differs(a.tls.ca_file == b.tls.ca_file && a.tls.cert_file == b.tls.cert_file &&
+              a.tls.key_file == b.tls.key_file && a.tls.verify == b.tls.verify,
+          "tls");
+  differs(a.reconnect.wait == b.reconnect.wait && a.reconnect.jitter == b.reconnect.jitter &&
+              a.reconnect.max_attempts == b.reconnect.max_attempts &&
+              a.reconnect.buffer_size == b.reconnect.buffer_size,
+          "reconnect");
+  differs(a.connect_timeout == b.connect_timeout, "connect_timeout");
+  differs(a.trace_headers == b.trace_headers, "trace_headers");
+  differs(a.bus == b.bus, "bus");
+  differs(a.queue_size == b.queue_size && a.pending_messages == b.pending_messages &&
+              a.pending_bytes == b.pending_bytes,
+          "queue_size/pending_*");
+  differs(a.jetstream.exports == b.jetstream.exports &&
+              a.jetstream.ack_timeout == b.jetstream.ack_timeout &&
+              a.jetstream.max_pending == b.jetstream.max_pending &&
+              a.jetstream.retries == b.jetstream.retries,
+          "jetstream");
+  return keys;
+}
+
+}  // namespace
+
+// The subject lists and prefixes change live; anything else needs a restart.
+Status NatsAdapter::reconfigure(const config::AdapterSection& section, bool apply) {
+  auto next = parse_config(section);
+  if (!next) return fail(next.error());
+  if (const std::string keys = restart_keys(config_, *next); !keys.empty()) {
+    return fail(
+        "nats: only subjects, import, export and the prefixes change while running; "
+        "these need a restart: " +
+        keys);
+  }
+  if (!apply) return Ok{};
+  filter_.store(std::make_shared<const SubjectFilter>(next->subjects));
+  host_->exports_changed();  // routes cached with the old export list
+  {
+    std::lock_guard lock(interest_mutex_);
+    refilter_pending_ = true;
+  }
+  queue_.poke();
+  log::info("nats: subject lists reloaded", {});
+  return Ok{};
 }
 
 // --- status ------------------------------------------------------------------------------

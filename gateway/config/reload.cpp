@@ -35,10 +35,10 @@ bool same_auth(const AuthConfig& a, const AuthConfig& b) {
   return true;
 }
 
-bool same_adapters(const std::vector<AdapterSection>& a, const std::vector<AdapterSection>& b) {
+bool same_adapter_set(const std::vector<AdapterSection>& a, const std::vector<AdapterSection>& b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (a[i].name != b[i].name || YAML::Dump(a[i].node) != YAML::Dump(b[i].node)) return false;
+    if (a[i].name != b[i].name) return false;
   }
   return true;
 }
@@ -69,7 +69,15 @@ ReloadPlan plan_reload(const Config& running, const Config& next) {
   fixed(same_tls(a.admin_tls, b.admin_tls), "gateway.admin_tls");
   // Turning authentication on or off would strand the clients already connected.
   fixed(a.auth.required() == b.auth.required(), "gateway.auth (required or not)");
-  fixed(same_adapters(running.adapters, next.adapters), "adapter sections");
+  fixed(same_adapter_set(running.adapters, next.adapters), "the set of adapters");
+  if (same_adapter_set(running.adapters, next.adapters)) {
+    for (std::size_t i = 0; i < next.adapters.size(); ++i) {
+      if (YAML::Dump(running.adapters[i].node) != YAML::Dump(next.adapters[i].node)) {
+        plan.changed_adapters.push_back(next.adapters[i].name);
+        plan.live.push_back(next.adapters[i].name);
+      }
+    }
+  }
   fixed(running.stdio == next.stdio, "--stdio");
 
   live(a.max_pending == b.max_pending, "gateway.max_pending");

@@ -100,6 +100,9 @@ class Router {
   // local client had subscribed; the adapter itself does not. Counted like subscriptions.
   void declare_interest(OriginId adapter, std::string_view pattern, bool added);
 
+  // Any thread: forget every cached route (an adapter's exports changed).
+  void invalidate_routes() noexcept { generation_.fetch_add(1, std::memory_order_release); }
+
   std::size_t subscription_count() const;
   const RouterStats& stats() const noexcept { return stats_; }
 

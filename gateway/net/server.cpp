@@ -82,6 +82,7 @@ struct Server::Impl : AdapterHost {
   void declare_interest(const Adapter& adapter, std::string_view pattern, bool added) override {
     router.declare_interest(adapter.origin_id(), pattern, added);
   }
+  void exports_changed() override { router.invalidate_routes(); }
 
   Status start();
   void reload();
@@ -389,6 +390,24 @@ void Server::Impl::reload() {
               {{"keys", join(plan.needs_restart)}});
     return;
   }
+  // Changed adapter sections: every adapter must accept its change before anything is
+  // applied, so that a refused reload leaves everything as it was.
+  std::vector<std::pair<Adapter*, const config::AdapterSection*>> changed_adapters;
+  for (const auto& section : plan.changed_adapters) {
+    for (auto& a : adapters) {
+      if (a->name() != section) continue;
+      for (const auto& s : next->adapters) {
+        if (s.name == section) changed_adapters.emplace_back(a.get(), &s);
+      }
+    }
+  }
+  for (const auto& [adapter, section] : changed_adapters) {
+    if (auto st = adapter->reconfigure(*section, false); !st) {
+      log::warn("configuration not reloaded: this change needs a restart; the running one stays",
+                {{"error", st.error()}});
+      return;
+    }
+  }
   if (plan.live.empty()) {
     log::info("configuration reloaded: nothing changed", {});
     return;
@@ -402,6 +421,11 @@ void Server::Impl::reload() {
     }
     authenticator = std::move(made.value());
     sessions.set_authenticator(authenticator);
+  }
+  for (const auto& [adapter, section] : changed_adapters) {
+    if (auto st = adapter->reconfigure(*section, true); !st) {
+      log::warn("adapter not reconfigured", {{"adapter", adapter->name()}, {"error", st.error()}});
+    }
   }
   log::configure(next->log);
   const LiveLimits limits(next->gateway);

@@ -7,6 +7,7 @@
 
 #include "auth/bcrypt.hpp"
 #include "support/gateway.hpp"
+#include "support/nats.hpp"
 
 namespace psycho::testing {
 namespace {
@@ -80,6 +81,41 @@ TEST(Reload, AChangedFileIsNoticedWithoutASignal) {
   ASSERT_TRUE(logged(gw, "configuration reloaded changed=\"gateway.max_subscriptions, log\""));
   c->send("SUB a\nSUB b\nSUB c\nSUB d\nPING\n");  // the new limit, on a connection made before
   EXPECT_EQ(c->expect("PONG\n"), "-ERR 'Maximum Subscriptions Exceeded'\nPONG\n");
+}
+
+TEST(Reload, NatsSubjectListsChangeLive) {
+  NatsServer server;
+  auto nats_config = [&](const std::string& subjects) {
+    return "nats:\n  servers: " + server.url() + "\n  subjects: [" + subjects + "]\n";
+  };
+  Gateway gw(with_config(nats_config("a.>")));
+  ASSERT_TRUE(eventually([&] { return gw.http_get("/readyz").rfind("HTTP/1.1 200", 0) == 0; }));
+  NatsClient nats(server.url());
+  nats.subscribe("b.out");
+  auto c = login(gw, R"({"verbose":false})");
+  c->send("SUB >\nPING\n");
+  ASSERT_EQ(c->line(), "PONG\n");
+  ASSERT_TRUE(
+      eventually([&] { return gw.http_get("/varz").find("\"a.>\"") != std::string::npos; }));
+
+  rewrite(gw, nats_config("b.>"));
+  gw.process().signal(SIGHUP);
+  ASSERT_TRUE(logged(gw, "nats: subject lists reloaded"));
+  // Imports follow: the upstream subscription moved from a.> to b.>, for the same client.
+  ASSERT_TRUE(eventually([&] {
+    nats.publish("b.probe", "probe");
+    return c->expect("probe\n", 50ms) != "";
+  }));
+  EXPECT_EQ(gw.http_get("/varz").find("\"a.>\""), std::string::npos);
+  // Exports follow too (the router's cached routes were dropped).
+  c->send("PUB b.out 3\nnew\nPING\n");
+  auto m = nats.next();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->payload, "new");
+  // A change the adapter cannot make live is refused with its reason.
+  rewrite(gw, nats_config("b.>") + "  bus: elsewhere\n");
+  gw.process().signal(SIGHUP);
+  EXPECT_TRUE(logged(gw, "these need a restart: bus"));
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+
 namespace psycho {
 namespace {
 
@@ -18,14 +20,14 @@ std::vector<std::string> subscribed(const InterestTable::Changes& c) {
 
 TEST(InterestTable, StaticImportsAreHeldFromTheStart) {
   const SubjectFilter f = parse("{subjects: [a.>], import: [prices.>]}");
-  InterestTable t(f);
+  InterestTable t(std::make_shared<SubjectFilter>(f));
   EXPECT_EQ(subscribed(t.start()), (std::vector<std::string>{"prices.>"}));
   EXPECT_EQ(t.size(), 1u);
 }
 
 TEST(InterestTable, OneSubscriptionPerFabricPatternWithAReferenceCount) {
   const SubjectFilter f = parse("{subjects: ['*.x', 'a.*']}");
-  InterestTable t(f);
+  InterestTable t(std::make_shared<SubjectFilter>(f));
   t.start();
   // `a.x` overlaps both list entries, but both overlaps are `a.x` itself.
   const auto first = t.change("a.x", true);
@@ -42,7 +44,7 @@ TEST(InterestTable, OneSubscriptionPerFabricPatternWithAReferenceCount) {
 
 TEST(InterestTable, OverlappingSubscriptionsKeepExactlyOneCopy) {
   const SubjectFilter f;
-  InterestTable t(f);
+  InterestTable t(std::make_shared<SubjectFilter>(f));
   t.start();
   const auto wide = t.change("a.*", true).subscribe.at(0).first;
   const auto other = t.change("*.b", true).subscribe.at(0).first;
@@ -59,6 +61,18 @@ TEST(InterestTable, OverlappingSubscriptionsKeepExactlyOneCopy) {
   // the only copy).
   t.change("a.*", false);
   EXPECT_TRUE(t.owns(other, "a.b"));
+}
+
+TEST(InterestTable, RefilteringKeepsWhatIsStillNeededAndSubscribesNewBeforeDropping) {
+  InterestTable t(std::make_shared<SubjectFilter>(parse("{subjects: [a.>, b.>]}")));
+  t.start();
+  t.change(">", true);  // -> a.>, b.>
+  ASSERT_EQ(t.size(), 2u);
+  const auto c = t.refilter(std::make_shared<SubjectFilter>(parse("{subjects: [b.>, c.>]}")));
+  EXPECT_EQ(subscribed(c), (std::vector<std::string>{"c.>"}));  // b.> stays subscribed
+  EXPECT_EQ(c.unsubscribe.size(), 1u);                          // a.> goes
+  EXPECT_EQ(t.patterns(), (std::vector<std::string>{"b.>", "c.>"}));
+  EXPECT_EQ(t.change(">", false).unsubscribe.size(), 2u);  // the local pattern kept its mapping
 }
 
 }  // namespace
