@@ -501,13 +501,20 @@ TEST_F(NatsClusterTest, TwoGatewaysOnOneClusterDeliverEachMessageOnce) {
   }
   ca->send("PUB chat 6\nfrom-a\n");
   cb->send("PUB chat 6\nfrom-b\n");
-  ca->drain_for(500ms);
-  cb->drain_for(500ms);
   auto count = [](const std::string& s, const std::string& what) {
     std::size_t n = 0;
     for (auto p = s.find(what); p != std::string::npos; p = s.find(what, p + 1)) ++n;
     return n;
   };
+  // Wait for both to arrive (however loaded the machine), then long enough for a second
+  // copy or a loop to show.
+  EXPECT_TRUE(eventually([&] {
+    ca->drain_for(10ms);
+    cb->drain_for(10ms);
+    return count(ca->pending(), "from-b\n") > 0 && count(cb->pending(), "from-a\n") > 0;
+  }));
+  ca->drain_for(500ms);
+  cb->drain_for(500ms);
   // Each client gets the other's message through NATS exactly once, and its own never
   // (no echo, and nothing loops back through NATS).
   EXPECT_EQ(count(ca->pending(), "from-b\n"), 1u) << ca->pending();
