@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# The multicast adapter across three gateways, in a network namespace of its own (lo up, a
+# multicast route on it: no datagram leaves the machine). A `psycho bench` publisher on
+# gateway 0 and its subscriber on gateway 1; gateway 2 is on the group too and receives
+# everything (a third member costs the sender nothing, the receivers their share of the
+# CPU). For 16 B, 1 KiB and 64 KiB messages, without loss and with 1% of the received data
+# datagrams dropped on every gateway (the adapter's test-only `test_drop_rate`: netem is not
+# available here), it prints delivered msgs/s, the share of messages delivered, and what the
+# subscriber's gateway repaired and lost (datagrams). Builds nothing; needs root (unshare).
+#
+#   bench/multicast.sh [BUILD_DIR]       (default: build)
+#
+# Environment: BENCH_MSGS (messages at 16 B and 1 KiB, default 200000; a fiftieth of it at
+# 64 KiB), BENCH_TIMEOUT (default 60 s per run).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+if [[ -z ${PSYCHO_BENCH_NETNS:-} ]]; then
+  exec unshare --net env PSYCHO_BENCH_NETNS=1 bash -c \
+    'ip link set lo up && ip route add 224.0.0.0/4 dev lo && exec bash "$0" "$@"' "$0" "$@"
+fi
+
+build=${1:-$here/../build}
+psycho=$build/clients/psycho
+gateway=$build/gateway/psycho-gateway
+msgs=${BENCH_MSGS:-200000}
+run_timeout=${BENCH_TIMEOUT:-60}
+
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
+[[ -x $psycho && -x $gateway ]] || die "build psycho and psycho-gateway first (ninja -C $build)"
+command -v jq >/dev/null || die "jq is needed to read the JSON results"
+
+# start_gateway NAME GROUP_PORT DROP_RATE: sets $gw_url and $gw_admin.
+start_gateway() {
+  local name=$1 group_port=$2 drop=$3 port admin
+  port=$(free_port)
+  admin=$(free_port)
+  printf 'multicast:\n  group: 239.255.42.42:%s\n  interface: 127.0.0.1\n  test_drop_rate: %s\n' \
+    "$group_port" "$drop" >"$workdir/$name.yaml"
+  "$gateway" --config "$workdir/$name.yaml" --listen "127.0.0.1:$port" --websocket "" \
+    --admin "127.0.0.1:$admin" >"$workdir/$name.log" 2>&1 &
+  pids+=($!)
+  wait_listening "$port" $! || die "psycho-gateway did not start: $(tail -5 "$workdir/$name.log")"
+  gw_url=tcp://127.0.0.1:$port
+  gw_admin=$admin
+}
+
+# metric ADMIN_PORT PREFIX: the first sample of that gateway's /metrics that starts with
+# PREFIX (a name, or a name with the start of its labels), as an integer.
+metric() {
+  python3 -c 'import sys, urllib.request
+text = urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1]).read().decode()
+for line in text.splitlines():
+    if line.startswith(sys.argv[2]):
+        print(int(float(line.split()[-1]))); break
+else:
+    print(0)' "$1" "$2"
+}
+
+# The figures read around each run: the subscriber's gateway's repairs and losses, the
+# publisher's gateway's sending queue overflows, the subscriber gateway's router backlog and
+# slow consumers.
+figures() {
+  echo "$(metric "$sub_admin" psycho_multicast_repaired_total)" \
+    "$(metric "$sub_admin" psycho_multicast_lost_total)" \
+    "$(metric "$pub_admin" 'psycho_adapter_dropped_total{adapter="multicast",reason="queue_full"}')" \
+    "$(metric "$sub_admin" 'psycho_router_dropped_total{reason="backlog_full"}')" \
+    "$(metric "$sub_admin" psycho_slow_consumers_total)"
+}
+
+for drop in 0 0.01; do
+  group_port=$(free_port)
+  start_gateway "gw0-$drop" "$group_port" "$drop"
+  pub_url=$gw_url
+  pub_admin=$gw_admin
+  start_gateway "gw1-$drop" "$group_port" "$drop"
+  sub_url=$gw_url
+  sub_admin=$gw_admin
+  start_gateway "gw2-$drop" "$group_port" "$drop"
+  sleep 1.5 # presence announcements: every gateway hears the other two
+  for size in 16 1024 65536; do
+    n=$msgs
+    ((size == 65536)) && n=$((msgs / 50))
+    read -r -a before <<<"$(figures)"
+    bench "$drop-$size" --url "$pub_url" --sub-url "$sub_url" --size "$size" --msgs "$n"
+    sleep 1 # let late repairs and give-ups settle before reading the counters
+    read -r -a after <<<"$(figures)"
+    for i in 0 1 2 3 4; do echo $((after[i] - before[i])); done | paste -sd' ' >"$workdir/$drop-$size.fig"
+  done
+done
+
+echo
+printf "%-6s %6s %9s %10s %10s %9s %7s %11s %9s %5s\n" "drop" "bytes" "messages" "msgs/s" \
+  "delivered" "repaired" "lost" "queue_full" "backlog" "slow"
+for drop in 0 0.01; do
+  for size in 16 1024 65536; do
+    case=$drop-$size
+    expected=$(value "$case" .expected)
+    received=$(value "$case" .received)
+    share="-"
+    [[ -n $expected && -n $received ]] && share=$(awk "BEGIN{printf \"%.4f\", $received / $expected}")
+    read -r -a fig <"$workdir/$case.fig"
+    printf "%-6s %6s %9s %10s %10s %9s %7s %11s %9s %5s\n" "$drop" "$size" "${expected:--}" \
+      "$(value "$case" .sub_msgs_per_sec)" "$share" "${fig[@]}"
+  done
+done
