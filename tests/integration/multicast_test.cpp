@@ -28,7 +28,11 @@ bool in_own_namespace() { return std::getenv("PSYCHO_MULTICAST_NETNS") != nullpt
 std::string multicast_config(int port, const std::string& more = "") {
   return "gateway:\n  max_payload: 1MiB\nmulticast:\n  group: " + std::string(kGroup) + ":" +
          std::to_string(port) +
-         "\n  interface: 127.0.0.1\n  announce_interval: 100ms\n  peer_timeout: 2s\n" + more;
+         "\n  interface: 127.0.0.1\n  announce_interval: 100ms\n  peer_timeout: 2s\n"
+         // Parallel ctest runs and sanitizers can stall a gateway for longer than the
+         // default repair horizon (8 NACKs 20 ms apart); the tests are about correctness.
+         "  repair: {max_nacks: 100}\n" +
+         more;
 }
 
 std::unique_ptr<RawClient> psycho_client(Gateway& gw) {
