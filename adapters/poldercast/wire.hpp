@@ -1,0 +1,106 @@
+// The PolderCast wire format, version 1 (docs/poldercast.md): what overlay nodes send each
+// other, independent of the transport (UDP datagram, stream frame, data-channel message).
+//
+// Every message starts with {magic "PC", version, type, the sender's profile}. Integers are
+// big-endian; strings and lists carry their length first. The decoder trusts nothing: every
+// length is checked against what is left and against the limits below before anything is
+// copied, so a hostile message costs at most its own size, and each refusal has a reason to
+// count. This is the first piece of the PolderCast overlay (issue 5); the layers and the
+// adapter build on it.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace psycho::poldercast {
+
+inline constexpr std::uint8_t kVersion = 1;
+
+enum class Type : std::uint8_t {
+  cyclon_request = 1,
+  cyclon_response,
+  vicinity_request,
+  vicinity_response,
+  rings_request,
+  rings_response,
+  publish,
+  find_subscriber,
+  find_subscriber_response,
+  leave,
+};
+
+// What a message was refused for; each is a counter.
+enum class DecodeError {
+  none,
+  truncated,    // a length or field runs past the end
+  bad_magic,    // not a PolderCast message
+  bad_version,  // a version this node does not speak
+  bad_type,
+  too_large,       // above the limits (message, list, string)
+  bad_value,       // a field out of range (priority > 2)
+  trailing_bytes,  // bytes after the end of the message
+};
+std::string_view error_name(DecodeError e) noexcept;
+
+struct TopicInterest {
+  std::uint64_t topic = 0;    // hash of the exact subject
+  std::uint8_t priority = 0;  // 0: ring full, 1: one slot missing, 2: two or more
+  bool operator==(const TopicInterest&) const = default;
+};
+
+struct Profile {
+  std::uint64_t node_id = 0;
+  std::string address;  // transport-specific: "host:port", or a signalling handle
+  std::vector<TopicInterest> topics;
+  bool operator==(const Profile&) const = default;
+};
+
+struct Descriptor {
+  Profile profile;
+  std::uint16_t age = 0;
+  bool operator==(const Descriptor&) const = default;
+};
+
+struct Publication {
+  std::array<std::uint8_t, 16> msg_id{};
+  std::uint64_t topic = 0;
+  std::uint64_t origin = 0;  // the gateway that first published it (Trace::node_id)
+  std::uint64_t seq = 0;     // its sequence there (Trace::seq)
+  std::uint32_t bus = 0;     // Trace::bus
+  std::uint8_t hops = 0;
+  std::string subject, reply, headers, payload;
+  bool operator==(const Publication&) const = default;
+};
+
+struct Message {
+  Type type = Type::leave;
+  Profile sender;
+  std::vector<Descriptor> entries;  // the gossip types and find_subscriber_response
+  Publication publication;          // publish
+  std::uint64_t topic = 0;          // find_subscriber, find_subscriber_response
+  std::uint8_t ttl = 0;             // find_subscriber
+  bool operator==(const Message&) const = default;
+};
+
+struct Limits {
+  std::size_t max_gossip_message = 16 * 1024;  // every type but publish
+  std::size_t max_publication = 1024 * 1024 + 64 * 1024;
+  std::size_t max_entries = 64;
+  std::size_t max_topics = 256;  // per profile; more are not sent (docs/poldercast.md)
+  std::size_t max_address = 255;
+  std::size_t max_subject = 4096;
+};
+
+// Appends the encoding of `m` to `out`. The caller keeps within the limits (the encoder
+// writes what it is given; decode() is where limits are enforced).
+void encode(const Message& m, std::string& out);
+
+// Decodes one whole message. On failure returns the reason and leaves `out` in an
+// unspecified state.
+DecodeError decode(std::string_view data, const Limits& limits, Message& out);
+
+}  // namespace psycho::poldercast

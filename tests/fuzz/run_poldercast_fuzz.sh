@@ -1,0 +1,4 @@
+#!/usr/bin/env bash
+# The PolderCast wire decoder's fuzzer (see run_fuzz.sh). Usage: run_poldercast_fuzz.sh <source root> <work dir>
+exec bash "$(dirname "$0")/run_fuzz.sh" poldercast "$1" "$2" \
+  tests/fuzz/poldercast_fuzz.cpp adapters/poldercast/wire.cpp

@@ -1,0 +1,130 @@
+#include "adapters/poldercast/wire.hpp"
+
+#include <gtest/gtest.h>
+
+namespace psycho::poldercast {
+namespace {
+
+Profile profile(std::uint64_t id, std::size_t topics = 2) {
+  Profile p{id, "10.0.0." + std::to_string(id % 250) + ":4250", {}};
+  for (std::size_t i = 0; i < topics; ++i) {
+    p.topics.push_back({0xABCD0000 + i, static_cast<std::uint8_t>(i % 3)});
+  }
+  return p;
+}
+
+Message round_trip(const Message& m) {
+  std::string wire;
+  encode(m, wire);
+  Message back;
+  EXPECT_EQ(decode(wire, Limits{}, back), DecodeError::none) << static_cast<int>(m.type);
+  return back;
+}
+
+TEST(PolderCastWire, EveryGossipTypeRoundTrips) {
+  for (Type t : {Type::cyclon_request, Type::cyclon_response, Type::vicinity_request,
+                 Type::vicinity_response, Type::rings_request, Type::rings_response}) {
+    Message m;
+    m.type = t;
+    m.sender = profile(7);
+    for (std::uint16_t i = 0; i < 10; ++i) m.entries.push_back({profile(100 + i, i), i});
+    EXPECT_EQ(round_trip(m), m);
+  }
+}
+
+TEST(PolderCastWire, PublishFindSubscriberAndLeaveRoundTrip) {
+  Message pub;
+  pub.type = Type::publish;
+  pub.sender = profile(1);
+  pub.publication = {{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16},
+                     0x1234,
+                     0xBEEF,
+                     42,
+                     7,
+                     3,
+                     "orders.new",
+                     "_INBOX.x",
+                     "NATS/1.0\r\nA: 1\r\n\r\n",
+                     std::string(100000, 'p')};
+  EXPECT_EQ(round_trip(pub), pub);
+  Message find;
+  find.type = Type::find_subscriber;
+  find.sender = profile(2);
+  find.topic = 99;
+  find.ttl = 14;
+  EXPECT_EQ(round_trip(find), find);
+  Message found;
+  found.type = Type::find_subscriber_response;
+  found.sender = profile(3);
+  found.topic = 99;
+  found.entries = {{profile(4), 0}};
+  EXPECT_EQ(round_trip(found), found);
+  Message leave;
+  leave.type = Type::leave;
+  leave.sender = profile(5, 0);
+  EXPECT_EQ(round_trip(leave), leave);
+}
+
+TEST(PolderCastWire, EveryRefusalHasItsReason) {
+  Message m;
+  m.type = Type::cyclon_request;
+  m.sender = profile(7);
+  m.entries = {{profile(8), 1}};
+  std::string good;
+  encode(m, good);
+  Message out;
+  const Limits limits;
+  // Cut anywhere: truncated, never a crash.
+  for (std::size_t n = 0; n < good.size(); ++n) {
+    EXPECT_EQ(decode(good.substr(0, n), limits, out), DecodeError::truncated) << n;
+  }
+  EXPECT_EQ(decode(good + "x", limits, out), DecodeError::trailing_bytes);
+  std::string bad = good;
+  bad[0] = 'X';
+  EXPECT_EQ(decode(bad, limits, out), DecodeError::bad_magic);
+  bad = good;
+  bad[2] = 2;
+  EXPECT_EQ(decode(bad, limits, out), DecodeError::bad_version);
+  bad = good;
+  bad[3] = 0;
+  EXPECT_EQ(decode(bad, limits, out), DecodeError::bad_type);
+  bad[3] = 11;
+  EXPECT_EQ(decode(bad, limits, out), DecodeError::bad_type);
+  // A priority above 2 (the sender's first topic: after magic, version, type, id, address).
+  bad = good;
+  const std::size_t first_priority = 4 + 8 + 1 + m.sender.address.size() + 2 + 8;
+  bad[first_priority] = 3;
+  EXPECT_EQ(decode(bad, limits, out), DecodeError::bad_value);
+  // Lists and strings above the limits.
+  Limits tight;
+  tight.max_entries = 0;
+  EXPECT_EQ(decode(good, tight, out), DecodeError::too_large);
+  tight = Limits{};
+  tight.max_topics = 1;
+  EXPECT_EQ(decode(good, tight, out), DecodeError::too_large);
+  tight = Limits{};
+  tight.max_address = 3;
+  EXPECT_EQ(decode(good, tight, out), DecodeError::too_large);
+  tight = Limits{};
+  tight.max_gossip_message = good.size() - 1;
+  EXPECT_EQ(decode(good, tight, out), DecodeError::too_large);
+}
+
+TEST(PolderCastWire, AClaimedLengthBeyondTheDataIsTruncatedNotAnAllocation) {
+  Message m;
+  m.type = Type::publish;
+  m.sender = profile(1, 0);
+  m.publication.payload = "abc";
+  std::string wire;
+  encode(m, wire);
+  // Claim a 1 GiB payload in the last length field (4 bytes before the 3 payload bytes).
+  wire[wire.size() - 7] = 0x40;
+  Message out;
+  EXPECT_EQ(decode(wire, Limits{}, out), DecodeError::too_large);
+  Limits big;
+  big.max_publication = std::size_t{1} << 31;
+  EXPECT_EQ(decode(wire, big, out), DecodeError::truncated);
+}
+
+}  // namespace
+}  // namespace psycho::poldercast
