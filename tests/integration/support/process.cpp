@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -36,9 +37,14 @@ Process::Process(std::vector<std::string> argv, bool pipe_stdin)
     : out_path_(temp_file("out")), err_path_(temp_file("err")) {
   int in_pipe[2] = {-1, -1};
   if (pipe_stdin && ::pipe(in_pipe) != 0) throw std::runtime_error("pipe failed");
+  const pid_t parent = ::getpid();
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
+    // If the test dies (a crash, a ctest timeout) before it ends this process, the kernel
+    // ends it too: no gateway or nats-server outlives the test that started it.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) _exit(127);  // the test was already gone
     if (pipe_stdin) {
       ::dup2(in_pipe[0], STDIN_FILENO);
       ::close(in_pipe[0]);
