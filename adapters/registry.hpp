@@ -24,6 +24,17 @@ struct AdapterFactory {
   std::vector<config::AdapterFlag> flags;
 };
 
+// The usual AdapterFactory::create: parse the section with `parse` (returning a Result of
+// the adapter's config), then build an AdapterT from that config.
+template <class AdapterT, class Parse>
+auto create_with(Parse parse) {
+  return [parse](const config::AdapterSection& section) -> Result<std::unique_ptr<Adapter>> {
+    auto config = parse(section);
+    if (!config) return fail(config.error());
+    return std::unique_ptr<Adapter>(std::make_unique<AdapterT>(std::move(config.value())));
+  };
+}
+
 class AdapterRegistry {
  public:
   void add(AdapterFactory factory);

@@ -344,11 +344,7 @@ AdapterStatus MulticastAdapter::status() const {
 AdapterFactory adapter_factory() {
   AdapterFactory f;
   f.name = "multicast";
-  f.create = [](const config::AdapterSection& section) -> Result<std::unique_ptr<Adapter>> {
-    auto config = parse_config(section);
-    if (!config) return fail(config.error());
-    return std::unique_ptr<Adapter>(std::make_unique<MulticastAdapter>(std::move(config.value())));
-  };
+  f.create = create_with<MulticastAdapter>(parse_config);
   f.flags.push_back({"multicast", "multicast", "group",
                      "GROUP:PORT  bridge with the gateways on this multicast group"});
   return f;

@@ -775,11 +775,7 @@ AdapterStatus NatsAdapter::status() const {
 AdapterFactory adapter_factory() {
   AdapterFactory f;
   f.name = "nats";
-  f.create = [](const config::AdapterSection& section) -> Result<std::unique_ptr<Adapter>> {
-    auto config = parse_config(section);
-    if (!config) return fail(config.error());
-    return std::unique_ptr<Adapter>(std::make_unique<NatsAdapter>(std::move(config.value())));
-  };
+  f.create = create_with<NatsAdapter>(parse_config);
   f.flags.push_back(
       {"nats", "nats", "servers", "URL[,URL]  bridge to this NATS cluster (everything both ways)"});
   return f;
