@@ -118,7 +118,8 @@ DecodeError read_publication(Reader& r, const Limits& limits, Publication& p) {
   std::string_view id;
   if (!r.bytes(p.msg_id.size(), id)) return DecodeError::truncated;
   for (std::size_t i = 0; i < id.size(); ++i) p.msg_id[i] = static_cast<std::uint8_t>(id[i]);
-  if (!r.u64(p.topic) || !r.u64(p.origin) || !r.u64(p.seq) || !r.u32(p.bus) || !r.u8(p.hops)) {
+  if (!r.u64(p.topic) || !r.u64(p.origin) || !r.u64(p.seq) || !r.u32(p.bus) || !r.u8(p.hops) ||
+      !r.u16(p.overlay_hops)) {
     return DecodeError::truncated;
   }
   DecodeError error = DecodeError::none;
@@ -176,6 +177,7 @@ void encode(const Message& m, std::string& out) {
     w.u64(p.seq);
     w.u32(p.bus);
     w.u8(p.hops);
+    w.u16(p.overlay_hops);
     w.str(p.subject, 2);
     w.str(p.reply, 2);
     w.str(p.headers, 4);
@@ -183,6 +185,7 @@ void encode(const Message& m, std::string& out) {
   } else if (m.type == Type::find_subscriber) {
     w.u64(m.topic);
     w.u8(m.ttl);
+    write_entries(w, m.entries);
   } else if (m.type == Type::find_subscriber_response) {
     w.u64(m.topic);
     write_entries(w, m.entries);
@@ -198,7 +201,7 @@ DecodeError decode(std::string_view data, const Limits& limits, Message& out) {
   if (!r.u8(version) || !r.u8(type)) return DecodeError::truncated;
   if (version != kVersion) return DecodeError::bad_version;
   if (type < static_cast<std::uint8_t>(Type::cyclon_request) ||
-      type > static_cast<std::uint8_t>(Type::leave)) {
+      type > static_cast<std::uint8_t>(Type::pong)) {
     return DecodeError::bad_type;
   }
   out.type = static_cast<Type>(type);
@@ -212,7 +215,9 @@ DecodeError decode(std::string_view data, const Limits& limits, Message& out) {
   } else if (out.type == Type::publish) {
     e = read_publication(r, limits, out.publication);
   } else if (out.type == Type::find_subscriber) {
-    if (!r.u64(out.topic) || !r.u8(out.ttl)) e = DecodeError::truncated;
+    e = r.u64(out.topic) && r.u8(out.ttl) ? read_entries(r, limits, out.entries)
+                                          : DecodeError::truncated;
+    if (e == DecodeError::none && out.entries.size() != 1) e = DecodeError::bad_value;
   } else if (out.type == Type::find_subscriber_response) {
     e = r.u64(out.topic) ? read_entries(r, limits, out.entries) : DecodeError::truncated;
   }

@@ -31,6 +31,8 @@ enum class Type : std::uint8_t {
   find_subscriber,
   find_subscriber_response,
   leave,
+  ping,  // are you alive? (a ring neighbour not heard from for a while)
+  pong,
 };
 
 // What a message was refused for; each is a counter.
@@ -68,10 +70,11 @@ struct Descriptor {
 struct Publication {
   std::array<std::uint8_t, 16> msg_id{};
   std::uint64_t topic = 0;
-  std::uint64_t origin = 0;  // the gateway that first published it (Trace::node_id)
-  std::uint64_t seq = 0;     // its sequence there (Trace::seq)
-  std::uint32_t bus = 0;     // Trace::bus
-  std::uint8_t hops = 0;
+  std::uint64_t origin = 0;        // the gateway that first published it (Trace::node_id)
+  std::uint64_t seq = 0;           // its sequence there (Trace::seq)
+  std::uint32_t bus = 0;           // Trace::bus
+  std::uint8_t hops = 0;           // Trace::hops: adapter crossings before it entered the overlay
+  std::uint16_t overlay_hops = 0;  // forwards inside the overlay so far
   std::string subject, reply, headers, payload;
   bool operator==(const Publication&) const = default;
 };
@@ -79,10 +82,12 @@ struct Publication {
 struct Message {
   Type type = Type::leave;
   Profile sender;
-  std::vector<Descriptor> entries;  // the gossip types and find_subscriber_response
-  Publication publication;          // publish
-  std::uint64_t topic = 0;          // find_subscriber, find_subscriber_response
-  std::uint8_t ttl = 0;             // find_subscriber
+  // The gossip types and find_subscriber_response; in find_subscriber, exactly one: the
+  // node that started the walk, which every hop answers directly.
+  std::vector<Descriptor> entries;
+  Publication publication;  // publish
+  std::uint64_t topic = 0;  // find_subscriber, find_subscriber_response
+  std::uint8_t ttl = 0;     // find_subscriber
   bool operator==(const Message&) const = default;
 };
 

@@ -42,6 +42,7 @@ TEST(PolderCastWire, PublishFindSubscriberAndLeaveRoundTrip) {
                      42,
                      7,
                      3,
+                     17,
                      "orders.new",
                      "_INBOX.x",
                      "NATS/1.0\r\nA: 1\r\n\r\n",
@@ -52,17 +53,26 @@ TEST(PolderCastWire, PublishFindSubscriberAndLeaveRoundTrip) {
   find.sender = profile(2);
   find.topic = 99;
   find.ttl = 14;
+  find.entries = {{profile(2), 0}};
   EXPECT_EQ(round_trip(find), find);
+  // A walk names exactly one origin.
+  std::string wire;
+  find.entries.push_back({profile(3), 0});
+  encode(find, wire);
+  Message out;
+  EXPECT_EQ(decode(wire, Limits{}, out), DecodeError::bad_value);
   Message found;
   found.type = Type::find_subscriber_response;
   found.sender = profile(3);
   found.topic = 99;
   found.entries = {{profile(4), 0}};
   EXPECT_EQ(round_trip(found), found);
-  Message leave;
-  leave.type = Type::leave;
-  leave.sender = profile(5, 0);
-  EXPECT_EQ(round_trip(leave), leave);
+  for (Type t : {Type::leave, Type::ping, Type::pong}) {
+    Message bare;
+    bare.type = t;
+    bare.sender = profile(5, 0);
+    EXPECT_EQ(round_trip(bare), bare);
+  }
 }
 
 TEST(PolderCastWire, EveryRefusalHasItsReason) {
@@ -88,7 +98,7 @@ TEST(PolderCastWire, EveryRefusalHasItsReason) {
   bad = good;
   bad[3] = 0;
   EXPECT_EQ(decode(bad, limits, out), DecodeError::bad_type);
-  bad[3] = 11;
+  bad[3] = 13;
   EXPECT_EQ(decode(bad, limits, out), DecodeError::bad_type);
   // A priority above 2 (the sender's first topic: after magic, version, type, id, address).
   bad = good;
