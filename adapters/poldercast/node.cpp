@@ -1,0 +1,783 @@
+#include "adapters/poldercast/node.hpp"
+
+#include <algorithm>
+#include <unordered_set>
+
+#include "adapters/poldercast/topic.hpp"
+
+namespace psycho::poldercast {
+
+namespace {
+
+// Encoded size of a profile and a descriptor (docs/poldercast.md), to keep gossip messages
+// under the portable size without encoding twice.
+std::size_t profile_size(const Profile& p) {
+  return 8 + 1 + p.address.size() + 2 + 9 * p.topics.size();
+}
+constexpr std::size_t kHeaderSize = 4;  // magic, version, type
+// Rings exchanges owed to neighbours that took a dead peer's slot: how many are remembered,
+// and how many are made per cycle on top of the usual ones.
+constexpr std::size_t kMaxUrgent = 32;
+constexpr std::size_t kUrgentPerCycle = 2;
+
+bool contains(const std::vector<std::uint64_t>& ids, std::uint64_t id) {
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
+// Index of `id` in `ids`, or the size of the vector's maximum when absent.
+std::size_t position(const std::vector<std::uint64_t>& ids, std::uint64_t id) {
+  auto it = std::find(ids.begin(), ids.end(), id);
+  return it == ids.end() ? SIZE_MAX : static_cast<std::size_t>(it - ids.begin());
+}
+
+}  // namespace
+
+Node::Node(NodeOptions options, std::uint64_t id, std::string address, Transport& transport,
+           std::uint64_t seed)
+    : options_(options),
+      id_(id),
+      address_(std::move(address)),
+      transport_(transport),
+      rng_(seed),
+      cyclon_(options.cyclon_view),
+      vicinity_(options.vicinity_view),
+      rings_(id, options.ring_slots),
+      seen_(options.seen_capacity, options.seen_ttl_ms) {
+  refresh_profile();
+}
+
+// --- subscriptions and our profile -----------------------------------------------------------
+
+bool Node::subscribe(std::string_view subject) {
+  const std::uint64_t topic = topic_id(subject);
+  if (!rings_.join(topic, std::string(subject))) return false;
+  // Whoever we already know that subscribes is a ring candidate straight away.
+  for (const auto* view : {&cyclon_, &vicinity_}) {
+    for (const auto& e : view->entries()) rings_.offer(e.profile);
+  }
+  if (auto it = publish_cache_.find(topic); it != publish_cache_.end()) {
+    for (const auto& p : it->second.subscribers) rings_.offer(p);
+    publish_cache_.erase(it);
+  }
+  refresh_profile();
+  return true;
+}
+
+bool Node::unsubscribe(std::string_view subject) {
+  if (!rings_.leave(topic_id(subject))) return false;
+  refresh_profile();
+  return true;
+}
+
+// The profile we advertise: every topic with its ring's priority, at most
+// max_profile_topics of them. Above the cap, topics whose rings still need neighbours go
+// first, and the rest take turns from cycle to cycle, so each is advertised now and then.
+void Node::refresh_profile() {
+  std::vector<TopicInterest> needy, full;
+  for (const auto& [topic, ring] : rings_.rings()) {
+    const std::uint8_t priority = rings_.priority(topic);
+    (priority > 0 ? needy : full).push_back({topic, priority});
+  }
+  const std::size_t cap = options_.max_profile_topics;
+  std::vector<TopicInterest> topics;
+  if (needy.size() + full.size() <= cap) {
+    topics = std::move(needy);
+    topics.insert(topics.end(), full.begin(), full.end());
+  } else {
+    std::shuffle(needy.begin(), needy.end(), rng_);
+    if (needy.size() > cap) needy.resize(cap);
+    topics = std::move(needy);
+    std::sort(full.begin(), full.end(), [](auto& a, auto& b) { return a.topic < b.topic; });
+    const std::size_t room = std::min(cap - topics.size(), full.size());
+    const std::size_t start = full.empty() ? 0 : (cycle_ * room) % full.size();
+    for (std::size_t i = 0; i < room; ++i) topics.push_back(full[(start + i) % full.size()]);
+  }
+  auto profile = std::make_shared<Profile>(Profile{id_, address_, std::move(topics)});
+  normalize(*profile);
+  self_ = std::move(profile);
+}
+
+// --- sending ---------------------------------------------------------------------------------
+
+SharedBytes Node::encode_message(const Message& m) const {
+  auto bytes = std::make_shared<std::string>();
+  encode(m, *bytes);
+  return bytes;
+}
+
+bool Node::send(const std::string& address, const SharedBytes& bytes) {
+  if (transport_.send(address, bytes)) return true;
+  ++counters_.send_failed;
+  return false;
+}
+
+// Sends a gossip message, dropping entries from the end until it fits the portable size.
+bool Node::send_gossip(Type type, const std::string& address, std::vector<Entry>& entries) {
+  std::size_t size = kHeaderSize + profile_size(*self_) + 1;
+  std::size_t fits = 0;
+  for (; fits < entries.size(); ++fits) {
+    const std::size_t more = profile_size(*entries[fits].profile) + 2;
+    if (size + more > options_.max_gossip_message) break;
+    size += more;
+  }
+  entries.resize(fits);
+  Message m;
+  m.type = type;
+  m.sender = *self_;
+  m.entries.reserve(entries.size());
+  for (const auto& e : entries) m.entries.push_back({*e.profile, e.age});
+  auto bytes = encode_message(m);
+  counters_.gossip_bytes_sent += bytes->size();
+  return send(address, bytes);
+}
+
+// --- the cycle -------------------------------------------------------------------------------
+
+void Node::tick(std::int64_t now_ms) {
+  now_ms_ = now_ms;
+  ++cycle_;
+  finds_this_cycle_ = 0;
+  // A partner that has not answered within a cycle is gone (it was already taken out of
+  // the Cyclon and Vicinity views before we wrote to it).
+  std::vector<std::uint64_t> silent;
+  for (auto it = waiting_.begin(); it != waiting_.end();) {
+    if (it->second.cycle < cycle_) {
+      silent.push_back(it->first.first);
+      it = waiting_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto id : silent) dead(id);
+  std::erase_if(dead_,
+                [&](const auto& d) { return cycle_ - d.second > options_.dead_memory_cycles; });
+  expire_publishing();
+
+  cyclon_.age_all();
+  vicinity_.age_all();
+  rings_.age_all();
+  refresh_profile();
+  if (cyclon_.empty()) contact_seed();
+  cyclon_step();
+  vicinity_step();
+  rings_step();
+  ping_step();
+}
+
+// The nearest neighbours carry every walk, so a crashed one must be noticed fast; a Rings
+// exchange reaches one or two a cycle, pings the rest. Any message from a peer counts as an
+// answer; silence for a cycle makes it dead.
+void Node::ping_step() {
+  std::vector<const Rings::Peer*> quiet;
+  std::unordered_set<std::uint64_t> seen;
+  for (const auto& [topic, ring] : rings_.rings()) {
+    for (const auto* side : {&ring.succ, &ring.pred}) {
+      if (side->empty() || !seen.insert(side->front()).second) continue;
+      const auto* p = rings_.peer(side->front());
+      if (p == nullptr || !p->profile || p->age < options_.ping_after_cycles) continue;
+      if (waiting_.count({p->profile->node_id, Layer::rings}) > 0) continue;
+      quiet.push_back(p);
+    }
+  }
+  std::sort(quiet.begin(), quiet.end(), [](auto* a, auto* b) { return a->age > b->age; });
+  if (quiet.size() > options_.max_pings) quiet.resize(options_.max_pings);
+  if (quiet.empty()) return;
+  Message m;
+  m.type = Type::ping;
+  m.sender = *self_;
+  auto bytes = encode_message(m);
+  for (const auto* p : quiet) {
+    waiting_[{p->profile->node_id, Layer::ping}] = {cycle_, {}};
+    if (send(p->profile->address, bytes)) ++counters_.pings_sent;
+  }
+}
+
+void Node::contact_seed() {
+  if (seeds_.empty()) return;
+  const auto& seed = seeds_[rng_() % seeds_.size()];
+  if (seed == address_) return;
+  std::vector<Entry> none;
+  // Seeds have no id yet: the answer's sender profile introduces them.
+  if (send_gossip(Type::cyclon_request, seed, none)) ++counters_.exchanges_started[0];
+}
+
+void Node::cyclon_step() {
+  const Entry* oldest = cyclon_.oldest();
+  if (oldest == nullptr) return;
+  const Entry target = *oldest;
+  cyclon_.remove(target.id());
+  auto entries = cyclon_.sample(options_.cyclon_gossip - 1, target.id(), rng_);
+  std::vector<std::uint64_t> sent;
+  for (const auto& e : entries) sent.push_back(e.id());
+  entries.push_back({self_, 0});
+  waiting_[{target.id(), Layer::cyclon}] = {cycle_, std::move(sent)};
+  if (send_gossip(Type::cyclon_request, target.profile->address, entries)) {
+    ++counters_.exchanges_started[0];
+  }
+}
+
+void Node::vicinity_step() {
+  const Entry* oldest = vicinity_.oldest();
+  // An empty Vicinity view starts from a Cyclon peer.
+  if (oldest == nullptr) oldest = cyclon_.oldest();
+  if (oldest == nullptr) return;
+  const Entry target = *oldest;
+  vicinity_.remove(target.id());
+  auto entries =
+      select_for(*target.profile, candidates(target.id()), options_.vicinity_gossip, rng_);
+  waiting_[{target.id(), Layer::vicinity}] = {cycle_, {}};
+  if (send_gossip(Type::vicinity_request, target.profile->address, entries)) {
+    ++counters_.exchanges_started[1];
+  }
+}
+
+// Each cycle starts a Rings exchange with the least recently heard nearest (slot 0)
+// neighbour and one with the least recently heard ring peer of all.
+void Node::rings_step() {
+  std::vector<const Rings::Peer*> targets;
+  const Rings::Peer* nearest = nullptr;
+  for (const auto& [topic, ring] : rings_.rings()) {
+    for (const auto* side : {&ring.succ, &ring.pred}) {
+      if (side->empty()) continue;
+      const auto* p = rings_.peer(side->front());
+      if (p != nullptr && p->profile && (nearest == nullptr || p->age > nearest->age)) nearest = p;
+    }
+  }
+  if (nearest != nullptr) targets.push_back(nearest);
+  const Rings::Peer* oldest = rings_.oldest();
+  if (oldest != nullptr && oldest != nearest && oldest->profile) targets.push_back(oldest);
+  for (std::size_t n = 0; n < kUrgentPerCycle && !urgent_.empty(); ++n) {
+    const auto* p = rings_.peer(urgent_.front());
+    urgent_.pop_front();
+    if (p != nullptr && p->profile &&
+        std::find(targets.begin(), targets.end(), p) == targets.end()) {
+      targets.push_back(p);
+    }
+  }
+  for (const auto* peer : targets) {
+    const ProfilePtr target = peer->profile;
+    auto key = std::make_pair(target->node_id, Layer::rings);
+    if (waiting_.count(key) > 0) continue;  // already asked; its silence will tell
+    auto entries = rings_entries_for(*target);
+    waiting_[key] = {cycle_, {}};
+    if (send_gossip(Type::rings_request, target->address, entries))
+      ++counters_.exchanges_started[2];
+  }
+}
+
+// Everything we could tell a partner about: both views, the ring peers and ourselves, one
+// entry per id, never the partner itself.
+std::vector<Entry> Node::candidates(std::uint64_t except) const {
+  std::vector<Entry> all;
+  all.reserve(cyclon_.size() + vicinity_.size() + rings_.peers().size() + 1);
+  all.insert(all.end(), cyclon_.entries().begin(), cyclon_.entries().end());
+  all.insert(all.end(), vicinity_.entries().begin(), vicinity_.entries().end());
+  for (const auto& [id, peer] : rings_.peers()) {
+    if (peer.profile) all.push_back({peer.profile, peer.age});
+  }
+  dedupe_youngest(all, id_);
+  std::erase_if(all, [&](const Entry& e) { return e.id() == except; });
+  all.push_back({self_, 0});
+  return all;
+}
+
+// What the Rings layer sends `target`: for each of its topics, neediest first, the nearest
+// subscribers we know on either side of its id.
+std::vector<Entry> Node::rings_entries_for(const Profile& target) const {
+  auto pool = candidates(target.node_id);
+  std::vector<TopicInterest> topics = target.topics;
+  std::sort(topics.begin(), topics.end(), [&](const TopicInterest& a, const TopicInterest& b) {
+    const bool ours_a = subscribed(a.topic), ours_b = subscribed(b.topic);
+    if (ours_a != ours_b) return ours_a;  // topics we share first
+    return a.priority > b.priority;
+  });
+  std::vector<Entry> out;
+  std::unordered_set<std::uint64_t> taken;
+  std::vector<const Entry*> subs;
+  for (const auto& t : topics) {
+    if (out.size() >= options_.rings_gossip) break;
+    subs.clear();
+    for (const auto& e : pool) {
+      if (subscribes(*e.profile, t.topic)) subs.push_back(&e);
+    }
+    for (bool successor : {true, false}) {
+      auto distance = [&](const Entry* e) {
+        return successor ? e->id() - target.node_id : target.node_id - e->id();
+      };
+      std::sort(subs.begin(), subs.end(),
+                [&](const Entry* a, const Entry* b) { return distance(a) < distance(b); });
+      for (std::size_t i = 0; i < subs.size() && i < options_.ring_slots; ++i) {
+        if (out.size() < options_.rings_gossip && taken.insert(subs[i]->id()).second) {
+          out.push_back(*subs[i]);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+// --- receiving -------------------------------------------------------------------------------
+
+void Node::on_message(std::string_view bytes) {
+  Limits limits;
+  limits.max_gossip_message = options_.max_gossip_message;
+  if (auto e = decode(bytes, limits, scratch_); e != DecodeError::none) {
+    ++counters_.decode_errors[static_cast<std::size_t>(e)];
+    return;
+  }
+  Message& m = scratch_;
+  if (m.sender.node_id == id_ || m.sender.address.empty()) return;  // our own echo, or no way back
+  normalize(m.sender);
+  auto sender = std::make_shared<const Profile>(std::move(m.sender));
+  heard_from(sender);
+
+  std::vector<Entry> received;
+  if (m.type != Type::publish && m.type != Type::find_subscriber) {
+    received.reserve(m.entries.size());
+    for (auto& d : m.entries) {
+      if (d.profile.address.empty() || known_dead(d.profile.node_id)) continue;
+      normalize(d.profile);
+      received.push_back({std::make_shared<const Profile>(std::move(d.profile)), d.age});
+      rings_.offer(received.back().profile);
+    }
+  }
+  switch (m.type) {
+    case Type::cyclon_request:
+    case Type::cyclon_response:
+      on_cyclon(m, sender, received);
+      break;
+    case Type::vicinity_request:
+    case Type::vicinity_response:
+      on_vicinity(m, sender, received);
+      break;
+    case Type::rings_request:
+    case Type::rings_response:
+      on_rings(m, sender);
+      break;
+    case Type::publish:
+      on_publish(m, sender);
+      break;
+    case Type::find_subscriber:
+      on_find(m, sender);
+      break;
+    case Type::find_subscriber_response:
+      m.entries.clear();
+      for (auto& e : received) m.entries.push_back({*e.profile, e.age});
+      on_found(m);
+      break;
+    case Type::leave:
+      ++counters_.leaves_received;
+      dead(sender->node_id);
+      break;
+    case Type::ping: {
+      Message pong;
+      pong.type = Type::pong;
+      pong.sender = *self_;
+      send(sender->address, encode_message(pong));
+      break;
+    }
+    case Type::pong:
+      break;
+  }
+}
+
+void Node::heard_from(const ProfilePtr& sender) {
+  const std::uint64_t id = sender->node_id;
+  dead_.erase(id);
+  waiting_.erase({id, Layer::ping});
+  rings_.offer(sender);
+  rings_.touch(id);
+  // Views keep their ages, but take the fresher profile.
+  for (auto* view : {&cyclon_, &vicinity_}) {
+    if (view->find(id) != nullptr) {
+      auto entries = view->entries();
+      for (auto& e : entries) {
+        if (e.id() == id) e.profile = sender;
+      }
+      view->assign(std::move(entries));
+    }
+  }
+}
+
+void Node::on_cyclon(const Message& m, const ProfilePtr& sender, std::vector<Entry>& received) {
+  std::vector<std::uint64_t> sent;
+  if (m.type == Type::cyclon_request) {
+    auto reply = cyclon_.sample(options_.cyclon_gossip, sender->node_id, rng_);
+    for (const auto& e : reply) sent.push_back(e.id());
+    send_gossip(Type::cyclon_response, sender->address, reply);
+    // The requester put itself in with age 0; a seed's first contact may not have.
+    if (std::none_of(received.begin(), received.end(),
+                     [&](const Entry& e) { return e.id() == sender->node_id; })) {
+      received.push_back({sender, 0});
+    }
+  } else {
+    auto it = waiting_.find({sender->node_id, Layer::cyclon});
+    if (it != waiting_.end()) {
+      sent = std::move(it->second.sent);
+      waiting_.erase(it);
+      ++counters_.exchanges_answered[0];
+    } else if (cyclon_.size() < cyclon_.capacity()) {
+      // The answer of a seed: it is our first peer.
+      received.push_back({sender, 0});
+      ++counters_.exchanges_answered[0];
+    }
+  }
+  cyclon_.merge_cyclon(received, std::move(sent), id_);
+}
+
+void Node::on_vicinity(const Message& m, const ProfilePtr& sender, std::vector<Entry>& received) {
+  if (m.type == Type::vicinity_request) {
+    auto reply = select_for(*sender, candidates(sender->node_id), options_.vicinity_gossip, rng_);
+    send_gossip(Type::vicinity_response, sender->address, reply);
+  } else if (waiting_.erase({sender->node_id, Layer::vicinity}) > 0) {
+    ++counters_.exchanges_answered[1];
+  }
+  received.push_back({sender, 0});
+  merge_vicinity(received);
+}
+
+void Node::merge_vicinity(const std::vector<Entry>& received) {
+  auto all = candidates(id_);
+  all.pop_back();  // ourselves
+  all.insert(all.end(), received.begin(), received.end());
+  dedupe_youngest(all, id_);
+  vicinity_.assign(select_for(*self_, all, vicinity_.capacity(), rng_));
+}
+
+void Node::on_rings(const Message& m, const ProfilePtr& sender) {
+  // The received entries were offered to the rings on arrival.
+  if (m.type == Type::rings_request) {
+    auto reply = rings_entries_for(*sender);
+    send_gossip(Type::rings_response, sender->address, reply);
+  } else if (waiting_.erase({sender->node_id, Layer::rings}) > 0) {
+    ++counters_.exchanges_answered[2];
+  }
+}
+
+// --- peers coming and going -----------------------------------------------------------------
+
+void Node::dead(std::uint64_t id) {
+  const auto topics = rings_.remove(id);
+  const bool known = cyclon_.remove(id) | vicinity_.remove(id) | !topics.empty();
+  for (auto& [topic, cached] : publish_cache_) {
+    std::erase_if(cached.subscribers, [&](const ProfilePtr& p) { return p->node_id == id; });
+  }
+  if (!known) return;
+  ++counters_.peers_dead;
+  if (dead_.size() < options_.dead_memory_capacity) dead_[id] = cycle_;
+  // Refill the ring slots it leaves empty from what the views hold, and ask the new
+  // nearest neighbours of those rings what they know.
+  for (const auto* view : {&cyclon_, &vicinity_}) {
+    for (const auto& e : view->entries()) rings_.offer(e.profile);
+  }
+  for (auto topic : topics) {
+    const auto* ring = rings_.ring(topic);
+    for (const auto* side : {&ring->succ, &ring->pred}) {
+      if (side->empty()) continue;
+      const auto next = side->front();
+      if (urgent_.size() < kMaxUrgent &&
+          std::find(urgent_.begin(), urgent_.end(), next) == urgent_.end()) {
+        urgent_.push_back(next);
+      }
+    }
+  }
+}
+
+bool Node::known_dead(std::uint64_t id) const { return dead_.count(id) > 0; }
+
+bool Node::suspect(std::uint64_t id) const {
+  for (Layer layer : {Layer::cyclon, Layer::vicinity, Layer::rings, Layer::ping}) {
+    auto it = waiting_.find({id, layer});
+    if (it != waiting_.end() && it->second.cycle < cycle_) return true;
+  }
+  return false;
+}
+
+void Node::on_unreachable(const std::string& address) {
+  std::vector<std::uint64_t> ids;
+  for (const auto* view : {&cyclon_, &vicinity_}) {
+    for (const auto& e : view->entries()) {
+      if (e.profile->address == address) ids.push_back(e.id());
+    }
+  }
+  for (const auto& [id, peer] : rings_.peers()) {
+    if (peer.profile && peer.profile->address == address) ids.push_back(id);
+  }
+  for (auto id : ids) dead(id);
+}
+
+void Node::leave() {
+  Message m;
+  m.type = Type::leave;
+  m.sender = *self_;
+  auto bytes = encode_message(m);
+  std::unordered_set<std::string> told;
+  for (const auto& e : candidates(id_)) {
+    if (e.id() != id_ && told.insert(e.profile->address).second) send(e.profile->address, bytes);
+  }
+}
+
+// --- dissemination ---------------------------------------------------------------------------
+
+void Node::count_hops(std::uint16_t hops) {
+  std::size_t b = 0;
+  while (b < kHopBuckets.size() && hops > kHopBuckets[b]) ++b;
+  ++counters_.hops[b];
+  counters_.hops_sum += hops;
+}
+
+void Node::publish(Publication p) {
+  for (auto& byte : p.msg_id) byte = static_cast<std::uint8_t>(rng_());
+  p.topic = topic_id(p.subject);
+  p.overlay_hops = 0;
+  seen_.insert(p.msg_id, now_ms_);
+  ++counters_.published;
+  if (const auto* ring = rings_.ring(p.topic)) {
+    forward(p, *ring, 0, false);
+    return;
+  }
+  Message m;
+  m.type = Type::publish;
+  m.sender = *self_;
+  m.publication = std::move(p);
+  publish_unsubscribed(m.publication, encode_message(m));
+}
+
+void Node::on_publish(Message& m, const ProfilePtr& sender) {
+  Publication& p = m.publication;
+  if (p.topic != topic_id(p.subject)) {
+    ++counters_.bad_topic;
+    return;
+  }
+  if (!seen_.insert(p.msg_id, now_ms_)) {
+    ++counters_.duplicates;
+    return;
+  }
+  const Rings::Ring* ring = rings_.ring(p.topic);
+  if (ring == nullptr) {  // relay-free: only subscribers forward
+    ++counters_.not_subscribed;
+    return;
+  }
+  if (ring->subject == p.subject) {
+    ++counters_.delivered;
+    count_hops(p.overlay_hops);
+    if (deliver_) deliver_(p);
+  }
+  if (p.overlay_hops >= options_.max_overlay_hops) {
+    ++counters_.hop_limit;
+    return;
+  }
+  const std::uint64_t from = sender->node_id;
+  const bool from_ring = contains(ring->succ, from) || contains(ring->pred, from);
+  ++p.overlay_hops;
+  forward(p, *ring, from, from_ring);
+}
+
+// The forwarding rule (docs/poldercast.md): from a ring neighbour, on to the nearest
+// neighbour on the other side; otherwise to both sides; the rest of the fan-out F goes to
+// random Vicinity neighbours that subscribe, each starting a new walk.
+void Node::forward(const Publication& p, const Rings::Ring& ring, std::uint64_t from,
+                   bool from_ring) {
+  std::vector<ProfilePtr> targets;
+  auto add = [&](std::uint64_t id) {
+    if (id == from || id == id_) return;
+    for (const auto& t : targets) {
+      if (t->node_id == id) return;
+    }
+    if (const auto* peer = rings_.peer(id); peer != nullptr && peer->profile) {
+      targets.push_back(peer->profile);
+    }
+  };
+  const bool use_ring = options_.dissemination != Dissemination::gossip_only;
+  if (use_ring) {
+    // Nearest first; a slot holding the sender is skipped for the next one. A neighbour
+    // that has not answered a request yet may have crashed: the spare gets a copy too.
+    auto first_other = [&](const std::vector<std::uint64_t>& side) {
+      for (auto id : side) {
+        if (id == from) continue;
+        add(id);
+        if (!suspect(id)) return;
+      }
+    };
+    // Which way it came: the side where the sender sits nearer (a node on both sides, as
+    // in a ring of few, counts for the side where it is nearest; equal: for neither).
+    const std::size_t on_succ = position(ring.succ, from), on_pred = position(ring.pred, from);
+    const bool came_from_succ = from_ring && on_succ < on_pred;
+    const bool came_from_pred = from_ring && on_pred < on_succ;
+    if (!came_from_succ) first_other(ring.succ);
+    if (!came_from_pred) first_other(ring.pred);
+  }
+  std::size_t fanout = options_.fanout;
+  if (options_.dissemination == Dissemination::ring_only) fanout = targets.size();
+  if (targets.size() < fanout) {
+    std::vector<ProfilePtr> shortcuts;
+    for (const auto* view : {&vicinity_, &cyclon_}) {
+      for (const auto& e : view->entries()) {
+        if (subscribes(*e.profile, p.topic)) shortcuts.push_back(e.profile);
+      }
+      if (!shortcuts.empty()) break;  // Cyclon only when Vicinity knows nobody
+    }
+    std::shuffle(shortcuts.begin(), shortcuts.end(), rng_);
+    for (const auto& s : shortcuts) {
+      if (targets.size() >= fanout) break;
+      if (s->node_id == from) continue;
+      if (std::none_of(targets.begin(), targets.end(),
+                       [&](const ProfilePtr& t) { return t->node_id == s->node_id; })) {
+        targets.push_back(s);
+      }
+    }
+  }
+  if (targets.empty()) return;
+  Message m;
+  m.type = Type::publish;
+  m.sender = *self_;
+  m.publication = p;
+  auto bytes = encode_message(m);
+  for (const auto& t : targets) {
+    if (send(t->address, bytes)) ++counters_.forwarded;
+  }
+}
+
+// Subscribers of `topic` known from any view, the rings and the publish cache.
+std::vector<ProfilePtr> Node::known_subscribers(std::uint64_t topic, std::uint64_t except) const {
+  std::vector<ProfilePtr> subs;
+  auto add = [&](const ProfilePtr& p) {
+    if (!p || p->node_id == except || p->node_id == id_ || !subscribes(*p, topic)) return;
+    for (const auto& s : subs) {
+      if (s->node_id == p->node_id) return;
+    }
+    subs.push_back(p);
+  };
+  for (const auto* view : {&vicinity_, &cyclon_}) {
+    for (const auto& e : view->entries()) add(e.profile);
+  }
+  for (const auto& [id, peer] : rings_.peers()) add(peer.profile);
+  if (auto it = publish_cache_.find(topic); it != publish_cache_.end()) {
+    for (const auto& p : it->second.subscribers) add(p);
+  }
+  return subs;
+}
+
+// A node that does not subscribe to the topic hands the publication to up to F known
+// subscribers, each of which treats it as coming from outside its ring. With none known it
+// waits for a FIND_SUB walk to find some.
+void Node::publish_unsubscribed(const Publication& p, SharedBytes bytes) {
+  auto subs = known_subscribers(p.topic, 0);
+  if (!subs.empty()) {
+    std::shuffle(subs.begin(), subs.end(), rng_);
+    if (subs.size() > options_.fanout) subs.resize(options_.fanout);
+    for (const auto& s : subs) {
+      if (send(s->address, bytes)) ++counters_.forwarded;
+    }
+    auto& cached = publish_cache_[p.topic];
+    cached.used_ms = now_ms_;
+    cached.subscribers = std::move(subs);
+    return;
+  }
+  auto& pending = pending_[p.topic];
+  if (pending.messages.size() >= options_.pending_per_topic ||
+      pending_bytes_ + bytes->size() > options_.pending_bytes) {
+    ++counters_.pending_full;
+    return;
+  }
+  if (pending.messages.empty()) {
+    pending.since_cycle = cycle_;
+    Message find;
+    find.type = Type::find_subscriber;
+    find.sender = *self_;
+    find.topic = p.topic;
+    find.ttl = options_.find_ttl;
+    find.entries = {{*self_, 0}};
+    auto walk = encode_message(find);
+    for (const auto& e : cyclon_.sample(options_.find_walks, 0, rng_)) {
+      if (send(e.profile->address, walk)) ++counters_.finds_started;
+    }
+  }
+  pending_bytes_ += bytes->size();
+  pending.messages.push_back(std::move(bytes));
+}
+
+void Node::on_find(const Message& m, const ProfilePtr& sender) {
+  if (++finds_this_cycle_ > options_.max_finds_per_cycle) {
+    ++counters_.finds_dropped;
+    return;
+  }
+  const Profile& origin = m.entries.front().profile;
+  if (origin.node_id == id_ || origin.address.empty()) return;
+  auto subs = known_subscribers(m.topic, origin.node_id);
+  if (subscribed(m.topic)) subs.insert(subs.begin(), self_);
+  if (!subs.empty()) {
+    if (subs.size() > options_.fanout) subs.resize(options_.fanout);
+    Message found;
+    found.type = Type::find_subscriber_response;
+    found.sender = *self_;
+    found.topic = m.topic;
+    for (const auto& s : subs) found.entries.push_back({*s, 0});
+    send(origin.address, encode_message(found));
+    return;
+  }
+  if (m.ttl <= 1) return;
+  // Walk on to a random Cyclon peer that is neither the origin nor where it came from.
+  auto next = cyclon_.sample(cyclon_.size(), sender->node_id, rng_);
+  std::erase_if(next, [&](const Entry& e) { return e.id() == origin.node_id; });
+  if (next.empty()) return;
+  Message walk = m;
+  walk.sender = *self_;
+  walk.ttl = static_cast<std::uint8_t>(m.ttl - 1);
+  send(next.front().profile->address, encode_message(walk));
+}
+
+void Node::on_found(const Message& m) {
+  if (m.entries.empty()) return;
+  auto& cached = publish_cache_[m.topic];
+  cached.used_ms = now_ms_;
+  for (const auto& d : m.entries) {
+    if (d.profile.node_id == id_ || !subscribes(d.profile, m.topic)) continue;
+    if (cached.subscribers.size() >= 2 * options_.fanout) break;
+    if (std::none_of(cached.subscribers.begin(), cached.subscribers.end(),
+                     [&](const ProfilePtr& s) { return s->node_id == d.profile.node_id; })) {
+      cached.subscribers.push_back(std::make_shared<const Profile>(d.profile));
+    }
+  }
+  ++counters_.finds_answered;
+  flush_pending(m.topic);
+}
+
+void Node::flush_pending(std::uint64_t topic) {
+  auto it = pending_.find(topic);
+  if (it == pending_.end()) return;
+  auto subs = known_subscribers(topic, 0);
+  if (subs.empty()) return;
+  std::shuffle(subs.begin(), subs.end(), rng_);
+  if (subs.size() > options_.fanout) subs.resize(options_.fanout);
+  for (const auto& bytes : it->second.messages) {
+    pending_bytes_ -= bytes->size();
+    for (const auto& s : subs) {
+      if (send(s->address, bytes)) ++counters_.forwarded;
+    }
+  }
+  pending_.erase(it);
+}
+
+void Node::expire_publishing() {
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    if (cycle_ - it->second.since_cycle > options_.find_timeout_cycles) {
+      counters_.no_subscriber += it->second.messages.size();
+      for (const auto& b : it->second.messages) pending_bytes_ -= b->size();
+      it = pending_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  std::erase_if(publish_cache_, [&](const auto& c) {
+    return now_ms_ - c.second.used_ms > options_.publish_cache_ttl_ms;
+  });
+  while (publish_cache_.size() > options_.publish_cache_topics) {
+    auto oldest =
+        std::min_element(publish_cache_.begin(), publish_cache_.end(),
+                         [](auto& a, auto& b) { return a.second.used_ms < b.second.used_ms; });
+    publish_cache_.erase(oldest);
+  }
+}
+
+}  // namespace psycho::poldercast

@@ -1,0 +1,212 @@
+// One PolderCast overlay node: the three gossip layers (Cyclon, Vicinity, Rings),
+// dissemination along rings plus random shortcuts, publishing to topics the node does not
+// subscribe to (publish cache and FIND_SUB walks), dead-peer handling and LEAVE
+// (docs/poldercast.md). It is pure protocol logic: bytes come in through on_message(), go
+// out through a Transport, and time only moves when tick() says so. The gateway's adapter
+// drives it from its event loop; psycho-sim drives thousands of them on a virtual clock.
+//
+// Not thread-safe: one thread owns a node and its transport.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <random>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "adapters/poldercast/rings.hpp"
+#include "adapters/poldercast/seen_set.hpp"
+#include "adapters/poldercast/transport.hpp"
+#include "adapters/poldercast/views.hpp"
+#include "adapters/poldercast/wire.hpp"
+
+namespace psycho::poldercast {
+
+// How a subscriber forwards a publication. Only `polder` is for production; the other two
+// are the simulator's baselines on the very same overlay.
+enum class Dissemination { polder, ring_only, gossip_only };
+
+struct NodeOptions {
+  std::size_t cyclon_view = 20, cyclon_gossip = 10;
+  std::size_t vicinity_view = 20, vicinity_gossip = 10;
+  std::size_t ring_slots = 2;  // per direction
+  std::size_t rings_gossip = 10;
+  // Nearest ring neighbours not heard from for this many cycles are pinged, at most
+  // `max_pings` a cycle, so that a crash is noticed in a few cycles.
+  std::uint32_t ping_after_cycles = 3;
+  std::size_t max_pings = 8;
+  std::size_t fanout = 3;  // F
+  Dissemination dissemination = Dissemination::polder;
+  std::size_t max_profile_topics = 256;
+  std::size_t max_gossip_message = 16 * 1024;
+  std::uint16_t max_overlay_hops = 255;
+  std::size_t seen_capacity = 65536;
+  std::int64_t seen_ttl_ms = 120'000;
+  // Publishing to topics this node does not subscribe to.
+  std::size_t publish_cache_topics = 1024;
+  std::int64_t publish_cache_ttl_ms = 60'000;
+  std::uint8_t find_ttl = 16;
+  std::size_t find_walks = 2;
+  std::uint32_t find_timeout_cycles = 3;
+  std::size_t pending_bytes = 4 << 20;  // publications waiting for a FIND_SUB answer
+  std::size_t pending_per_topic = 64;
+  std::size_t max_finds_per_cycle = 64;  // FIND_SUB handled per cycle; more are dropped
+  // A peer found dead is not taken back from second-hand gossip for this many cycles.
+  std::uint32_t dead_memory_cycles = 30;
+  std::size_t dead_memory_capacity = 4096;
+};
+
+enum class Layer : std::uint8_t { cyclon, vicinity, rings, ping };
+inline constexpr std::size_t kLayers = 3;
+
+// Upper bounds of the overlay-hops histogram buckets (the last one catches the rest).
+inline constexpr std::array<std::uint16_t, 9> kHopBuckets = {1, 2, 3, 4, 6, 8, 12, 16, 32};
+
+struct NodeCounters {
+  std::array<std::uint64_t, kLayers> exchanges_started{}, exchanges_answered{};
+  std::uint64_t gossip_bytes_sent = 0;
+  std::uint64_t published = 0;       // originated here
+  std::uint64_t forwarded = 0;       // copies sent on (including the origin's own)
+  std::uint64_t delivered = 0;       // first copies handed to local subscribers
+  std::uint64_t duplicates = 0;      // later copies, dropped
+  std::uint64_t not_subscribed = 0;  // publications for a topic this node is not in
+  std::uint64_t hop_limit = 0;
+  std::uint64_t no_subscriber = 0;  // publications dropped: nobody subscribes (as far as found)
+  std::uint64_t pending_full = 0;   // publications dropped: the FIND_SUB wait queue was full
+  std::uint64_t finds_started = 0, finds_answered = 0, finds_dropped = 0;
+  std::uint64_t peers_dead = 0, leaves_received = 0, pings_sent = 0;
+  std::uint64_t send_failed = 0;                 // the transport refused at once
+  std::array<std::uint64_t, 8> decode_errors{};  // by DecodeError
+  std::uint64_t bad_topic = 0;                   // topic id not the hash of the subject
+  std::array<std::uint64_t, kHopBuckets.size() + 1> hops{};
+  std::uint64_t hops_sum = 0;
+};
+
+class Node final : public TransportEvents {
+ public:
+  using Deliver = std::function<void(const Publication&)>;
+
+  Node(NodeOptions options, std::uint64_t id, std::string address, Transport& transport,
+       std::uint64_t seed);
+
+  std::uint64_t id() const noexcept { return id_; }
+  const std::string& address() const noexcept { return address_; }
+  // Called for the first copy of every publication on a subject this node subscribes to.
+  void on_deliver(Deliver deliver) { deliver_ = std::move(deliver); }
+  // Bootstrap addresses, contacted while the Cyclon view is empty.
+  void set_seeds(std::vector<std::string> seeds) { seeds_ = std::move(seeds); }
+
+  // The simulator switches forwarding rules on a converged overlay to compare them.
+  void set_dissemination(Dissemination d) noexcept { options_.dissemination = d; }
+
+  // Joins (leaves) the ring of the exact subject. Wildcards never reach here.
+  bool subscribe(std::string_view subject);
+  bool unsubscribe(std::string_view subject);
+  bool subscribed(std::uint64_t topic) const { return rings_.ring(topic) != nullptr; }
+
+  // Sends a publication that originated at this gateway. `msg_id`, `topic` and
+  // `overlay_hops` are filled in here.
+  void publish(Publication publication);
+
+  // One gossip cycle at time `now_ms`: timeouts, then each layer's active step.
+  void tick(std::int64_t now_ms);
+  // A clean shutdown: tells every known peer.
+  void leave();
+
+  // TransportEvents
+  void on_message(std::string_view bytes) override;
+  void on_unreachable(const std::string& address) override;
+
+  const NodeCounters& counters() const noexcept { return counters_; }
+  const PartialView& cyclon() const noexcept { return cyclon_; }
+  const PartialView& vicinity() const noexcept { return vicinity_; }
+  const Rings& rings() const noexcept { return rings_; }
+  std::uint64_t cycle() const noexcept { return cycle_; }
+  std::size_t seen_size() const noexcept { return seen_.size(); }
+  std::size_t publish_cache_size() const noexcept { return publish_cache_.size(); }
+
+ private:
+  struct Waiting {  // a gossip request that has not been answered yet
+    std::uint64_t cycle;
+    std::vector<std::uint64_t> sent;  // Cyclon: the ids that went to the partner
+  };
+  struct CachedTopic {  // publish cache: subscribers of a topic we publish to
+    std::vector<ProfilePtr> subscribers;
+    std::int64_t used_ms = 0;
+  };
+  struct PendingTopic {  // publications waiting for FIND_SUB answers
+    std::deque<SharedBytes> messages;
+    std::uint64_t since_cycle = 0;
+  };
+
+  // Layers, active side.
+  void cyclon_step();
+  void vicinity_step();
+  void rings_step();
+  void ping_step();
+  void contact_seed();
+  // Layers, passive side and replies.
+  void on_cyclon(const Message& m, const ProfilePtr& sender, std::vector<Entry>& received);
+  void on_vicinity(const Message& m, const ProfilePtr& sender, std::vector<Entry>& received);
+  void on_rings(const Message& m, const ProfilePtr& sender);
+  void merge_vicinity(const std::vector<Entry>& received);
+  std::vector<Entry> candidates(std::uint64_t except) const;
+  std::vector<Entry> rings_entries_for(const Profile& target) const;
+
+  // Dissemination.
+  void on_publish(Message& m, const ProfilePtr& sender);
+  void forward(const Publication& p, const Rings::Ring& ring, std::uint64_t from, bool from_ring);
+  void publish_unsubscribed(const Publication& p, SharedBytes bytes);
+  std::vector<ProfilePtr> known_subscribers(std::uint64_t topic, std::uint64_t except) const;
+  void on_find(const Message& m, const ProfilePtr& sender);
+  void on_found(const Message& m);
+  void flush_pending(std::uint64_t topic);
+  void expire_publishing();
+
+  // Peers.
+  void heard_from(const ProfilePtr& sender);
+  void dead(std::uint64_t id);
+  bool known_dead(std::uint64_t id) const;
+  // A request to `id` from an earlier cycle is still unanswered.
+  bool suspect(std::uint64_t id) const;
+  void refresh_profile();
+  bool send(const std::string& address, const SharedBytes& bytes);
+  bool send_gossip(Type type, const std::string& address, std::vector<Entry>& entries);
+  SharedBytes encode_message(const Message& m) const;
+  void count_hops(std::uint16_t hops);
+
+  NodeOptions options_;
+  std::uint64_t id_;
+  std::string address_;
+  Transport& transport_;
+  std::mt19937_64 rng_;
+  Deliver deliver_;
+  std::vector<std::string> seeds_;
+
+  ProfilePtr self_;
+  PartialView cyclon_, vicinity_;
+  Rings rings_;
+  std::map<std::pair<std::uint64_t, Layer>, Waiting> waiting_;
+  std::unordered_map<std::uint64_t, std::uint64_t> dead_;  // id -> cycle found dead
+  SeenSet seen_;
+  std::unordered_map<std::uint64_t, CachedTopic> publish_cache_;
+  std::unordered_map<std::uint64_t, PendingTopic> pending_;
+  std::size_t pending_bytes_ = 0;
+  std::size_t finds_this_cycle_ = 0;
+
+  // Ring neighbours to run a Rings exchange with soon: those that moved into a slot a dead
+  // peer left. They know the neighbourhood we have just lost track of.
+  std::deque<std::uint64_t> urgent_;
+  std::uint64_t cycle_ = 0;
+  std::int64_t now_ms_ = 0;
+  Message scratch_;  // decoding target, reused
+  NodeCounters counters_;
+};
+
+}  // namespace psycho::poldercast

@@ -1,0 +1,131 @@
+#include "adapters/poldercast/rings.hpp"
+
+#include <algorithm>
+
+namespace psycho::poldercast {
+
+bool Rings::join(std::uint64_t topic, std::string subject) {
+  return rings_.try_emplace(topic, Ring{std::move(subject), {}, {}}).second;
+}
+
+bool Rings::leave(std::uint64_t topic) {
+  auto it = rings_.find(topic);
+  if (it == rings_.end()) return false;
+  for (auto id : it->second.succ) release(id);
+  for (auto id : it->second.pred) release(id);
+  rings_.erase(it);
+  return true;
+}
+
+const Rings::Ring* Rings::ring(std::uint64_t topic) const {
+  auto it = rings_.find(topic);
+  return it == rings_.end() ? nullptr : &it->second;
+}
+
+bool Rings::insert(std::vector<std::uint64_t>& side, std::uint64_t id, bool successor) {
+  // Distance along the ring in this side's direction; unsigned arithmetic wraps around.
+  auto distance = [&](std::uint64_t x) { return successor ? x - self_ : self_ - x; };
+  const std::uint64_t d = distance(id);
+  auto pos = side.begin();
+  while (pos != side.end() && distance(*pos) < d) ++pos;
+  if (pos != side.end() && *pos == id) return false;
+  if (static_cast<std::size_t>(pos - side.begin()) >= slots_) return false;
+  side.insert(pos, id);
+  ++peers_[id].slots;
+  if (side.size() > slots_) {
+    release(side.back());
+    side.pop_back();
+  }
+  return true;
+}
+
+bool Rings::offer(const ProfilePtr& profile) {
+  const std::uint64_t id = profile->node_id;
+  if (id == self_) return false;
+  bool changed = false;
+  if (auto known = peers_.find(id); known != peers_.end() && known->second.profile != profile) {
+    // Topics it listed before and no longer does: out of those rings.
+    const ProfilePtr old = known->second.profile;
+    known->second.profile = profile;
+    for (const auto& t : old->topics) {
+      if (subscribes(*profile, t.topic)) continue;
+      auto r = rings_.find(t.topic);
+      if (r == rings_.end()) continue;
+      for (auto* side : {&r->second.succ, &r->second.pred}) {
+        if (std::erase(*side, id) > 0) {
+          release(id);
+          changed = true;
+        }
+      }
+    }
+  }
+  for (const auto& t : profile->topics) {
+    auto r = rings_.find(t.topic);
+    if (r == rings_.end()) continue;
+    const bool s = insert(r->second.succ, id, true);
+    const bool p = insert(r->second.pred, id, false);
+    changed = changed || s || p;
+  }
+  if (auto it = peers_.find(id); it != peers_.end() && !it->second.profile) {
+    it->second.profile = profile;
+  }
+  return changed;
+}
+
+void Rings::touch(std::uint64_t id) noexcept {
+  if (auto it = peers_.find(id); it != peers_.end()) it->second.age = 0;
+}
+
+void Rings::release(std::uint64_t id) {
+  auto it = peers_.find(id);
+  if (it != peers_.end() && --it->second.slots == 0) peers_.erase(it);
+}
+
+std::vector<std::uint64_t> Rings::remove(std::uint64_t id) {
+  std::vector<std::uint64_t> topics;
+  auto it = peers_.find(id);
+  if (it == peers_.end()) return topics;
+  const ProfilePtr profile = it->second.profile;
+  for (const auto& t : profile->topics) {
+    auto r = rings_.find(t.topic);
+    if (r == rings_.end()) continue;
+    bool held = false;
+    for (auto* side : {&r->second.succ, &r->second.pred}) {
+      if (std::erase(*side, id) > 0) {
+        release(id);
+        held = true;
+      }
+    }
+    if (held) topics.push_back(t.topic);
+  }
+  peers_.erase(id);  // in case a slot outlived its profile's topic list
+  return topics;
+}
+
+void Rings::age_all() noexcept {
+  for (auto& [id, p] : peers_) {
+    if (p.age < UINT16_MAX) ++p.age;
+  }
+}
+
+const Rings::Peer* Rings::peer(std::uint64_t id) const {
+  auto it = peers_.find(id);
+  return it == peers_.end() ? nullptr : &it->second;
+}
+
+const Rings::Peer* Rings::oldest() const noexcept {
+  const Peer* best = nullptr;
+  for (const auto& [id, p] : peers_) {
+    if (best == nullptr || p.age > best->age) best = &p;
+  }
+  return best;
+}
+
+std::uint8_t Rings::priority(std::uint64_t topic) const {
+  const Ring* r = ring(topic);
+  if (r == nullptr) return 0;
+  const std::size_t missing = 2 * slots_ - r->succ.size() - r->pred.size();
+  return static_cast<std::uint8_t>(std::min<std::size_t>(missing, 2));
+}
+
+}  // namespace psycho::poldercast

@@ -1,0 +1,200 @@
+#include "adapters/poldercast/views.hpp"
+
+#include <algorithm>
+#include <unordered_map>
+
+namespace psycho::poldercast {
+
+void normalize(Profile& profile) {
+  auto& t = profile.topics;
+  auto by_topic = [](const TopicInterest& a, const TopicInterest& b) { return a.topic < b.topic; };
+  if (!std::is_sorted(t.begin(), t.end(), by_topic)) std::sort(t.begin(), t.end(), by_topic);
+  t.erase(std::unique(t.begin(), t.end(),
+                      [](const auto& a, const auto& b) { return a.topic == b.topic; }),
+          t.end());
+}
+
+namespace {
+auto find_topic(const Profile& profile, std::uint64_t topic) noexcept {
+  return std::lower_bound(profile.topics.begin(), profile.topics.end(), topic,
+                          [](const TopicInterest& t, std::uint64_t v) { return t.topic < v; });
+}
+}  // namespace
+
+bool subscribes(const Profile& profile, std::uint64_t topic) noexcept {
+  auto it = find_topic(profile, topic);
+  return it != profile.topics.end() && it->topic == topic;
+}
+
+int priority_of(const Profile& profile, std::uint64_t topic) noexcept {
+  auto it = find_topic(profile, topic);
+  return it != profile.topics.end() && it->topic == topic ? it->priority : -1;
+}
+
+// --- PartialView ----------------------------------------------------------------------------
+
+void PartialView::age_all() noexcept {
+  for (auto& e : entries_) {
+    if (e.age < UINT16_MAX) ++e.age;
+  }
+}
+
+const Entry* PartialView::oldest() const noexcept {
+  const Entry* best = nullptr;
+  for (const auto& e : entries_) {
+    if (best == nullptr || e.age > best->age) best = &e;
+  }
+  return best;
+}
+
+const Entry* PartialView::find(std::uint64_t id) const noexcept {
+  for (const auto& e : entries_) {
+    if (e.id() == id) return &e;
+  }
+  return nullptr;
+}
+
+bool PartialView::remove(std::uint64_t id) noexcept {
+  auto it =
+      std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.id() == id; });
+  if (it == entries_.end()) return false;
+  *it = std::move(entries_.back());
+  entries_.pop_back();
+  return true;
+}
+
+std::vector<std::uint64_t> PartialView::remove_address(const std::string& address) {
+  std::vector<std::uint64_t> ids;
+  std::erase_if(entries_, [&](const Entry& e) {
+    if (e.profile->address != address) return false;
+    ids.push_back(e.id());
+    return true;
+  });
+  return ids;
+}
+
+void PartialView::assign(std::vector<Entry> entries) {
+  entries_ = std::move(entries);
+  if (entries_.size() > capacity_) entries_.resize(capacity_);
+}
+
+std::vector<Entry> PartialView::sample(std::size_t n, std::uint64_t except,
+                                       std::mt19937_64& rng) const {
+  std::vector<Entry> out;
+  out.reserve(entries_.size());
+  for (const auto& e : entries_) {
+    if (e.id() != except) out.push_back(e);
+  }
+  std::shuffle(out.begin(), out.end(), rng);
+  if (out.size() > n) out.resize(n);
+  return out;
+}
+
+void PartialView::merge_cyclon(const std::vector<Entry>& received, std::vector<std::uint64_t> sent,
+                               std::uint64_t self) {
+  for (const auto& r : received) {
+    if (r.id() == self) continue;
+    auto have = std::find_if(entries_.begin(), entries_.end(),
+                             [&](const Entry& e) { return e.id() == r.id(); });
+    if (have != entries_.end()) {
+      if (r.age < have->age) *have = r;  // known: keep the fresher copy of its profile
+      continue;
+    }
+    if (entries_.size() < capacity_) {
+      entries_.push_back(r);
+      continue;
+    }
+    // Full: overwrite one of the entries we sent away (they now live at the partner).
+    while (!sent.empty()) {
+      const std::uint64_t victim = sent.back();
+      sent.pop_back();
+      auto it = std::find_if(entries_.begin(), entries_.end(),
+                             [&](const Entry& e) { return e.id() == victim; });
+      if (it != entries_.end()) {
+        *it = r;
+        break;
+      }
+    }
+  }
+}
+
+// --- Vicinity's selection --------------------------------------------------------------------
+
+std::vector<Entry> select_for(const Profile& target, const std::vector<Entry>& candidates,
+                              std::size_t count, std::mt19937_64& rng) {
+  std::vector<Entry> chosen;
+  if (count == 0 || candidates.empty()) return chosen;
+  // For each candidate, the indexes (into target.topics) of the topics it shares.
+  struct Scored {
+    const Entry* entry;
+    std::vector<std::uint32_t> shared;
+    std::uint64_t tie;
+  };
+  std::vector<Scored> pool;
+  pool.reserve(candidates.size());
+  std::vector<Scored> strangers;
+  for (const auto& c : candidates) {
+    Scored s{&c, {}, rng()};
+    const auto& mine = target.topics;
+    const auto& theirs = c.profile->topics;
+    // Both sorted: a merge walk.
+    std::size_t i = 0, j = 0;
+    while (i < mine.size() && j < theirs.size()) {
+      if (mine[i].topic < theirs[j].topic) {
+        ++i;
+      } else if (theirs[j].topic < mine[i].topic) {
+        ++j;
+      } else {
+        s.shared.push_back(static_cast<std::uint32_t>(i));
+        ++i;
+        ++j;
+      }
+    }
+    (s.shared.empty() ? strangers : pool).push_back(std::move(s));
+  }
+  // Greedy: each round takes the best-scoring candidate; a topic already covered by `k`
+  // picks counts 1/(k+1) of its weight, so the view spreads over the target's topics.
+  std::vector<std::uint16_t> covered(target.topics.size(), 0);
+  while (chosen.size() < count && !pool.empty()) {
+    std::size_t best = 0;
+    double best_score = -1;
+    for (std::size_t i = 0; i < pool.size(); ++i) {
+      double score = 0;
+      for (std::uint32_t t : pool[i].shared) {
+        score += (1.0 + 2.0 * target.topics[t].priority) / (1.0 + covered[t]);
+      }
+      if (score > best_score || (score == best_score && pool[i].tie < pool[best].tie)) {
+        best = i;
+        best_score = score;
+      }
+    }
+    for (std::uint32_t t : pool[best].shared) ++covered[t];
+    chosen.push_back(*pool[best].entry);
+    pool[best] = std::move(pool.back());
+    pool.pop_back();
+  }
+  std::sort(strangers.begin(), strangers.end(),
+            [](const Scored& a, const Scored& b) { return a.tie < b.tie; });
+  for (std::size_t i = 0; chosen.size() < count && i < strangers.size(); ++i) {
+    chosen.push_back(*strangers[i].entry);
+  }
+  return chosen;
+}
+
+void dedupe_youngest(std::vector<Entry>& entries, std::uint64_t self) {
+  std::unordered_map<std::uint64_t, std::size_t> at;
+  std::vector<Entry> out;
+  out.reserve(entries.size());
+  for (auto& e : entries) {
+    if (e.id() == self) continue;
+    auto [it, fresh] = at.try_emplace(e.id(), out.size());
+    if (fresh) {
+      out.push_back(std::move(e));
+    } else if (e.age < out[it->second].age) {
+      out[it->second] = std::move(e);
+    }
+  }
+  entries = std::move(out);
+}
+
+}  // namespace psycho::poldercast

@@ -1,0 +1,74 @@
+// The building blocks of the gossip layers: descriptors that share one immutable profile,
+// the bounded partial view that Cyclon and Vicinity both keep, and Vicinity's selection
+// function. Pure data structures with no I/O; node.cpp drives them.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "adapters/poldercast/wire.hpp"
+
+namespace psycho::poldercast {
+
+// Profiles are shared, never copied: one peer's profile sits in several views at once.
+using ProfilePtr = std::shared_ptr<const Profile>;
+
+struct Entry {
+  ProfilePtr profile;
+  std::uint16_t age = 0;
+  std::uint64_t id() const noexcept { return profile->node_id; }
+};
+
+// Sorts and de-duplicates a received profile's topics, so that subscribes() can search it.
+void normalize(Profile& profile);
+// Whether `profile` lists `topic` (its topics sorted, as normalize() leaves them).
+bool subscribes(const Profile& profile, std::uint64_t topic) noexcept;
+// Priority `profile` gives `topic`, or -1 when it does not list it.
+int priority_of(const Profile& profile, std::uint64_t topic) noexcept;
+
+// A bounded set of descriptors, at most one per node id.
+class PartialView {
+ public:
+  explicit PartialView(std::size_t capacity) : capacity_(capacity) {}
+
+  const std::vector<Entry>& entries() const noexcept { return entries_; }
+  std::size_t size() const noexcept { return entries_.size(); }
+  std::size_t capacity() const noexcept { return capacity_; }
+  bool empty() const noexcept { return entries_.empty(); }
+
+  void age_all() noexcept;
+  // The entry with the highest age (ties: the first), or nullptr when empty.
+  const Entry* oldest() const noexcept;
+  const Entry* find(std::uint64_t id) const noexcept;
+  bool remove(std::uint64_t id) noexcept;
+  // Removes every entry whose profile has this address; returns their ids.
+  std::vector<std::uint64_t> remove_address(const std::string& address);
+  // Replaces the whole content (Vicinity's merge computes it from scratch).
+  void assign(std::vector<Entry> entries);
+  // Up to `n` entries drawn at random, none with id `except`.
+  std::vector<Entry> sample(std::size_t n, std::uint64_t except, std::mt19937_64& rng) const;
+
+  // Cyclon's merge: skips `self` and ids already present; fills free slots first, then
+  // overwrites the entries whose ids are in `sent` (what went to the partner).
+  void merge_cyclon(const std::vector<Entry>& received, std::vector<std::uint64_t> sent,
+                    std::uint64_t self);
+
+ private:
+  std::size_t capacity_;
+  std::vector<Entry> entries_;
+};
+
+// Vicinity's selection function (docs/poldercast.md): the `count` candidates best for
+// `target`, scored by the topics they share with it, weighted by the target's priority for
+// each topic and divided down as picks cover a topic. Candidates sharing nothing fill what is
+// left, at random. `candidates` must hold one entry per id; none is `target` itself.
+std::vector<Entry> select_for(const Profile& target, const std::vector<Entry>& candidates,
+                              std::size_t count, std::mt19937_64& rng);
+
+// Keeps one entry per id in `entries` (the youngest), dropping `self`.
+void dedupe_youngest(std::vector<Entry>& entries, std::uint64_t self);
+
+}  // namespace psycho::poldercast

@@ -1,0 +1,254 @@
+// The PolderCast node's protocol, on psycho-sim's in-memory network (many nodes) and with a
+// recording transport (one node fed hand-made messages).
+#include "adapters/poldercast/node.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "adapters/poldercast/topic.hpp"
+#include "sim/network.hpp"
+
+namespace psycho::poldercast {
+namespace {
+
+using sim::Network;
+
+// Records what a node sends.
+class RecordingTransport final : public Transport {
+ public:
+  bool send(const std::string& address, const SharedBytes& message) override {
+    sent.push_back({address, *message});
+    return true;
+  }
+  std::vector<std::pair<std::string, std::string>> sent;
+};
+
+Message decoded(const std::string& bytes) {
+  Message m;
+  EXPECT_EQ(decode(bytes, Limits{}, m), DecodeError::none);
+  return m;
+}
+
+std::string encoded(const Message& m) {
+  std::string out;
+  encode(m, out);
+  return out;
+}
+
+Profile peer(std::uint64_t id, std::vector<std::uint64_t> topics = {}) {
+  Profile p{id, "peer" + std::to_string(id), {}};
+  for (auto t : topics) p.topics.push_back({t, 0});
+  return p;
+}
+
+// A world of `n` nodes bootstrapping from node 0; node i subscribes to the subjects
+// `subjects_of(i)` returns. Deliveries are recorded per node.
+struct World {
+  explicit World(std::size_t n, std::function<std::vector<std::string>(std::size_t)> subjects_of,
+                 NodeOptions options = {})
+      : net({1000, 5, 50, 42}) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto at =
+          net.add(options, i == 0 ? std::vector<Network::Index>{} : std::vector<Network::Index>{0});
+      for (const auto& s : subjects_of(i)) net.node(at).subscribe(s);
+      net.node(at).on_deliver([this, at](const Publication& p) { got[at].push_back(p.payload); });
+    }
+  }
+  void cycles(int n) {
+    for (int i = 0; i < n; ++i) net.run_cycle();
+  }
+  Network net;
+  std::map<Network::Index, std::vector<std::string>> got;
+};
+
+TEST(PolderCastNode, ConvergedRingsDeliverEveryPublicationOnceToEverySubscriber) {
+  // 40 nodes; the even ones subscribe to "news".
+  World w(40, [](std::size_t i) {
+    return i % 2 == 0 ? std::vector<std::string>{"news"} : std::vector<std::string>{};
+  });
+  w.cycles(20);
+  // Every subscriber's ring holds its true neighbours by id.
+  std::vector<std::uint64_t> ids;
+  for (Network::Index i = 0; i < 40; i += 2) ids.push_back(w.net.node(i).id());
+  std::sort(ids.begin(), ids.end());
+  for (Network::Index i = 0; i < 40; i += 2) {
+    const auto* ring = w.net.node(i).rings().ring(topic_id("news"));
+    ASSERT_NE(ring, nullptr);
+    auto at = std::find(ids.begin(), ids.end(), w.net.node(i).id()) - ids.begin();
+    ASSERT_FALSE(ring->succ.empty());
+    ASSERT_FALSE(ring->pred.empty());
+    EXPECT_EQ(ring->succ.front(), ids[(at + 1) % ids.size()]);
+    EXPECT_EQ(ring->pred.front(), ids[(at + ids.size() - 1) % ids.size()]);
+  }
+  // Publish from a subscriber and from a node that does not subscribe.
+  for (Network::Index from : {Network::Index{4}, Network::Index{7}}) {
+    w.got.clear();
+    Publication p;
+    p.subject = "news";
+    p.payload = "from " + std::to_string(from);
+    w.net.node(from).publish(p);
+    w.net.drain(5000);
+    for (Network::Index i = 0; i < 40; ++i) {
+      const std::size_t want = (i % 2 == 0 && i != from) ? 1 : 0;
+      EXPECT_EQ(w.got[i].size(), want) << "node " << i << " publisher " << from;
+    }
+  }
+  // Non-subscribers never forward (relay-free) and the views stay within their sizes.
+  for (Network::Index i = 0; i < 40; ++i) {
+    const auto& n = w.net.node(i);
+    EXPECT_LE(n.cyclon().size(), 20u);
+    EXPECT_LE(n.vicinity().size(), 20u);
+    if (i % 2 == 1 && i != 7) {
+      EXPECT_EQ(n.counters().forwarded, 0u) << i;
+    }
+  }
+}
+
+TEST(PolderCastNode, APublisherThatKnowsNoSubscriberFindsOneWithAWalk) {
+  // Only node 9 of 30 subscribes: most nodes cannot know it from their views.
+  World w(30, [](std::size_t i) {
+    return i == 9 ? std::vector<std::string>{"rare"} : std::vector<std::string>{};
+  });
+  w.cycles(15);
+  std::size_t delivered = 0, walks = 0;
+  for (Network::Index from = 10; from < 30; ++from) {
+    Publication p;
+    p.subject = "rare";
+    p.payload = std::to_string(from);
+    w.net.node(from).publish(p);
+    w.net.drain(5000);
+    walks += w.net.node(from).counters().finds_started;
+  }
+  delivered = w.got[9].size();
+  EXPECT_EQ(delivered, 20u);
+  EXPECT_GT(walks, 0u) << "some publisher had to search";
+}
+
+TEST(PolderCastNode, ACrashedNeighbourIsRoutedAroundAndACleanLeaveIsImmediate) {
+  World w(30, [](std::size_t) { return std::vector<std::string>{"all"}; });
+  w.cycles(15);
+  // Node 5 leaves cleanly: every peer it knew forgets it at once.
+  const auto id5 = w.net.node(5).id();
+  std::set<std::string> told;
+  for (const auto* view : {&w.net.node(5).cyclon(), &w.net.node(5).vicinity()}) {
+    for (const auto& e : view->entries()) told.insert(e.profile->address);
+  }
+  ASSERT_FALSE(told.empty());
+  w.net.node(5).leave();
+  w.net.kill(5);
+  w.net.drain(1000);
+  for (Network::Index i = 0; i < 30; ++i) {
+    if (!told.count(Network::address(i))) continue;
+    const auto& n = w.net.node(i);
+    EXPECT_EQ(n.cyclon().find(id5), nullptr) << i;
+    EXPECT_EQ(n.vicinity().find(id5), nullptr) << i;
+    EXPECT_EQ(n.rings().peer(id5), nullptr) << i;
+    EXPECT_EQ(n.counters().leaves_received, 1u) << i;
+  }
+  // Three crash silently; within a few cycles publications reach every survivor again.
+  for (Network::Index dead : {11, 17, 23}) w.net.kill(dead);
+  w.cycles(6);
+  w.got.clear();
+  Publication p;
+  p.subject = "all";
+  p.payload = "after";
+  w.net.node(0).publish(p);
+  w.net.drain(5000);
+  for (Network::Index i = 1; i < 30; ++i) {
+    const bool alive = i != 5 && i != 11 && i != 17 && i != 23;
+    EXPECT_EQ(w.got[i].size(), alive ? 1u : 0u) << i;
+  }
+}
+
+TEST(PolderCastNode, HostileMessagesAreCountedAndBoundNothing) {
+  RecordingTransport t;
+  NodeOptions o;
+  Node node(o, 1, "me", t, 7);
+  node.subscribe("s");
+  node.on_message("garbage");
+  node.on_message(std::string("PC\x01\x7f", 4));
+  EXPECT_EQ(node.counters().decode_errors[static_cast<int>(DecodeError::bad_magic)], 1u);
+  EXPECT_EQ(node.counters().decode_errors[static_cast<int>(DecodeError::bad_type)], 1u);
+
+  // A flood of 64-entry gossip about strangers leaves every view at its size.
+  for (std::uint64_t round = 0; round < 50; ++round) {
+    Message m;
+    m.type = Type::cyclon_request;
+    m.sender = peer(1000 + round, {topic_id("s")});
+    for (std::uint64_t k = 0; k < 64; ++k) {
+      m.entries.push_back({peer(round * 100 + k + 2, {topic_id("s"), k}), 0});
+    }
+    node.on_message(encoded(m));
+  }
+  EXPECT_LE(node.cyclon().size(), o.cyclon_view);
+  EXPECT_LE(node.vicinity().size(), o.vicinity_view);
+  EXPECT_LE(node.rings().peers().size(), 4u);  // 2 + 2 slots of one topic
+
+  // A publication whose topic id is not its subject's hash is refused.
+  Message pub;
+  pub.type = Type::publish;
+  pub.sender = peer(3, {topic_id("s")});
+  pub.publication.subject = "s";
+  pub.publication.topic = topic_id("other");
+  node.on_message(encoded(pub));
+  EXPECT_EQ(node.counters().bad_topic, 1u);
+  EXPECT_EQ(node.counters().delivered, 0u);
+}
+
+TEST(PolderCastNode, TheSecondCopyIsADuplicateAndTheHopLimitHolds) {
+  RecordingTransport t;
+  NodeOptions o;
+  o.max_overlay_hops = 3;
+  Node node(o, 1, "me", t, 7);
+  node.subscribe("s");
+  int delivered = 0;
+  node.on_deliver([&](const Publication&) { ++delivered; });
+  // Two ring neighbours, so that there is somewhere to forward to.
+  for (std::uint64_t id : {5, 9}) {
+    Message hello;
+    hello.type = Type::pong;
+    hello.sender = peer(id, {topic_id("s")});
+    node.on_message(encoded(hello));
+  }
+  Message pub;
+  pub.type = Type::publish;
+  pub.sender = peer(5, {topic_id("s")});
+  pub.publication.subject = "s";
+  pub.publication.topic = topic_id("s");
+  pub.publication.msg_id[0] = 1;
+  t.sent.clear();
+  node.on_message(encoded(pub));
+  node.on_message(encoded(pub));
+  EXPECT_EQ(delivered, 1);
+  EXPECT_EQ(node.counters().duplicates, 1u);
+  // From ring neighbour 5 it goes on to the other side (9), one hop further.
+  ASSERT_FALSE(t.sent.empty());
+  EXPECT_EQ(t.sent.front().first, "peer9");
+  EXPECT_EQ(decoded(t.sent.front().second).publication.overlay_hops, 1);
+
+  // At the hop limit: delivered here, not forwarded.
+  pub.publication.msg_id[0] = 2;
+  pub.publication.overlay_hops = 3;
+  t.sent.clear();
+  node.on_message(encoded(pub));
+  EXPECT_EQ(delivered, 2);
+  EXPECT_EQ(node.counters().hop_limit, 1u);
+  EXPECT_TRUE(t.sent.empty());
+}
+
+TEST(PolderCastNode, AProfileAboveTheCapAdvertisesItsNeediestTopicsAndRotatesTheRest) {
+  RecordingTransport t;
+  NodeOptions o;
+  o.max_profile_topics = 8;
+  Node node(o, 1, "me", t, 7);
+  for (int i = 0; i < 20; ++i) node.subscribe("t." + std::to_string(i));
+  node.set_seeds({"seed"});
+  node.tick(1000);
+  ASSERT_FALSE(t.sent.empty());
+  EXPECT_EQ(decoded(t.sent.back().second).sender.topics.size(), 8u);
+}
+
+}  // namespace
+}  // namespace psycho::poldercast
