@@ -1,0 +1,493 @@
+#include "adapters/poldercast/stream_transport.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+
+#include <array>
+#include <charconv>
+#include <cstring>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+namespace psycho::poldercast {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+using ErrorCode = boost::system::error_code;
+
+namespace {
+
+constexpr std::size_t kHeader = 4;
+constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr auto kAcceptRetry = std::chrono::milliseconds(100);
+
+struct HostPort {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+// "host:port" or "[v6]:port", port 1..65535. An unbracketed host may not hold a ':'.
+bool parse_address(const std::string& address, HostPort& out) {
+  std::string_view a = address, host;
+  if (a.starts_with('[')) {
+    const auto close = a.find("]:");
+    if (close == std::string_view::npos) return false;
+    host = a.substr(1, close - 1);
+    a.remove_prefix(close + 2);
+  } else {
+    const auto colon = a.rfind(':');
+    if (colon == std::string_view::npos) return false;
+    host = a.substr(0, colon);
+    if (host.find(':') != std::string_view::npos) return false;
+    a.remove_prefix(colon + 1);
+  }
+  unsigned port = 0;
+  const auto [end, ec] = std::from_chars(a.data(), a.data() + a.size(), port);
+  if (host.empty() || a.empty() || ec != std::errc{} || end != a.data() + a.size() || port == 0 ||
+      port > 65535) {
+    return false;
+  }
+  out.host = host;
+  out.port = static_cast<std::uint16_t>(port);
+  return true;
+}
+
+std::uint32_t load_be32(const char* p) {
+  const auto* b = reinterpret_cast<const unsigned char*>(p);
+  return std::uint32_t{b[0]} << 24 | std::uint32_t{b[1]} << 16 | std::uint32_t{b[2]} << 8 | b[3];
+}
+
+bool enabled(std::chrono::milliseconds timeout) { return timeout.count() > 0; }
+
+}  // namespace
+
+namespace detail {
+
+class Inbound;
+class Outbound;
+
+// What the connections share. A connection's pointer to it is cleared when the connection
+// is forgotten or the transport closes, and every handler checks it first: that is how no
+// callback follows close(), and why handlers may outlive the core.
+class StreamCore : public std::enable_shared_from_this<StreamCore> {
+ public:
+  StreamCore(asio::io_context& io, StreamTransportOptions options, TransportEvents& events)
+      : io_(io), options_(options), events_(events), acceptor_(io), retry_timer_(io) {}
+
+  Result<std::uint16_t> listen(const std::string& host, std::uint16_t port);
+  bool send(const std::string& address, const SharedBytes& message);
+  void close();
+  void forget(Outbound& c);
+  void forget(Inbound& c);
+
+  asio::io_context& io_;
+  const StreamTransportOptions options_;
+  TransportEvents& events_;
+  StreamTransportCounters counters_;
+  std::unordered_map<std::string, std::shared_ptr<Outbound>> outbound_;
+  std::unordered_set<std::shared_ptr<Inbound>> inbound_;
+
+ private:
+  void do_accept();
+  void on_accept(const ErrorCode& ec, tcp::socket socket);
+
+  tcp::acceptor acceptor_;
+  asio::steady_timer retry_timer_;
+  bool closed_ = false;
+};
+
+// Reads frames and hands each to on_message as a view into one buffer that grows only to
+// hold the largest frame seen (at most max_frame + 4); a frame split across reads is moved
+// to the buffer's front to be completed there.
+class Inbound : public std::enable_shared_from_this<Inbound> {
+ public:
+  Inbound(StreamCore& core, tcp::socket socket)
+      : core_(&core), socket_(std::move(socket)), timer_(core.io_), buffer_(kReadChunk) {}
+
+  void start() {
+    last_active_ = Clock::now();
+    if (enabled(core_->options_.idle_timeout)) arm_idle(last_active_);
+    do_read();
+  }
+
+  void detach() {
+    core_ = nullptr;
+    ErrorCode ignored;  // nothing to report about a socket we are dropping
+    timer_.cancel();
+    socket_.close(ignored);
+  }
+
+ private:
+  void do_read() {
+    socket_.async_read_some(
+        asio::buffer(buffer_.data() + end_, buffer_.size() - end_),
+        [self = shared_from_this()](const ErrorCode& ec, std::size_t n) { self->on_read(ec, n); });
+  }
+
+  void on_read(const ErrorCode& ec, std::size_t n) {
+    if (core_ == nullptr) return;
+    if (ec) return core_->forget(*this);  // EOF or reset: the peer is done
+    core_->counters_.bytes_received += n;
+    end_ += n;
+    last_active_ = Clock::now();
+    if (deliver()) do_read();
+  }
+
+  // Delivers the whole frames in [begin_, end_), then makes room for the rest. False when
+  // the connection is gone (an oversized frame, or the callback closed the transport).
+  bool deliver() {
+    std::size_t need = kHeader;
+    while (end_ - begin_ >= kHeader) {
+      const std::size_t length = load_be32(buffer_.data() + begin_);
+      if (length > core_->options_.max_frame) {
+        ++core_->counters_.dropped_oversized;
+        core_->forget(*this);
+        return false;
+      }
+      need = kHeader + length;
+      if (end_ - begin_ < need) break;
+      begin_ += need;
+      if (length == 0) continue;
+      ++core_->counters_.frames_received;
+      core_->events_.on_message({buffer_.data() + begin_ - length, length});
+      if (core_ == nullptr) return false;
+    }
+    const std::size_t partial = end_ - begin_;
+    if (partial > 0 && begin_ > 0) std::memmove(buffer_.data(), buffer_.data() + begin_, partial);
+    begin_ = 0;
+    end_ = partial;
+    if (partial < kHeader) need = kHeader;
+    if (need > buffer_.size()) buffer_.resize(need);
+    return true;
+  }
+
+  // One wait per idle period: activity only moves last_active_, and the wait re-arms.
+  void arm_idle(Clock::time_point from) {
+    timer_.expires_at(from + core_->options_.idle_timeout);
+    timer_.async_wait([self = shared_from_this()](const ErrorCode& ec) {
+      if (ec || self->core_ == nullptr) return;
+      if (Clock::now() - self->last_active_ >= self->core_->options_.idle_timeout) {
+        return self->core_->forget(*self);
+      }
+      self->arm_idle(self->last_active_);
+    });
+  }
+
+  StreamCore* core_;
+  tcp::socket socket_;
+  asio::steady_timer timer_;
+  std::vector<char> buffer_;
+  std::size_t begin_ = 0, end_ = 0;
+  Clock::time_point last_active_;
+};
+
+// Connects, then writes every frame queued while the previous write was in flight in one
+// gather write: a 4-byte prefix per frame, and the shared payload itself. It also keeps a
+// read pending, only to hear at once when the peer closes or resets.
+class Outbound : public std::enable_shared_from_this<Outbound> {
+ public:
+  Outbound(StreamCore& core, std::string address)
+      : core_(&core),
+        address_(std::move(address)),
+        resolver_(core.io_),
+        socket_(core.io_),
+        timer_(core.io_) {}
+
+  void start(const HostPort& target) {
+    // The deadline covers resolving too; the same timer then watches for idleness.
+    if (enabled(core_->options_.connect_timeout)) {
+      arm_timer(Clock::now() + core_->options_.connect_timeout);
+    }
+    auto self = shared_from_this();
+    ErrorCode ec;
+    const auto numeric = asio::ip::make_address(target.host, ec);
+    if (!ec) {
+      socket_.async_connect(tcp::endpoint(numeric, target.port),
+                            [self](const ErrorCode& e) { self->on_connect(e); });
+      return;
+    }
+    resolver_.async_resolve(
+        target.host, std::to_string(target.port), tcp::resolver::numeric_service,
+        [self](const ErrorCode& e, const tcp::resolver::results_type& results) {
+          if (self->core_ == nullptr) return;
+          if (e) return self->on_connect(e);
+          asio::async_connect(
+              self->socket_, results,
+              [self](const ErrorCode& e2, const tcp::endpoint&) { self->on_connect(e2); });
+        });
+  }
+
+  // False when the queue is full.
+  bool enqueue(const SharedBytes& message) {
+    const std::size_t size = kHeader + message->size();
+    if (queued_bytes_ + size > core_->options_.max_queue_bytes) return false;
+    const auto n = static_cast<std::uint32_t>(message->size());
+    queued_.push_back({{static_cast<unsigned char>(n >> 24), static_cast<unsigned char>(n >> 16),
+                        static_cast<unsigned char>(n >> 8), static_cast<unsigned char>(n)},
+                       message});
+    queued_bytes_ += size;
+    do_write();
+    return true;
+  }
+
+  const std::string& address() const { return address_; }
+
+  void detach() {
+    core_ = nullptr;
+    ErrorCode ignored;  // nothing to report about a socket we are dropping
+    resolver_.cancel();
+    timer_.cancel();
+    socket_.close(ignored);
+    // writing_ stays: the aborted write still refers to it until its handler runs.
+    queued_.clear();
+  }
+
+ private:
+  struct Frame {
+    std::array<unsigned char, kHeader> prefix;
+    SharedBytes payload;
+  };
+
+  void on_connect(const ErrorCode& ec) {
+    if (core_ == nullptr) return;
+    if (ec) {
+      ++core_->counters_.connect_failures;
+      return fail(true);
+    }
+    connected_ = true;
+    ErrorCode ignored;  // only a latency optimisation
+    socket_.set_option(tcp::no_delay(true), ignored);
+    last_active_ = Clock::now();
+    if (enabled(core_->options_.idle_timeout)) {
+      arm_timer(last_active_ + core_->options_.idle_timeout);
+    } else {
+      timer_.expires_at(Clock::time_point::max());  // makes a deadline wait stale
+    }
+    watch_peer();
+    do_write();
+  }
+
+  void do_write() {
+    if (!connected_ || !writing_.empty() || queued_.empty()) return;
+    // writing_ is left untouched until the write completes: its prefixes are the buffers.
+    std::swap(writing_, queued_);
+    buffers_.clear();
+    for (const Frame& f : writing_) {
+      buffers_.emplace_back(f.prefix.data(), f.prefix.size());
+      buffers_.emplace_back(f.payload->data(), f.payload->size());
+    }
+    asio::async_write(
+        socket_, buffers_,
+        [self = shared_from_this()](const ErrorCode& ec, std::size_t n) { self->on_write(ec, n); });
+  }
+
+  void on_write(const ErrorCode& ec, std::size_t n) {
+    if (core_ == nullptr) return;
+    if (ec) return fail(true);
+    core_->counters_.frames_sent += writing_.size();
+    core_->counters_.bytes_sent += n;
+    queued_bytes_ -= n;
+    writing_.clear();
+    last_active_ = Clock::now();
+    do_write();
+  }
+
+  // The peer never writes on this connection: whatever completes this read (EOF, a reset,
+  // stray bytes) ends it. Only losing queued frames is worth reporting.
+  void watch_peer() {
+    socket_.async_read_some(asio::buffer(probe_),
+                            [self = shared_from_this()](const ErrorCode&, std::size_t) {
+                              if (self->core_ == nullptr) return;
+                              self->fail(!self->writing_.empty() || !self->queued_.empty());
+                            });
+  }
+
+  // Before connecting it is the connect deadline, afterwards the idle check. A wait that
+  // completes after the expiry moved on is stale: the newer wait is still pending.
+  void arm_timer(Clock::time_point at) {
+    timer_.expires_at(at);
+    timer_.async_wait([self = shared_from_this()](const ErrorCode& ec) {
+      if (ec || self->core_ == nullptr || self->timer_.expiry() > Clock::now()) return;
+      self->on_timer();
+    });
+  }
+
+  void on_timer() {
+    if (!connected_) {
+      ++core_->counters_.connect_failures;
+      return fail(true);
+    }
+    const auto idle = core_->options_.idle_timeout;
+    if (Clock::now() - last_active_ < idle) return arm_timer(last_active_ + idle);
+    // A write still in flight did not complete within a whole period: the peer stopped
+    // reading, and what is queued behind it would only pile up.
+    fail(!writing_.empty() || !queued_.empty());
+  }
+
+  void fail(bool report) {
+    StreamCore& core = *core_;
+    core.counters_.dropped_unreachable += writing_.size() + queued_.size();
+    core.forget(*this);
+    // Last: the callback may send() to this address again, or close the transport.
+    if (report) core.events_.on_unreachable(address_);
+  }
+
+  StreamCore* core_;
+  const std::string address_;
+  tcp::resolver resolver_;
+  tcp::socket socket_;
+  asio::steady_timer timer_;
+  std::vector<Frame> queued_, writing_;
+  std::vector<asio::const_buffer> buffers_;
+  std::size_t queued_bytes_ = 0;  // in queued_ and writing_, prefixes included
+  bool connected_ = false;
+  Clock::time_point last_active_;
+  std::array<char, 1> probe_{};
+};
+
+Result<std::uint16_t> StreamCore::listen(const std::string& host, std::uint16_t port) {
+  const std::string where = host + ":" + std::to_string(port);
+  if (closed_) return fail("poldercast: cannot listen on " + where + ": transport closed");
+  if (acceptor_.is_open()) {
+    return fail("poldercast: cannot listen on " + where + ": already listening");
+  }
+  std::string name = host;
+  if (name.size() >= 2 && name.front() == '[' && name.back() == ']') {
+    name = name.substr(1, name.size() - 2);
+  }
+  ErrorCode ec;
+  tcp::endpoint endpoint(asio::ip::make_address(name, ec), port);
+  if (ec) {
+    tcp::resolver resolver(io_);
+    const auto results = resolver.resolve(name, std::to_string(port), tcp::resolver::passive, ec);
+    if (ec || results.empty()) {
+      return fail("poldercast: cannot resolve '" + host +
+                  "': " + (ec ? ec.message() : std::string("no address")));
+    }
+    endpoint = results.begin()->endpoint();
+  }
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    ErrorCode ignored;  // already failing; the first error is the one to report
+    acceptor_.close(ignored);
+    return fail("poldercast: cannot listen on " + where + ": " + ec.message());
+  }
+  const std::uint16_t bound = acceptor_.local_endpoint(ec).port();
+  do_accept();
+  return bound;
+}
+
+void StreamCore::do_accept() {
+  acceptor_.async_accept([weak = weak_from_this()](const ErrorCode& ec, tcp::socket socket) {
+    if (auto self = weak.lock(); self && !self->closed_) self->on_accept(ec, std::move(socket));
+  });
+}
+
+void StreamCore::on_accept(const ErrorCode& ec, tcp::socket socket) {
+  if (ec == asio::error::operation_aborted) return;
+  if (ec) {
+    // Typically EMFILE: back off instead of spinning on an accept that keeps failing.
+    retry_timer_.expires_after(kAcceptRetry);
+    retry_timer_.async_wait([weak = weak_from_this()](const ErrorCode& wait_ec) {
+      if (auto self = weak.lock(); self && !wait_ec && !self->closed_) self->do_accept();
+    });
+    return;
+  }
+  if (inbound_.size() >= options_.max_connections) {
+    ++counters_.dropped_no_connection_slot;
+    ErrorCode ignored;  // refusing; the peer sees the close
+    socket.close(ignored);
+  } else {
+    auto c = std::make_shared<Inbound>(*this, std::move(socket));
+    inbound_.insert(c);
+    c->start();
+  }
+  do_accept();
+}
+
+bool StreamCore::send(const std::string& address, const SharedBytes& message) {
+  if (closed_ || message == nullptr || message->empty()) return false;
+  if (message->size() > options_.max_frame || message->size() > UINT32_MAX) {
+    ++counters_.dropped_oversized;
+    return false;
+  }
+  auto it = outbound_.find(address);
+  if (it == outbound_.end()) {
+    HostPort target;
+    if (!parse_address(address, target)) {
+      ++counters_.dropped_bad_address;
+      return false;
+    }
+    if (outbound_.size() >= options_.max_connections) {
+      ++counters_.dropped_no_connection_slot;
+      return false;
+    }
+    it = outbound_.emplace(address, std::make_shared<Outbound>(*this, address)).first;
+    it->second->start(target);
+  }
+  if (!it->second->enqueue(message)) {
+    ++counters_.dropped_queue_full;
+    return false;
+  }
+  return true;
+}
+
+void StreamCore::forget(Outbound& c) {
+  c.detach();
+  // The caller is a handler of `c` that holds a reference: erasing does not destroy it.
+  if (auto it = outbound_.find(c.address()); it != outbound_.end() && it->second.get() == &c) {
+    outbound_.erase(it);
+  }
+}
+
+void StreamCore::forget(Inbound& c) {
+  c.detach();
+  inbound_.erase(c.shared_from_this());
+}
+
+void StreamCore::close() {
+  closed_ = true;
+  ErrorCode ignored;  // closing regardless
+  acceptor_.close(ignored);
+  retry_timer_.cancel();
+  for (const auto& entry : outbound_) entry.second->detach();
+  for (const auto& c : inbound_) c->detach();
+  outbound_.clear();
+  inbound_.clear();
+}
+
+}  // namespace detail
+
+StreamTransport::StreamTransport(asio::io_context& io, StreamTransportOptions options,
+                                 TransportEvents& events)
+    : core_(std::make_shared<detail::StreamCore>(io, options, events)) {}
+
+StreamTransport::~StreamTransport() { core_->close(); }
+
+Result<std::uint16_t> StreamTransport::listen(const std::string& host, std::uint16_t port) {
+  return core_->listen(host, port);
+}
+
+bool StreamTransport::send(const std::string& address, const SharedBytes& message) {
+  return core_->send(address, message);
+}
+
+void StreamTransport::close() { core_->close(); }
+
+StreamTransportCounters StreamTransport::counters() const {
+  StreamTransportCounters c = core_->counters_;
+  c.connections_in = core_->inbound_.size();
+  c.connections_out = core_->outbound_.size();
+  return c;
+}
+
+}  // namespace psycho::poldercast

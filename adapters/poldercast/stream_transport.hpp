@@ -1,0 +1,93 @@
+// The PolderCast overlay over TCP: each message is one frame (a 4-byte big-endian length,
+// then the bytes). Outgoing, one cached connection per address string carries frames one
+// way; the peer answers over its own connection to the address the message names, so
+// inbound connections are only read. Every queue, buffer and connection count is bounded,
+// and every drop is counted.
+//
+// Threading: everything runs on the io_context's thread, which must be the only one
+// running it; listen(), send(), close() and counters() are called there too. No locks.
+//
+// Lifetimes: close() (and the destructor) close every socket at once; no TransportEvents
+// callback runs afterwards, even from handlers that were already queued. The io_context
+// must outlive the transport.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "adapters/poldercast/transport.hpp"
+#include "core/result.hpp"
+
+namespace boost::asio {
+class io_context;
+}  // namespace boost::asio
+
+namespace psycho::poldercast {
+
+struct StreamTransportOptions {
+  // A larger incoming length prefix closes that connection (counted `dropped_oversized`);
+  // send() refuses larger messages the same way, as the peer would drop them.
+  std::size_t max_frame = (1 << 20) + (128 << 10);
+  // Bytes (frames with their prefixes) queued or being written, per outgoing connection.
+  // A message that would go beyond is dropped (`dropped_queue_full`).
+  std::size_t max_queue_bytes = 8 << 20;
+  // Inbound and outbound each. Beyond, an accepted connection is closed at once and send()
+  // to a new address is refused (`dropped_no_connection_slot`).
+  std::size_t max_connections = 1024;
+  // Resolving and connecting together. Zero: no limit.
+  std::chrono::milliseconds connect_timeout{2000};
+  // A connection that carried nothing for this long is closed (silently when nothing was
+  // pending); a write that does not complete within it fails. Zero: never.
+  std::chrono::milliseconds idle_timeout{30000};
+};
+
+struct StreamTransportCounters {
+  std::uint64_t frames_sent = 0, frames_received = 0;
+  std::uint64_t bytes_sent = 0, bytes_received = 0;  // on the wire, prefixes included
+  std::uint64_t dropped_queue_full = 0;
+  std::uint64_t dropped_oversized = 0;  // frames refused by send() + connections closed
+  std::uint64_t dropped_no_connection_slot = 0;
+  std::uint64_t dropped_bad_address = 0;  // send() to an address that is not host:port
+  std::uint64_t dropped_unreachable = 0;  // queued messages lost with a failed connection
+  std::uint64_t connect_failures = 0;     // resolve, connect or connect timeout
+  std::size_t connections_in = 0, connections_out = 0;
+};
+
+namespace detail {
+class StreamCore;
+}  // namespace detail
+
+class StreamTransport final : public Transport {
+ public:
+  StreamTransport(boost::asio::io_context& io, StreamTransportOptions options,
+                  TransportEvents& events);
+  ~StreamTransport() override;
+  StreamTransport(const StreamTransport&) = delete;
+  StreamTransport& operator=(const StreamTransport&) = delete;
+
+  // Binds and listens (port 0: an ephemeral one); returns the bound port. `host` is an
+  // address ("127.0.0.1", "::", "[::1]") or a name resolved here, blocking: a start-up path.
+  Result<std::uint16_t> listen(const std::string& host, std::uint16_t port);
+
+  // `address` is "host:port" ("[v6]:port"); the host may be a name, resolved asynchronously.
+  // The first send() to an address starts connecting; messages queue meanwhile. When the
+  // connection fails (refused, timed out, reset), on_unreachable(address) is called once,
+  // its queued messages are dropped, and the next send() tries again. Returns false when
+  // the message was dropped at once: bad address, too large, queue full, no connection
+  // slot, after close(), or a null or empty message (a caller bug, not counted).
+  bool send(const std::string& address, const SharedBytes& message) override;
+
+  // Closes the listener and every connection, dropping what is queued. Final.
+  void close();
+
+  StreamTransportCounters counters() const;
+
+ private:
+  // Shared so the accept handler can hold it weakly: it may run after the transport died.
+  std::shared_ptr<detail::StreamCore> core_;
+};
+
+}  // namespace psycho::poldercast

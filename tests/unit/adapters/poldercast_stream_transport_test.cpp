@@ -1,0 +1,545 @@
+#include "adapters/poldercast/stream_transport.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace psycho::poldercast {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using namespace std::chrono_literals;
+
+constexpr std::chrono::milliseconds kWait = 10s;  // every wait is bounded by this
+
+struct Recorder final : TransportEvents {
+  void on_message(std::string_view m) override {
+    EXPECT_FALSE(closed) << "on_message after close";
+    messages.emplace_back(m);
+    if (after_message) after_message(m);
+  }
+  void on_unreachable(const std::string& address) override {
+    EXPECT_FALSE(closed) << "on_unreachable after close";
+    unreachable.push_back(address);
+    if (after_unreachable) after_unreachable(address);
+  }
+
+  std::vector<std::string> messages, unreachable;
+  bool closed = false;  // set by a test once no callback may come
+  std::function<void(std::string_view)> after_message;
+  std::function<void(const std::string&)> after_unreachable;
+};
+
+// Runs the loop on this thread until `done()`; false when `timeout` passed first.
+template <class Done>
+bool run_until(asio::io_context& io, Done done, std::chrono::milliseconds timeout = kWait) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    if (io.stopped()) io.restart();
+    if (io.run_one_for(5ms) == 0 && io.stopped()) std::this_thread::sleep_for(1ms);
+  }
+  return true;
+}
+
+void run_for(asio::io_context& io, std::chrono::milliseconds duration) {
+  EXPECT_FALSE(run_until(
+      io, [] { return false; }, duration));
+}
+
+struct Peer {
+  explicit Peer(asio::io_context& io, StreamTransportOptions options = {})
+      : transport(io, options, events) {
+    auto port = transport.listen("127.0.0.1", 0);
+    EXPECT_TRUE(port.ok()) << port.error();
+    if (port.ok()) address = "127.0.0.1:" + std::to_string(*port);
+  }
+  StreamTransportCounters counters() const { return transport.counters(); }
+
+  Recorder events;
+  StreamTransport transport;
+  std::string address;
+};
+
+SharedBytes bytes(std::string s) { return std::make_shared<const std::string>(std::move(s)); }
+
+std::string prefix(std::uint32_t n) {
+  return {static_cast<char>(n >> 24), static_cast<char>(n >> 16), static_cast<char>(n >> 8),
+          static_cast<char>(n)};
+}
+
+std::string frame(std::string_view payload) {
+  return prefix(static_cast<std::uint32_t>(payload.size())) + std::string(payload);
+}
+
+std::uint16_t port_of(const std::string& address) {
+  return static_cast<std::uint16_t>(std::stoi(address.substr(address.rfind(':') + 1)));
+}
+
+// A plain client socket, connected (blocking) to `address` on 127.0.0.1.
+tcp::socket raw_client(asio::io_context& io, const std::string& address) {
+  tcp::socket s(io);
+  s.connect({asio::ip::make_address("127.0.0.1"), port_of(address)});
+  return s;
+}
+
+// Reads and discards what `s` receives until the other side closes it; true when it did.
+bool closed_by_peer(asio::io_context& io, tcp::socket& s) {
+  bool done = false;
+  boost::system::error_code result;
+  std::vector<char> sink(64 * 1024);
+  std::function<void()> read = [&] {
+    s.async_read_some(asio::buffer(sink), [&](const boost::system::error_code& ec, std::size_t) {
+      if (!ec) return read();
+      result = ec;
+      done = true;
+    });
+  };
+  read();
+  if (!run_until(io, [&] { return done; })) {
+    s.close();
+    run_until(io, [&] { return done; });
+    return false;
+  }
+  return result == asio::error::eof || result == asio::error::connection_reset;
+}
+
+// A loopback port where nothing listens: bound once, then released.
+std::string dead_address(asio::io_context& io) {
+  tcp::acceptor a(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  return "127.0.0.1:" + std::to_string(a.local_endpoint().port());
+}
+
+TEST(PolderCastStreamTransport, TwoTransportsTalkBothWays) {
+  asio::io_context io;
+  Peer a(io), b(io);
+  ASSERT_TRUE(a.transport.send(b.address, bytes("to b")));
+  ASSERT_TRUE(b.transport.send(a.address, bytes("to a")));
+  ASSERT_TRUE(run_until(
+      io, [&] { return a.events.messages.size() == 1 && b.events.messages.size() == 1; }));
+  EXPECT_EQ(a.events.messages[0], "to a");
+  EXPECT_EQ(b.events.messages[0], "to b");
+  for (const Peer* p : {&a, &b}) {
+    const auto c = p->counters();
+    EXPECT_EQ(c.frames_sent, 1u);
+    EXPECT_EQ(c.bytes_sent, 8u);
+    EXPECT_EQ(c.frames_received, 1u);
+    EXPECT_EQ(c.bytes_received, 8u);
+    EXPECT_EQ(c.connections_out, 1u);
+    EXPECT_EQ(c.connections_in, 1u);
+  }
+  // The cached connection carries the next message too.
+  ASSERT_TRUE(a.transport.send(b.address, bytes("again")));
+  ASSERT_TRUE(run_until(io, [&] { return b.events.messages.size() == 2; }));
+  EXPECT_EQ(b.events.messages[1], "again");
+  EXPECT_EQ(b.counters().connections_in, 1u);
+  EXPECT_TRUE(a.events.unreachable.empty());
+}
+
+TEST(PolderCastStreamTransport, ManyMessagesArriveInOrderAndWhole) {
+  asio::io_context io;
+  Peer a(io), b(io);
+  std::vector<std::string> sent;
+  for (int round = 0; round < 10; ++round) {
+    // Queued while the connection opens or a write is in flight: sent as gather writes.
+    for (int i = 0; i < 300; ++i) {
+      const int n = round * 300 + i;
+      std::string m = std::to_string(n) + ":";
+      m.append(static_cast<std::size_t>(n * 37 % 3001), static_cast<char>('a' + n % 26));
+      sent.push_back(m);
+      ASSERT_TRUE(a.transport.send(b.address, bytes(m)));
+    }
+    for (int i = 0; i < 3; ++i) io.run_one_for(5ms);
+  }
+  ASSERT_TRUE(run_until(io, [&] {
+    return b.events.messages.size() == sent.size() && a.counters().frames_sent == sent.size();
+  }));
+  EXPECT_EQ(b.events.messages, sent);
+  const auto out = a.counters(), in = b.counters();
+  EXPECT_EQ(out.frames_sent, sent.size());
+  EXPECT_EQ(in.frames_received, sent.size());
+  EXPECT_EQ(out.bytes_sent, in.bytes_received);
+  EXPECT_EQ(out.dropped_queue_full, 0u);
+}
+
+TEST(PolderCastStreamTransport, AMessageOfExactlyMaxFrameArrives) {
+  asio::io_context io;
+  Peer a(io), b(io);
+  const std::size_t max = StreamTransportOptions{}.max_frame;
+  std::string big(max, 'x');
+  big.front() = '<';
+  big.back() = '>';
+  ASSERT_TRUE(a.transport.send(b.address, bytes(big)));
+  ASSERT_TRUE(run_until(io, [&] { return b.events.messages.size() == 1; }));
+  EXPECT_EQ(b.events.messages[0], big);
+  // One byte more is refused by the sender, as the receiver would refuse it.
+  EXPECT_FALSE(a.transport.send(b.address, bytes(std::string(max + 1, 'y'))));
+  EXPECT_EQ(a.counters().dropped_oversized, 1u);
+}
+
+TEST(PolderCastStreamTransport, AnOversizedLengthPrefixClosesTheConnection) {
+  asio::io_context io;
+  Peer b(io);
+  const std::uint32_t max = static_cast<std::uint32_t>(StreamTransportOptions{}.max_frame);
+  for (const std::uint32_t length : {max + 1, 0xFFFFFFFFu}) {
+    tcp::socket raw = raw_client(io, b.address);
+    asio::write(raw, asio::buffer(frame("ok") + prefix(length) + "junk"));
+    EXPECT_TRUE(closed_by_peer(io, raw));
+    EXPECT_EQ(b.events.messages.back(), "ok");  // frames before it were delivered
+  }
+  const auto c = b.counters();
+  EXPECT_EQ(c.dropped_oversized, 2u);
+  EXPECT_EQ(c.frames_received, 2u);
+  EXPECT_EQ(c.connections_in, 0u);
+  // The listener is unaffected.
+  tcp::socket raw = raw_client(io, b.address);
+  asio::write(raw, asio::buffer(frame("still here")));
+  ASSERT_TRUE(run_until(io, [&] { return b.events.messages.size() == 3; }));
+  EXPECT_EQ(b.events.messages[2], "still here");
+}
+
+TEST(PolderCastStreamTransport, EverySplitPointIsReassembled) {
+  asio::io_context io;
+  Peer b(io);
+  const std::vector<std::string> payloads = {"a", "hello", std::string(300, 'z'), "end"};
+  // A zero-length frame is ignored wherever it is.
+  std::string stream = frame("");
+  for (const auto& p : payloads) stream += frame(p) + frame("");
+  tcp::socket raw = raw_client(io, b.address);
+  for (std::size_t split = 1; split < stream.size(); ++split) {
+    const auto before = b.counters().bytes_received;
+    const std::size_t messages = b.events.messages.size();
+    asio::write(raw, asio::buffer(stream.data(), split));
+    // The receiver has read the first part alone before the rest is written.
+    ASSERT_TRUE(run_until(io, [&] { return b.counters().bytes_received == before + split; }));
+    asio::write(raw, asio::buffer(stream.data() + split, stream.size() - split));
+    ASSERT_TRUE(
+        run_until(io, [&] { return b.counters().bytes_received == before + stream.size(); }))
+        << "split " << split;
+    ASSERT_EQ(b.events.messages.size(), messages + payloads.size()) << "split " << split;
+    for (std::size_t i = 0; i < payloads.size(); ++i) {
+      ASSERT_EQ(b.events.messages[messages + i], payloads[i]) << "split " << split;
+    }
+  }
+  EXPECT_EQ(b.counters().connections_in, 1u);
+}
+
+TEST(PolderCastStreamTransport, AnUnreachablePeerIsReportedOnce) {
+  asio::io_context io;
+  Peer a(io);
+  const std::string dead = dead_address(io);
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(a.transport.send(dead, bytes("lost")));
+  ASSERT_TRUE(run_until(io, [&] { return !a.events.unreachable.empty(); }));
+  run_for(io, 100ms);
+  ASSERT_EQ(a.events.unreachable, std::vector<std::string>{dead});
+  auto c = a.counters();
+  EXPECT_EQ(c.connect_failures, 1u);
+  EXPECT_EQ(c.dropped_unreachable, 3u);
+  EXPECT_EQ(c.connections_out, 0u);
+  // The next send tries again; sending from inside the callback is allowed.
+  int resent = 0;
+  a.events.after_unreachable = [&](const std::string& address) {
+    if (resent++ == 0) {
+      EXPECT_TRUE(a.transport.send(address, bytes("retry")));
+    }
+  };
+  EXPECT_TRUE(a.transport.send(dead, bytes("again")));
+  ASSERT_TRUE(run_until(io, [&] { return a.events.unreachable.size() == 3; }));
+  run_for(io, 100ms);
+  c = a.counters();
+  EXPECT_EQ(a.events.unreachable.size(), 3u);
+  EXPECT_EQ(c.connect_failures, 3u);
+  EXPECT_EQ(c.dropped_unreachable, 5u);
+  EXPECT_EQ(c.connections_out, 0u);
+}
+
+// A server that accepts one connection and never reads from it.
+struct Deaf {
+  explicit Deaf(asio::io_context& io)
+      : acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)), socket(io) {
+    acceptor.async_accept(socket, [this](const boost::system::error_code& ec) { accepted = !ec; });
+  }
+  std::string address() const {
+    return "127.0.0.1:" + std::to_string(acceptor.local_endpoint().port());
+  }
+  tcp::acceptor acceptor;
+  tcp::socket socket;
+  bool accepted = false;
+};
+
+// More than the socket buffers hold while the peer does not read, so a write stays in flight.
+void send_a_lot(StreamTransport& t, const std::string& address) {
+  const SharedBytes chunk = bytes(std::string(1 << 20, 'w'));
+  for (int i = 0; i < 32; ++i) ASSERT_TRUE(t.send(address, chunk));
+}
+
+TEST(PolderCastStreamTransport, AResetDuringAWriteIsReportedOnce) {
+  asio::io_context io;
+  Deaf deaf(io);
+  StreamTransportOptions options;
+  options.max_queue_bytes = 64 << 20;
+  Peer a(io, options);
+  send_a_lot(a.transport, deaf.address());
+  ASSERT_TRUE(run_until(io, [&] { return deaf.accepted; }));
+  run_for(io, 50ms);
+  deaf.socket.close();  // unread data: the kernel answers with a reset
+  ASSERT_TRUE(run_until(io, [&] { return !a.events.unreachable.empty(); }));
+  run_for(io, 100ms);
+  EXPECT_EQ(a.events.unreachable, std::vector<std::string>{deaf.address()});
+  EXPECT_GT(a.counters().dropped_unreachable, 0u);
+  EXPECT_EQ(a.counters().connect_failures, 0u);
+  EXPECT_EQ(a.counters().connections_out, 0u);
+}
+
+TEST(PolderCastStreamTransport, AStalledWriteFailsAfterTheIdleTimeout) {
+  asio::io_context io;
+  Deaf deaf(io);
+  StreamTransportOptions options;
+  options.max_queue_bytes = 64 << 20;
+  options.idle_timeout = 300ms;
+  Peer a(io, options);
+  send_a_lot(a.transport, deaf.address());
+  ASSERT_TRUE(run_until(io, [&] { return !a.events.unreachable.empty(); }));
+  run_for(io, 100ms);
+  EXPECT_TRUE(deaf.accepted);
+  EXPECT_EQ(a.events.unreachable, std::vector<std::string>{deaf.address()});
+  EXPECT_GT(a.counters().dropped_unreachable, 0u);
+  EXPECT_EQ(a.counters().connections_out, 0u);
+  EXPECT_TRUE(closed_by_peer(io, deaf.socket));
+}
+
+TEST(PolderCastStreamTransport, AConnectTimeoutIsReportedOnce) {
+  asio::io_context io;
+  // A listener that never accepts, its backlog filled: further SYNs go unanswered.
+  tcp::acceptor stuck(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  stuck.listen(0);
+  std::vector<tcp::socket> fillers;
+  fillers.reserve(16);
+  bool stalled = false;
+  for (int i = 0; i < 16 && !stalled; ++i) {
+    auto connected = std::make_shared<bool>(false);
+    fillers.emplace_back(io);
+    fillers.back().async_connect(
+        stuck.local_endpoint(),
+        [connected](const boost::system::error_code& ec) { *connected = !ec; });
+    stalled = !run_until(
+        io, [&] { return *connected; }, 200ms);
+  }
+  if (!stalled) GTEST_SKIP() << "this network stack never stalls a connect";
+  StreamTransportOptions options;
+  options.connect_timeout = 200ms;
+  Peer a(io, options);
+  const std::string address = "127.0.0.1:" + std::to_string(stuck.local_endpoint().port());
+  ASSERT_TRUE(a.transport.send(address, bytes("x")));
+  ASSERT_TRUE(run_until(io, [&] { return !a.events.unreachable.empty(); }));
+  run_for(io, 300ms);
+  EXPECT_EQ(a.events.unreachable, std::vector<std::string>{address});
+  EXPECT_EQ(a.counters().connect_failures, 1u);
+  EXPECT_EQ(a.counters().frames_sent, 0u);
+  EXPECT_EQ(a.counters().connections_out, 0u);
+}
+
+TEST(PolderCastStreamTransport, AHostNameIsResolved) {
+  asio::io_context io;
+  Peer a(io), b(io);
+  ASSERT_TRUE(a.transport.send("localhost:" + std::to_string(port_of(b.address)), bytes("hi")));
+  ASSERT_TRUE(run_until(io, [&] { return b.events.messages.size() == 1; }));
+  EXPECT_EQ(b.events.messages[0], "hi");
+}
+
+TEST(PolderCastStreamTransport, IPv6AddressesWork) {
+  asio::io_context io;
+  Recorder events;
+  StreamTransport b(io, {}, events);
+  auto port = b.listen("::1", 0);
+  if (!port.ok()) GTEST_SKIP() << port.error();
+  Peer a(io);
+  ASSERT_TRUE(a.transport.send("[::1]:" + std::to_string(*port), bytes("six")));
+  ASSERT_TRUE(run_until(io, [&] { return events.messages.size() == 1; }));
+  EXPECT_EQ(events.messages[0], "six");
+}
+
+TEST(PolderCastStreamTransport, QueueOverflowIsCounted) {
+  asio::io_context io;
+  StreamTransportOptions options;
+  options.max_queue_bytes = 1000;
+  Peer a(io, options), b(io);
+  // 104 bytes a frame: 9 fit while the connection opens.
+  int accepted = 0;
+  for (int i = 0; i < 12; ++i)
+    accepted += a.transport.send(b.address, bytes(std::string(100, 'q')));
+  EXPECT_EQ(accepted, 9);
+  EXPECT_EQ(a.counters().dropped_queue_full, 3u);
+  ASSERT_TRUE(run_until(io, [&] { return b.events.messages.size() == 9; }));
+  // Written, they no longer count against the queue.
+  ASSERT_TRUE(run_until(io, [&] { return a.counters().frames_sent == 9; }));
+  EXPECT_TRUE(a.transport.send(b.address, bytes(std::string(100, 'r'))));
+  ASSERT_TRUE(run_until(io, [&] { return b.events.messages.size() == 10; }));
+  // A message that can never fit is refused at once.
+  EXPECT_FALSE(a.transport.send(b.address, bytes(std::string(1000, 's'))));
+  EXPECT_EQ(a.counters().dropped_queue_full, 4u);
+}
+
+TEST(PolderCastStreamTransport, ABadAddressIsRefused) {
+  asio::io_context io;
+  Peer a(io);
+  const std::vector<std::string> bad = {"",         "nohost",
+                                        "host:",    ":80",
+                                        "host:0",   "host:65536",
+                                        "host:8x",  "host:-1",
+                                        "host: 80", "::1:80",
+                                        "[::1]",    "[::1]80",
+                                        "[]:80",    "host:99999999999999999999",
+                                        "[::1]:",   "a:b:c"};
+  for (const auto& address : bad) EXPECT_FALSE(a.transport.send(address, bytes("x"))) << address;
+  EXPECT_EQ(a.counters().dropped_bad_address, bad.size());
+  EXPECT_EQ(a.counters().connections_out, 0u);
+  // Not messages at all: refused, not counted.
+  EXPECT_FALSE(a.transport.send(a.address, nullptr));
+  EXPECT_FALSE(a.transport.send(a.address, bytes("")));
+  EXPECT_EQ(a.counters().connections_out, 0u);
+}
+
+TEST(PolderCastStreamTransport, OneBufferIsDeliveredToThreePeers) {
+  asio::io_context io;
+  Peer a(io), b(io), c(io), d(io);
+  const SharedBytes shared = bytes(std::string(5000, 'f') + "anout");
+  for (const Peer* p : {&b, &c, &d}) ASSERT_TRUE(a.transport.send(p->address, shared));
+  ASSERT_TRUE(run_until(io, [&] {
+    return b.events.messages.size() == 1 && c.events.messages.size() == 1 &&
+           d.events.messages.size() == 1;
+  }));
+  for (const Peer* p : {&b, &c, &d}) EXPECT_EQ(p->events.messages[0], *shared);
+  // Written everywhere, the transport keeps no reference to it.
+  ASSERT_TRUE(run_until(io, [&] { return shared.use_count() == 1; }));
+  EXPECT_EQ(a.counters().frames_sent, 3u);
+}
+
+TEST(PolderCastStreamTransport, ConnectionLimitsAreEnforced) {
+  asio::io_context io;
+  StreamTransportOptions options;
+  options.max_connections = 1;
+  Peer a(io, options), b(io), c(io);
+  tcp::socket first = raw_client(io, a.address);
+  ASSERT_TRUE(run_until(io, [&] { return a.counters().connections_in == 1; }));
+  tcp::socket second = raw_client(io, a.address);
+  EXPECT_TRUE(closed_by_peer(io, second));
+  EXPECT_EQ(a.counters().dropped_no_connection_slot, 1u);
+  EXPECT_EQ(a.counters().connections_in, 1u);
+
+  EXPECT_TRUE(a.transport.send(b.address, bytes("1")));
+  EXPECT_FALSE(a.transport.send(c.address, bytes("2")));
+  EXPECT_EQ(a.counters().dropped_no_connection_slot, 2u);
+  EXPECT_EQ(a.counters().connections_out, 1u);
+}
+
+TEST(PolderCastStreamTransport, IdleConnectionsAreClosedQuietly) {
+  asio::io_context io;
+  StreamTransportOptions options;
+  options.idle_timeout = 100ms;
+  Peer a(io, options), b(io, options);
+  ASSERT_TRUE(a.transport.send(b.address, bytes("one")));
+  ASSERT_TRUE(run_until(io, [&] { return b.events.messages.size() == 1; }));
+  ASSERT_TRUE(run_until(
+      io, [&] { return a.counters().connections_out == 0 && b.counters().connections_in == 0; }));
+  EXPECT_TRUE(a.events.unreachable.empty());
+  ASSERT_TRUE(a.transport.send(b.address, bytes("two")));
+  ASSERT_TRUE(run_until(io, [&] { return b.events.messages.size() == 2; }));
+  EXPECT_EQ(b.events.messages[1], "two");
+}
+
+TEST(PolderCastStreamTransport, APeerClosingIsNoticedAtOnce) {
+  asio::io_context io;
+  Peer a(io), b(io);
+  ASSERT_TRUE(a.transport.send(b.address, bytes("one")));
+  ASSERT_TRUE(run_until(io, [&] { return b.events.messages.size() == 1; }));
+  b.events.closed = true;
+  b.transport.close();
+  ASSERT_TRUE(run_until(io, [&] { return a.counters().connections_out == 0; }));
+  EXPECT_TRUE(a.events.unreachable.empty());  // nothing was lost
+  EXPECT_FALSE(b.transport.send(a.address, bytes("after close")));
+}
+
+TEST(PolderCastStreamTransport, CloseWithPendingWorkIsSafe) {
+  asio::io_context io;
+  Peer a(io), b(io);
+  for (int i = 0; i < 100; ++i)
+    ASSERT_TRUE(a.transport.send(b.address, bytes(std::string(60000, 'p'))));
+  ASSERT_TRUE(a.transport.send(dead_address(io), bytes("connecting")));
+  ASSERT_TRUE(a.transport.send("localhost:1", bytes("resolving")));
+  tcp::socket raw = raw_client(io, b.address);
+  asio::write(raw, asio::buffer(prefix(1000) + "partial"));
+  ASSERT_TRUE(run_until(io, [&] { return !b.events.messages.empty(); }));
+  a.events.closed = b.events.closed = true;
+  a.transport.close();
+  b.transport.close();
+  run_for(io, 300ms);
+  for (const Peer* p : {&a, &b}) {
+    EXPECT_EQ(p->counters().connections_in, 0u);
+    EXPECT_EQ(p->counters().connections_out, 0u);
+  }
+  EXPECT_TRUE(closed_by_peer(io, raw));
+  EXPECT_FALSE(a.transport.send(b.address, bytes("after close")));
+  a.transport.close();  // twice is fine
+}
+
+TEST(PolderCastStreamTransport, DestroyingWithPendingWorkIsSafe) {
+  asio::io_context io;
+  auto a = std::make_unique<Peer>(io);
+  auto b = std::make_unique<Peer>(io);
+  for (int i = 0; i < 100; ++i)
+    ASSERT_TRUE(a->transport.send(b->address, bytes(std::string(60000, 'p'))));
+  ASSERT_TRUE(a->transport.send(dead_address(io), bytes("connecting")));
+  ASSERT_TRUE(a->transport.send("localhost:1", bytes("resolving")));
+  ASSERT_TRUE(run_until(io, [&] { return !b->events.messages.empty(); }));
+  // Handlers already queued run after the transports and their Recorders are gone: any
+  // callback or access would be a use after free under ASan.
+  a.reset();
+  b.reset();
+  run_for(io, 300ms);
+}
+
+TEST(PolderCastStreamTransport, CloseFromACallbackStopsDelivery) {
+  asio::io_context io;
+  Peer b(io);
+  b.events.after_message = [&](std::string_view) {
+    b.transport.close();
+    b.events.closed = true;
+  };
+  tcp::socket raw = raw_client(io, b.address);
+  asio::write(raw, asio::buffer(frame("1") + frame("2") + frame("3")));
+  ASSERT_TRUE(run_until(io, [&] { return !b.events.messages.empty(); }));
+  run_for(io, 100ms);
+  EXPECT_EQ(b.events.messages, std::vector<std::string>{"1"});
+  EXPECT_TRUE(closed_by_peer(io, raw));
+}
+
+TEST(PolderCastStreamTransport, ListenFailuresAreExplained) {
+  asio::io_context io;
+  Peer a(io);
+  auto again = a.transport.listen("127.0.0.1", 0);
+  ASSERT_FALSE(again.ok());
+  EXPECT_NE(again.error().find("already listening"), std::string::npos) << again.error();
+
+  Recorder events;
+  StreamTransport other(io, {}, events);
+  auto taken = other.listen("127.0.0.1", port_of(a.address));
+  ASSERT_FALSE(taken.ok());
+  EXPECT_NE(taken.error().find("cannot listen on 127.0.0.1:"), std::string::npos) << taken.error();
+  auto bad = other.listen("no such host.invalid", 0);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().find("cannot resolve"), std::string::npos) << bad.error();
+}
+
+}  // namespace
+}  // namespace psycho::poldercast
