@@ -25,6 +25,14 @@
 
 namespace psycho {
 
+// A node id as /varz, the logs and state files show it: 16 hex digits.
+inline std::string hex_id(std::uint64_t id) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string text(16, '0');
+  for (int i = 15; i >= 0; --i, id >>= 4) text[static_cast<std::size_t>(i)] = kDigits[id & 0xF];
+  return text;
+}
+
 // A point-in-time view of an adapter for /readyz, /varz and /metrics.
 struct AdapterStatus {
   bool ready = false;  // connected and able to carry traffic

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "adapters/multicast/multicast_adapter.hpp"
+#include "adapters/poldercast/poldercast_adapter.hpp"
 #include "adapters/nats/nats_adapter.hpp"
 
 namespace psycho {
@@ -43,6 +44,7 @@ AdapterRegistry builtin_adapters() {
   // theirs when they land.
   registry.add(nats::adapter_factory());
   registry.add(multicast::adapter_factory());
+  registry.add(poldercast::adapter_factory());
   return registry;
 }
 

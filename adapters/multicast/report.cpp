@@ -1,7 +1,5 @@
 #include "adapters/multicast/report.hpp"
 
-#include <cstdio>
-
 #include "metrics/json.hpp"
 
 namespace psycho::multicast {
@@ -113,12 +111,6 @@ Drop drop_for(DecodeError e) noexcept {
       break;
   }
   return Drop::malformed;
-}
-
-std::string hex_id(std::uint64_t id) {
-  char text[17];
-  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(id));
-  return text;
 }
 
 void report(const ReportInputs& in, AdapterStatus& st) {

@@ -68,7 +68,4 @@ struct ReportInputs {
 // Fills traffic, samples and varz_json of `st`.
 void report(const ReportInputs& in, AdapterStatus& st);
 
-// A node id as /varz and the logs show it: 16 hex digits.
-std::string hex_id(std::uint64_t id);
-
 }  // namespace psycho::multicast

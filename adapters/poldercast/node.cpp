@@ -321,6 +321,7 @@ std::vector<Entry> Node::rings_entries_for(const Profile& target) const {
 void Node::on_message(std::string_view bytes) {
   Limits limits;
   limits.max_gossip_message = options_.max_gossip_message;
+  limits.max_publication = options_.max_publication;
   if (auto e = decode(bytes, limits, scratch_); e != DecodeError::none) {
     ++counters_.decode_errors[static_cast<std::size_t>(e)];
     return;

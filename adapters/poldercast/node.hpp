@@ -45,6 +45,7 @@ struct NodeOptions {
   Dissemination dissemination = Dissemination::polder;
   std::size_t max_profile_topics = 256;
   std::size_t max_gossip_message = 16 * 1024;
+  std::size_t max_publication = (1 << 20) + (64 << 10);  // a whole PUBLISH message
   std::uint16_t max_overlay_hops = 255;
   std::size_t seen_capacity = 65536;
   std::int64_t seen_ttl_ms = 120'000;

@@ -1,0 +1,275 @@
+#include "adapters/poldercast/poldercast_adapter.hpp"
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <future>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "adapters/interest_table.hpp"
+#include "adapters/outbound_queue.hpp"
+#include "adapters/poldercast/node.hpp"
+#include "adapters/poldercast/poldercast_config.hpp"
+#include "adapters/poldercast/report.hpp"
+#include "adapters/poldercast/stream_transport.hpp"
+#include "core/log.hpp"
+#include "core/subject.hpp"
+
+namespace psycho::poldercast {
+
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+bool has_wildcard(std::string_view pattern) {
+  return pattern == ">" || pattern.find('*') != std::string_view::npos || pattern.ends_with(".>");
+}
+
+// Everything below runs on the adapter's own event-loop thread, which owns the node and
+// the transport; other threads only post to it (send, on_interest, status).
+class PolderCastAdapter final : public Adapter, private TransportEvents {
+ public:
+  explicit PolderCastAdapter(PolderCastConfig config)
+      : config_(std::move(config)),
+        filter_(std::make_shared<SubjectFilter>(config_.subjects)),
+        queue_(config_.queue_size, config_.queue_messages),
+        interest_(filter_),
+        timer_(io_) {}
+
+  ~PolderCastAdapter() override { stop(0ms); }
+
+  std::string_view name() const override { return "poldercast"; }
+  Status start(AdapterHost& host) override;
+  void stop(std::chrono::milliseconds drain) override;
+  bool exports(std::string_view subject) const override { return filter_->exports(subject); }
+  void send(const MessagePtr& message) override;
+  void on_interest(std::string_view pattern, bool added) override;
+  AdapterStatus status() const override;
+
+ private:
+  // TransportEvents, forwarded to the node (which needs the transport to exist first).
+  void on_message(std::string_view bytes) override { node_->on_message(bytes); }
+  void on_unreachable(const std::string& address) override { node_->on_unreachable(address); }
+
+  void drain_queue();
+  void publish(const psycho::Message& m);
+  void deliver(const Publication& p);
+  void apply(const InterestTable::Changes& changes);
+  void schedule_tick(std::chrono::milliseconds delay);
+  AdapterStatus snapshot() const;
+
+  const PolderCastConfig config_;
+  std::shared_ptr<const SubjectFilter> filter_;
+  AdapterHost* host_ = nullptr;
+  OutboundQueue queue_;
+  std::atomic<bool> drain_posted_{false};
+  InterestTable interest_;
+  std::map<InterestTable::SubscriptionId, std::string> rings_by_id_;  // exact fabric subjects
+
+  mutable asio::io_context io_;
+  asio::steady_timer timer_;
+  std::unique_ptr<StreamTransport> transport_;
+  std::unique_ptr<Node> node_;
+  std::thread thread_;
+  std::atomic<bool> running_{false};
+  bool stopped_ = false;
+  std::mt19937_64 jitter_{std::random_device{}()};
+  AdapterCounters counters_;
+};
+
+// --- life cycle --------------------------------------------------------------------------------
+
+Status PolderCastAdapter::start(AdapterHost& host) {
+  host_ = &host;
+  auto id = load_node_id(config_);
+  if (!id) return fail(id.error());
+  transport_ = std::make_unique<StreamTransport>(io_, config_.transport,
+                                                 static_cast<TransportEvents&>(*this));
+  auto port = transport_->listen(config_.listen.host, config_.listen.port);
+  if (!port)
+    return fail("poldercast: cannot listen on " + config_.listen.to_string() + ": " + port.error());
+  // With an ephemeral listen port, the advertised address takes the real one.
+  std::string advertise = config_.advertise;
+  if (config_.listen.port == 0 && advertise == config_.listen.to_string()) {
+    advertise = config::Endpoint{config_.listen.host, port.value()}.to_string();
+  }
+  node_ = std::make_unique<Node>(config_.node, id.value(), advertise, *transport_, jitter_());
+  node_->set_seeds(config_.seeds);
+  node_->on_deliver([this](const Publication& p) { deliver(p); });
+  apply(interest_.start());
+  log::info(
+      "poldercast: listening",
+      {{"address", advertise}, {"node_id", hex_id(id.value())}, {"seeds", config_.seeds.size()}});
+  schedule_tick(10ms);  // bootstrap straight away, then once per cycle
+  running_.store(true);
+  thread_ = std::thread([this] { io_.run(); });
+  return Ok{};
+}
+
+void PolderCastAdapter::stop(std::chrono::milliseconds drain) {
+  if (stopped_) return;
+  stopped_ = true;
+  if (host_ == nullptr || !thread_.joinable()) return;  // never started
+  queue_.close();
+  // Tell the neighbours, give the LEAVEs a moment to leave, then close everything.
+  asio::post(io_, [this] {
+    drain_queue();
+    node_->leave();
+  });
+  std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(drain, 200ms));
+  asio::post(io_, [this] {
+    timer_.cancel();
+    transport_->close();
+    io_.stop();
+  });
+  thread_.join();
+  running_.store(false);
+}
+
+void PolderCastAdapter::schedule_tick(std::chrono::milliseconds delay) {
+  timer_.expires_after(delay);
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    node_->tick(std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::steady_clock::now().time_since_epoch())
+                    .count());
+    // ±20% jitter, so that gateways started together do not gossip in lockstep.
+    const auto cycle = config_.cycle.count();
+    const auto spread = std::uniform_int_distribution<std::int64_t>(-cycle / 5, cycle / 5)(jitter_);
+    schedule_tick(std::chrono::milliseconds(cycle + spread));
+  });
+}
+
+// --- gateway -> overlay --------------------------------------------------------------------------
+
+void PolderCastAdapter::send(const MessagePtr& message) {
+  if (!queue_.push(message)) {
+    counters_.queue_full.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  // One wake-up per burst: the loop takes everything queued at once.
+  if (!drain_posted_.exchange(true)) asio::post(io_, [this] { drain_queue(); });
+}
+
+void PolderCastAdapter::drain_queue() {
+  drain_posted_.store(false);
+  std::vector<MessagePtr> batch;
+  queue_.take_all(batch, 0ms);
+  for (const auto& m : batch) publish(*m);
+}
+
+void PolderCastAdapter::publish(const psycho::Message& m) {
+  if (m.headers().size() + m.payload().size() > config_.max_payload) {
+    counters_.too_large.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  Publication p;
+  config_.subjects.to_fabric(m.subject(), p.subject);
+  if (p.subject.size() > Limits{}.max_subject || m.reply().size() > Limits{}.max_subject) {
+    counters_.too_large.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  p.reply = m.reply();
+  p.headers = m.headers();
+  p.payload = m.payload();
+  const Trace& t = m.trace();
+  p.origin = t.node_id;
+  p.seq = t.seq;
+  p.bus = t.bus;
+  p.hops = t.hops;
+  node_->publish(std::move(p));
+  counters_.messages_out.fetch_add(1, std::memory_order_relaxed);
+  counters_.bytes_out.fetch_add(m.body().size(), std::memory_order_relaxed);
+}
+
+// --- overlay -> gateway --------------------------------------------------------------------------
+
+void PolderCastAdapter::deliver(const Publication& p) {
+  if (!is_valid_publish_subject(p.subject) ||
+      (!p.reply.empty() && !is_valid_publish_subject(p.reply)) ||
+      (!p.headers.empty() &&
+       (!p.headers.starts_with("NATS/1.0") || !p.headers.ends_with("\r\n\r\n")))) {
+    counters_.malformed.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  const auto local = config_.subjects.to_local(p.subject);
+  if (!local || !config_.subjects.imports(*local)) {
+    counters_.not_imported.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  Trace trace{p.origin, p.seq, static_cast<std::uint8_t>(p.hops < 255 ? p.hops + 1 : 255), p.bus};
+  counters_.messages_in.fetch_add(1, std::memory_order_relaxed);
+  counters_.bytes_in.fetch_add(p.headers.size() + p.payload.size(), std::memory_order_relaxed);
+  // The router drops (and counts) duplicates, our own messages and exhausted hop counts.
+  host_->inject(make_message({*local, p.reply, p.headers, p.payload}, origin_id(), trace));
+}
+
+// --- interest: which rings to be in --------------------------------------------------------------
+
+void PolderCastAdapter::on_interest(std::string_view pattern, bool added) {
+  asio::post(io_, [this, pattern = std::string(pattern), added] {
+    apply(interest_.change(pattern, added));
+  });
+}
+
+// Exact fabric subjects join rings; wildcards cannot (a ring is one exact subject) and are
+// counted, so an operator sees why a wildcard subscriber hears nothing from the overlay.
+void PolderCastAdapter::apply(const InterestTable::Changes& changes) {
+  for (const auto& [id, pattern] : changes.subscribe) {
+    if (has_wildcard(pattern)) {
+      counters_.wildcard_interest.fetch_add(1, std::memory_order_relaxed);
+      log::info("poldercast: a wildcard subscription does not join the overlay's rings",
+                {{"pattern", pattern}});
+      continue;
+    }
+    rings_by_id_[id] = pattern;
+    node_->subscribe(pattern);
+  }
+  for (auto id : changes.unsubscribe) {
+    auto it = rings_by_id_.find(id);
+    if (it == rings_by_id_.end()) continue;
+    node_->unsubscribe(it->second);
+    rings_by_id_.erase(it);
+  }
+}
+
+// --- status --------------------------------------------------------------------------------------
+
+AdapterStatus PolderCastAdapter::snapshot() const {
+  AdapterStatus st;
+  const auto transport = transport_->counters();
+  report({*node_, transport, counters_, queue_.bytes(), running_.load()}, st);
+  return st;
+}
+
+AdapterStatus PolderCastAdapter::status() const {
+  if (running_.load()) {
+    // The node belongs to the event loop: ask it there, briefly.
+    auto promise = std::make_shared<std::promise<AdapterStatus>>();
+    auto future = promise->get_future();
+    asio::post(io_, [this, promise] { promise->set_value(snapshot()); });
+    if (future.wait_for(2s) == std::future_status::ready) return future.get();
+  }
+  AdapterStatus st;
+  st.state = "closed";
+  return st;
+}
+
+}  // namespace
+
+AdapterFactory adapter_factory() {
+  AdapterFactory f;
+  f.name = "poldercast";
+  f.create = create_with<PolderCastAdapter>(parse_config);
+  f.flags.push_back({"poldercast", "poldercast", "listen",
+                     "HOST:PORT  join the PolderCast overlay, listening here for its links"});
+  f.flags.push_back({"poldercast-seed", "poldercast", "seeds",
+                     "HOST:PORT  a gateway already in the overlay, to join through"});
+  return f;
+}
+
+}  // namespace psycho::poldercast

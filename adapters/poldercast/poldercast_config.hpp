@@ -1,0 +1,43 @@
+// The `poldercast:` config section (docs/configuration.md#poldercast), parsed and checked
+// before any socket is opened.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "adapters/poldercast/node.hpp"
+#include "adapters/poldercast/stream_transport.hpp"
+#include "adapters/subject_filter.hpp"
+#include "config/config.hpp"
+#include "core/result.hpp"
+
+namespace psycho::poldercast {
+
+struct PolderCastConfig {
+  config::Endpoint listen{"0.0.0.0", 4250};  // overlay links arrive here
+  // What others should dial ("host:port"); required when `listen` is a wildcard address.
+  std::string advertise;
+  std::vector<std::string> seeds;        // "host:port" each
+  std::optional<std::uint64_t> node_id;  // unset: generated once, kept in state_dir
+  std::string state_dir = "psycho-state";
+  std::chrono::milliseconds cycle{1000};
+  NodeOptions node;
+  SubjectFilter subjects;
+  std::size_t max_payload = 1 << 20;  // headers + payload of one publication
+  std::size_t queue_size = 16 << 20;  // bytes from the router waiting for the overlay
+  std::size_t queue_messages = 1 << 20;
+  StreamTransportOptions transport;
+};
+
+// Parses `poldercast:`. Errors name file:line:col.
+Result<PolderCastConfig> parse_config(const config::AdapterSection& section);
+
+// The node id: the configured one, else the one kept in `state_dir`, else a new random one,
+// which is written there for next time.
+Result<std::uint64_t> load_node_id(const PolderCastConfig& config);
+
+}  // namespace psycho::poldercast

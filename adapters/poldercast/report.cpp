@@ -1,0 +1,213 @@
+#include "adapters/poldercast/report.hpp"
+
+#include <algorithm>
+
+#include "metrics/json.hpp"
+
+namespace psycho::poldercast {
+
+namespace {
+
+using Type = metrics::Sample::Type;
+constexpr std::size_t kMaxVarzRings = 1000;  // /varz lists at most this many rings
+
+double n(std::uint64_t v) { return static_cast<double>(v); }
+std::uint64_t get(const AdapterCounters::Counter& c) { return c.load(std::memory_order_relaxed); }
+
+constexpr const char* kLayerNames[kLayers] = {"cyclon", "vicinity", "rings"};
+
+// Topics whose nearest successor and predecessor are both known, out of all subscribed.
+double ring_completeness(const Rings& rings) {
+  if (rings.rings().empty()) return 1;
+  std::size_t complete = 0;
+  for (const auto& [topic, ring] : rings.rings()) complete += rings.complete(ring) ? 1 : 0;
+  return static_cast<double>(complete) / static_cast<double>(rings.rings().size());
+}
+
+void samples(const ReportInputs& in, std::vector<metrics::Sample>& s) {
+  const Node& node = in.node;
+  const NodeCounters& c = node.counters();
+  const char* view_help = "Entries in each of the overlay's views (rings: distinct ring peers).";
+  s.push_back({Type::gauge, "view_size", view_help, {{"view", "cyclon"}}, n(node.cyclon().size())});
+  s.push_back(
+      {Type::gauge, "view_size", view_help, {{"view", "vicinity"}}, n(node.vicinity().size())});
+  s.push_back(
+      {Type::gauge, "view_size", view_help, {{"view", "rings"}}, n(node.rings().peers().size())});
+  s.push_back({Type::gauge,
+               "rings",
+               "Topics (exact subjects) whose rings this gateway is in.",
+               {},
+               n(node.rings().rings().size())});
+  s.push_back(
+      {Type::gauge,
+       "ring_completeness",
+       "Fraction of this gateway's rings whose nearest successor and predecessor are known.",
+       {},
+       ring_completeness(node.rings())});
+  for (std::size_t l = 0; l < kLayers; ++l) {
+    const char* help = "Gossip exchanges this gateway started, and those answered.";
+    s.push_back({Type::counter,
+                 "gossip_exchanges_total",
+                 help,
+                 {{"layer", kLayerNames[l]}, {"result", "started"}},
+                 n(c.exchanges_started[l])});
+    s.push_back({Type::counter,
+                 "gossip_exchanges_total",
+                 help,
+                 {{"layer", kLayerNames[l]}, {"result", "answered"}},
+                 n(c.exchanges_answered[l])});
+  }
+  s.push_back({Type::counter,
+               "gossip_bytes_total",
+               "Bytes of gossip messages sent.",
+               {},
+               n(c.gossip_bytes_sent)});
+  const char* pub_help =
+      "Publications: published here, copies forwarded, first copies delivered, duplicates "
+      "dropped.";
+  s.push_back(
+      {Type::counter, "publications_total", pub_help, {{"event", "published"}}, n(c.published)});
+  s.push_back(
+      {Type::counter, "publications_total", pub_help, {{"event", "forwarded"}}, n(c.forwarded)});
+  s.push_back(
+      {Type::counter, "publications_total", pub_help, {{"event", "delivered"}}, n(c.delivered)});
+  s.push_back(
+      {Type::counter, "publications_total", pub_help, {{"event", "duplicate"}}, n(c.duplicates)});
+  const char* find_help = "FIND_SUB walks started, answered, and refused for the rate limit.";
+  s.push_back(
+      {Type::counter, "finds_total", find_help, {{"result", "started"}}, n(c.finds_started)});
+  s.push_back(
+      {Type::counter, "finds_total", find_help, {{"result", "answered"}}, n(c.finds_answered)});
+  s.push_back(
+      {Type::counter, "finds_total", find_help, {{"result", "refused"}}, n(c.finds_dropped)});
+  s.push_back({Type::counter,
+               "peers_dead_total",
+               "Peers found dead (silent, unreachable or left).",
+               {},
+               n(c.peers_dead)});
+  s.push_back(
+      {Type::counter, "leaves_total", "LEAVE messages received.", {}, n(c.leaves_received)});
+  s.push_back(
+      {Type::counter, "pings_total", "Pings sent to quiet ring neighbours.", {}, n(c.pings_sent)});
+  const char* conn_help = "Open overlay connections.";
+  s.push_back({Type::gauge,
+               "connections",
+               conn_help,
+               {{"direction", "in"}},
+               n(in.transport.connections_in)});
+  s.push_back({Type::gauge,
+               "connections",
+               conn_help,
+               {{"direction", "out"}},
+               n(in.transport.connections_out)});
+  s.push_back({Type::counter,
+               "connect_failures_total",
+               "Overlay connections that could not be made.",
+               {},
+               n(in.transport.connect_failures)});
+  s.push_back({Type::gauge,
+               "queue_bytes",
+               "Bytes from the router waiting for the overlay.",
+               {},
+               n(in.queue_bytes)});
+  s.push_back({Type::counter,
+               "wildcard_interest_total",
+               "Local wildcard subscriptions, which do not join exact-subject rings.",
+               {},
+               n(get(in.counters.wildcard_interest))});
+}
+
+metrics::HistogramSample hops(const NodeCounters& c) {
+  metrics::HistogramSample h{"hops", "Overlay hops of the publications delivered here.", {}, {}, 0};
+  for (auto b : kHopBuckets) h.bounds.push_back(b);
+  h.buckets.assign(c.hops.begin(), c.hops.end());
+  h.sum = static_cast<double>(c.hops_sum);
+  return h;
+}
+
+void entries(metrics::JsonWriter& j, const char* name, const PartialView& view) {
+  j.key(name);
+  j.begin_array();
+  for (const auto& e : view.entries()) {
+    j.begin_object();
+    j.field("node_id", hex_id(e.id()));
+    j.field("address", e.profile->address);
+    j.field("age", static_cast<std::uint64_t>(e.age));
+    j.field("topics", static_cast<std::uint64_t>(e.profile->topics.size()));
+    j.end_object();
+  }
+  j.end_array();
+}
+
+void ids(metrics::JsonWriter& j, const char* name, const std::vector<std::uint64_t>& side) {
+  j.key(name);
+  j.begin_array();
+  for (auto id : side) j.string(hex_id(id));
+  j.end_array();
+}
+
+std::string varz(const ReportInputs& in) {
+  const Node& node = in.node;
+  metrics::JsonWriter j;
+  j.begin_object();
+  j.field("node_id", hex_id(node.id()));
+  j.field("address", node.address());
+  j.field("cycle", node.cycle());
+  entries(j, "cyclon", node.cyclon());
+  entries(j, "vicinity", node.vicinity());
+  // Rings by subject, in subject order so that /varz reads the same from one call to the next.
+  std::vector<const Rings::Ring*> rings;
+  for (const auto& [topic, ring] : node.rings().rings()) rings.push_back(&ring);
+  std::sort(rings.begin(), rings.end(), [](auto* a, auto* b) { return a->subject < b->subject; });
+  j.field("rings_total", static_cast<std::uint64_t>(rings.size()));
+  j.key("rings");
+  j.begin_array();
+  for (std::size_t i = 0; i < rings.size() && i < kMaxVarzRings; ++i) {
+    j.begin_object();
+    j.field("subject", rings[i]->subject);
+    ids(j, "successors", rings[i]->succ);
+    ids(j, "predecessors", rings[i]->pred);
+    j.end_object();
+  }
+  j.end_array();
+  j.field("seen_ids", static_cast<std::uint64_t>(node.seen_size()));
+  j.field("publish_cache_topics", static_cast<std::uint64_t>(node.publish_cache_size()));
+  j.end_object();
+  return j.take();
+}
+
+}  // namespace
+
+void report(const ReportInputs& in, AdapterStatus& st) {
+  const NodeCounters& c = in.node.counters();
+  st.ready = in.listening;
+  st.state = !in.listening ? "closed" : in.node.cyclon().empty() ? "alone" : "joined";
+  const AdapterCounters& a = in.counters;
+  st.traffic.messages_in = get(a.messages_in);
+  st.traffic.bytes_in = get(a.bytes_in);
+  st.traffic.messages_out = get(a.messages_out);
+  st.traffic.bytes_out = get(a.bytes_out);
+  auto& d = st.traffic.dropped;
+  d["queue_full"] = get(a.queue_full);
+  d["too_large"] = get(a.too_large);
+  d["not_imported"] = get(a.not_imported);
+  d["malformed"] = get(a.malformed) + c.bad_topic;
+  d["no_subscriber"] = c.no_subscriber;
+  d["pending_full"] = c.pending_full;
+  d["hop_limit"] = c.hop_limit;
+  d["not_subscribed"] = c.not_subscribed;
+  d["send_refused"] = c.send_failed;
+  for (std::size_t e = 1; e < c.decode_errors.size(); ++e) {
+    d["decode_" + std::string(error_name(static_cast<DecodeError>(e)))] = c.decode_errors[e];
+  }
+  d["link_queue_full"] = in.transport.dropped_queue_full;
+  d["link_oversized"] = in.transport.dropped_oversized;
+  d["link_no_slot"] = in.transport.dropped_no_connection_slot;
+  d["link_bad_address"] = in.transport.dropped_bad_address;
+  d["link_unreachable"] = in.transport.dropped_unreachable;
+  samples(in, st.samples);
+  st.histograms.push_back(hops(c));
+  st.varz_json = varz(in);
+}
+
+}  // namespace psycho::poldercast
