@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "support/gateway.hpp"
+#include "support/observe.hpp"
 
 namespace psycho::testing {
 namespace {
@@ -42,38 +43,9 @@ std::unique_ptr<RawClient> psycho_client(Gateway& gw) {
   return c;
 }
 
-// A figure from /metrics, e.g. metric("psycho_multicast_repaired_total{adapter=\"multicast\"}").
-double metric(Gateway& gw, const std::string& name) {
-  const std::string text = gw.http_get("/metrics");
-  const auto at = text.find("\n" + name + " ");
-  if (at == std::string::npos) return -1;
-  return std::strtod(text.c_str() + at + name.size() + 2, nullptr);
-}
-
 double dropped(Gateway& gw, const std::string& reason) {
   return metric(gw,
                 "psycho_adapter_dropped_total{adapter=\"multicast\",reason=\"" + reason + "\"}");
-}
-
-std::string frame(const std::string& subject, const std::string& payload) {
-  return "MSG " + subject + " " + std::to_string(payload.size()) + "\n" + payload + "\n";
-}
-
-// Counts the occurrences of `needle` in `text`.
-std::size_t occurrences(const std::string& text, const std::string& needle) {
-  std::size_t n = 0;
-  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
-  return n;
-}
-
-// The MSG lines of what a client received, for failure messages.
-std::string headlines(const std::string& received) {
-  std::string out;
-  for (auto at = received.find("MSG "); at != std::string::npos;
-       at = received.find("MSG ", at + 1)) {
-    out += received.substr(at, received.find('\n', at) - at) + "; ";
-  }
-  return out;
 }
 
 std::string payload_of(std::size_t size, char seed) {

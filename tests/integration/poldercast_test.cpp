@@ -1,0 +1,192 @@
+// The PolderCast adapter between real gateway processes on loopback: twelve gateways form an
+// overlay from one seed, publications reach every gateway with a subscriber exactly once,
+// crashed gateways are routed around, and restarted ones rejoin.
+#include <signal.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "support/gateway.hpp"
+#include "support/observe.hpp"
+
+namespace psycho::testing {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+constexpr int kGateways = 12;
+const std::string kCompleteness = "psycho_poldercast_ring_completeness{adapter=\"poldercast\"}";
+
+bool odd(int i) { return i % 2 == 1; }
+
+class PolderCastTest : public ::testing::Test {
+ protected:
+  struct Member {
+    int overlay_port = 0;
+    std::string state_dir;
+    std::unique_ptr<Gateway> gateway;
+    std::unique_ptr<RawClient> client;
+  };
+
+  void SetUp() override {
+    members_.resize(kGateways);
+    for (int i = 0; i < kGateways; ++i) {
+      members_[i].overlay_port = free_port();
+      members_[i].state_dir = (fs::temp_directory_path() /
+                               ("psycho-pc-" + std::to_string(getpid()) + "-" + std::to_string(i)))
+                                  .string();
+    }
+  }
+
+  void TearDown() override {
+    for (auto& m : members_) {
+      m.client.reset();
+      m.gateway.reset();
+      std::error_code ec;
+      fs::remove_all(m.state_dir, ec);
+    }
+  }
+
+  std::string config(int i) const {
+    return "poldercast:\n  listen: 127.0.0.1:" + std::to_string(members_[i].overlay_port) +
+           "\n  seeds: [127.0.0.1:" + std::to_string(members_[0].overlay_port) +
+           "]\n  state_dir: " + members_[i].state_dir +
+           "\n  cycle: 150ms\n  connect_timeout: 500ms\n";
+  }
+
+  // Starts gateway i with a client on `pc.all`, and on `pc.odd` for odd i.
+  void start(int i) {
+    Member& m = members_[i];
+    m.gateway = std::make_unique<Gateway>(with_config(config(i)));
+    ASSERT_TRUE(eventually([&] {
+      return m.gateway->http_get("/readyz").rfind("HTTP/1.1 200", 0) == 0;
+    })) << m.gateway->process().errors();
+    m.client = m.gateway->client();
+    m.client->send("CONNECT {\"verbose\":false,\"echo\":true}\nSUB pc.all\n" +
+                   std::string(odd(i) ? "SUB pc.odd\n" : "") + "PING\n");
+    ASSERT_EQ(m.client->line(), "PONG\n");
+  }
+
+  void crash(int i) {
+    members_[i].client.reset();
+    members_[i].gateway->process().signal(SIGKILL);
+    members_[i].gateway->process().wait(5s);
+    members_[i].gateway.reset();
+  }
+
+  bool alive(int i) const { return members_[i].gateway != nullptr; }
+
+  void publish(int from, const std::string& subject, const std::string& payload) {
+    members_[from].client->send("PUB " + subject + " " + std::to_string(payload.size()) + "\n" +
+                                payload + "\n");
+  }
+
+  // Publishes a fresh probe from `from` until every live client in `targets` receives one
+  // within a second; false if that never happens before `deadline`.
+  bool reaches_all(int from, const std::vector<int>& targets, std::chrono::seconds deadline) {
+    const auto until = std::chrono::steady_clock::now() + deadline;
+    for (int attempt = 0; std::chrono::steady_clock::now() < until; ++attempt) {
+      const std::string payload = "probe-" + std::to_string(from) + "-" + std::to_string(attempt);
+      publish(from, "pc.all", payload);
+      bool all = true;
+      for (int t : targets) {
+        if (members_[t].client->expect(frame("pc.all", payload), 1s).empty()) all = false;
+      }
+      if (all) {
+        for (int t : targets) {
+          members_[t].client->drain_for(200ms);
+          members_[t].client->discard_pending();
+        }
+        return true;
+      }
+    }
+    return false;
+  }
+
+  std::vector<int> live() const {
+    std::vector<int> out;
+    for (int i = 0; i < kGateways; ++i) {
+      if (alive(i)) out.push_back(i);
+    }
+    return out;
+  }
+
+  // Each live gateway publishes one message on pc.all; every live client gets each once.
+  void everyone_hears_everyone_once(const std::string& tag) {
+    const auto members = live();
+    for (int i : members) publish(i, "pc.all", tag + "-" + std::to_string(i));
+    for (int t : members) {
+      RawClient& c = *members_[t].client;
+      const std::string last = tag + "-" + std::to_string(members.back());
+      std::string got = c.expect(frame("pc.all", last), 10s);
+      c.drain_for(500ms);  // anything that would come twice comes now
+      got += c.pending();
+      c.discard_pending();
+      for (int i : members) {
+        EXPECT_EQ(occurrences(got, frame("pc.all", tag + "-" + std::to_string(i))), 1u)
+            << "gateway " << t << " hearing gateway " << i << ": " << headlines(got);
+      }
+    }
+  }
+
+  std::vector<Member> members_;
+};
+
+TEST_F(PolderCastTest, TwelveGatewaysShareSubjectsSurviveCrashesAndRejoin) {
+  for (int i = 0; i < kGateways; ++i) start(i);
+  // The rings close: every gateway knows both nearest neighbours on its rings.
+  for (int i = 0; i < kGateways; ++i) {
+    ASSERT_TRUE(eventually([&] { return metric(*members_[i].gateway, kCompleteness) == 1; }, 30s))
+        << "gateway " << i << ": " << members_[i].gateway->http_get("/varz");
+  }
+  ASSERT_TRUE(reaches_all(0, live(), 20s));
+  everyone_hears_everyone_once("first");
+
+  // A gateway with no subscriber to pc.odd publishes to it: only odd gateways hear it, once.
+  publish(2, "pc.odd", "outsider");
+  for (int t = 0; t < kGateways; ++t) {
+    RawClient& c = *members_[t].client;
+    if (odd(t)) {
+      EXPECT_FALSE(c.expect(frame("pc.odd", "outsider"), 10s).empty()) << "gateway " << t;
+    }
+    c.drain_for(300ms);
+    EXPECT_EQ(occurrences(c.pending(), frame("pc.odd", "outsider")), 0u) << "gateway " << t;
+    c.discard_pending();
+  }
+
+  // A wildcard subscription does not join a ring: its gateway hears nothing through it.
+  auto wild = members_[11].gateway->client();
+  wild->send("CONNECT {\"verbose\":false}\nSUB pc.wild.>\nPING\n");
+  ASSERT_EQ(wild->line(), "PONG\n");
+  ASSERT_TRUE(eventually([&] {
+    return metric(*members_[11].gateway,
+                  "psycho_poldercast_wildcard_interest_total{adapter=\"poldercast\"}") >= 1;
+  }));
+  publish(0, "pc.wild.x", "unheard");
+  wild->drain_for(1s);
+  EXPECT_EQ(occurrences(wild->pending(), "unheard"), 0u);
+  wild.reset();
+
+  // Three crash without a word; within a few cycles publishing reaches all the others.
+  for (int i : {4, 7, 10}) crash(i);
+  EXPECT_TRUE(reaches_all(1, live(), 15s)) << members_[1].gateway->http_get("/varz");
+  everyone_hears_everyone_once("after-crash");
+  EXPECT_GT(
+      metric(*members_[1].gateway, "psycho_poldercast_peers_dead_total{adapter=\"poldercast\"}") +
+          metric(*members_[5].gateway,
+                 "psycho_poldercast_peers_dead_total{adapter=\"poldercast\"}"),
+      0);
+
+  // Restarted with the same state directory, they come back with their node ids and rejoin.
+  for (int i : {4, 7, 10}) start(i);
+  EXPECT_TRUE(reaches_all(0, live(), 20s));
+  everyone_hears_everyone_once("rejoined");
+}
+
+}  // namespace
+}  // namespace psycho::testing
