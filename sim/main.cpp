@@ -46,6 +46,9 @@ bool number(std::string_view text, double& out) {
 
 int main(int argc, char** argv) {
   psycho::sim::ScenarioOptions o;
+  // The gateway caps overlay hops at 255; the simulator lifts the cap so that the ring-only
+  // baseline's walks (hundreds of hops) are measured rather than cut.
+  o.node.max_overlay_hops = UINT16_MAX;
   std::string csv, json;
   double expect_hit = -1, expect_rings = -1, expect_recovery = -1;
   for (int i = 1; i < argc; ++i) {

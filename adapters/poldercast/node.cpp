@@ -265,15 +265,26 @@ void Node::rings_step() {
   }
 }
 
-// Everything we could tell a partner about: both views, the ring peers and ourselves, one
-// entry per id, never the partner itself.
-std::vector<Entry> Node::candidates(std::uint64_t except) const {
+// Everything we could tell a partner about: both views, ring peers and ourselves, one entry
+// per id, never the partner itself. A node in thousands of rings has thousands of ring
+// peers; a random 2·v of them keep the selection's cost bounded.
+std::vector<Entry> Node::candidates(std::uint64_t except) {
   std::vector<Entry> all;
-  all.reserve(cyclon_.size() + vicinity_.size() + rings_.peers().size() + 1);
+  const std::size_t ring_sample = 2 * options_.vicinity_view;
+  all.reserve(cyclon_.size() + vicinity_.size() + ring_sample + 1);
   all.insert(all.end(), cyclon_.entries().begin(), cyclon_.entries().end());
   all.insert(all.end(), vicinity_.entries().begin(), vicinity_.entries().end());
+  std::size_t seen = 0;
+  const std::size_t first_ring = all.size();
   for (const auto& [id, peer] : rings_.peers()) {
-    if (peer.profile) all.push_back({peer.profile, peer.age});
+    if (!peer.profile) continue;
+    // Reservoir sampling: every ring peer equally likely to be among the sample.
+    if (all.size() - first_ring < ring_sample) {
+      all.push_back({peer.profile, peer.age});
+    } else if (const auto j = rng_() % (seen + 1); j < ring_sample) {
+      all[first_ring + j] = {peer.profile, peer.age};
+    }
+    ++seen;
   }
   dedupe_youngest(all, id_);
   std::erase_if(all, [&](const Entry& e) { return e.id() == except; });
@@ -281,35 +292,52 @@ std::vector<Entry> Node::candidates(std::uint64_t except) const {
   return all;
 }
 
-// What the Rings layer sends `target`: for each of its topics, neediest first, the nearest
-// subscribers we know on either side of its id.
+// What the Rings layer sends `target`: for each of its topics (those we share first, then
+// the neediest), the nearest subscribers we know on either side of its id.
 std::vector<Entry> Node::rings_entries_for(const Profile& target) const {
-  auto pool = candidates(target.node_id);
   std::vector<TopicInterest> topics = target.topics;
   std::sort(topics.begin(), topics.end(), [&](const TopicInterest& a, const TopicInterest& b) {
     const bool ours_a = subscribed(a.topic), ours_b = subscribed(b.topic);
-    if (ours_a != ours_b) return ours_a;  // topics we share first
+    if (ours_a != ours_b) return ours_a;
     return a.priority > b.priority;
   });
   std::vector<Entry> out;
   std::unordered_set<std::uint64_t> taken;
-  std::vector<const Entry*> subs;
+  std::vector<Entry> subs;
   for (const auto& t : topics) {
     if (out.size() >= options_.rings_gossip) break;
     subs.clear();
-    for (const auto& e : pool) {
-      if (subscribes(*e.profile, t.topic)) subs.push_back(&e);
+    for (const auto* view : {&cyclon_, &vicinity_}) {
+      for (const auto& e : view->entries()) {
+        if (subscribes(*e.profile, t.topic)) subs.push_back(e);
+      }
     }
+    if (const auto* ring = rings_.ring(t.topic)) {
+      if (subscribes(*self_, t.topic)) subs.push_back({self_, 0});
+      for (const auto* side : {&ring->succ, &ring->pred}) {
+        for (auto id : *side) {
+          if (const auto* p = rings_.peer(id); p != nullptr && p->profile)
+            subs.push_back({p->profile, p->age});
+        }
+      }
+    }
+    std::erase_if(subs, [&](const Entry& e) { return e.id() == target.node_id; });
     for (bool successor : {true, false}) {
-      auto distance = [&](const Entry* e) {
-        return successor ? e->id() - target.node_id : target.node_id - e->id();
+      auto distance = [&](const Entry& e) {
+        return successor ? e.id() - target.node_id : target.node_id - e.id();
       };
       std::sort(subs.begin(), subs.end(),
-                [&](const Entry* a, const Entry* b) { return distance(a) < distance(b); });
-      for (std::size_t i = 0; i < subs.size() && i < options_.ring_slots; ++i) {
-        if (out.size() < options_.rings_gossip && taken.insert(subs[i]->id()).second) {
-          out.push_back(*subs[i]);
+                [&](const Entry& a, const Entry& b) { return distance(a) < distance(b); });
+      std::size_t added = 0;
+      for (std::size_t i = 0; i < subs.size() && added < options_.ring_slots; ++i) {
+        if (!taken.insert(subs[i].id()).second) {
+          // Already sent for another topic or side; it still counts as this side's pick.
+          ++added;
+          continue;
         }
+        if (out.size() >= options_.rings_gossip) break;
+        out.push_back(subs[i]);
+        ++added;
       }
     }
   }

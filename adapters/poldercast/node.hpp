@@ -52,8 +52,8 @@ struct NodeOptions {
   // Publishing to topics this node does not subscribe to.
   std::size_t publish_cache_topics = 1024;
   std::int64_t publish_cache_ttl_ms = 60'000;
-  std::uint8_t find_ttl = 16;
-  std::size_t find_walks = 2;
+  std::uint8_t find_ttl = 24;
+  std::size_t find_walks = 4;
   std::uint32_t find_timeout_cycles = 3;
   std::size_t pending_bytes = 4 << 20;  // publications waiting for a FIND_SUB answer
   std::size_t pending_per_topic = 64;
@@ -157,7 +157,7 @@ class Node final : public TransportEvents {
   void on_vicinity(const Message& m, const ProfilePtr& sender, std::vector<Entry>& received);
   void on_rings(const Message& m, const ProfilePtr& sender);
   void merge_vicinity(const std::vector<Entry>& received);
-  std::vector<Entry> candidates(std::uint64_t except) const;
+  std::vector<Entry> candidates(std::uint64_t except);
   std::vector<Entry> rings_entries_for(const Profile& target) const;
 
   // Dissemination.
