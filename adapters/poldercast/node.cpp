@@ -12,7 +12,7 @@ namespace {
 // Encoded size of a profile and a descriptor (docs/poldercast.md), to keep gossip messages
 // under the portable size without encoding twice.
 std::size_t profile_size(const Profile& p) {
-  return 8 + 1 + p.address.size() + 2 + 9 * p.topics.size();
+  return 8 + 1 + p.address.size() + 1 + 2 + 9 * p.topics.size();  // id, address, flags, topics
 }
 constexpr std::size_t kHeaderSize = 4;  // magic, version, type
 // Rings exchanges owed to neighbours that took a dead peer's slot: how many are remembered,
@@ -92,7 +92,8 @@ void Node::refresh_profile() {
     const std::size_t start = full.empty() ? 0 : (cycle_ * room) % full.size();
     for (std::size_t i = 0; i < room; ++i) topics.push_back(full[(start + i) % full.size()]);
   }
-  auto profile = std::make_shared<Profile>(Profile{id_, address_, std::move(topics)});
+  const bool partial = rings_.rings().size() > topics.size();
+  auto profile = std::make_shared<Profile>(Profile{id_, address_, partial, std::move(topics)});
   normalize(*profile);
   self_ = std::move(profile);
 }

@@ -11,8 +11,8 @@ bool Rings::join(std::uint64_t topic, std::string subject) {
 bool Rings::leave(std::uint64_t topic) {
   auto it = rings_.find(topic);
   if (it == rings_.end()) return false;
-  for (auto id : it->second.succ) release(id);
-  for (auto id : it->second.pred) release(id);
+  for (auto id : it->second.succ) release(id, topic);
+  for (auto id : it->second.pred) release(id, topic);
   rings_.erase(it);
   return true;
 }
@@ -22,7 +22,8 @@ const Rings::Ring* Rings::ring(std::uint64_t topic) const {
   return it == rings_.end() ? nullptr : &it->second;
 }
 
-bool Rings::insert(std::vector<std::uint64_t>& side, std::uint64_t id, bool successor) {
+bool Rings::insert(std::uint64_t topic, std::vector<std::uint64_t>& side, std::uint64_t id,
+                   bool successor) {
   // Distance along the ring in this side's direction; unsigned arithmetic wraps around.
   auto distance = [&](std::uint64_t x) { return successor ? x - self_ : self_ - x; };
   const std::uint64_t d = distance(id);
@@ -31,44 +32,50 @@ bool Rings::insert(std::vector<std::uint64_t>& side, std::uint64_t id, bool succ
   if (pos != side.end() && *pos == id) return false;
   if (static_cast<std::size_t>(pos - side.begin()) >= slots_) return false;
   side.insert(pos, id);
-  ++peers_[id].slots;
+  peers_[id].topics.push_back(topic);
   if (side.size() > slots_) {
-    release(side.back());
+    release(side.back(), topic);
     side.pop_back();
   }
   return true;
+}
+
+bool Rings::evict(std::uint64_t id, std::uint64_t topic) {
+  auto r = rings_.find(topic);
+  if (r == rings_.end()) return false;
+  bool held = false;
+  for (auto* side : {&r->second.succ, &r->second.pred}) {
+    if (std::erase(*side, id) > 0) {
+      release(id, topic);
+      held = true;
+    }
+  }
+  return held;
 }
 
 bool Rings::offer(const ProfilePtr& profile) {
   const std::uint64_t id = profile->node_id;
   if (id == self_) return false;
   bool changed = false;
-  if (auto known = peers_.find(id); known != peers_.end() && known->second.profile != profile) {
-    // Topics it listed before and no longer does: out of those rings.
-    const ProfilePtr old = known->second.profile;
+  if (auto known = peers_.find(id); known != peers_.end()) {
     known->second.profile = profile;
-    for (const auto& t : old->topics) {
-      if (subscribes(*profile, t.topic)) continue;
-      auto r = rings_.find(t.topic);
-      if (r == rings_.end()) continue;
-      for (auto* side : {&r->second.succ, &r->second.pred}) {
-        if (std::erase(*side, id) > 0) {
-          release(id);
-          changed = true;
-        }
+    // A complete list that leaves out a topic we hold it for: it unsubscribed. (A partial
+    // list says nothing about the topics it leaves out.)
+    if (!profile->partial) {
+      const auto held = known->second.topics;  // copy: evict() changes it
+      for (auto topic : held) {
+        if (!subscribes(*profile, topic)) changed = evict(id, topic) || changed;
       }
     }
   }
   for (const auto& t : profile->topics) {
     auto r = rings_.find(t.topic);
     if (r == rings_.end()) continue;
-    const bool s = insert(r->second.succ, id, true);
-    const bool p = insert(r->second.pred, id, false);
+    const bool s = insert(t.topic, r->second.succ, id, true);
+    const bool p = insert(t.topic, r->second.pred, id, false);
     changed = changed || s || p;
   }
-  if (auto it = peers_.find(id); it != peers_.end() && !it->second.profile) {
-    it->second.profile = profile;
-  }
+  if (auto it = peers_.find(id); it != peers_.end()) it->second.profile = profile;
   return changed;
 }
 
@@ -76,32 +83,29 @@ void Rings::touch(std::uint64_t id) noexcept {
   if (auto it = peers_.find(id); it != peers_.end()) it->second.age = 0;
 }
 
-void Rings::release(std::uint64_t id) {
+void Rings::release(std::uint64_t id, std::uint64_t topic) {
   auto it = peers_.find(id);
-  if (it != peers_.end() && --it->second.slots == 0) peers_.erase(it);
+  if (it == peers_.end()) return;
+  auto& topics = it->second.topics;
+  if (auto t = std::find(topics.begin(), topics.end(), topic); t != topics.end()) {
+    *t = topics.back();
+    topics.pop_back();
+  }
+  if (topics.empty()) peers_.erase(it);
 }
 
 std::vector<std::uint64_t> Rings::remove(std::uint64_t id) {
   std::vector<std::uint64_t> topics;
   auto it = peers_.find(id);
   if (it == peers_.end()) return topics;
-  const ProfilePtr profile = it->second.profile;
-  for (const auto& t : profile->topics) {
-    auto r = rings_.find(t.topic);
-    if (r == rings_.end()) continue;
-    bool held = false;
-    for (auto* side : {&r->second.succ, &r->second.pred}) {
-      if (std::erase(*side, id) > 0) {
-        release(id);
-        held = true;
-      }
-    }
-    if (held) topics.push_back(t.topic);
+  auto held = it->second.topics;  // copy: evict() changes it, and erases the peer at the end
+  std::sort(held.begin(), held.end());
+  held.erase(std::unique(held.begin(), held.end()), held.end());
+  for (auto topic : held) {
+    if (evict(id, topic)) topics.push_back(topic);
   }
-  peers_.erase(id);  // in case a slot outlived its profile's topic list
   return topics;
 }
-
 void Rings::age_all() noexcept {
   for (auto& [id, p] : peers_) {
     if (p.age < UINT16_MAX) ++p.age;

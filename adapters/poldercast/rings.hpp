@@ -24,7 +24,7 @@ class Rings {
   struct Peer {
     ProfilePtr profile;
     std::uint16_t age = 0;
-    std::uint32_t slots = 0;  // how many slots name it
+    std::vector<std::uint64_t> topics;  // one per slot naming it (a topic twice: both sides)
   };
 
   Rings(std::uint64_t self, std::size_t slots) : self_(self), slots_(slots) {}
@@ -57,8 +57,11 @@ class Rings {
   }
 
  private:
-  bool insert(std::vector<std::uint64_t>& side, std::uint64_t id, bool successor);
-  void release(std::uint64_t id);
+  bool insert(std::uint64_t topic, std::vector<std::uint64_t>& side, std::uint64_t id,
+              bool successor);
+  void release(std::uint64_t id, std::uint64_t topic);
+  // Takes `id` out of both sides of `topic`'s ring.
+  bool evict(std::uint64_t id, std::uint64_t topic);
 
   std::uint64_t self_;
   std::size_t slots_;

@@ -5,6 +5,7 @@ namespace psycho::poldercast {
 namespace {
 
 constexpr char kMagic[2] = {'P', 'C'};
+constexpr std::uint8_t kPartialFlag = 0x01;  // profile flags: the topic list is not all
 
 class Writer {
  public:
@@ -72,6 +73,7 @@ class Reader {
 void write_profile(Writer& w, const Profile& p) {
   w.u64(p.node_id);
   w.str(p.address, 1);
+  w.u8(p.partial ? kPartialFlag : 0);
   w.u16(static_cast<std::uint16_t>(p.topics.size()));
   for (const auto& t : p.topics) {
     w.u64(t.topic);
@@ -91,6 +93,10 @@ DecodeError read_profile(Reader& r, const Limits& limits, Profile& p) {
   DecodeError error = DecodeError::none;
   if (!r.u64(p.node_id)) return DecodeError::truncated;
   if (!r.str(1, limits.max_address, p.address, error)) return error;
+  std::uint8_t flags = 0;
+  if (!r.u8(flags)) return DecodeError::truncated;
+  if ((flags & ~kPartialFlag) != 0) return DecodeError::bad_value;
+  p.partial = (flags & kPartialFlag) != 0;
   std::uint16_t n = 0;
   if (!r.u16(n)) return DecodeError::truncated;
   if (n > limits.max_topics) return DecodeError::too_large;

@@ -57,6 +57,9 @@ struct TopicInterest {
 struct Profile {
   std::uint64_t node_id = 0;
   std::string address;  // transport-specific: "host:port", or a signalling handle
+  // The node has more topics than `topics` lists (above Limits::max_topics): a topic missing
+  // from the list says nothing about whether it subscribes.
+  bool partial = false;
   std::vector<TopicInterest> topics;
   bool operator==(const Profile&) const = default;
 };

@@ -38,7 +38,7 @@ std::string encoded(const Message& m) {
 }
 
 Profile peer(std::uint64_t id, std::vector<std::uint64_t> topics = {}) {
-  Profile p{id, "peer" + std::to_string(id), {}};
+  Profile p{id, "peer" + std::to_string(id), false, {}};
   for (auto t : topics) p.topics.push_back({t, 0});
   return p;
 }
@@ -248,6 +248,26 @@ TEST(PolderCastNode, AProfileAboveTheCapAdvertisesItsNeediestTopicsAndRotatesThe
   node.tick(1000);
   ASSERT_FALSE(t.sent.empty());
   EXPECT_EQ(decoded(t.sent.back().second).sender.topics.size(), 8u);
+}
+
+TEST(PolderCastRings, APartialProfileNeverTakesAPeerOutOfARing) {
+  Rings rings(100, 2);
+  rings.join(1, "one");
+  rings.join(2, "two");
+  auto listed = [](std::vector<std::uint64_t> topics, bool partial) {
+    auto p = std::make_shared<Profile>(peer(150, topics));
+    p->partial = partial;
+    return ProfilePtr(p);
+  };
+  rings.offer(listed({1, 2}, false));
+  ASSERT_EQ(rings.ring(2)->succ.front(), 150u);
+  // A partial list without topic 2 (it rotated out): still in ring 2.
+  rings.offer(listed({1}, true));
+  EXPECT_EQ(rings.ring(2)->succ.front(), 150u);
+  // A complete list without topic 2: it unsubscribed.
+  rings.offer(listed({1}, false));
+  EXPECT_TRUE(rings.ring(2)->succ.empty());
+  EXPECT_EQ(rings.ring(1)->succ.front(), 150u);
 }
 
 }  // namespace

@@ -6,7 +6,7 @@ namespace psycho::poldercast {
 namespace {
 
 Profile profile(std::uint64_t id, std::size_t topics = 2) {
-  Profile p{id, "10.0.0." + std::to_string(id % 250) + ":4250", {}};
+  Profile p{id, "10.0.0." + std::to_string(id % 250) + ":4250", false, {}};
   for (std::size_t i = 0; i < topics; ++i) {
     p.topics.push_back({0xABCD0000 + i, static_cast<std::uint8_t>(i % 3)});
   }
@@ -28,6 +28,7 @@ TEST(PolderCastWire, EveryGossipTypeRoundTrips) {
     m.type = t;
     m.sender = profile(7);
     for (std::uint16_t i = 0; i < 10; ++i) m.entries.push_back({profile(100 + i, i), i});
+    m.entries.back().profile.partial = true;
     EXPECT_EQ(round_trip(m), m);
   }
 }
@@ -100,10 +101,14 @@ TEST(PolderCastWire, EveryRefusalHasItsReason) {
   EXPECT_EQ(decode(bad, limits, out), DecodeError::bad_type);
   bad[3] = 13;
   EXPECT_EQ(decode(bad, limits, out), DecodeError::bad_type);
-  // A priority above 2 (the sender's first topic: after magic, version, type, id, address).
+  // A priority above 2 (the sender's first topic: after magic, version, type, id, address,
+  // flags), and an unknown profile flag.
   bad = good;
-  const std::size_t first_priority = 4 + 8 + 1 + m.sender.address.size() + 2 + 8;
-  bad[first_priority] = 3;
+  const std::size_t flags_at = 4 + 8 + 1 + m.sender.address.size();
+  bad[flags_at + 1 + 2 + 8] = 3;
+  EXPECT_EQ(decode(bad, limits, out), DecodeError::bad_value);
+  bad = good;
+  bad[flags_at] = 2;
   EXPECT_EQ(decode(bad, limits, out), DecodeError::bad_value);
   // Lists and strings above the limits.
   Limits tight;
