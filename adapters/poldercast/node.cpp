@@ -42,7 +42,8 @@ Node::Node(NodeOptions options, std::uint64_t id, std::string address, Transport
       cyclon_(options.cyclon_view),
       vicinity_(options.vicinity_view),
       rings_(id, options.ring_slots),
-      seen_(options.seen_capacity, options.seen_ttl_ms) {
+      seen_(options.seen_capacity, options.seen_ttl_ms),
+      reply_routes_(options.reply_routes, options.reply_route_ttl_ms) {
   refresh_profile();
 }
 
@@ -142,7 +143,14 @@ void Node::tick(std::int64_t now_ms) {
   // the Cyclon and Vicinity views before we wrote to it).
   std::vector<std::uint64_t> silent;
   for (auto it = waiting_.begin(); it != waiting_.end();) {
-    if (it->second.cycle < cycle_) {
+    Waiting& w = it->second;
+    if (w.cycle < cycle_ && w.extensions < options_.backlog_grace_cycles &&
+        transport_.backlog(w.address) > 0) {
+      // Our request is still queued behind data to it: give it another cycle.
+      w.cycle = cycle_;
+      ++w.extensions;
+      ++it;
+    } else if (w.cycle < cycle_) {
       silent.push_back(it->first.first);
       it = waiting_.erase(it);
     } else {
@@ -188,7 +196,7 @@ void Node::ping_step() {
   m.sender = *self_;
   auto bytes = encode_message(m);
   for (const auto* p : quiet) {
-    waiting_[{p->profile->node_id, Layer::ping}] = {cycle_, {}};
+    waiting_[{p->profile->node_id, Layer::ping}] = {cycle_, {}, p->profile->address};
     if (send(p->profile->address, bytes)) ++counters_.pings_sent;
   }
 }
@@ -211,7 +219,7 @@ void Node::cyclon_step() {
   std::vector<std::uint64_t> sent;
   for (const auto& e : entries) sent.push_back(e.id());
   entries.push_back({self_, 0});
-  waiting_[{target.id(), Layer::cyclon}] = {cycle_, std::move(sent)};
+  waiting_[{target.id(), Layer::cyclon}] = {cycle_, std::move(sent), target.profile->address};
   if (send_gossip(Type::cyclon_request, target.profile->address, entries)) {
     ++counters_.exchanges_started[0];
   }
@@ -226,7 +234,7 @@ void Node::vicinity_step() {
   vicinity_.remove(target.id());
   auto entries =
       select_for(*target.profile, candidates(target.id()), options_.vicinity_gossip, rng_);
-  waiting_[{target.id(), Layer::vicinity}] = {cycle_, {}};
+  waiting_[{target.id(), Layer::vicinity}] = {cycle_, {}, target.profile->address};
   if (send_gossip(Type::vicinity_request, target.profile->address, entries)) {
     ++counters_.exchanges_started[1];
   }
@@ -260,7 +268,7 @@ void Node::rings_step() {
     auto key = std::make_pair(target->node_id, Layer::rings);
     if (waiting_.count(key) > 0) continue;  // already asked; its silence will tell
     auto entries = rings_entries_for(*target);
-    waiting_[key] = {cycle_, {}};
+    waiting_[key] = {cycle_, {}, target->address};
     if (send_gossip(Type::rings_request, target->address, entries))
       ++counters_.exchanges_started[2];
   }
@@ -560,8 +568,20 @@ void Node::publish(Publication p) {
   for (auto& byte : p.msg_id) byte = static_cast<std::uint8_t>(rng_());
   p.topic = topic_id(p.subject);
   p.overlay_hops = 0;
+  p.direct = false;
+  p.reply_address = p.reply.empty() ? std::string() : address_;
   seen_.insert(p.msg_id, now_ms_);
   ++counters_.published;
+  if (const std::string* requester = reply_routes_.find(p.subject, now_ms_)) {
+    // A reply: straight back to the gateway that asked.
+    p.direct = true;
+    Message m;
+    m.type = Type::publish;
+    m.sender = *self_;
+    m.publication = std::move(p);
+    if (send(*requester, encode_message(m))) ++counters_.replies_direct;
+    return;
+  }
   if (const auto* ring = rings_.ring(p.topic)) {
     forward(p, *ring, 0, false);
     return;
@@ -583,12 +603,21 @@ void Node::on_publish(Message& m, const ProfilePtr& sender) {
     ++counters_.duplicates;
     return;
   }
+  if (p.direct) {  // a reply to a request from here: delivered, never forwarded
+    ++counters_.delivered;
+    count_hops(p.overlay_hops);
+    if (deliver_) deliver_(p);
+    return;
+  }
   const Rings::Ring* ring = rings_.ring(p.topic);
   if (ring == nullptr) {  // relay-free: only subscribers forward
     ++counters_.not_subscribed;
     return;
   }
   if (ring->subject == p.subject) {
+    if (!p.reply.empty() && !p.reply_address.empty()) {
+      reply_routes_.remember(p.reply, p.reply_address, now_ms_);
+    }
     ++counters_.delivered;
     count_hops(p.overlay_hops);
     if (deliver_) deliver_(p);

@@ -20,6 +20,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "adapters/poldercast/reply_routes.hpp"
 #include "adapters/poldercast/rings.hpp"
 #include "adapters/poldercast/seen_set.hpp"
 #include "adapters/poldercast/transport.hpp"
@@ -58,8 +59,13 @@ struct NodeOptions {
   std::size_t pending_bytes = 4 << 20;  // publications waiting for a FIND_SUB answer
   std::size_t pending_per_topic = 64;
   std::size_t max_finds_per_cycle = 64;  // FIND_SUB handled per cycle; more are dropped
+  // Replies go straight back to the requester's gateway (reply_routes.hpp).
+  std::size_t reply_routes = 4096;
+  std::int64_t reply_route_ttl_ms = 60'000;
   // A peer found dead is not taken back from second-hand gossip for this many cycles.
   std::uint32_t dead_memory_cycles = 30;
+  // A silent peer with data still queued towards it gets up to this many more cycles.
+  std::uint32_t backlog_grace_cycles = 10;
   std::size_t dead_memory_capacity = 4096;
 };
 
@@ -83,6 +89,7 @@ struct NodeCounters {
   std::uint64_t finds_started = 0, finds_answered = 0, finds_dropped = 0;
   std::uint64_t peers_dead = 0, leaves_received = 0, pings_sent = 0;
   std::uint64_t send_failed = 0;                 // the transport refused at once
+  std::uint64_t replies_direct = 0;              // replies sent straight to the requester's gateway
   std::array<std::uint64_t, 8> decode_errors{};  // by DecodeError
   std::uint64_t bad_topic = 0;                   // topic id not the hash of the subject
   std::array<std::uint64_t, kHopBuckets.size() + 1> hops{};
@@ -136,6 +143,8 @@ class Node final : public TransportEvents {
   struct Waiting {  // a gossip request that has not been answered yet
     std::uint64_t cycle;
     std::vector<std::uint64_t> sent;  // Cyclon: the ids that went to the partner
+    std::string address;
+    std::uint32_t extensions = 0;  // cycles granted for a backlog towards it
   };
   struct CachedTopic {  // publish cache: subscribers of a topic we publish to
     std::vector<ProfilePtr> subscribers;
@@ -196,6 +205,7 @@ class Node final : public TransportEvents {
   std::map<std::pair<std::uint64_t, Layer>, Waiting> waiting_;
   std::unordered_map<std::uint64_t, std::uint64_t> dead_;  // id -> cycle found dead
   SeenSet seen_;
+  ReplyRoutes reply_routes_;
   std::unordered_map<std::uint64_t, CachedTopic> publish_cache_;
   std::unordered_map<std::uint64_t, PendingTopic> pending_;
   std::size_t pending_bytes_ = 0;

@@ -4,6 +4,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <deque>
 #include <future>
 #include <map>
 #include <random>
@@ -38,7 +39,8 @@ class PolderCastAdapter final : public Adapter, private TransportEvents {
         filter_(std::make_shared<SubjectFilter>(config_.subjects)),
         queue_(config_.queue_size, config_.queue_messages),
         interest_(filter_),
-        timer_(io_) {}
+        timer_(io_),
+        retry_(io_) {}
 
   ~PolderCastAdapter() override { stop(0ms); }
 
@@ -72,6 +74,11 @@ class PolderCastAdapter final : public Adapter, private TransportEvents {
 
   mutable asio::io_context io_;
   asio::steady_timer timer_;
+  // Messages taken from the queue but held back while the links are backlogged, and the
+  // timer that looks again. Publishing into a full link would only encode what it drops.
+  std::deque<MessagePtr> held_;
+  asio::steady_timer retry_;
+  bool retry_armed_ = false;
   std::unique_ptr<StreamTransport> transport_;
   std::unique_ptr<Node> node_;
   std::thread thread_;
@@ -123,6 +130,7 @@ void PolderCastAdapter::stop(std::chrono::milliseconds drain) {
   std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(drain, 200ms));
   asio::post(io_, [this] {
     timer_.cancel();
+    retry_.cancel();
     transport_->close();
     io_.stop();
   });
@@ -157,9 +165,29 @@ void PolderCastAdapter::send(const MessagePtr& message) {
 
 void PolderCastAdapter::drain_queue() {
   drain_posted_.store(false);
-  std::vector<MessagePtr> batch;
-  queue_.take_all(batch, 0ms);
-  for (const auto& m : batch) publish(*m);
+  if (held_.empty()) {
+    std::vector<MessagePtr> batch;
+    queue_.take_all(batch, 0ms);
+    held_.assign(std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
+  }
+  // Past half the link queue, wait for it to drain: the router's queue fills meanwhile and
+  // drops there (counted as queue_full) cost nothing, where encoding for a full link does.
+  const std::size_t high_water = config_.transport.max_queue_bytes / 2;
+  while (!held_.empty()) {
+    if (transport_->queued_bytes() > high_water) {
+      if (!retry_armed_) {
+        retry_armed_ = true;
+        retry_.expires_after(1ms);
+        retry_.async_wait([this](const boost::system::error_code& ec) {
+          retry_armed_ = false;
+          if (!ec) drain_queue();
+        });
+      }
+      return;
+    }
+    publish(*held_.front());
+    held_.pop_front();
+  }
 }
 
 void PolderCastAdapter::publish(const psycho::Message& m) {

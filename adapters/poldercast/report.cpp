@@ -89,6 +89,11 @@ void samples(const ReportInputs& in, std::vector<metrics::Sample>& s) {
       {Type::counter, "leaves_total", "LEAVE messages received.", {}, n(c.leaves_received)});
   s.push_back(
       {Type::counter, "pings_total", "Pings sent to quiet ring neighbours.", {}, n(c.pings_sent)});
+  s.push_back({Type::counter,
+               "replies_direct_total",
+               "Replies sent straight to the requester's gateway rather than along a ring.",
+               {},
+               n(c.replies_direct)});
   const char* conn_help = "Open overlay connections.";
   s.push_back({Type::gauge,
                "connections",

@@ -237,6 +237,7 @@ class Outbound : public std::enable_shared_from_this<Outbound> {
   }
 
   const std::string& address() const { return address_; }
+  std::size_t queued_bytes() const { return queued_bytes_; }
 
   void detach() {
     core_ = nullptr;
@@ -479,6 +480,17 @@ Result<std::uint16_t> StreamTransport::listen(const std::string& host, std::uint
 
 bool StreamTransport::send(const std::string& address, const SharedBytes& message) {
   return core_->send(address, message);
+}
+
+std::size_t StreamTransport::backlog(const std::string& address) const {
+  auto it = core_->outbound_.find(address);
+  return it == core_->outbound_.end() ? 0 : it->second->queued_bytes();
+}
+
+std::size_t StreamTransport::queued_bytes() const {
+  std::size_t total = 0;
+  for (const auto& [address, connection] : core_->outbound_) total += connection->queued_bytes();
+  return total;
 }
 
 void StreamTransport::close() { core_->close(); }

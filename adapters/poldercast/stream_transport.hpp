@@ -79,6 +79,10 @@ class StreamTransport final : public Transport {
   // the message was dropped at once: bad address, too large, queue full, no connection
   // slot, after close(), or a null or empty message (a caller bug, not counted).
   bool send(const std::string& address, const SharedBytes& message) override;
+  // Bytes queued or being written to `address` (0 without a connection).
+  std::size_t backlog(const std::string& address) const override;
+  // Bytes queued or being written on all outgoing connections together.
+  std::size_t queued_bytes() const;
 
   // Closes the listener and every connection, dropping what is queued. Final.
   void close();

@@ -8,6 +8,7 @@
 // event loop, or the simulator's); neither method may block.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -24,6 +25,9 @@ class Transport {
   // Queues `message` for `address`. Returns false when it was dropped at once (a full queue,
   // an address this transport cannot reach); the transport counts why.
   virtual bool send(const std::string& address, const SharedBytes& message) = 0;
+  // Bytes still waiting to go to `address`. A peer behind a backlog answers late because
+  // our own requests are queued behind data, not because it died.
+  virtual std::size_t backlog(const std::string& /*address*/) const { return 0; }
 };
 
 // What a transport reports to the overlay.

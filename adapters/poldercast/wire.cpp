@@ -6,6 +6,7 @@ namespace {
 
 constexpr char kMagic[2] = {'P', 'C'};
 constexpr std::uint8_t kPartialFlag = 0x01;  // profile flags: the topic list is not all
+constexpr std::uint8_t kDirectFlag = 0x01;   // publication flags: a reply sent straight back
 
 class Writer {
  public:
@@ -128,8 +129,13 @@ DecodeError read_publication(Reader& r, const Limits& limits, Publication& p) {
       !r.u16(p.overlay_hops)) {
     return DecodeError::truncated;
   }
+  std::uint8_t flags = 0;
+  if (!r.u8(flags)) return DecodeError::truncated;
+  if ((flags & ~kDirectFlag) != 0) return DecodeError::bad_value;
+  p.direct = (flags & kDirectFlag) != 0;
   DecodeError error = DecodeError::none;
-  if (!r.str(2, limits.max_subject, p.subject, error) ||
+  if (!r.str(1, limits.max_address, p.reply_address, error) ||
+      !r.str(2, limits.max_subject, p.subject, error) ||
       !r.str(2, limits.max_subject, p.reply, error) ||
       !r.str(4, limits.max_publication, p.headers, error) ||
       !r.str(4, limits.max_publication, p.payload, error)) {
@@ -184,6 +190,8 @@ void encode(const Message& m, std::string& out) {
     w.u32(p.bus);
     w.u8(p.hops);
     w.u16(p.overlay_hops);
+    w.u8(p.direct ? kDirectFlag : 0);
+    w.str(p.reply_address, 1);
     w.str(p.subject, 2);
     w.str(p.reply, 2);
     w.str(p.headers, 4);

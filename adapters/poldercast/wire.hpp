@@ -78,6 +78,12 @@ struct Publication {
   std::uint32_t bus = 0;           // Trace::bus
   std::uint8_t hops = 0;           // Trace::hops: adapter crossings before it entered the overlay
   std::uint16_t overlay_hops = 0;  // forwards inside the overlay so far
+  // Sent straight to the gateway that asked (a reply), not along a ring: delivered there
+  // whatever its rings, and never forwarded.
+  bool direct = false;
+  // With a reply subject: the overlay address of the requester's gateway, so the reply can
+  // go straight back (a requester's inbox is usually a wildcard, which joins no ring).
+  std::string reply_address;
   std::string subject, reply, headers, payload;
   bool operator==(const Publication&) const = default;
 };

@@ -172,6 +172,30 @@ TEST_F(PolderCastTest, TwelveGatewaysShareSubjectsSurviveCrashesAndRejoin) {
   EXPECT_EQ(occurrences(wild->pending(), "unheard"), 0u);
   wild.reset();
 
+  // Request/reply across the overlay: the requester's inbox is a wildcard (joins no ring),
+  // so the reply goes straight back to the requester's gateway.
+  auto requester = members_[0].gateway->client();
+  auto responder = members_[5].gateway->client();
+  requester->send("CONNECT {\"verbose\":false}\nSUB _INBOX.q.*\nPING\n");
+  responder->send("CONNECT {\"verbose\":false}\nSUB svc.echo\nPING\n");
+  ASSERT_EQ(requester->line(), "PONG\n");
+  ASSERT_EQ(responder->line(), "PONG\n");
+  bool answered = false;
+  for (int attempt = 0; attempt < 20 && !answered; ++attempt) {
+    const std::string inbox = "_INBOX.q." + std::to_string(attempt);
+    requester->send("PUB svc.echo " + inbox + " 4\nping\n");
+    const std::string request = "MSG svc.echo " + inbox + " 4\nping\n";
+    if (responder->expect(request, 1s).empty()) continue;  // the ring is still forming
+    responder->send("PUB " + inbox + " 4\npong\n");
+    answered = !requester->expect(frame(inbox, "pong"), 5s).empty();
+  }
+  EXPECT_TRUE(answered) << headlines(requester->pending());
+  EXPECT_GE(metric(*members_[5].gateway,
+                   "psycho_poldercast_replies_direct_total{adapter=\"poldercast\"}"),
+            1);
+  requester.reset();
+  responder.reset();
+
   // Three crash without a word; within a few cycles publishing reaches all the others.
   for (int i : {4, 7, 10}) crash(i);
   EXPECT_TRUE(reaches_all(1, live(), 15s)) << members_[1].gateway->http_get("/varz");

@@ -44,6 +44,8 @@ TEST(PolderCastWire, PublishFindSubscriberAndLeaveRoundTrip) {
                      7,
                      3,
                      17,
+                     true,
+                     "10.0.0.1:4250",
                      "orders.new",
                      "_INBOX.x",
                      "NATS/1.0\r\nA: 1\r\n\r\n",
