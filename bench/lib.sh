@@ -1,5 +1,9 @@
 # Shared by the bench/ scripts: process bookkeeping, ports and the JSON-producing runner.
-# The caller sets $psycho and $run_timeout before calling bench().
+# The caller sets $build (the build directory) before sourcing this file.
+
+psycho=$build/clients/psycho
+gateway=$build/gateway/psycho-gateway
+run_timeout=${BENCH_TIMEOUT:-60}
 
 die() { echo "bench: $*" >&2; exit 1; }
 
@@ -12,6 +16,12 @@ cleanup() {
   rm -rf "$workdir"
 }
 trap cleanup EXIT INT TERM
+
+# Stops unless the psycho CLI, the gateway and jq are there.
+need_tools() {
+  [[ -x $psycho && -x $gateway ]] || die "build psycho and psycho-gateway first (ninja -C $build)"
+  command -v jq >/dev/null || die "jq is needed to read the JSON results"
+}
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'

@@ -21,15 +21,11 @@ if [[ -z ${PSYCHO_BENCH_NETNS:-} ]]; then
 fi
 
 build=${1:-$here/../build}
-psycho=$build/clients/psycho
-gateway=$build/gateway/psycho-gateway
 msgs=${BENCH_MSGS:-200000}
-run_timeout=${BENCH_TIMEOUT:-60}
 
 # shellcheck source=bench/lib.sh
 source "$here/lib.sh"
-[[ -x $psycho && -x $gateway ]] || die "build psycho and psycho-gateway first (ninja -C $build)"
-command -v jq >/dev/null || die "jq is needed to read the JSON results"
+need_tools
 
 # start_gateway NAME GROUP_PORT DROP_RATE: sets $gw_url and $gw_admin.
 start_gateway() {

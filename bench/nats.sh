@@ -16,17 +16,13 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
-psycho=$build/clients/psycho
-gateway=$build/gateway/psycho-gateway
 msgs=${BENCH_MSGS:-1000000}
 rtt_count=${BENCH_RTT:-10000}
-run_timeout=${BENCH_TIMEOUT:-60}
 
 # shellcheck source=bench/lib.sh
 source "$here/lib.sh"
-[[ -x $psycho && -x $gateway ]] || die "build psycho and psycho-gateway first (ninja -C $build)"
+need_tools
 command -v nats-server >/dev/null || die "nats-server is not installed"
-command -v jq >/dev/null || die "jq is needed to read the JSON results"
 
 # start_gateway NAME [YAML]: a gateway bridged to $nats_url; sets $gw_url.
 start_gateway() {

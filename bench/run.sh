@@ -10,17 +10,13 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
-psycho=$build/clients/psycho
-gateway=$build/gateway/psycho-gateway
 msgs=${BENCH_MSGS:-1000000}
 rtt_count=${BENCH_RTT:-10000}
-run_timeout=${BENCH_TIMEOUT:-60}
 
 # shellcheck source=bench/lib.sh
 source "$here/lib.sh"
-[[ -x $psycho ]] || die "no psycho CLI at $psycho (build it first: ninja -C $build psycho)"
+need_tools
 command -v nats-server >/dev/null || die "nats-server is not installed"
-command -v jq >/dev/null || die "jq is needed to read the JSON results"
 
 start_gateway() {
   gateway_url=""
