@@ -53,7 +53,7 @@ struct NodeOptions {
   // Publishing to topics this node does not subscribe to.
   std::size_t publish_cache_topics = 1024;
   std::int64_t publish_cache_ttl_ms = 60'000;
-  std::uint8_t find_ttl = 24;
+  std::uint8_t find_ttl = 32;
   std::size_t find_walks = 4;
   std::uint32_t find_timeout_cycles = 3;
   std::size_t pending_bytes = 4 << 20;  // publications waiting for a FIND_SUB answer
