@@ -1,0 +1,309 @@
+// Node, part two: dissemination. Publishing (as a subscriber, as an outsider with the
+// publish cache and FIND_SUB walks, and replies sent straight back), forwarding along rings
+// and shortcuts, and the walks themselves. Part one (node.cpp) keeps the gossip layers.
+#include <algorithm>
+
+#include "adapters/poldercast/node.hpp"
+#include "adapters/poldercast/topic.hpp"
+
+namespace psycho::poldercast {
+
+namespace {
+
+bool contains(const std::vector<std::uint64_t>& ids, std::uint64_t id) {
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
+// Index of `id` in `ids`, or the size of the vector's maximum when absent.
+std::size_t position(const std::vector<std::uint64_t>& ids, std::uint64_t id) {
+  auto it = std::find(ids.begin(), ids.end(), id);
+  return it == ids.end() ? SIZE_MAX : static_cast<std::size_t>(it - ids.begin());
+}
+
+}  // namespace
+
+// --- dissemination ---------------------------------------------------------------------------
+
+void Node::count_hops(std::uint16_t hops) {
+  std::size_t b = 0;
+  while (b < kHopBuckets.size() && hops > kHopBuckets[b]) ++b;
+  ++counters_.hops[b];
+  counters_.hops_sum += hops;
+}
+
+void Node::publish(Publication p) {
+  for (auto& byte : p.msg_id) byte = static_cast<std::uint8_t>(rng_());
+  p.topic = topic_id(p.subject);
+  p.overlay_hops = 0;
+  p.direct = false;
+  p.reply_address = p.reply.empty() ? std::string() : address_;
+  seen_.insert(p.msg_id, now_ms_);
+  ++counters_.published;
+  if (const std::string* requester = reply_routes_.find(p.subject, now_ms_)) {
+    // A reply: straight back to the gateway that asked.
+    p.direct = true;
+    Message m;
+    m.type = Type::publish;
+    m.sender = *self_;
+    m.publication = std::move(p);
+    if (send(*requester, encode_message(m))) ++counters_.replies_direct;
+    return;
+  }
+  if (const auto* ring = rings_.ring(p.topic)) {
+    forward(p, *ring, 0, false);
+    return;
+  }
+  Message m;
+  m.type = Type::publish;
+  m.sender = *self_;
+  m.publication = std::move(p);
+  publish_unsubscribed(m.publication, encode_message(m));
+}
+
+void Node::on_publish(Message& m, const ProfilePtr& sender) {
+  Publication& p = m.publication;
+  if (p.topic != topic_id(p.subject)) {
+    ++counters_.bad_topic;
+    return;
+  }
+  if (!seen_.insert(p.msg_id, now_ms_)) {
+    ++counters_.duplicates;
+    return;
+  }
+  if (p.direct) {  // a reply to a request from here: delivered, never forwarded
+    ++counters_.delivered;
+    count_hops(p.overlay_hops);
+    if (deliver_) deliver_(p);
+    return;
+  }
+  const Rings::Ring* ring = rings_.ring(p.topic);
+  if (ring == nullptr) {  // relay-free: only subscribers forward
+    ++counters_.not_subscribed;
+    return;
+  }
+  if (ring->subject == p.subject) {
+    if (!p.reply.empty() && !p.reply_address.empty()) {
+      reply_routes_.remember(p.reply, p.reply_address, now_ms_);
+    }
+    ++counters_.delivered;
+    count_hops(p.overlay_hops);
+    if (deliver_) deliver_(p);
+  }
+  if (p.overlay_hops >= options_.max_overlay_hops) {
+    ++counters_.hop_limit;
+    return;
+  }
+  const std::uint64_t from = sender->node_id;
+  const bool from_ring = contains(ring->succ, from) || contains(ring->pred, from);
+  ++p.overlay_hops;
+  forward(p, *ring, from, from_ring);
+}
+
+// The forwarding rule (docs/poldercast.md): from a ring neighbour, on to the nearest
+// neighbour on the other side; otherwise to both sides; the rest of the fan-out F goes to
+// random Vicinity neighbours that subscribe, each starting a new walk.
+void Node::forward(const Publication& p, const Rings::Ring& ring, std::uint64_t from,
+                   bool from_ring) {
+  std::vector<ProfilePtr> targets;
+  auto add = [&](std::uint64_t id) {
+    if (id == from || id == id_) return;
+    for (const auto& t : targets) {
+      if (t->node_id == id) return;
+    }
+    if (const auto* peer = rings_.peer(id); peer != nullptr && peer->profile) {
+      targets.push_back(peer->profile);
+    }
+  };
+  const bool use_ring = options_.dissemination != Dissemination::gossip_only;
+  if (use_ring) {
+    // Nearest first; a slot holding the sender is skipped for the next one. A neighbour
+    // that has not answered a request yet may have crashed: the spare gets a copy too.
+    auto first_other = [&](const std::vector<std::uint64_t>& side) {
+      for (auto id : side) {
+        if (id == from) continue;
+        add(id);
+        if (!suspect(id)) return;
+      }
+    };
+    // Which way it came: the side where the sender sits nearer (a node on both sides, as
+    // in a ring of few, counts for the side where it is nearest; equal: for neither).
+    const std::size_t on_succ = position(ring.succ, from), on_pred = position(ring.pred, from);
+    const bool came_from_succ = from_ring && on_succ < on_pred;
+    const bool came_from_pred = from_ring && on_pred < on_succ;
+    if (!came_from_succ) first_other(ring.succ);
+    if (!came_from_pred) first_other(ring.pred);
+  }
+  std::size_t fanout = options_.fanout;
+  if (options_.dissemination == Dissemination::ring_only) fanout = targets.size();
+  if (targets.size() < fanout) {
+    std::vector<ProfilePtr> shortcuts;
+    for (const auto* view : {&vicinity_, &cyclon_}) {
+      for (const auto& e : view->entries()) {
+        if (subscribes(*e.profile, p.topic)) shortcuts.push_back(e.profile);
+      }
+      if (!shortcuts.empty()) break;  // Cyclon only when Vicinity knows nobody
+    }
+    std::shuffle(shortcuts.begin(), shortcuts.end(), rng_);
+    for (const auto& s : shortcuts) {
+      if (targets.size() >= fanout) break;
+      if (s->node_id == from) continue;
+      if (std::none_of(targets.begin(), targets.end(),
+                       [&](const ProfilePtr& t) { return t->node_id == s->node_id; })) {
+        targets.push_back(s);
+      }
+    }
+  }
+  if (targets.empty()) return;
+  Message m;
+  m.type = Type::publish;
+  m.sender = *self_;
+  m.publication = p;
+  auto bytes = encode_message(m);
+  for (const auto& t : targets) {
+    if (send(t->address, bytes)) ++counters_.forwarded;
+  }
+}
+
+// Subscribers of `topic` known from any view, the rings and the publish cache.
+std::vector<ProfilePtr> Node::known_subscribers(std::uint64_t topic, std::uint64_t except) const {
+  std::vector<ProfilePtr> subs;
+  auto add = [&](const ProfilePtr& p) {
+    if (!p || p->node_id == except || p->node_id == id_ || !subscribes(*p, topic)) return;
+    for (const auto& s : subs) {
+      if (s->node_id == p->node_id) return;
+    }
+    subs.push_back(p);
+  };
+  for (const auto* view : {&vicinity_, &cyclon_}) {
+    for (const auto& e : view->entries()) add(e.profile);
+  }
+  for (const auto& [id, peer] : rings_.peers()) add(peer.profile);
+  if (auto it = publish_cache_.find(topic); it != publish_cache_.end()) {
+    for (const auto& p : it->second.subscribers) add(p);
+  }
+  return subs;
+}
+
+// A node that does not subscribe to the topic hands the publication to up to F known
+// subscribers, each of which treats it as coming from outside its ring. With none known it
+// waits for a FIND_SUB walk to find some.
+void Node::publish_unsubscribed(const Publication& p, SharedBytes bytes) {
+  auto subs = known_subscribers(p.topic, 0);
+  if (!subs.empty()) {
+    std::shuffle(subs.begin(), subs.end(), rng_);
+    if (subs.size() > options_.fanout) subs.resize(options_.fanout);
+    for (const auto& s : subs) {
+      if (send(s->address, bytes)) ++counters_.forwarded;
+    }
+    auto& cached = publish_cache_[p.topic];
+    cached.used_ms = now_ms_;
+    cached.subscribers = std::move(subs);
+    return;
+  }
+  auto& pending = pending_[p.topic];
+  if (pending.messages.size() >= options_.pending_per_topic ||
+      pending_bytes_ + bytes->size() > options_.pending_bytes) {
+    ++counters_.pending_full;
+    return;
+  }
+  if (pending.messages.empty()) {
+    pending.since_cycle = cycle_;
+    Message find;
+    find.type = Type::find_subscriber;
+    find.sender = *self_;
+    find.topic = p.topic;
+    find.ttl = options_.find_ttl;
+    find.entries = {{*self_, 0}};
+    auto walk = encode_message(find);
+    for (const auto& e : cyclon_.sample(options_.find_walks, 0, rng_)) {
+      if (send(e.profile->address, walk)) ++counters_.finds_started;
+    }
+  }
+  pending_bytes_ += bytes->size();
+  pending.messages.push_back(std::move(bytes));
+}
+
+void Node::on_find(const Message& m, const ProfilePtr& sender) {
+  if (++finds_this_cycle_ > options_.max_finds_per_cycle) {
+    ++counters_.finds_dropped;
+    return;
+  }
+  const Profile& origin = m.entries.front().profile;
+  if (origin.node_id == id_ || origin.address.empty()) return;
+  auto subs = known_subscribers(m.topic, origin.node_id);
+  if (subscribed(m.topic)) subs.insert(subs.begin(), self_);
+  if (!subs.empty()) {
+    if (subs.size() > options_.fanout) subs.resize(options_.fanout);
+    Message found;
+    found.type = Type::find_subscriber_response;
+    found.sender = *self_;
+    found.topic = m.topic;
+    for (const auto& s : subs) found.entries.push_back({*s, 0});
+    send(origin.address, encode_message(found));
+    return;
+  }
+  if (m.ttl <= 1) return;
+  // Walk on to a random Cyclon peer that is neither the origin nor where it came from.
+  auto next = cyclon_.sample(cyclon_.size(), sender->node_id, rng_);
+  std::erase_if(next, [&](const Entry& e) { return e.id() == origin.node_id; });
+  if (next.empty()) return;
+  Message walk = m;
+  walk.sender = *self_;
+  walk.ttl = static_cast<std::uint8_t>(m.ttl - 1);
+  send(next.front().profile->address, encode_message(walk));
+}
+
+void Node::on_found(const Message& m) {
+  if (m.entries.empty()) return;
+  auto& cached = publish_cache_[m.topic];
+  cached.used_ms = now_ms_;
+  for (const auto& d : m.entries) {
+    if (d.profile.node_id == id_ || !subscribes(d.profile, m.topic)) continue;
+    if (cached.subscribers.size() >= 2 * options_.fanout) break;
+    if (std::none_of(cached.subscribers.begin(), cached.subscribers.end(),
+                     [&](const ProfilePtr& s) { return s->node_id == d.profile.node_id; })) {
+      cached.subscribers.push_back(std::make_shared<const Profile>(d.profile));
+    }
+  }
+  ++counters_.finds_answered;
+  flush_pending(m.topic);
+}
+
+void Node::flush_pending(std::uint64_t topic) {
+  auto it = pending_.find(topic);
+  if (it == pending_.end()) return;
+  auto subs = known_subscribers(topic, 0);
+  if (subs.empty()) return;
+  std::shuffle(subs.begin(), subs.end(), rng_);
+  if (subs.size() > options_.fanout) subs.resize(options_.fanout);
+  for (const auto& bytes : it->second.messages) {
+    pending_bytes_ -= bytes->size();
+    for (const auto& s : subs) {
+      if (send(s->address, bytes)) ++counters_.forwarded;
+    }
+  }
+  pending_.erase(it);
+}
+
+void Node::expire_publishing() {
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    if (cycle_ - it->second.since_cycle > options_.find_timeout_cycles) {
+      counters_.no_subscriber += it->second.messages.size();
+      for (const auto& b : it->second.messages) pending_bytes_ -= b->size();
+      it = pending_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  std::erase_if(publish_cache_, [&](const auto& c) {
+    return now_ms_ - c.second.used_ms > options_.publish_cache_ttl_ms;
+  });
+  while (publish_cache_.size() > options_.publish_cache_topics) {
+    auto oldest =
+        std::min_element(publish_cache_.begin(), publish_cache_.end(),
+                         [](auto& a, auto& b) { return a.second.used_ms < b.second.used_ms; });
+    publish_cache_.erase(oldest);
+  }
+}
+
+}  // namespace psycho::poldercast
