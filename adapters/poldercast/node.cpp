@@ -1,6 +1,7 @@
 #include "adapters/poldercast/node.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <unordered_set>
 
 #include "adapters/poldercast/topic.hpp"
@@ -339,6 +340,19 @@ std::vector<Entry> Node::rings_entries_for(const Profile& target) const {
         ++added;
       }
     }
+  }
+  // Each entry goes with only the topics the target shares (a partial profile): that is all
+  // its rings need, and it lets one message carry many more entries.
+  for (auto& e : out) {
+    auto trimmed =
+        std::make_shared<Profile>(Profile{e.profile->node_id, e.profile->address, true, {}});
+    const auto& theirs = e.profile->topics;
+    std::set_intersection(
+        theirs.begin(), theirs.end(), target.topics.begin(), target.topics.end(),
+        std::back_inserter(trimmed->topics),
+        [](const TopicInterest& x, const TopicInterest& y) { return x.topic < y.topic; });
+    trimmed->partial = trimmed->topics.size() < theirs.size() || e.profile->partial;
+    e.profile = std::move(trimmed);
   }
   return out;
 }

@@ -37,7 +37,7 @@ struct NodeOptions {
   std::size_t cyclon_view = 20, cyclon_gossip = 10;
   std::size_t vicinity_view = 20, vicinity_gossip = 10;
   std::size_t ring_slots = 2;  // per direction
-  std::size_t rings_gossip = 10;
+  std::size_t rings_gossip = 24;
   // Nearest ring neighbours not heard from for this many cycles are pinged, at most
   // `max_pings` a cycle, so that a crash is noticed in a few cycles.
   std::uint32_t ping_after_cycles = 3;

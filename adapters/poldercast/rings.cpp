@@ -58,7 +58,6 @@ bool Rings::offer(const ProfilePtr& profile) {
   if (id == self_) return false;
   bool changed = false;
   if (auto known = peers_.find(id); known != peers_.end()) {
-    known->second.profile = profile;
     // A complete list that leaves out a topic we hold it for: it unsubscribed. (A partial
     // list says nothing about the topics it leaves out.)
     if (!profile->partial) {
@@ -75,7 +74,15 @@ bool Rings::offer(const ProfilePtr& profile) {
     const bool p = insert(t.topic, r->second.pred, id, false);
     changed = changed || s || p;
   }
-  if (auto it = peers_.find(id); it != peers_.end()) it->second.profile = profile;
+  // Keep the fuller of the two profiles: a Rings exchange sends trimmed ones (partial, with
+  // only the topics the receiver shares), which are news for the rings but poorer for the
+  // views that sample ring peers.
+  if (auto it = peers_.find(id); it != peers_.end()) {
+    const ProfilePtr& old = it->second.profile;
+    if (!old || !profile->partial || profile->topics.size() >= old->topics.size()) {
+      it->second.profile = profile;
+    }
+  }
   return changed;
 }
 
