@@ -7,7 +7,9 @@
 #
 #   bench/poldercast.sh [BUILD_DIR] [OUT_DIR]     (defaults: build, bench-results/poldercast)
 #
-# Environment: SIM_QUICK=1 runs every scenario at a tenth of the nodes (for a smoke test).
+# Environment: SIM_QUICK=1 runs every scenario at a tenth of the nodes (for a smoke test);
+# SIM_ONLY=REGEX runs only the scenarios whose names match (the summary reads every report
+# in OUT_DIR, so two runs with different SIM_ONLY can share it, e.g. in parallel).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,7 +24,7 @@ scale=1
 # name, then psycho-sim options (node counts are divided by $scale)
 scenarios=(
   "social-1k|--nodes $((1000 / scale)) --cycles 30 --fail 0.3 --recovery-cycles 15"
-  "social-10k|--nodes $((10000 / scale)) --cycles 30 --publications 300 --fail 0.3 --recovery-cycles 15"
+  "social-10k|--nodes $((10000 / scale)) --cycles 40 --publications 300 --fail 0.3 --recovery-cycles 15"
   "fail-10pct|--nodes $((1000 / scale)) --cycles 30 --fail 0.1 --recovery-cycles 15 --no-baselines"
   "fail-50pct|--nodes $((1000 / scale)) --cycles 30 --fail 0.5 --recovery-cycles 15 --no-baselines"
   "churn-1pct|--nodes $((1000 / scale)) --cycles 30 --churn 0.01 --churn-cycles 30 --no-baselines"
@@ -35,6 +37,7 @@ scenarios=(
 
 for entry in "${scenarios[@]}"; do
   name=${entry%%|*}
+  [[ -n ${SIM_ONLY:-} && ! $name =~ ${SIM_ONLY} ]] && continue
   # shellcheck disable=SC2086
   set -- ${entry#*|}
   echo "== $name: psycho-sim --name $name $*"
