@@ -200,12 +200,22 @@ void Node::publish_unsubscribed(const Publication& p, SharedBytes bytes) {
     cached.subscribers = std::move(subs);
     return;
   }
-  auto& pending = pending_[p.topic];
-  if (pending.messages.size() >= options_.pending_per_topic ||
+  // A walk found nobody a moment ago: drop at once rather than walk again for every
+  // publication (a gateway may publish many subjects nobody on the overlay wants).
+  if (auto it = unfound_.find(p.topic); it != unfound_.end()) {
+    if (cycle_ < it->second) {
+      ++counters_.no_subscriber;
+      return;
+    }
+    unfound_.erase(it);
+  }
+  auto found = pending_.find(p.topic);
+  if ((found != pending_.end() && found->second.messages.size() >= options_.pending_per_topic) ||
       pending_bytes_ + bytes->size() > options_.pending_bytes) {
     ++counters_.pending_full;
     return;
   }
+  auto& pending = found != pending_.end() ? found->second : pending_[p.topic];
   if (pending.messages.empty()) {
     pending.since_cycle = cycle_;
     Message find;
@@ -288,6 +298,8 @@ void Node::flush_pending(std::uint64_t topic) {
 void Node::expire_publishing() {
   for (auto it = pending_.begin(); it != pending_.end();) {
     if (cycle_ - it->second.since_cycle > options_.find_timeout_cycles) {
+      if (unfound_.size() >= options_.publish_cache_topics) unfound_.erase(unfound_.begin());
+      unfound_[it->first] = cycle_ + options_.unfound_cycles;
       counters_.no_subscriber += it->second.messages.size();
       for (const auto& b : it->second.messages) pending_bytes_ -= b->size();
       it = pending_.erase(it);

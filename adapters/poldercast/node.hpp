@@ -56,6 +56,9 @@ struct NodeOptions {
   std::uint8_t find_ttl = 32;
   std::size_t find_walks = 4;
   std::uint32_t find_timeout_cycles = 3;
+  // After walks found nobody, publications to that topic are dropped at once for this long
+  // (unless a subscriber shows up in the views meanwhile).
+  std::uint32_t unfound_cycles = 10;
   std::size_t pending_bytes = 4 << 20;  // publications waiting for a FIND_SUB answer
   std::size_t pending_per_topic = 64;
   std::size_t max_finds_per_cycle = 64;  // FIND_SUB handled per cycle; more are dropped
@@ -208,6 +211,7 @@ class Node final : public TransportEvents {
   ReplyRoutes reply_routes_;
   std::unordered_map<std::uint64_t, CachedTopic> publish_cache_;
   std::unordered_map<std::uint64_t, PendingTopic> pending_;
+  std::unordered_map<std::uint64_t, std::uint64_t> unfound_;  // topic -> cycle to search again
   std::size_t pending_bytes_ = 0;
   std::size_t finds_this_cycle_ = 0;
 

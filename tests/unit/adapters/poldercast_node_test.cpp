@@ -126,6 +126,24 @@ TEST(PolderCastNode, APublisherThatKnowsNoSubscriberFindsOneWithAWalk) {
   EXPECT_GT(walks, 0u) << "some publisher had to search";
 }
 
+TEST(PolderCastNode, ASubjectNobodyWantsCostsOneSearchNotOnePerPublication) {
+  World w(20, [](std::size_t) { return std::vector<std::string>{"busy"}; });
+  w.cycles(10);
+  Node& publisher = w.net.node(3);
+  Publication p;
+  p.subject = "nobody.listens";
+  publisher.publish(p);
+  w.net.drain(2000);
+  const auto walks = publisher.counters().finds_started;
+  EXPECT_GT(walks, 0u);
+  w.cycles(5);  // the wait times out: dropped and counted
+  EXPECT_EQ(publisher.counters().no_subscriber, 1u);
+  for (int i = 0; i < 10; ++i) publisher.publish(p);
+  w.net.drain(2000);
+  EXPECT_EQ(publisher.counters().finds_started, walks);  // no new walks
+  EXPECT_EQ(publisher.counters().no_subscriber, 11u);
+}
+
 TEST(PolderCastNode, ACrashedNeighbourIsRoutedAroundAndACleanLeaveIsImmediate) {
   World w(30, [](std::size_t) { return std::vector<std::string>{"all"}; });
   w.cycles(15);
