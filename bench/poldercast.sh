@@ -63,7 +63,7 @@ for s in sorted({r["scenario"] for r in rows}):
     for p in sorted({r["protocol"] for r in rows if r["scenario"] == s and r["phase"] == "steady"}):
         vals = [get(s, p, "steady", c) for c in cols]
         if any(vals):
-            print(f"| {s} | {p} | " + " | ".join(f"{float(v):.3g}" if v else "" for v in vals) + " |")
+            print(f"| {s} | {p} | " + " | ".join(f"{float(v):.4g}" if v else "" for v in vals) + " |")
 print()
 print("| scenario | rings 99% at cycle | ring correctness | degree mean | gossip B/node/cycle | outsider hit | recovery cycles | churn hit (mean) |")
 print("|---|---|---|---|---|---|---|---|")
