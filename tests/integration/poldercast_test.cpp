@@ -1,6 +1,7 @@
 // The PolderCast adapter between real gateway processes on loopback: twelve gateways form an
 // overlay from one seed, publications reach every gateway with a subscriber exactly once,
-// crashed gateways are routed around, and restarted ones rejoin.
+// crashed gateways are routed around, restarted ones rejoin, and a clean shutdown tells
+// its neighbours.
 #include <signal.h>
 #include <unistd.h>
 
@@ -210,6 +211,23 @@ TEST_F(PolderCastTest, TwelveGatewaysShareSubjectsSurviveCrashesAndRejoin) {
   for (int i : {4, 7, 10}) start(i);
   EXPECT_TRUE(reaches_all(0, live(), 20s));
   everyone_hears_everyone_once("rejoined");
+
+  // A clean shutdown tells the neighbours (LEAVE), and the rest carry on without it.
+  members_[9].client.reset();
+  members_[9].gateway->process().signal(SIGTERM);
+  EXPECT_EQ(members_[9].gateway->process().wait(10s), 0);
+  members_[9].gateway.reset();
+  double leaves = 0;
+  EXPECT_TRUE(eventually([&] {
+    leaves = 0;
+    for (int i : live()) {
+      leaves +=
+          metric(*members_[i].gateway, "psycho_poldercast_leaves_total{adapter=\"poldercast\"}");
+    }
+    return leaves >= 1;
+  })) << leaves;
+  EXPECT_TRUE(reaches_all(2, live(), 10s));
+  everyone_hears_everyone_once("after-leave");
 }
 
 }  // namespace
