@@ -93,13 +93,14 @@ monitoring_check() {
     promtool test rules psycho-gateway.rules.test.yaml)
   cmp "$src/deploy/prometheus/psycho-gateway.rules.yaml" "$chart/files/psycho-gateway.rules.yaml" ||
     fail "helm/psycho-gateway/files/psycho-gateway.rules.yaml differs from deploy/prometheus's"
-  # A live /metrics with the NATS adapter (and JetStream) configured: its families are what
-  # the dashboard and the rules may use, plus the overlays' peer gauges (multicast needs a
-  # network namespace of its own, and PolderCast is not built yet).
+  # A live /metrics with the NATS adapter (and JetStream) and the PolderCast overlay
+  # configured: its families are what the dashboard and the rules may use, plus the
+  # multicast peer gauge (multicast needs a network namespace of its own).
   local port admin tries=0
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   admin=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  printf 'nats:\n  servers: nats://127.0.0.1:1\n  jetstream: {export: [audit.>]}\n' >"$work/live.yaml"
+  printf 'nats:\n  servers: nats://127.0.0.1:1\n  jetstream: {export: [audit.>]}\npoldercast:\n  listen: 127.0.0.1:0\n  state_dir: %s\n' \
+    "$work/poldercast-state" >"$work/live.yaml"
   "$gateway" --config "$work/live.yaml" --listen "127.0.0.1:$port" --websocket "" \
     --admin "127.0.0.1:$admin" 2>"$work/live.log" &
   live_pid=$!  # global: the EXIT trap runs outside this function
@@ -115,7 +116,7 @@ monitoring_check() {
     "$src/deploy/prometheus/psycho-gateway.rules.yaml" <<'PY'
 import json, re, sys
 live = set(re.findall(r"^# TYPE (\S+) ", open(sys.argv[1]).read(), re.M))
-overlays = {"psycho_multicast_peers", "psycho_poldercast_view_size"}
+overlays = {"psycho_multicast_peers"}
 dash = json.load(open(sys.argv[2]))
 exprs = [t["expr"] for p in dash["panels"] for t in p["targets"]]
 exprs += re.findall(r"expr: (.*)", open(sys.argv[3]).read())
