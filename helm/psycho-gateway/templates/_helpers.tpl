@@ -103,8 +103,12 @@ psycho-gateway-config holding psycho-gateway.yaml (the "psycho-gateway.config" t
     runAsUser: 10001
     capabilities:
       drop: ["ALL"]
-  {{- if and .Values.nats.existingSecret .Values.nats.servers }}
   env:
+    # The pod's own address, for an overlay that must tell its peers where to dial it
+    # (poldercast.advertise: ${POD_IP}:4250).
+    - name: POD_IP
+      valueFrom: {fieldRef: {fieldPath: status.podIP}}
+  {{- if and .Values.nats.existingSecret .Values.nats.servers }}
     {{- if .Values.nats.tokenKey }}
     - name: NATS_TOKEN
       valueFrom: {secretKeyRef: {name: {{ .Values.nats.existingSecret }}, key: {{ .Values.nats.tokenKey }}}}
