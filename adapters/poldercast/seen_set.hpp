@@ -2,6 +2,12 @@
 // forwarded, later ones are duplicates. Bounded twice, as POLDERCAST.md asks: an id is
 // forgotten after `ttl` or when `capacity` newer ids have arrived, whichever comes first.
 // Ids enter in time order, so one FIFO serves both limits.
+//
+// Every publication passes through here, so it is an open-addressing table of 64-bit keys
+// (the 128-bit id folded; ids are random, and a false "seen" needs two of 64K live ids to
+// agree on 64 bits) with linear probing and backward-shift deletion: no allocation per id,
+// one cache line per lookup. The table starts small and doubles up to twice `capacity`
+// slots, so an idle node (or each of a simulator's ten thousand) costs little.
 #pragma once
 
 #include <array>
@@ -9,51 +15,100 @@
 #include <cstdint>
 #include <cstring>
 #include <deque>
-#include <unordered_set>
+#include <vector>
 
 namespace psycho::poldercast {
 
 using MessageId = std::array<std::uint8_t, 16>;
 
-struct MessageIdHash {
-  std::size_t operator()(const MessageId& id) const noexcept {
-    std::uint64_t h = 0;
-    std::memcpy(&h, id.data(), sizeof h);  // the ids are random: any 8 bytes hash well
-    return static_cast<std::size_t>(h);
-  }
-};
-
 class SeenSet {
  public:
-  SeenSet(std::size_t capacity, std::int64_t ttl_ms) : capacity_(capacity), ttl_ms_(ttl_ms) {}
+  SeenSet(std::size_t capacity, std::int64_t ttl_ms)
+      : capacity_(capacity == 0 ? 1 : capacity), ttl_ms_(ttl_ms), slots_(kInitialSlots, 0) {}
 
   // True when `id` is new (and now remembered), false for a duplicate.
   bool insert(const MessageId& id, std::int64_t now_ms) {
     expire(now_ms);
-    if (!ids_.insert(id).second) return false;
-    order_.push_back({id, now_ms});
+    const std::uint64_t key = key_of(id);
+    if (find(key) != kNone) return false;
+    if (2 * (count_ + 1) > slots_.size()) grow();
+    place(key);
+    order_.push_back({key, now_ms});
     if (order_.size() > capacity_) forget_oldest();
     return true;
   }
 
-  std::size_t size() const noexcept { return ids_.size(); }
+  std::size_t size() const noexcept { return count_; }
 
  private:
+  static constexpr std::size_t kInitialSlots = 64;
+  static constexpr std::size_t kNone = SIZE_MAX;
+
   struct Seen {
-    MessageId id;
+    std::uint64_t key;
     std::int64_t at_ms;
   };
+
+  static std::uint64_t key_of(const MessageId& id) noexcept {
+    std::uint64_t a = 0, b = 0;
+    std::memcpy(&a, id.data(), 8);
+    std::memcpy(&b, id.data() + 8, 8);
+    const std::uint64_t k = a ^ (b * 0x9E3779B97F4A7C15ULL);
+    return k == 0 ? 1 : k;  // 0 marks an empty slot
+  }
+  std::size_t home(std::uint64_t key) const noexcept {
+    return static_cast<std::size_t>((key * 0xBF58476D1CE4E5B9ULL) >> 17) & (slots_.size() - 1);
+  }
+  std::size_t find(std::uint64_t key) const noexcept {
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = home(key);; i = (i + 1) & mask) {
+      if (slots_[i] == key) return i;
+      if (slots_[i] == 0) return kNone;
+    }
+  }
+  void place(std::uint64_t key) {
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t i = home(key);
+    while (slots_[i] != 0) i = (i + 1) & mask;
+    slots_[i] = key;
+    ++count_;
+  }
+  void grow() {
+    std::vector<std::uint64_t> old(slots_.size() * 2, 0);
+    old.swap(slots_);
+    count_ = 0;
+    for (auto key : old) {
+      if (key != 0) place(key);
+    }
+  }
+  // Backward-shift deletion: later keys of the probe run move up, so no tombstones.
+  void erase(std::uint64_t key) {
+    std::size_t i = find(key);
+    if (i == kNone) return;
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t j = (i + 1) & mask; slots_[j] != 0; j = (j + 1) & mask) {
+      const std::size_t h = home(slots_[j]);
+      // Leave slots_[j] where it is if its home lies cyclically in (i, j].
+      const bool stays = i <= j ? (i < h && h <= j) : (i < h || h <= j);
+      if (stays) continue;
+      slots_[i] = slots_[j];
+      i = j;
+    }
+    slots_[i] = 0;
+    --count_;
+  }
   void expire(std::int64_t now_ms) {
     while (!order_.empty() && now_ms - order_.front().at_ms > ttl_ms_) forget_oldest();
   }
   void forget_oldest() {
-    ids_.erase(order_.front().id);
+    erase(order_.front().key);
     order_.pop_front();
   }
 
   std::size_t capacity_;
   std::int64_t ttl_ms_;
-  std::unordered_set<MessageId, MessageIdHash> ids_;
+  std::vector<std::uint64_t> slots_;  // a power of two in size; 0 = empty
+  std::size_t count_ = 0;
   std::deque<Seen> order_;
 };
 

@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
 #include <map>
+#include <random>
 #include <set>
 
 #include "adapters/poldercast/topic.hpp"
@@ -266,6 +268,41 @@ TEST(PolderCastNode, AProfileAboveTheCapAdvertisesItsNeediestTopicsAndRotatesThe
   node.tick(1000);
   ASSERT_FALSE(t.sent.empty());
   EXPECT_EQ(decoded(t.sent.back().second).sender.topics.size(), 8u);
+}
+
+TEST(PolderCastSeenSet, AgreesWithAPlainSetUnderBothBounds) {
+  // Against a reference (a set plus a FIFO): random ids, repeats, a capacity bound and a
+  // time bound, through many table growths and deletions.
+  SeenSet seen(1000, 5000);
+  std::set<MessageId> reference;
+  std::deque<std::pair<MessageId, std::int64_t>> order;
+  std::mt19937_64 rng(7);
+  std::vector<MessageId> recent;
+  for (std::int64_t step = 0; step < 50000; ++step) {
+    const std::int64_t now = step / 4;
+    while (!order.empty() && now - order.front().second > 5000) {
+      reference.erase(order.front().first);
+      order.pop_front();
+    }
+    MessageId id{};
+    if (!recent.empty() && rng() % 3 == 0) {
+      id = recent[rng() % recent.size()];  // a repeat, maybe already forgotten
+    } else {
+      for (auto& b : id) b = static_cast<std::uint8_t>(rng());
+      recent.push_back(id);
+      if (recent.size() > 3000) recent.erase(recent.begin());
+    }
+    const bool fresh = reference.insert(id).second;
+    if (fresh) {
+      order.push_back({id, now});
+      if (order.size() > 1000) {
+        reference.erase(order.front().first);
+        order.pop_front();
+      }
+    }
+    ASSERT_EQ(seen.insert(id, now), fresh) << step;
+    ASSERT_EQ(seen.size(), reference.size()) << step;
+  }
 }
 
 TEST(PolderCastRings, APartialProfileNeverTakesAPeerOutOfARing) {
