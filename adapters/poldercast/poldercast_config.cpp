@@ -94,10 +94,22 @@ Result<PolderCastConfig> parse_config(const config::AdapterSection& section) {
   return c;
 }
 
+std::string node_id_file(const PolderCastConfig& config) {
+  // Named after the advertised address, so that gateways started from one directory (one
+  // state_dir) keep one id each instead of sharing one.
+  std::string name = "poldercast-" + config.advertise + ".id";
+  for (char& c : name) {
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                       c == '.' || c == '-';
+    if (!plain) c = '_';
+  }
+  return name;
+}
+
 Result<std::uint64_t> load_node_id(const PolderCastConfig& config) {
   if (config.node_id) return *config.node_id;
   namespace fs = std::filesystem;
-  const fs::path file = fs::path(config.state_dir) / "poldercast-node-id";
+  const fs::path file = fs::path(config.state_dir) / node_id_file(config);
   if (std::ifstream in(file); in) {
     std::string text;
     in >> text;

@@ -102,7 +102,14 @@ TEST(PolderCastConfig, AGeneratedNodeIdIsKeptInTheStateDirectory) {
   c->node_id = 42;
   EXPECT_EQ(load_node_id(*c).value(), 42u);
   c->node_id.reset();
-  std::ofstream(dir / "state" / "poldercast-node-id") << "not hex\n";
+  // Another gateway in the same directory (another address) gets an id of its own.
+  auto other = *c;
+  other.advertise = "127.0.0.1:2";
+  EXPECT_EQ(node_id_file(*c), "poldercast-127.0.0.1_1.id");
+  const auto second = load_node_id(other);
+  ASSERT_TRUE(second) << second.error();
+  EXPECT_NE(second.value(), first.value());
+  std::ofstream(dir / "state" / node_id_file(*c)) << "not hex\n";
   const auto damaged = load_node_id(*c);
   ASSERT_FALSE(damaged);
   EXPECT_NE(damaged.error().find("does not hold a node id"), std::string::npos);
