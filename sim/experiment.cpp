@@ -57,6 +57,8 @@ class Experiment {
       current_from_ = from;
       if (is_gossip(bytes)) {
         gossip_bytes_ += bytes.size();
+        if (gossip_sizes_.size() < kMaxSizeSamples)
+          gossip_sizes_.push_back(static_cast<std::uint32_t>(bytes.size()));
       } else if (bytes.size() > 3 && static_cast<std::uint8_t>(bytes[3]) == kPublishType) {
         ++publish_copies_;
       }
@@ -169,6 +171,17 @@ class Experiment {
       if (converged_at < 0 && correct >= 0.99) converged_at = static_cast<int>(c);
     }
     row("polder", "coldstart", -1, "cycles_to_99pct_rings", converged_at);
+    // Would the gossip fit in datagrams? Sizes over a 1500-byte MTU's UDP payload (1472)
+    // would be fragmented by IP, and one lost fragment loses the message.
+    std::size_t over_mtu = 0;
+    for (auto size : gossip_sizes_) over_mtu += size > 1472 ? 1 : 0;
+    row("polder", "steady", -1, "gossip_message_bytes_p50", percentile(gossip_sizes_, 0.5));
+    row("polder", "steady", -1, "gossip_message_bytes_p99", percentile(gossip_sizes_, 0.99));
+    row("polder", "steady", -1, "gossip_message_bytes_max", percentile(gossip_sizes_, 1.0));
+    row("polder", "steady", -1, "gossip_messages_over_mtu",
+        gossip_sizes_.empty()
+            ? 0
+            : static_cast<double>(over_mtu) / static_cast<double>(gossip_sizes_.size()));
     row("polder", "steady", -1, "gossip_bytes_per_node_cycle",
         bytes / static_cast<double>(std::min<std::size_t>(10, o_.warmup_cycles)));
     std::cout << o_.name << ": ring correctness " << ring_correctness() << " after "
@@ -385,6 +398,9 @@ class Experiment {
   std::vector<std::uint64_t> topic_ids_;
   std::vector<std::vector<std::uint32_t>> topics_of_;  // by node index, sorted
   std::uint64_t gossip_bytes_ = 0, publish_copies_ = 0;
+  // Sizes of the gossip messages sent, for the datagram-or-stream question (docs/poldercast.md).
+  static constexpr std::size_t kMaxSizeSamples = 1 << 20;
+  std::vector<std::uint32_t> gossip_sizes_;
   Index current_from_ = 0;
   std::vector<Tracked> tracked_;
   std::uint64_t base_seq_ = 0, next_seq_ = 1;
