@@ -430,15 +430,8 @@ void Node::heard_from(const ProfilePtr& sender) {
   rings_.offer(sender);
   rings_.touch(id);
   // Views keep their ages, but take the fresher profile.
-  for (auto* view : {&cyclon_, &vicinity_}) {
-    if (view->find(id) != nullptr) {
-      auto entries = view->entries();
-      for (auto& e : entries) {
-        if (e.id() == id) e.profile = sender;
-      }
-      view->assign(std::move(entries));
-    }
-  }
+  cyclon_.refresh(sender);
+  vicinity_.refresh(sender);
 }
 
 void Node::on_cyclon(const Message& m, const ProfilePtr& sender, std::vector<Entry>& received) {

@@ -63,6 +63,15 @@ bool PartialView::remove(std::uint64_t id) noexcept {
   return true;
 }
 
+void PartialView::refresh(const ProfilePtr& profile) noexcept {
+  for (auto& e : entries_) {
+    if (e.id() == profile->node_id) {
+      e.profile = profile;
+      return;
+    }
+  }
+}
+
 std::vector<std::uint64_t> PartialView::remove_address(const std::string& address) {
   std::vector<std::uint64_t> ids;
   std::erase_if(entries_, [&](const Entry& e) {

@@ -44,6 +44,8 @@ class PartialView {
   const Entry* oldest() const noexcept;
   const Entry* find(std::uint64_t id) const noexcept;
   bool remove(std::uint64_t id) noexcept;
+  // The entry for `profile`'s node, if any, takes that profile and keeps its age.
+  void refresh(const ProfilePtr& profile) noexcept;
   // Removes every entry whose profile has this address; returns their ids.
   std::vector<std::uint64_t> remove_address(const std::string& address);
   // Replaces the whole content (Vicinity's merge computes it from scratch).
