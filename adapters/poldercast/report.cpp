@@ -1,6 +1,8 @@
 #include "adapters/poldercast/report.hpp"
 
 #include <algorithm>
+#include <initializer_list>
+#include <utility>
 
 #include "metrics/json.hpp"
 
@@ -24,102 +26,75 @@ double ring_completeness(const Rings& rings) {
   return static_cast<double>(complete) / static_cast<double>(rings.rings().size());
 }
 
+// One metric family: a sample per value of `label` (none: one sample without labels).
+void family(std::vector<metrics::Sample>& s, Type type, const char* name, const char* help,
+            const char* label, std::initializer_list<std::pair<const char*, double>> values) {
+  for (const auto& [value_of_label, value] : values) {
+    metrics::LabelPairs labels;
+    if (label != nullptr) labels.push_back({label, value_of_label});
+    s.push_back({type, name, help, std::move(labels), value});
+  }
+}
+
+void one(std::vector<metrics::Sample>& s, Type type, const char* name, const char* help,
+         double value) {
+  family(s, type, name, help, nullptr, {{"", value}});
+}
+
 void samples(const ReportInputs& in, std::vector<metrics::Sample>& s) {
   const Node& node = in.node;
   const NodeCounters& c = node.counters();
-  const char* view_help = "Entries in each of the overlay's views (rings: distinct ring peers).";
-  s.push_back({Type::gauge, "view_size", view_help, {{"view", "cyclon"}}, n(node.cyclon().size())});
-  s.push_back(
-      {Type::gauge, "view_size", view_help, {{"view", "vicinity"}}, n(node.vicinity().size())});
-  s.push_back(
-      {Type::gauge, "view_size", view_help, {{"view", "rings"}}, n(node.rings().peers().size())});
-  s.push_back({Type::gauge,
-               "rings",
-               "Topics (exact subjects) whose rings this gateway is in.",
-               {},
-               n(node.rings().rings().size())});
-  s.push_back(
-      {Type::gauge,
-       "ring_completeness",
-       "Fraction of this gateway's rings whose nearest successor and predecessor are known.",
-       {},
-       ring_completeness(node.rings())});
+  family(s, Type::gauge, "view_size",
+         "Entries in each of the overlay's views (rings: distinct ring peers).", "view",
+         {{"cyclon", n(node.cyclon().size())},
+          {"vicinity", n(node.vicinity().size())},
+          {"rings", n(node.rings().peers().size())}});
+  one(s, Type::gauge, "rings", "Topics (exact subjects) whose rings this gateway is in.",
+      n(node.rings().rings().size()));
+  one(s, Type::gauge, "ring_completeness",
+      "Fraction of this gateway's rings whose nearest successor and predecessor are known.",
+      ring_completeness(node.rings()));
   for (std::size_t l = 0; l < kLayers; ++l) {
-    const char* help = "Gossip exchanges this gateway started, and those answered.";
-    s.push_back({Type::counter,
-                 "gossip_exchanges_total",
-                 help,
-                 {{"layer", kLayerNames[l]}, {"result", "started"}},
-                 n(c.exchanges_started[l])});
-    s.push_back({Type::counter,
-                 "gossip_exchanges_total",
-                 help,
-                 {{"layer", kLayerNames[l]}, {"result", "answered"}},
-                 n(c.exchanges_answered[l])});
+    for (const auto& [result, value] : {std::pair{"started", c.exchanges_started[l]},
+                                        std::pair{"answered", c.exchanges_answered[l]}}) {
+      s.push_back({Type::counter,
+                   "gossip_exchanges_total",
+                   "Gossip exchanges this gateway started, and those answered.",
+                   {{"layer", kLayerNames[l]}, {"result", result}},
+                   n(value)});
+    }
   }
-  s.push_back({Type::counter,
-               "gossip_bytes_total",
-               "Bytes of gossip messages sent.",
-               {},
-               n(c.gossip_bytes_sent)});
-  const char* pub_help =
-      "Publications: published here, copies forwarded, first copies delivered, duplicates "
-      "dropped.";
-  s.push_back(
-      {Type::counter, "publications_total", pub_help, {{"event", "published"}}, n(c.published)});
-  s.push_back(
-      {Type::counter, "publications_total", pub_help, {{"event", "forwarded"}}, n(c.forwarded)});
-  s.push_back(
-      {Type::counter, "publications_total", pub_help, {{"event", "delivered"}}, n(c.delivered)});
-  s.push_back(
-      {Type::counter, "publications_total", pub_help, {{"event", "duplicate"}}, n(c.duplicates)});
-  const char* find_help = "FIND_SUB walks started, answered, and refused for the rate limit.";
-  s.push_back(
-      {Type::counter, "finds_total", find_help, {{"result", "started"}}, n(c.finds_started)});
-  s.push_back(
-      {Type::counter, "finds_total", find_help, {{"result", "answered"}}, n(c.finds_answered)});
-  s.push_back(
-      {Type::counter, "finds_total", find_help, {{"result", "refused"}}, n(c.finds_dropped)});
-  s.push_back({Type::counter,
-               "peers_dead_total",
-               "Peers found dead (silent, unreachable or left).",
-               {},
-               n(c.peers_dead)});
-  s.push_back(
-      {Type::counter, "leaves_total", "LEAVE messages received.", {}, n(c.leaves_received)});
-  s.push_back(
-      {Type::counter, "pings_total", "Pings sent to quiet ring neighbours.", {}, n(c.pings_sent)});
-  s.push_back({Type::counter,
-               "replies_direct_total",
-               "Replies sent straight to the requester's gateway rather than along a ring.",
-               {},
-               n(c.replies_direct)});
-  const char* conn_help = "Open overlay connections.";
-  s.push_back({Type::gauge,
-               "connections",
-               conn_help,
-               {{"direction", "in"}},
-               n(in.transport.connections_in)});
-  s.push_back({Type::gauge,
-               "connections",
-               conn_help,
-               {{"direction", "out"}},
-               n(in.transport.connections_out)});
-  s.push_back({Type::counter,
-               "connect_failures_total",
-               "Overlay connections that could not be made.",
-               {},
-               n(in.transport.connect_failures)});
-  s.push_back({Type::gauge,
-               "queue_bytes",
-               "Bytes from the router waiting for the overlay.",
-               {},
-               n(in.queue_bytes)});
-  s.push_back({Type::counter,
-               "wildcard_interest_total",
-               "Local wildcard subscriptions, which do not join exact-subject rings.",
-               {},
-               n(get(in.counters.wildcard_interest))});
+  one(s, Type::counter, "gossip_bytes_total", "Bytes of gossip messages sent.",
+      n(c.gossip_bytes_sent));
+  family(s, Type::counter, "publications_total",
+         "Publications: published here, copies forwarded, first copies delivered, duplicates "
+         "dropped.",
+         "event",
+         {{"published", n(c.published)},
+          {"forwarded", n(c.forwarded)},
+          {"delivered", n(c.delivered)},
+          {"duplicate", n(c.duplicates)}});
+  family(s, Type::counter, "finds_total",
+         "FIND_SUB walks started, answered, and refused for the rate limit.", "result",
+         {{"started", n(c.finds_started)},
+          {"answered", n(c.finds_answered)},
+          {"refused", n(c.finds_dropped)}});
+  one(s, Type::counter, "peers_dead_total", "Peers found dead (silent, unreachable or left).",
+      n(c.peers_dead));
+  one(s, Type::counter, "leaves_total", "LEAVE messages received.", n(c.leaves_received));
+  one(s, Type::counter, "pings_total", "Pings sent to quiet ring neighbours.", n(c.pings_sent));
+  one(s, Type::counter, "replies_direct_total",
+      "Replies sent straight to the requester's gateway rather than along a ring.",
+      n(c.replies_direct));
+  family(s, Type::gauge, "connections", "Open overlay connections.", "direction",
+         {{"in", n(in.transport.connections_in)}, {"out", n(in.transport.connections_out)}});
+  one(s, Type::counter, "connect_failures_total", "Overlay connections that could not be made.",
+      n(in.transport.connect_failures));
+  one(s, Type::gauge, "queue_bytes", "Bytes from the router waiting for the overlay.",
+      n(in.queue_bytes));
+  one(s, Type::counter, "wildcard_interest_total",
+      "Local wildcard subscriptions, which do not join exact-subject rings.",
+      n(get(in.counters.wildcard_interest)));
 }
 
 metrics::HistogramSample hops(const NodeCounters& c) {
