@@ -3,7 +3,8 @@
 // Between gateways a message may reach us twice: over two adapters (NATS and multicast), or
 // around a loop of gateways. The router checks every message that enters from an adapter
 // here, across all adapters, which is why this lives in the core rather than in each adapter.
-// Memory is fixed: the oldest identity is forgotten when the ring is full.
+// Memory is fixed: the oldest identity is forgotten when the ring is full. Identities are
+// untrusted input, so they are hashed with a per-process key (core/keyed_hash.hpp).
 #pragma once
 
 #include <cstddef>
@@ -11,6 +12,8 @@
 #include <mutex>
 #include <unordered_set>
 #include <vector>
+
+#include "core/keyed_hash.hpp"
 
 namespace psycho {
 
@@ -25,18 +28,18 @@ class DedupCache {
   std::size_t size() const;
   std::size_t capacity() const noexcept { return ring_.size(); }
 
- private:
   struct Key {
     std::uint64_t node;
     std::uint64_t seq;
     bool operator==(const Key&) const = default;
   };
+  // Both halves of a key come from another gateway, or from whoever can send on its
+  // fabric: keyed, so nobody can choose keys that share a bucket.
   struct KeyHash {
-    std::size_t operator()(const Key& k) const noexcept {
-      return static_cast<std::size_t>(k.node * 0x9E3779B97F4A7C15ull ^ k.seq);
-    }
+    std::size_t operator()(const Key& k) const noexcept { return KeyedHash{}(k.node, k.seq); }
   };
 
+ private:
   mutable std::mutex mutex_;
   std::unordered_set<Key, KeyHash> seen_;
   std::vector<Key> ring_;  // insertion order, for eviction
