@@ -33,6 +33,12 @@ std::uint64_t Snapshot::connections() const {
   return n;
 }
 
+std::uint64_t Snapshot::connections_in_handshake() const {
+  // Two counters read a moment apart: clamp, so a gauge never shows a negative blip.
+  const std::uint64_t started = connections();
+  return connection_slots > started ? connection_slots - started : 0;
+}
+
 std::string_view transport_name(Transport t) {
   switch (t) {
     case Transport::tcp:
@@ -89,6 +95,10 @@ void render_connections(const Snapshot& s, Families& out) {
     Families::add(open, static_cast<double>(s.opened[i] - s.closed[i]), l);
     Families::add(total, static_cast<double>(s.opened[i]), l);
   }
+  out.gauge("psycho_connections_in_handshake",
+            "Accepted connections still in their TLS handshake or WebSocket upgrade; they "
+            "count toward max_connections.",
+            static_cast<double>(s.connections_in_handshake()));
   out.counter("psycho_connections_rejected_total",
               "Connections refused because max_connections was reached.",
               static_cast<double>(s.connections_rejected));
@@ -231,6 +241,7 @@ std::string render_varz(const Snapshot& s) {
   j.field("version", s.version);
   j.field("uptime_seconds", s.uptime_seconds);
   j.field("connections", s.connections());
+  j.field("connections_in_handshake", s.connections_in_handshake());
   j.field("subscriptions", s.subscriptions);
   j.field("in_msgs", s.messages_in);
   j.field("in_bytes", s.bytes_in);

@@ -33,6 +33,7 @@ struct Snapshot {
   std::array<std::uint64_t, kProtocolErrorSlots> protocol_errors{};
   std::uint64_t subscriptions = 0;
   std::uint64_t connections_rejected = 0;  // max_connections reached
+  std::uint64_t connection_slots = 0;      // connections counted against max_connections
   // Router
   std::uint64_t routed = 0, injected = 0, no_interest = 0;
   std::uint64_t dropped_duplicate = 0, dropped_own_origin = 0, dropped_hops = 0,
@@ -42,6 +43,8 @@ struct Snapshot {
   // Sums per-worker counters into the totals above.
   void add(const WorkerCounters& w);
   std::uint64_t connections() const;
+  // Accepted connections whose TLS handshake or WebSocket upgrade is still running.
+  std::uint64_t connections_in_handshake() const;
 };
 
 std::string_view transport_name(Transport t);

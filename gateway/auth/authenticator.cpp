@@ -67,16 +67,28 @@ Result<std::unique_ptr<Authenticator>> Authenticator::create(const config::AuthC
   return a;
 }
 
+PrincipalId principal_of(std::string_view name) {
+  // Only configured user names are interned, so the table is as small as the user list
+  // (plus the names of users removed by reloads).
+  static std::mutex mutex;
+  static std::unordered_map<std::string, PrincipalId> ids;
+  std::lock_guard lock(mutex);
+  auto [it, fresh] = ids.try_emplace(std::string(name), 0);
+  if (fresh) it->second = static_cast<PrincipalId>(ids.size());
+  return it->second;
+}
+
 Authenticator::Authenticator(const config::AuthConfig& config)
     : required_(config.required()), timeout_(config.timeout), tls_map_(config.tls_map) {
   if (!config.token.empty()) token_digest_ = sha256(config.token);
   for (const auto& u : config.users) {
     User user;
     user.name = u.user;
+    user.principal = principal_of(u.user);
     user.password_hash = u.password;
     user.permissions = Permissions({u.permissions.publish.allow, u.permissions.publish.deny},
                                    {u.permissions.subscribe.allow, u.permissions.subscribe.deny},
-                                   u.permissions.allow_responses);
+                                   u.permissions.allow_responses, u.permissions.response_expiry);
     user.max_connections = u.max_connections;
     user.max_subscriptions = u.max_subscriptions;
     user.max_payload = u.max_payload;

@@ -18,13 +18,19 @@
 #include "auth/hmac_connect.hpp"
 #include "auth/permissions.hpp"
 #include "config/config.hpp"
+#include "core/message.hpp"
 #include "core/result.hpp"
 #include "protocol/connect_options.hpp"
 
 namespace psycho::auth {
 
+// The id of the user called `name`: the same for every connection of that user, and across
+// configuration reloads, for the life of the process. Never 0. Thread-safe.
+PrincipalId principal_of(std::string_view name);
+
 struct User {
   std::string name;
+  PrincipalId principal = 0;  // principal_of(name)
   std::string password_hash;
   Permissions permissions;
   std::size_t max_connections = 0;  // 0: no per-user bound

@@ -26,10 +26,12 @@ bool allows_all(const SubjectRules& rules) noexcept {
 
 }  // namespace
 
-Permissions::Permissions(SubjectRules publish, SubjectRules subscribe, bool allow_responses)
+Permissions::Permissions(SubjectRules publish, SubjectRules subscribe, bool allow_responses,
+                         std::chrono::milliseconds response_expiry)
     : publish_(std::move(publish)),
       subscribe_(std::move(subscribe)),
       allow_responses_(allow_responses),
+      response_expiry_(response_expiry),
       filters_delivery_(!allows_all(subscribe_)) {}
 
 bool Permissions::may_publish(std::string_view subject) const noexcept {

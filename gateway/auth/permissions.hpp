@@ -7,6 +7,7 @@
 // filtered out when messages are delivered, whether they come from clients or adapters.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,7 +22,8 @@ struct SubjectRules {
 class Permissions {
  public:
   Permissions() = default;  // everything allowed
-  Permissions(SubjectRules publish, SubjectRules subscribe, bool allow_responses);
+  Permissions(SubjectRules publish, SubjectRules subscribe, bool allow_responses,
+              std::chrono::milliseconds response_expiry = std::chrono::minutes(1));
 
   bool may_publish(std::string_view subject) const noexcept;
   bool may_subscribe(std::string_view pattern) const noexcept;
@@ -29,13 +31,16 @@ class Permissions {
   bool may_receive(std::string_view subject) const noexcept;
   // False when may_receive is true for every subject (so deliveries need no check).
   bool filters_delivery() const noexcept { return filters_delivery_; }
-  // A client may answer requests it received even where it may not publish otherwise.
+  // A client may answer requests it received from someone else, once each and within
+  // response_expiry, even where it may not publish otherwise.
   bool allow_responses() const noexcept { return allow_responses_; }
+  std::chrono::milliseconds response_expiry() const noexcept { return response_expiry_; }
   bool restricted() const noexcept;
 
  private:
   SubjectRules publish_, subscribe_;
   bool allow_responses_ = false;
+  std::chrono::milliseconds response_expiry_{std::chrono::minutes(1)};
   bool filters_delivery_ = false;
 };
 

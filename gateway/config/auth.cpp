@@ -40,6 +40,8 @@ void read_user(Section& u, UserConfig& user) {
   read_rules(p, "publish", user.permissions.publish);
   read_rules(p, "subscribe", user.permissions.subscribe);
   p.get("allow_responses", user.permissions.allow_responses);
+  p.get_duration("response_expiry", user.permissions.response_expiry, std::chrono::milliseconds(1),
+                 std::chrono::hours(24));
   u.adopt(p);
   u.get("max_connections", user.max_connections, 0, 10'000'000);
   u.get("max_subscriptions", user.max_subscriptions, 0, 10'000'000);

@@ -37,7 +37,10 @@ struct SubjectRulesConfig {
 
 struct PermissionsConfig {
   SubjectRulesConfig publish, subscribe;
-  bool allow_responses = false;  // may publish to the reply subject of a message it received
+  // May publish, once, to the reply subject of a message someone else sent it, for
+  // response_expiry after receiving it.
+  bool allow_responses = false;
+  std::chrono::milliseconds response_expiry{std::chrono::minutes(1)};
 };
 
 // Per second; 0 means unlimited.
@@ -80,13 +83,15 @@ struct GatewayConfig {
   std::size_t max_control_line = 4 * 1024;
   std::size_t max_pending = 8 * 1024 * 1024;  // outbound bytes queued per client
   std::size_t max_connections = 65536;
-  std::size_t max_subscriptions = 0;  // per connection; 0 = unlimited
+  std::size_t max_subscriptions = 65536;  // per connection; 0 = unlimited
   std::chrono::milliseconds ping_interval{std::chrono::minutes(2)};
   int max_pings_out = 2;
   int workers = 0;  // 0 = one per core
   std::chrono::milliseconds shutdown_timeout{std::chrono::seconds(10)};
   // How long a new connection may take for its TLS handshake and WebSocket upgrade.
   std::chrono::milliseconds handshake_timeout{std::chrono::seconds(10)};
+  // From INFO to the client's first operation, when authentication is not required.
+  std::chrono::milliseconds first_op_timeout{std::chrono::seconds(30)};
   TlsConfig tls;
   TlsConfig admin_tls;  // HTTPS for the admin endpoint
   AuthConfig auth;

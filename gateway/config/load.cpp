@@ -70,6 +70,7 @@ Status read_gateway(const YAML::Node& node, const std::string& file, GatewayConf
   s.get("workers", g.workers, 0, 256);
   s.get_duration("shutdown_timeout", g.shutdown_timeout);
   s.get_duration("handshake_timeout", g.handshake_timeout, std::chrono::milliseconds(100));
+  s.get_duration("first_op_timeout", g.first_op_timeout, std::chrono::milliseconds(100));
   Section tls = s.child("tls");
   read_tls(tls, g.tls, "gateway.tls");
   s.adopt(tls);

@@ -18,6 +18,7 @@ bool same_user(const UserConfig& a, const UserConfig& b) {
          same_rules(a.permissions.publish, b.permissions.publish) &&
          same_rules(a.permissions.subscribe, b.permissions.subscribe) &&
          a.permissions.allow_responses == b.permissions.allow_responses &&
+         a.permissions.response_expiry == b.permissions.response_expiry &&
          a.max_connections == b.max_connections && a.max_subscriptions == b.max_subscriptions &&
          a.max_payload == b.max_payload && a.publish_rate.messages == b.publish_rate.messages &&
          a.publish_rate.bytes == b.publish_rate.bytes;
@@ -65,6 +66,7 @@ ReloadPlan plan_reload(const Config& running, const Config& next) {
   fixed(a.workers == b.workers, "gateway.workers");
   fixed(a.shutdown_timeout == b.shutdown_timeout, "gateway.shutdown_timeout");
   fixed(a.handshake_timeout == b.handshake_timeout, "gateway.handshake_timeout");
+  fixed(a.first_op_timeout == b.first_op_timeout, "gateway.first_op_timeout");
   fixed(same_tls(a.tls, b.tls), "gateway.tls");
   fixed(same_tls(a.admin_tls, b.admin_tls), "gateway.admin_tls");
   // Turning authentication on or off would strand the clients already connected.

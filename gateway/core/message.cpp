@@ -6,6 +6,9 @@
 
 namespace psycho {
 
+// The header sits in front of every message body; the publisher id fills padding.
+static_assert(sizeof(Message) == 56);
+
 void MessagePtr::release() noexcept {
   // acq_rel: the thread that frees must see every other thread's reads as finished.
   if (m_ && m_->refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
@@ -15,7 +18,8 @@ void MessagePtr::release() noexcept {
   m_ = nullptr;
 }
 
-MessagePtr make_message(const MessageParts& parts, OriginId origin, const Trace& trace) {
+MessagePtr make_message(const MessageParts& parts, OriginId origin, const Trace& trace,
+                        PrincipalId publisher) {
   const std::size_t body =
       parts.subject.size() + parts.reply.size() + parts.headers.size() + parts.payload.size();
   void* raw = std::malloc(sizeof(Message) + body);
@@ -26,6 +30,7 @@ MessagePtr make_message(const MessageParts& parts, OriginId origin, const Trace&
   m->headers_size_ = static_cast<std::uint32_t>(parts.headers.size());
   m->payload_size_ = static_cast<std::uint32_t>(parts.payload.size());
   m->origin_ = origin;
+  m->publisher_ = publisher;
   m->trace_ = trace;
   char* out = reinterpret_cast<char*>(m + 1);
   for (std::string_view piece : {parts.subject, parts.reply, parts.headers, parts.payload}) {

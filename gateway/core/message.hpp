@@ -17,6 +17,11 @@ namespace psycho {
 // counter (Router::next_origin_id) so they never collide. 0 means "nobody in particular".
 using OriginId = std::uint64_t;
 
+// The authenticated user who published a message, as a small id every session of that user
+// shares (auth::principal_of); 0 for messages from adapters and from clients without a user.
+// Permissions that depend on who sent a message (allow_responses) read it.
+using PrincipalId = std::uint32_t;
+
 // Identity of a message across gateways: the gateway that first routed it, its sequence
 // there, and how many gateway-to-gateway hops it has travelled.
 struct Trace {
@@ -32,7 +37,8 @@ struct Trace {
 
 class MessagePtr;
 struct MessageParts;
-MessagePtr make_message(const MessageParts& parts, OriginId origin, const Trace& trace);
+MessagePtr make_message(const MessageParts& parts, OriginId origin, const Trace& trace,
+                        PrincipalId publisher = 0);
 
 struct MessageParts {
   std::string_view subject;
@@ -57,11 +63,12 @@ class Message {
   }
 
   OriginId origin() const noexcept { return origin_; }
+  PrincipalId publisher() const noexcept { return publisher_; }
   const Trace& trace() const noexcept { return trace_; }
 
  private:
   friend class MessagePtr;
-  friend MessagePtr make_message(const MessageParts&, OriginId, const Trace&);
+  friend MessagePtr make_message(const MessageParts&, OriginId, const Trace&, PrincipalId);
 
   Message() = default;
   const char* data() const noexcept { return reinterpret_cast<const char*>(this + 1); }
@@ -71,6 +78,7 @@ class Message {
   std::uint32_t reply_size_ = 0;
   std::uint32_t headers_size_ = 0;
   std::uint32_t payload_size_ = 0;
+  PrincipalId publisher_ = 0;  // fills what would be padding before origin_
   OriginId origin_ = 0;
   Trace trace_;
 };
@@ -93,7 +101,7 @@ class MessagePtr {
   explicit operator bool() const noexcept { return m_ != nullptr; }
 
  private:
-  friend MessagePtr make_message(const MessageParts&, OriginId, const Trace&);
+  friend MessagePtr make_message(const MessageParts&, OriginId, const Trace&, PrincipalId);
   explicit MessagePtr(Message* m) noexcept : m_(m) {}
   void retain() noexcept {
     if (m_) m_->refs_.fetch_add(1, std::memory_order_relaxed);

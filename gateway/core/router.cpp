@@ -1,9 +1,12 @@
 #include "core/router.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <functional>
+#include <unordered_set>
 
 #include "adapters/adapter.hpp"
+#include "core/keyed_hash.hpp"
 #include "core/string_hash.hpp"
 
 namespace psycho {
@@ -20,6 +23,12 @@ std::uint64_t next_random(std::uint64_t& state) noexcept {
   state ^= state >> 27;
   return state * 0x2545F4914F6CDD1Dull;
 }
+
+struct GroupMemberHash {
+  std::size_t operator()(const std::pair<std::size_t, const Subscriber*>& m) const noexcept {
+    return KeyedHash{}(m.first, reinterpret_cast<std::uintptr_t>(m.second));
+  }
+};
 }  // namespace
 
 // Everything a subject resolves to, precomputed once per (subject, index generation).
@@ -155,35 +164,34 @@ std::size_t Router::subscription_count() const {
 std::shared_ptr<const Router::MatchResult> Router::build_match(std::string_view subject) const {
   auto result = std::make_shared<MatchResult>();
   result->by_worker.resize(static_cast<std::size_t>(workers_.size()));
-  std::vector<const Subscriber*> plain_seen;
+  // Hash sets, not vectors: a subject with 100,000 subscribers must not cost 100,000² steps.
+  std::unordered_set<const Subscriber*> plain_seen;
+  std::unordered_set<std::pair<std::size_t, const Subscriber*>, GroupMemberHash> members_seen;
   {
     std::shared_lock lock(index_mutex_);
     index_.match(subject, [&](const SubscriptionEntry& e) {
       if (e.queue.empty()) {
-        if (std::find(plain_seen.begin(), plain_seen.end(), e.subscriber.get()) !=
-            plain_seen.end()) {
-          return;
-        }
-        plain_seen.push_back(e.subscriber.get());
+        if (!plain_seen.insert(e.subscriber.get()).second) return;
         result->by_worker[static_cast<std::size_t>(e.subscriber->worker())].push_back(e.subscriber);
         return;
       }
+      // A member that may not receive the subject is never picked: picking it would lose
+      // the message for the whole group.
+      if (!e.subscriber->may_receive(subject)) return;
       auto g = std::find_if(result->groups.begin(), result->groups.end(),
                             [&](const auto& grp) { return grp.name == e.queue; });
       if (g == result->groups.end()) {
         result->groups.push_back({e.queue, {}, {}});
         g = std::prev(result->groups.end());
       }
-      if (std::find(g->members.begin(), g->members.end(), e.subscriber) == g->members.end()) {
+      const auto group_index = static_cast<std::size_t>(g - result->groups.begin());
+      if (members_seen.emplace(group_index, e.subscriber.get()).second) {
         g->members.push_back(e.subscriber);
       }
     });
   }
   for (auto& g : result->groups) {
-    for (const auto& m : g.members) {
-      g.also_plain.push_back(std::find(plain_seen.begin(), plain_seen.end(), m.get()) !=
-                             plain_seen.end());
-    }
+    for (const auto& m : g.members) g.also_plain.push_back(plain_seen.contains(m.get()));
   }
   result->has_local = !plain_seen.empty() || !result->groups.empty();
   for (Adapter* a : adapters_) {

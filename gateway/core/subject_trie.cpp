@@ -1,18 +1,45 @@
 #include "core/subject_trie.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <functional>
+#include <unordered_map>
 
+#include "core/keyed_hash.hpp"
 #include "core/string_hash.hpp"
 #include "core/subject.hpp"
 
 namespace psycho {
+
+namespace {
+
+// A node's subscriptions stay a plain vector while they are few; past this many, an index
+// says where each one sits, so that subscribing and unsubscribing stay O(1) with 100,000
+// subscribers on one subject (a linear search would make that quadratic).
+constexpr std::size_t kIndexedAt = 32;
+
+struct EntryKey {
+  const Subscriber* subscriber;
+  std::string queue;
+  bool operator==(const EntryKey&) const = default;
+};
+
+struct EntryKeyHash {
+  std::size_t operator()(const EntryKey& k) const noexcept {
+    // Queue names are chosen by clients: keyed, like everything a peer chooses.
+    return KeyedHash{}(reinterpret_cast<std::uintptr_t>(k.subscriber),
+                       siphash<1, 3>(process_hash_key(), k.queue));
+  }
+};
+
+}  // namespace
 
 struct SubjectTrie::Node {
   std::unordered_map<std::string, std::unique_ptr<Node>, StringHash, std::equal_to<>> literal;
   std::unique_ptr<Node> star;  // `*`
   std::unique_ptr<Node> full;  // `>`
   std::vector<SubscriptionEntry> subs;
+  std::unique_ptr<std::unordered_map<EntryKey, std::size_t, EntryKeyHash>> index;  // into subs
 
   bool empty() const { return literal.empty() && !star && !full && subs.empty(); }
 
@@ -29,6 +56,39 @@ struct SubjectTrie::Node {
     auto it = literal.find(token);
     return it == literal.end() ? nullptr : it->second.get();
   }
+
+  // Position of (subscriber, queue) in subs, or subs.size().
+  std::size_t find(const Subscriber* subscriber, std::string_view queue) const {
+    if (index) {
+      auto it = index->find(EntryKey{subscriber, std::string(queue)});
+      return it == index->end() ? subs.size() : it->second;
+    }
+    for (std::size_t i = 0; i < subs.size(); ++i) {
+      if (subs[i].subscriber.get() == subscriber && subs[i].queue == queue) return i;
+    }
+    return subs.size();
+  }
+  void add(std::shared_ptr<Subscriber> subscriber, std::string_view queue) {
+    subs.push_back({std::move(subscriber), std::string(queue)});
+    if (index) {
+      index->emplace(EntryKey{subs.back().subscriber.get(), subs.back().queue}, subs.size() - 1);
+    } else if (subs.size() > kIndexedAt) {
+      index = std::make_unique<std::unordered_map<EntryKey, std::size_t, EntryKeyHash>>();
+      for (std::size_t i = 0; i < subs.size(); ++i) {
+        index->emplace(EntryKey{subs[i].subscriber.get(), subs[i].queue}, i);
+      }
+    }
+  }
+  // Swaps the last entry into the hole: order among a node's subscribers carries no meaning.
+  void erase(std::size_t at) {
+    if (index) index->erase(EntryKey{subs[at].subscriber.get(), subs[at].queue});
+    if (at + 1 != subs.size()) {
+      subs[at] = std::move(subs.back());
+      if (index) (*index)[EntryKey{subs[at].subscriber.get(), subs[at].queue}] = at;
+    }
+    subs.pop_back();
+    if (subs.empty()) index.reset();
+  }
 };
 
 SubjectTrie::SubjectTrie() : root_(std::make_unique<Node>()) {}
@@ -42,11 +102,8 @@ bool SubjectTrie::insert(std::string_view pattern, std::shared_ptr<Subscriber> s
     if (!*slot) *slot = std::make_unique<Node>();
     node = slot->get();
   });
-  const bool exists = std::any_of(node->subs.begin(), node->subs.end(), [&](const auto& e) {
-    return e.subscriber.get() == subscriber.get() && e.queue == queue;
-  });
-  if (exists) return false;
-  node->subs.push_back({std::move(subscriber), std::string(queue)});
+  if (node->find(subscriber.get(), queue) != node->subs.size()) return false;
+  node->add(std::move(subscriber), queue);
   ++size_;
   return true;
 }
@@ -68,11 +125,9 @@ bool SubjectTrie::remove(std::string_view pattern, const Subscriber& subscriber,
     node = child;
   });
   if (!found) return false;
-  auto it = std::find_if(node->subs.begin(), node->subs.end(), [&](const auto& e) {
-    return e.subscriber.get() == &subscriber && e.queue == queue;
-  });
-  if (it == node->subs.end()) return false;
-  node->subs.erase(it);
+  const std::size_t at = node->find(&subscriber, queue);
+  if (at == node->subs.size()) return false;
+  node->erase(at);
   --size_;
   for (auto p = path.rbegin(); p != path.rend(); ++p) {
     Node* parent = p->first;

@@ -1,6 +1,8 @@
 // Something local that receives routed messages: a client session (or a test fake).
 #pragma once
 
+#include <string_view>
+
 #include "core/message.hpp"
 
 namespace psycho {
@@ -25,6 +27,11 @@ class Subscriber {
   // router reports it to the publisher, which then pauses reading for a moment (flow
   // control), so that a fast producer slows down instead of cutting off a healthy consumer.
   virtual bool congested() const noexcept { return false; }
+
+  // Any thread. Whether a message on `subject` may be delivered here at all (a user's
+  // permissions). The router asks before it picks a queue-group member, so that the one
+  // member chosen is one that takes the message; deliver() may still filter.
+  virtual bool may_receive(std::string_view subject) const { return !subject.empty(); }
 
  private:
   OriginId id_;

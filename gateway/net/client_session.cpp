@@ -32,7 +32,8 @@ ClientSession::ClientSession(SessionContext& ctx, int worker, boost::asio::io_co
       timer_(io),
       stall_timer_(io),
       auth_timer_(io),
-      rate_(ctx.live[static_cast<std::size_t>(worker)].publish_rate) {}
+      rate_(ctx.live[static_cast<std::size_t>(worker)].publish_rate),
+      slot_(ctx.active_connections) {}
 
 // finish() does the accounting; the destructor must not touch ctx_, which a late-freed
 // session (held by a handler until the io_contexts go) may outlive.
@@ -43,9 +44,7 @@ void ClientSession::start() {
   counters().connections_opened[t].add();
   started_ = true;
   ctx_.sessions[static_cast<std::size_t>(worker())].insert(this);
-  counted_ = true;
-  const std::size_t active = ctx_.active_connections.fetch_add(1) + 1;
-  if (active > live().max_connections || ctx_.draining.load()) {
+  if (over_connection_limit()) {
     ctx_.rejected_connections.fetch_add(1, std::memory_order_relaxed);
     out_.bytes.append(ctx_.info_line);  // INFO always comes first
     log::warn("connection refused",
@@ -57,13 +56,26 @@ void ClientSession::start() {
   out_.bytes.append(ctx_.info_line);
   commit_bytes();
   arm_ping_timer();
-  if (authenticating()) arm_auth_timer();
+  arm_first_op_timer();
   do_read();
 }
 
 void ClientSession::drain() { begin_close(); }
 
+bool ClientSession::over_connection_limit() const {
+  return slot_.position() > live().max_connections || ctx_.draining.load();
+}
+
 void ClientSession::expect_start_within(std::chrono::steady_clock::duration timeout) {
+  if (over_connection_limit()) {
+    // No handshake for a connection that would be refused when it completed: it would only
+    // hold a socket, and CPU for the TLS keys, on behalf of nobody.
+    ctx_.rejected_connections.fetch_add(1, std::memory_order_relaxed);
+    log::warn("connection refused before its handshake",
+              {{"remote", remote_}, {"reason", "max_connections"}});
+    do_shutdown();
+    return;
+  }
   timer_.expires_after(timeout);
   // A weak reference: the deadline must not keep an abandoned handshake alive. start()
   // re-arms the timer for PINGs, which cancels this wait.
@@ -129,6 +141,7 @@ void ClientSession::on_read_failed(const std::error_code& ec) {
 
 bool ClientSession::on_op(const protocol::Op& op) {
   using protocol::OpKind;
+  heard_op_ = true;
   if (authenticating() && op.kind != OpKind::connect && op.kind != OpKind::ping &&
       op.kind != OpKind::pong) {
     fail_authentication("none", name_, "an operation before CONNECT");
@@ -203,11 +216,19 @@ void ClientSession::handle_pub(const protocol::Op& op) {
   c.bytes_in.add(op.headers.size() + op.payload.size());
   reply_ok();  // before routing, so that with echo the +OK precedes the client's own MSG
   Router& router = ctx_.router;
-  const Backpressure pressure =
-      router.publish(make_message({op.subject, op.reply, op.headers, op.payload}, id(),
-                                  Trace{router.node_id(), router.next_sequence(), 0}));
+  const Backpressure pressure = router.publish(make_message(
+      {op.subject, op.reply, op.headers, op.payload}, id(),
+      Trace{router.node_id(), router.next_sequence(), 0}, user_ != nullptr ? user_->principal : 0));
   if (pressure.recipient) stalled_by_ = pressure.recipient;
   stalled_by_backlog_ = stalled_by_backlog_ || pressure.backlog;
+}
+
+std::string ClientSession::subscription_key(std::string_view pattern, std::string_view queue) {
+  // Neither a pattern nor a queue name holds a space.
+  std::string key;
+  key.reserve(pattern.size() + 1 + queue.size());
+  key.append(pattern).append(1, ' ').append(queue);
+  return key;
 }
 
 void ClientSession::handle_sub(const protocol::Op& op) {
@@ -216,15 +237,15 @@ void ClientSession::handle_sub(const protocol::Op& op) {
     return;
   }
   if (!subscribe_allowed(op.subject)) return;
-  const auto key = std::make_pair(std::string(op.subject), std::string(op.queue));
-  if (std::find(subscriptions_.begin(), subscriptions_.end(), key) == subscriptions_.end()) {
+  std::string key = subscription_key(op.subject, op.queue);
+  if (!subscriptions_.contains(key)) {
     const std::size_t limit = subscription_limit();
     if (limit != 0 && subscriptions_.size() >= limit) {
       send_error(protocol::Error::max_subscriptions);
       return;
     }
     if (ctx_.router.subscribe(shared_from_this(), op.subject, op.queue)) {
-      subscriptions_.push_back(key);
+      subscriptions_.insert(std::move(key));
     }
   }
   reply_ok();
@@ -235,11 +256,8 @@ void ClientSession::handle_unsub(const protocol::Op& op) {
     send_error(protocol::Error::invalid_subject);
     return;
   }
-  auto it = std::find(subscriptions_.begin(), subscriptions_.end(),
-                      std::make_pair(std::string(op.subject), std::string(op.queue)));
-  if (it != subscriptions_.end()) {
+  if (subscriptions_.erase(subscription_key(op.subject, op.queue)) != 0) {
     ctx_.router.unsubscribe(*this, op.subject, op.queue);
-    subscriptions_.erase(it);
   }
   reply_ok();
 }
@@ -285,13 +303,12 @@ void ClientSession::finish() {
   stall_timer_.cancel();
   auth_timer_.cancel();
   if (authenticated_ && user_ != nullptr) ctx_.remove_user_connection(*user_);
-  user_ = nullptr;
+  set_user(nullptr);
   congested_.store(false, std::memory_order_relaxed);  // nobody should wait for us any more
   do_shutdown();
   // The connection is gone now, even if queued deliveries (or a router match cache) still
   // hold a reference to this object for a moment.
-  if (counted_) ctx_.active_connections.fetch_sub(1, std::memory_order_relaxed);
-  counted_ = false;
+  slot_.release();
   pending_bytes_ -= out_.total;
   out_.clear();
   if (started_) {
@@ -301,8 +318,10 @@ void ClientSession::finish() {
 }
 
 void ClientSession::remove_subscriptions() {
-  for (const auto& [pattern, queue] : subscriptions_) {
-    ctx_.router.unsubscribe(*this, pattern, queue);
+  for (const std::string& key : subscriptions_) {
+    const std::size_t space = key.find(' ');
+    ctx_.router.unsubscribe(*this, std::string_view(key).substr(0, space),
+                            std::string_view(key).substr(space + 1));
   }
   subscriptions_.clear();
 }

@@ -22,9 +22,11 @@
 #include <cstddef>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -60,6 +62,7 @@ class ClientSession : public Subscriber,
 
   void deliver(const MessagePtr& message) override;
   bool congested() const noexcept override { return congested_.load(std::memory_order_relaxed); }
+  bool may_receive(std::string_view subject) const override;
 
   const std::string& remote() const noexcept { return remote_; }
   // Worker thread: the configuration was reloaded with `authenticator`; take the user's new
@@ -99,21 +102,29 @@ class ClientSession : public Subscriber,
   };
 
   bool on_op(const protocol::Op& op) override;
+  bool over_connection_limit() const;
+  // A client must send its first operation within gateway.first_op_timeout (or, when
+  // authentication is required, a good CONNECT within auth.timeout).
+  void arm_first_op_timer();
   void handle_connect(const protocol::Op& op);
   // Authentication (client_session_auth.cpp).
   bool authenticating() const noexcept { return ctx_.auth_required && !authenticated_; }
-  void arm_auth_timer();
   void authenticate(protocol::ConnectOptions options);
   void on_authenticated(const auth::Verdict& verdict, protocol::ConnectOptions options);
   void fail_authentication(std::string_view method, std::string_view user, std::string_view why);
   void apply_connect_options(protocol::ConnectOptions&& options);
   // Permissions and limits of the user; each sends the error itself when it says no.
+  void set_user(std::shared_ptr<const auth::User> user);
   bool publish_allowed(const protocol::Op& op);
   bool subscribe_allowed(std::string_view pattern);
   std::size_t subscription_limit() const noexcept;
   bool receives(const Message& message);  // the delivery filter (and allow_responses)
+  // allow_responses: note the reply subject of a request delivered to the client; use one up.
+  void remember_response(const Message& message);
+  bool take_response(std::string_view subject);
   void send_permissions_violation(bool publish, std::string_view subject);
   void handle_pub(const protocol::Op& op);
+  static std::string subscription_key(std::string_view pattern, std::string_view queue);
   void handle_sub(const protocol::Op& op);
   void handle_unsub(const protocol::Op& op);
 
@@ -148,16 +159,26 @@ class ClientSession : public Subscriber,
   std::string name_;
 
   // Authentication state.
-  boost::asio::steady_timer auth_timer_;  // auth.timeout from start() to a good CONNECT
+  boost::asio::steady_timer auth_timer_;  // from start() to the first op (or a good CONNECT)
+  bool heard_op_ = false;
   std::string cert_cn_;
   std::shared_ptr<const auth::User> user_;  // null: no users, or a token/HMAC client
+  // user_ as other threads see it (may_receive): set on this worker, read under the mutex.
+  mutable std::mutex shared_user_mutex_;
+  std::shared_ptr<const auth::User> shared_user_;
   bool authenticated_ = false;
   bool verifying_ = false;  // a password check is running on the auth pool
   std::string held_input_;  // what arrived after that CONNECT, parsed once it is done
   auth::RateLimiter rate_;
-  std::deque<std::string> replies_;  // allow_responses: reply subjects this client received
+  struct Response {
+    std::string subject;
+    std::chrono::steady_clock::time_point expires;
+  };
+  std::deque<Response> responses_;  // allow_responses: replies this client may still send
 
-  std::vector<std::pair<std::string, std::string>> subscriptions_;  // (pattern, queue)
+  // "pattern queue" (the queue may be empty): a set, so that a client with 65,536
+  // subscriptions does not make each SUB a scan of the others.
+  std::unordered_set<std::string> subscriptions_;
   Outbox out_, writing_;
   std::vector<boost::asio::const_buffer> gather_;
   std::size_t pending_bytes_ = 0;         // queued + in flight
@@ -167,7 +188,8 @@ class ClientSession : public Subscriber,
   std::chrono::steady_clock::time_point stall_started_;
   int pings_out_ = 0;
   bool started_ = false, write_in_flight_ = false, flush_posted_ = false;
-  bool closing_ = false, finished_ = false, counted_ = false;
+  bool closing_ = false, finished_ = false;
+  ConnectionSlot slot_;
 };
 
 }  // namespace psycho::net

@@ -11,15 +11,28 @@
 namespace psycho::net {
 
 namespace {
-// allow_responses: how many reply subjects of received messages a client may still answer.
+// allow_responses: how many reply subjects of received requests a client may hold at once;
+// the oldest is forgotten first.
 constexpr std::size_t kRememberedReplies = 256;
 }  // namespace
 
-void ClientSession::arm_auth_timer() {
-  auth_timer_.expires_after(ctx_.authenticator()->timeout());
+void ClientSession::arm_first_op_timer() {
+  if (authenticating()) {
+    auth_timer_.expires_after(ctx_.authenticator()->timeout());
+    auth_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (ec || self->closing_ || !self->authenticating()) return;
+      self->fail_authentication("none", self->name_, "no valid CONNECT within the auth timeout");
+    });
+    return;
+  }
+  // Without this, a client that connects and says nothing holds its slot until the PINGs
+  // find it stale: several ping intervals.
+  auth_timer_.expires_after(ctx_.config.first_op_timeout);
   auth_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-    if (ec || self->closing_ || !self->authenticating()) return;
-    self->fail_authentication("none", self->name_, "no valid CONNECT within the auth timeout");
+    if (ec || self->closing_ || self->heard_op_) return;
+    log::info("closing client: no operation within first_op_timeout",
+              {{"cid", self->id()}, {"remote", self->remote_}});
+    self->send_error(protocol::Error::stale_connection);
   });
 }
 
@@ -64,7 +77,7 @@ void ClientSession::on_authenticated(const auth::Verdict& verdict,
     send_error(protocol::Error::max_connections);
     return;
   }
-  user_ = verdict.user;
+  set_user(verdict.user);
   authenticated_ = true;
   auth_timer_.cancel();
   if (user_ != nullptr && user_->publish_rate.enabled())
@@ -101,14 +114,9 @@ bool ClientSession::publish_allowed(const protocol::Op& op) {
       send_error(protocol::Error::payload_too_large);
       return false;
     }
-    if (!user_->permissions.may_publish(op.subject)) {
-      // allow_responses: answering a request this client received is allowed, once.
-      auto it = std::find(replies_.begin(), replies_.end(), op.subject);
-      if (!user_->permissions.allow_responses() || it == replies_.end()) {
-        send_permissions_violation(true, op.subject);
-        return false;
-      }
-      replies_.erase(it);
+    if (!user_->permissions.may_publish(op.subject) && !take_response(op.subject)) {
+      send_permissions_violation(true, op.subject);
+      return false;
     }
   }
   if (!rate_.allow(size)) {
@@ -129,13 +137,48 @@ std::size_t ClientSession::subscription_limit() const noexcept {
   return live().max_subscriptions;
 }
 
+void ClientSession::set_user(std::shared_ptr<const auth::User> user) {
+  user_ = std::move(user);
+  std::lock_guard lock(shared_user_mutex_);
+  shared_user_ = user_;
+}
+
+bool ClientSession::may_receive(std::string_view subject) const {
+  std::shared_ptr<const auth::User> user;
+  {
+    std::lock_guard lock(shared_user_mutex_);
+    user = shared_user_;
+  }
+  return user == nullptr || !user->permissions.filters_delivery() ||
+         user->permissions.may_receive(subject);
+}
+
 bool ClientSession::receives(const Message& m) {
   const auth::Permissions& p = user_->permissions;
   if (p.filters_delivery() && !p.may_receive(m.subject())) return false;
-  if (p.allow_responses() && !m.reply().empty()) {
-    if (replies_.size() >= kRememberedReplies) replies_.pop_front();
-    replies_.emplace_back(m.reply());
-  }
+  if (p.allow_responses() && !m.reply().empty()) remember_response(m);
+  return true;
+}
+
+void ClientSession::remember_response(const Message& m) {
+  // Only a request someone else sent earns the right to answer it: a client that could
+  // answer its own messages (echo, or a second connection of the same user) could name any
+  // subject as the reply and then publish there.
+  if (m.origin() == id() || m.publisher() == user_->principal) return;
+  if (responses_.size() >= kRememberedReplies) responses_.pop_front();
+  responses_.push_back({std::string(m.reply()),
+                        std::chrono::steady_clock::now() + user_->permissions.response_expiry()});
+}
+
+bool ClientSession::take_response(std::string_view subject) {
+  if (!user_->permissions.allow_responses()) return false;
+  const auto now = std::chrono::steady_clock::now();
+  // Every entry lives equally long, so the expired ones are at the front.
+  while (!responses_.empty() && responses_.front().expires <= now) responses_.pop_front();
+  auto it = std::find_if(responses_.begin(), responses_.end(),
+                         [&](const Response& r) { return r.subject == subject; });
+  if (it == responses_.end()) return false;
+  responses_.erase(it);  // once
   return true;
 }
 
@@ -147,7 +190,7 @@ void ClientSession::on_reload(const auth::Authenticator& authenticator) {
     send_error(protocol::Error::authorization_violation);
     return;
   }
-  user_ = std::move(fresh);
+  set_user(std::move(fresh));
   if (user_->publish_rate.enabled()) rate_ = auth::RateLimiter(user_->publish_rate);
 }
 

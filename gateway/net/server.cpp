@@ -227,7 +227,7 @@ Status Server::Impl::start() {
 }
 
 void Server::Impl::shutdown() {
-  log::info("shutting down", {{"connections", sessions.active_connections.load()}});
+  log::info("shutting down", {{"connections", sessions.active_connections->load()}});
   listening = false;
   sessions.draining = true;
   if (tcp) tcp->close();
@@ -240,7 +240,7 @@ void Server::Impl::shutdown() {
     });
   }
   const auto deadline = Clock::now() + config.gateway.shutdown_timeout;
-  while (sessions.active_connections.load() > 0 && Clock::now() < deadline) {
+  while (sessions.active_connections->load() > 0 && Clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   for (auto& a : adapters) a->stop(config.gateway.shutdown_timeout);
@@ -259,6 +259,7 @@ metrics::Snapshot Server::Impl::snapshot() {
   for (const auto& c : sessions.counters) s.add(*c);
   s.subscriptions = router.subscription_count();
   s.connections_rejected = sessions.rejected_connections.load();
+  s.connection_slots = sessions.active_connections->load();
   const RouterStats& r = router.stats();
   s.routed = r.routed.load();
   s.injected = r.injected.load();
@@ -435,6 +436,7 @@ void Server::Impl::reload() {
       if (!authenticator) return;
       auto live = sessions.sessions[static_cast<std::size_t>(w)];  // on_reload may close some
       for (ClientSession* s : live) s->on_reload(*authenticator);
+      router.invalidate_routes();  // queue-group picks depend on the members' permissions
     });
   }
   applied = std::move(next.value());

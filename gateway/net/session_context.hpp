@@ -23,6 +23,31 @@ namespace psycho::net {
 class AuthPool;
 class ClientSession;
 
+// One client connection counted against max_connections from the moment it is accepted to
+// the moment it closes, so that connections still in a TLS handshake or a WebSocket upgrade
+// take a slot like any other. The counter is shared: a session freed late (its last handler
+// ran after shutdown) may outlive the SessionContext.
+class ConnectionSlot {
+ public:
+  using Counter = std::shared_ptr<std::atomic<std::size_t>>;
+  explicit ConnectionSlot(Counter counter)
+      : counter_(std::move(counter)), position_(counter_->fetch_add(1) + 1) {}
+  ~ConnectionSlot() { release(); }
+  ConnectionSlot(const ConnectionSlot&) = delete;
+  ConnectionSlot& operator=(const ConnectionSlot&) = delete;
+
+  // How many connections there were, this one included, when it was accepted.
+  std::size_t position() const noexcept { return position_; }
+  void release() noexcept {
+    if (counter_) counter_->fetch_sub(1, std::memory_order_relaxed);
+    counter_.reset();
+  }
+
+ private:
+  Counter counter_;
+  std::size_t position_;
+};
+
 // The limits a configuration reload may change. Each worker has its own copy, replaced on
 // that worker's thread, so sessions read them without any synchronisation.
 struct LiveLimits {
@@ -47,7 +72,8 @@ struct SessionContext {
   std::vector<LiveLimits> live;         // by worker
   protocol::Limits limits;
   std::string info_line;  // "INFO {...}\n", rendered once at start-up
-  std::atomic<std::size_t> active_connections{0};
+  // Open connections, handshakes included (see ConnectionSlot).
+  ConnectionSlot::Counter active_connections = std::make_shared<std::atomic<std::size_t>>(0);
   std::atomic<std::uint64_t> rejected_connections{0};
   std::vector<std::unique_ptr<metrics::WorkerCounters>> counters;  // by worker
   // Live sessions by worker; each set is touched only on its worker's thread.

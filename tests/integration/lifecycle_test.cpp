@@ -128,6 +128,34 @@ TEST(Lifecycle, ConnectionsBeyondTheLimitAreRefused) {
   }));
 }
 
+TEST(Lifecycle, ConnectionsStillInTheirHandshakeCountTowardTheLimit) {
+  Gateway gw(with_config("gateway:\n  max_connections: 2\n"));
+  // Two sockets on the WebSocket port that never send their upgrade request.
+  RawClient stalled_a(gw.websocket_port());
+  RawClient stalled_b(gw.websocket_port());
+  ASSERT_TRUE(stalled_a.connected() && stalled_b.connected());
+  ASSERT_TRUE(eventually([&] {
+    return gw.http_get("/varz").find("\"connections_in_handshake\":2") != std::string::npos;
+  }));
+  // A third client finds no slot left.
+  RawClient c(gw.port());
+  EXPECT_EQ(c.line().rfind("INFO {", 0), 0u);
+  EXPECT_EQ(c.line(), "-ERR 'Maximum Connections Exceeded'\n");
+}
+
+TEST(Lifecycle, AClientThatSaysNothingIsClosedAfterTheFirstOpTimeout) {
+  Gateway gw(with_config("gateway:\n  first_op_timeout: 300ms\n"));
+  auto silent = gw.client();
+  auto talker = gw.client();
+  talker->send("PING\n");
+  ASSERT_EQ(talker->line(), "PONG\n");
+  ASSERT_TRUE(silent->closed_by_peer(5s));
+  EXPECT_EQ(silent->pending(), "-ERR 'Stale Connection'\n");
+  // The talker has outlived the same timeout.
+  talker->send("PING\n");
+  EXPECT_EQ(talker->line(), "PONG\n");
+}
+
 TEST(Lifecycle, SubscriptionsBeyondTheLimitAreRefusedAndTheClientStays) {
   Gateway gw(with_config("gateway:\n  max_subscriptions: 2\n"));
   auto c = gw.client();

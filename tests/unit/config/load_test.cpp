@@ -32,7 +32,7 @@ void expect_defaults(const Config& c) {
   EXPECT_EQ(g.max_control_line, 4096u);
   EXPECT_EQ(g.max_pending, 8u * 1024u * 1024u);
   EXPECT_EQ(g.max_connections, d.max_connections);
-  EXPECT_EQ(g.max_subscriptions, 0u);
+  EXPECT_EQ(g.max_subscriptions, 65536u);
   EXPECT_EQ(g.ping_interval, std::chrono::minutes(2));
   EXPECT_EQ(g.max_pings_out, 2);
   EXPECT_EQ(g.workers, 0);
@@ -350,7 +350,8 @@ gateway:
     tls_map: true
     users:
       - user: alice
-        password: ')") + kHash + R"('
+        password: ')") + kHash +
+                            R"('
         permissions:
           publish: {allow: [orders.>], deny: [orders.admin.>]}
           subscribe: {allow: [orders.>, _INBOX.>]}

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <map>
 
 #include "fakes.hpp"
@@ -117,6 +119,42 @@ TEST_F(RouterTest, PublisherIsNotPickedFromItsOwnQueueGroup) {
   pool.run();
   EXPECT_TRUE(publisher->received.empty());
   EXPECT_EQ(other->received.size(), 20u);
+}
+
+TEST_F(RouterTest, AQueueGroupMemberThatMayNotReceiveIsNeverPicked) {
+  auto denied = subscriber(0);
+  denied->refused_prefix = "a.secret";
+  auto allowed = subscriber(1);
+  ASSERT_TRUE(router.subscribe(denied, "a.>", "q"));
+  ASSERT_TRUE(router.subscribe(allowed, "a.>", "q"));
+  for (int i = 0; i < 50; ++i) router.publish(local_message("a.secret.x"));
+  for (int i = 0; i < 50; ++i) router.publish(local_message("a.open"));
+  pool.run();
+  EXPECT_EQ(std::count(allowed->received.begin(), allowed->received.end(), "a.secret.x"), 50);
+  EXPECT_TRUE(std::none_of(denied->received.begin(), denied->received.end(),
+                           [](const std::string& s) { return s == "a.secret.x"; }));
+  EXPECT_EQ(denied->received.size() + allowed->received.size(), 100u);  // a.open: one each
+}
+
+// 150,000 plain subscribers and a queue group of 150,000 on one subject: resolving the
+// subject must not compare every subscriber with every other (2·10¹⁰ steps).
+TEST_F(RouterTest, ASubjectWithManySubscribersResolvesInLinearTime) {
+  constexpr int kEach = 150'000;
+  std::vector<std::shared_ptr<RecordingSubscriber>> subs;
+  for (int i = 0; i < 2 * kEach; ++i) {
+    subs.push_back(subscriber(0));
+    ASSERT_TRUE(router.subscribe(subs.back(), "crowd", i < kEach ? "" : "q"));
+  }
+  const auto start = std::chrono::steady_clock::now();
+  router.publish(local_message("crowd"));
+  pool.run();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  std::size_t plain = 0, grouped = 0;
+  for (int i = 0; i < 2 * kEach; ++i) {
+    (i < kEach ? plain : grouped) += subs[static_cast<std::size_t>(i)]->received.size();
+  }
+  EXPECT_EQ(plain, static_cast<std::size_t>(kEach));
+  EXPECT_EQ(grouped, 1u);
 }
 
 TEST_F(RouterTest, LocalMessagesGoToEveryExportingAdapter) {
