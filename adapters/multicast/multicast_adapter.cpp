@@ -8,6 +8,7 @@
 
 #include "adapters/multicast/multicast_config.hpp"
 #include "adapters/multicast/reassembly.hpp"
+#include "adapters/multicast/repair_budget.hpp"
 #include "adapters/multicast/report.hpp"
 #include "adapters/multicast/socket.hpp"
 #include "adapters/outbound_queue.hpp"
@@ -32,7 +33,10 @@ class MulticastAdapter final : public Adapter {
         queue_(config_.queue_size, config_.queue_messages),
         window_(config_.repair),
         reassembly_(config_.reassembly_memory, config_.reassembly_timeout),
-        peers_(config_.max_peers, config_.peer_timeout, config_.repair) {}
+        // A peer that missed two announcements may make room for a newcomer.
+        peers_(config_.max_peers, config_.peer_timeout, 2 * config_.announce_interval,
+               config_.repair),
+        repair_budget_(config_.repair, config_.max_peers, Clock::now()) {}
 
   ~MulticastAdapter() override { stop(0ms); }
 
@@ -58,9 +62,14 @@ class MulticastAdapter final : public Adapter {
   // Receiving thread.
   void run_receiver();
   void receive(std::string_view bytes, const sockaddr_storage& from, Clock::time_point now);
-  void on_data(const Datagram& d, const sockaddr_storage& from, Clock::time_point now);
+  Peer* admit(const Datagram& d, const sockaddr_storage& from, Clock::time_point now);
+  void forget(std::uint64_t node, const char* why);
+  void on_data(const Datagram& d, Peer& peer, Clock::time_point now);
+  void on_announce(const Announce& a, Peer& peer, Clock::time_point now);
   void deliver(const DataHeader& h, std::string_view bytes);
-  void on_nack(const Nack& nack, Clock::time_point now);
+  void on_nack(const Nack& nack, const Source& requester, Clock::time_point now);
+  std::vector<std::string> resend(const Nack& nack, const Source& requester, Clock::time_point now,
+                                  bool& gone);
   void timers(Clock::time_point now);
 
   const MulticastConfig config_;
@@ -80,6 +89,7 @@ class MulticastAdapter final : public Adapter {
   mutable std::mutex receive_mutex_;  // receiving thread vs status()
   Reassembler reassembly_;
   PeerTable peers_;
+  RepairBudget repair_budget_;
   Clock::time_point next_timers_{};
   std::minstd_rand drop_rng_{1};
 
@@ -204,38 +214,74 @@ void MulticastAdapter::receive(std::string_view bytes, const sockaddr_storage& f
     return;
   }
   if (d.sender == node_) return;  // our own, looped back
-  std::lock_guard lock(receive_mutex_);
-  switch (d.type) {
-    case Type::data:
-      on_data(d, from, now);
-      break;
-    case Type::nack:
-      if (peers_.heard(d.sender, from, now) != nullptr && d.nack.target == node_) {
-        on_nack(d.nack, now);
-      }
-      break;
-    case Type::announce:
-      if (Peer* p = peers_.heard(d.sender, from, now)) p->tracker.on_announce(d.announce, now);
-      break;
-  }
-}
-
-void MulticastAdapter::on_data(const Datagram& d, const sockaddr_storage& from,
-                               Clock::time_point now) {
-  if (config_.test_drop_rate > 0 &&
+  if (d.type == Type::data && config_.test_drop_rate > 0 &&
       std::uniform_real_distribution<double>(0, 1)(drop_rng_) < config_.test_drop_rate) {
     counters_.count(Drop::test_drop);
     return;
   }
-  Peer* peer = peers_.heard(d.sender, from, now);
-  if (peer == nullptr) {
-    counters_.count(Drop::too_many_peers);
+  std::lock_guard lock(receive_mutex_);
+  Peer* peer = admit(d, from, now);
+  if (peer == nullptr) return;
+  switch (d.type) {
+    case Type::data:
+      on_data(d, *peer, now);
+      break;
+    case Type::nack:
+      PeerTable::heard(*peer, now);
+      if (d.nack.target == node_) on_nack(d.nack, peer->source, now);
+      break;
+    case Type::announce:
+      on_announce(d.announce, *peer, now);
+      break;
+  }
+}
+
+// The sender's entry, or nullptr when the datagram is refused (and counted).
+Peer* MulticastAdapter::admit(const Datagram& d, const sockaddr_storage& from,
+                              Clock::time_point now) {
+  const PeerTable::Admission a = peers_.admit(d.sender, from, now);
+  if (a.displaced) forget(*a.displaced, "displaced");
+  switch (a.refused) {
+    case PeerTable::Refusal::none:
+      break;
+    case PeerTable::Refusal::spoofed:
+      counters_.count(Drop::spoofed_sender);
+      break;
+    case PeerTable::Refusal::full:
+      counters_.count(Drop::too_many_peers);
+      break;
+  }
+  return a.peer;
+}
+
+void MulticastAdapter::forget(std::uint64_t node, const char* why) {
+  reassembly_.forget(node);
+  // Displacements can come as fast as forged ids do: counted, and logged only at debug.
+  const auto level = std::string_view(why) == "silent" ? log::Level::info : log::Level::debug;
+  if (log::enabled(level)) {
+    log::write(level, "multicast: peer gone", {{"node_id", hex_id(node)}, {"reason", why}});
+  }
+}
+
+void MulticastAdapter::on_announce(const Announce& a, Peer& peer, Clock::time_point now) {
+  if (!peer.tracker.on_announce(a, now)) {
+    counters_.count(Drop::seq_jump);
     return;
   }
-  ++peer->datagrams;
-  peer->bytes += d.chunk.size();
-  if (peer->tracker.on_data(d.data.seq, now) == ReceiveTracker::Verdict::duplicate) {
-    ++peer->duplicates;
+  PeerTable::heard(peer, now);
+}
+
+void MulticastAdapter::on_data(const Datagram& d, Peer& peer, Clock::time_point now) {
+  const auto verdict = peer.tracker.on_data(d.data.seq, now);
+  if (verdict == ReceiveTracker::Verdict::implausible) {
+    counters_.count(Drop::seq_jump);
+    return;
+  }
+  PeerTable::heard(peer, now);
+  ++peer.datagrams;
+  peer.bytes += d.chunk.size();
+  if (verdict == ReceiveTracker::Verdict::duplicate) {
+    ++peer.duplicates;
     return;
   }
   if (d.data.count == 1) {
@@ -272,24 +318,10 @@ void MulticastAdapter::deliver(const DataHeader& h, std::string_view bytes) {
   host_->inject(make_message({*local, reply, headers, payload}, origin_id(), trace));
 }
 
-void MulticastAdapter::on_nack(const Nack& nack, Clock::time_point now) {
+void MulticastAdapter::on_nack(const Nack& nack, const Source& requester, Clock::time_point now) {
   counters_.add(counters_.nacks_in, 1);
-  std::vector<std::string> again;
   bool gone = false;
-  {
-    std::lock_guard lock(window_mutex_);
-    for (std::size_t r = 0; r < nack.range_count; ++r) {
-      const NackRange& range = nack.ranges[r];
-      // At most a window's worth, whatever the range claims.
-      const std::uint64_t end = std::min(range.first + range.count, window_.next_seq());
-      gone = gone || range.first < window_.oldest_seq();
-      for (std::uint64_t s = std::max(range.first, window_.oldest_seq()); s < end; ++s) {
-        if (const auto datagram = window_.retransmit(s, now); !datagram.empty()) {
-          again.emplace_back(datagram);
-        }
-      }
-    }
-  }
+  const std::vector<std::string> again = resend(nack, requester, now, gone);
   if (!again.empty()) counters_.add(counters_.nacks_answered, 1);
   for (const auto& datagram : again) send_datagram(datagram, true);
   // Tell the asker at once what can no longer be had, so it stops asking (at most once per
@@ -298,6 +330,46 @@ void MulticastAdapter::on_nack(const Nack& nack, Clock::time_point now) {
     next_forced_announce_ = now + config_.repair.nack_interval;
     announce();
   }
+}
+
+// What a NACK gets sent again: what the window holds of what it asks for, at most
+// max_nack_datagrams of it, within the requester's and the gateway's repair budgets
+// (docs/multicast.md#trust). `gone`: it asked for something the window no longer holds.
+std::vector<std::string> MulticastAdapter::resend(const Nack& nack, const Source& requester,
+                                                  Clock::time_point now, bool& gone) {
+  std::vector<std::string> again;
+  std::size_t asked = 0;
+  std::lock_guard lock(window_mutex_);
+  const std::uint64_t oldest = window_.oldest_seq(), next = window_.next_seq();
+  for (std::size_t r = 0; r < nack.range_count; ++r) {
+    const NackRange& range = nack.ranges[r];
+    gone = gone || range.first < oldest;
+    // The part the window holds, whatever the range claims (its end saturates: no wrap).
+    const std::uint64_t claimed_end =
+        range.first > UINT64_MAX - range.count ? UINT64_MAX : range.first + range.count;
+    const std::uint64_t first = std::max(range.first, oldest);
+    const std::uint64_t end = std::min(claimed_end, next);
+    for (std::uint64_t s = first; s < end; ++s, ++asked) {
+      if (asked == config_.repair.max_nack_datagrams) {
+        counters_.refuse(RepairRefusal::nack_limit, end - s);
+        break;
+      }
+      const std::string_view datagram = window_.resendable(s, now);
+      if (datagram.empty()) continue;
+      switch (repair_budget_.take(requester, datagram.size(), now)) {
+        case RepairBudget::Verdict::allowed:
+          again.emplace_back(window_.mark_resent(s, now));
+          break;
+        case RepairBudget::Verdict::requester_rate:
+          counters_.refuse(RepairRefusal::requester_rate, 1);
+          break;
+        case RepairBudget::Verdict::total_rate:
+          counters_.refuse(RepairRefusal::total_rate, 1);
+          break;
+      }
+    }
+  }
+  return again;
 }
 
 void MulticastAdapter::timers(Clock::time_point now) {
@@ -316,10 +388,7 @@ void MulticastAdapter::timers(Clock::time_point now) {
     }
   }
   reassembly_.expire(now);
-  for (const std::uint64_t gone : peers_.expire(now)) {
-    reassembly_.forget(gone);
-    log::info("multicast: peer gone", {{"node_id", hex_id(gone)}});
-  }
+  for (const std::uint64_t gone : peers_.expire(now)) forget(gone, "silent");
 }
 
 // --- status -------------------------------------------------------------------------------

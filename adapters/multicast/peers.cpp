@@ -1,7 +1,5 @@
 #include "adapters/multicast/peers.hpp"
 
-#include "adapters/multicast/socket.hpp"
-
 namespace psycho::multicast {
 
 namespace {
@@ -16,24 +14,75 @@ void add(PeerTotals& t, const Peer& p) {
 
 }  // namespace
 
-Peer* PeerTable::heard(std::uint64_t node, const sockaddr_storage& from, Clock::time_point now) {
-  auto it = peers_.find(node);
-  if (it == peers_.end()) {
-    if (peers_.size() >= max_peers_) return nullptr;
-    it = peers_.emplace(node, Peer(settings_)).first;
-    it->second.address = address_of(from);
+PeerTable::Admission PeerTable::admit(std::uint64_t node, const sockaddr_storage& from,
+                                      Clock::time_point now) {
+  const Source source = source_of(from);
+  Admission a;
+  if (auto it = peers_.find(node); it != peers_.end()) {
+    if (it->second.source != source) {
+      a.refused = Refusal::spoofed;
+      return a;
+    }
+    a.peer = &it->second;
+    return a;
   }
-  it->second.last_heard = now;
-  return &it->second;
+  if (peers_.size() >= max_peers_) {
+    const auto victim = displaceable(source, now);
+    if (victim == peers_.end()) {
+      a.refused = Refusal::full;
+      return a;
+    }
+    a.displaced = victim->first;
+    ++retired_.displaced;
+    remove(victim);
+  }
+  Peer& p = peers_.emplace(node, Peer(settings_)).first->second;
+  p.source = source;
+  p.address = address_of(from);
+  p.last_heard = now;
+  a.peer = &p;
+  return a;
+}
+
+// One pass over the table; it runs only when the table is full and a new id arrives.
+PeerTable::PeerMap::iterator PeerTable::displaceable(const Source& from, Clock::time_point now) {
+  struct Host {
+    std::size_t count = 0;
+    PeerMap::iterator stalest;
+  };
+  std::map<std::array<std::uint8_t, 16>, Host> hosts;
+  auto silent = peers_.end();
+  for (auto it = peers_.begin(); it != peers_.end(); ++it) {
+    const Clock::time_point heard = it->second.last_heard;
+    if (now - heard > silent_after_ &&
+        (silent == peers_.end() || heard < silent->second.last_heard))
+      silent = it;
+    Host& h = hosts[it->second.source.host];
+    if (h.count++ == 0 || heard < h.stalest->second.last_heard) h.stalest = it;
+  }
+  if (silent != peers_.end()) return silent;
+  const Host* busiest = nullptr;
+  for (const auto& [host, h] : hosts) {
+    if (busiest == nullptr || h.count > busiest->count) busiest = &h;
+  }
+  const auto own = hosts.find(from.host);
+  const std::size_t own_count = own == hosts.end() ? 0 : own->second.count;
+  if (busiest != nullptr && busiest->count > own_count + 1) return busiest->stalest;
+  return peers_.end();
+}
+
+void PeerTable::remove(PeerMap::iterator it) {
+  add(retired_, it->second);
+  peers_.erase(it);
 }
 
 std::vector<std::uint64_t> PeerTable::expire(Clock::time_point now) {
   std::vector<std::uint64_t> gone;
   for (auto it = peers_.begin(); it != peers_.end();) {
     if (now - it->second.last_heard > timeout_) {
-      add(retired_, it->second);
       gone.push_back(it->first);
-      it = peers_.erase(it);
+      ++retired_.expired;
+      remove(it++);
     } else {
       ++it;
     }

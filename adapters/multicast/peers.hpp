@@ -1,8 +1,17 @@
 // The gateways heard on the group: one entry per sending node id, with its repair state and
-// its figures for /varz. Bounded (max_peers; further senders are refused and counted) and
-// forgetful (a peer silent for peer_timeout is removed; its figures stay in the totals, so
-// the counters never go backwards). Owned by the adapter's receiving thread; status() reads
-// it under the adapter's lock.
+// its figures for /varz. Owned by the adapter's receiving thread; status() reads it under the
+// adapter's lock.
+//
+// Nothing a datagram says is trusted (docs/multicast.md#trust):
+//  - a node id is bound to the source address (ip:port) of its first datagram; datagrams
+//    with that id from any other source are refused (`spoofed`) until the peer is removed;
+//  - bounded (max_peers) but never locked: when the table is full, a newcomer displaces the
+//    stalest peer silent for longer than `silent_after`, else the stalest peer of the host
+//    holding the most entries if that host holds more than the newcomer's would; only then
+//    is it refused (`full`). Ids forged from one host can so never shut out another host's
+//    gateway, restarted (a new id) or not;
+//  - forgetful: a peer silent for `timeout` is removed. Its figures stay in the totals, so
+//    the counters never go backwards.
 #pragma once
 
 #include <sys/socket.h>
@@ -11,16 +20,19 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "adapters/multicast/repair.hpp"
+#include "adapters/multicast/socket.hpp"
 
 namespace psycho::multicast {
 
 struct Peer {
   explicit Peer(const RepairSettings& settings) : tracker(settings) {}
-  std::string address;  // where its datagrams come from
+  Source source;        // the only source its datagrams are taken from
+  std::string address;  // the same, printed for /varz
   Clock::time_point last_heard;
   ReceiveTracker tracker;
   std::uint64_t datagrams = 0, bytes = 0, duplicates = 0;
@@ -29,16 +41,30 @@ struct Peer {
 // Figures summed over every peer ever heard.
 struct PeerTotals {
   std::uint64_t gaps = 0, nacks = 0, repaired = 0, lost = 0, duplicates = 0;
+  std::uint64_t expired = 0, displaced = 0;  // peers removed: silent for timeout; made room
 };
 
 class PeerTable {
  public:
-  PeerTable(std::size_t max_peers, std::chrono::milliseconds timeout,
-            const RepairSettings& settings)
-      : max_peers_(max_peers), timeout_(timeout), settings_(settings) {}
+  enum class Refusal { none, spoofed, full };
+  struct Admission {
+    Peer* peer = nullptr;  // nullptr: refused, and `refused` says why
+    Refusal refused = Refusal::none;
+    std::optional<std::uint64_t> displaced;  // removed to make room: forget its state
+  };
 
-  // The peer `node`, added when new (nullptr when the table is full); marks it heard.
-  Peer* heard(std::uint64_t node, const sockaddr_storage& from, Clock::time_point now);
+  PeerTable(std::size_t max_peers, std::chrono::milliseconds timeout,
+            std::chrono::milliseconds silent_after, const RepairSettings& settings)
+      : max_peers_(max_peers),
+        timeout_(timeout),
+        silent_after_(silent_after),
+        settings_(settings) {}
+
+  // The peer `node` as a datagram from `from` names it: found, or added (heard now). It is
+  // not marked heard: the caller does that with heard() once the datagram proved plausible,
+  // so forged datagrams cannot keep a peer alive.
+  Admission admit(std::uint64_t node, const sockaddr_storage& from, Clock::time_point now);
+  static void heard(Peer& peer, Clock::time_point now) noexcept { peer.last_heard = now; }
   // Removes the peers silent for longer than the timeout; returns their node ids.
   std::vector<std::uint64_t> expire(Clock::time_point now);
 
@@ -47,10 +73,15 @@ class PeerTable {
   PeerTotals totals() const;
 
  private:
+  using PeerMap = std::map<std::uint64_t, Peer>;
+  // The entry a newcomer from `from` may replace (end() when none), see above.
+  PeerMap::iterator displaceable(const Source& from, Clock::time_point now);
+  void remove(PeerMap::iterator it);
+
   const std::size_t max_peers_;
-  const std::chrono::milliseconds timeout_;
+  const std::chrono::milliseconds timeout_, silent_after_;
   const RepairSettings settings_;
-  std::map<std::uint64_t, Peer> peers_;
+  PeerMap peers_;
   PeerTotals retired_;  // of the peers removed
 };
 

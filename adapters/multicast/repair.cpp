@@ -23,10 +23,16 @@ void SendWindow::keep(std::uint64_t seq, std::string_view datagram) {
   }
 }
 
-std::string_view SendWindow::retransmit(std::uint64_t seq, Clock::time_point now) {
+std::string_view SendWindow::resendable(std::uint64_t seq, Clock::time_point now) const {
+  if (seq < oldest_seq() || seq >= next_) return {};
+  const Entry& e = entries_[static_cast<std::size_t>(seq - oldest_seq())];
+  if (e.last_sent != Clock::time_point{} && now - e.last_sent < settings_.nack_interval) return {};
+  return e.datagram;
+}
+
+std::string_view SendWindow::mark_resent(std::uint64_t seq, Clock::time_point now) {
   if (seq < oldest_seq() || seq >= next_) return {};
   Entry& e = entries_[static_cast<std::size_t>(seq - oldest_seq())];
-  if (e.last_sent != Clock::time_point{} && now - e.last_sent < settings_.nack_interval) return {};
   e.last_sent = now;
   e.datagram[kFlagsOffset] = static_cast<char>(e.datagram[kFlagsOffset] | kFlagRetransmit);
   return e.datagram;
@@ -55,6 +61,7 @@ ReceiveTracker::Verdict ReceiveTracker::on_data(std::uint64_t seq, Clock::time_p
     next_ = seq + 1;
     return Verdict::fresh;
   }
+  if (!plausible(seq)) return Verdict::implausible;
   if (seq >= next_) {
     if (seq > next_) add_missing(next_, seq, now);
     next_ = seq + 1;
@@ -67,12 +74,14 @@ ReceiveTracker::Verdict ReceiveTracker::on_data(std::uint64_t seq, Clock::time_p
   return Verdict::duplicate;
 }
 
-void ReceiveTracker::on_announce(const Announce& a, Clock::time_point now) {
+bool ReceiveTracker::on_announce(const Announce& a, Clock::time_point now) {
+  if (a.oldest_seq > a.next_seq) return false;
   if (!started_) {
     started_ = true;
     next_ = a.next_seq;
-    return;
+    return true;
   }
+  if (!plausible(a.next_seq)) return false;
   if (a.next_seq > next_) {
     add_missing(next_, a.next_seq, now);
     next_ = a.next_seq;
@@ -81,11 +90,13 @@ void ReceiveTracker::on_announce(const Announce& a, Clock::time_point now) {
     missing_.erase(missing_.begin());
     ++lost_;
   }
+  return true;
 }
 
 bool ReceiveTracker::due(Clock::time_point now, Nack& nack) {
   nack.range_count = 0;
-  for (auto it = missing_.begin(); it != missing_.end();) {
+  std::size_t asked = 0;
+  for (auto it = missing_.begin(); it != missing_.end() && asked < settings_.max_nack_datagrams;) {
     Missing& m = it->second;
     if (m.next_nack > now) {
       ++it;
@@ -105,6 +116,7 @@ bool ReceiveTracker::due(Clock::time_point now, Nack& nack) {
       ++it;  // asked for in the next NACK
       continue;
     }
+    ++asked;
     ++m.nacks;
     m.next_nack = now + settings_.nack_interval;
     ++it;

@@ -30,6 +30,16 @@ struct RepairSettings {
                                                 // sender: between retransmissions of one
   int max_nacks = 8;                            // receiver: then the datagram is lost
   std::size_t max_missing = 16384;  // receiver: sequences tracked per sender; beyond: lost
+  // receiver: the furthest a sender's sequence may move ahead in one datagram. Further is
+  // refused (a forged announce or datagram), so nothing a sender says can move the expected
+  // sequence or the loss count by more.
+  std::uint64_t max_seq_jump = 65536;
+  // both: sequences one NACK asks for (receiver) and is answered for (sender).
+  std::size_t max_nack_datagrams = 512;
+  // sender: retransmitted bytes per second (and the burst allowed) per requesting host
+  // (ip), and in total.
+  std::size_t requester_rate = 8 << 20, requester_burst = 2 << 20;
+  std::size_t total_rate = 32 << 20, total_burst = 8 << 20;
 };
 
 // The sender's recent datagrams, oldest first, bounded in bytes.
@@ -41,7 +51,13 @@ class SendWindow {
   void keep(std::uint64_t seq, std::string_view datagram);
   // The datagram with `seq` for retransmission, or "" when it is gone or was sent again
   // less than nack_interval ago (several receivers NACK the same loss; one answer serves all).
-  std::string_view retransmit(std::uint64_t seq, Clock::time_point now);
+  std::string_view retransmit(std::uint64_t seq, Clock::time_point now) {
+    return resendable(seq, now).empty() ? std::string_view{} : mark_resent(seq, now);
+  }
+  // The two halves of retransmit(), for a caller that decides in between (a rate limit):
+  // what would be sent, and marking it sent (flagged as a retransmission), returned.
+  std::string_view resendable(std::uint64_t seq, Clock::time_point now) const;
+  std::string_view mark_resent(std::uint64_t seq, Clock::time_point now);
 
   // What an announcement carries.
   std::uint64_t next_seq() const noexcept { return next_; }
@@ -63,17 +79,20 @@ class SendWindow {
 // One sender's sequence as one receiver hears it.
 class ReceiveTracker {
  public:
-  enum class Verdict { fresh, repaired, duplicate };
+  // implausible: further ahead than max_seq_jump; ignored, and not a sign of life.
+  enum class Verdict { fresh, repaired, duplicate, implausible };
 
   explicit ReceiveTracker(const RepairSettings& settings) : settings_(settings) {}
 
   // A data datagram with `seq` arrived: whether to use it.
   Verdict on_data(std::uint64_t seq, Clock::time_point now);
   // The sender's announcement: finds loss at the tail (nothing came after the lost
-  // datagrams) and gives up on what the sender no longer holds.
-  void on_announce(const Announce& a, Clock::time_point now);
-  // Fills `nack` with what is due to be asked for again (ranges of consecutive sequences)
-  // and gives up on what has been asked for max_nacks times. False when nothing is due.
+  // datagrams) and gives up on what the sender no longer holds. False, and ignored, when
+  // implausible: next_seq beyond max_seq_jump, or oldest_seq after next_seq.
+  bool on_announce(const Announce& a, Clock::time_point now);
+  // Fills `nack` with what is due to be asked for again (ranges of consecutive sequences, at
+  // most max_nack_datagrams in all) and gives up on what has been asked for max_nacks times. False
+  // when nothing is due.
   bool due(Clock::time_point now, Nack& nack);
   // When due() next has something to do (Clock::time_point::max() when nothing is missing).
   Clock::time_point next_due() const noexcept;
@@ -90,6 +109,9 @@ class ReceiveTracker {
     int nacks = 0;
   };
   void add_missing(std::uint64_t from, std::uint64_t to, Clock::time_point now);
+  bool plausible(std::uint64_t seq) const noexcept {
+    return seq <= next_ || seq - next_ <= settings_.max_seq_jump;
+  }
 
   const RepairSettings settings_;
   bool started_ = false;

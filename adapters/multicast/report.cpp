@@ -42,6 +42,13 @@ void samples(const ReportInputs& in, const PeerTotals& t, std::vector<metrics::S
     s.push_back({Type::counter, w.name, w.help, {{"direction", "in"}}, get(w.in)});
     s.push_back({Type::counter, w.name, w.help, {{"direction", "out"}}, get(w.out)});
   }
+  for (std::size_t i = 0; i < c.repair_refused.size(); ++i) {
+    s.push_back({Type::counter,
+                 "repair_refused_total",
+                 "Datagrams a NACK asked for that were not sent again, by limit.",
+                 {{"reason", std::string(kRepairRefusalNames[i])}},
+                 get(c.repair_refused[i])});
+  }
   const auto n = [](std::uint64_t v) { return static_cast<double>(v); };
   const Plain plain[] = {
       {Type::counter, "nacks_answered_total",
@@ -54,6 +61,10 @@ void samples(const ReportInputs& in, const PeerTotals& t, std::vector<metrics::S
       {Type::counter, "lost_total", "Missing datagrams that could not be repaired.", n(t.lost)},
       {Type::counter, "duplicates_total", "Datagrams received twice, ignored.", n(t.duplicates)},
       {Type::gauge, "peers", "Gateways heard on the group.", n(in.peers.peers().size())},
+      {Type::counter, "peers_expired_total", "Peers removed after peer_timeout of silence.",
+       n(t.expired)},
+      {Type::counter, "peers_displaced_total",
+       "Peers removed to make room for a new one while max_peers were heard.", n(t.displaced)},
       {Type::gauge, "reassembly_bytes", "Memory held by incomplete messages.",
        n(in.reassembly.bytes())},
       {Type::gauge, "window_bytes", "Memory held for retransmissions.", n(in.window_bytes)},

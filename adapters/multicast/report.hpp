@@ -30,13 +30,27 @@ enum class Drop {
   malformed,       // inconsistent fields, an invalid subject or header block
   oversized,       // a message above max_message, or a datagram above 64 KiB
   not_imported,    // a subject outside the import lists
-  too_many_peers,  // from a sender beyond max_peers
+  too_many_peers,  // from a new sender while max_peers are heard and none may make room
   test_drop,       // thrown away on purpose (test_drop_rate)
+  spoofed_sender,  // a sender id from a source other than the one it is bound to
+  seq_jump,        // a sequence further ahead than repair.max_seq_jump
   count
 };
 inline constexpr std::array<std::string_view, static_cast<std::size_t>(Drop::count)> kDropNames = {
-    "queue_full", "too_large", "send_error",   "truncated",      "foreign",  "version",
-    "malformed",  "oversized", "not_imported", "too_many_peers", "test_drop"};
+    "queue_full", "too_large",      "send_error", "truncated",    "foreign",
+    "version",    "malformed",      "oversized",  "not_imported", "too_many_peers",
+    "test_drop",  "spoofed_sender", "seq_jump"};
+
+// Labels of psycho_multicast_repair_refused_total: datagrams asked for by a NACK and not
+// sent again.
+enum class RepairRefusal {
+  nack_limit,      // beyond repair.max_nack_datagrams in one NACK
+  requester_rate,  // beyond the requester's budget (repair.requester_rate, requester_burst)
+  total_rate,      // beyond the gateway's budget (repair.total_rate, total_burst)
+  count
+};
+inline constexpr std::array<std::string_view, static_cast<std::size_t>(RepairRefusal::count)>
+    kRepairRefusalNames = {"nack_limit", "requester_rate", "total_rate"};
 
 Drop drop_for(DecodeError e) noexcept;
 
@@ -47,11 +61,15 @@ struct Counters {
   Counter fragments_in{0}, fragments_out{0}, retransmissions{0};
   Counter nacks_in{0}, nacks_out{0}, nacks_answered{0};
   std::array<Counter, static_cast<std::size_t>(Drop::count)> drops{};
+  std::array<Counter, static_cast<std::size_t>(RepairRefusal::count)> repair_refused{};
 
   static void add(Counter& c, std::uint64_t n) noexcept {
     c.fetch_add(n, std::memory_order_relaxed);
   }
   void count(Drop d) noexcept { add(drops[static_cast<std::size_t>(d)], 1); }
+  void refuse(RepairRefusal r, std::uint64_t datagrams) noexcept {
+    add(repair_refused[static_cast<std::size_t>(r)], datagrams);
+  }
 };
 
 struct ReportInputs {

@@ -194,4 +194,18 @@ std::string address_of(const sockaddr_storage& a) {
   return "";
 }
 
+Source source_of(const sockaddr_storage& a) noexcept {
+  Source s;
+  if (a.ss_family == AF_INET) {
+    const auto* v4 = reinterpret_cast<const sockaddr_in*>(&a);
+    std::memcpy(s.host.data(), &v4->sin_addr, sizeof v4->sin_addr);
+    s.port = ntohs(v4->sin_port);
+  } else if (a.ss_family == AF_INET6) {
+    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&a);
+    std::memcpy(s.host.data(), &v6->sin6_addr, sizeof v6->sin6_addr);
+    s.port = ntohs(v6->sin6_port);
+  }
+  return s;
+}
+
 }  // namespace psycho::multicast

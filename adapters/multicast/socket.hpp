@@ -8,7 +8,9 @@
 
 #include <sys/socket.h>
 
+#include <array>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -45,5 +47,15 @@ class Socket {
 
 // "host:port" ("[host]:port" for IPv6).
 std::string address_of(const sockaddr_storage& address);
+
+// Where a datagram came from, compact and comparable: a sender id is bound to one
+// (docs/multicast.md#trust). One socket speaks one family, so the family is left out.
+struct Source {
+  std::array<std::uint8_t, 16> host{};  // IPv4: the first four bytes
+  std::uint16_t port = 0;
+  bool operator==(const Source&) const = default;
+  auto operator<=>(const Source&) const = default;
+};
+Source source_of(const sockaddr_storage& address) noexcept;
 
 }  // namespace psycho::multicast

@@ -4,7 +4,9 @@
 //  - an accepted datagram encodes back to exactly the same bytes (one canonical form, so no
 //    field is silently ignored);
 //  - fed to a Reassembler with a small memory bound and to a ReceiveTracker, neither grows
-//    past its bounds, and a reassembled message has the size its header announced.
+//    past its bounds, a reassembled message has the size its header announced, no datagram
+//    adds more loss than max_seq_jump allows and no NACK asks for more than
+//    max_nack_datagrams.
 // The state persists across inputs, so sequences of datagrams are exercised too.
 #include <cstddef>
 #include <cstdint>
@@ -52,6 +54,8 @@ RepairSettings small_repair() {
   RepairSettings s;
   s.max_missing = 64;
   s.max_nacks = 2;
+  s.max_seq_jump = 1000;
+  s.max_nack_datagrams = 40;
   return s;
 }
 
@@ -72,12 +76,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   check(reencode(d) == input, "decode/encode is not a round trip");
 
+  // What one datagram may add to the loss: a jump (at most max_seq_jump) plus what an
+  // announcement's oldest_seq gives up of the tracked ones.
+  const std::uint64_t lost_before = tracker.lost() + tracker.missing();
   if (d.type == Type::announce) tracker.on_announce(d.announce, now);
+  if (d.type == Type::data) tracker.on_data(d.data.seq, now);
+  check(tracker.lost() + tracker.missing() <= lost_before + 1000, "a jump beyond max_seq_jump");
   if (d.type != Type::data) return 0;
   check(d.data.message_size() <= kMaxMessage, "oversized message accepted");
-  tracker.on_data(d.data.seq, now);
   Nack nack;
-  while (tracker.due(now, nack)) check(nack.range_count <= kMaxNackRanges, "NACK too long");
+  while (tracker.due(now, nack)) {
+    check(nack.range_count <= kMaxNackRanges, "NACK too long");
+    std::uint64_t asked = 0;
+    for (std::size_t r = 0; r < nack.range_count; ++r) asked += nack.ranges[r].count;
+    check(asked <= 40, "NACK asks for more than max_nack_datagrams");
+  }
   check(tracker.missing() <= 64, "missing sequences unbounded");
   if (d.data.count > 1) {
     if (auto done = reassembler.add(d.sender, d.data, d.chunk, now)) {

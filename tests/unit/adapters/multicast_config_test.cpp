@@ -45,7 +45,9 @@ export: [audit.>]
 max_datagram: 9000
 max_message: 8MiB
 reassembly: {memory: 16MiB, timeout: 2s}
-repair: {window: 1MiB, nack_delay: 0s, nack_interval: 5ms, max_nacks: 3, max_missing: 1000}
+repair: {window: 1MiB, nack_delay: 0s, nack_interval: 5ms, max_nacks: 3, max_missing: 1000,
+         max_seq_jump: 5000, max_nack_datagrams: 64, requester_rate: 1MiB,
+         requester_burst: 256KiB, total_rate: 4MiB, total_burst: 1MiB}
 announce_interval: 250ms
 peer_timeout: 1s
 max_peers: 8
@@ -73,6 +75,12 @@ test_drop_rate: 0.01
   EXPECT_EQ(c->repair.nack_interval, 5ms);
   EXPECT_EQ(c->repair.max_nacks, 3);
   EXPECT_EQ(c->repair.max_missing, 1000u);
+  EXPECT_EQ(c->repair.max_seq_jump, 5000u);
+  EXPECT_EQ(c->repair.max_nack_datagrams, 64u);
+  EXPECT_EQ(c->repair.requester_rate, 1u << 20);
+  EXPECT_EQ(c->repair.requester_burst, 256u << 10);
+  EXPECT_EQ(c->repair.total_rate, 4u << 20);
+  EXPECT_EQ(c->repair.total_burst, 1u << 20);
   EXPECT_EQ(c->announce_interval, 250ms);
   EXPECT_EQ(c->peer_timeout, 1s);
   EXPECT_EQ(c->max_peers, 8u);
@@ -103,6 +111,11 @@ TEST(MulticastConfig, RejectsWhatIsWrongWithFileAndLine) {
   expect_error("test_drop_rate: lots", "test_drop_rate");
   expect_error("subjects: ['a..b']", "invalid subject pattern");
   expect_error("repair: {window: 1KiB}", "window");
+  expect_error("repair: {max_seq_jump: 0}", "max_seq_jump");
+  expect_error("repair: {max_nack_datagrams: 0}", "max_nack_datagrams");
+  expect_error("repair: {requester_burst: 1KiB}", "requester_burst");
+  expect_error("repair: {total_burst: 1KiB}", "total_burst");
+  expect_error("repair: {total_rate: 10}", "total_rate");
   expect_error("grop: 239.1.1.1:1", "grop");
 }
 

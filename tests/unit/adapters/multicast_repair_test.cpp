@@ -19,6 +19,7 @@ RepairSettings settings() {
   s.nack_interval = 20ms;
   s.max_nacks = 3;
   s.max_missing = 100;
+  s.max_seq_jump = 1000;
   return s;
 }
 
@@ -126,7 +127,9 @@ TEST(MulticastReceiveTracker, AnnouncementsRevealTailLossAndWhatIsGone) {
 }
 
 TEST(MulticastReceiveTracker, MissingSequencesAreBounded) {
-  ReceiveTracker r(settings());  // max_missing 100
+  RepairSettings s = settings();  // max_missing 100
+  s.max_seq_jump = 2'000'000;
+  ReceiveTracker r(s);
   r.on_data(1, t0);
   r.on_data(1'000'002, t0);  // a million missing: only the newest 100 are asked for
   EXPECT_EQ(r.missing(), 100u);
@@ -134,6 +137,66 @@ TEST(MulticastReceiveTracker, MissingSequencesAreBounded) {
   r.on_data(1'000'010, t0);  // 7 more: the oldest make room
   EXPECT_EQ(r.missing(), 100u);
   EXPECT_EQ(r.lost(), 1'000'000u - 100u + 7u);
+}
+
+// A spoofed announce with a victim's id and a huge next_seq once made every receiver treat
+// the victim's real datagrams as duplicates (a blackhole) and added ~4.6e18 to lost_total.
+TEST(MulticastReceiveTracker, AnAnnouncedJumpBeyondTheLimitIsRefused) {
+  ReceiveTracker r(settings());  // max_seq_jump 1000
+  r.on_data(1, t0);
+  r.on_data(2, t0);
+  r.on_announce({std::uint64_t{1} << 62, 1}, t0);
+  r.on_announce({UINT64_MAX, UINT64_MAX}, t0);
+  EXPECT_EQ(r.gaps(), 0u);
+  EXPECT_EQ(r.missing(), 0u);
+  EXPECT_EQ(r.lost(), 0u);
+  EXPECT_EQ(r.on_data(3, t0), Verdict::fresh);  // the real stream goes on
+  EXPECT_EQ(r.on_data(4, t0), Verdict::fresh);
+}
+
+TEST(MulticastReceiveTracker, ADataJumpBeyondTheLimitIsRefused) {
+  ReceiveTracker r(settings());
+  r.on_data(1, t0);
+  EXPECT_NE(r.on_data(2 + 1001, t0), Verdict::fresh);  // 1001 would be missing
+  EXPECT_NE(r.on_data(UINT64_MAX, t0), Verdict::fresh);
+  EXPECT_EQ(r.lost(), 0u);
+  EXPECT_EQ(r.missing(), 0u);
+  EXPECT_EQ(r.on_data(2, t0), Verdict::fresh);
+}
+
+TEST(MulticastReceiveTracker, AJumpWithinTheLimitCountsAtMostItsLength) {
+  ReceiveTracker r(settings());  // max_seq_jump 1000, max_missing 100
+  r.on_data(1, t0);
+  EXPECT_EQ(r.on_data(1 + 1000, t0), Verdict::fresh);  // 999 missing
+  EXPECT_EQ(r.missing(), 100u);
+  EXPECT_EQ(r.lost(), 899u);
+  r.on_announce({2002, 1}, t0);  // 1002..2001 were sent, none seen: 1000 more
+  EXPECT_EQ(r.lost(), 899u + 1000u);
+  EXPECT_EQ(r.missing(), 100u);
+}
+
+TEST(MulticastReceiveTracker, AnAnnounceWhoseOldestIsAheadOfItsNextIsRefused) {
+  ReceiveTracker r(settings());
+  r.on_data(1, t0);
+  r.on_data(4, t0);  // 2, 3 missing
+  r.on_announce({5, 900}, t0);
+  EXPECT_EQ(r.missing(), 2u);
+  EXPECT_EQ(r.lost(), 0u);
+}
+
+TEST(MulticastReceiveTracker, ANackAsksForAtMostItsDatagramLimit) {
+  RepairSettings s = settings();
+  s.max_nack_datagrams = 30;
+  ReceiveTracker r(s);
+  r.on_data(1, t0);
+  r.on_data(52, t0);  // 50 missing in one run
+  r.on_data(54, t0);  // and one more
+  Nack n;
+  ASSERT_TRUE(r.due(t0 + 2ms, n));
+  EXPECT_EQ(ranges(n), (Ranges{{2, 30}}));
+  ASSERT_TRUE(r.due(t0 + 2ms, n));  // the rest in the next one
+  EXPECT_EQ(ranges(n), (Ranges{{32, 20}, {53, 1}}));
+  EXPECT_FALSE(r.due(t0 + 2ms, n));
 }
 
 TEST(MulticastReceiveTracker, ANackHoldsAtMostItsRangeLimit) {
