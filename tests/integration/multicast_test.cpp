@@ -2,57 +2,16 @@
 // group, so they run only inside a network namespace of their own: ctest starts this binary
 // through `unshare --net` with lo up and a multicast route on it (tests/integration/
 // CMakeLists.txt), which sets PSYCHO_MULTICAST_NETNS. Run directly, they skip.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <gtest/gtest.h>
-
-#include <cstdlib>
 #include <map>
 #include <string>
 #include <vector>
 
-#include "support/gateway.hpp"
-#include "support/observe.hpp"
+#include "multicast_helpers.hpp"
 
 namespace psycho::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-constexpr const char* kGroup = "239.255.42.42";
-
-bool in_own_namespace() { return std::getenv("PSYCHO_MULTICAST_NETNS") != nullptr; }
-
-std::string multicast_config(int port, const std::string& more = "") {
-  return "gateway:\n  max_payload: 1MiB\nmulticast:\n  group: " + std::string(kGroup) + ":" +
-         std::to_string(port) +
-         "\n  interface: 127.0.0.1\n  announce_interval: 100ms\n  peer_timeout: 2s\n"
-         // Parallel ctest runs and sanitizers can stall a gateway for longer than the
-         // default repair horizon (8 NACKs 20 ms apart); the tests are about correctness.
-         "  repair: {max_nacks: 100}\n" +
-         more;
-}
-
-std::unique_ptr<RawClient> psycho_client(Gateway& gw) {
-  auto c = gw.client();
-  c->send("CONNECT {\"verbose\":false,\"echo\":true}\nPING\n");
-  EXPECT_EQ(c->line(), "PONG\n");
-  return c;
-}
-
-double dropped(Gateway& gw, const std::string& reason) {
-  return metric(gw,
-                "psycho_adapter_dropped_total{adapter=\"multicast\",reason=\"" + reason + "\"}");
-}
-
-std::string payload_of(std::size_t size, char seed) {
-  std::string p(size, ' ');
-  for (std::size_t i = 0; i < size; ++i) p[i] = static_cast<char>('a' + (seed + i * 7) % 26);
-  return p;
-}
 
 class MulticastTest : public ::testing::Test {
  protected:
@@ -158,21 +117,6 @@ TEST_F(MulticastTest, InjectedLossIsRepaired) {
   EXPECT_GT(repaired, 0);
 }
 
-// Sends raw datagrams to the group, as a stranger on the LAN would.
-void send_raw(int port, const std::string& bytes) {
-  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-  ASSERT_GE(fd, 0);
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  to.sin_port = htons(static_cast<std::uint16_t>(port));
-  inet_pton(AF_INET, kGroup, &to.sin_addr);
-  in_addr lo{};
-  inet_pton(AF_INET, "127.0.0.1", &lo);
-  setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &lo, sizeof lo);
-  ::sendto(fd, bytes.data(), bytes.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
-  ::close(fd);
-}
-
 TEST_F(MulticastTest, StrangeDatagramsAreDroppedAndCounted) {
   if (IsSkipped()) return;
   const int port = free_port();
@@ -180,10 +124,11 @@ TEST_F(MulticastTest, StrangeDatagramsAreDroppedAndCounted) {
   ASSERT_TRUE(eventually([&] { return gw.http_get("/readyz").rfind("HTTP/1.1 200", 0) == 0; }));
   std::string header = "PSMC";
   header += std::string("\x01\x01\x00\x00", 4) + std::string(8, '\x07');  // data, sender 7
-  send_raw(port, "hello, anyone there?");                                 // foreign
-  send_raw(port, "PSMC\x09" + std::string(40, '\0'));                     // version
-  send_raw(port, header + std::string(10, '\0'));                         // truncated
-  send_raw(port, header + std::string(56, '\0') + "xyz");                 // malformed
+  GroupSender stranger(port);
+  stranger.send("hello, anyone there?");                  // foreign
+  stranger.send("PSMC\x09" + std::string(40, '\0'));      // version
+  stranger.send(header + std::string(10, '\0'));          // truncated
+  stranger.send(header + std::string(56, '\0') + "xyz");  // malformed
   for (const char* reason : {"foreign", "version", "truncated", "malformed"}) {
     EXPECT_TRUE(eventually([&] { return dropped(gw, reason) >= 1; })) << reason;
   }
