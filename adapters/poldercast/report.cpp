@@ -90,6 +90,9 @@ void samples(const ReportInputs& in, std::vector<metrics::Sample>& s) {
          {{"in", n(in.transport.connections_in)}, {"out", n(in.transport.connections_out)}});
   one(s, Type::counter, "connect_failures_total", "Overlay connections that could not be made.",
       n(in.transport.connect_failures));
+  one(s, Type::gauge, "receive_buffer_bytes",
+      "Bytes held by the read buffers of inbound overlay connections.",
+      n(in.transport.receive_buffer_bytes));
   one(s, Type::gauge, "queue_bytes", "Bytes from the router waiting for the overlay.",
       n(in.queue_bytes));
   one(s, Type::counter, "wildcard_interest_total",
@@ -185,6 +188,8 @@ void report(const ReportInputs& in, AdapterStatus& st) {
   d["link_no_slot"] = in.transport.dropped_no_connection_slot;
   d["link_bad_address"] = in.transport.dropped_bad_address;
   d["link_unreachable"] = in.transport.dropped_unreachable;
+  d["link_address_limit"] = in.transport.refused_per_address;
+  d["link_frame_timeout"] = in.transport.dropped_frame_timeout;
   samples(in, st.samples);
   st.histograms.push_back(hops(c));
   st.varz_json = varz(in);

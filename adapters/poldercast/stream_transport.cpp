@@ -8,11 +8,14 @@
 
 #include <array>
 #include <charconv>
-#include <cstring>
+#include <map>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
 #include <vector>
+
+#include "adapters/poldercast/frame_buffer.hpp"
 
 namespace psycho::poldercast {
 
@@ -23,8 +26,7 @@ using ErrorCode = boost::system::error_code;
 
 namespace {
 
-constexpr std::size_t kHeader = 4;
-constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr std::size_t kHeader = FrameBuffer::kHeader;
 constexpr auto kAcceptRetry = std::chrono::milliseconds(100);
 
 struct HostPort {
@@ -58,11 +60,6 @@ bool parse_address(const std::string& address, HostPort& out) {
   return true;
 }
 
-std::uint32_t load_be32(const char* p) {
-  const auto* b = reinterpret_cast<const unsigned char*>(p);
-  return std::uint32_t{b[0]} << 24 | std::uint32_t{b[1]} << 16 | std::uint32_t{b[2]} << 8 | b[3];
-}
-
 bool enabled(std::chrono::milliseconds timeout) { return timeout.count() > 0; }
 
 }  // namespace
@@ -92,27 +89,34 @@ class StreamCore : public std::enable_shared_from_this<StreamCore> {
   StreamTransportCounters counters_;
   std::unordered_map<std::string, std::shared_ptr<Outbound>> outbound_;
   std::unordered_set<std::shared_ptr<Inbound>> inbound_;
+  std::map<asio::ip::address, std::size_t> inbound_per_address_;  // no std::hash in Boost 1.74
 
  private:
   void do_accept();
   void on_accept(const ErrorCode& ec, tcp::socket socket);
+  void admit(tcp::socket socket);
 
   tcp::acceptor acceptor_;
   asio::steady_timer retry_timer_;
   bool closed_ = false;
 };
 
-// Reads frames and hands each to on_message as a view into one buffer that grows only to
-// hold the largest frame seen (at most max_frame + 4); a frame split across reads is moved
-// to the buffer's front to be completed there.
+// Reads frames and hands each to on_message as a view into its FrameBuffer, whose size
+// follows the bytes that arrived. One timer enforces both deadlines: the idle timeout
+// (nothing arrived for a while) and the frame timeout (a frame started but is not whole
+// yet), so a peer can hold a connection neither by silence nor by trickling a frame.
 class Inbound : public std::enable_shared_from_this<Inbound> {
  public:
-  Inbound(StreamCore& core, tcp::socket socket)
-      : core_(&core), socket_(std::move(socket)), timer_(core.io_), buffer_(kReadChunk) {}
+  Inbound(StreamCore& core, tcp::socket socket, asio::ip::address remote)
+      : core_(&core),
+        socket_(std::move(socket)),
+        remote_(std::move(remote)),
+        timer_(core.io_),
+        frames_(core.options_.max_frame) {}
 
   void start() {
     last_active_ = Clock::now();
-    if (enabled(core_->options_.idle_timeout)) arm_idle(last_active_);
+    watch();
     do_read();
   }
 
@@ -123,10 +127,14 @@ class Inbound : public std::enable_shared_from_this<Inbound> {
     socket_.close(ignored);
   }
 
+  const asio::ip::address& remote() const { return remote_; }
+  std::size_t buffer_bytes() const { return frames_.capacity(); }
+
  private:
   void do_read() {
+    const auto space = frames_.space();
     socket_.async_read_some(
-        asio::buffer(buffer_.data() + end_, buffer_.size() - end_),
+        asio::buffer(space.data(), space.size()),
         [self = shared_from_this()](const ErrorCode& ec, std::size_t n) { self->on_read(ec, n); });
   }
 
@@ -134,57 +142,87 @@ class Inbound : public std::enable_shared_from_this<Inbound> {
     if (core_ == nullptr) return;
     if (ec) return core_->forget(*this);  // EOF or reset: the peer is done
     core_->counters_.bytes_received += n;
-    end_ += n;
+    frames_.commit(n);
     last_active_ = Clock::now();
-    if (deliver()) do_read();
+    if (!deliver()) return;
+    watch();
+    do_read();
   }
 
-  // Delivers the whole frames in [begin_, end_), then makes room for the rest. False when
-  // the connection is gone (an oversized frame, or the callback closed the transport).
+  // Delivers every whole frame buffered. False when the connection is gone (an oversized
+  // frame, or the callback closed the transport).
   bool deliver() {
-    std::size_t need = kHeader;
-    while (end_ - begin_ >= kHeader) {
-      const std::size_t length = load_be32(buffer_.data() + begin_);
-      if (length > core_->options_.max_frame) {
+    bool delivered = false;
+    std::string_view frame;
+    for (;;) {
+      const auto next = frames_.next(frame);
+      if (next == FrameBuffer::Next::more) break;
+      if (next == FrameBuffer::Next::oversized) {
         ++core_->counters_.dropped_oversized;
         core_->forget(*this);
         return false;
       }
-      need = kHeader + length;
-      if (end_ - begin_ < need) break;
-      begin_ += need;
-      if (length == 0) continue;
+      delivered = true;
       ++core_->counters_.frames_received;
-      core_->events_.on_message({buffer_.data() + begin_ - length, length});
+      core_->events_.on_message(frame);
       if (core_ == nullptr) return false;
     }
-    const std::size_t partial = end_ - begin_;
-    if (partial > 0 && begin_ > 0) std::memmove(buffer_.data(), buffer_.data() + begin_, partial);
-    begin_ = 0;
-    end_ = partial;
-    if (partial < kHeader) need = kHeader;
-    if (need > buffer_.size()) buffer_.resize(need);
+    // What is left started arriving in this read if a frame ended in it, or earlier.
+    if (!frames_.partial()) {
+      frame_started_.reset();
+    } else if (delivered || !frame_started_) {
+      frame_started_ = last_active_;
+    }
     return true;
   }
 
-  // One wait per idle period: activity only moves last_active_, and the wait re-arms.
-  void arm_idle(Clock::time_point from) {
-    timer_.expires_at(from + core_->options_.idle_timeout);
+  // The earlier of the two deadlines; max when neither applies.
+  Clock::time_point deadline() const {
+    const auto& o = core_->options_;
+    auto at = Clock::time_point::max();
+    if (enabled(o.idle_timeout)) at = last_active_ + o.idle_timeout;
+    if (enabled(o.frame_timeout) && frame_started_) {
+      at = std::min(at, *frame_started_ + o.frame_timeout);
+    }
+    return at;
+  }
+
+  // Activity only moves the deadlines later, which the pending wait finds when it fires;
+  // only an earlier deadline (a frame that starts) re-arms it.
+  void watch() {
+    const auto at = deadline();
+    if (at == Clock::time_point::max() || (waiting_ && timer_.expiry() <= at)) return;
+    waiting_ = true;
+    timer_.expires_at(at);
     timer_.async_wait([self = shared_from_this()](const ErrorCode& ec) {
-      if (ec || self->core_ == nullptr) return;
-      if (Clock::now() - self->last_active_ >= self->core_->options_.idle_timeout) {
-        return self->core_->forget(*self);
-      }
-      self->arm_idle(self->last_active_);
+      // Cancelled, or stale: expires_at() moved on and a newer wait is pending.
+      if (ec || self->core_ == nullptr || self->timer_.expiry() > Clock::now()) return;
+      self->waiting_ = false;
+      self->on_timer();
     });
+  }
+
+  void on_timer() {
+    const auto now = Clock::now();
+    const auto& o = core_->options_;
+    if (enabled(o.frame_timeout) && frame_started_ && now - *frame_started_ >= o.frame_timeout) {
+      ++core_->counters_.dropped_frame_timeout;
+      return core_->forget(*this);
+    }
+    if (enabled(o.idle_timeout) && now - last_active_ >= o.idle_timeout) {
+      return core_->forget(*this);
+    }
+    watch();
   }
 
   StreamCore* core_;
   tcp::socket socket_;
+  const asio::ip::address remote_;
   asio::steady_timer timer_;
-  std::vector<char> buffer_;
-  std::size_t begin_ = 0, end_ = 0;
+  bool waiting_ = false;  // a wait on timer_ is pending
+  FrameBuffer frames_;
   Clock::time_point last_active_;
+  std::optional<Clock::time_point> frame_started_;  // first byte of the incomplete frame
 };
 
 // Connects, then writes every frame queued while the previous write was in flight in one
@@ -403,16 +441,28 @@ void StreamCore::on_accept(const ErrorCode& ec, tcp::socket socket) {
     });
     return;
   }
+  admit(std::move(socket));
+  do_accept();
+}
+
+// Refused connections are closed at once; the peer sees the close.
+void StreamCore::admit(tcp::socket socket) {
+  ErrorCode ec;
+  const auto remote = socket.remote_endpoint(ec).address();
+  if (ec) return;  // already gone: the socket closes as it goes out of scope
   if (inbound_.size() >= options_.max_connections) {
     ++counters_.dropped_no_connection_slot;
-    ErrorCode ignored;  // refusing; the peer sees the close
-    socket.close(ignored);
-  } else {
-    auto c = std::make_shared<Inbound>(*this, std::move(socket));
-    inbound_.insert(c);
-    c->start();
+    return;
   }
-  do_accept();
+  std::size_t& from_remote = inbound_per_address_[remote];
+  if (from_remote >= options_.max_connections_per_address) {
+    ++counters_.refused_per_address;
+    return;
+  }
+  ++from_remote;
+  auto c = std::make_shared<Inbound>(*this, std::move(socket), remote);
+  inbound_.insert(c);
+  c->start();
 }
 
 bool StreamCore::send(const std::string& address, const SharedBytes& message) {
@@ -452,7 +502,10 @@ void StreamCore::forget(Outbound& c) {
 
 void StreamCore::forget(Inbound& c) {
   c.detach();
-  inbound_.erase(c.shared_from_this());
+  if (inbound_.erase(c.shared_from_this()) == 0) return;  // already forgotten
+  if (auto it = inbound_per_address_.find(c.remote()); it != inbound_per_address_.end()) {
+    if (--it->second == 0) inbound_per_address_.erase(it);
+  }
 }
 
 void StreamCore::close() {
@@ -464,6 +517,7 @@ void StreamCore::close() {
   for (const auto& c : inbound_) c->detach();
   outbound_.clear();
   inbound_.clear();
+  inbound_per_address_.clear();
 }
 
 }  // namespace detail
@@ -499,6 +553,7 @@ StreamTransportCounters StreamTransport::counters() const {
   StreamTransportCounters c = core_->counters_;
   c.connections_in = core_->inbound_.size();
   c.connections_out = core_->outbound_.size();
+  for (const auto& in : core_->inbound_) c.receive_buffer_bytes += in->buffer_bytes();
   return c;
 }
 

@@ -37,11 +37,19 @@ struct StreamTransportOptions {
   // Inbound and outbound each. Beyond, an accepted connection is closed at once and send()
   // to a new address is refused (`dropped_no_connection_slot`).
   std::size_t max_connections = 1024;
+  // Inbound connections from one remote address (IP): one host cannot take every slot.
+  // Beyond, an accepted connection is closed at once (`refused_per_address`). Several
+  // gateways on one host each take one slot of their host's.
+  std::size_t max_connections_per_address = 16;
   // Resolving and connecting together. Zero: no limit.
   std::chrono::milliseconds connect_timeout{2000};
   // A connection that carried nothing for this long is closed (silently when nothing was
   // pending); a write that does not complete within it fails. Zero: never.
   std::chrono::milliseconds idle_timeout{30000};
+  // An incoming frame must arrive whole within this long of its first byte, however
+  // slowly its bytes keep coming; otherwise the connection is closed
+  // (`dropped_frame_timeout`). Zero: never.
+  std::chrono::milliseconds frame_timeout{10000};
 };
 
 struct StreamTransportCounters {
@@ -50,10 +58,13 @@ struct StreamTransportCounters {
   std::uint64_t dropped_queue_full = 0;
   std::uint64_t dropped_oversized = 0;  // frames refused by send() + connections closed
   std::uint64_t dropped_no_connection_slot = 0;
-  std::uint64_t dropped_bad_address = 0;  // send() to an address that is not host:port
-  std::uint64_t dropped_unreachable = 0;  // queued messages lost with a failed connection
-  std::uint64_t connect_failures = 0;     // resolve, connect or connect timeout
+  std::uint64_t dropped_bad_address = 0;    // send() to an address that is not host:port
+  std::uint64_t dropped_unreachable = 0;    // queued messages lost with a failed connection
+  std::uint64_t connect_failures = 0;       // resolve, connect or connect timeout
+  std::uint64_t refused_per_address = 0;    // inbound beyond max_connections_per_address
+  std::uint64_t dropped_frame_timeout = 0;  // inbound connections cut mid-frame
   std::size_t connections_in = 0, connections_out = 0;
+  std::size_t receive_buffer_bytes = 0;  // held by the inbound connections' read buffers
 };
 
 namespace detail {

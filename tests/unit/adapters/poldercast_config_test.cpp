@@ -53,6 +53,8 @@ queue_messages: 100
 max_connections: 64
 connect_timeout: 1s
 idle_timeout: 0s
+max_connections_per_address: 5
+frame_timeout: 2s
 )");
   ASSERT_TRUE(c) << c.error();
   EXPECT_EQ(c->listen.host, "::1");
@@ -66,6 +68,8 @@ idle_timeout: 0s
   EXPECT_EQ(c->max_payload, 64u << 10);
   EXPECT_EQ(c->transport.max_connections, 64u);
   EXPECT_EQ(c->transport.idle_timeout, 0ms);
+  EXPECT_EQ(c->transport.max_connections_per_address, 5u);
+  EXPECT_EQ(c->transport.frame_timeout, 2s);
   EXPECT_GE(c->transport.max_frame, c->max_payload);
   EXPECT_FALSE(c->subjects.exports("other"));
 }
@@ -79,6 +83,9 @@ TEST(PolderCastConfig, RejectsWhatIsWrongWithFileAndLine) {
            {"{listen: '127.0.0.1:1', fanout: 0}", "fanout"},
            {"{listen: '127.0.0.1:1', cyclon_view: 5, cyclon_gossip: 6}", "must not exceed"},
            {"{listen: '127.0.0.1:1', bogus: 1}", "bogus"},
+           {"{listen: '127.0.0.1:1', max_connections_per_address: 0}",
+            "max_connections_per_address"},
+           {"{listen: '127.0.0.1:1', frame_timeout: 2h}", "frame_timeout"},
        }) {
     const auto c = parse(yaml);
     ASSERT_FALSE(c) << yaml;

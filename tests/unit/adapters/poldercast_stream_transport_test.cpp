@@ -443,6 +443,97 @@ TEST(PolderCastStreamTransport, ConnectionLimitsAreEnforced) {
   EXPECT_EQ(a.counters().connections_out, 1u);
 }
 
+// What an inbound connection holds follows the bytes that arrived, not the length announced.
+constexpr std::size_t kSmallBuffer = 64 << 10;
+
+TEST(PolderCastStreamTransport, AnAnnouncedFrameCostsOnlyTheBytesThatArrived) {
+  asio::io_context io;
+  Peer b(io);
+  std::vector<tcp::socket> raws;
+  for (int i = 0; i < 8; ++i) {
+    raws.push_back(raw_client(io, b.address));
+    asio::write(raws.back(), asio::buffer(prefix(1 << 20) + "abcd"));
+  }
+  ASSERT_TRUE(run_until(io, [&] { return b.counters().bytes_received == 8 * 8; }));
+  EXPECT_EQ(b.counters().connections_in, 8u);
+  EXPECT_LE(b.counters().receive_buffer_bytes, 8 * kSmallBuffer);
+}
+
+TEST(PolderCastStreamTransport, TheBufferGrowsWithALargeFrameAndShrinksAfterIt) {
+  asio::io_context io;
+  Peer b(io);
+  tcp::socket raw = raw_client(io, b.address);
+  std::string big(1 << 20, 'L');
+  big.back() = '>';
+  const std::size_t first = 300 << 10;
+  asio::write(raw,
+              asio::buffer(prefix(static_cast<std::uint32_t>(big.size())) + big.substr(0, first)));
+  ASSERT_TRUE(run_until(io, [&] { return b.counters().bytes_received == 4 + first; }));
+  // Grown geometrically: at most about twice what it holds.
+  EXPECT_GE(b.counters().receive_buffer_bytes, 4 + first);
+  EXPECT_LE(b.counters().receive_buffer_bytes, 2 * (4 + first));
+  asio::write(raw, asio::buffer(big.substr(first) + frame("small")));
+  ASSERT_TRUE(run_until(io, [&] { return b.events.messages.size() == 2; }));
+  EXPECT_EQ(b.events.messages[0], big);
+  EXPECT_EQ(b.events.messages[1], "small");
+  EXPECT_LE(b.counters().receive_buffer_bytes, kSmallBuffer);  // given back after the frame
+}
+
+TEST(PolderCastStreamTransport, InboundConnectionsPerAddressAreLimited) {
+  asio::io_context io;
+  StreamTransportOptions options;
+  options.max_connections_per_address = 3;
+  Peer b(io, options);
+  std::vector<tcp::socket> kept;
+  for (int i = 0; i < 3; ++i) kept.push_back(raw_client(io, b.address));
+  ASSERT_TRUE(run_until(io, [&] { return b.counters().connections_in == 3; }));
+  for (int i = 0; i < 2; ++i) {
+    tcp::socket extra = raw_client(io, b.address);
+    EXPECT_TRUE(closed_by_peer(io, extra));
+  }
+  EXPECT_EQ(b.counters().refused_per_address, 2u);
+  EXPECT_EQ(b.counters().dropped_no_connection_slot, 0u);
+  EXPECT_EQ(b.counters().connections_in, 3u);
+  // A connection that ends gives its address a slot back.
+  kept.back().close();
+  ASSERT_TRUE(run_until(io, [&] { return b.counters().connections_in == 2; }));
+  tcp::socket again = raw_client(io, b.address);
+  asio::write(again, asio::buffer(frame("back")));
+  ASSERT_TRUE(run_until(io, [&] { return b.events.messages.size() == 1; }));
+  EXPECT_EQ(b.counters().refused_per_address, 2u);
+}
+
+TEST(PolderCastStreamTransport, AFrameThatDoesNotCompleteInTimeIsCut) {
+  asio::io_context io;
+  StreamTransportOptions options;
+  options.frame_timeout = 200ms;
+  options.idle_timeout = 10s;  // not what ends it: bytes keep arriving
+  Peer b(io, options);
+  // Whole frames with pauses longer than the timeout between them are fine.
+  tcp::socket patient = raw_client(io, b.address);
+  asio::write(patient, asio::buffer(frame("one")));
+  ASSERT_TRUE(run_until(io, [&] { return b.events.messages.size() == 1; }));
+  run_for(io, 300ms);
+  asio::write(patient, asio::buffer(frame("two")));
+  ASSERT_TRUE(run_until(io, [&] { return b.events.messages.size() == 2; }));
+
+  // A frame dribbled a byte at a time is cut once the timeout has passed since its start.
+  tcp::socket slow = raw_client(io, b.address);
+  const std::string f = frame(std::string(1000, 's'));
+  const auto start = std::chrono::steady_clock::now();
+  boost::system::error_code ec;
+  for (std::size_t i = 0; i < 100 && !ec && b.counters().dropped_frame_timeout == 0; ++i) {
+    asio::write(slow, asio::buffer(&f[i], 1), ec);
+    run_until(
+        io, [&] { return b.counters().dropped_frame_timeout > 0; }, 20ms);
+  }
+  EXPECT_EQ(b.counters().dropped_frame_timeout, 1u);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 200ms);
+  EXPECT_TRUE(closed_by_peer(io, slow));
+  EXPECT_EQ(b.events.messages.size(), 2u);
+  EXPECT_EQ(b.counters().connections_in, 1u);  // the patient one
+}
+
 TEST(PolderCastStreamTransport, IdleConnectionsAreClosedQuietly) {
   asio::io_context io;
   StreamTransportOptions options;

@@ -1,0 +1,67 @@
+#include "adapters/poldercast/frame_buffer.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+namespace psycho::poldercast {
+
+namespace {
+
+std::size_t load_be32(const char* p) {
+  const auto* b = reinterpret_cast<const unsigned char*>(p);
+  return std::size_t{b[0]} << 24 | std::size_t{b[1]} << 16 | std::size_t{b[2]} << 8 | b[3];
+}
+
+}  // namespace
+
+FrameBuffer::FrameBuffer(std::size_t max_frame) : max_frame_(max_frame), buffer_(kInitial) {}
+
+std::span<char> FrameBuffer::space() {
+  const std::size_t held = end_ - begin_;
+  if (buffer_.size() > kInitial && held <= kInitial) {
+    // A large frame was taken out: give its memory back rather than keep it per link.
+    std::vector<char> small(kInitial);
+    std::memcpy(small.data(), buffer_.data() + begin_, held);
+    buffer_.swap(small);
+  } else if (begin_ > 0 && held > 0) {
+    std::memmove(buffer_.data(), buffer_.data() + begin_, held);
+  }
+  begin_ = 0;
+  end_ = held;
+  // Full means the frame is larger than the buffer (next() took out any whole one): double
+  // it, but never past the frame, so that only bytes that arrived can make it grow.
+  if (end_ == buffer_.size()) {
+    const std::size_t grown = std::min(needed(), 2 * buffer_.size());
+    if (grown > buffer_.size()) reallocate(grown);
+  }
+  return {buffer_.data() + end_, buffer_.size() - end_};
+}
+
+FrameBuffer::Next FrameBuffer::next(std::string_view& frame) {
+  while (end_ - begin_ >= kHeader) {
+    const std::size_t length = load_be32(buffer_.data() + begin_);
+    if (length > max_frame_) return Next::oversized;
+    if (end_ - begin_ < kHeader + length) return Next::more;
+    frame = {buffer_.data() + begin_ + kHeader, length};
+    begin_ += kHeader + length;
+    if (length > 0) return Next::frame;
+  }
+  return Next::more;
+}
+
+std::size_t FrameBuffer::needed() const {
+  if (end_ - begin_ < kHeader) return kHeader;
+  return kHeader + std::min(load_be32(buffer_.data() + begin_), max_frame_);
+}
+
+void FrameBuffer::reallocate(std::size_t size) {
+  // A new vector of exactly `size`: resize() may reserve up to twice what it is asked for.
+  std::vector<char> next(size);
+  std::memcpy(next.data(), buffer_.data() + begin_, end_ - begin_);
+  end_ -= begin_;
+  begin_ = 0;
+  buffer_.swap(next);
+}
+
+}  // namespace psycho::poldercast
