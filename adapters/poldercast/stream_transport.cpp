@@ -27,6 +27,8 @@ using ErrorCode = boost::system::error_code;
 namespace {
 
 constexpr std::size_t kHeader = FrameBuffer::kHeader;
+// Per write system call; the same as asio's own transfer_all().
+constexpr std::size_t kMaxWriteChunk = 64 * 1024;
 constexpr auto kAcceptRetry = std::chrono::milliseconds(100);
 
 struct HostPort {
@@ -323,7 +325,22 @@ class Outbound : public std::enable_shared_from_this<Outbound> {
     }
     asio::async_write(
         socket_, buffers_,
+        [this, done = std::size_t{0}](const ErrorCode& ec, std::size_t n) mutable {
+          return write_progress(ec, n, done);
+        },
         [self = shared_from_this()](const ErrorCode& ec, std::size_t n) { self->on_write(ec, n); });
+  }
+
+  // async_write's completion condition, asked after every partial write. A large write
+  // to a slow reader may take longer than the idle timeout; while it keeps moving the
+  // link is busy, not idle. A write that stops moving still fails after one idle period.
+  // `this` is safe here: the write's completion handler holds a reference.
+  std::size_t write_progress(const ErrorCode& ec, std::size_t written, std::size_t& done) {
+    if (written > done) {
+      done = written;
+      last_active_ = Clock::now();
+    }
+    return ec ? 0 : kMaxWriteChunk;
   }
 
   void on_write(const ErrorCode& ec, std::size_t n) {

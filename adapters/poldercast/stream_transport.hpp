@@ -44,7 +44,8 @@ struct StreamTransportOptions {
   // Resolving and connecting together. Zero: no limit.
   std::chrono::milliseconds connect_timeout{2000};
   // A connection that carried nothing for this long is closed (silently when nothing was
-  // pending); a write that does not complete within it fails. Zero: never.
+  // pending); a write that moves no byte for this long fails, while one that keeps moving
+  // (a large batch to a slow reader) keeps the connection busy. Zero: never.
   std::chrono::milliseconds idle_timeout{30000};
   // An incoming frame must arrive whole within this long of its first byte, however
   // slowly its bytes keep coming; otherwise the connection is closed

@@ -4,6 +4,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
 #include <chrono>
@@ -316,6 +317,58 @@ TEST(PolderCastStreamTransport, AStalledWriteFailsAfterTheIdleTimeout) {
   EXPECT_GT(a.counters().dropped_unreachable, 0u);
   EXPECT_EQ(a.counters().connections_out, 0u);
   EXPECT_TRUE(closed_by_peer(io, deaf.socket));
+}
+
+// A server that accepts one connection and reads it slowly: a chunk, then a pause.
+struct SlowReader {
+  SlowReader(asio::io_context& io, std::size_t chunk, std::chrono::milliseconds each_pause)
+      : acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
+        socket(io),
+        timer(io),
+        buffer(chunk),
+        pause(each_pause) {
+    acceptor.async_accept(socket, [this](const boost::system::error_code& ec) {
+      if (!ec) read();
+    });
+  }
+  void read() {
+    socket.async_read_some(asio::buffer(buffer),
+                           [this](const boost::system::error_code& ec, std::size_t n) {
+                             if (ec) return;
+                             received += n;
+                             timer.expires_after(pause);
+                             timer.async_wait([this](const boost::system::error_code& wait_ec) {
+                               if (!wait_ec) read();
+                             });
+                           });
+  }
+  std::string address() const {
+    return "127.0.0.1:" + std::to_string(acceptor.local_endpoint().port());
+  }
+  tcp::acceptor acceptor;
+  tcp::socket socket;
+  asio::steady_timer timer;
+  std::vector<char> buffer;
+  std::chrono::milliseconds pause;
+  std::size_t received = 0;
+};
+
+TEST(PolderCastStreamTransport, AWriteThatKeepsProgressingIsNotIdle) {
+  asio::io_context io;
+  // About 50 MB/s: the 32 MiB below take well over the idle timeout, yet move all along.
+  SlowReader slow(io, 256 << 10, 5ms);
+  StreamTransportOptions options;
+  options.max_queue_bytes = 64 << 20;
+  options.idle_timeout = 300ms;
+  Peer a(io, options);
+  send_a_lot(a.transport, slow.address());  // queued while connecting: one long write
+  const std::size_t total = 32 * ((1 << 20) + 4);
+  ASSERT_TRUE(run_until(
+      io, [&] { return slow.received == total || !a.events.unreachable.empty(); }, 30s));
+  EXPECT_TRUE(a.events.unreachable.empty());
+  EXPECT_EQ(slow.received, total);
+  EXPECT_EQ(a.counters().frames_sent, 32u);
+  EXPECT_EQ(a.counters().dropped_unreachable, 0u);
 }
 
 TEST(PolderCastStreamTransport, AConnectTimeoutIsReportedOnce) {
