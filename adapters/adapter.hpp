@@ -77,7 +77,9 @@ class Adapter {
   void set_origin_id(OriginId id) noexcept { origin_id_ = id; }
   OriginId origin_id() const noexcept { return origin_id_; }
 
-  // Main thread, once. A failure here stops the gateway from starting with that message.
+  // Main thread, once. A failure here stops the gateway from starting with that message,
+  // which starts with the adapter's name ("nats: connect failed: ...") and names each
+  // context once: the gateway logs it as it is.
   // Connecting may continue in the background: readiness is reported by status().
   virtual Status start(AdapterHost& host) = 0;
   // Main thread, once: flush what is buffered (bounded by `drain`) and release everything.

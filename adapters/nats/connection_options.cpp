@@ -38,7 +38,7 @@ class Steps {
 Result<OptionsPtr> make_options(const NatsConfig& c, const ConnectionCallbacks& cb) {
   natsOptions* raw = nullptr;
   if (const natsStatus s = natsOptions_Create(&raw); s != NATS_OK) {
-    return fail(describe("creating connection options", s));
+    return fail("nats: " + describe("creating connection options", s));
   }
   OptionsPtr opts(raw);
   std::vector<const char*> servers;

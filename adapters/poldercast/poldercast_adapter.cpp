@@ -97,8 +97,7 @@ Status PolderCastAdapter::start(AdapterHost& host) {
   transport_ = std::make_unique<StreamTransport>(io_, config_.transport,
                                                  static_cast<TransportEvents&>(*this));
   auto port = transport_->listen(config_.listen.host, config_.listen.port);
-  if (!port)
-    return fail("poldercast: cannot listen on " + config_.listen.to_string() + ": " + port.error());
+  if (!port) return fail(port.error());  // it names the address and the module already
   // With an ephemeral listen port, the advertised address takes the real one.
   std::string advertise = config_.advertise;
   if (config_.listen.port == 0 && advertise == config_.listen.to_string()) {

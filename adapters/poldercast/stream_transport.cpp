@@ -408,7 +408,8 @@ class Outbound : public std::enable_shared_from_this<Outbound> {
 };
 
 Result<std::uint16_t> StreamCore::listen(const std::string& host, std::uint16_t port) {
-  const std::string where = host + ":" + std::to_string(port);
+  const bool bare_v6 = host.find(':') != std::string::npos && !host.starts_with('[');
+  const std::string where = (bare_v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
   if (closed_) return fail("poldercast: cannot listen on " + where + ": transport closed");
   if (acceptor_.is_open()) {
     return fail("poldercast: cannot listen on " + where + ": already listening");

@@ -202,7 +202,8 @@ Status Server::Impl::start() {
   for (auto& a : adapters) {
     a->set_origin_id(router.next_origin_id());
     router.add_adapter(*a);
-    if (auto st = a->start(*this); !st) return fail(std::string(a->name()) + ": " + st.error());
+    // The message names the adapter already (adapter.hpp).
+    if (auto st = a->start(*this); !st) return st;
   }
   workers.start();
   if (tcp) tcp->start();

@@ -1,7 +1,10 @@
 // Hostile peers on the PolderCast overlay port of a real gateway: connections that announce
 // large frames and never send them, too many connections from one address, a frame that
-// never completes. The gateway stays small and keeps serving its clients. Bounded in count
-// and time.
+// never completes, and a taken overlay port. The gateway stays small and keeps serving its
+// clients. Bounded in count and time.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -138,6 +141,46 @@ TEST_F(PolderCastAbuse, AFrameThatNeverCompletesIsCut) {
   EXPECT_TRUE(stalled.closed_by_peer(10s));
   EXPECT_EQ(dropped(gw(), "link_frame_timeout"), 1);
   expect_healthy(gw());
+}
+
+// A listening socket on 127.0.0.1, port chosen by the kernel, held for the test's life.
+struct HeldPort {
+  HeldPort() {
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t size = sizeof a;
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        ::listen(fd, 1) != 0 || ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &size) != 0) {
+      return;
+    }
+    port = ntohs(a.sin_port);
+  }
+  ~HeldPort() {
+    if (fd >= 0) ::close(fd);
+  }
+  int fd = -1;
+  int port = 0;
+};
+
+TEST_F(PolderCastAbuse, ATakenOverlayPortIsExplainedOnce) {
+  HeldPort held;
+  ASSERT_GT(held.port, 0);
+  const std::string where = "127.0.0.1:" + std::to_string(held.port);
+  gateway_ = std::make_unique<Gateway>(
+      with_config("poldercast:\n  listen: " + where + "\n  state_dir: " + state_dir_ + "\n"));
+  EXPECT_EQ(gw().process().wait(10s), 1);
+  const std::string log = gw().process().errors();
+  const auto at = log.find("cannot start");
+  ASSERT_NE(at, std::string::npos) << log;
+  const std::string line = log.substr(at, log.find('\n', at) - at);
+  EXPECT_NE(line.find("poldercast: cannot listen on " + where + ": Address already in use"),
+            std::string::npos)
+      << line;
+  EXPECT_EQ(occurrences(line, "poldercast"), 1u) << line;
+  EXPECT_EQ(occurrences(line, "cannot listen"), 1u) << line;
+  EXPECT_EQ(occurrences(line, where), 1u) << line;
 }
 
 }  // namespace
