@@ -178,8 +178,8 @@ std::vector<ProfilePtr> Node::known_subscribers(std::uint64_t topic, std::uint64
     for (const auto& e : view->entries()) add(e.profile);
   }
   for (const auto& [id, peer] : rings_.peers()) add(peer.profile);
-  if (auto it = publish_cache_.find(topic); it != publish_cache_.end()) {
-    for (const auto& p : it->second.subscribers) add(p);
+  if (const auto* cached = publish_cache_.find(topic)) {
+    for (const auto& p : *cached) add(p);
   }
   return subs;
 }
@@ -195,9 +195,7 @@ void Node::publish_unsubscribed(const Publication& p, SharedBytes bytes) {
     for (const auto& s : subs) {
       if (send(s->address, bytes)) ++counters_.forwarded;
     }
-    auto& cached = publish_cache_[p.topic];
-    cached.used_ms = now_ms_;
-    cached.subscribers = std::move(subs);
+    publish_cache_.use(p.topic, now_ms_) = std::move(subs);
     return;
   }
   // A walk found nobody a moment ago: drop at once rather than walk again for every
@@ -210,27 +208,34 @@ void Node::publish_unsubscribed(const Publication& p, SharedBytes bytes) {
     unfound_.erase(it);
   }
   auto found = pending_.find(p.topic);
-  if ((found != pending_.end() && found->second.messages.size() >= options_.pending_per_topic) ||
-      pending_bytes_ + bytes->size() > options_.pending_bytes) {
+  const bool new_search = found == pending_.end();
+  if ((!new_search && found->second.messages.size() >= options_.pending_per_topic) ||
+      pending_bytes_ + bytes->size() > options_.pending_bytes ||
+      (new_search && walks_.size() >= options_.find_topics && walks_.count(p.topic) == 0)) {
     ++counters_.pending_full;
     return;
   }
-  auto& pending = found != pending_.end() ? found->second : pending_[p.topic];
-  if (pending.messages.empty()) {
+  auto& pending = new_search ? pending_[p.topic] : found->second;
+  if (new_search) {
     pending.since_cycle = cycle_;
-    Message find;
-    find.type = Type::find_subscriber;
-    find.sender = *self_;
-    find.topic = p.topic;
-    find.ttl = options_.find_ttl;
-    find.entries = {{*self_, 0}};
-    auto walk = encode_message(find);
-    for (const auto& e : cyclon_.sample(options_.find_walks, 0, rng_)) {
-      if (send(e.profile->address, walk)) ++counters_.finds_started;
-    }
+    start_walks(p.topic);
   }
   pending_bytes_ += bytes->size();
   pending.messages.push_back(std::move(bytes));
+}
+
+void Node::start_walks(std::uint64_t topic) {
+  walks_[topic] = cycle_;
+  Message find;
+  find.type = Type::find_subscriber;
+  find.sender = *self_;
+  find.topic = topic;
+  find.ttl = options_.find_ttl;
+  find.entries = {{*self_, 0}};
+  auto walk = encode_message(find);
+  for (const auto& e : cyclon_.sample(options_.find_walks, 0, rng_)) {
+    if (send(e.profile->address, walk)) ++counters_.finds_started;
+  }
 }
 
 void Node::on_find(const Message& m, const ProfilePtr& sender) {
@@ -263,16 +268,22 @@ void Node::on_find(const Message& m, const ProfilePtr& sender) {
   send(next.front().profile->address, encode_message(walk));
 }
 
+// Only answers to walks this node started, while it still awaits them, may fill the publish
+// cache: otherwise any peer could grow it with one small answer per topic.
 void Node::on_found(const Message& m) {
+  auto walk = walks_.find(m.topic);
+  if (walk == walks_.end() || cycle_ - walk->second > options_.find_timeout_cycles) {
+    ++counters_.finds_unsolicited;
+    return;
+  }
   if (m.entries.empty()) return;
-  auto& cached = publish_cache_[m.topic];
-  cached.used_ms = now_ms_;
+  auto& cached = publish_cache_.use(m.topic, now_ms_);
   for (const auto& d : m.entries) {
     if (d.profile.node_id == id_ || !subscribes(d.profile, m.topic)) continue;
-    if (cached.subscribers.size() >= 2 * options_.fanout) break;
-    if (std::none_of(cached.subscribers.begin(), cached.subscribers.end(),
+    if (cached.size() >= 2 * options_.fanout) break;
+    if (std::none_of(cached.begin(), cached.end(),
                      [&](const ProfilePtr& s) { return s->node_id == d.profile.node_id; })) {
-      cached.subscribers.push_back(std::make_shared<const Profile>(d.profile));
+      cached.push_back(std::make_shared<const Profile>(d.profile));
     }
   }
   ++counters_.finds_answered;
@@ -307,15 +318,9 @@ void Node::expire_publishing() {
       ++it;
     }
   }
-  std::erase_if(publish_cache_, [&](const auto& c) {
-    return now_ms_ - c.second.used_ms > options_.publish_cache_ttl_ms;
-  });
-  while (publish_cache_.size() > options_.publish_cache_topics) {
-    auto oldest =
-        std::min_element(publish_cache_.begin(), publish_cache_.end(),
-                         [](auto& a, auto& b) { return a.second.used_ms < b.second.used_ms; });
-    publish_cache_.erase(oldest);
-  }
+  std::erase_if(walks_,
+                [&](const auto& w) { return cycle_ - w.second > options_.find_timeout_cycles; });
+  publish_cache_.expire(now_ms_);
 }
 
 }  // namespace psycho::poldercast

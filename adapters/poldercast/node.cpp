@@ -34,7 +34,8 @@ Node::Node(NodeOptions options, std::uint64_t id, std::string address, Transport
       vicinity_(options.vicinity_view),
       rings_(id, options.ring_slots),
       seen_(options.seen_capacity, options.seen_ttl_ms),
-      reply_routes_(options.reply_routes, options.reply_route_ttl_ms) {
+      reply_routes_(options.reply_routes, options.reply_route_ttl_ms),
+      publish_cache_(options.publish_cache_topics, options.publish_cache_ttl_ms) {
   refresh_profile();
 }
 
@@ -47,9 +48,9 @@ bool Node::subscribe(std::string_view subject) {
   for (const auto* view : {&cyclon_, &vicinity_}) {
     for (const auto& e : view->entries()) rings_.offer(e.profile);
   }
-  if (auto it = publish_cache_.find(topic); it != publish_cache_.end()) {
-    for (const auto& p : it->second.subscribers) rings_.offer(p);
-    publish_cache_.erase(it);
+  if (const auto* cached = publish_cache_.find(topic)) {
+    for (const auto& p : *cached) rings_.offer(p);
+    publish_cache_.erase(topic);
   }
   refresh_profile();
   return true;
@@ -494,9 +495,7 @@ void Node::on_rings(const Message& m, const ProfilePtr& sender) {
 void Node::dead(std::uint64_t id) {
   const auto topics = rings_.remove(id);
   const bool known = cyclon_.remove(id) | vicinity_.remove(id) | !topics.empty();
-  for (auto& [topic, cached] : publish_cache_) {
-    std::erase_if(cached.subscribers, [&](const ProfilePtr& p) { return p->node_id == id; });
-  }
+  publish_cache_.forget_peer(id);
   if (!known) return;
   ++counters_.peers_dead;
   if (dead_.size() < options_.dead_memory_capacity) dead_[id] = cycle_;

@@ -20,6 +20,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "adapters/poldercast/publish_cache.hpp"
 #include "adapters/poldercast/reply_routes.hpp"
 #include "adapters/poldercast/rings.hpp"
 #include "adapters/poldercast/seen_set.hpp"
@@ -62,6 +63,8 @@ struct NodeOptions {
   std::size_t pending_bytes = 4 << 20;  // publications waiting for a FIND_SUB answer
   std::size_t pending_per_topic = 64;
   std::size_t max_finds_per_cycle = 64;  // FIND_SUB handled per cycle; more are dropped
+  // Topics searched for at once (walks started and still awaiting answers).
+  std::size_t find_topics = 1024;
   // Replies go straight back to the requester's gateway (reply_routes.hpp).
   std::size_t reply_routes = 4096;
   std::int64_t reply_route_ttl_ms = 60'000;
@@ -90,6 +93,7 @@ struct NodeCounters {
   std::uint64_t no_subscriber = 0;  // publications dropped: nobody subscribes (as far as found)
   std::uint64_t pending_full = 0;   // publications dropped: the FIND_SUB wait queue was full
   std::uint64_t finds_started = 0, finds_answered = 0, finds_dropped = 0;
+  std::uint64_t finds_unsolicited = 0;  // answers to no walk of ours in progress, dropped
   std::uint64_t peers_dead = 0, leaves_received = 0, pings_sent = 0;
   std::uint64_t send_failed = 0;                 // the transport refused at once
   std::uint64_t replies_direct = 0;              // replies sent straight to the requester's gateway
@@ -149,10 +153,6 @@ class Node final : public TransportEvents {
     std::string address;
     std::uint32_t extensions = 0;  // cycles granted for a backlog towards it
   };
-  struct CachedTopic {  // publish cache: subscribers of a topic we publish to
-    std::vector<ProfilePtr> subscribers;
-    std::int64_t used_ms = 0;
-  };
   struct PendingTopic {  // publications waiting for FIND_SUB answers
     std::deque<SharedBytes> messages;
     std::uint64_t since_cycle = 0;
@@ -176,6 +176,7 @@ class Node final : public TransportEvents {
   void on_publish(Message& m, const ProfilePtr& sender);
   void forward(const Publication& p, const Rings::Ring& ring, std::uint64_t from, bool from_ring);
   void publish_unsubscribed(const Publication& p, SharedBytes bytes);
+  void start_walks(std::uint64_t topic);
   std::vector<ProfilePtr> known_subscribers(std::uint64_t topic, std::uint64_t except) const;
   void on_find(const Message& m, const ProfilePtr& sender);
   void on_found(const Message& m);
@@ -209,7 +210,10 @@ class Node final : public TransportEvents {
   std::unordered_map<std::uint64_t, std::uint64_t> dead_;  // id -> cycle found dead
   SeenSet seen_;
   ReplyRoutes reply_routes_;
-  std::unordered_map<std::uint64_t, CachedTopic> publish_cache_;
+  PublishCache publish_cache_;
+  // Topics whose walks this node started, with the cycle they started: only answers for
+  // these, until the walks time out, may fill the publish cache. At most find_topics.
+  std::unordered_map<std::uint64_t, std::uint64_t> walks_;
   std::unordered_map<std::uint64_t, PendingTopic> pending_;
   std::unordered_map<std::uint64_t, std::uint64_t> unfound_;  // topic -> cycle to search again
   std::size_t pending_bytes_ = 0;

@@ -75,10 +75,13 @@ void samples(const ReportInputs& in, std::vector<metrics::Sample>& s) {
           {"delivered", n(c.delivered)},
           {"duplicate", n(c.duplicates)}});
   family(s, Type::counter, "finds_total",
-         "FIND_SUB walks started, answered, and refused for the rate limit.", "result",
+         "FIND_SUB walks started and answered; walks refused for the rate limit; answers to no "
+         "walk in progress, dropped.",
+         "result",
          {{"started", n(c.finds_started)},
           {"answered", n(c.finds_answered)},
-          {"refused", n(c.finds_dropped)}});
+          {"refused", n(c.finds_dropped)},
+          {"unsolicited", n(c.finds_unsolicited)}});
   one(s, Type::counter, "peers_dead_total", "Peers found dead (silent, unreachable or left).",
       n(c.peers_dead));
   one(s, Type::counter, "leaves_total", "LEAVE messages received.", n(c.leaves_received));

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <deque>
 #include <map>
 #include <random>
@@ -268,6 +269,78 @@ TEST(PolderCastNode, AProfileAboveTheCapAdvertisesItsNeediestTopicsAndRotatesThe
   node.tick(1000);
   ASSERT_FALSE(t.sent.empty());
   EXPECT_EQ(decoded(t.sent.back().second).sender.topics.size(), 8u);
+}
+
+// --- publishing to topics this node does not subscribe to --------------------------------
+
+Message found_for(const std::string& subject, std::uint64_t subscriber) {
+  Message found;
+  found.type = Type::find_subscriber_response;
+  found.sender = peer(2);
+  found.topic = topic_id(subject);
+  found.entries.push_back({peer(subscriber, {found.topic}), 0});
+  return found;
+}
+
+// Makes `p` the node's first Cyclon peer: the answer of a seed.
+void introduce(Node& node, const Profile& p) {
+  Message answer;
+  answer.type = Type::cyclon_response;
+  answer.sender = p;
+  node.on_message(encoded(answer));
+}
+
+std::vector<std::string> sent_to(const RecordingTransport& t, Type type) {
+  std::vector<std::string> out;
+  for (const auto& [address, bytes] : t.sent) {
+    if (decoded(bytes).type == type) out.push_back(address);
+  }
+  return out;
+}
+
+TEST(PolderCastNode, UnsolicitedFindAnswersAreDroppedAndCostNothing) {
+  RecordingTransport t;
+  NodeOptions o;
+  Node node(o, 1, "me", t, 7);
+  const auto start = std::chrono::steady_clock::now();
+  for (std::uint64_t i = 0; i < 60'000; ++i) {
+    node.on_message(encoded(found_for("t." + std::to_string(i), 3)));
+  }
+  ASSERT_EQ(node.publish_cache_size(), 0u);  // before the tick, which used to trim quadratically
+  node.tick(1000);
+  EXPECT_EQ(node.counters().finds_unsolicited, 60'000u);
+  EXPECT_EQ(node.counters().finds_answered, 0u);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+TEST(PolderCastNode, AnswersToOurOwnWalksFillACacheBoundedAtInsertion) {
+  RecordingTransport t;
+  NodeOptions o;
+  o.publish_cache_topics = 4;
+  Node node(o, 1, "me", t, 7);
+  introduce(node, peer(2));
+  for (int i = 0; i < 10; ++i) {
+    Publication p;
+    p.subject = "q." + std::to_string(i);
+    node.publish(p);
+  }
+  EXPECT_EQ(sent_to(t, Type::find_subscriber).size(), 10u);  // one walk each, to peer 2
+  // An answer for a topic nobody searched is dropped, even among answers that are wanted.
+  node.on_message(encoded(found_for("never.searched", 99)));
+  for (std::uint64_t i = 0; i < 10; ++i) {
+    t.sent.clear();
+    node.on_message(encoded(found_for("q." + std::to_string(i), 100 + i)));
+    EXPECT_LE(node.publish_cache_size(), 4u) << i;
+    // The waiting publication goes to the subscriber found.
+    EXPECT_EQ(sent_to(t, Type::publish),
+              std::vector<std::string>{"peer" + std::to_string(100 + i)});
+  }
+  EXPECT_EQ(node.counters().finds_answered, 10u);
+  EXPECT_EQ(node.counters().finds_unsolicited, 1u);
+  // Once the walks have timed out, a late answer is unsolicited too.
+  for (int c = 1; c <= 5; ++c) node.tick(1000 * c);
+  node.on_message(encoded(found_for("q.0", 200)));
+  EXPECT_EQ(node.counters().finds_unsolicited, 2u);
 }
 
 TEST(PolderCastSeenSet, AgreesWithAPlainSetUnderBothBounds) {
