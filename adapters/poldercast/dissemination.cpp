@@ -36,28 +36,31 @@ void Node::publish(Publication p) {
   p.topic = topic_id(p.subject);
   p.overlay_hops = 0;
   p.direct = false;
-  p.reply_address = p.reply.empty() ? std::string() : address_;
+  // Only replies to an inbox may come straight back (reply_routes.hpp).
+  p.reply_address = inbox_subject(p.reply) ? address_ : std::string();
   seen_.insert(p.msg_id, now_ms_);
   ++counters_.published;
-  if (const std::string* requester = reply_routes_.find(p.subject, now_ms_)) {
-    // A reply: straight back to the gateway that asked.
-    p.direct = true;
-    Message m;
-    m.type = Type::publish;
-    m.sender = *self_;
-    m.publication = std::move(p);
-    if (send(*requester, encode_message(m))) ++counters_.replies_direct;
-    return;
-  }
+  // A ring, or any subscriber we know of, always gets the publication the ordinary way: a
+  // reply route (which any peer can plant) must never divert a subject others listen to.
   if (const auto* ring = rings_.ring(p.topic)) {
     forward(p, *ring, 0, false);
     return;
   }
+  auto subs = known_subscribers(p.topic, 0);
   Message m;
   m.type = Type::publish;
   m.sender = *self_;
+  if (subs.empty()) {
+    if (auto requester = reply_routes_.take(p.subject, now_ms_)) {
+      // A reply: straight back to the gateway that asked, once.
+      p.direct = true;
+      m.publication = std::move(p);
+      if (send(*requester, encode_message(m))) ++counters_.replies_direct;
+      return;
+    }
+  }
   m.publication = std::move(p);
-  publish_unsubscribed(m.publication, encode_message(m));
+  publish_unsubscribed(m.publication, encode_message(m), std::move(subs));
 }
 
 void Node::on_publish(Message& m, const ProfilePtr& sender) {
@@ -82,9 +85,7 @@ void Node::on_publish(Message& m, const ProfilePtr& sender) {
     return;
   }
   if (ring->subject == p.subject) {
-    if (!p.reply.empty() && !p.reply_address.empty()) {
-      reply_routes_.remember(p.reply, p.reply_address, now_ms_);
-    }
+    reply_routes_.remember(p.reply, p.reply_address, now_ms_);  // inboxes only
     ++counters_.delivered;
     count_hops(p.overlay_hops);
     if (deliver_) deliver_(p);
@@ -186,9 +187,9 @@ std::vector<ProfilePtr> Node::known_subscribers(std::uint64_t topic, std::uint64
 
 // A node that does not subscribe to the topic hands the publication to up to F known
 // subscribers, each of which treats it as coming from outside its ring. With none known it
-// waits for a FIND_SUB walk to find some.
-void Node::publish_unsubscribed(const Publication& p, SharedBytes bytes) {
-  auto subs = known_subscribers(p.topic, 0);
+// waits for a FIND_SUB walk to find some. `subs`: known_subscribers(p.topic, 0).
+void Node::publish_unsubscribed(const Publication& p, SharedBytes bytes,
+                                std::vector<ProfilePtr> subs) {
   if (!subs.empty()) {
     std::shuffle(subs.begin(), subs.end(), rng_);
     if (subs.size() > options_.fanout) subs.resize(options_.fanout);

@@ -175,7 +175,7 @@ class Node final : public TransportEvents {
   // Dissemination.
   void on_publish(Message& m, const ProfilePtr& sender);
   void forward(const Publication& p, const Rings::Ring& ring, std::uint64_t from, bool from_ring);
-  void publish_unsubscribed(const Publication& p, SharedBytes bytes);
+  void publish_unsubscribed(const Publication& p, SharedBytes bytes, std::vector<ProfilePtr> subs);
   void start_walks(std::uint64_t topic);
   std::vector<ProfilePtr> known_subscribers(std::uint64_t topic, std::uint64_t except) const;
   void on_find(const Message& m, const ProfilePtr& sender);

@@ -87,6 +87,12 @@ class PolderCastTest : public ::testing::Test {
                                 payload + "\n");
   }
 
+  void publish_with_reply(int from, const std::string& subject, const std::string& reply,
+                          const std::string& payload) {
+    members_[from].client->send("PUB " + subject + " " + reply + " " +
+                                std::to_string(payload.size()) + "\n" + payload + "\n");
+  }
+
   // Publishes a fresh probe from `from` until every live client in `targets` receives one
   // within a second; false if that never happens before `deadline`.
   bool reaches_all(int from, const std::vector<int>& targets, std::chrono::seconds deadline) {
@@ -228,6 +234,44 @@ TEST_F(PolderCastTest, TwelveGatewaysShareSubjectsSurviveCrashesAndRejoin) {
   })) << leaves;
   EXPECT_TRUE(reaches_all(2, live(), 10s));
   everyone_hears_everyone_once("after-leave");
+}
+
+// A request whose reply subject is an ordinary subject (here one that gateway 1 subscribes
+// to) must not divert that subject: gateway 0 delivers the request from gateway 2, and a
+// later ordinary publication from gateway 0 on the reply subject still reaches gateway 1
+// (it used to go only to gateway 2, straight back to the requester, for 60 s).
+TEST_F(PolderCastTest, ARequestCannotDivertItsReplySubject) {
+  for (int i = 0; i < 3; ++i) start(i);
+  ASSERT_TRUE(reaches_all(0, {0, 1, 2}, 30s)) << members_[0].gateway->http_get("/varz");
+  auto subscriber = members_[1].gateway->client();
+  auto responder = members_[0].gateway->client();
+  subscriber->send("CONNECT {\"verbose\":false}\nSUB shared.x\nPING\n");
+  responder->send("CONNECT {\"verbose\":false}\nSUB svc.req\nPING\n");
+  ASSERT_EQ(subscriber->line(), "PONG\n");
+  ASSERT_EQ(responder->line(), "PONG\n");
+  // Gateway 0 (no subscriber of shared.x) reaches gateway 1's subscriber.
+  bool reached = false;
+  for (int attempt = 0; attempt < 20 && !reached; ++attempt) {
+    const std::string probe = "probe-" + std::to_string(attempt);
+    publish(0, "shared.x", probe);
+    reached = !subscriber->expect(frame("shared.x", probe), 1s).empty();
+  }
+  ASSERT_TRUE(reached) << headlines(subscriber->pending());
+  // Gateway 2 asks gateway 0's responder, with shared.x as the reply subject.
+  bool asked = false;
+  for (int attempt = 0; attempt < 20 && !asked; ++attempt) {
+    publish_with_reply(2, "svc.req", "shared.x", "ask");
+    asked = !responder->expect("MSG svc.req shared.x 3\nask\n", 1s).empty();
+  }
+  ASSERT_TRUE(asked) << headlines(responder->pending());
+  subscriber->drain_for(300ms);
+  subscriber->discard_pending();
+  publish(0, "shared.x", "ordinary");
+  EXPECT_FALSE(subscriber->expect(frame("shared.x", "ordinary"), 5s).empty())
+      << headlines(subscriber->pending());
+  EXPECT_EQ(metric(*members_[0].gateway,
+                   "psycho_poldercast_replies_direct_total{adapter=\"poldercast\"}"),
+            0);
 }
 
 }  // namespace

@@ -343,6 +343,79 @@ TEST(PolderCastNode, AnswersToOurOwnWalksFillACacheBoundedAtInsertion) {
   EXPECT_EQ(node.counters().finds_unsolicited, 2u);
 }
 
+// --- replies -------------------------------------------------------------------------------
+
+// A node in ring "svc" that has just delivered a request with reply subject `reply`, whose
+// publication says the requester's gateway is at "requester".
+struct Responder {
+  explicit Responder(const std::string& reply) : node(NodeOptions{}, 1, "me", t, 7) {
+    node.subscribe("svc");
+    node.on_deliver([this](const Publication&) { ++delivered; });
+    Message req;
+    req.type = Type::publish;
+    req.sender = peer(5, {topic_id("svc")});
+    req.publication.subject = "svc";
+    req.publication.topic = topic_id("svc");
+    req.publication.reply = reply;
+    req.publication.reply_address = "requester";
+    req.publication.msg_id[0] = 1;
+    node.on_message(encoded(req));
+    t.sent.clear();
+  }
+  void publish(const std::string& subject) {
+    Publication p;
+    p.subject = subject;
+    node.publish(p);
+  }
+  RecordingTransport t;
+  Node node;
+  int delivered = 0;
+};
+
+TEST(PolderCastNode, AReplyToAnInboxGoesStraightBackOnce) {
+  Responder r("_INBOX.abc.1");
+  ASSERT_EQ(r.delivered, 1);
+  r.publish("_INBOX.abc.1");
+  ASSERT_EQ(r.t.sent.size(), 1u);
+  EXPECT_EQ(r.t.sent[0].first, "requester");
+  EXPECT_TRUE(decoded(r.t.sent[0].second).publication.direct);
+  EXPECT_EQ(r.node.counters().replies_direct, 1u);
+  // The route was used up: a second publication on that subject does not go there.
+  r.t.sent.clear();
+  r.publish("_INBOX.abc.1");
+  EXPECT_TRUE(sent_to(r.t, Type::publish).empty());
+  EXPECT_EQ(r.node.counters().replies_direct, 1u);
+}
+
+TEST(PolderCastNode, ARequestWithASharedReplySubjectDoesNotDivertIt) {
+  Responder r("shared.x");
+  introduce(r.node, peer(7, {topic_id("shared.x")}));  // a subscriber of shared.x
+  r.t.sent.clear();
+  r.publish("shared.x");
+  EXPECT_EQ(sent_to(r.t, Type::publish), std::vector<std::string>{"peer7"});
+  EXPECT_EQ(r.node.counters().replies_direct, 0u);
+}
+
+TEST(PolderCastNode, AnInboxWithKnownSubscribersStillGoesToThem) {
+  // A forged request names an inbox that real subscribers listen on.
+  Responder r("_INBOX.shared");
+  introduce(r.node, peer(7, {topic_id("_INBOX.shared")}));
+  r.t.sent.clear();
+  r.publish("_INBOX.shared");
+  EXPECT_EQ(sent_to(r.t, Type::publish), std::vector<std::string>{"peer7"});
+  // And one this node's own ring holds goes along the ring.
+  Responder own("_INBOX.mine");
+  own.node.subscribe("_INBOX.mine");
+  Message hello;
+  hello.type = Type::pong;
+  hello.sender = peer(9, {topic_id("_INBOX.mine")});
+  own.node.on_message(encoded(hello));
+  own.t.sent.clear();
+  own.publish("_INBOX.mine");
+  EXPECT_EQ(sent_to(own.t, Type::publish), std::vector<std::string>{"peer9"});
+  EXPECT_EQ(r.node.counters().replies_direct + own.node.counters().replies_direct, 0u);
+}
+
 TEST(PolderCastSeenSet, AgreesWithAPlainSetUnderBothBounds) {
   // Against a reference (a set plus a FIFO): random ids, repeats, a capacity bound and a
   // time bound, through many table growths and deletions.
