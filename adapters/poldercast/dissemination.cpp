@@ -239,13 +239,27 @@ void Node::start_walks(std::uint64_t topic) {
   }
 }
 
-void Node::on_find(const Message& m, const ProfilePtr& sender) {
-  if (++finds_this_cycle_ > options_.max_finds_per_cycle) {
-    ++counters_.finds_dropped;
-    return;
+// Each origin gets its share of the walks handled per cycle, so one origin (or one injected
+// walk bouncing around a small overlay) cannot leave honest walks refused for a cycle.
+bool Node::take_find_budget(std::uint64_t origin) {
+  auto it = finds_by_origin_.find(origin);
+  if (it != finds_by_origin_.end() && it->second >= options_.finds_per_origin) {
+    ++counters_.finds_over_budget;
+    return false;
   }
+  if (finds_this_cycle_ >= options_.max_finds_per_cycle) {
+    ++counters_.finds_dropped;
+    return false;
+  }
+  ++finds_this_cycle_;
+  ++finds_by_origin_[origin];
+  return true;
+}
+
+void Node::on_find(const Message& m, const ProfilePtr& sender) {
   const Profile& origin = m.entries.front().profile;
   if (origin.node_id == id_ || origin.address.empty()) return;
+  if (!take_find_budget(origin.node_id)) return;
   auto subs = known_subscribers(m.topic, origin.node_id);
   if (subscribed(m.topic)) subs.insert(subs.begin(), self_);
   if (!subs.empty()) {
@@ -258,14 +272,16 @@ void Node::on_find(const Message& m, const ProfilePtr& sender) {
     send(origin.address, encode_message(found));
     return;
   }
-  if (m.ttl <= 1) return;
+  // No further than our own walks go, whatever TTL it came with.
+  const std::uint8_t ttl = std::min(m.ttl, options_.find_ttl);
+  if (ttl <= 1) return;
   // Walk on to a random Cyclon peer that is neither the origin nor where it came from.
   auto next = cyclon_.sample(cyclon_.size(), sender->node_id, rng_);
   std::erase_if(next, [&](const Entry& e) { return e.id() == origin.node_id; });
   if (next.empty()) return;
   Message walk = m;
   walk.sender = *self_;
-  walk.ttl = static_cast<std::uint8_t>(m.ttl - 1);
+  walk.ttl = static_cast<std::uint8_t>(ttl - 1);
   send(next.front().profile->address, encode_message(walk));
 }
 

@@ -131,6 +131,7 @@ void Node::tick(std::int64_t now_ms) {
   now_ms_ = now_ms;
   ++cycle_;
   finds_this_cycle_ = 0;
+  finds_by_origin_.clear();
   // A partner that has not answered within a cycle is gone (it was already taken out of
   // the Cyclon and Vicinity views before we wrote to it).
   std::vector<std::uint64_t> silent;

@@ -63,6 +63,8 @@ struct NodeOptions {
   std::size_t pending_bytes = 4 << 20;  // publications waiting for a FIND_SUB answer
   std::size_t pending_per_topic = 64;
   std::size_t max_finds_per_cycle = 64;  // FIND_SUB handled per cycle; more are dropped
+  // Of those, at most this many per walk origin, so one origin cannot use up the rest.
+  std::size_t finds_per_origin = 8;
   // Topics searched for at once (walks started and still awaiting answers).
   std::size_t find_topics = 1024;
   // Replies go straight back to the requester's gateway (reply_routes.hpp).
@@ -93,6 +95,7 @@ struct NodeCounters {
   std::uint64_t no_subscriber = 0;  // publications dropped: nobody subscribes (as far as found)
   std::uint64_t pending_full = 0;   // publications dropped: the FIND_SUB wait queue was full
   std::uint64_t finds_started = 0, finds_answered = 0, finds_dropped = 0;
+  std::uint64_t finds_over_budget = 0;  // walks refused: their origin used its share
   std::uint64_t finds_unsolicited = 0;  // answers to no walk of ours in progress, dropped
   std::uint64_t peers_dead = 0, leaves_received = 0, pings_sent = 0;
   std::uint64_t send_failed = 0;                 // the transport refused at once
@@ -179,6 +182,7 @@ class Node final : public TransportEvents {
   void start_walks(std::uint64_t topic);
   std::vector<ProfilePtr> known_subscribers(std::uint64_t topic, std::uint64_t except) const;
   void on_find(const Message& m, const ProfilePtr& sender);
+  bool take_find_budget(std::uint64_t origin);
   void on_found(const Message& m);
   void flush_pending(std::uint64_t topic);
   void expire_publishing();
@@ -218,6 +222,9 @@ class Node final : public TransportEvents {
   std::unordered_map<std::uint64_t, std::uint64_t> unfound_;  // topic -> cycle to search again
   std::size_t pending_bytes_ = 0;
   std::size_t finds_this_cycle_ = 0;
+  // Walks handled this cycle per origin; one entry per walk handled, so at most
+  // max_finds_per_cycle entries.
+  std::unordered_map<std::uint64_t, std::size_t> finds_by_origin_;
 
   // Ring neighbours to run a Rings exchange with soon: those that moved into a slot a dead
   // peer left. They know the neighbourhood we have just lost track of.

@@ -75,12 +75,13 @@ void samples(const ReportInputs& in, std::vector<metrics::Sample>& s) {
           {"delivered", n(c.delivered)},
           {"duplicate", n(c.duplicates)}});
   family(s, Type::counter, "finds_total",
-         "FIND_SUB walks started and answered; walks refused for the rate limit; answers to no "
-         "walk in progress, dropped.",
+         "FIND_SUB walks started and answered; walks refused for the rate limit or for their "
+         "origin's share of it; answers to no walk in progress, dropped.",
          "result",
          {{"started", n(c.finds_started)},
           {"answered", n(c.finds_answered)},
           {"refused", n(c.finds_dropped)},
+          {"over_budget", n(c.finds_over_budget)},
           {"unsolicited", n(c.finds_unsolicited)}});
   one(s, Type::counter, "peers_dead_total", "Peers found dead (silent, unreachable or left).",
       n(c.peers_dead));

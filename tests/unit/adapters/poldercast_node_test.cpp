@@ -416,6 +416,44 @@ TEST(PolderCastNode, AnInboxWithKnownSubscribersStillGoesToThem) {
   EXPECT_EQ(r.node.counters().replies_direct + own.node.counters().replies_direct, 0u);
 }
 
+// --- FIND_SUB walks --------------------------------------------------------------------------
+
+Message walk(const std::string& subject, std::uint64_t origin, std::uint8_t ttl) {
+  Message m;
+  m.type = Type::find_subscriber;
+  m.sender = peer(origin);
+  m.topic = topic_id(subject);
+  m.ttl = ttl;
+  m.entries = {{peer(origin), 0}};
+  return m;
+}
+
+TEST(PolderCastNode, AWalkGoesNoFurtherThanTheNodesOwnTtl) {
+  World w(30, [](std::size_t) { return std::vector<std::string>{}; });
+  w.cycles(10);
+  std::size_t steps = 0;
+  w.net.observe([&](Network::Index, Network::Index, const std::string& bytes) {
+    Message m;
+    if (decode(bytes, Limits{}, m) == DecodeError::none && m.type == Type::find_subscriber) ++steps;
+  });
+  w.net.node(1).on_message(encoded(walk("nobody", 999, 255)));
+  w.net.drain(60'000);
+  EXPECT_GT(steps, 0u);
+  EXPECT_LT(steps, std::size_t{NodeOptions{}.find_ttl});
+}
+
+TEST(PolderCastNode, OneWalkOriginCannotUseUpTheBudgetOfAnother) {
+  RecordingTransport t;
+  Node node(NodeOptions{}, 1, "me", t, 7);
+  node.subscribe("s");
+  for (int i = 0; i < 200; ++i) node.on_message(encoded(walk("s", 50, 32)));
+  node.on_message(encoded(walk("s", 60, 32)));
+  const auto answers = sent_to(t, Type::find_subscriber_response);
+  EXPECT_EQ(std::count(answers.begin(), answers.end(), "peer60"), 1);
+  EXPECT_LE(std::count(answers.begin(), answers.end(), "peer50"), 8);
+  EXPECT_GE(node.counters().finds_over_budget, 192u);
+}
+
 TEST(PolderCastSeenSet, AgreesWithAPlainSetUnderBothBounds) {
   // Against a reference (a set plus a FIFO): random ids, repeats, a capacity bound and a
   // time bound, through many table growths and deletions.
