@@ -87,6 +87,14 @@ class PolderCastTest : public ::testing::Test {
                                 payload + "\n");
   }
 
+  // A new client on gateway `i` with one subscription, confirmed by a PONG.
+  std::unique_ptr<RawClient> subscribed(int i, const std::string& subject) {
+    auto c = members_[i].gateway->client();
+    c->send("CONNECT {\"verbose\":false}\nSUB " + subject + "\nPING\n");
+    EXPECT_EQ(c->line(), "PONG\n") << subject;
+    return c;
+  }
+
   void publish_with_reply(int from, const std::string& subject, const std::string& reply,
                           const std::string& payload) {
     members_[from].client->send("PUB " + subject + " " + reply + " " +
@@ -181,12 +189,8 @@ TEST_F(PolderCastTest, TwelveGatewaysShareSubjectsSurviveCrashesAndRejoin) {
 
   // Request/reply across the overlay: the requester's inbox is a wildcard (joins no ring),
   // so the reply goes straight back to the requester's gateway.
-  auto requester = members_[0].gateway->client();
-  auto responder = members_[5].gateway->client();
-  requester->send("CONNECT {\"verbose\":false}\nSUB _INBOX.q.*\nPING\n");
-  responder->send("CONNECT {\"verbose\":false}\nSUB svc.echo\nPING\n");
-  ASSERT_EQ(requester->line(), "PONG\n");
-  ASSERT_EQ(responder->line(), "PONG\n");
+  auto requester = subscribed(0, "_INBOX.q.*");
+  auto responder = subscribed(5, "svc.echo");
   bool answered = false;
   for (int attempt = 0; attempt < 20 && !answered; ++attempt) {
     const std::string inbox = "_INBOX.q." + std::to_string(attempt);
@@ -243,12 +247,8 @@ TEST_F(PolderCastTest, TwelveGatewaysShareSubjectsSurviveCrashesAndRejoin) {
 TEST_F(PolderCastTest, ARequestCannotDivertItsReplySubject) {
   for (int i = 0; i < 3; ++i) start(i);
   ASSERT_TRUE(reaches_all(0, {0, 1, 2}, 30s)) << members_[0].gateway->http_get("/varz");
-  auto subscriber = members_[1].gateway->client();
-  auto responder = members_[0].gateway->client();
-  subscriber->send("CONNECT {\"verbose\":false}\nSUB shared.x\nPING\n");
-  responder->send("CONNECT {\"verbose\":false}\nSUB svc.req\nPING\n");
-  ASSERT_EQ(subscriber->line(), "PONG\n");
-  ASSERT_EQ(responder->line(), "PONG\n");
+  auto subscriber = subscribed(1, "shared.x");
+  auto responder = subscribed(0, "svc.req");
   // Gateway 0 (no subscriber of shared.x) reaches gateway 1's subscriber.
   bool reached = false;
   for (int attempt = 0; attempt < 20 && !reached; ++attempt) {
