@@ -6,6 +6,7 @@
 
 #include <array>
 #include <type_traits>
+#include <vector>
 
 #include "core/log.hpp"
 #include "net/client_session.hpp"
@@ -19,7 +20,19 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr std::size_t kTlsReadChunk = 16 * 1024;  // one TLS record
 constexpr auto kLinger = std::chrono::milliseconds(500);
+
+// The read buffer of every plain TCP session of this worker thread. A session waits for its
+// socket to become readable and only then reads, synchronously, into this buffer, which
+// on_read() has consumed (or copied from) before it returns. An idle connection therefore
+// holds no read buffer at all: 64 KiB of address space per connection, a page or two of it
+// touched, was most of what an idle connection cost. (A read posted with async_read_some
+// could not share a buffer: the reactor may fill it before the handler runs.)
+std::array<char, kReadChunk>& worker_read_buffer() {
+  thread_local std::array<char, kReadChunk> buffer;
+  return buffer;
+}
 
 template <class Stream>
 class StreamSession final : public ClientSession {
@@ -34,16 +47,39 @@ class StreamSession final : public ClientSession {
   Stream& stream() { return stream_; }
 
  private:
+  static constexpr bool kPlain = std::is_same_v<Stream, tcp::socket>;
+
   void do_read() override {
+    if constexpr (kPlain) {
+      if (read_now()) return;
+    }
     read_in_flight_ = true;
-    stream_.async_read_some(
-        asio::buffer(buffer_),
-        [self = shared_from_this(), this](const boost::system::error_code& ec, std::size_t n) {
-          read_in_flight_ = false;
-          if (lingering_) return ec ? close_now() : discard();
-          if (ec) return on_read_failed(ec);
-          on_read({buffer_.data(), n});
-        });
+    if constexpr (kPlain) {
+      stream_.async_wait(tcp::socket::wait_read, [self = shared_from_this(),
+                                                  this](const boost::system::error_code& ec) {
+        read_in_flight_ = false;
+        if (lingering_) return ec ? close_now() : discard();
+        if (ec) return on_read_failed(ec);
+        auto& buffer = worker_read_buffer();
+        boost::system::error_code read_ec;
+        const std::size_t n = stream_.read_some(asio::buffer(buffer), read_ec);
+        if (read_ec == asio::error::would_block || read_ec == asio::error::try_again) {
+          return do_read();  // a spurious wake-up
+        }
+        if (read_ec) return on_read_failed(read_ec);
+        on_read({buffer.data(), n});
+      });
+    } else {
+      if (tls_buffer_.empty()) tls_buffer_.resize(kTlsReadChunk);
+      stream_.async_read_some(
+          asio::buffer(tls_buffer_),
+          [self = shared_from_this(), this](const boost::system::error_code& ec, std::size_t n) {
+            read_in_flight_ = false;
+            if (lingering_) return ec ? close_now() : discard();
+            if (ec) return on_read_failed(ec);
+            on_read({tls_buffer_.data(), n});
+          });
+    }
   }
 
   void do_write(const std::vector<asio::const_buffer>& buffers) override {
@@ -69,6 +105,28 @@ class StreamSession final : public ClientSession {
     if (!read_in_flight_) discard();  // else the pending read's handler carries on
   }
 
+  // A busy client's next bytes are usually waiting already: read them at once instead of
+  // going through the reactor (a re-arm and an epoll round trip per read), as Asio's own
+  // speculative reads do. on_read() ends by asking for the next read, so these reads nest;
+  // after a few the session waits its turn like every other, which keeps the worker fair.
+  // False when nothing was waiting (or too deep): then wait for readiness.
+  bool read_now() {
+    static constexpr int kMaxNested = 4;
+    if (nested_reads_ >= kMaxNested) return false;
+    auto& buffer = worker_read_buffer();
+    boost::system::error_code ec;
+    const std::size_t n = stream_.read_some(asio::buffer(buffer), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) return false;
+    ++nested_reads_;
+    if (ec) {
+      on_read_failed(ec);
+    } else {
+      on_read({buffer.data(), n});
+    }
+    --nested_reads_;
+    return true;
+  }
+
   // The TCP socket itself, under TLS too: discarded bytes need no decrypting.
   tcp::socket& raw_socket() {
     if constexpr (std::is_same_v<Stream, tcp::socket>) {
@@ -80,8 +138,10 @@ class StreamSession final : public ClientSession {
 
   void discard() {
     read_in_flight_ = true;
+    // Bytes read here are thrown away, so every lingering session may share one sink.
+    thread_local std::array<char, 4096> sink;
     raw_socket().async_read_some(
-        asio::buffer(buffer_),
+        asio::buffer(sink),
         [self = shared_from_this(), this](const boost::system::error_code& ec, std::size_t) {
           read_in_flight_ = false;
           if (ec) return close_now();
@@ -96,9 +156,10 @@ class StreamSession final : public ClientSession {
   }
 
   Stream stream_;
-  std::array<char, kReadChunk> buffer_;
+  std::vector<char> tls_buffer_;  // TLS only, allocated at the first read
   asio::steady_timer linger_;
   bool read_in_flight_ = false, lingering_ = false;
+  int nested_reads_ = 0;  // read_now() calls on the stack
 };
 
 using PlainSession = StreamSession<tcp::socket>;
@@ -122,6 +183,8 @@ void start_tcp_session(SessionContext& ctx, int worker, tcp::socket socket,
   std::string remote = remote_address(socket);
   auto& io = static_cast<asio::io_context&>(socket.get_executor().context());
   if (tls == nullptr) {
+    // Reads happen in the readiness handler and must never block the worker.
+    socket.non_blocking(true, ignored);
     std::make_shared<PlainSession>(ctx, worker, io, std::move(remote), std::move(socket))->start();
     return;
   }
