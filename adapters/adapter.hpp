@@ -102,6 +102,10 @@ class Adapter {
   // Any thread.
   virtual AdapterStatus status() const = 0;
 
+  // Main thread, after start(): the TCP port the adapter's own listener bound (what
+  // --ports-file reports under the adapter's name), or 0 when it has none.
+  virtual std::uint16_t listening_port() const { return 0; }
+
   // Main (control) thread, on a configuration reload that changed this adapter's section.
   // With `apply` false, only checks whether the change can be made while running; with it
   // true, makes it. The default: nothing changes live.

@@ -16,9 +16,13 @@ struct ValueFlag {
 };
 
 constexpr ValueFlag kValueFlags[] = {
-    {"config", &CommandLine::config_file},  {"listen", &CommandLine::listen},
-    {"websocket", &CommandLine::websocket}, {"admin", &CommandLine::admin},
-    {"name", &CommandLine::name},           {"check-config", &CommandLine::check_config},
+    {"config", &CommandLine::config_file},
+    {"listen", &CommandLine::listen},
+    {"websocket", &CommandLine::websocket},
+    {"admin", &CommandLine::admin},
+    {"name", &CommandLine::name},
+    {"check-config", &CommandLine::check_config},
+    {"ports-file", &CommandLine::ports_file},
 };
 
 struct SwitchFlag {
@@ -128,6 +132,10 @@ Status apply_flags(const CommandLine& cl, Config& config) {
     if (cl.name->empty()) return fail("--name: must not be empty");
     config.gateway.name = *cl.name;
   }
+  if (cl.ports_file) {
+    if (cl.ports_file->empty()) return fail("--ports-file: must not be empty");
+    config.ports_file = *cl.ports_file;
+  }
   return Ok{};
 }
 
@@ -150,6 +158,8 @@ std::string usage_text(const std::vector<AdapterFlag>& adapter_flags) {
       "  --admin HOST:PORT     /metrics /healthz /readyz /varz (default 127.0.0.1:9242)\n"
       "  --name NAME           server name announced in INFO\n"
       "  --stdio               serve one client on stdin/stdout (listeners off unless set)\n"
+      "  --ports-file FILE     once listening, write the bound ports there as JSON\n"
+      "                        (for listeners given port 0)\n"
       "  --check-config FILE   validate FILE and exit (non-zero with file:line:col on error)\n";
   for (const auto& f : adapter_flags) text += "  --" + f.flag + " " + f.help + "\n";
   text +=

@@ -14,6 +14,9 @@ namespace psycho::config {
 struct CommandLine {
   std::optional<std::string> config_file;
   std::optional<std::string> listen, websocket, admin, name;
+  // --ports-file PATH: once every listener is open, the bound ports are written there as
+  // JSON (net/ports_file.hpp), so that listeners can be given port 0.
+  std::optional<std::string> ports_file;
   // --check-config FILE: the caller validates FILE (load_config_file, then the adapters'
   // factories) and exits 0 or 1; nothing is started.
   std::optional<std::string> check_config;

@@ -119,6 +119,8 @@ struct Config {
   LogConfig log;
   std::vector<AdapterSection> adapters;
   bool stdio = false;  // serve one client on stdin/stdout (--stdio)
+  // --ports-file: where to report the ports the listeners bound ("" = nowhere).
+  std::string ports_file;
 };
 
 }  // namespace psycho::config

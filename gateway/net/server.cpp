@@ -19,6 +19,7 @@
 #include "net/auth_pool.hpp"
 #include "net/client_session.hpp"
 #include "net/listener.hpp"
+#include "net/ports_file.hpp"
 #include "net/session_context.hpp"
 #include "net/transports.hpp"
 #include "net/version.hpp"
@@ -29,7 +30,8 @@ namespace psycho::net {
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 
-std::string render_info_json(const config::GatewayConfig& config, std::uint64_t node_id) {
+std::string render_info_json(const config::GatewayConfig& config, std::uint64_t node_id,
+                             std::uint16_t port) {
   char id[17];
   std::snprintf(id, sizeof id, "%016llx", static_cast<unsigned long long>(node_id));
   metrics::JsonWriter j;
@@ -40,7 +42,7 @@ std::string render_info_json(const config::GatewayConfig& config, std::uint64_t 
   j.field("proto", 1);
   j.field("type", "gateway");
   j.field("host", config.listen.host);
-  j.field("port", static_cast<int>(config.listen.port));
+  j.field("port", static_cast<int>(port));
   j.field("max_payload", static_cast<std::uint64_t>(config.max_payload));
   j.field("headers", true);
   j.field("auth_required", config.auth.required());
@@ -89,6 +91,7 @@ struct Server::Impl : AdapterHost {
   void wait_for_hangup();
   void watch_config_file();
   Status open_listeners();
+  Status report_ports();
   Status make_tls_context();
   void shutdown();
   AdminResponse admin_route(std::string_view path);
@@ -114,9 +117,7 @@ Server::Impl::Impl(config::Config c, const AdapterRegistry& r)
       node(random_node_id()),
       workers(worker_count(config.gateway)),
       router(workers, RouterOptions{node}),
-      sessions(router, config.gateway, workers.size()) {
-  sessions.info_line = "INFO " + render_info_json(config.gateway, node) + "\n";
-}
+      sessions(router, config.gateway, workers.size()) {}
 
 namespace {
 
@@ -199,12 +200,17 @@ Status Server::Impl::start() {
   adapters = std::move(built.value());
   if (auto st = make_tls_context(); !st) return st;
   if (auto st = open_listeners(); !st) return st;
+  // INFO names the port really bound, which differs from the configured one when that is 0.
+  sessions.info_line =
+      "INFO " +
+      render_info_json(config.gateway, node, tcp ? tcp->port() : config.gateway.listen.port) + "\n";
   for (auto& a : adapters) {
     a->set_origin_id(router.next_origin_id());
     router.add_adapter(*a);
     // The message names the adapter already (adapter.hpp).
     if (auto st = a->start(*this); !st) return st;
   }
+  if (auto st = report_ports(); !st) return st;
   workers.start();
   if (tcp) tcp->start();
   if (websocket) websocket->start();
@@ -227,9 +233,22 @@ Status Server::Impl::start() {
   return Ok{};
 }
 
+// Every listener, the adapters' included, is open by now: connections that arrive before the
+// workers start wait in the accept backlog.
+Status Server::Impl::report_ports() {
+  if (config.ports_file.empty()) return Ok{};
+  std::vector<NamedPort> ports{{"listen", tcp ? tcp->port() : std::uint16_t{0}},
+                               {"websocket", websocket ? websocket->port() : std::uint16_t{0}},
+                               {"admin", admin ? admin->port() : std::uint16_t{0}}};
+  for (const auto& a : adapters) ports.push_back({std::string(a->name()), a->listening_port()});
+  return write_ports_file(config.ports_file, ports);
+}
+
 void Server::Impl::shutdown() {
   log::info("shutting down", {{"connections", sessions.active_connections->load()}});
   listening = false;
+  // Gone with the listeners: a file left behind means the gateway did not stop cleanly.
+  remove_ports_file(config.ports_file);
   sessions.draining = true;
   if (tcp) tcp->close();
   if (websocket) websocket->close();

@@ -48,7 +48,8 @@ class Server {
   std::unique_ptr<Impl> impl_;
 };
 
-// The JSON of the INFO line every client receives first.
-std::string render_info_json(const config::GatewayConfig& config, std::uint64_t node_id);
+// The JSON of the INFO line every client receives first; `port` is the bound client port.
+std::string render_info_json(const config::GatewayConfig& config, std::uint64_t node_id,
+                             std::uint16_t port);
 
 }  // namespace psycho::net

@@ -99,6 +99,15 @@ TEST(CommandLine, FlagsOverrideTheFile) {
   EXPECT_FALSE(c->stdio);
 }
 
+TEST(CommandLine, PortsFileNamesWhereTheBoundPortsGo) {
+  auto c = resolve({"--listen", "127.0.0.1:0", "--ports-file=/tmp/gw.ports"});
+  ASSERT_TRUE(c) << c.error();
+  EXPECT_EQ(c->ports_file, "/tmp/gw.ports");
+  EXPECT_EQ(resolve({}).value().ports_file, "") << "no report unless asked for";
+  EXPECT_EQ(resolve({"--ports-file", ""}).error(), "--ports-file: must not be empty");
+  EXPECT_EQ(parse({"--ports-file"}).error(), "option '--ports-file' needs a value");
+}
+
 TEST(CommandLine, WithoutAFileTheDefaultsApply) {
   auto c = resolve({"--websocket", "[::1]:0"});
   ASSERT_TRUE(c) << c.error();
