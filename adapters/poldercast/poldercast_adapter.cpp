@@ -51,6 +51,7 @@ class PolderCastAdapter final : public Adapter, private TransportEvents {
   void send(const MessagePtr& message) override;
   void on_interest(std::string_view pattern, bool added) override;
   AdapterStatus status() const override;
+  std::uint16_t listening_port() const override { return listening_port_; }
 
  private:
   // TransportEvents, forwarded to the node (which needs the transport to exist first).
@@ -80,6 +81,7 @@ class PolderCastAdapter final : public Adapter, private TransportEvents {
   asio::steady_timer retry_;
   bool retry_armed_ = false;
   std::unique_ptr<StreamTransport> transport_;
+  std::uint16_t listening_port_ = 0;  // set by start()
   std::unique_ptr<Node> node_;
   std::thread thread_;
   std::atomic<bool> running_{false};
@@ -92,17 +94,20 @@ class PolderCastAdapter final : public Adapter, private TransportEvents {
 
 Status PolderCastAdapter::start(AdapterHost& host) {
   host_ = &host;
-  auto id = load_node_id(config_);
-  if (!id) return fail(id.error());
   transport_ = std::make_unique<StreamTransport>(io_, config_.transport,
                                                  static_cast<TransportEvents&>(*this));
   auto port = transport_->listen(config_.listen.host, config_.listen.port);
   if (!port) return fail(port.error());  // it names the address and the module already
+  listening_port_ = port.value();
   // With an ephemeral listen port, the advertised address takes the real one.
   std::string advertise = config_.advertise;
   if (config_.listen.port == 0 && advertise == config_.listen.to_string()) {
     advertise = config::Endpoint{config_.listen.host, port.value()}.to_string();
   }
+  // Keyed by the real address: two gateways on port 0 sharing a state_dir must not share an
+  // id. A restart keeps its id only on the same address, as other gateways know it there.
+  auto id = load_node_id(config_, advertise);
+  if (!id) return fail(id.error());
   node_ = std::make_unique<Node>(config_.node, id.value(), advertise, *transport_, jitter_());
   node_->set_seeds(config_.seeds);
   node_->on_deliver([this](const Publication& p) { deliver(p); });

@@ -97,10 +97,10 @@ Result<PolderCastConfig> parse_config(const config::AdapterSection& section) {
   return c;
 }
 
-std::string node_id_file(const PolderCastConfig& config) {
+std::string node_id_file(const std::string& advertised) {
   // Named after the advertised address, so that gateways started from one directory (one
   // state_dir) keep one id each instead of sharing one.
-  std::string name = "poldercast-" + config.advertise + ".id";
+  std::string name = "poldercast-" + advertised + ".id";
   for (char& c : name) {
     const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                        c == '.' || c == '-';
@@ -109,10 +109,10 @@ std::string node_id_file(const PolderCastConfig& config) {
   return name;
 }
 
-Result<std::uint64_t> load_node_id(const PolderCastConfig& config) {
+Result<std::uint64_t> load_node_id(const PolderCastConfig& config, const std::string& advertised) {
   if (config.node_id) return *config.node_id;
   namespace fs = std::filesystem;
-  const fs::path file = fs::path(config.state_dir) / node_id_file(config);
+  const fs::path file = fs::path(config.state_dir) / node_id_file(advertised);
   if (std::ifstream in(file); in) {
     std::string text;
     in >> text;

@@ -36,12 +36,13 @@ struct PolderCastConfig {
 // Parses `poldercast:`. Errors name file:line:col.
 Result<PolderCastConfig> parse_config(const config::AdapterSection& section);
 
-// The file in `state_dir` that keeps the generated node id: "poldercast-<advertise>.id",
-// with anything but letters, digits, '.' and '-' replaced by '_'.
-std::string node_id_file(const PolderCastConfig& config);
+// The file in `state_dir` that keeps the generated node id: "poldercast-<advertised>.id",
+// with anything but letters, digits, '.' and '-' replaced by '_'. `advertised` is the
+// address the node really advertises: with `listen` on port 0, the one that was bound.
+std::string node_id_file(const std::string& advertised);
 
-// The node id: the configured one, else the one kept in `state_dir`, else a new random one,
-// which is written there for next time.
-Result<std::uint64_t> load_node_id(const PolderCastConfig& config);
+// The node id: the configured one, else the one kept in `state_dir` for `advertised`, else a
+// new random one, which is written there for next time.
+Result<std::uint64_t> load_node_id(const PolderCastConfig& config, const std::string& advertised);
 
 }  // namespace psycho::poldercast

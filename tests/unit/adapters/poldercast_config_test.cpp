@@ -100,24 +100,22 @@ TEST(PolderCastConfig, AGeneratedNodeIdIsKeptInTheStateDirectory) {
   fs::remove_all(dir);
   auto c = parse("{listen: '127.0.0.1:1', state_dir: '" + (dir / "state").string() + "'}");
   ASSERT_TRUE(c) << c.error();
-  const auto first = load_node_id(*c);
+  const auto first = load_node_id(*c, c->advertise);
   ASSERT_TRUE(first) << first.error();
-  const auto again = load_node_id(*c);
+  const auto again = load_node_id(*c, c->advertise);
   ASSERT_TRUE(again) << again.error();
   EXPECT_EQ(first.value(), again.value());
   // A configured id wins; a damaged file is an error, not a silent new identity.
   c->node_id = 42;
-  EXPECT_EQ(load_node_id(*c).value(), 42u);
+  EXPECT_EQ(load_node_id(*c, c->advertise).value(), 42u);
   c->node_id.reset();
   // Another gateway in the same directory (another address) gets an id of its own.
-  auto other = *c;
-  other.advertise = "127.0.0.1:2";
-  EXPECT_EQ(node_id_file(*c), "poldercast-127.0.0.1_1.id");
-  const auto second = load_node_id(other);
+  EXPECT_EQ(node_id_file(c->advertise), "poldercast-127.0.0.1_1.id");
+  const auto second = load_node_id(*c, "127.0.0.1:2");
   ASSERT_TRUE(second) << second.error();
   EXPECT_NE(second.value(), first.value());
-  std::ofstream(dir / "state" / node_id_file(*c)) << "not hex\n";
-  const auto damaged = load_node_id(*c);
+  std::ofstream(dir / "state" / node_id_file(c->advertise)) << "not hex\n";
+  const auto damaged = load_node_id(*c, c->advertise);
   ASSERT_FALSE(damaged);
   EXPECT_NE(damaged.error().find("does not hold a node id"), std::string::npos);
   fs::remove_all(dir);
