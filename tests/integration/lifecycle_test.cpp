@@ -3,10 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
+#include <stdlib.h>
 
+#include <filesystem>
 #include <thread>
 
 #include "support/gateway.hpp"
+#include "support/ports.hpp"
 
 namespace psycho::testing {
 namespace {
@@ -231,6 +234,53 @@ TEST(Lifecycle, CheckConfigNamesFileLineAndColumn) {
   const std::string good = write_temp_file("good", "gateway:\n  name: edge-1\n");
   Process ok({gateway_binary(), "--check-config", good});
   EXPECT_EQ(ok.wait(10s), 0) << ok.errors();
+}
+
+// --ports-file: listeners given port 0 report what they bound, whole, while the gateway runs;
+// INFO names the bound port too.
+TEST(Lifecycle, PortsFileReportsTheBoundPortsWhileRunning) {
+  char dir[] = "/tmp/psycho-ports-test-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  const std::string path = std::string(dir) + "/ports.json";
+  Process gw({gateway_binary(), "--listen", "127.0.0.1:0", "--websocket", "", "--admin",
+              "127.0.0.1:0", "--ports-file", path});
+  std::string text;
+  gw.wait_until_ready(
+      "ports file",
+      [&] {
+        text = slurp(path);
+        return !text.empty();
+      },
+      10s);
+  const int listen = reported_port(text, "listen");
+  const int admin = reported_port(text, "admin");
+  ASSERT_NE(listen, 0) << text;
+  ASSERT_NE(admin, 0) << text;
+  EXPECT_EQ(text.find("websocket"), std::string::npos) << "disabled, so not reported: " << text;
+  RawClient c(listen);
+  EXPECT_NE(c.line().find("\"port\":" + std::to_string(listen) + ","), std::string::npos);
+  RawClient http(admin);
+  http.send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(http.line().rfind("HTTP/1.1 200", 0), 0u);
+  gw.signal(SIGTERM);
+  EXPECT_EQ(gw.wait(10s), 0) << gw.errors();
+  EXPECT_FALSE(std::filesystem::exists(path)) << "removed with the listeners";
+  std::filesystem::remove_all(dir);
+}
+
+// The harness: a gateway that exits before it listens fails the test with its stderr, at
+// once, instead of a timeout somewhere later.
+TEST(Lifecycle, AGatewayThatCannotStartShowsItsStderr) {
+  const auto started = std::chrono::steady_clock::now();
+  try {
+    Gateway gw(with_config("gateway:\n  listne: 127.0.0.1:1\n"));
+    FAIL() << "the gateway started with a misspelt key";
+  } catch (const std::runtime_error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("exited with code 1"), std::string::npos) << what;
+    EXPECT_NE(what.find("unknown key 'listne'"), std::string::npos) << what;
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 10s);
 }
 
 }  // namespace

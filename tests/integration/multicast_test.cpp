@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "multicast_helpers.hpp"
+#include "support/ports.hpp"
 
 namespace psycho::testing {
 namespace {
@@ -25,9 +26,9 @@ class MulticastTest : public ::testing::Test {
   // Three gateways on one group, each with a Psycho client subscribed to `mc.>`, and each
   // hearing the other two.
   void start_three(const std::string& more = "") {
-    const int port = free_port();
     for (int i = 0; i < 3; ++i) {
-      gateways_.push_back(std::make_unique<Gateway>(with_config(multicast_config(port, more))));
+      gateways_.push_back(
+          std::make_unique<Gateway>(with_config(multicast_config(group_port_.port(), more))));
     }
     for (auto& gw : gateways_) {
       ASSERT_TRUE(eventually([&] { return gw->http_get("/readyz").rfind("HTTP/1.1 200", 0) == 0; }))
@@ -62,6 +63,9 @@ class MulticastTest : public ::testing::Test {
     }
   }
 
+  // Every gateway binds the group's port; below the ephemeral range, no socket of theirs
+  // (the sender's, say) can have been given it already.
+  ReservedPort group_port_;
   std::vector<std::unique_ptr<Gateway>> gateways_;
   std::vector<std::unique_ptr<RawClient>> clients_;
 };
@@ -119,7 +123,8 @@ TEST_F(MulticastTest, InjectedLossIsRepaired) {
 
 TEST_F(MulticastTest, StrangeDatagramsAreDroppedAndCounted) {
   if (IsSkipped()) return;
-  const int port = free_port();
+  const ReservedPort group_port;
+  const int port = group_port.port();
   Gateway gw(with_config(multicast_config(port)));
   ASSERT_TRUE(eventually([&] { return gw.http_get("/readyz").rfind("HTTP/1.1 200", 0) == 0; }));
   std::string header = "PSMC";

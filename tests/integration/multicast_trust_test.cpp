@@ -12,6 +12,7 @@
 
 #include "adapters/multicast/codec.hpp"
 #include "multicast_helpers.hpp"
+#include "support/ports.hpp"
 
 namespace psycho::testing {
 namespace {
@@ -58,7 +59,8 @@ std::string data(std::uint64_t sender, std::uint64_t seq, const std::string& sub
 }
 
 TEST_F(MulticastTrustTest, ForgedAnnouncementsDoNotSilenceAGateway) {
-  const int port = free_port();
+  const ReservedPort group_port;
+  const int port = group_port.port();
   auto victim = start(port);
   auto receiver = start(port);
   auto pub = psycho_client(*victim);
@@ -93,7 +95,8 @@ TEST_F(MulticastTrustTest, ForgedAnnouncementsDoNotSilenceAGateway) {
 }
 
 TEST_F(MulticastTrustTest, NacksGetAtMostTheRequestersRepairBudget) {
-  const int port = free_port();
+  const ReservedPort group_port;
+  const int port = group_port.port();
   constexpr double kBurst = 64 << 10, kRate = 1 << 10;
   auto gw = start(port, "", "requester_rate: 1KiB, requester_burst: 64KiB");
   auto pub = psycho_client(*gw);
@@ -165,7 +168,8 @@ class Forger {
 };
 
 TEST_F(MulticastTrustTest, ForgedIdsDoNotShutOutARestartedGateway) {
-  const int port = free_port();
+  const ReservedPort group_port;
+  const int port = group_port.port();
   auto receiver = start(port, "  max_peers: 4\n");
   auto sub = subscriber(*receiver);
   auto first = start(port);

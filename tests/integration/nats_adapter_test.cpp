@@ -9,6 +9,7 @@
 
 #include "support/gateway.hpp"
 #include "support/nats.hpp"
+#include "support/ports.hpp"
 #include "support/tls_files.hpp"
 
 namespace psycho::testing {
@@ -227,7 +228,7 @@ TEST_F(NatsAdapterTest, MetricsCountTrafficAndPassPromtool) {
 // --- JetStream ----------------------------------------------------------------------------
 
 TEST(NatsJetStream, ExportsAreStoredOnceWithTheMessageIdAndAcknowledged) {
-  NatsServer server(NatsServerOptions{"", /*jetstream=*/true, "", 0, {}});
+  NatsServer server(jetstream_server());
   NatsClient nats(server.url());
   nats.add_stream("AUDIT", {"audit.>"});
   Gateway gw(with_config(nats_section(server.url(), "  jetstream: {export: [audit.>]}\n")));
@@ -254,7 +255,7 @@ TEST(NatsJetStream, ExportsAreStoredOnceWithTheMessageIdAndAcknowledged) {
 }
 
 TEST(NatsJetStream, FailedPublishesAreRetriedThenCountedAsLost) {
-  NatsServer server(NatsServerOptions{"", /*jetstream=*/true, "", 0, {}});
+  NatsServer server(jetstream_server());
   // No stream holds nostream.>: every publish is refused (no responders).
   Gateway gw(with_config(nats_section(
       server.url(), "  jetstream: {export: [nostream.>], retries: 2, ack_timeout: 500ms}\n")));
@@ -282,7 +283,7 @@ TEST(NatsJetStream, FailedPublishesAreRetriedThenCountedAsLost) {
 // --- faults -------------------------------------------------------------------------------
 
 TEST(NatsAdapterFaults, RestartedServerGetsWhatWasBufferedAndReadinessFollows) {
-  NatsServer server;
+  NatsServer server(restartable_server());
   Gateway gw(with_config(nats_section(server.url(), "  reconnect: {wait: 300ms}\n")));
   ASSERT_TRUE(eventually([&] { return ready(gw); }));
   auto c = psycho_client(gw);
@@ -307,8 +308,8 @@ TEST(NatsAdapterFaults, RestartedServerGetsWhatWasBufferedAndReadinessFollows) {
 }
 
 TEST(NatsAdapterFaults, UnreachableServerMeansNotReadyNotACrash) {
-  const int nobody = free_port();
-  Gateway gw(with_config(nats_section("nats://127.0.0.1:" + std::to_string(nobody))));
+  const RefusingPort nobody;
+  Gateway gw(with_config(nats_section("nats://127.0.0.1:" + std::to_string(nobody.port()))));
   const std::string readyz = gw.http_get("/readyz");
   EXPECT_EQ(readyz.rfind("HTTP/1.1 503", 0), 0u) << readyz;
   EXPECT_NE(readyz.find("nats: connecting"), std::string::npos) << readyz;
@@ -322,8 +323,7 @@ TEST(NatsAdapterFaults, UnreachableServerMeansNotReadyNotACrash) {
 }
 
 TEST(NatsAdapterFaults, WrongPasswordIsNotReadyWithTheReason) {
-  NatsServer server(
-      NatsServerOptions{"authorization { user: edge, password: right }", false, "", 0, {}});
+  NatsServer server(server_with("authorization { user: edge, password: right }"));
   Gateway gw(with_config(nats_section(server.url(), "  user: edge\n  password: wrong\n")));
   EXPECT_TRUE(eventually([&] {
     return gw.http_get("/readyz").find("Authorization") != std::string::npos;
@@ -332,7 +332,7 @@ TEST(NatsAdapterFaults, WrongPasswordIsNotReadyWithTheReason) {
 }
 
 TEST(NatsAdapterSecurity, TokenAuthentication) {
-  NatsServer server(NatsServerOptions{"authorization { token: s3cret }", false, "", 0, {}});
+  NatsServer server(server_with("authorization { token: s3cret }"));
   Gateway gw(with_config(nats_section(server.url(), "  token: ${NATS_TEST_TOKEN:-s3cret}\n")));
   EXPECT_TRUE(eventually([&] { return ready(gw); })) << gw.http_get("/readyz");
 }
@@ -340,12 +340,8 @@ TEST(NatsAdapterSecurity, TokenAuthentication) {
 TEST(NatsAdapterSecurity, TlsToNatsVerifiesTheServer) {
   TlsFiles server_cert;
   TlsFiles other_ca;  // a certificate that did not sign the server's
-  NatsServer server(NatsServerOptions{
-      "tls { cert_file: \"" + server_cert.cert + "\", key_file: \"" + server_cert.key + "\" }",
-      false,
-      "",
-      0,
-      {}});
+  NatsServer server(server_with("tls { cert_file: \"" + server_cert.cert + "\", key_file: \"" +
+                                server_cert.key + "\" }"));
   Gateway good(
       with_config(nats_section(server.url(), "  tls: {ca_file: " + server_cert.cert + "}\n")));
   EXPECT_TRUE(eventually([&] { return ready(good); })) << good.http_get("/readyz");

@@ -13,6 +13,7 @@
 
 #include "support/gateway.hpp"
 #include "support/observe.hpp"
+#include "support/ports.hpp"
 
 namespace psycho::testing {
 namespace {
@@ -25,10 +26,30 @@ const std::string kCompleteness = "psycho_poldercast_ring_completeness{adapter=\
 
 bool odd(int i) { return i % 2 == 1; }
 
+// A string field of the PolderCast adapter's /varz details (its own node comes first).
+std::string varz_field(Gateway& gw, const std::string& key) {
+  const std::string varz = gw.http_get("/varz");
+  const std::string quoted = "\"" + key + "\":\"";
+  const auto at = varz.find(quoted);
+  if (at == std::string::npos) return "?";
+  const auto from = at + quoted.size();
+  return varz.substr(from, varz.find('"', from) - from);
+}
+
+// "<node id>@<advertised address>".
+std::string node_identity(Gateway& gw) {
+  return varz_field(gw, "node_id") + "@" + varz_field(gw, "address");
+}
+
+// Gateways crashed and restarted by the test: they must come back on their old overlay
+// address, which their peers know them by (and which names their node id file).
+bool restarted(int i) { return i == 4 || i == 7 || i == 10; }
+
 class PolderCastTest : public ::testing::Test {
  protected:
   struct Member {
-    int overlay_port = 0;
+    std::unique_ptr<ReservedPort> reserved;  // the overlay port, for a gateway restarted
+    int overlay_port = 0;                    // as the gateway reported it
     std::string state_dir;
     std::unique_ptr<Gateway> gateway;
     std::unique_ptr<RawClient> client;
@@ -37,7 +58,7 @@ class PolderCastTest : public ::testing::Test {
   void SetUp() override {
     members_.resize(kGateways);
     for (int i = 0; i < kGateways; ++i) {
-      members_[i].overlay_port = free_port();
+      if (restarted(i)) members_[i].reserved = std::make_unique<ReservedPort>();
       members_[i].state_dir = (fs::temp_directory_path() /
                                ("psycho-pc-" + std::to_string(getpid()) + "-" + std::to_string(i)))
                                   .string();
@@ -53,17 +74,25 @@ class PolderCastTest : public ::testing::Test {
     }
   }
 
+  // Gateway 0 is the seed; the others join through the port it reported. Gateways that are
+  // never restarted listen on port 0 and advertise the port they got.
   std::string config(int i) const {
-    return "poldercast:\n  listen: 127.0.0.1:" + std::to_string(members_[i].overlay_port) +
-           "\n  seeds: [127.0.0.1:" + std::to_string(members_[0].overlay_port) +
-           "]\n  state_dir: " + members_[i].state_dir +
-           "\n  cycle: 150ms\n  connect_timeout: 500ms\n";
+    const Member& m = members_[i];
+    return "poldercast:\n  listen: " +
+           (m.reserved ? m.reserved->address() : std::string("127.0.0.1:0")) + "\n  seeds: [" +
+           (i == 0 ? "" : "127.0.0.1:" + std::to_string(members_[0].overlay_port)) +
+           "]\n  state_dir: " + m.state_dir + "\n  cycle: 150ms\n  connect_timeout: 500ms\n";
   }
 
   // Starts gateway i with a client on `pc.all`, and on `pc.odd` for odd i.
   void start(int i) {
     Member& m = members_[i];
     m.gateway = std::make_unique<Gateway>(with_config(config(i)));
+    m.overlay_port = m.gateway->reported_port("poldercast");
+    if (m.reserved) {
+      ASSERT_EQ(m.overlay_port, m.reserved->port());
+    }
+    ASSERT_NE(m.overlay_port, 0) << m.gateway->process().errors();
     ASSERT_TRUE(eventually([&] {
       return m.gateway->http_get("/readyz").rfind("HTTP/1.1 200", 0) == 0;
     })) << m.gateway->process().errors();
@@ -72,6 +101,8 @@ class PolderCastTest : public ::testing::Test {
                    std::string(odd(i) ? "SUB pc.odd\n" : "") + "PING\n");
     ASSERT_EQ(m.client->line(), "PONG\n");
   }
+
+  std::string identity(int i) { return node_identity(*members_[i].gateway); }
 
   void crash(int i) {
     members_[i].client.reset();
@@ -208,7 +239,11 @@ TEST_F(PolderCastTest, TwelveGatewaysShareSubjectsSurviveCrashesAndRejoin) {
   responder.reset();
 
   // Three crash without a word; within a few cycles publishing reaches all the others.
-  for (int i : {4, 7, 10}) crash(i);
+  std::vector<std::string> before_crash(kGateways);
+  for (int i : {4, 7, 10}) {
+    before_crash[static_cast<std::size_t>(i)] = identity(i);
+    crash(i);
+  }
   EXPECT_TRUE(reaches_all(1, live(), 15s)) << members_[1].gateway->http_get("/varz");
   everyone_hears_everyone_once("after-crash");
   EXPECT_GT(
@@ -218,7 +253,10 @@ TEST_F(PolderCastTest, TwelveGatewaysShareSubjectsSurviveCrashesAndRejoin) {
       0);
 
   // Restarted with the same state directory, they come back with their node ids and rejoin.
-  for (int i : {4, 7, 10}) start(i);
+  for (int i : {4, 7, 10}) {
+    start(i);
+    EXPECT_EQ(identity(i), before_crash[static_cast<std::size_t>(i)]) << "gateway " << i;
+  }
   EXPECT_TRUE(reaches_all(0, live(), 20s));
   everyone_hears_everyone_once("rejoined");
 
@@ -272,6 +310,25 @@ TEST_F(PolderCastTest, ARequestCannotDivertItsReplySubject) {
   EXPECT_EQ(metric(*members_[0].gateway,
                    "psycho_poldercast_replies_direct_total{adapter=\"poldercast\"}"),
             0);
+}
+
+// Port 0 for the overlay: each gateway advertises the port it was given, and two of them
+// sharing a state directory keep an id each (the id file is named after the real address).
+TEST(PolderCastPortZero, EachGatewayAdvertisesItsBoundPortAndKeepsItsOwnId) {
+  const fs::path dir = fs::temp_directory_path() / ("psycho-pc-zero-" + std::to_string(getpid()));
+  const std::string yaml =
+      "poldercast:\n  listen: 127.0.0.1:0\n  state_dir: " + dir.string() + "\n  cycle: 150ms\n";
+  Gateway a(with_config(yaml));
+  Gateway b(with_config(yaml));
+  for (Gateway* gw : {&a, &b}) {
+    const int port = gw->reported_port("poldercast");
+    ASSERT_NE(port, 0);
+    EXPECT_EQ(varz_field(*gw, "address"), "127.0.0.1:" + std::to_string(port));
+    EXPECT_TRUE(fs::exists(dir / ("poldercast-127.0.0.1_" + std::to_string(port) + ".id")));
+  }
+  EXPECT_NE(varz_field(a, "node_id"), varz_field(b, "node_id"));
+  std::error_code ec;
+  fs::remove_all(dir, ec);
 }
 
 }  // namespace

@@ -2,7 +2,10 @@
 
 #include <unistd.h>
 
+#include <filesystem>
 #include <stdexcept>
+
+#include "ports.hpp"
 
 namespace psycho::testing {
 
@@ -18,16 +21,20 @@ std::string write_temp_file(const std::string& tag, const std::string& contents)
 }
 
 Gateway::Gateway(GatewayOptions options) {
-  port_ = free_port();
-  ws_port_ = options.websocket ? free_port() : 0;
-  admin_port_ = options.admin ? free_port() : 0;
+  char dir[] = "/tmp/psycho-gw-XXXXXX";
+  if (::mkdtemp(dir) == nullptr) throw std::runtime_error("mkdtemp failed");
+  dir_ = dir;
+  const std::string ports_file = dir_ + "/ports.json";
+  const std::string any = "127.0.0.1:0";
   std::vector<std::string> argv = {gateway_binary(),
                                    "--listen",
-                                   "127.0.0.1:" + std::to_string(port_),
+                                   any,
                                    "--websocket",
-                                   ws_port_ ? "127.0.0.1:" + std::to_string(ws_port_) : "",
+                                   options.websocket ? any : "",
                                    "--admin",
-                                   admin_port_ ? "127.0.0.1:" + std::to_string(admin_port_) : ""};
+                                   options.admin ? any : "",
+                                   "--ports-file",
+                                   ports_file};
   if (!options.config_yaml.empty()) {
     config_path_ = write_temp_file("config", options.config_yaml);
     argv.push_back("--config");
@@ -35,11 +42,36 @@ Gateway::Gateway(GatewayOptions options) {
   }
   for (auto& e : options.extra) argv.push_back(e);
   process_ = std::make_unique<Process>(argv, options.pipe_stdin);
+  // Written whole (renamed into place) once every listener is open. Generous: a dozen
+  // gateways starting at once under the sanitizers take their time.
+  try {
+    process_->wait_until_ready(
+        "psycho-gateway did not report its ports",
+        [&] {
+          ports_ = slurp(ports_file);
+          return !ports_.empty();
+        },
+        std::chrono::seconds(30));
+  } catch (...) {
+    stop();  // no destructor runs for an object whose constructor threw
+    throw;
+  }
+  port_ = reported_port("listen");
+  ws_port_ = reported_port("websocket");
+  admin_port_ = reported_port("admin");
 }
 
-Gateway::~Gateway() {
+Gateway::~Gateway() { stop(); }
+
+void Gateway::stop() {
   process_.reset();
   if (!config_path_.empty()) ::unlink(config_path_.c_str());
+  std::error_code ignored;  // a leftover temp dir is no reason to fail a test
+  std::filesystem::remove_all(dir_, ignored);
+}
+
+int Gateway::reported_port(const std::string& name) const {
+  return testing::reported_port(ports_, name);
 }
 
 std::unique_ptr<RawClient> Gateway::client() {

@@ -1,4 +1,6 @@
-// Runs the real psycho-gateway binary on loopback ports chosen for the test.
+// Runs the real psycho-gateway binary on loopback. Every listener binds port 0 and the
+// gateway reports what it bound in its --ports-file, which the constructor waits for: a
+// Gateway that exists is listening. One that exits first throws, with its stderr.
 #pragma once
 
 #include <fstream>
@@ -33,6 +35,9 @@ class Gateway {
   int port() const noexcept { return port_; }
   int websocket_port() const noexcept { return ws_port_; }
   int admin_port() const noexcept { return admin_port_; }
+  // The port the gateway's --ports-file gives `name` ("poldercast" for that adapter's
+  // listener); 0 when it reports none.
+  int reported_port(const std::string& name) const;
   Process& process() { return *process_; }
   // The configuration file the gateway was started with ("" without one).
   const std::string& config_path() const noexcept { return config_path_; }
@@ -43,8 +48,12 @@ class Gateway {
   std::string http_get(const std::string& path);
 
  private:
+  void stop();  // ends the process and removes its files
+
   int port_ = 0, ws_port_ = 0, admin_port_ = 0;
   std::string config_path_;
+  std::string dir_;    // holds the ports file
+  std::string ports_;  // its contents
   std::unique_ptr<Process> process_;
 };
 

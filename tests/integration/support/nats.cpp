@@ -50,18 +50,19 @@ void check(natsStatus s, const char* what) {
 // --- NatsServer ---------------------------------------------------------------------------
 
 NatsServer::NatsServer(NatsServerOptions options) : options_(std::move(options)) {
-  port_ = free_port();
-  http_port_ = free_port();
+  if (options_.restartable) reserved_ = std::make_unique<ReservedPort>();
   char tmpl[] = "/tmp/psycho-nats-XXXXXX";
-  dir_ = ::mkdtemp(tmpl);
+  if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
+  dir_ = tmpl;
   config_path_ = dir_ + "/nats.conf";
   std::ofstream conf(config_path_);
-  conf << "listen: 127.0.0.1:" << port_ << "\n";
-  conf << "http: 127.0.0.1:" << http_port_ << "\n";
+  conf << "listen: 127.0.0.1:" << (reserved_ ? reserved_->port() : -1) << "\n";
+  conf << "http: 127.0.0.1:-1\n";
+  conf << "ports_file_dir: \"" << dir_ << "\"\n";
   if (options_.jetstream) conf << "jetstream { store_dir: \"" << dir_ << "/js\" }\n";
-  if (options_.cluster_port != 0) {
+  if (!options_.cluster_name.empty()) {
     conf << "cluster {\n  name: " << options_.cluster_name
-         << "\n  listen: 127.0.0.1:" << options_.cluster_port << "\n  routes: [";
+         << "\n  listen: 127.0.0.1:-1\n  routes: [";
     for (std::size_t i = 0; i < options_.routes.size(); ++i) {
       conf << (i ? ", " : "") << "nats-route://127.0.0.1:" << options_.routes[i];
     }
@@ -85,20 +86,32 @@ NatsServer::~NatsServer() {
 void NatsServer::start() {
   process_ =
       std::make_unique<Process>(std::vector<std::string>{nats_server_binary(), "-c", config_path_});
-  // Ready when it accepts connections (or it died, e.g. on a taken port).
-  eventually([&] { return !process_->running() || RawClient(port_, 50ms).connected(); }, 10s);
-  if (!process_->running()) {
-    throw std::runtime_error("nats-server did not start: " + process_->errors());
-  }
+  // nats-server writes "<dir>/nats-server_<pid>.ports" once every listener is open, e.g.
+  // {"nats":["nats://127.0.0.1:4222"],"monitoring":["http://127.0.0.1:8222"],"cluster":[...]}.
+  // It is not written atomically: read it until every port we need is in it.
+  ports_path_ = dir_ + "/nats-server_" + std::to_string(process_->pid()) + ".ports";
+  process_->wait_until_ready(
+      "nats-server did not report its ports",
+      [&] {
+        const std::string text = slurp(ports_path_);
+        port_ = reported_port(text, "nats");
+        http_port_ = reported_port(text, "monitoring");
+        cluster_port_ = reported_port(text, "cluster");
+        return port_ != 0 && http_port_ != 0 &&
+               (options_.cluster_name.empty() || cluster_port_ != 0);
+      },
+      10s);
 }
 
 void NatsServer::kill() {
   if (!process_) return;
   process_->signal(SIGKILL);
   process_->wait(5s);
+  ::unlink(ports_path_.c_str());  // a killed server leaves it behind
 }
 
 void NatsServer::restart() {
+  if (!reserved_) throw std::logic_error("NatsServer::restart() needs options.restartable");
   kill();
   start();
 }
@@ -108,15 +121,13 @@ std::string NatsServer::routez() { return http_get(http_port_, "/routez"); }
 // --- NatsCluster --------------------------------------------------------------------------
 
 NatsCluster::NatsCluster() {
-  const std::vector<int> cluster_ports{free_port(), free_port(), free_port()};
+  std::vector<int> routes;
   for (int i = 0; i < 3; ++i) {
     NatsServerOptions o;
     o.cluster_name = "psycho-test";
-    o.cluster_port = cluster_ports[static_cast<std::size_t>(i)];
-    for (int j = 0; j < 3; ++j) {
-      if (j != i) o.routes.push_back(cluster_ports[static_cast<std::size_t>(j)]);
-    }
+    o.routes = routes;
     nodes_.push_back(std::make_unique<NatsServer>(o));
+    routes.push_back(nodes_.back()->cluster_port());
   }
   const bool formed = eventually(
       [&] {

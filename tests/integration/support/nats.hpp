@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "ports.hpp"
 #include "process.hpp"
 
 namespace psycho::testing {
@@ -23,11 +24,33 @@ namespace psycho::testing {
 struct NatsServerOptions {
   std::string extra_config;  // appended to the generated config file
   bool jetstream = false;    // with a store in a temp dir
-  std::string cluster_name;  // with cluster_port: joins a cluster
-  int cluster_port = 0;
-  std::vector<int> routes;  // cluster ports of the other nodes
+  // Keeps its client port across restart(): a ReservedPort. Otherwise every listener binds
+  // port -1 (nats-server's "any free port") and the server reports what it got.
+  bool restartable = false;
+  std::string cluster_name;  // set: joins a cluster, its route listener on port -1
+  std::vector<int> routes;   // cluster ports of the nodes already running
 };
 
+// The common variations, spelt out (designated initializers warn about the fields left out).
+inline NatsServerOptions jetstream_server() {
+  NatsServerOptions o;
+  o.jetstream = true;
+  return o;
+}
+inline NatsServerOptions restartable_server() {
+  NatsServerOptions o;
+  o.restartable = true;
+  return o;
+}
+inline NatsServerOptions server_with(std::string extra_config) {
+  NatsServerOptions o;
+  o.extra_config = std::move(extra_config);
+  return o;
+}
+
+// A nats-server on 127.0.0.1. Its ports come from the ports file it writes in its temp dir
+// (ports_file_dir); the constructor waits for that file, so a NatsServer that exists
+// accepts connections. One that exits first throws, with its stderr.
 class NatsServer {
  public:
   explicit NatsServer(NatsServerOptions options = {});
@@ -36,11 +59,13 @@ class NatsServer {
   NatsServer& operator=(const NatsServer&) = delete;
 
   int port() const noexcept { return port_; }
+  int cluster_port() const noexcept { return cluster_port_; }
   std::string url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
   bool running() { return process_ && process_->running(); }
   // SIGKILL, as a crash would.
   void kill();
-  // Starts it again on the same ports (and store).
+  // Starts it again on the same client port (and store): needs `restartable`. Its
+  // monitoring and cluster ports may change.
   void restart();
   // The monitoring endpoint's /routez body ("" when unreachable).
   std::string routez();
@@ -49,14 +74,17 @@ class NatsServer {
   void start();
 
   NatsServerOptions options_;
-  int port_ = 0, http_port_ = 0;
-  std::string dir_, config_path_;
+  std::unique_ptr<ReservedPort> reserved_;  // the client port, when restartable
+  int port_ = 0, http_port_ = 0, cluster_port_ = 0;
+  std::string dir_, config_path_, ports_path_;
   std::unique_ptr<Process> process_;
 };
 
 class NatsCluster {
  public:
-  NatsCluster();  // three nodes with routes between them; waits until they are connected
+  // Three nodes, each routing to the ones started before it (all of them are then
+  // connected); waits until they are. Nodes can be killed, not restarted.
+  NatsCluster();
   NatsServer& node(int i) { return *nodes_.at(static_cast<std::size_t>(i)); }
   // "nats://...,nats://...,nats://..."
   std::string urls() const;

@@ -1,10 +1,8 @@
 #include "process.hpp"
 
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,7 +14,6 @@
 
 namespace psycho::testing {
 
-namespace {
 std::string slurp(const std::string& path) {
   std::ifstream in(path);
   std::stringstream ss;
@@ -24,6 +21,7 @@ std::string slurp(const std::string& path) {
   return ss.str();
 }
 
+namespace {
 std::string temp_file(const char* tag) {
   std::string pattern = std::string("/tmp/psycho-test-") + tag + "-XXXXXX";
   const int fd = mkstemp(pattern.data());
@@ -117,17 +115,21 @@ void Process::close_stdin() {
 std::string Process::output() const { return slurp(out_path_); }
 std::string Process::errors() const { return slurp(err_path_); }
 
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
+void Process::wait_until_ready(const std::string& what, const std::function<bool()>& ready,
+                               std::chrono::milliseconds timeout) {
+  if (eventually([&] { return ready() || !running(); }, timeout) && running()) return;
+  const std::string within =
+      running() ? " within " + std::to_string(timeout.count()) + " ms" : std::string();
+  throw std::runtime_error(what + within + ": " + describe());
+}
+
+std::string Process::describe() {
+  std::string how = "still running";
+  if (!running()) {
+    if (WIFEXITED(status_)) how = "exited with code " + std::to_string(WEXITSTATUS(status_));
+    if (WIFSIGNALED(status_)) how = "killed by signal " + std::to_string(WTERMSIG(status_));
+  }
+  return how + "; its stderr:\n" + errors();
 }
 
 }  // namespace psycho::testing

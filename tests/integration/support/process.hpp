@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,14 @@ class Process {
   std::string output() const;
   std::string errors() const;
 
+  // Polls `ready` (bounded by `timeout`) until it returns true. Throws std::runtime_error
+  // naming `what` when the process exits first or time runs out; the message holds how it
+  // ended and its stderr, which is all a failed start-up leaves to see.
+  void wait_until_ready(const std::string& what, const std::function<bool()>& ready,
+                        std::chrono::milliseconds timeout);
+  // "exited with code 1" / "killed by signal 9" / "still running", then its stderr.
+  std::string describe();
+
  private:
   pid_t pid_ = -1;
   int stdin_fd_ = -1;
@@ -38,8 +47,8 @@ class Process {
   std::string out_path_, err_path_;
 };
 
-// A TCP port on 127.0.0.1 that was free a moment ago.
-int free_port();
+// The whole file; "" when it cannot be read (yet).
+std::string slurp(const std::string& path);
 
 // Polls `check` until it returns true or the deadline passes.
 template <class F>
