@@ -1,4 +1,5 @@
-# Shared by the bench/ scripts: process bookkeeping, ports and the JSON-producing runner.
+# Shared by the bench/ scripts: process bookkeeping, starting servers and reading the ports
+# they bound, and the JSON-producing runner.
 # The caller sets $build (the build directory) before sourcing this file.
 
 psycho=$build/clients/psycho
@@ -23,28 +24,46 @@ need_tools() {
   command -v jq >/dev/null || die "jq is needed to read the JSON results"
 }
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+# Every server binds port 0 and reports what it bound; nothing here picks a "free" port and
+# hands it on (another process may take it first, as an ephemeral port among others).
 
-# Polls until the port accepts connections (or the process died, or 10 s passed).
-wait_listening() {
-  local port=$1 pid=$2 deadline=$((SECONDS + 10))
+# wait_for_report PID CHECK...: polls (10 s at most) until the command CHECK succeeds; fails
+# when the process PID dies first.
+wait_for_report() {
+  local pid=$1 deadline=$((SECONDS + 10)); shift
   while ((SECONDS < deadline)); do
+    if "$@" 2>/dev/null; then return 0; fi
     kill -0 "$pid" 2>/dev/null || return 1
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
     sleep 0.05
   done
   return 1
 }
 
-# Starts nats-server on a free loopback port; sets $nats_url.
-start_nats() {
-  local port; port=$(free_port)
-  nats-server -a 127.0.0.1 -p "$port" >"$workdir/nats.log" 2>&1 &
+# start_psycho NAME FLAGS...: starts psycho-gateway with its client listener on port 0 and
+# --ports-file $workdir/NAME.ports, log in $workdir/NAME.log; returns once the file is there
+# (it is renamed into place whole). Read ports with `reported NAME KEY`.
+start_psycho() {
+  local name=$1; shift
+  "$gateway" --listen 127.0.0.1:0 --ports-file "$workdir/$name.ports" "$@" \
+    >"$workdir/$name.log" 2>&1 &
   pids+=($!)
-  wait_listening "$port" $! || die "nats-server did not start (see $workdir/nats.log)"
-  nats_url=tcp://127.0.0.1:$port
+  wait_for_report $! test -s "$workdir/$name.ports" ||
+    die "psycho-gateway $name did not start: $(tail -5 "$workdir/$name.log")"
+}
+
+# reported NAME KEY: the port gateway NAME reported for KEY (listen, admin, poldercast...).
+reported() { jq -er ".$2" "$workdir/$1.ports"; }
+
+# Starts nats-server on port -1 (any free one); it writes nats-server_<pid>.ports into
+# $workdir once listening, not atomically, so it is read until it parses. Sets $nats_url.
+start_nats() {
+  nats-server -a 127.0.0.1 -p -1 --ports_file_dir "$workdir" >"$workdir/nats.log" 2>&1 &
+  pids+=($!)
+  local file=$workdir/nats-server_$!.ports
+  wait_for_report $! jq -e '.nats[0]' "$file" >/dev/null ||
+    die "nats-server did not start (see $workdir/nats.log)"
+  nats_url=$(jq -r '.nats[0]' "$file")
+  nats_url=${nats_url/nats:/tcp:}
 }
 
 # bench NAME ARGS...: runs `psycho bench --json ARGS`; one JSON line into $workdir/NAME.json

@@ -29,17 +29,12 @@ need_tools
 
 # start_gateway NAME GROUP_PORT DROP_RATE: sets $gw_url and $gw_admin.
 start_gateway() {
-  local name=$1 group_port=$2 drop=$3 port admin
-  port=$(free_port)
-  admin=$(free_port)
+  local name=$1 group_port=$2 drop=$3
   printf 'multicast:\n  group: 239.255.42.42:%s\n  interface: 127.0.0.1\n  test_drop_rate: %s\n' \
     "$group_port" "$drop" >"$workdir/$name.yaml"
-  "$gateway" --config "$workdir/$name.yaml" --listen "127.0.0.1:$port" --websocket "" \
-    --admin "127.0.0.1:$admin" >"$workdir/$name.log" 2>&1 &
-  pids+=($!)
-  wait_listening "$port" $! || die "psycho-gateway did not start: $(tail -5 "$workdir/$name.log")"
-  gw_url=tcp://127.0.0.1:$port
-  gw_admin=$admin
+  start_psycho "$name" --config "$workdir/$name.yaml" --websocket "" --admin 127.0.0.1:0
+  gw_url=tcp://127.0.0.1:$(reported "$name" listen)
+  gw_admin=$(reported "$name" admin)
 }
 
 # metric ADMIN_PORT PREFIX: the first sample of that gateway's /metrics that starts with
@@ -65,8 +60,12 @@ figures() {
     "$(metric "$sub_admin" psycho_slow_consumers_total)"
 }
 
+# One group port per drop rate (the first three gateways keep running). Every member binds
+# it, so it cannot be port 0; in this namespace of the script's own, below the ephemeral
+# range, no other socket has it.
+group_port=24200
 for drop in 0 0.01; do
-  group_port=$(free_port)
+  group_port=$((group_port + 1))
   start_gateway "gw0-$drop" "$group_port" "$drop"
   pub_url=$gw_url
   pub_admin=$gw_admin

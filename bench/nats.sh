@@ -26,13 +26,10 @@ command -v nats-server >/dev/null || die "nats-server is not installed"
 
 # start_gateway NAME [YAML]: a gateway bridged to $nats_url; sets $gw_url.
 start_gateway() {
-  local name=$1 yaml=${2:-} port; port=$(free_port)
+  local name=$1 yaml=${2:-}
   printf 'nats:\n  servers: %s\n%s' "${nats_url/tcp:/nats:}" "$yaml" >"$workdir/$name.yaml"
-  "$gateway" --config "$workdir/$name.yaml" --listen "127.0.0.1:$port" --websocket "" \
-    --admin "" >"$workdir/$name.log" 2>&1 &
-  pids+=($!)
-  wait_listening "$port" $! || die "psycho-gateway did not start: $(tail -5 "$workdir/$name.log")"
-  gw_url=tcp://127.0.0.1:$port
+  start_psycho "$name" --config "$workdir/$name.yaml" --websocket "" --admin ""
+  gw_url=tcp://127.0.0.1:$(reported "$name" listen)
 }
 
 start_nats

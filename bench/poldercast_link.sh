@@ -19,23 +19,21 @@ msgs=${BENCH_MSGS:-200000}
 source "$here/lib.sh"
 need_tools
 
-# start_gateway NAME OVERLAY_PORT SEED: sets $gw_url.
+# start_gateway NAME [SEED_PORT]: overlay on port 0 (it advertises the port it got), joined
+# through the seed when one is given; sets $gw_url and $gw_overlay.
 start_gateway() {
-  local name=$1 overlay=$2 seed=$3 port
-  port=$(free_port)
-  printf 'poldercast:\n  listen: 127.0.0.1:%s\n  seeds: [127.0.0.1:%s]\n  state_dir: %s\n  cycle: 100ms\n' \
-    "$overlay" "$seed" "$workdir/$name-state" >"$workdir/$name.yaml"
-  "$gateway" --config "$workdir/$name.yaml" --listen "127.0.0.1:$port" --websocket "" \
-    --admin "127.0.0.1:$(free_port)" >"$workdir/$name.log" 2>&1 &
-  pids+=($!)
-  wait_listening "$port" $! || die "psycho-gateway did not start: $(tail -5 "$workdir/$name.log")"
-  gw_url=tcp://127.0.0.1:$port
+  local name=$1 seeds=""
+  [[ -n ${2:-} ]] && seeds="127.0.0.1:$2"
+  printf 'poldercast:\n  listen: 127.0.0.1:0\n  seeds: [%s]\n  state_dir: %s\n  cycle: 100ms\n' \
+    "$seeds" "$workdir/$name-state" >"$workdir/$name.yaml"
+  start_psycho "$name" --config "$workdir/$name.yaml" --websocket "" --admin 127.0.0.1:0
+  gw_url=tcp://127.0.0.1:$(reported "$name" listen)
+  gw_overlay=$(reported "$name" poldercast)
 }
 
-seed=$(free_port)
-start_gateway gw0 "$seed" "$seed"
+start_gateway gw0
 a=$gw_url
-start_gateway gw1 "$(free_port)" "$seed"
+start_gateway gw1 "$gw_overlay"
 b=$gw_url
 sleep 1 # a few cycles: the two gateways know each other
 

@@ -24,11 +24,8 @@ start_gateway() {
     echo "bench: no gateway at $gateway: only nats-server is measured" >&2
     return
   fi
-  local port; port=$(free_port)
-  "$gateway" --listen "127.0.0.1:$port" --websocket "" --admin "" >"$workdir/gateway.log" 2>&1 &
-  pids+=($!)
-  wait_listening "$port" $! || die "psycho-gateway did not start: $(tail -5 "$workdir/gateway.log")"
-  gateway_url=tcp://127.0.0.1:$port
+  start_psycho gateway --websocket "" --admin ""
+  gateway_url=tcp://127.0.0.1:$(reported gateway listen)
 }
 
 # run NAME DIALECT URL ARGS...: `psycho bench` against one server ("" URL: skipped).
