@@ -4,7 +4,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <deque>
 #include <future>
 #include <map>
 #include <random>
@@ -39,8 +38,7 @@ class PolderCastAdapter final : public Adapter, private TransportEvents {
         filter_(std::make_shared<SubjectFilter>(config_.subjects)),
         queue_(config_.queue_size, config_.queue_messages),
         interest_(filter_),
-        timer_(io_),
-        retry_(io_) {}
+        timer_(io_) {}
 
   ~PolderCastAdapter() override { stop(0ms); }
 
@@ -75,11 +73,7 @@ class PolderCastAdapter final : public Adapter, private TransportEvents {
 
   mutable asio::io_context io_;
   asio::steady_timer timer_;
-  // Messages taken from the queue but held back while the links are backlogged, and the
-  // timer that looks again. Publishing into a full link would only encode what it drops.
-  std::deque<MessagePtr> held_;
-  asio::steady_timer retry_;
-  bool retry_armed_ = false;
+  std::vector<MessagePtr> draining_;  // a batch taken from queue_, kept to reuse its memory
   std::unique_ptr<StreamTransport> transport_;
   std::uint16_t listening_port_ = 0;  // set by start()
   std::unique_ptr<Node> node_;
@@ -134,7 +128,6 @@ void PolderCastAdapter::stop(std::chrono::milliseconds drain) {
   std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(drain, 200ms));
   asio::post(io_, [this] {
     timer_.cancel();
-    retry_.cancel();
     transport_->close();
     io_.stop();
   });
@@ -169,29 +162,14 @@ void PolderCastAdapter::send(const MessagePtr& message) {
 
 void PolderCastAdapter::drain_queue() {
   drain_posted_.store(false);
-  if (held_.empty()) {
-    std::vector<MessagePtr> batch;
-    queue_.take_all(batch, 0ms);
-    held_.assign(std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
-  }
-  // Past half the link queue, wait for it to drain: the router's queue fills meanwhile and
-  // drops there (counted as queue_full) cost nothing, where encoding for a full link does.
-  const std::size_t high_water = config_.transport.max_queue_bytes / 2;
-  while (!held_.empty()) {
-    if (transport_->queued_bytes() > high_water) {
-      if (!retry_armed_) {
-        retry_armed_ = true;
-        retry_.expires_after(1ms);
-        retry_.async_wait([this](const boost::system::error_code& ec) {
-          retry_armed_ = false;
-          if (!ec) drain_queue();
-        });
-      }
-      return;
-    }
-    publish(*held_.front());
-    held_.pop_front();
-  }
+  draining_.clear();
+  queue_.take_all(draining_, 0ms);
+  // No gate on the links' backlog: each link has its own bound (max_queue_bytes), so a peer
+  // that cannot keep up loses what overflows its queue (counted) and is cut off once its
+  // writes stop moving, while the other peers keep their rate. A gate on the sum over all
+  // links stalled every peer behind the slowest one.
+  for (const auto& m : draining_) publish(*m);
+  draining_.clear();
 }
 
 void PolderCastAdapter::publish(const psycho::Message& m) {

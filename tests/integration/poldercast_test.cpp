@@ -312,6 +312,37 @@ TEST_F(PolderCastTest, ARequestCannotDivertItsReplySubject) {
             0);
 }
 
+// A peer that stops reading (here: its process is stopped) must slow only what goes to it.
+// Gateway 0 publishes 20 MB in batches; gateway 1 must get every batch at once while the
+// link to gateway 2 backs up. (It used to hold all overlay publishing while the backlog
+// summed over every link stood above 4 MiB, until the stuck link timed out.)
+TEST_F(PolderCastTest, OneStoppedPeerDoesNotStallTheOthers) {
+  for (int i = 0; i < 3; ++i) start(i);
+  ASSERT_TRUE(reaches_all(0, {1, 2}, 30s)) << members_[0].gateway->http_get("/varz");
+  auto publisher = members_[0].gateway->client();
+  publisher->send("CONNECT {\"verbose\":false}\nPING\n");
+  ASSERT_EQ(publisher->line(), "PONG\n");
+  Process& stopped = members_[2].gateway->process();
+  stopped.signal(SIGSTOP);
+  struct Resume {
+    Process& p;
+    ~Resume() { p.signal(SIGCONT); }
+  } resume{stopped};
+  const std::string padding(4000, 'x');
+  constexpr int kBatches = 50, kPerBatch = 100;
+  for (int b = 0; b < kBatches; ++b) {
+    std::string burst, last;
+    for (int k = 0; k < kPerBatch; ++k) {
+      last = "m" + std::to_string(b) + "-" + std::to_string(k) + "-" + padding;
+      burst += "PUB pc.all " + std::to_string(last.size()) + "\n" + last + "\n";
+    }
+    publisher->send(burst);
+    ASSERT_FALSE(members_[1].client->expect(frame("pc.all", last), 5s).empty())
+        << "batch " << b << " did not reach gateway 1\n"
+        << metric(*members_[0].gateway, "psycho_poldercast_queue_bytes{adapter=\"poldercast\"}");
+  }
+}
+
 // Port 0 for the overlay: each gateway advertises the port it was given, and two of them
 // sharing a state directory keep an id each (the id file is named after the real address).
 TEST(PolderCastPortZero, EachGatewayAdvertisesItsBoundPortAndKeepsItsOwnId) {
