@@ -17,6 +17,8 @@
 #include <deque>
 #include <vector>
 
+#include "gateway/core/keyed_hash.hpp"
+
 namespace psycho::poldercast {
 
 using MessageId = std::array<std::uint8_t, 16>;
@@ -49,15 +51,16 @@ class SeenSet {
     std::int64_t at_ms;
   };
 
+  // Ids are chosen by whoever published, so they are hashed with the process's secret key:
+  // with a fixed mix, a peer could send ids that all probe from one slot, and every insert
+  // would walk a chain as long as the set.
   static std::uint64_t key_of(const MessageId& id) noexcept {
-    std::uint64_t a = 0, b = 0;
-    std::memcpy(&a, id.data(), 8);
-    std::memcpy(&b, id.data() + 8, 8);
-    const std::uint64_t k = a ^ (b * 0x9E3779B97F4A7C15ULL);
+    const std::uint64_t k = siphash<1, 3>(
+        process_hash_key(), std::string_view(reinterpret_cast<const char*>(id.data()), id.size()));
     return k == 0 ? 1 : k;  // 0 marks an empty slot
   }
   std::size_t home(std::uint64_t key) const noexcept {
-    return static_cast<std::size_t>((key * 0xBF58476D1CE4E5B9ULL) >> 17) & (slots_.size() - 1);
+    return static_cast<std::size_t>(key) & (slots_.size() - 1);
   }
   std::size_t find(std::uint64_t key) const noexcept {
     const std::size_t mask = slots_.size() - 1;

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <random>
 #include <string_view>
 
 namespace psycho {
@@ -23,8 +24,16 @@ struct HashKey {
 };
 
 // Drawn from the system's random source the first time it is asked for; then fixed for the
-// life of the process. Thread-safe.
-const HashKey& process_hash_key();
+// life of the process. Thread-safe. Inline, so that libraries which must not link the core
+// (the PolderCast protocol, which also builds for the browser) share the one key.
+inline const HashKey& process_hash_key() {
+  static const HashKey key = [] {
+    std::random_device random;
+    auto word = [&random] { return (static_cast<std::uint64_t>(random()) << 32) ^ random(); };
+    return HashKey{word(), word()};
+  }();
+  return key;
+}
 
 namespace detail {
 

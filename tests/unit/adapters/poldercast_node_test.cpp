@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <random>
@@ -452,6 +453,21 @@ TEST(PolderCastNode, OneWalkOriginCannotUseUpTheBudgetOfAnother) {
   EXPECT_EQ(std::count(answers.begin(), answers.end(), "peer60"), 1);
   EXPECT_LE(std::count(answers.begin(), answers.end(), "peer50"), 8);
   EXPECT_GE(node.counters().finds_over_budget, 192u);
+}
+
+// Ids a peer chose so that a fixed 128-to-64-bit mix (a ^ b * golden) gives them all one
+// key: each is a new id, and none may pass for a duplicate of another.
+TEST(PolderCastSeenSet, IdsChosenToCollideAreStillDistinct) {
+  constexpr std::uint64_t kGolden = 0x9E3779B97F4A7C15ULL;
+  SeenSet seen(70'000, 120'000);
+  for (std::uint64_t i = 1; i <= 60'000; ++i) {
+    const std::uint64_t b = i, a = 0x1234 ^ (b * kGolden);
+    MessageId id{};
+    std::memcpy(id.data(), &a, 8);
+    std::memcpy(id.data() + 8, &b, 8);
+    ASSERT_TRUE(seen.insert(id, 0)) << i;
+  }
+  EXPECT_EQ(seen.size(), 60'000u);
 }
 
 TEST(PolderCastSeenSet, AgreesWithAPlainSetUnderBothBounds) {
