@@ -5,6 +5,7 @@
 #include <boost/asio/write.hpp>
 
 #include <array>
+#include <memory>
 #include <type_traits>
 #include <vector>
 
@@ -28,10 +29,15 @@ constexpr auto kLinger = std::chrono::milliseconds(500);
 // on_read() has consumed (or copied from) before it returns. An idle connection therefore
 // holds no read buffer at all: 64 KiB of address space per connection, a page or two of it
 // touched, was most of what an idle connection cost. (A read posted with async_read_some
-// could not share a buffer: the reactor may fill it before the handler runs.)
+// could not share a buffer: the reactor may fill it before the handler runs.) Every read
+// goes through the reactor, so a client that always has bytes waiting still takes turns with
+// the others on its worker; reading again at once, without waiting, starved them.
+// Allocated on first use: a thread_local array would sit in the static TLS of every thread
+// of the process (nats.c's among them), zeroed and resident.
 std::array<char, kReadChunk>& worker_read_buffer() {
-  thread_local std::array<char, kReadChunk> buffer;
-  return buffer;
+  thread_local std::unique_ptr<std::array<char, kReadChunk>> buffer;
+  if (!buffer) buffer = std::make_unique<std::array<char, kReadChunk>>();
+  return *buffer;
 }
 
 template <class Stream>
@@ -50,9 +56,6 @@ class StreamSession final : public ClientSession {
   static constexpr bool kPlain = std::is_same_v<Stream, tcp::socket>;
 
   void do_read() override {
-    if constexpr (kPlain) {
-      if (read_now()) return;
-    }
     read_in_flight_ = true;
     if constexpr (kPlain) {
       stream_.async_wait(tcp::socket::wait_read, [self = shared_from_this(),
@@ -105,28 +108,6 @@ class StreamSession final : public ClientSession {
     if (!read_in_flight_) discard();  // else the pending read's handler carries on
   }
 
-  // A busy client's next bytes are usually waiting already: read them at once instead of
-  // going through the reactor (a re-arm and an epoll round trip per read), as Asio's own
-  // speculative reads do. on_read() ends by asking for the next read, so these reads nest;
-  // after a few the session waits its turn like every other, which keeps the worker fair.
-  // False when nothing was waiting (or too deep): then wait for readiness.
-  bool read_now() {
-    static constexpr int kMaxNested = 4;
-    if (nested_reads_ >= kMaxNested) return false;
-    auto& buffer = worker_read_buffer();
-    boost::system::error_code ec;
-    const std::size_t n = stream_.read_some(asio::buffer(buffer), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) return false;
-    ++nested_reads_;
-    if (ec) {
-      on_read_failed(ec);
-    } else {
-      on_read({buffer.data(), n});
-    }
-    --nested_reads_;
-    return true;
-  }
-
   // The TCP socket itself, under TLS too: discarded bytes need no decrypting.
   tcp::socket& raw_socket() {
     if constexpr (std::is_same_v<Stream, tcp::socket>) {
@@ -138,10 +119,10 @@ class StreamSession final : public ClientSession {
 
   void discard() {
     read_in_flight_ = true;
-    // Bytes read here are thrown away, so every lingering session may share one sink.
-    thread_local std::array<char, 4096> sink;
+    // Bytes read here are thrown away, so the worker's buffer serves as the sink: the reactor
+    // fills it between handlers, never while a session is reading from it.
     raw_socket().async_read_some(
-        asio::buffer(sink),
+        asio::buffer(worker_read_buffer()),
         [self = shared_from_this(), this](const boost::system::error_code& ec, std::size_t) {
           read_in_flight_ = false;
           if (ec) return close_now();
@@ -159,7 +140,6 @@ class StreamSession final : public ClientSession {
   std::vector<char> tls_buffer_;  // TLS only, allocated at the first read
   asio::steady_timer linger_;
   bool read_in_flight_ = false, lingering_ = false;
-  int nested_reads_ = 0;  // read_now() calls on the stack
 };
 
 using PlainSession = StreamSession<tcp::socket>;
@@ -190,7 +170,7 @@ void start_tcp_session(SessionContext& ctx, int worker, tcp::socket socket,
   }
   auto session =
       std::make_shared<TlsSession>(ctx, worker, io, std::move(remote), std::move(socket), *tls);
-  session->expect_start_within(ctx.config.handshake_timeout);
+  if (!session->expect_start_within(ctx.config.handshake_timeout)) return;
   auto on_handshake = [session](const boost::system::error_code& ec) {
     if (ec) {
       log::info("TLS handshake failed", {{"remote", session->remote()}, {"reason", ec.message()}});
