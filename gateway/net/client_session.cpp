@@ -66,7 +66,7 @@ bool ClientSession::over_connection_limit() const {
   return slot_.position() > live().max_connections || ctx_.draining.load();
 }
 
-void ClientSession::expect_start_within(std::chrono::steady_clock::duration timeout) {
+bool ClientSession::expect_start_within(std::chrono::steady_clock::duration timeout) {
   if (over_connection_limit()) {
     // No handshake for a connection that would be refused when it completed: it would only
     // hold a socket, and CPU for the TLS keys, on behalf of nobody.
@@ -74,7 +74,7 @@ void ClientSession::expect_start_within(std::chrono::steady_clock::duration time
     log::warn("connection refused before its handshake",
               {{"remote", remote_}, {"reason", "max_connections"}});
     do_shutdown();
-    return;
+    return false;
   }
   timer_.expires_after(timeout);
   // A weak reference: the deadline must not keep an abandoned handshake alive. start()
@@ -85,6 +85,7 @@ void ClientSession::expect_start_within(std::chrono::steady_clock::duration time
     log::info("handshake timed out", {{"remote", self->remote_}});
     self->do_shutdown();
   });
+  return true;
 }
 
 // ---------------------------------------------------------------------------- reading

@@ -21,6 +21,7 @@
 #include <chrono>
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -32,6 +33,7 @@
 
 #include "auth/authenticator.hpp"
 #include "auth/rate_limiter.hpp"
+#include "core/string_hash.hpp"
 #include "core/subscriber.hpp"
 #include "metrics/counters.hpp"
 #include "net/session_context.hpp"
@@ -57,8 +59,9 @@ class ClientSession : public Subscriber,
   void drain();
   // Worker thread, before start(): closes the transport unless start() is reached within
   // `timeout`, so a peer that connects and then stalls a TLS handshake or a WebSocket
-  // upgrade cannot hold a socket for ever.
-  void expect_start_within(std::chrono::steady_clock::duration timeout);
+  // upgrade cannot hold a socket for ever. False (and the transport closed) when the
+  // connection is past max_connections: the caller then starts no handshake.
+  [[nodiscard]] bool expect_start_within(std::chrono::steady_clock::duration timeout);
 
   void deliver(const MessagePtr& message) override;
   bool congested() const noexcept override { return congested_.load(std::memory_order_relaxed); }
@@ -178,7 +181,7 @@ class ClientSession : public Subscriber,
 
   // "pattern queue" (the queue may be empty): a set, so that a client with 65,536
   // subscriptions does not make each SUB a scan of the others.
-  std::unordered_set<std::string> subscriptions_;
+  std::unordered_set<std::string, StringHash, std::equal_to<>> subscriptions_;
   Outbox out_, writing_;
   std::vector<boost::asio::const_buffer> gather_;
   std::size_t pending_bytes_ = 0;         // queued + in flight

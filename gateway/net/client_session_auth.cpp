@@ -26,7 +26,9 @@ void ClientSession::arm_first_op_timer() {
     return;
   }
   // Without this, a client that connects and says nothing holds its slot until the PINGs
-  // find it stale: several ping intervals.
+  // find it stale: several ping intervals. The stdio client is the one trusted pipe of a
+  // parent process and holds no network slot: it may stay quiet as long as it likes.
+  if (transport_ == metrics::Transport::stdio) return;
   auth_timer_.expires_after(ctx_.config.first_op_timeout);
   auth_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     if (ec || self->closing_ || self->heard_op_) return;
@@ -173,10 +175,12 @@ void ClientSession::remember_response(const Message& m) {
 bool ClientSession::take_response(std::string_view subject) {
   if (!user_->permissions.allow_responses()) return false;
   const auto now = std::chrono::steady_clock::now();
-  // Every entry lives equally long, so the expired ones are at the front.
+  // Entries live equally long unless a reload changed response_expiry, so the expired ones
+  // are mostly at the front; the search below checks each entry's own deadline anyway.
   while (!responses_.empty() && responses_.front().expires <= now) responses_.pop_front();
-  auto it = std::find_if(responses_.begin(), responses_.end(),
-                         [&](const Response& r) { return r.subject == subject; });
+  auto it = std::find_if(responses_.begin(), responses_.end(), [&](const Response& r) {
+    return r.subject == subject && r.expires > now;
+  });
   if (it == responses_.end()) return false;
   responses_.erase(it);  // once
   return true;

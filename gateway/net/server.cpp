@@ -259,8 +259,20 @@ void Server::Impl::shutdown() {
       for (ClientSession* s : live) s->drain();
     });
   }
+  // Wait for the sessions that started: a connection still in its handshake has nothing
+  // queued to flush, and closes with its worker.
+  auto started_sessions = [this] {
+    std::uint64_t open = 0;
+    for (const auto& c : sessions.counters) {
+      for (std::size_t t = 0; t < c->connections_opened.size(); ++t) {
+        const std::uint64_t closed = c->connections_closed[t].get();  // first: opened >= it
+        open += c->connections_opened[t].get() - closed;
+      }
+    }
+    return open;
+  };
   const auto deadline = Clock::now() + config.gateway.shutdown_timeout;
-  while (sessions.active_connections->load() > 0 && Clock::now() < deadline) {
+  while (started_sessions() > 0 && Clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   for (auto& a : adapters) a->stop(config.gateway.shutdown_timeout);

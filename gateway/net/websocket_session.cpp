@@ -145,13 +145,12 @@ void start_websocket_session(SessionContext& ctx, int worker, tcp::socket socket
   if (tls == nullptr) {
     auto session =
         std::make_shared<PlainWebSocket>(ctx, worker, io, std::move(remote), std::move(socket));
-    session->expect_start_within(ctx.config.handshake_timeout);
-    session->upgrade(path);
+    if (session->expect_start_within(ctx.config.handshake_timeout)) session->upgrade(path);
     return;
   }
   auto session =
       std::make_shared<TlsWebSocket>(ctx, worker, io, std::move(remote), std::move(socket), *tls);
-  session->expect_start_within(ctx.config.handshake_timeout);
+  if (!session->expect_start_within(ctx.config.handshake_timeout)) return;
   auto on_handshake = [session, path](const beast::error_code& ec) {
     if (ec) {
       log::info("TLS handshake failed", {{"remote", session->remote()}, {"reason", ec.message()}});

@@ -147,7 +147,7 @@ TEST(Lifecycle, ConnectionsStillInTheirHandshakeCountTowardTheLimit) {
 }
 
 TEST(Lifecycle, AClientThatSaysNothingIsClosedAfterTheFirstOpTimeout) {
-  Gateway gw(with_config("gateway:\n  first_op_timeout: 300ms\n"));
+  Gateway gw(with_config("gateway:\n  first_op_timeout: 1s\n"));
   auto silent = gw.client();
   auto talker = gw.client();
   talker->send("PING\n");

@@ -291,7 +291,7 @@ TEST(Permissions, AnotherConnectionOfTheSameUserGrantsNoResponse) {
 }
 
 TEST(Permissions, ARequestFromSomeoneElseGrantsOneResponseUntilItExpires) {
-  Gateway gw(with_config(responder_config("150ms")));
+  Gateway gw(with_config(responder_config("1s")));
   auto s = svc(gw, false);
   s->send("SUB svc.quote\nPING\n");
   ASSERT_EQ(s->line(), "PONG\n");
@@ -303,7 +303,7 @@ TEST(Permissions, ARequestFromSomeoneElseGrantsOneResponseUntilItExpires) {
   s->send("PUB payments.transfer 2\nok\nPING\n");  // answers the first request
   EXPECT_EQ(s->expect("PONG\n"), "PONG\n");
   // The second grant is still held; it lapses with time, which is what is under test.
-  std::this_thread::sleep_for(400ms);
+  std::this_thread::sleep_for(1500ms);
   s->send("PUB payments.transfer 2\nok\nPING\n");
   EXPECT_EQ(s->expect("PONG\n"),
             "-ERR 'Permissions Violation for Publish to \"payments.transfer\"'\nPONG\n");
