@@ -55,7 +55,7 @@ void Node::publish(Publication p) {
       // A reply: straight back to the gateway that asked, once.
       p.direct = true;
       m.publication = std::move(p);
-      if (send(*requester, encode_message(m))) ++counters_.replies_direct;
+      if (send_publication(*requester, encode_message(m))) ++counters_.replies_direct;
       return;
     }
   }
@@ -161,7 +161,7 @@ void Node::forward(const Publication& p, const Rings::Ring& ring, std::uint64_t 
   m.publication = p;
   auto bytes = encode_message(m);
   for (const auto& t : targets) {
-    if (send(t->address, bytes)) ++counters_.forwarded;
+    if (send_publication(t->address, bytes)) ++counters_.forwarded;
   }
 }
 
@@ -194,7 +194,7 @@ void Node::publish_unsubscribed(const Publication& p, SharedBytes bytes,
     std::shuffle(subs.begin(), subs.end(), rng_);
     if (subs.size() > options_.fanout) subs.resize(options_.fanout);
     for (const auto& s : subs) {
-      if (send(s->address, bytes)) ++counters_.forwarded;
+      if (send_publication(s->address, bytes)) ++counters_.forwarded;
     }
     publish_cache_.use(p.topic, now_ms_) = std::move(subs);
     return;
@@ -317,7 +317,7 @@ void Node::flush_pending(std::uint64_t topic) {
   for (const auto& bytes : it->second.messages) {
     pending_bytes_ -= bytes->size();
     for (const auto& s : subs) {
-      if (send(s->address, bytes)) ++counters_.forwarded;
+      if (send_publication(s->address, bytes)) ++counters_.forwarded;
     }
   }
   pending_.erase(it);

@@ -105,6 +105,15 @@ bool Node::send(const std::string& address, const SharedBytes& bytes) {
   return false;
 }
 
+bool Node::send_publication(const std::string& address, const SharedBytes& bytes) {
+  if (options_.publication_backlog != 0 &&
+      transport_.backlog(address) > options_.publication_backlog) {
+    ++counters_.link_busy;
+    return false;
+  }
+  return send(address, bytes);
+}
+
 // Sends a gossip message, dropping entries from the end until it fits the portable size.
 bool Node::send_gossip(Type type, const std::string& address, std::vector<Entry>& entries) {
   std::size_t size = kHeaderSize + profile_size(*self_) + 1;

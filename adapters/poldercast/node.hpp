@@ -52,6 +52,10 @@ struct NodeOptions {
   std::size_t seen_capacity = 65536;
   std::int64_t seen_ttl_ms = 120'000;
   // Publishing to topics this node does not subscribe to.
+  // Publications stop going to a peer while this many bytes wait on the link to it (0: no
+  // limit); gossip, walks and pings may still use the rest of the link's queue, so a peer
+  // that is merely slower than the publishers is not then declared dead for want of them.
+  std::size_t publication_backlog = 0;
   std::size_t publish_cache_topics = 1024;
   std::int64_t publish_cache_ttl_ms = 60'000;
   std::uint8_t find_ttl = 32;
@@ -98,8 +102,9 @@ struct NodeCounters {
   std::uint64_t finds_over_budget = 0;  // walks refused: their origin used its share
   std::uint64_t finds_unsolicited = 0;  // answers to no walk of ours in progress, dropped
   std::uint64_t peers_dead = 0, leaves_received = 0, pings_sent = 0;
-  std::uint64_t send_failed = 0;                 // the transport refused at once
-  std::uint64_t replies_direct = 0;              // replies sent straight to the requester's gateway
+  std::uint64_t send_failed = 0;     // the transport refused at once
+  std::uint64_t link_busy = 0;       // publications not sent: the link's backlog was too long
+  std::uint64_t replies_direct = 0;  // replies sent straight to the requester's gateway
   std::array<std::uint64_t, 8> decode_errors{};  // by DecodeError
   std::uint64_t bad_topic = 0;                   // topic id not the hash of the subject
   std::array<std::uint64_t, kHopBuckets.size() + 1> hops{};
@@ -195,6 +200,8 @@ class Node final : public TransportEvents {
   bool suspect(std::uint64_t id) const;
   void refresh_profile();
   bool send(const std::string& address, const SharedBytes& bytes);
+  // send() for publications: refused while the link holds options_.publication_backlog.
+  bool send_publication(const std::string& address, const SharedBytes& bytes);
   bool send_gossip(Type type, const std::string& address, std::vector<Entry>& entries);
   SharedBytes encode_message(const Message& m) const;
   void count_hops(std::uint16_t hops);

@@ -93,6 +93,8 @@ Result<PolderCastConfig> parse_config(const config::AdapterSection& section) {
   c.transport.max_frame = c.node.max_publication;
   c.transport.max_queue_bytes =
       std::max<std::size_t>(c.transport.max_queue_bytes, 2 * c.transport.max_frame);
+  // Publications fill a link to three quarters; the last quarter stays for gossip and pings.
+  c.node.publication_backlog = c.transport.max_queue_bytes / 4 * 3;
   if (auto st = s.finish(); !st) return fail(st.error());
   return c;
 }

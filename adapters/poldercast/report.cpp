@@ -184,6 +184,7 @@ void report(const ReportInputs& in, AdapterStatus& st) {
   d["hop_limit"] = c.hop_limit;
   d["not_subscribed"] = c.not_subscribed;
   d["send_refused"] = c.send_failed;
+  d["link_busy"] = c.link_busy;
   for (std::size_t e = 1; e < c.decode_errors.size(); ++e) {
     d["decode_" + std::string(error_name(static_cast<DecodeError>(e)))] = c.decode_errors[e];
   }

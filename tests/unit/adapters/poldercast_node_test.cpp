@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <deque>
@@ -26,7 +27,12 @@ class RecordingTransport final : public Transport {
     sent.push_back({address, *message});
     return true;
   }
+  std::size_t backlog(const std::string& address) const override {
+    auto it = backlogs.find(address);
+    return it == backlogs.end() ? 0 : it->second;
+  }
   std::vector<std::pair<std::string, std::string>> sent;
+  std::map<std::string, std::size_t> backlogs;  // as the test sets them
 };
 
 Message decoded(const std::string& bytes) {
@@ -427,6 +433,30 @@ Message walk(const std::string& subject, std::uint64_t origin, std::uint8_t ttl)
   m.ttl = ttl;
   m.entries = {{peer(origin), 0}};
   return m;
+}
+
+// A link backed up past publication_backlog takes no more publications (counted), so the
+// rest of its queue stays free for gossip and pings; a link that drained takes them again.
+TEST(PolderCastNode, ABusyLinkTakesNoPublicationsButOthersStillDo) {
+  RecordingTransport t;
+  NodeOptions o;
+  o.publication_backlog = 1000;
+  Node node(o, 1, "me", t, 7);
+  introduce(node, peer(7, {topic_id("news")}));
+  introduce(node, peer(8, {topic_id("news")}));
+  t.backlogs["peer7"] = 5000;
+  t.sent.clear();
+  Publication p;
+  p.subject = "news";
+  node.publish(p);
+  EXPECT_EQ(sent_to(t, Type::publish), std::vector<std::string>{"peer8"});
+  EXPECT_EQ(node.counters().link_busy, 1u);
+  t.backlogs["peer7"] = 0;
+  t.sent.clear();
+  node.publish(p);
+  auto to = sent_to(t, Type::publish);
+  std::sort(to.begin(), to.end());
+  EXPECT_EQ(to, (std::vector<std::string>{"peer7", "peer8"}));
 }
 
 TEST(PolderCastNode, AWalkGoesNoFurtherThanTheNodesOwnTtl) {
