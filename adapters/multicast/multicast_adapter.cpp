@@ -227,7 +227,9 @@ void MulticastAdapter::receive(std::string_view bytes, const sockaddr_storage& f
       on_data(d, *peer, now);
       break;
     case Type::nack:
-      PeerTable::heard(*peer, now);
+      // A NACK is no sign that the peer's own stream makes sense to us: a peer whose data we
+      // refuse as an implausible jump must age out and be joined afresh, not be kept alive
+      // by the NACKs it sends after the same outage.
       if (d.nack.target == node_) on_nack(d.nack, peer->source, now);
       break;
     case Type::announce:

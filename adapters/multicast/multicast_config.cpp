@@ -56,6 +56,12 @@ void read_repair(config::Section& s, RepairSettings& r) {
   c.get_size("requester_burst", r.requester_burst, 64 << 10, std::size_t{4} << 30);
   c.get_size("total_rate", r.total_rate, 1 << 10, std::size_t{4} << 30);
   c.get_size("total_burst", r.total_burst, 64 << 10, std::size_t{4} << 30);
+  // A jump past what the receiver tracks would make the skipped sequences "lost" and the
+  // sender's real datagrams behind it duplicates: a forged jump could blackhole a gateway.
+  if (r.max_seq_jump > r.max_missing) {
+    c.error_at("max_seq_jump",
+               "'multicast.repair.max_seq_jump' must not exceed 'multicast.repair.max_missing'");
+  }
   s.adopt(c);
 }
 

@@ -32,8 +32,10 @@ struct RepairSettings {
   std::size_t max_missing = 16384;  // receiver: sequences tracked per sender; beyond: lost
   // receiver: the furthest a sender's sequence may move ahead in one datagram. Further is
   // refused (a forged announce or datagram), so nothing a sender says can move the expected
-  // sequence or the loss count by more.
-  std::uint64_t max_seq_jump = 65536;
+  // sequence or the loss count by more. At most max_missing: then every sequence a jump
+  // skips is tracked as missing, and the sender's real datagrams behind a forged jump are
+  // taken as repairs, not dropped as duplicates.
+  std::uint64_t max_seq_jump = 16384;
   // both: sequences one NACK asks for (receiver) and is answered for (sender).
   std::size_t max_nack_datagrams = 512;
   // sender: retransmitted bytes per second (and the burst allowed) per requesting host

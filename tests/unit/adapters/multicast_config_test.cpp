@@ -46,7 +46,7 @@ max_datagram: 9000
 max_message: 8MiB
 reassembly: {memory: 16MiB, timeout: 2s}
 repair: {window: 1MiB, nack_delay: 0s, nack_interval: 5ms, max_nacks: 3, max_missing: 1000,
-         max_seq_jump: 5000, max_nack_datagrams: 64, requester_rate: 1MiB,
+         max_seq_jump: 800, max_nack_datagrams: 64, requester_rate: 1MiB,
          requester_burst: 256KiB, total_rate: 4MiB, total_burst: 1MiB}
 announce_interval: 250ms
 peer_timeout: 1s
@@ -75,7 +75,7 @@ test_drop_rate: 0.01
   EXPECT_EQ(c->repair.nack_interval, 5ms);
   EXPECT_EQ(c->repair.max_nacks, 3);
   EXPECT_EQ(c->repair.max_missing, 1000u);
-  EXPECT_EQ(c->repair.max_seq_jump, 5000u);
+  EXPECT_EQ(c->repair.max_seq_jump, 800u);
   EXPECT_EQ(c->repair.max_nack_datagrams, 64u);
   EXPECT_EQ(c->repair.requester_rate, 1u << 20);
   EXPECT_EQ(c->repair.requester_burst, 256u << 10);
@@ -112,6 +112,7 @@ TEST(MulticastConfig, RejectsWhatIsWrongWithFileAndLine) {
   expect_error("subjects: ['a..b']", "invalid subject pattern");
   expect_error("repair: {window: 1KiB}", "window");
   expect_error("repair: {max_seq_jump: 0}", "max_seq_jump");
+  expect_error("repair: {max_missing: 100, max_seq_jump: 200}", "must not exceed");
   expect_error("repair: {max_nack_datagrams: 0}", "max_nack_datagrams");
   expect_error("repair: {requester_burst: 1KiB}", "requester_burst");
   expect_error("repair: {total_burst: 1KiB}", "total_burst");

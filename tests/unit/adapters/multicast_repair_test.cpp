@@ -175,6 +175,22 @@ TEST(MulticastReceiveTracker, AJumpWithinTheLimitCountsAtMostItsLength) {
   EXPECT_EQ(r.missing(), 100u);
 }
 
+// With max_seq_jump no larger than max_missing (the configuration insists), a forged jump
+// from a sender's own source cannot blackhole it: every sequence it skips is tracked as
+// missing, and the sender's real datagrams arrive as repairs.
+TEST(MulticastReceiveTracker, TheRealStreamBehindAForgedJumpIsStillTaken) {
+  RepairSettings s = settings();
+  s.max_missing = 100;
+  s.max_seq_jump = 100;
+  ReceiveTracker r(s);
+  r.on_data(1, t0);
+  EXPECT_EQ(r.on_data(1 + 100, t0), Verdict::fresh);  // forged: 2..100 now missing
+  for (std::uint64_t seq = 2; seq <= 100; ++seq) {
+    EXPECT_EQ(r.on_data(seq, t0), Verdict::repaired) << seq;
+  }
+  EXPECT_EQ(r.lost(), 0u);
+}
+
 TEST(MulticastReceiveTracker, AnAnnounceWhoseOldestIsAheadOfItsNextIsRefused) {
   ReceiveTracker r(settings());
   r.on_data(1, t0);
