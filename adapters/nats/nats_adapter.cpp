@@ -120,6 +120,11 @@ class NatsAdapter final : public Adapter {
     log::warn("nats: disconnected; reconnecting", {});
   }
   void connection_closed();
+  // Keeps `why` as the reason /readyz shows while not connected. nats.c's generic
+  // "No server available for connection" never replaces a specific reason (e.g. an
+  // "Authorization Violation" the server sent), which is the one a user can act on.
+  // Returns whether it is the first reason since the last connection.
+  bool remember_error(natsStatus status, std::string why);
   void count_reconnect() { reconnects_.fetch_add(1, std::memory_order_relaxed); }
 
  private:
@@ -166,7 +171,7 @@ class NatsAdapter final : public Adapter {
   std::uint64_t slow_dropped_retired_ = 0;
   Clock::time_point next_housekeeping_{};
   Clock::time_point next_reopen_{}, next_reopen_log_{};
-  std::string last_error_;  // why the last attempt of reopen() failed; under closed_mutex_
+  std::string last_error_;  // the most specific reason connecting fails; under closed_mutex_
 
   JetStreamExporter jetstream_;
 
@@ -205,7 +210,14 @@ void on_closed(natsConnection*, void* closure) {
   static_cast<NatsAdapter*>(closure)->connection_closed();
 }
 
-void on_error(natsConnection*, natsSubscription*, natsStatus err, void*) {
+void on_error(natsConnection* nc, natsSubscription*, natsStatus err, void* closure) {
+  if (err == NATS_CONNECTION_AUTH_FAILED) {
+    const char* text = nullptr;
+    natsConnection_GetLastError(nc, &text);
+    static_cast<NatsAdapter*>(closure)->remember_error(
+        err, std::string(natsStatus_GetText(err)) +
+                 (text != nullptr && *text != '\0' ? std::string(" (") + text + ")" : ""));
+  }
   // Slow subscriptions are counted from natsSubscription_GetDropped; this is for the log,
   // at most one line a second (all callbacks run on one library thread).
   static Clock::time_point next_line{};
@@ -297,11 +309,7 @@ void NatsAdapter::reopen() {
   if (s != NATS_OK) {
     set_state(State::connecting);
     const std::string why = describe("connect", s);
-    const bool first = last_error_.empty();
-    {
-      std::lock_guard lock(closed_mutex_);
-      last_error_ = why;
-    }
+    const bool first = remember_error(s, why);
     if (first || Clock::now() >= next_reopen_log_) {
       log::warn("nats: cannot connect; trying again", {{"error", why}});
       next_reopen_log_ = Clock::now() + 1min;
@@ -359,6 +367,13 @@ void NatsAdapter::stop(std::chrono::milliseconds drain) {
     }
   }
   set_state(State::closed);
+}
+
+bool NatsAdapter::remember_error(natsStatus status, std::string why) {
+  std::lock_guard lock(closed_mutex_);
+  const bool first = last_error_.empty();
+  if (status != NATS_NO_SERVER || first) last_error_ = std::move(why);
+  return first;
 }
 
 void NatsAdapter::connection_closed() {
@@ -703,8 +718,10 @@ AdapterStatus NatsAdapter::status() const {
   if (state != State::connected) {
     std::lock_guard lock(closed_mutex_);
     const char* last = nullptr;
-    if (connection_ != nullptr && natsConnection_GetLastError(connection_, &last) != NATS_OK &&
-        last != nullptr && *last != '\0') {
+    const natsStatus s =
+        connection_ != nullptr ? natsConnection_GetLastError(connection_, &last) : NATS_OK;
+    const bool generic = s == NATS_NO_SERVER && !last_error_.empty();
+    if (s != NATS_OK && !generic && last != nullptr && *last != '\0') {
       st.state += std::string(" (last error: ") + last + ")";
     } else if (!last_error_.empty()) {
       st.state += " (last error: " + last_error_ + ")";

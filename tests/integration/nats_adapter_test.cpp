@@ -325,9 +325,11 @@ TEST(NatsAdapterFaults, UnreachableServerMeansNotReadyNotACrash) {
 TEST(NatsAdapterFaults, WrongPasswordIsNotReadyWithTheReason) {
   NatsServer server(server_with("authorization { user: edge, password: right }"));
   Gateway gw(with_config(nats_section(server.url(), "  user: edge\n  password: wrong\n")));
-  EXPECT_TRUE(eventually([&] {
-    return gw.http_get("/readyz").find("Authorization") != std::string::npos;
-  })) << gw.http_get("/readyz");
+  // The reason may first come from a background reconnect, one `reconnect.wait` apart; the
+  // bound leaves room for a slow (sanitized) build.
+  EXPECT_TRUE(eventually(
+      [&] { return gw.http_get("/readyz").find("Authorization") != std::string::npos; }, 15s))
+      << gw.http_get("/readyz");
   EXPECT_TRUE(gw.process().running());
 }
 
