@@ -108,6 +108,14 @@ bool SubjectTrie::insert(std::string_view pattern, std::shared_ptr<Subscriber> s
   return true;
 }
 
+bool SubjectTrie::indexed(std::string_view pattern) const {
+  const Node* node = root_.get();
+  for_each_token(pattern, [&](std::string_view token) {
+    if (node != nullptr) node = node->find_child(token);
+  });
+  return node != nullptr && node->index != nullptr;
+}
+
 bool SubjectTrie::remove(std::string_view pattern, const Subscriber& subscriber,
                          std::string_view queue) {
   // Walk down remembering the path so that emptied nodes can be pruned bottom-up.
