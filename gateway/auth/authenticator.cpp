@@ -70,11 +70,14 @@ Result<std::unique_ptr<Authenticator>> Authenticator::create(const config::AuthC
 PrincipalId principal_of(std::string_view name) {
   // Only configured user names are interned, so the table is as small as the user list
   // (plus the names of users removed by reloads).
-  static std::mutex mutex;
-  static std::unordered_map<std::string, PrincipalId> ids;
-  std::lock_guard lock(mutex);
-  auto [it, fresh] = ids.try_emplace(std::string(name), 0);
-  if (fresh) it->second = static_cast<PrincipalId>(ids.size());
+  struct Interned {
+    Mutex mutex;
+    std::unordered_map<std::string, PrincipalId> ids GUARDED_BY(mutex);
+  };
+  static Interned interned;
+  MutexLock lock(interned.mutex);
+  auto [it, fresh] = interned.ids.try_emplace(std::string(name), 0);
+  if (fresh) it->second = static_cast<PrincipalId>(interned.ids.size());
   return it->second;
 }
 
@@ -173,7 +176,7 @@ Verdict Authenticator::check_password(const protocol::ConnectOptions& o) {
   const std::string key = cache_key(o.user, o.pass);
   bool cached = false;
   {
-    std::lock_guard lock(cache_mutex_);
+    MutexLock lock(cache_mutex_);
     cached = verified_.count(key) != 0;
   }
   if (!cached && !bcrypt_verify(o.pass, it->second->password_hash)) {
@@ -181,7 +184,7 @@ Verdict Authenticator::check_password(const protocol::ConnectOptions& o) {
     return v;
   }
   if (!cached) {
-    std::lock_guard lock(cache_mutex_);
+    MutexLock lock(cache_mutex_);
     if (verified_.size() >= kVerifiedCacheSize) verified_.clear();
     verified_.insert(key);
   }

@@ -9,7 +9,6 @@
 
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -19,6 +18,7 @@
 #include "auth/permissions.hpp"
 #include "config/config.hpp"
 #include "core/message.hpp"
+#include "core/mutex.hpp"
 #include "core/result.hpp"
 #include "protocol/connect_options.hpp"
 
@@ -82,8 +82,8 @@ class Authenticator {
   // Passwords verified recently, as salted SHA-256 digests, so that a client reconnecting
   // does not cost a bcrypt run each time. Bounded; cleared when full.
   std::string cache_salt_;
-  std::mutex cache_mutex_;
-  std::unordered_set<std::string> verified_;
+  Mutex cache_mutex_;
+  std::unordered_set<std::string> verified_ GUARDED_BY(cache_mutex_);
 };
 
 }  // namespace psycho::auth

@@ -35,7 +35,7 @@ HmacVerifier::Verdict HmacVerifier::verify(std::int64_t ts_ms, std::string_view 
   if (CRYPTO_memcmp(expected.data(), signature.data(), expected.size()) != 0) {
     return Verdict::bad_signature;
   }
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   while (!expiry_.empty() && expiry_.front().first < now_ms) {
     seen_.erase(expiry_.front().second);
     expiry_.pop_front();

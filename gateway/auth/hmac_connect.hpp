@@ -14,10 +14,11 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_set>
+
+#include "core/mutex.hpp"
 
 namespace psycho::auth {
 
@@ -38,9 +39,10 @@ class HmacVerifier {
   const std::string secret_;
   const std::int64_t max_skew_ms_;
   const std::size_t capacity_;
-  std::mutex mutex_;
-  std::unordered_set<std::string> seen_;
-  std::deque<std::pair<std::int64_t, std::string>> expiry_;  // (forget after, nonce), in order
+  Mutex mutex_;
+  std::unordered_set<std::string> seen_ GUARDED_BY(mutex_);
+  std::deque<std::pair<std::int64_t, std::string>> expiry_
+      GUARDED_BY(mutex_);  // (forget after, nonce), in order
 };
 
 std::string_view verdict_text(HmacVerifier::Verdict v) noexcept;

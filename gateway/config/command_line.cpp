@@ -102,7 +102,7 @@ Status apply_adapter_flags(const CommandLine& cl, const std::vector<std::string>
                            const std::vector<AdapterFlag>& specs, Config& config) {
   for (const auto& [flag, value] : cl.adapter_flags) {
     auto spec = std::find_if(specs.begin(), specs.end(),
-                             [&](const AdapterFlag& s) { return s.flag == flag; });
+                             [&name = flag](const AdapterFlag& s) { return s.flag == name; });
     if (spec == specs.end() || std::find(adapter_names.begin(), adapter_names.end(),
                                          spec->section) == adapter_names.end()) {
       return fail("option '--" + flag + "' belongs to no adapter built into this gateway");

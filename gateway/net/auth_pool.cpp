@@ -8,7 +8,7 @@ AuthPool::AuthPool(std::size_t max_queued) : max_queued_(max_queued) {
 
 AuthPool::~AuthPool() {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     stopping_ = true;
   }
   ready_.notify_one();
@@ -17,7 +17,7 @@ AuthPool::~AuthPool() {
 
 bool AuthPool::submit(std::function<void()> task) {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (stopping_ || tasks_.size() >= max_queued_) return false;
     tasks_.push_back(std::move(task));
   }
@@ -26,9 +26,9 @@ bool AuthPool::submit(std::function<void()> task) {
 }
 
 void AuthPool::run() {
-  std::unique_lock lock(mutex_);
+  MutexLock lock(mutex_);
   while (true) {
-    ready_.wait(lock, [&] { return stopping_ || !tasks_.empty(); });
+    while (!stopping_ && tasks_.empty()) lock.wait(ready_);
     if (stopping_) return;  // queued checks are dropped; their sessions are closing anyway
     auto task = std::move(tasks_.front());
     tasks_.pop_front();
