@@ -504,7 +504,10 @@ void Node::on_rings(const Message& m, const ProfilePtr& sender) {
 
 void Node::dead(std::uint64_t id) {
   const auto topics = rings_.remove(id);
-  const bool known = cyclon_.remove(id) | vicinity_.remove(id) | !topics.empty();
+  // Both views are cleaned, whatever the first answers.
+  const bool in_cyclon = cyclon_.remove(id);
+  const bool in_vicinity = vicinity_.remove(id);
+  const bool known = in_cyclon || in_vicinity || !topics.empty();
   publish_cache_.forget_peer(id);
   if (!known) return;
   ++counters_.peers_dead;
