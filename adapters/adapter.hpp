@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "core/fabric_link.hpp"
 #include "core/message.hpp"
 #include "core/result.hpp"
 #include "metrics/adapter_metrics.hpp"
@@ -67,15 +68,13 @@ class AdapterHost {
   virtual void exports_changed() = 0;
 };
 
-class Adapter {
+// The router reaches an adapter only through FabricLink (exports, send, on_interest,
+// receives_directly and the origin id, documented in core/fabric_link.hpp); the rest is the
+// gateway's side of the life cycle.
+class Adapter : public FabricLink {
  public:
-  virtual ~Adapter() = default;
-
   // Stable lower-case name, the same as its config section ("nats").
   virtual std::string_view name() const = 0;
-  // Set by the gateway before start(); messages this adapter injects carry it.
-  void set_origin_id(OriginId id) noexcept { origin_id_ = id; }
-  OriginId origin_id() const noexcept { return origin_id_; }
 
   // Main thread, once. A failure here stops the gateway from starting with that message,
   // which starts with the adapter's name ("nats: connect failed: ...") and names each
@@ -84,20 +83,6 @@ class Adapter {
   virtual Status start(AdapterHost& host) = 0;
   // Main thread, once: flush what is buffered (bounded by `drain`) and release everything.
   virtual void stop(std::chrono::milliseconds drain) = 0;
-
-  // Any thread; pure. Whether a locally routed subject is exported to this fabric.
-  virtual bool exports(std::string_view subject) const = 0;
-  // A worker thread. Must not block: queue (bounded) and count what does not fit.
-  virtual void send(const MessagePtr& message) = 0;
-  // Any thread, serialised by the router. The set of distinct subscription patterns wanted
-  // by local clients and the other adapters changed: `added` is true when the first
-  // subscriber of `pattern` appeared, false when the last one left. Must not block.
-  virtual void on_interest(std::string_view pattern, bool added) = 0;
-
-  // Any thread; pure. Whether this adapter itself receives `message` from its fabric, so a
-  // copy relayed to this gateway through another adapter is redundant: true for a NATS
-  // adapter connected to the bus the message entered through and importing its subject.
-  virtual bool receives_directly(const Message& /*message*/) const { return false; }
 
   // Any thread.
   virtual AdapterStatus status() const = 0;
@@ -112,9 +97,6 @@ class Adapter {
   virtual Status reconfigure(const config::AdapterSection& /*section*/, bool /*apply*/) {
     return fail(std::string(name()) + ": its section cannot change while running");
   }
-
- private:
-  OriginId origin_id_ = 0;
 };
 
 }  // namespace psycho

@@ -11,6 +11,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "core/log.hpp"
+
 namespace psycho::config {
 
 // "host:port", "[v6]:port" or "" (disabled).
@@ -98,13 +100,11 @@ struct GatewayConfig {
   RateLimitConfig publish_rate;  // per connection
 };
 
-enum class LogLevel { trace, debug, info, warn, error, off };
-enum class LogFormat { text, json };
-
-struct LogConfig {
-  LogLevel level = LogLevel::info;
-  LogFormat format = LogFormat::text;
-};
+// The logger defines its own options (core has no configuration code); the `log:` section
+// fills them in directly.
+using LogLevel = log::Level;
+using LogFormat = log::Format;
+using LogConfig = log::Options;
 
 // An adapter's own section (`nats:`, `multicast:`, ...), handed to the adapter's factory
 // through the registry, which parses it with config::Section.

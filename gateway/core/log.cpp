@@ -145,9 +145,9 @@ void format_text(std::string& out, Level level, std::string_view message, Fields
 
 }  // namespace
 
-void configure(const config::LogConfig& config) {
-  json_format.store(config.format == config::LogFormat::json, std::memory_order_relaxed);
-  detail::threshold.store(static_cast<int>(config.level), std::memory_order_relaxed);
+void configure(const Options& options) {
+  json_format.store(options.format == Format::json, std::memory_order_relaxed);
+  detail::threshold.store(static_cast<int>(options.level), std::memory_order_relaxed);
 }
 
 void set_output_fd(int fd) noexcept { output_fd.store(fd, std::memory_order_relaxed); }

@@ -21,11 +21,17 @@
 #include <string_view>
 #include <type_traits>
 
-#include "config/config.hpp"
-
 namespace psycho::log {
 
-using Level = config::LogLevel;
+enum class Level { trace, debug, info, warn, error, off };
+enum class Format { text, json };
+
+// What the `log:` section of the configuration sets; config::LogConfig is this type, so the
+// logger needs no configuration code and the configuration has one definition of it.
+struct Options {
+  Level level = Level::info;
+  Format format = Format::text;
+};
 
 struct Field {
   enum class Kind { text, int64, uint64, real, boolean };
@@ -54,7 +60,7 @@ struct Field {
 using Fields = std::initializer_list<Field>;
 
 // Takes effect for every thread at once; lines being formatted may still use the old format.
-void configure(const config::LogConfig& config);
+void configure(const Options& options);
 // Where lines go (default: stderr). For tests, and for a process whose stderr is taken.
 void set_output_fd(int fd) noexcept;
 

@@ -5,7 +5,7 @@
 #include <functional>
 #include <unordered_set>
 
-#include "adapters/adapter.hpp"
+#include "core/fabric_link.hpp"
 #include "core/keyed_hash.hpp"
 #include "core/string_hash.hpp"
 
@@ -41,7 +41,7 @@ struct Router::MatchResult {
     std::vector<bool> also_plain;  // member already receives through a plain subscription
   };
   std::vector<Group> groups;
-  std::vector<Adapter*> adapters;  // whose export filter takes the subject
+  std::vector<FabricLink*> adapters;  // whose export filter takes the subject
   bool has_local = false;
 };
 
@@ -90,7 +90,7 @@ Router::Router(WorkerPool& workers, RouterOptions options)
 
 Router::~Router() = default;
 
-void Router::add_adapter(Adapter& adapter) { adapters_.push_back(&adapter); }
+void Router::add_adapter(FabricLink& adapter) { adapters_.push_back(&adapter); }
 
 std::uint64_t Router::next_sequence() noexcept {
   // Per-worker counters with the worker index in the low byte: unique, and no shared atomic.
@@ -194,7 +194,7 @@ std::shared_ptr<const Router::MatchResult> Router::build_match(std::string_view 
     for (const auto& m : g.members) g.also_plain.push_back(plain_seen.contains(m.get()));
   }
   result->has_local = !plain_seen.empty() || !result->groups.empty();
-  for (Adapter* a : adapters_) {
+  for (FabricLink* a : adapters_) {
     if (a->exports(subject)) result->adapters.push_back(a);
   }
   return result;
@@ -242,7 +242,7 @@ Backpressure Router::publish(const MessagePtr& message) {
   }
   if (!result->groups.empty()) deliver_groups(here, message, result);
   if (check && ws != nullptr) pressure.backlog = backlogged(here);
-  for (Adapter* a : result->adapters) {
+  for (FabricLink* a : result->adapters) {
     if (a->origin_id() != message->origin()) a->send(message);
   }
   return pressure;
@@ -332,7 +332,7 @@ bool Router::inject(MessagePtr message) {
     return false;
   }
   if (trace.bus != 0) {
-    for (const Adapter* a : adapters_) {
+    for (const FabricLink* a : adapters_) {
       if (a->origin_id() != message->origin() && a->receives_directly(*message)) {
         stats_.dropped_direct.fetch_add(1, std::memory_order_relaxed);
         return false;

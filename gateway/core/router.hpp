@@ -32,7 +32,7 @@
 
 namespace psycho {
 
-class Adapter;
+class FabricLink;
 
 // Why a publisher should pause before reading more (flow control): a recipient whose
 // outbound queue is filling up, or deliveries from its worker to other workers piling up.
@@ -71,7 +71,7 @@ class Router {
   Router& operator=(const Router&) = delete;
 
   // Start-up only, before any traffic: adapters that receive exports and interest.
-  void add_adapter(Adapter& adapter);
+  void add_adapter(FabricLink& adapter);
 
   // Unique ids for sessions and adapters. Thread-safe.
   OriginId next_origin_id() noexcept { return next_origin_.fetch_add(1) + 1; }
@@ -126,7 +126,7 @@ class Router {
   RouterOptions options_;
   RouterStats stats_;
   DedupCache dedup_;
-  std::vector<Adapter*> adapters_;
+  std::vector<FabricLink*> adapters_;
 
   mutable std::shared_mutex index_mutex_;
   SubjectTrie index_;

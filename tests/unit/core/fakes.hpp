@@ -1,5 +1,5 @@
 // Fakes for the router's interfaces: a worker pool that runs posted tasks when the test asks,
-// a subscriber that records, and an adapter that records and injects.
+// a subscriber that records, and an adapter link that records.
 #pragma once
 
 #include <deque>
@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "adapters/adapter.hpp"
+#include "core/fabric_link.hpp"
 #include "core/subject.hpp"
 #include "core/subscriber.hpp"
 #include "core/worker_pool.hpp"
@@ -71,16 +71,12 @@ class RecordingSubscriber : public Subscriber {
   const WorkerPool& pool_;
 };
 
-class FakeAdapter : public Adapter {
+// The router's view of an adapter (FabricLink), recording what it is sent and told.
+class FakeAdapter : public FabricLink {
  public:
   explicit FakeAdapter(std::string name, std::string export_pattern = ">")
       : name_(std::move(name)), export_(std::move(export_pattern)) {}
-  std::string_view name() const override { return name_; }
-  Status start(AdapterHost& host) override {
-    host_ = &host;
-    return Ok{};
-  }
-  void stop(std::chrono::milliseconds) override {}
+  std::string_view name() const { return name_; }
   bool exports(std::string_view subject) const override {
     return subject_matches(export_, subject);
   }
@@ -91,17 +87,9 @@ class FakeAdapter : public Adapter {
   bool receives_directly(const Message& m) const override {
     return direct_bus != 0 && m.trace().bus == direct_bus;
   }
-  AdapterStatus status() const override {
-    AdapterStatus st;
-    st.ready = true;
-    st.state = "fake";
-    return st;
-  }
-
   std::vector<MessagePtr> sent;
   std::uint32_t direct_bus = 0;  // the bus this fake "hears itself"
   std::vector<std::string> interest;
-  AdapterHost* host_ = nullptr;
 
  private:
   std::string name_;

@@ -15,13 +15,13 @@
 namespace psycho::log {
 namespace {
 
-using config::LogFormat;
-using config::LogLevel;
+using LogFormat = Format;
+using LogLevel = Level;
 
 // Points the logger at a pipe for one test and restores stderr and the defaults after.
 class LogCapture {
  public:
-  explicit LogCapture(config::LogConfig config) {
+  explicit LogCapture(Options config) {
     // Only the read end is non-blocking: the logger drops lines a full pipe refuses.
     EXPECT_EQ(::pipe(fds_), 0);
     ::fcntl(fds_[0], F_SETFL, O_NONBLOCK);

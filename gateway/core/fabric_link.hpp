@@ -1,0 +1,44 @@
+// What the router needs of an adapter: the narrow side of adapters/adapter.hpp. The router
+// exports messages and interest through it and asks it about loops; everything else an
+// adapter is (its configuration, start and stop, status) stays out of core, so core needs
+// neither the configuration nor the metrics types.
+//
+// Loop rules (DESIGN.md): the router never sends a link a message whose origin is that
+// link's origin id, and drops a copy relayed by another adapter when this link
+// receives_directly() the same message from its own fabric.
+#pragma once
+
+#include <string_view>
+
+#include "core/message.hpp"
+
+namespace psycho {
+
+class FabricLink {
+ public:
+  virtual ~FabricLink() = default;
+
+  // Set by the gateway before the adapter starts; messages it injects carry it. Not virtual:
+  // the router compares it for every exported message.
+  void set_origin_id(OriginId id) noexcept { origin_id_ = id; }
+  OriginId origin_id() const noexcept { return origin_id_; }
+
+  // Any thread; pure. Whether a locally routed subject is exported to this fabric.
+  virtual bool exports(std::string_view subject) const = 0;
+  // A worker thread. Must not block: queue (bounded) and count what does not fit.
+  virtual void send(const MessagePtr& message) = 0;
+  // Any thread, serialised by the router. The set of distinct subscription patterns wanted
+  // by local clients and the other adapters changed: `added` is true when the first
+  // subscriber of `pattern` appeared, false when the last one left. Must not block.
+  virtual void on_interest(std::string_view pattern, bool added) = 0;
+
+  // Any thread; pure. Whether this adapter itself receives `message` from its fabric, so a
+  // copy relayed to this gateway through another adapter is redundant: true for a NATS
+  // adapter connected to the bus the message entered through and importing its subject.
+  virtual bool receives_directly(const Message& /*message*/) const { return false; }
+
+ private:
+  OriginId origin_id_ = 0;
+};
+
+}  // namespace psycho
