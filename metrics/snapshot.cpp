@@ -124,11 +124,10 @@ void render_router(const Snapshot& s, Families& out) {
   auto& drops =
       out.family("psycho_router_dropped_total",
                  "Messages from adapters dropped by the router, by reason.", MetricType::Counter);
-  Families::add(drops, static_cast<double>(s.dropped_duplicate), {{"reason", "duplicate"}});
-  Families::add(drops, static_cast<double>(s.dropped_own_origin), {{"reason", "own_origin"}});
-  Families::add(drops, static_cast<double>(s.dropped_hops), {{"reason", "hop_limit"}});
-  Families::add(drops, static_cast<double>(s.dropped_backlog), {{"reason", "backlog_full"}});
-  Families::add(drops, static_cast<double>(s.dropped_direct), {{"reason", "direct_path"}});
+  for (std::size_t r = 0; r < kRouterDropReasons; ++r) {
+    Families::add(drops, static_cast<double>(s.router_dropped[r]),
+                  {{"reason", std::string(kRouterDropNames[r])}});
+  }
 }
 
 Labels to_labels(const std::string& adapter, const LabelPairs& pairs) {
@@ -254,11 +253,9 @@ std::string render_varz(const Snapshot& s) {
   j.begin_object();
   j.field("routed", s.routed);
   j.field("injected", s.injected);
-  j.field("dropped_duplicate", s.dropped_duplicate);
-  j.field("dropped_own_origin", s.dropped_own_origin);
-  j.field("dropped_hop_limit", s.dropped_hops);
-  j.field("dropped_backlog_full", s.dropped_backlog);
-  j.field("dropped_direct_path", s.dropped_direct);
+  for (std::size_t r = 0; r < kRouterDropReasons; ++r) {
+    j.field("dropped_" + std::string(kRouterDropNames[r]), s.router_dropped[r]);
+  }
   j.end_object();
   j.key("adapters");
   j.begin_object();

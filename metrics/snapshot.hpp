@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/router_stats.hpp"
 #include "metrics/adapter_metrics.hpp"
 #include "metrics/counters.hpp"
 
@@ -36,8 +37,7 @@ struct Snapshot {
   std::uint64_t connection_slots = 0;      // connections counted against max_connections
   // Router
   std::uint64_t routed = 0, injected = 0, no_interest = 0;
-  std::uint64_t dropped_duplicate = 0, dropped_own_origin = 0, dropped_hops = 0,
-                dropped_backlog = 0, dropped_direct = 0;
+  std::array<std::uint64_t, kRouterDropReasons> router_dropped{};  // by RouterDrop
   std::vector<AdapterSnapshot> adapters;
 
   // Sums per-worker counters into the totals above.

@@ -324,17 +324,17 @@ void Router::flush_remote(int here) {
 bool Router::inject(MessagePtr message) {
   const Trace& trace = message->trace();
   if (trace.node_id == options_.node_id) {
-    stats_.dropped_own_origin.fetch_add(1, std::memory_order_relaxed);
+    stats_.drop(RouterDrop::own_origin);
     return false;
   }
   if (trace.hops > options_.max_hops) {
-    stats_.dropped_hops.fetch_add(1, std::memory_order_relaxed);
+    stats_.drop(RouterDrop::hop_limit);
     return false;
   }
   if (trace.bus != 0) {
     for (const FabricLink* a : adapters_) {
       if (a->origin_id() != message->origin() && a->receives_directly(*message)) {
-        stats_.dropped_direct.fetch_add(1, std::memory_order_relaxed);
+        stats_.drop(RouterDrop::direct_path);
         return false;
       }
     }
@@ -345,12 +345,12 @@ bool Router::inject(MessagePtr message) {
   const std::size_t cost = message->subject().size() + message->body().size() + kDeliveryOverhead;
   if (inject_backlog_.fetch_add(cost, std::memory_order_relaxed) + cost > options_.inject_backlog) {
     inject_backlog_.fetch_sub(cost, std::memory_order_relaxed);
-    stats_.dropped_backlog.fetch_add(1, std::memory_order_relaxed);
+    stats_.drop(RouterDrop::backlog_full);
     return false;
   }
   if (trace.node_id != 0 && !dedup_.insert(trace.node_id, trace.seq)) {
     inject_backlog_.fetch_sub(cost, std::memory_order_relaxed);
-    stats_.dropped_duplicate.fetch_add(1, std::memory_order_relaxed);
+    stats_.drop(RouterDrop::duplicate);
     return false;
   }
   stats_.injected.fetch_add(1, std::memory_order_relaxed);

@@ -25,6 +25,7 @@
 
 #include "core/dedup_cache.hpp"
 #include "core/message.hpp"
+#include "core/router_stats.hpp"
 #include "core/string_hash.hpp"
 #include "core/subject_trie.hpp"
 #include "core/subscriber.hpp"
@@ -49,18 +50,6 @@ struct RouterOptions {
   std::size_t match_cache_entries = 4096;   // per worker; cleared whole when full
   std::size_t inject_backlog = 64 << 20;    // bytes of adapter messages queued to workers
   std::size_t worker_backlog = 256 * 1024;  // body bytes in flight from one worker to another
-};
-
-// Drop and traffic counters, read by /metrics and /varz.
-struct RouterStats {
-  std::atomic<std::uint64_t> routed{0};              // messages routed (local + injected)
-  std::atomic<std::uint64_t> injected{0};            // accepted from adapters
-  std::atomic<std::uint64_t> dropped_duplicate{0};   // seen before (dedup cache)
-  std::atomic<std::uint64_t> dropped_own_origin{0};  // came back to the gateway that sent it
-  std::atomic<std::uint64_t> dropped_hops{0};        // hop limit exhausted
-  std::atomic<std::uint64_t> dropped_backlog{0};     // inject backlog full
-  std::atomic<std::uint64_t> dropped_direct{0};      // another adapter hears the bus itself
-  std::atomic<std::uint64_t> no_interest{0};         // routed to nobody
 };
 
 class Router {

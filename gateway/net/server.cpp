@@ -296,11 +296,7 @@ metrics::Snapshot Server::Impl::snapshot() {
   s.routed = r.routed.load();
   s.injected = r.injected.load();
   s.no_interest = r.no_interest.load();
-  s.dropped_duplicate = r.dropped_duplicate.load();
-  s.dropped_own_origin = r.dropped_own_origin.load();
-  s.dropped_hops = r.dropped_hops.load();
-  s.dropped_backlog = r.dropped_backlog.load();
-  s.dropped_direct = r.dropped_direct.load();
+  for (std::size_t k = 0; k < kRouterDropReasons; ++k) s.router_dropped[k] = r.dropped[k].load();
   for (const auto& a : adapters) {
     AdapterStatus st = a->status();
     s.adapters.push_back({std::string(a->name()), st.ready, std::move(st.state),

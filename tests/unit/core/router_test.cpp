@@ -199,7 +199,7 @@ TEST_F(RouterTest, DuplicatesFromTwoAdaptersAreDeliveredOnce) {
   EXPECT_TRUE(router.inject(remote_message("x", b.origin_id(), 0xF00D, 7)));
   pool.run();
   EXPECT_EQ(s->received.size(), 3u);
-  EXPECT_EQ(router.stats().dropped_duplicate.load(), 1u);
+  EXPECT_EQ(router.stats().dropped_for(RouterDrop::duplicate), 1u);
 }
 
 TEST_F(RouterTest, OwnOriginAndExhaustedHopsAreDroppedAndCounted) {
@@ -210,8 +210,8 @@ TEST_F(RouterTest, OwnOriginAndExhaustedHopsAreDroppedAndCounted) {
   EXPECT_TRUE(router.inject(remote_message("x", 1, 0xBEEF, 2, 4)));
   pool.run();
   EXPECT_EQ(s->received.size(), 1u);
-  EXPECT_EQ(router.stats().dropped_own_origin.load(), 1u);
-  EXPECT_EQ(router.stats().dropped_hops.load(), 1u);
+  EXPECT_EQ(router.stats().dropped_for(RouterDrop::own_origin), 1u);
+  EXPECT_EQ(router.stats().dropped_for(RouterDrop::hop_limit), 1u);
 }
 
 TEST_F(RouterTest, InjectBacklogIsBoundedAndCounted) {
@@ -219,7 +219,7 @@ TEST_F(RouterTest, InjectBacklogIsBoundedAndCounted) {
     const bool accepted = router.inject(remote_message("x", 1, 0xBEEF, 100 + i));
     EXPECT_EQ(accepted, i < 8) << i;  // room for 8, nothing drained yet
   }
-  EXPECT_EQ(router.stats().dropped_backlog.load(), 2u);
+  EXPECT_EQ(router.stats().dropped_for(RouterDrop::backlog_full), 2u);
   pool.run();
   EXPECT_TRUE(router.inject(remote_message("x", 1, 0xBEEF, 200)));
   // A message dropped for lack of room was not remembered: its retransmission gets in.
@@ -257,7 +257,7 @@ TEST_F(RouterTest, ARelayedCopyOfABusAnotherAdapterHearsIsDropped) {
   EXPECT_TRUE(router.inject(on_bus(8, overlay.origin_id(), 3)));   // another bus
   pool.run();
   EXPECT_EQ(s->received.size(), 2u);
-  EXPECT_EQ(router.stats().dropped_direct.load(), 1u);
+  EXPECT_EQ(router.stats().dropped_for(RouterDrop::direct_path), 1u);
 }
 
 TEST_F(RouterTest, AdapterInterestReachesTheOtherAdaptersOnly) {
