@@ -1,34 +1,19 @@
+// The Server's life: start (adapters, TLS, listeners, workers), run, graceful shutdown.
 #include "net/server.hpp"
 
-#include <sys/stat.h>
-
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <boost/asio/ssl/context.hpp>
 
 #include <random>
 #include <thread>
 
-#include "config/reload.hpp"
 #include "core/log.hpp"
-#include "core/router.hpp"
 #include "metrics/json.hpp"
-#include "metrics/snapshot.hpp"
-#include "net/admin_server.hpp"
-#include "net/auth_pool.hpp"
 #include "net/client_session.hpp"
-#include "net/listener.hpp"
 #include "net/ports_file.hpp"
-#include "net/session_context.hpp"
-#include "net/transports.hpp"
+#include "net/server_impl.hpp"
 #include "net/version.hpp"
-#include "net/workers.hpp"
 
 namespace psycho::net {
-
-namespace asio = boost::asio;
-using Clock = std::chrono::steady_clock;
 
 std::string render_info_json(const config::GatewayConfig& config, std::uint64_t node_id,
                              std::uint16_t port) {
@@ -50,53 +35,6 @@ std::string render_info_json(const config::GatewayConfig& config, std::uint64_t 
   j.end_object();
   return j.take();
 }
-
-struct Server::Impl : AdapterHost {
-  config::Config config;
-  const AdapterRegistry& registry;
-  std::uint64_t node = 0;
-  Workers workers;
-  Router router;
-  SessionContext sessions;
-  std::vector<std::unique_ptr<Adapter>> adapters;
-  std::unique_ptr<asio::ssl::context> tls, admin_tls;
-  std::unique_ptr<AuthPool> auth_pool;
-  std::shared_ptr<Listener> tcp, websocket;
-  std::unique_ptr<AdminServer> admin;
-  std::unique_ptr<StdioPipe> stdio;
-  asio::io_context control;  // run by the thread in run(): signals and stop requests
-  asio::signal_set signals{control, SIGINT, SIGTERM};
-  // Reloads (control thread).
-  asio::signal_set hangup{control, SIGHUP};
-  asio::steady_timer watch_timer{control};
-  std::function<Result<config::Config>()> reload_source;
-  std::string watch_path;
-  std::string watch_stamp;  // inode, size and mtime of the watched file when last seen
-  config::Config applied;   // what the last (re)load applied, for the next comparison
-  Clock::time_point started = Clock::now();
-  std::chrono::system_clock::time_point started_wall = std::chrono::system_clock::now();
-  std::atomic<bool> listening{false};
-
-  Impl(config::Config c, const AdapterRegistry& r);
-
-  std::uint64_t node_id() const override { return node; }
-  bool inject(MessagePtr message) override { return router.inject(std::move(message)); }
-  void declare_interest(const Adapter& adapter, std::string_view pattern, bool added) override {
-    router.declare_interest(adapter.origin_id(), pattern, added);
-  }
-  void exports_changed() override { router.invalidate_routes(); }
-
-  Status start();
-  void reload();
-  void wait_for_hangup();
-  void watch_config_file();
-  Status open_listeners();
-  Status report_ports();
-  Status make_tls_context();
-  void shutdown();
-  AdminResponse admin_route(std::string_view path);
-  metrics::Snapshot snapshot();
-};
 
 namespace {
 std::uint64_t random_node_id() {
@@ -282,50 +220,6 @@ void Server::Impl::shutdown() {
   log::info("gateway stopped", {});
 }
 
-metrics::Snapshot Server::Impl::snapshot() {
-  metrics::Snapshot s;
-  s.version = kVersion;
-  s.server_name = config.gateway.name;
-  s.uptime_seconds = std::chrono::duration<double>(Clock::now() - started).count();
-  s.start_time_seconds = std::chrono::duration<double>(started_wall.time_since_epoch()).count();
-  for (const auto& c : sessions.counters) s.add(*c);
-  s.subscriptions = router.subscription_count();
-  s.connections_rejected = sessions.rejected_connections.load();
-  s.connection_slots = sessions.active_connections->load();
-  const RouterStats& r = router.stats();
-  s.routed = r.routed.load();
-  s.injected = r.injected.load();
-  s.no_interest = r.no_interest.load();
-  for (std::size_t k = 0; k < kRouterDropReasons; ++k) s.router_dropped[k] = r.dropped[k].load();
-  for (const auto& a : adapters) {
-    AdapterStatus st = a->status();
-    s.adapters.push_back({std::string(a->name()), st.ready, std::move(st.state),
-                          std::move(st.traffic), std::move(st.samples), std::move(st.histograms),
-                          std::move(st.varz_json)});
-  }
-  return s;
-}
-
-AdminResponse Server::Impl::admin_route(std::string_view path) {
-  if (path == "/metrics") {
-    return {200, "text/plain; version=0.0.4; charset=utf-8",
-            metrics::render_prometheus(snapshot())};
-  }
-  if (path == "/healthz") return {200, "text/plain; charset=utf-8", "ok\n"};
-  if (path == "/varz") return {200, "application/json", metrics::render_varz(snapshot()) + "\n"};
-  if (path == "/readyz") {
-    std::string not_ready;
-    if (!listening) not_ready += "listeners not open\n";
-    for (const auto& a : adapters) {
-      const AdapterStatus st = a->status();
-      if (!st.ready) not_ready += std::string(a->name()) + ": " + st.state + "\n";
-    }
-    if (not_ready.empty()) return {200, "text/plain; charset=utf-8", "ready\n"};
-    return {503, "text/plain; charset=utf-8", not_ready};
-  }
-  return {404, "text/plain; charset=utf-8", "not found; try /metrics /healthz /readyz /varz\n"};
-}
-
 Server::Server(config::Config config, const AdapterRegistry& registry)
     : impl_(std::make_unique<Impl>(std::move(config), registry)) {}
 
@@ -361,114 +255,6 @@ int Server::run() {
   impl_->watch_timer.cancel();
   impl_->shutdown();
   return 0;
-}
-
-void Server::Impl::wait_for_hangup() {
-  hangup.async_wait([this](const boost::system::error_code& ec, int) {
-    if (ec) return;
-    log::info("signal received", {{"signal", SIGHUP}});
-    reload();
-    wait_for_hangup();
-  });
-}
-
-namespace {
-// What changes when a file is replaced or rewritten; "" when it cannot be read.
-std::string file_stamp(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return "";
-  return std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
-         std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
-}
-}  // namespace
-
-void Server::Impl::watch_config_file() {
-  if (watch_stamp.empty()) watch_stamp = file_stamp(watch_path);
-  watch_timer.expires_after(std::chrono::seconds(2));
-  watch_timer.async_wait([this](const boost::system::error_code& ec) {
-    if (ec) return;
-    const std::string now = file_stamp(watch_path);
-    if (!now.empty() && now != watch_stamp) {
-      watch_stamp = now;
-      log::info("configuration file changed", {{"file", watch_path}});
-      reload();
-    }
-    watch_config_file();
-  });
-}
-
-void Server::Impl::reload() {
-  if (!reload_source) {
-    log::warn("configuration not reloaded: the gateway was started without a file", {});
-    return;
-  }
-  auto next = reload_source();
-  if (!next) {
-    log::warn("configuration not reloaded: it has errors; the running one stays",
-              {{"error", next.error()}});
-    return;
-  }
-  const config::ReloadPlan plan = config::plan_reload(applied, *next);
-  auto join = [](const std::vector<std::string>& keys) {
-    std::string out;
-    for (const auto& k : keys) out += (out.empty() ? "" : ", ") + k;
-    return out;
-  };
-  if (!plan.needs_restart.empty()) {
-    log::warn("configuration not reloaded: these changes need a restart; the running one stays",
-              {{"keys", join(plan.needs_restart)}});
-    return;
-  }
-  // Changed adapter sections: every adapter must accept its change before anything is
-  // applied, so that a refused reload leaves everything as it was.
-  std::vector<std::pair<Adapter*, const config::AdapterSection*>> changed_adapters;
-  for (const auto& section : plan.changed_adapters) {
-    for (auto& a : adapters) {
-      if (a->name() != section) continue;
-      for (const auto& s : next->adapters) {
-        if (s.name == section) changed_adapters.emplace_back(a.get(), &s);
-      }
-    }
-  }
-  for (const auto& [adapter, section] : changed_adapters) {
-    if (auto st = adapter->reconfigure(*section, false); !st) {
-      log::warn("configuration not reloaded: this change needs a restart; the running one stays",
-                {{"error", st.error()}});
-      return;
-    }
-  }
-  if (plan.live.empty()) {
-    log::info("configuration reloaded: nothing changed", {});
-    return;
-  }
-  std::shared_ptr<auth::Authenticator> authenticator;
-  if (sessions.auth_required) {
-    auto made = auth::Authenticator::create(next->gateway.auth);
-    if (!made) {
-      log::warn("configuration not reloaded; the running one stays", {{"error", made.error()}});
-      return;
-    }
-    authenticator = std::move(made.value());
-    sessions.set_authenticator(authenticator);
-  }
-  for (const auto& [adapter, section] : changed_adapters) {
-    if (auto st = adapter->reconfigure(*section, true); !st) {
-      log::warn("adapter not reconfigured", {{"adapter", adapter->name()}, {"error", st.error()}});
-    }
-  }
-  log::configure(next->log);
-  const LiveLimits limits(next->gateway);
-  for (int w = 0; w < workers.size(); ++w) {
-    workers.post(w, [this, w, limits, authenticator] {
-      sessions.live[static_cast<std::size_t>(w)] = limits;
-      if (!authenticator) return;
-      auto live = sessions.sessions[static_cast<std::size_t>(w)];  // on_reload may close some
-      for (ClientSession* s : live) s->on_reload(*authenticator);
-      router.invalidate_routes();  // queue-group picks depend on the members' permissions
-    });
-  }
-  applied = std::move(next.value());
-  log::info("configuration reloaded", {{"changed", join(plan.live)}});
 }
 
 BoundPorts Server::ports() const {
