@@ -60,7 +60,16 @@ struct Router::Delivery {
   }
 };
 
-struct alignas(64) Router::WorkerState {
+// One per worker, each on its own cache line (PerWorker): only its worker writes it, except
+// in_flight, which the targets decrement.
+struct Router::WorkerState {
+  WorkerState(int workers, int index)
+      : outbound(static_cast<std::size_t>(workers)),
+        outbound_bytes(static_cast<std::size_t>(workers)),
+        in_flight(std::make_unique<std::atomic<std::size_t>[]>(static_cast<std::size_t>(workers))),
+        random(0x9E3779B97F4A7C15ull ^
+               static_cast<std::uint64_t>(index + 1) * 0xBF58476D1CE4E5B9ull) {}
+
   std::unordered_map<std::string, std::shared_ptr<const MatchResult>, StringHash, std::equal_to<>>
       cache;
   std::uint64_t cache_generation = 0;
@@ -71,22 +80,15 @@ struct alignas(64) Router::WorkerState {
   bool flush_scheduled = false;
   std::uint32_t congestion_countdown = 0;  // recipients' congestion is sampled, not read always
   std::uint64_t sequence = 0;
-  std::uint64_t random = 0x9E3779B97F4A7C15ull;
+  std::uint64_t random;
 };
 
 Router::Router(WorkerPool& workers, RouterOptions options)
-    : workers_(workers), options_(options), dedup_(options.dedup_capacity) {
-  for (int i = 0; i < workers_.size(); ++i) {
-    auto ws = std::make_unique<WorkerState>();
-    ws->outbound.resize(static_cast<std::size_t>(workers_.size()));
-    ws->outbound_bytes.resize(static_cast<std::size_t>(workers_.size()));
-    ws->in_flight =
-        std::make_unique<std::atomic<std::size_t>[]>(static_cast<std::size_t>(workers_.size()));
-    ws->random ^= static_cast<std::uint64_t>(i + 1) * 0xBF58476D1CE4E5B9ull;
-    worker_state_.push_back(std::move(ws));
-    inject_queues_.push_back(std::make_unique<InjectQueue>());
-  }
-}
+    : workers_(workers),
+      options_(options),
+      dedup_(options.dedup_capacity),
+      worker_state_(workers.size(), [n = workers.size()](int w) { return WorkerState(n, w); }),
+      inject_queues_(workers.size()) {}
 
 Router::~Router() = default;
 
@@ -96,7 +98,7 @@ std::uint64_t Router::next_sequence() noexcept {
   // Per-worker counters with the worker index in the low byte: unique, and no shared atomic.
   const int w = workers_.current();
   if (w < 0) return 0;
-  auto& ws = *worker_state_[static_cast<std::size_t>(w)];
+  auto& ws = worker_state_[w];
   return (++ws.sequence << 8) | static_cast<std::uint64_t>(w);
 }
 
@@ -217,7 +219,7 @@ std::shared_ptr<const Router::MatchResult> Router::lookup(WorkerState* ws,
 
 Backpressure Router::publish(const MessagePtr& message) {
   const int here = workers_.current();
-  WorkerState* ws = here >= 0 ? worker_state_[static_cast<std::size_t>(here)].get() : nullptr;
+  WorkerState* ws = here >= 0 ? &worker_state_[here] : nullptr;
   auto result = lookup(ws, message->subject());
   stats_.routed.fetch_add(1, std::memory_order_relaxed);
   if (!result->has_local && result->adapters.empty()) {
@@ -249,7 +251,7 @@ Backpressure Router::publish(const MessagePtr& message) {
 }
 
 bool Router::backlogged(int worker) const {
-  const WorkerState& ws = *worker_state_[static_cast<std::size_t>(worker)];
+  const WorkerState& ws = worker_state_[worker];
   for (std::size_t t = 0; t < ws.outbound.size(); ++t) {
     if (ws.in_flight[t].load(std::memory_order_relaxed) + ws.outbound_bytes[t] >
         options_.worker_backlog) {
@@ -262,8 +264,7 @@ bool Router::backlogged(int worker) const {
 void Router::deliver_groups(int here, const MessagePtr& message,
                             const std::shared_ptr<const MatchResult>& result) {
   std::uint64_t fallback_random = message->trace().seq;
-  std::uint64_t& random =
-      here >= 0 ? worker_state_[static_cast<std::size_t>(here)]->random : fallback_random;
+  std::uint64_t& random = here >= 0 ? worker_state_[here].random : fallback_random;
   for (const auto& group : result->groups) {
     // Pick one member, starting at a random one and skipping the publisher itself (a
     // session never receives its own message through a queue group).
@@ -291,7 +292,7 @@ void Router::queue_remote(int here, int target, Delivery delivery) {
     workers_.post(target, [batch, target] { batch->run(target); });
     return;
   }
-  WorkerState& ws = *worker_state_[static_cast<std::size_t>(here)];
+  WorkerState& ws = worker_state_[here];
   // The body, plus what the recipient's worker will encode around it: an empty-bodied
   // message is not free to deliver.
   ws.outbound_bytes[static_cast<std::size_t>(target)] +=
@@ -304,7 +305,7 @@ void Router::queue_remote(int here, int target, Delivery delivery) {
 }
 
 void Router::flush_remote(int here) {
-  WorkerState& ws = *worker_state_[static_cast<std::size_t>(here)];
+  WorkerState& ws = worker_state_[here];
   ws.flush_scheduled = false;
   for (int target = 0; target < static_cast<int>(ws.outbound.size()); ++target) {
     auto& pending = ws.outbound[static_cast<std::size_t>(target)];
@@ -357,8 +358,9 @@ bool Router::inject(MessagePtr message) {
   // All of one adapter's messages are routed on one worker, so they reach every subscriber
   // in the order the adapter received them (NATS promises per-publisher order). Batched:
   // one post per burst, not per message.
-  const auto target = static_cast<std::size_t>(message->origin() % worker_state_.size());
-  InjectQueue& q = *inject_queues_[target];
+  const auto target =
+      static_cast<int>(message->origin() % static_cast<std::uint64_t>(inject_queues_.size()));
+  InjectQueue& q = inject_queues_[target];
   bool schedule = false;
   {
     std::lock_guard lock(q.mutex);
@@ -366,13 +368,13 @@ bool Router::inject(MessagePtr message) {
     schedule = !std::exchange(q.scheduled, true);
   }
   if (schedule) {
-    workers_.post(static_cast<int>(target), [this, target] { route_injected(target); });
+    workers_.post(target, [this, target] { route_injected(target); });
   }
   return true;
 }
 
-void Router::route_injected(std::size_t worker) {
-  InjectQueue& q = *inject_queues_[worker];
+void Router::route_injected(int worker) {
+  InjectQueue& q = inject_queues_[worker];
   std::vector<MessagePtr>& batch = q.draining;  // only this worker touches it
   {
     std::lock_guard lock(q.mutex);

@@ -25,6 +25,7 @@
 
 #include "core/dedup_cache.hpp"
 #include "core/message.hpp"
+#include "core/per_worker.hpp"
 #include "core/router_stats.hpp"
 #include "core/string_hash.hpp"
 #include "core/subject_trie.hpp"
@@ -108,7 +109,7 @@ class Router {
   void queue_remote(int here, int target, Delivery delivery);
   void flush_remote(int here);
   // `from_adapter` is an index into adapters_, or -1 for client subscriptions.
-  void route_injected(std::size_t worker);
+  void route_injected(int worker);
   void change_interest(std::string_view pattern, int from_adapter, int delta);
 
   WorkerPool& workers_;
@@ -134,17 +135,17 @@ class Router {
   std::mutex interest_mutex_;
   std::unordered_map<std::string, Interest, StringHash, std::equal_to<>> interest_;
 
-  std::vector<std::unique_ptr<WorkerState>> worker_state_;
+  PerWorker<WorkerState> worker_state_;
   std::atomic<OriginId> next_origin_{0};
   std::atomic<std::size_t> inject_backlog_{0};
   // Adapter messages waiting for their worker; filled from any thread.
-  struct alignas(64) InjectQueue {
+  struct InjectQueue {
     std::mutex mutex;
     std::vector<MessagePtr> messages;
     std::vector<MessagePtr> draining;  // the worker's swap buffer
     bool scheduled = false;
   };
-  std::vector<std::unique_ptr<InjectQueue>> inject_queues_;
+  PerWorker<InjectQueue> inject_queues_;
 };
 
 }  // namespace psycho

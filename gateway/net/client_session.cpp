@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
+#include <cassert>
 
 #include "core/log.hpp"
 #include "core/subject.hpp"
@@ -21,6 +22,31 @@ constexpr std::chrono::microseconds kStallStep{200};
 constexpr std::chrono::milliseconds kMaxStall{50};
 }  // namespace
 
+// Every step of the life cycle. A session may close (or its transport fail) in any phase
+// once started; a password check either lets the client in or sends it back to greeting,
+// from where a refusal closes it.
+void ClientSession::enter(Phase next) {
+  const auto allowed = [](Phase from, Phase to) {
+    switch (to) {
+      case Phase::handshaking:
+        return false;
+      case Phase::greeting:
+        return from == Phase::handshaking || from == Phase::verifying;
+      case Phase::verifying:
+      case Phase::open:
+        return from == Phase::greeting;
+      case Phase::closing:
+        return from == Phase::greeting || from == Phase::verifying || from == Phase::open;
+      case Phase::closed:
+        return from != Phase::closed;
+    }
+    return false;
+  };
+  assert(allowed(phase_, next));
+  (void)allowed;
+  phase_ = next;
+}
+
 ClientSession::ClientSession(SessionContext& ctx, int worker, boost::asio::io_context& io,
                              metrics::Transport transport, std::string remote)
     : Subscriber(ctx.router.next_origin_id(), worker),
@@ -32,7 +58,7 @@ ClientSession::ClientSession(SessionContext& ctx, int worker, boost::asio::io_co
       timer_(io),
       stall_timer_(io),
       auth_timer_(io),
-      rate_(ctx.live[static_cast<std::size_t>(worker)].publish_rate),
+      rate_(ctx.live[worker].publish_rate),
       slot_(ctx.active_connections) {}
 
 // finish() does the accounting; the destructor must not touch ctx_, which a late-freed
@@ -42,8 +68,8 @@ ClientSession::~ClientSession() = default;
 void ClientSession::start() {
   const auto t = static_cast<std::size_t>(transport_);
   counters().connections_opened[t].add();
-  started_ = true;
-  ctx_.sessions[static_cast<std::size_t>(worker())].insert(this);
+  enter(Phase::greeting);
+  ctx_.sessions[worker()].insert(this);
   if (over_connection_limit()) {
     ctx_.rejected_connections.fetch_add(1, std::memory_order_relaxed);
     out_.bytes.append(ctx_.info_line);  // INFO always comes first
@@ -81,7 +107,7 @@ bool ClientSession::expect_start_within(std::chrono::steady_clock::duration time
   // re-arms the timer for PINGs, which cancels this wait.
   timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
     auto self = weak.lock();
-    if (ec || !self || self->started_) return;
+    if (ec || !self || self->phase_ != Phase::handshaking) return;
     log::info("handshake timed out", {{"remote", self->remote_}});
     self->do_shutdown();
   });
@@ -91,18 +117,18 @@ bool ClientSession::expect_start_within(std::chrono::steady_clock::duration time
 // ---------------------------------------------------------------------------- reading
 
 void ClientSession::on_read(std::string_view data) {
-  if (closing_) return;
+  if (closing_or_closed()) return;
   const std::error_code ec = parser_.feed(data, *this);
   if (ec) {
     send_error(static_cast<protocol::Error>(ec.value()));
     return;
   }
-  if (verifying_) {
+  if (phase_ == Phase::verifying) {
     // A password check is running: keep the rest for when it is done, read nothing more.
     held_input_.assign(data.substr(parser_.consumed()));
     return;
   }
-  if (!closing_) read_next();
+  if (!closing_or_closed()) read_next();
 }
 
 void ClientSession::read_next() {
@@ -119,7 +145,7 @@ void ClientSession::read_next() {
 void ClientSession::wait_for_congestion() {
   stall_timer_.expires_after(kStallStep);
   stall_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-    if (ec || self->closing_) return;
+    if (ec || self->closing_or_closed()) return;
     auto blocker = self->stalled_by_.lock();
     const bool still = (blocker && blocker->congested()) ||
                        (self->stalled_by_backlog_ && self->ctx_.router.backlogged(self->worker()));
@@ -136,13 +162,12 @@ void ClientSession::wait_for_congestion() {
 void ClientSession::on_read_failed(const std::error_code& ec) {
   log::debug("client disconnected", {{"cid", id()}, {"reason", ec.message()}});
   // The peer is gone or broken: nothing left to flush to it.
-  closing_ = true;
   finish();
 }
 
 bool ClientSession::on_op(const protocol::Op& op) {
   using protocol::OpKind;
-  heard_op_ = true;
+  if (phase_ == Phase::greeting && !ctx_.auth_required) enter(Phase::open);  // any op will do
   if (authenticating() && op.kind != OpKind::connect && op.kind != OpKind::ping &&
       op.kind != OpKind::pong) {
     fail_authentication("none", name_, "an operation before CONNECT");
@@ -173,7 +198,7 @@ bool ClientSession::on_op(const protocol::Op& op) {
       send_error(protocol::Error::unknown_operation);
       break;
   }
-  return !closing_ && !verifying_;
+  return phase_ != Phase::verifying && !closing_or_closed();
 }
 
 void ClientSession::handle_connect(const protocol::Op& op) {
@@ -284,8 +309,8 @@ void ClientSession::send_error(protocol::Error e) {
 // ---------------------------------------------------------------------------- closing
 
 void ClientSession::begin_close() {
-  if (closing_) return;
-  closing_ = true;
+  if (closing_or_closed()) return;
+  enter(Phase::closing);
   remove_subscriptions();
   timer_.cancel();
   timer_.expires_after(kCloseDeadline);
@@ -296,14 +321,14 @@ void ClientSession::begin_close() {
 }
 
 void ClientSession::finish() {
-  if (finished_) return;
-  finished_ = true;
-  closing_ = true;
+  if (phase_ == Phase::closed) return;
+  const bool started = phase_ != Phase::handshaking;
+  enter(Phase::closed);
   remove_subscriptions();
   timer_.cancel();
   stall_timer_.cancel();
   auth_timer_.cancel();
-  if (authenticated_ && user_ != nullptr) ctx_.remove_user_connection(*user_);
+  if (user_ != nullptr) ctx_.remove_user_connection(*user_);
   set_user(nullptr);
   congested_.store(false, std::memory_order_relaxed);  // nobody should wait for us any more
   do_shutdown();
@@ -312,9 +337,9 @@ void ClientSession::finish() {
   slot_.release();
   pending_bytes_ -= out_.total;
   out_.clear();
-  if (started_) {
+  if (started) {
     counters().connections_closed[static_cast<std::size_t>(transport_)].add();
-    ctx_.sessions[static_cast<std::size_t>(worker())].erase(this);
+    ctx_.sessions[worker()].erase(this);
   }
 }
 
@@ -332,7 +357,7 @@ void ClientSession::remove_subscriptions() {
 void ClientSession::arm_ping_timer() {
   timer_.expires_after(live().ping_interval);
   timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-    if (!ec && !self->closing_) self->on_ping_timer();
+    if (!ec && !self->closing_or_closed()) self->on_ping_timer();
   });
 }
 

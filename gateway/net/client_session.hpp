@@ -20,6 +20,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -90,6 +91,19 @@ class ClientSession : public Subscriber,
   boost::asio::io_context& io_;
 
  private:
+  // The life cycle, in order. phase_ changes only through enter(), which checks each step
+  // against the one table of transitions (client_session.cpp).
+  enum class Phase : std::uint8_t {
+    handshaking,  // accepted; a TLS handshake or WebSocket upgrade may run; before start()
+    greeting,     // INFO sent; waiting for the first op (with auth: for a good CONNECT)
+    verifying,    // a password check runs on the auth pool; input is held, not parsed
+    open,         // the client is in
+    closing,      // flushing the last bytes, within kCloseDeadline; nothing more is read
+    closed,       // finish() ran: transport shut, subscriptions removed, slot released
+  };
+  void enter(Phase next);
+  bool closing_or_closed() const noexcept { return phase_ >= Phase::closing; }
+
   struct Piece {
     const char* data;    // shared body, or nullptr for bytes inside out_bytes_
     std::size_t offset;  // into the byte buffer when data == nullptr
@@ -111,7 +125,9 @@ class ClientSession : public Subscriber,
   void arm_first_op_timer();
   void handle_connect(const protocol::Op& op);
   // Authentication (client_session_auth.cpp).
-  bool authenticating() const noexcept { return ctx_.auth_required && !authenticated_; }
+  bool authenticating() const noexcept {
+    return ctx_.auth_required && (phase_ == Phase::greeting || phase_ == Phase::verifying);
+  }
   void authenticate(protocol::ConnectOptions options);
   void on_authenticated(const auth::Verdict& verdict, protocol::ConnectOptions options);
   void fail_authentication(std::string_view method, std::string_view user, std::string_view why);
@@ -145,8 +161,8 @@ class ClientSession : public Subscriber,
   void arm_ping_timer();
   void on_ping_timer();
   void remove_subscriptions();
-  metrics::WorkerCounters& counters() { return *ctx_.counters[static_cast<std::size_t>(worker())]; }
-  const LiveLimits& live() const { return ctx_.live[static_cast<std::size_t>(worker())]; }
+  metrics::WorkerCounters& counters() { return ctx_.counters[worker()]; }
+  const LiveLimits& live() const { return ctx_.live[worker()]; }
 
   SessionContext& ctx_;
   metrics::Transport transport_;
@@ -163,15 +179,14 @@ class ClientSession : public Subscriber,
 
   // Authentication state.
   boost::asio::steady_timer auth_timer_;  // from start() to the first op (or a good CONNECT)
-  bool heard_op_ = false;
   std::string cert_cn_;
-  std::shared_ptr<const auth::User> user_;  // null: no users, or a token/HMAC client
+  // null: no users, or a token/HMAC client. Set only once the user's connection is counted
+  // (add_user_connection), so finish() uncounts exactly when it is set.
+  std::shared_ptr<const auth::User> user_;
   // user_ as other threads see it (may_receive): set on this worker, read under the mutex.
   mutable std::mutex shared_user_mutex_;
   std::shared_ptr<const auth::User> shared_user_;
-  bool authenticated_ = false;
-  bool verifying_ = false;  // a password check is running on the auth pool
-  std::string held_input_;  // what arrived after that CONNECT, parsed once it is done
+  std::string held_input_;  // what arrived behind a CONNECT being verified
   auth::RateLimiter rate_;
   struct Response {
     std::string subject;
@@ -190,8 +205,8 @@ class ClientSession : public Subscriber,
   bool stalled_by_backlog_ = false;       // or deliveries from our worker piling up
   std::chrono::steady_clock::time_point stall_started_;
   int pings_out_ = 0;
-  bool started_ = false, write_in_flight_ = false, flush_posted_ = false;
-  bool closing_ = false, finished_ = false;
+  Phase phase_ = Phase::handshaking;
+  bool write_in_flight_ = false, flush_posted_ = false;  // the output loop, in any phase
   ConnectionSlot slot_;
 };
 

@@ -20,7 +20,7 @@ void ClientSession::arm_first_op_timer() {
   if (authenticating()) {
     auth_timer_.expires_after(ctx_.authenticator()->timeout());
     auth_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-      if (ec || self->closing_ || !self->authenticating()) return;
+      if (ec || !self->authenticating()) return;  // in, or closing
       self->fail_authentication("none", self->name_, "no valid CONNECT within the auth timeout");
     });
     return;
@@ -31,7 +31,7 @@ void ClientSession::arm_first_op_timer() {
   if (transport_ == metrics::Transport::stdio) return;
   auth_timer_.expires_after(ctx_.config.first_op_timeout);
   auth_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-    if (ec || self->closing_ || self->heard_op_) return;
+    if (ec || self->phase_ != Phase::greeting) return;  // heard an op, or closing
     log::info("closing client: no operation within first_op_timeout",
               {{"cid", self->id()}, {"remote", self->remote_}});
     self->send_error(protocol::Error::stale_connection);
@@ -47,7 +47,7 @@ void ClientSession::authenticate(protocol::ConnectOptions options) {
   }
   // bcrypt takes a quarter of a second on purpose: not on this worker, which serves other
   // clients. Parsing stops until the verdict is back (on_op returns false while verifying).
-  verifying_ = true;
+  enter(Phase::verifying);
   auto self = shared_from_this();
   const bool queued = ctx_.auth_pool->submit([self, authenticator, options]() mutable {
     auth::Verdict verdict = authenticator->verify(options, self->cert_cn_);
@@ -57,15 +57,16 @@ void ClientSession::authenticate(protocol::ConnectOptions options) {
                       });
   });
   if (!queued) {
-    verifying_ = false;
+    enter(Phase::greeting);
     fail_authentication("password", options.user, "too many logins in progress");
   }
 }
 
 void ClientSession::on_authenticated(const auth::Verdict& verdict,
                                      protocol::ConnectOptions options) {
-  const bool resumed = std::exchange(verifying_, false);
-  if (closing_) return;
+  const bool resumed = phase_ == Phase::verifying;
+  if (closing_or_closed()) return;
+  if (resumed) enter(Phase::greeting);
   const std::string_view method = auth::method_name(verdict.method);
   if (!verdict.ok) {
     fail_authentication(method, options.user, verdict.reason);
@@ -80,7 +81,7 @@ void ClientSession::on_authenticated(const auth::Verdict& verdict,
     return;
   }
   set_user(verdict.user);
-  authenticated_ = true;
+  enter(Phase::open);
   auth_timer_.cancel();
   if (user_ != nullptr && user_->publish_rate.enabled())
     rate_ = auth::RateLimiter(user_->publish_rate);
@@ -187,7 +188,7 @@ bool ClientSession::take_response(std::string_view subject) {
 }
 
 void ClientSession::on_reload(const auth::Authenticator& authenticator) {
-  if (closing_ || user_ == nullptr) return;
+  if (closing_or_closed() || user_ == nullptr) return;
   std::shared_ptr<const auth::User> fresh = authenticator.find_user(user_->name);
   if (fresh == nullptr) {
     log::info("closing client: its user was removed", {{"cid", id()}, {"user", user_->name}});

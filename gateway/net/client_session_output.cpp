@@ -48,7 +48,9 @@ void ClientSession::append_shared(const MessagePtr& owner, std::string_view body
 }
 
 void ClientSession::deliver(const MessagePtr& m) {
-  if (closing_ || !started_) return;
+  // Only a started session that is not closing takes deliveries (one compare of one byte
+  // each, as the two flags it replaces cost).
+  if (phase_ == Phase::handshaking || closing_or_closed()) return;
   if (m->origin() == id() && !echo_) return;
   if (user_ != nullptr && !receives(*m)) return;
   const bool with_headers = headers_ && !m->headers().empty();
@@ -83,7 +85,7 @@ void ClientSession::deliver(const MessagePtr& m) {
 }
 
 void ClientSession::update_congestion() {
-  if (finished_) return;  // a closed session must not hold publishers back
+  if (phase_ == Phase::closed) return;  // a closed session must not hold publishers back
   // Hysteresis: congested above a quarter of max_pending, clear again below an eighth, so
   // the flag (read by other workers) changes rarely.
   const std::size_t high = live().max_pending / 4;
@@ -107,9 +109,9 @@ void ClientSession::request_flush() {
 }
 
 void ClientSession::flush() {
-  if (write_in_flight_ || finished_) return;
+  if (write_in_flight_ || phase_ == Phase::closed) return;
   if (out_.pieces.empty()) {
-    if (closing_) finish();
+    if (phase_ == Phase::closing) finish();
     return;
   }
   std::swap(out_, writing_);
@@ -128,7 +130,6 @@ void ClientSession::on_write_done(const std::error_code& ec) {
   writing_.clear();
   update_congestion();
   if (ec) {
-    closing_ = true;
     finish();
     return;
   }

@@ -193,21 +193,21 @@ void Server::Impl::shutdown() {
   // Ask every worker to flush and close its sessions, then wait for them, within a bound.
   for (int w = 0; w < workers.size(); ++w) {
     workers.post(w, [this, w] {
-      auto live = sessions.sessions[static_cast<std::size_t>(w)];  // drain() edits the set
+      auto live = sessions.sessions[w];  // drain() edits the set
       for (ClientSession* s : live) s->drain();
     });
   }
   // Wait for the sessions that started: a connection still in its handshake has nothing
   // queued to flush, and closes with its worker.
   auto started_sessions = [this] {
-    std::uint64_t open = 0;
-    for (const auto& c : sessions.counters) {
-      for (std::size_t t = 0; t < c->connections_opened.size(); ++t) {
-        const std::uint64_t closed = c->connections_closed[t].get();  // first: opened >= it
-        open += c->connections_opened[t].get() - closed;
+    return sessions.counters.sum([](const metrics::WorkerCounters& c) {
+      std::uint64_t open = 0;
+      for (std::size_t t = 0; t < c.connections_opened.size(); ++t) {
+        const std::uint64_t closed = c.connections_closed[t].get();  // first: opened >= it
+        open += c.connections_opened[t].get() - closed;
       }
-    }
-    return open;
+      return open;
+    });
   };
   const auto deadline = Clock::now() + config.gateway.shutdown_timeout;
   while (started_sessions() > 0 && Clock::now() < deadline) {

@@ -11,7 +11,7 @@ metrics::Snapshot Server::Impl::snapshot() {
   s.server_name = config.gateway.name;
   s.uptime_seconds = std::chrono::duration<double>(Clock::now() - started).count();
   s.start_time_seconds = std::chrono::duration<double>(started_wall.time_since_epoch()).count();
-  for (const auto& c : sessions.counters) s.add(*c);
+  sessions.counters.for_each([&s](int, const metrics::WorkerCounters& c) { s.add(c); });
   s.subscriptions = router.subscription_count();
   s.connections_rejected = sessions.rejected_connections.load();
   s.connection_slots = sessions.active_connections->load();

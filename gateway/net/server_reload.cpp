@@ -105,9 +105,9 @@ void Server::Impl::reload() {
   const LiveLimits limits(next->gateway);
   for (int w = 0; w < workers.size(); ++w) {
     workers.post(w, [this, w, limits, authenticator] {
-      sessions.live[static_cast<std::size_t>(w)] = limits;
+      sessions.live[w] = limits;
       if (!authenticator) return;
-      auto live = sessions.sessions[static_cast<std::size_t>(w)];  // on_reload may close some
+      auto live = sessions.sessions[w];  // on_reload may close some
       for (ClientSession* s : live) s->on_reload(*authenticator);
       router.invalidate_routes();  // queue-group picks depend on the members' permissions
     });

@@ -5,11 +5,10 @@ namespace psycho::net {
 SessionContext::SessionContext(Router& r, const config::GatewayConfig& c, int workers)
     : router(r),
       config(c),
-      live(static_cast<std::size_t>(workers), LiveLimits(c)),
+      live(workers, [&c](int) { return LiveLimits(c); }),
       limits{c.max_control_line, c.max_payload},
-      sessions(static_cast<std::size_t>(workers)) {
-  for (int i = 0; i < workers; ++i) counters.push_back(std::make_unique<metrics::WorkerCounters>());
-}
+      counters(workers),
+      sessions(workers) {}
 
 std::shared_ptr<auth::Authenticator> SessionContext::authenticator() const {
   std::lock_guard lock(authenticator_mutex_);

@@ -14,6 +14,7 @@
 
 #include "auth/authenticator.hpp"
 #include "config/config.hpp"
+#include "core/per_worker.hpp"
 #include "core/router.hpp"
 #include "metrics/counters.hpp"
 #include "protocol/limits.hpp"
@@ -69,15 +70,15 @@ struct LiveLimits {
 struct SessionContext {
   Router& router;
   const config::GatewayConfig& config;  // as started; see `live` for what reloads change
-  std::vector<LiveLimits> live;         // by worker
+  PerWorker<LiveLimits> live;
   protocol::Limits limits;
   std::string info_line;  // "INFO {...}\n", rendered once at start-up
   // Open connections, handshakes included (see ConnectionSlot).
   ConnectionSlot::Counter active_connections = std::make_shared<std::atomic<std::size_t>>(0);
   std::atomic<std::uint64_t> rejected_connections{0};
-  std::vector<std::unique_ptr<metrics::WorkerCounters>> counters;  // by worker
-  // Live sessions by worker; each set is touched only on its worker's thread.
-  std::vector<std::unordered_set<ClientSession*>> sessions;
+  PerWorker<metrics::WorkerCounters> counters;
+  // Live sessions; each worker's set is touched only on that worker's thread.
+  PerWorker<std::unordered_set<ClientSession*>> sessions;
   // Set once shutdown begins: no new sessions are started.
   std::atomic<bool> draining{false};
 

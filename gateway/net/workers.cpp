@@ -7,12 +7,10 @@ namespace {
 thread_local int current_worker = -1;
 }
 
-Workers::Workers(int count) {
-  for (int i = 0; i < count; ++i) {
-    // Concurrency hint 1: each context is run by exactly one thread, so Asio can skip locking.
-    contexts_.push_back(std::make_unique<boost::asio::io_context>(1));
-    guards_.emplace_back(contexts_.back()->get_executor());
-  }
+// Concurrency hint 1: each context is run by exactly one thread, so Asio can skip locking.
+Workers::Workers(int count) : contexts_(count, [](int) { return boost::asio::io_context(1); }) {
+  contexts_.for_each(
+      [this](int, boost::asio::io_context& c) { guards_.emplace_back(c.get_executor()); });
 }
 
 Workers::~Workers() { stop(); }
@@ -42,7 +40,7 @@ void Workers::join() {
 
 void Workers::stop() {
   guards_.clear();
-  for (auto& c : contexts_) c->stop();
+  contexts_.for_each([](int, boost::asio::io_context& c) { c.stop(); });
   join();
 }
 

@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/per_worker.hpp"
 #include "core/worker_pool.hpp"
 
 namespace psycho::net {
@@ -18,13 +19,13 @@ class Workers final : public WorkerPool {
   explicit Workers(int count);
   ~Workers() override;
 
-  int size() const override { return static_cast<int>(contexts_.size()); }
+  int size() const override { return contexts_.size(); }
   int current() const override;
   void post(int worker, std::function<void()> task) override;
 
-  boost::asio::io_context& context(int worker) { return *contexts_[static_cast<size_t>(worker)]; }
+  boost::asio::io_context& context(int worker) { return contexts_[worker]; }
   // Round-robin choice for a new session.
-  int next() noexcept { return static_cast<int>(next_++ % contexts_.size()); }
+  int next() noexcept { return static_cast<int>(next_++ % static_cast<unsigned>(size())); }
 
   void start();
   // Lets the io_contexts run out of work (sessions must be closed first), then joins.
@@ -34,7 +35,7 @@ class Workers final : public WorkerPool {
 
  private:
   using Guard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
-  std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;
+  PerWorker<boost::asio::io_context> contexts_;
   std::vector<Guard> guards_;
   std::vector<std::thread> threads_;
   unsigned next_ = 0;
