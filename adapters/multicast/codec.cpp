@@ -2,62 +2,45 @@
 
 #include <cstring>
 
+#include "adapters/wire_bytes.hpp"
+
 namespace psycho::multicast {
 
 namespace {
 
-void put(std::string& out, std::uint64_t v, int bytes) {
-  for (int shift = (bytes - 1) * 8; shift >= 0; shift -= 8) {
-    out.push_back(static_cast<char>((v >> shift) & 0xFF));
-  }
-}
-
-// Reads big-endian integers from a view whose size the caller has checked.
-class Reader {
- public:
-  explicit Reader(std::string_view bytes) : p_(bytes.data()) {}
-  std::uint64_t get(int bytes) noexcept {
-    std::uint64_t v = 0;
-    for (int i = 0; i < bytes; ++i) v = (v << 8) | static_cast<unsigned char>(*p_++);
-    return v;
-  }
-  std::uint8_t u8() noexcept { return static_cast<std::uint8_t>(get(1)); }
-  std::uint16_t u16() noexcept { return static_cast<std::uint16_t>(get(2)); }
-  std::uint32_t u32() noexcept { return static_cast<std::uint32_t>(get(4)); }
-  std::uint64_t u64() noexcept { return get(8); }
-
- private:
-  const char* p_;
-};
-
-void put_common(std::string& out, Type type, std::uint8_t flags, std::uint64_t sender) {
-  out.append(kMagic.data(), kMagic.size());
-  put(out, kVersion, 1);
-  put(out, static_cast<std::uint8_t>(type), 1);
-  put(out, flags, 1);
-  put(out, 0, 1);
-  put(out, sender, 8);
+ByteWriter put_common(std::string& out, Type type, std::uint8_t flags, std::uint64_t sender) {
+  ByteWriter w(out);
+  w.bytes({kMagic.data(), kMagic.size()});
+  w.u8(kVersion);
+  w.u8(static_cast<std::uint8_t>(type));
+  w.u8(flags);
+  w.u8(0);
+  w.u64(sender);
+  return w;
 }
 
 DecodeError decode_data(std::string_view bytes, std::size_t max_message, Datagram& out) noexcept {
   if (bytes.size() < kDataHeaderSize) return DecodeError::truncated;
   if ((out.flags & ~kFlagRetransmit) != 0) return DecodeError::malformed;
-  Reader r(bytes.substr(kCommonHeaderSize));
+  ByteReader r(bytes.substr(kCommonHeaderSize));
   DataHeader& h = out.data;
-  h.seq = r.u64();
-  h.trace.node_id = r.u64();
-  h.trace.seq = r.u64();
-  h.trace.bus = r.u32();
-  h.trace.hops = r.u8();
-  const std::uint8_t reserved8 = r.u8();
-  h.subject_size = r.u16();
-  h.reply_size = r.u16();
-  const std::uint16_t reserved16 = r.u16();
-  h.headers_size = r.u32();
-  h.payload_size = r.u32();
-  h.index = r.u32();
-  h.count = r.u32();
-  h.offset = r.u32();
+  std::uint8_t reserved8 = 0;
+  std::uint16_t reserved16 = 0;
+  r.u64(h.seq);
+  r.u64(h.trace.node_id);
+  r.u64(h.trace.seq);
+  r.u32(h.trace.bus);
+  r.u8(h.trace.hops);
+  r.u8(reserved8);
+  r.u16(h.subject_size);
+  r.u16(h.reply_size);
+  r.u16(reserved16);
+  r.u32(h.headers_size);
+  r.u32(h.payload_size);
+  r.u32(h.index);
+  r.u32(h.count);
+  r.u32(h.offset);
+  if (!r.ok()) return DecodeError::truncated;
   out.chunk = bytes.substr(kDataHeaderSize);
   if (reserved8 != 0 || reserved16 != 0) return DecodeError::malformed;
   const std::uint64_t total = h.message_size();
@@ -80,19 +63,20 @@ DecodeError decode_data(std::string_view bytes, std::size_t max_message, Datagra
 DecodeError decode_nack(std::string_view bytes, Datagram& out) noexcept {
   if (bytes.size() < kNackHeaderSize) return DecodeError::truncated;
   if (out.flags != 0) return DecodeError::malformed;
-  Reader r(bytes.substr(kCommonHeaderSize));
-  out.nack.target = r.u64();
-  const std::uint16_t n = r.u16();
-  const std::uint16_t reserved = r.u16();
+  ByteReader r(bytes.substr(kCommonHeaderSize));
+  std::uint16_t n = 0, reserved = 0;
+  r.u64(out.nack.target);
+  r.u16(n);
+  r.u16(reserved);
+  if (!r.ok()) return DecodeError::truncated;
   if (reserved != 0 || n == 0 || n > kMaxNackRanges) return DecodeError::malformed;
   if (bytes.size() < kNackHeaderSize + n * kNackRangeSize) return DecodeError::truncated;
   if (bytes.size() > kNackHeaderSize + n * kNackRangeSize) return DecodeError::malformed;
-  Reader ranges(bytes.substr(kNackHeaderSize));
+  ByteReader ranges(bytes.substr(kNackHeaderSize));
   out.nack.range_count = n;
   for (std::size_t i = 0; i < n; ++i) {
     NackRange& range = out.nack.ranges[i];
-    range.first = ranges.u64();
-    range.count = ranges.u32();
+    if (!ranges.u64(range.first) || !ranges.u32(range.count)) return DecodeError::truncated;
     if (range.count == 0 || range.first + range.count < range.first) return DecodeError::malformed;
   }
   return DecodeError::none;
@@ -101,9 +85,10 @@ DecodeError decode_nack(std::string_view bytes, Datagram& out) noexcept {
 DecodeError decode_announce(std::string_view bytes, Datagram& out) noexcept {
   if (bytes.size() < kAnnounceSize) return DecodeError::truncated;
   if (out.flags != 0 || bytes.size() > kAnnounceSize) return DecodeError::malformed;
-  Reader r(bytes.substr(kCommonHeaderSize));
-  out.announce.next_seq = r.u64();
-  out.announce.oldest_seq = r.u64();
+  ByteReader r(bytes.substr(kCommonHeaderSize));
+  if (!r.u64(out.announce.next_seq) || !r.u64(out.announce.oldest_seq)) {
+    return DecodeError::truncated;
+  }
   if (out.announce.oldest_seq > out.announce.next_seq) return DecodeError::malformed;
   return DecodeError::none;
 }
@@ -134,12 +119,16 @@ DecodeError decode(std::string_view bytes, std::size_t max_message, Datagram& ou
     return DecodeError::foreign;
   }
   if (bytes.size() < kCommonHeaderSize) return DecodeError::truncated;
-  Reader r(bytes.substr(kMagic.size()));
-  if (r.u8() != kVersion) return DecodeError::version;
-  const std::uint8_t type = r.u8();
-  out.flags = r.u8();
-  if (r.u8() != 0) return DecodeError::malformed;
-  out.sender = r.u64();
+  ByteReader r(bytes.substr(kMagic.size()));
+  std::uint8_t version = 0, type = 0, reserved = 0;
+  r.u8(version);
+  r.u8(type);
+  r.u8(out.flags);
+  r.u8(reserved);
+  r.u64(out.sender);
+  if (!r.ok()) return DecodeError::truncated;
+  if (version != kVersion) return DecodeError::version;
+  if (reserved != 0) return DecodeError::malformed;
   switch (type) {
     case static_cast<std::uint8_t>(Type::data):
       out.type = Type::data;
@@ -157,39 +146,39 @@ DecodeError decode(std::string_view bytes, std::size_t max_message, Datagram& ou
 
 void encode_data(std::string& out, std::uint64_t sender, std::uint8_t flags, const DataHeader& h,
                  std::string_view chunk) {
-  put_common(out, Type::data, flags, sender);
-  put(out, h.seq, 8);
-  put(out, h.trace.node_id, 8);
-  put(out, h.trace.seq, 8);
-  put(out, h.trace.bus, 4);
-  put(out, h.trace.hops, 1);
-  put(out, 0, 1);
-  put(out, h.subject_size, 2);
-  put(out, h.reply_size, 2);
-  put(out, 0, 2);
-  put(out, h.headers_size, 4);
-  put(out, h.payload_size, 4);
-  put(out, h.index, 4);
-  put(out, h.count, 4);
-  put(out, h.offset, 4);
-  out.append(chunk);
+  ByteWriter w = put_common(out, Type::data, flags, sender);
+  w.u64(h.seq);
+  w.u64(h.trace.node_id);
+  w.u64(h.trace.seq);
+  w.u32(h.trace.bus);
+  w.u8(h.trace.hops);
+  w.u8(0);
+  w.u16(h.subject_size);
+  w.u16(h.reply_size);
+  w.u16(0);
+  w.u32(h.headers_size);
+  w.u32(h.payload_size);
+  w.u32(h.index);
+  w.u32(h.count);
+  w.u32(h.offset);
+  w.bytes(chunk);
 }
 
 void encode_nack(std::string& out, std::uint64_t sender, const Nack& nack) {
-  put_common(out, Type::nack, 0, sender);
-  put(out, nack.target, 8);
-  put(out, nack.range_count, 2);
-  put(out, 0, 2);
+  ByteWriter w = put_common(out, Type::nack, 0, sender);
+  w.u64(nack.target);
+  w.u16(static_cast<std::uint16_t>(nack.range_count));
+  w.u16(0);
   for (std::size_t i = 0; i < nack.range_count; ++i) {
-    put(out, nack.ranges[i].first, 8);
-    put(out, nack.ranges[i].count, 4);
+    w.u64(nack.ranges[i].first);
+    w.u32(nack.ranges[i].count);
   }
 }
 
 void encode_announce(std::string& out, std::uint64_t sender, const Announce& announce) {
-  put_common(out, Type::announce, 0, sender);
-  put(out, announce.next_seq, 8);
-  put(out, announce.oldest_seq, 8);
+  ByteWriter w = put_common(out, Type::announce, 0, sender);
+  w.u64(announce.next_seq);
+  w.u64(announce.oldest_seq);
 }
 
 std::uint32_t fragment_count(std::uint64_t message_size, std::size_t max_datagram) noexcept {

@@ -4,13 +4,15 @@
 #include <cstdint>
 #include <cstring>
 
+#include "adapters/wire_bytes.hpp"
+
 namespace psycho::poldercast {
 
 namespace {
 
-std::size_t load_be32(const char* p) {
-  const auto* b = reinterpret_cast<const unsigned char*>(p);
-  return std::size_t{b[0]} << 24 | std::size_t{b[1]} << 16 | std::size_t{b[2]} << 8 | b[3];
+// The length prefix of the frame that starts at `p`.
+std::size_t frame_length(const char* p) {
+  return static_cast<std::size_t>(load_be(p, FrameBuffer::kHeader));
 }
 
 }  // namespace
@@ -40,7 +42,7 @@ std::span<char> FrameBuffer::space() {
 
 FrameBuffer::Next FrameBuffer::next(std::string_view& frame) {
   while (end_ - begin_ >= kHeader) {
-    const std::size_t length = load_be32(buffer_.data() + begin_);
+    const std::size_t length = frame_length(buffer_.data() + begin_);
     if (length > max_frame_) return Next::oversized;
     if (end_ - begin_ < kHeader + length) return Next::more;
     frame = {buffer_.data() + begin_ + kHeader, length};
@@ -52,7 +54,7 @@ FrameBuffer::Next FrameBuffer::next(std::string_view& frame) {
 
 std::size_t FrameBuffer::needed() const {
   if (end_ - begin_ < kHeader) return kHeader;
-  return kHeader + std::min(load_be32(buffer_.data() + begin_), max_frame_);
+  return kHeader + std::min(frame_length(buffer_.data() + begin_), max_frame_);
 }
 
 void FrameBuffer::reallocate(std::size_t size) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "adapters/poldercast/frame_buffer.hpp"
+#include "adapters/wire_bytes.hpp"
 
 namespace psycho::poldercast {
 
@@ -267,10 +268,8 @@ class Outbound : public std::enable_shared_from_this<Outbound> {
   bool enqueue(const SharedBytes& message) {
     const std::size_t size = kHeader + message->size();
     if (queued_bytes_ + size > core_->options_.max_queue_bytes) return false;
-    const auto n = static_cast<std::uint32_t>(message->size());
-    queued_.push_back({{static_cast<unsigned char>(n >> 24), static_cast<unsigned char>(n >> 16),
-                        static_cast<unsigned char>(n >> 8), static_cast<unsigned char>(n)},
-                       message});
+    Frame& frame = queued_.emplace_back(Frame{{}, message});
+    store_be(message->size(), kHeader, frame.prefix.data());
     queued_bytes_ += size;
     do_write();
     return true;
@@ -291,7 +290,7 @@ class Outbound : public std::enable_shared_from_this<Outbound> {
 
  private:
   struct Frame {
-    std::array<unsigned char, kHeader> prefix;
+    std::array<char, kHeader> prefix;
     SharedBytes payload;
   };
 

@@ -1,5 +1,7 @@
 #include "adapters/poldercast/wire.hpp"
 
+#include "adapters/wire_bytes.hpp"
+
 namespace psycho::poldercast {
 
 namespace {
@@ -8,72 +10,34 @@ constexpr char kMagic[2] = {'P', 'C'};
 constexpr std::uint8_t kPartialFlag = 0x01;  // profile flags: the topic list is not all
 constexpr std::uint8_t kDirectFlag = 0x01;   // publication flags: a reply sent straight back
 
-class Writer {
- public:
-  explicit Writer(std::string& out) : out_(out) {}
-  void u8(std::uint8_t v) { out_.push_back(static_cast<char>(v)); }
-  void u16(std::uint16_t v) { be(v, 2); }
-  void u32(std::uint32_t v) { be(v, 4); }
-  void u64(std::uint64_t v) { be(v, 8); }
-  void bytes(std::string_view b) { out_.append(b); }
-  // A string with a length prefix of `width` bytes.
-  void str(std::string_view s, int width) {
-    be(s.size(), width);
-    out_.append(s);
-  }
+// A length-prefixed string: the length in `width` bytes, then the bytes.
+void write_str(ByteWriter& w, std::string_view s, std::size_t width) {
+  w.uint(s.size(), width);
+  w.bytes(s);
+}
 
- private:
-  void be(std::uint64_t v, int width) {
-    for (int i = width - 1; i >= 0; --i) out_.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-  }
-  std::string& out_;
-};
-
-class Reader {
- public:
-  explicit Reader(std::string_view data) : data_(data) {}
-  bool u8(std::uint8_t& v) { return be(v, 1); }
-  bool u16(std::uint16_t& v) { return be(v, 2); }
-  bool u32(std::uint32_t& v) { return be(v, 4); }
-  bool u64(std::uint64_t& v) { return be(v, 8); }
-  bool bytes(std::size_t n, std::string_view& out) {
-    if (data_.size() - pos_ < n) return false;
-    out = data_.substr(pos_, n);
-    pos_ += n;
-    return true;
-  }
-  // A length-prefixed string of at most `max` bytes; `error` says which check failed.
-  bool str(int width, std::size_t max, std::string& out, DecodeError& error) {
-    std::uint64_t n = 0;
-    if (!be(n, width)) return fail(error, DecodeError::truncated);
-    if (n > max) return fail(error, DecodeError::too_large);
-    std::string_view b;
-    if (!bytes(static_cast<std::size_t>(n), b)) return fail(error, DecodeError::truncated);
+// A length-prefixed string of at most `max` bytes, into `out`; on failure `error` says which
+// check failed.
+bool read_str(ByteReader& r, std::size_t width, std::size_t max, std::string& out,
+              DecodeError& error) {
+  std::uint64_t n = 0;
+  std::string_view b;
+  if (!r.uint(width, n)) {
+    error = DecodeError::truncated;
+  } else if (n > max) {
+    error = DecodeError::too_large;
+  } else if (!r.bytes(static_cast<std::size_t>(n), b)) {
+    error = DecodeError::truncated;
+  } else {
     out.assign(b);
     return true;
   }
-  bool at_end() const { return pos_ == data_.size(); }
+  return false;
+}
 
- private:
-  static bool fail(DecodeError& error, DecodeError e) {
-    error = e;
-    return false;
-  }
-  template <class T>
-  bool be(T& v, int width) {
-    if (data_.size() - pos_ < static_cast<std::size_t>(width)) return false;
-    std::uint64_t x = 0;
-    for (int i = 0; i < width; ++i) x = (x << 8) | static_cast<unsigned char>(data_[pos_++]);
-    v = static_cast<T>(x);
-    return true;
-  }
-  std::string_view data_;
-  std::size_t pos_ = 0;
-};
-
-void write_profile(Writer& w, const Profile& p) {
+void write_profile(ByteWriter& w, const Profile& p) {
   w.u64(p.node_id);
-  w.str(p.address, 1);
+  write_str(w, p.address, 1);
   w.u8(p.partial ? kPartialFlag : 0);
   w.u16(static_cast<std::uint16_t>(p.topics.size()));
   for (const auto& t : p.topics) {
@@ -82,7 +46,7 @@ void write_profile(Writer& w, const Profile& p) {
   }
 }
 
-void write_entries(Writer& w, const std::vector<Descriptor>& entries) {
+void write_entries(ByteWriter& w, const std::vector<Descriptor>& entries) {
   w.u8(static_cast<std::uint8_t>(entries.size()));
   for (const auto& d : entries) {
     write_profile(w, d.profile);
@@ -90,10 +54,10 @@ void write_entries(Writer& w, const std::vector<Descriptor>& entries) {
   }
 }
 
-DecodeError read_profile(Reader& r, const Limits& limits, Profile& p) {
+DecodeError read_profile(ByteReader& r, const Limits& limits, Profile& p) {
   DecodeError error = DecodeError::none;
   if (!r.u64(p.node_id)) return DecodeError::truncated;
-  if (!r.str(1, limits.max_address, p.address, error)) return error;
+  if (!read_str(r, 1, limits.max_address, p.address, error)) return error;
   std::uint8_t flags = 0;
   if (!r.u8(flags)) return DecodeError::truncated;
   if ((flags & ~kPartialFlag) != 0) return DecodeError::bad_value;
@@ -109,7 +73,7 @@ DecodeError read_profile(Reader& r, const Limits& limits, Profile& p) {
   return DecodeError::none;
 }
 
-DecodeError read_entries(Reader& r, const Limits& limits, std::vector<Descriptor>& entries) {
+DecodeError read_entries(ByteReader& r, const Limits& limits, std::vector<Descriptor>& entries) {
   std::uint8_t n = 0;
   if (!r.u8(n)) return DecodeError::truncated;
   if (n > limits.max_entries) return DecodeError::too_large;
@@ -121,7 +85,7 @@ DecodeError read_entries(Reader& r, const Limits& limits, std::vector<Descriptor
   return DecodeError::none;
 }
 
-DecodeError read_publication(Reader& r, const Limits& limits, Publication& p) {
+DecodeError read_publication(ByteReader& r, const Limits& limits, Publication& p) {
   std::string_view id;
   if (!r.bytes(p.msg_id.size(), id)) return DecodeError::truncated;
   for (std::size_t i = 0; i < id.size(); ++i) p.msg_id[i] = static_cast<std::uint8_t>(id[i]);
@@ -134,11 +98,11 @@ DecodeError read_publication(Reader& r, const Limits& limits, Publication& p) {
   if ((flags & ~kDirectFlag) != 0) return DecodeError::bad_value;
   p.direct = (flags & kDirectFlag) != 0;
   DecodeError error = DecodeError::none;
-  if (!r.str(1, limits.max_address, p.reply_address, error) ||
-      !r.str(2, limits.max_subject, p.subject, error) ||
-      !r.str(2, limits.max_subject, p.reply, error) ||
-      !r.str(4, limits.max_publication, p.headers, error) ||
-      !r.str(4, limits.max_publication, p.payload, error)) {
+  if (!read_str(r, 1, limits.max_address, p.reply_address, error) ||
+      !read_str(r, 2, limits.max_subject, p.subject, error) ||
+      !read_str(r, 2, limits.max_subject, p.reply, error) ||
+      !read_str(r, 4, limits.max_publication, p.headers, error) ||
+      !read_str(r, 4, limits.max_publication, p.payload, error)) {
     return error;
   }
   return DecodeError::none;
@@ -174,7 +138,7 @@ std::string_view error_name(DecodeError e) noexcept {
 }
 
 void encode(const Message& m, std::string& out) {
-  Writer w(out);
+  ByteWriter w(out);
   w.bytes(std::string_view(kMagic, 2));
   w.u8(kVersion);
   w.u8(static_cast<std::uint8_t>(m.type));
@@ -191,11 +155,11 @@ void encode(const Message& m, std::string& out) {
     w.u8(p.hops);
     w.u16(p.overlay_hops);
     w.u8(p.direct ? kDirectFlag : 0);
-    w.str(p.reply_address, 1);
-    w.str(p.subject, 2);
-    w.str(p.reply, 2);
-    w.str(p.headers, 4);
-    w.str(p.payload, 4);
+    write_str(w, p.reply_address, 1);
+    write_str(w, p.subject, 2);
+    write_str(w, p.reply, 2);
+    write_str(w, p.headers, 4);
+    write_str(w, p.payload, 4);
   } else if (m.type == Type::find_subscriber) {
     w.u64(m.topic);
     w.u8(m.ttl);
@@ -207,7 +171,7 @@ void encode(const Message& m, std::string& out) {
 }
 
 DecodeError decode(std::string_view data, const Limits& limits, Message& out) {
-  Reader r(data);
+  ByteReader r(data);
   std::string_view magic;
   if (!r.bytes(2, magic)) return DecodeError::truncated;
   if (magic != std::string_view(kMagic, 2)) return DecodeError::bad_magic;
