@@ -11,6 +11,8 @@
 #include <cstring>
 #include <utility>
 
+#include "core/host_port.hpp"
+
 namespace psycho::multicast {
 
 namespace {
@@ -184,12 +186,12 @@ std::string address_of(const sockaddr_storage& a) {
   if (a.ss_family == AF_INET) {
     const auto* v4 = reinterpret_cast<const sockaddr_in*>(&a);
     inet_ntop(AF_INET, &v4->sin_addr, host, sizeof host);
-    return std::string(host) + ":" + std::to_string(ntohs(v4->sin_port));
+    return format_host_port(host, ntohs(v4->sin_port));
   }
   if (a.ss_family == AF_INET6) {
     const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&a);
     inet_ntop(AF_INET6, &v6->sin6_addr, host, sizeof host);
-    return "[" + std::string(host) + "]:" + std::to_string(ntohs(v6->sin6_port));
+    return format_host_port(host, ntohs(v6->sin6_port));
   }
   return "";
 }

@@ -7,6 +7,7 @@
 
 #include "adapters/adapter.hpp"
 #include "config/section.hpp"
+#include "core/host_port.hpp"
 
 namespace psycho::poldercast {
 
@@ -20,7 +21,6 @@ void read_addresses(config::Section& s, PolderCastConfig& c) {
   s.get("listen", c.listen);
   if (!c.listen.enabled()) s.error_at("listen", "'poldercast.listen' must be a host:port");
   s.get("advertise", c.advertise);
-  config::Endpoint advertised;
   if (c.advertise.empty()) {
     if (is_wildcard(c.listen.host)) {
       s.error_at("advertise",
@@ -29,13 +29,12 @@ void read_addresses(config::Section& s, PolderCastConfig& c) {
     } else {
       c.advertise = c.listen.to_string();
     }
-  } else if (!config::parse_endpoint(c.advertise, advertised) || advertised.port == 0) {
+  } else if (!parse_host_port(c.advertise)) {
     s.error_at("advertise", "'poldercast.advertise' must be host:port, not '" + c.advertise + "'");
   }
   s.get("seeds", c.seeds);
   for (const auto& seed : c.seeds) {
-    config::Endpoint e;
-    if (!config::parse_endpoint(seed, e) || e.port == 0) {
+    if (!parse_host_port(seed)) {
       s.error_at("seeds", "'poldercast.seeds': '" + seed + "' is not host:port");
     }
   }

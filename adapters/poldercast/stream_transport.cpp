@@ -7,7 +7,6 @@
 #include <boost/asio/write.hpp>
 
 #include <array>
-#include <charconv>
 #include <map>
 #include <optional>
 #include <unordered_map>
@@ -17,6 +16,7 @@
 
 #include "adapters/poldercast/frame_buffer.hpp"
 #include "adapters/wire_bytes.hpp"
+#include "core/host_port.hpp"
 
 namespace psycho::poldercast {
 
@@ -31,37 +31,6 @@ constexpr std::size_t kHeader = FrameBuffer::kHeader;
 // Per write system call; the same as asio's own transfer_all().
 constexpr std::size_t kMaxWriteChunk = 64 * 1024;
 constexpr auto kAcceptRetry = std::chrono::milliseconds(100);
-
-struct HostPort {
-  std::string host;
-  std::uint16_t port = 0;
-};
-
-// "host:port" or "[v6]:port", port 1..65535. An unbracketed host may not hold a ':'.
-bool parse_address(const std::string& address, HostPort& out) {
-  std::string_view a = address, host;
-  if (a.starts_with('[')) {
-    const auto close = a.find("]:");
-    if (close == std::string_view::npos) return false;
-    host = a.substr(1, close - 1);
-    a.remove_prefix(close + 2);
-  } else {
-    const auto colon = a.rfind(':');
-    if (colon == std::string_view::npos) return false;
-    host = a.substr(0, colon);
-    if (host.find(':') != std::string_view::npos) return false;
-    a.remove_prefix(colon + 1);
-  }
-  unsigned port = 0;
-  const auto [end, ec] = std::from_chars(a.data(), a.data() + a.size(), port);
-  if (host.empty() || a.empty() || ec != std::errc{} || end != a.data() + a.size() || port == 0 ||
-      port > 65535) {
-    return false;
-  }
-  out.host = host;
-  out.port = static_cast<std::uint16_t>(port);
-  return true;
-}
 
 bool enabled(std::chrono::milliseconds timeout) { return timeout.count() > 0; }
 
@@ -407,15 +376,14 @@ class Outbound : public std::enable_shared_from_this<Outbound> {
 };
 
 Result<std::uint16_t> StreamCore::listen(const std::string& host, std::uint16_t port) {
-  const bool bare_v6 = host.find(':') != std::string::npos && !host.starts_with('[');
-  const std::string where = (bare_v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
-  if (closed_) return fail("poldercast: cannot listen on " + where + ": transport closed");
-  if (acceptor_.is_open()) {
-    return fail("poldercast: cannot listen on " + where + ": already listening");
-  }
   std::string name = host;
   if (name.size() >= 2 && name.front() == '[' && name.back() == ']') {
     name = name.substr(1, name.size() - 2);
+  }
+  const std::string where = format_host_port(name, port);
+  if (closed_) return fail("poldercast: cannot listen on " + where + ": transport closed");
+  if (acceptor_.is_open()) {
+    return fail("poldercast: cannot listen on " + where + ": already listening");
   }
   ErrorCode ec;
   tcp::endpoint endpoint(asio::ip::make_address(name, ec), port);
@@ -490,8 +458,8 @@ bool StreamCore::send(const std::string& address, const SharedBytes& message) {
   }
   auto it = outbound_.find(address);
   if (it == outbound_.end()) {
-    HostPort target;
-    if (!parse_address(address, target)) {
+    auto target = parse_host_port(address);
+    if (!target) {
       ++counters_.dropped_bad_address;
       return false;
     }
@@ -500,7 +468,7 @@ bool StreamCore::send(const std::string& address, const SharedBytes& message) {
       return false;
     }
     it = outbound_.emplace(address, std::make_shared<Outbound>(*this, address)).first;
-    it->second->start(target);
+    it->second->start(*target);
   }
   if (!it->second->enqueue(message)) {
     ++counters_.dropped_queue_full;

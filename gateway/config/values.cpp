@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "config/section.hpp"
+#include "core/host_port.hpp"
 
 namespace psycho::config {
 
@@ -133,33 +134,16 @@ bool parse_duration(std::string_view text, std::chrono::milliseconds& out) {
   return true;
 }
 
-// "host:port", "[v6]:port", or "" for a disabled listener.
+// "host:port", "[v6]:port" (port 0 allowed: a listener on any free port), or "" for a
+// disabled listener.
 bool parse_endpoint(std::string_view text, Endpoint& out) {
   if (text.empty()) {
     out = Endpoint{};
     return true;
   }
-  std::string_view host, port;
-  if (text.front() == '[') {
-    const auto close = text.find(']');
-    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-      return false;
-    }
-    host = text.substr(1, close - 1);
-    port = text.substr(close + 2);
-  } else {
-    const auto colon = text.rfind(':');
-    if (colon == std::string_view::npos) return false;
-    host = text.substr(0, colon);
-    port = text.substr(colon + 1);
-    if (host.find(':') != std::string_view::npos) return false;  // IPv6 needs brackets
-  }
-  std::uint64_t p = 0;
-  if (host.empty() || host.find_first_of(" \t[]/") != std::string_view::npos ||
-      !parse_uint(port, p) || p > 65535) {
-    return false;
-  }
-  out = Endpoint{std::string(host), static_cast<std::uint16_t>(p)};
+  auto address = parse_host_port(text, HostPortRules::listener());
+  if (!address) return false;
+  out = Endpoint{std::move(address->host), address->port};
   return true;
 }
 
