@@ -47,7 +47,7 @@ void Node::publish(Publication p) {
     return;
   }
   auto subs = known_subscribers(p.topic, 0);
-  Message m;
+  WireMessage m;
   m.type = Type::publish;
   m.sender = *self_;
   if (subs.empty()) {
@@ -63,7 +63,7 @@ void Node::publish(Publication p) {
   publish_unsubscribed(m.publication, encode_message(m), std::move(subs));
 }
 
-void Node::on_publish(Message& m, const ProfilePtr& sender) {
+void Node::on_publish(WireMessage& m, const ProfilePtr& sender) {
   Publication& p = m.publication;
   if (p.topic != topic_id(p.subject)) {
     ++counters_.bad_topic;
@@ -155,7 +155,7 @@ void Node::forward(const Publication& p, const Rings::Ring& ring, std::uint64_t 
     }
   }
   if (targets.empty()) return;
-  Message m;
+  WireMessage m;
   m.type = Type::publish;
   m.sender = *self_;
   m.publication = p;
@@ -227,7 +227,7 @@ void Node::publish_unsubscribed(const Publication& p, SharedBytes bytes,
 
 void Node::start_walks(std::uint64_t topic) {
   walks_[topic] = cycle_;
-  Message find;
+  WireMessage find;
   find.type = Type::find_subscriber;
   find.sender = *self_;
   find.topic = topic;
@@ -256,7 +256,7 @@ bool Node::take_find_budget(std::uint64_t origin) {
   return true;
 }
 
-void Node::on_find(const Message& m, const ProfilePtr& sender) {
+void Node::on_find(const WireMessage& m, const ProfilePtr& sender) {
   const Profile& origin = m.entries.front().profile;
   if (origin.node_id == id_ || origin.address.empty()) return;
   if (!take_find_budget(origin.node_id)) return;
@@ -264,7 +264,7 @@ void Node::on_find(const Message& m, const ProfilePtr& sender) {
   if (subscribed(m.topic)) subs.insert(subs.begin(), self_);
   if (!subs.empty()) {
     if (subs.size() > options_.fanout) subs.resize(options_.fanout);
-    Message found;
+    WireMessage found;
     found.type = Type::find_subscriber_response;
     found.sender = *self_;
     found.topic = m.topic;
@@ -279,7 +279,7 @@ void Node::on_find(const Message& m, const ProfilePtr& sender) {
   auto next = cyclon_.sample(cyclon_.size(), sender->node_id, rng_);
   std::erase_if(next, [&](const Entry& e) { return e.id() == origin.node_id; });
   if (next.empty()) return;
-  Message walk = m;
+  WireMessage walk = m;
   walk.sender = *self_;
   walk.ttl = static_cast<std::uint8_t>(ttl - 1);
   send(next.front().profile->address, encode_message(walk));
@@ -287,7 +287,7 @@ void Node::on_find(const Message& m, const ProfilePtr& sender) {
 
 // Only answers to walks this node started, while it still awaits them, may fill the publish
 // cache: otherwise any peer could grow it with one small answer per topic.
-void Node::on_found(const Message& m) {
+void Node::on_found(const WireMessage& m) {
   auto walk = walks_.find(m.topic);
   if (walk == walks_.end() || cycle_ - walk->second > options_.find_timeout_cycles) {
     ++counters_.finds_unsolicited;

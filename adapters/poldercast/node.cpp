@@ -93,7 +93,7 @@ void Node::refresh_profile() {
 
 // --- sending ---------------------------------------------------------------------------------
 
-SharedBytes Node::encode_message(const Message& m) const {
+SharedBytes Node::encode_message(const WireMessage& m) const {
   auto bytes = std::make_shared<std::string>();
   encode(m, *bytes);
   return bytes;
@@ -124,7 +124,7 @@ bool Node::send_gossip(Type type, const std::string& address, std::vector<Entry>
     size += more;
   }
   entries.resize(fits);
-  Message m;
+  WireMessage m;
   m.type = type;
   m.sender = *self_;
   m.entries.reserve(entries.size());
@@ -193,7 +193,7 @@ void Node::ping_step() {
   std::sort(quiet.begin(), quiet.end(), [](auto* a, auto* b) { return a->age > b->age; });
   if (quiet.size() > options_.max_pings) quiet.resize(options_.max_pings);
   if (quiet.empty()) return;
-  Message m;
+  WireMessage m;
   m.type = Type::ping;
   m.sender = *self_;
   auto bytes = encode_message(m);
@@ -378,7 +378,7 @@ void Node::on_message(std::string_view bytes) {
     ++counters_.decode_errors[static_cast<std::size_t>(e)];
     return;
   }
-  Message& m = scratch_;
+  WireMessage& m = scratch_;
   if (m.sender.node_id == id_ || m.sender.address.empty()) return;  // our own echo, or no way back
   normalize(m.sender);
   auto sender = std::make_shared<const Profile>(std::move(m.sender));
@@ -423,7 +423,7 @@ void Node::on_message(std::string_view bytes) {
       dead(sender->node_id);
       break;
     case Type::ping: {
-      Message pong;
+      WireMessage pong;
       pong.type = Type::pong;
       pong.sender = *self_;
       send(sender->address, encode_message(pong));
@@ -445,7 +445,7 @@ void Node::heard_from(const ProfilePtr& sender) {
   vicinity_.refresh(sender);
 }
 
-void Node::on_cyclon(const Message& m, const ProfilePtr& sender, std::vector<Entry>& received) {
+void Node::on_cyclon(const WireMessage& m, const ProfilePtr& sender, std::vector<Entry>& received) {
   std::vector<std::uint64_t> sent;
   if (m.type == Type::cyclon_request) {
     auto reply = cyclon_.sample(options_.cyclon_gossip, sender->node_id, rng_);
@@ -471,7 +471,8 @@ void Node::on_cyclon(const Message& m, const ProfilePtr& sender, std::vector<Ent
   cyclon_.merge_cyclon(received, std::move(sent), id_);
 }
 
-void Node::on_vicinity(const Message& m, const ProfilePtr& sender, std::vector<Entry>& received) {
+void Node::on_vicinity(const WireMessage& m, const ProfilePtr& sender,
+                       std::vector<Entry>& received) {
   if (m.type == Type::vicinity_request) {
     auto reply = select_for(*sender, candidates(sender->node_id), options_.vicinity_gossip, rng_);
     send_gossip(Type::vicinity_response, sender->address, reply);
@@ -490,7 +491,7 @@ void Node::merge_vicinity(const std::vector<Entry>& received) {
   vicinity_.assign(select_for(*self_, all, vicinity_.capacity(), rng_));
 }
 
-void Node::on_rings(const Message& m, const ProfilePtr& sender) {
+void Node::on_rings(const WireMessage& m, const ProfilePtr& sender) {
   // The received entries were offered to the rings on arrival.
   if (m.type == Type::rings_request) {
     auto reply = rings_entries_for(*sender);
@@ -554,7 +555,7 @@ void Node::on_unreachable(const std::string& address) {
 }
 
 void Node::leave() {
-  Message m;
+  WireMessage m;
   m.type = Type::leave;
   m.sender = *self_;
   auto bytes = encode_message(m);

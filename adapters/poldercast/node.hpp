@@ -173,22 +173,22 @@ class Node final : public TransportEvents {
   void ping_step();
   void contact_seed();
   // Layers, passive side and replies.
-  void on_cyclon(const Message& m, const ProfilePtr& sender, std::vector<Entry>& received);
-  void on_vicinity(const Message& m, const ProfilePtr& sender, std::vector<Entry>& received);
-  void on_rings(const Message& m, const ProfilePtr& sender);
+  void on_cyclon(const WireMessage& m, const ProfilePtr& sender, std::vector<Entry>& received);
+  void on_vicinity(const WireMessage& m, const ProfilePtr& sender, std::vector<Entry>& received);
+  void on_rings(const WireMessage& m, const ProfilePtr& sender);
   void merge_vicinity(const std::vector<Entry>& received);
   std::vector<Entry> candidates(std::uint64_t except);
   std::vector<Entry> rings_entries_for(const Profile& target) const;
 
   // Dissemination.
-  void on_publish(Message& m, const ProfilePtr& sender);
+  void on_publish(WireMessage& m, const ProfilePtr& sender);
   void forward(const Publication& p, const Rings::Ring& ring, std::uint64_t from, bool from_ring);
   void publish_unsubscribed(const Publication& p, SharedBytes bytes, std::vector<ProfilePtr> subs);
   void start_walks(std::uint64_t topic);
   std::vector<ProfilePtr> known_subscribers(std::uint64_t topic, std::uint64_t except) const;
-  void on_find(const Message& m, const ProfilePtr& sender);
+  void on_find(const WireMessage& m, const ProfilePtr& sender);
   bool take_find_budget(std::uint64_t origin);
-  void on_found(const Message& m);
+  void on_found(const WireMessage& m);
   void flush_pending(std::uint64_t topic);
   void expire_publishing();
 
@@ -203,7 +203,7 @@ class Node final : public TransportEvents {
   // send() for publications: refused while the link holds options_.publication_backlog.
   bool send_publication(const std::string& address, const SharedBytes& bytes);
   bool send_gossip(Type type, const std::string& address, std::vector<Entry>& entries);
-  SharedBytes encode_message(const Message& m) const;
+  SharedBytes encode_message(const WireMessage& m) const;
   void count_hops(std::uint16_t hops);
 
   NodeOptions options_;
@@ -238,7 +238,7 @@ class Node final : public TransportEvents {
   std::deque<std::uint64_t> urgent_;
   std::uint64_t cycle_ = 0;
   std::int64_t now_ms_ = 0;
-  Message scratch_;  // decoding target, reused
+  WireMessage scratch_;  // decoding target, reused
   NodeCounters counters_;
 };
 

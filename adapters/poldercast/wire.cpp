@@ -137,7 +137,7 @@ std::string_view error_name(DecodeError e) noexcept {
   return "unknown";
 }
 
-void encode(const Message& m, std::string& out) {
+void encode(const WireMessage& m, std::string& out) {
   ByteWriter w(out);
   w.bytes(std::string_view(kMagic, 2));
   w.u8(kVersion);
@@ -170,7 +170,7 @@ void encode(const Message& m, std::string& out) {
   }
 }
 
-DecodeError decode(std::string_view data, const Limits& limits, Message& out) {
+DecodeError decode(std::string_view data, const Limits& limits, WireMessage& out) {
   ByteReader r(data);
   std::string_view magic;
   if (!r.bytes(2, magic)) return DecodeError::truncated;

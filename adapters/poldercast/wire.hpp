@@ -88,7 +88,9 @@ struct Publication {
   bool operator==(const Publication&) const = default;
 };
 
-struct Message {
+// One message between overlay nodes, decoded; not the gateway's psycho::Message, which a
+// publication carries inside it.
+struct WireMessage {
   Type type = Type::leave;
   Profile sender;
   // The gossip types and find_subscriber_response; in find_subscriber, exactly one: the
@@ -97,7 +99,7 @@ struct Message {
   Publication publication;  // publish
   std::uint64_t topic = 0;  // find_subscriber, find_subscriber_response
   std::uint8_t ttl = 0;     // find_subscriber
-  bool operator==(const Message&) const = default;
+  bool operator==(const WireMessage&) const = default;
 };
 
 struct Limits {
@@ -111,10 +113,10 @@ struct Limits {
 
 // Appends the encoding of `m` to `out`. The caller keeps within the limits (the encoder
 // writes what it is given; decode() is where limits are enforced).
-void encode(const Message& m, std::string& out);
+void encode(const WireMessage& m, std::string& out);
 
 // Decodes one whole message. On failure returns the reason and leaves `out` in an
 // unspecified state.
-DecodeError decode(std::string_view data, const Limits& limits, Message& out);
+DecodeError decode(std::string_view data, const Limits& limits, WireMessage& out);
 
 }  // namespace psycho::poldercast

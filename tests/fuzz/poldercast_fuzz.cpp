@@ -35,7 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   Limits limits;
   limits.max_publication = 64 * 1024;  // small, so the bounds are reached
-  Message m;
+  WireMessage m;
   if (decode(input, limits, m) == DecodeError::none) {
     std::string again;
     encode(m, again);

@@ -35,13 +35,13 @@ class RecordingTransport final : public Transport {
   std::map<std::string, std::size_t> backlogs;  // as the test sets them
 };
 
-Message decoded(const std::string& bytes) {
-  Message m;
+WireMessage decoded(const std::string& bytes) {
+  WireMessage m;
   EXPECT_EQ(decode(bytes, Limits{}, m), DecodeError::none);
   return m;
 }
 
-std::string encoded(const Message& m) {
+std::string encoded(const WireMessage& m) {
   std::string out;
   encode(m, out);
   return out;
@@ -202,7 +202,7 @@ TEST(PolderCastNode, HostileMessagesAreCountedAndBoundNothing) {
 
   // A flood of 64-entry gossip about strangers leaves every view at its size.
   for (std::uint64_t round = 0; round < 50; ++round) {
-    Message m;
+    WireMessage m;
     m.type = Type::cyclon_request;
     m.sender = peer(1000 + round, {topic_id("s")});
     for (std::uint64_t k = 0; k < 64; ++k) {
@@ -215,7 +215,7 @@ TEST(PolderCastNode, HostileMessagesAreCountedAndBoundNothing) {
   EXPECT_LE(node.rings().peers().size(), 4u);  // 2 + 2 slots of one topic
 
   // A publication whose topic id is not its subject's hash is refused.
-  Message pub;
+  WireMessage pub;
   pub.type = Type::publish;
   pub.sender = peer(3, {topic_id("s")});
   pub.publication.subject = "s";
@@ -235,12 +235,12 @@ TEST(PolderCastNode, TheSecondCopyIsADuplicateAndTheHopLimitHolds) {
   node.on_deliver([&](const Publication&) { ++delivered; });
   // Two ring neighbours, so that there is somewhere to forward to.
   for (std::uint64_t id : {5, 9}) {
-    Message hello;
+    WireMessage hello;
     hello.type = Type::pong;
     hello.sender = peer(id, {topic_id("s")});
     node.on_message(encoded(hello));
   }
-  Message pub;
+  WireMessage pub;
   pub.type = Type::publish;
   pub.sender = peer(5, {topic_id("s")});
   pub.publication.subject = "s";
@@ -280,8 +280,8 @@ TEST(PolderCastNode, AProfileAboveTheCapAdvertisesItsNeediestTopicsAndRotatesThe
 
 // --- publishing to topics this node does not subscribe to --------------------------------
 
-Message found_for(const std::string& subject, std::uint64_t subscriber) {
-  Message found;
+WireMessage found_for(const std::string& subject, std::uint64_t subscriber) {
+  WireMessage found;
   found.type = Type::find_subscriber_response;
   found.sender = peer(2);
   found.topic = topic_id(subject);
@@ -291,7 +291,7 @@ Message found_for(const std::string& subject, std::uint64_t subscriber) {
 
 // Makes `p` the node's first Cyclon peer: the answer of a seed.
 void introduce(Node& node, const Profile& p) {
-  Message answer;
+  WireMessage answer;
   answer.type = Type::cyclon_response;
   answer.sender = p;
   node.on_message(encoded(answer));
@@ -358,7 +358,7 @@ struct Responder {
   explicit Responder(const std::string& reply) : node(NodeOptions{}, 1, "me", t, 7) {
     node.subscribe("svc");
     node.on_deliver([this](const Publication&) { ++delivered; });
-    Message req;
+    WireMessage req;
     req.type = Type::publish;
     req.sender = peer(5, {topic_id("svc")});
     req.publication.subject = "svc";
@@ -413,7 +413,7 @@ TEST(PolderCastNode, AnInboxWithKnownSubscribersStillGoesToThem) {
   // And one this node's own ring holds goes along the ring.
   Responder own("_INBOX.mine");
   own.node.subscribe("_INBOX.mine");
-  Message hello;
+  WireMessage hello;
   hello.type = Type::pong;
   hello.sender = peer(9, {topic_id("_INBOX.mine")});
   own.node.on_message(encoded(hello));
@@ -425,8 +425,8 @@ TEST(PolderCastNode, AnInboxWithKnownSubscribersStillGoesToThem) {
 
 // --- FIND_SUB walks --------------------------------------------------------------------------
 
-Message walk(const std::string& subject, std::uint64_t origin, std::uint8_t ttl) {
-  Message m;
+WireMessage walk(const std::string& subject, std::uint64_t origin, std::uint8_t ttl) {
+  WireMessage m;
   m.type = Type::find_subscriber;
   m.sender = peer(origin);
   m.topic = topic_id(subject);
@@ -464,7 +464,7 @@ TEST(PolderCastNode, AWalkGoesNoFurtherThanTheNodesOwnTtl) {
   w.cycles(10);
   std::size_t steps = 0;
   w.net.observe([&](Network::Index, Network::Index, const std::string& bytes) {
-    Message m;
+    WireMessage m;
     if (decode(bytes, Limits{}, m) == DecodeError::none && m.type == Type::find_subscriber) ++steps;
   });
   w.net.node(1).on_message(encoded(walk("nobody", 999, 255)));

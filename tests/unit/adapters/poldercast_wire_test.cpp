@@ -13,10 +13,10 @@ Profile profile(std::uint64_t id, std::size_t topics = 2) {
   return p;
 }
 
-Message round_trip(const Message& m) {
+WireMessage round_trip(const WireMessage& m) {
   std::string wire;
   encode(m, wire);
-  Message back;
+  WireMessage back;
   EXPECT_EQ(decode(wire, Limits{}, back), DecodeError::none) << static_cast<int>(m.type);
   return back;
 }
@@ -24,7 +24,7 @@ Message round_trip(const Message& m) {
 TEST(PolderCastWire, EveryGossipTypeRoundTrips) {
   for (Type t : {Type::cyclon_request, Type::cyclon_response, Type::vicinity_request,
                  Type::vicinity_response, Type::rings_request, Type::rings_response}) {
-    Message m;
+    WireMessage m;
     m.type = t;
     m.sender = profile(7);
     for (std::uint16_t i = 0; i < 10; ++i) m.entries.push_back({profile(100 + i, i), i});
@@ -34,7 +34,7 @@ TEST(PolderCastWire, EveryGossipTypeRoundTrips) {
 }
 
 TEST(PolderCastWire, PublishFindSubscriberAndLeaveRoundTrip) {
-  Message pub;
+  WireMessage pub;
   pub.type = Type::publish;
   pub.sender = profile(1);
   pub.publication = {{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16},
@@ -51,7 +51,7 @@ TEST(PolderCastWire, PublishFindSubscriberAndLeaveRoundTrip) {
                      "NATS/1.0\r\nA: 1\r\n\r\n",
                      std::string(100000, 'p')};
   EXPECT_EQ(round_trip(pub), pub);
-  Message find;
+  WireMessage find;
   find.type = Type::find_subscriber;
   find.sender = profile(2);
   find.topic = 99;
@@ -62,16 +62,16 @@ TEST(PolderCastWire, PublishFindSubscriberAndLeaveRoundTrip) {
   std::string wire;
   find.entries.push_back({profile(3), 0});
   encode(find, wire);
-  Message out;
+  WireMessage out;
   EXPECT_EQ(decode(wire, Limits{}, out), DecodeError::bad_value);
-  Message found;
+  WireMessage found;
   found.type = Type::find_subscriber_response;
   found.sender = profile(3);
   found.topic = 99;
   found.entries = {{profile(4), 0}};
   EXPECT_EQ(round_trip(found), found);
   for (Type t : {Type::leave, Type::ping, Type::pong}) {
-    Message bare;
+    WireMessage bare;
     bare.type = t;
     bare.sender = profile(5, 0);
     EXPECT_EQ(round_trip(bare), bare);
@@ -79,13 +79,13 @@ TEST(PolderCastWire, PublishFindSubscriberAndLeaveRoundTrip) {
 }
 
 TEST(PolderCastWire, EveryRefusalHasItsReason) {
-  Message m;
+  WireMessage m;
   m.type = Type::cyclon_request;
   m.sender = profile(7);
   m.entries = {{profile(8), 1}};
   std::string good;
   encode(m, good);
-  Message out;
+  WireMessage out;
   const Limits limits;
   // Cut anywhere: truncated, never a crash.
   for (std::size_t n = 0; n < good.size(); ++n) {
@@ -128,7 +128,7 @@ TEST(PolderCastWire, EveryRefusalHasItsReason) {
 }
 
 TEST(PolderCastWire, AClaimedLengthBeyondTheDataIsTruncatedNotAnAllocation) {
-  Message m;
+  WireMessage m;
   m.type = Type::publish;
   m.sender = profile(1, 0);
   m.publication.payload = "abc";
@@ -136,7 +136,7 @@ TEST(PolderCastWire, AClaimedLengthBeyondTheDataIsTruncatedNotAnAllocation) {
   encode(m, wire);
   // Claim a 1 GiB payload in the last length field (4 bytes before the 3 payload bytes).
   wire[wire.size() - 7] = 0x40;
-  Message out;
+  WireMessage out;
   EXPECT_EQ(decode(wire, Limits{}, out), DecodeError::too_large);
   Limits big;
   big.max_publication = std::size_t{1} << 31;
