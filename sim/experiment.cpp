@@ -6,7 +6,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "adapters/poldercast/topic.hpp"
+#include "adapters/poldercast/protocol/topic.hpp"
 #include "sim/mesh.hpp"
 #include "sim/workload.hpp"
 

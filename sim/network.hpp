@@ -1,8 +1,8 @@
-// psycho-sim's world: PolderCast nodes (the production code, adapters/poldercast/node.hpp)
-// joined by an in-memory transport with random latency, on a virtual clock. Every node
-// ticks once per cycle at its own phase; a message is delivered `latency` after it was
-// sent, unless its target has died meanwhile (a crashed host says nothing, as on the
-// Internet). Deterministic for a given seed.
+// psycho-sim's world: PolderCast nodes (the production code,
+// adapters/poldercast/protocol/node.hpp) joined by an in-memory transport with random
+// latency, on a virtual clock. Every node ticks once per cycle at its own phase; a message
+// is delivered `latency` after it was sent, unless its target has died meanwhile (a crashed
+// host says nothing, as on the Internet). Deterministic for a given seed.
 #pragma once
 
 #include <cstdint>
@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "adapters/poldercast/node.hpp"
+#include "adapters/poldercast/protocol/node.hpp"
 
 namespace psycho::sim {
 

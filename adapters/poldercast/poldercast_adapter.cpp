@@ -11,8 +11,8 @@
 
 #include "adapters/interest_table.hpp"
 #include "adapters/outbound_queue.hpp"
-#include "adapters/poldercast/node.hpp"
 #include "adapters/poldercast/poldercast_config.hpp"
+#include "adapters/poldercast/protocol/node.hpp"
 #include "adapters/poldercast/report.hpp"
 #include "adapters/poldercast/stream_transport.hpp"
 #include "core/log.hpp"

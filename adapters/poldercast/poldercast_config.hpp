@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "adapters/poldercast/node.hpp"
+#include "adapters/poldercast/protocol/node.hpp"
 #include "adapters/poldercast/stream_transport.hpp"
 #include "adapters/subject_filter.hpp"
 #include "config/config.hpp"

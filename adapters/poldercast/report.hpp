@@ -6,7 +6,7 @@
 #include <cstdint>
 
 #include "adapters/adapter.hpp"
-#include "adapters/poldercast/node.hpp"
+#include "adapters/poldercast/protocol/node.hpp"
 #include "adapters/poldercast/stream_transport.hpp"
 
 namespace psycho::poldercast {

@@ -18,7 +18,7 @@
 #include <memory>
 #include <string>
 
-#include "adapters/poldercast/transport.hpp"
+#include "adapters/poldercast/protocol/transport.hpp"
 #include "core/result.hpp"
 
 namespace boost::asio {

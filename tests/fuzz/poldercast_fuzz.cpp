@@ -11,8 +11,8 @@
 #include <string>
 #include <string_view>
 
-#include "adapters/poldercast/node.hpp"
-#include "adapters/poldercast/wire.hpp"
+#include "adapters/poldercast/protocol/node.hpp"
+#include "adapters/poldercast/protocol/wire.hpp"
 
 namespace {
 

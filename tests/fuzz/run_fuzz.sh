@@ -19,7 +19,8 @@ for f in "$@"; do sources+=("$src/$f"); done
 # Rebuild only when a source or a gateway header changed since the last build.
 rebuild=0
 [[ -x $bin ]] || rebuild=1
-for f in "${sources[@]}" "$src"/gateway/*/*.hpp "$src"/adapters/*.hpp "$src"/adapters/*/*.hpp; do
+for f in "${sources[@]}" "$src"/gateway/*/*.hpp "$src"/adapters/*.hpp "$src"/adapters/*/*.hpp \
+  "$src"/adapters/*/*/*.hpp; do
   [[ $f -nt $bin ]] && rebuild=1
 done
 if ((rebuild)); then

@@ -1,4 +1,4 @@
-#include "adapters/poldercast/views.hpp"
+#include "adapters/poldercast/protocol/views.hpp"
 
 #include <algorithm>
 #include <unordered_map>

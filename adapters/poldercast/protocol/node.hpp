@@ -20,13 +20,13 @@
 #include <unordered_map>
 #include <vector>
 
-#include "adapters/poldercast/publish_cache.hpp"
-#include "adapters/poldercast/reply_routes.hpp"
-#include "adapters/poldercast/rings.hpp"
-#include "adapters/poldercast/seen_set.hpp"
-#include "adapters/poldercast/transport.hpp"
-#include "adapters/poldercast/views.hpp"
-#include "adapters/poldercast/wire.hpp"
+#include "adapters/poldercast/protocol/publish_cache.hpp"
+#include "adapters/poldercast/protocol/reply_routes.hpp"
+#include "adapters/poldercast/protocol/rings.hpp"
+#include "adapters/poldercast/protocol/seen_set.hpp"
+#include "adapters/poldercast/protocol/transport.hpp"
+#include "adapters/poldercast/protocol/views.hpp"
+#include "adapters/poldercast/protocol/wire.hpp"
 
 namespace psycho::poldercast {
 

@@ -10,7 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "adapters/poldercast/views.hpp"
+#include "adapters/poldercast/protocol/views.hpp"
 
 namespace psycho::poldercast {
 

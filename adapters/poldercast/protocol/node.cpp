@@ -1,10 +1,10 @@
-#include "adapters/poldercast/node.hpp"
+#include "adapters/poldercast/protocol/node.hpp"
 
 #include <algorithm>
 #include <iterator>
 #include <unordered_set>
 
-#include "adapters/poldercast/topic.hpp"
+#include "adapters/poldercast/protocol/topic.hpp"
 
 namespace psycho::poldercast {
 

@@ -1,4 +1,4 @@
-#include "adapters/poldercast/rings.hpp"
+#include "adapters/poldercast/protocol/rings.hpp"
 
 #include <algorithm>
 

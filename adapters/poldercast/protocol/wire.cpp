@@ -1,4 +1,4 @@
-#include "adapters/poldercast/wire.hpp"
+#include "adapters/poldercast/protocol/wire.hpp"
 
 #include "adapters/wire_bytes.hpp"
 

@@ -9,7 +9,7 @@
 #include <random>
 #include <vector>
 
-#include "adapters/poldercast/wire.hpp"
+#include "adapters/poldercast/protocol/wire.hpp"
 
 namespace psycho::poldercast {
 

@@ -3,8 +3,8 @@
 // and shortcuts, and the walks themselves. Part one (node.cpp) keeps the gossip layers.
 #include <algorithm>
 
-#include "adapters/poldercast/node.hpp"
-#include "adapters/poldercast/topic.hpp"
+#include "adapters/poldercast/protocol/node.hpp"
+#include "adapters/poldercast/protocol/topic.hpp"
 
 namespace psycho::poldercast {
 
