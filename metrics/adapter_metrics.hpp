@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <string>
 #include <utility>
@@ -38,6 +39,14 @@ struct Sample {
   LabelPairs labels;
   double value = 0;
 };
+
+// Appends one family to `out`: a sample per value of `label`, or, with `label` nullptr, one
+// sample without labels (the first value's label text is then ignored).
+void add_family(std::vector<Sample>& out, Sample::Type type, const char* name, const char* help,
+                const char* label, std::initializer_list<std::pair<const char*, double>> values);
+// Appends one sample without labels.
+void add_sample(std::vector<Sample>& out, Sample::Type type, const char* name, const char* help,
+                double value);
 
 struct HistogramSample {
   std::string name;  // without the psycho_<adapter>_ prefix

@@ -158,8 +158,7 @@ void MulticastAdapter::send_message(const Message& m) {
                  window_.keep(window_.next_seq(), datagram);
                });
   if (count > 1) counters_.add(counters_.fragments_out, count);
-  counters_.add(counters_.messages_out, 1);
-  counters_.add(counters_.bytes_out, m.body().size());
+  counters_.sent(m.body().size());
 }
 
 void MulticastAdapter::send_datagram(std::string_view datagram, bool retransmission) {
@@ -314,8 +313,7 @@ void MulticastAdapter::deliver(const DataHeader& h, std::string_view bytes) {
   }
   Trace trace = h.trace;
   trace.hops = static_cast<std::uint8_t>(trace.hops < 255 ? trace.hops + 1 : 255);
-  counters_.add(counters_.messages_in, 1);
-  counters_.add(counters_.bytes_in, headers.size() + payload.size());
+  counters_.received(headers.size() + payload.size());
   // The router drops (and counts) duplicates, our own messages and exhausted hop counts.
   host_->inject(make_message({*local, reply, headers, payload}, origin_id(), trace));
 }

@@ -19,29 +19,21 @@ struct Plain {
   double value;
 };
 
-struct TwoWay {
-  const char* name;
-  const char* help;
-  const Counters::Counter& in;
-  const Counters::Counter& out;
-};
-
 void samples(const ReportInputs& in, const PeerTotals& t, std::vector<metrics::Sample>& s) {
   const Counters& c = in.counters;
-  const TwoWay two_way[] = {
-      {"datagrams_total", "Datagrams received from and sent to the group.", c.datagrams_in,
-       c.datagrams_out},
-      {"datagram_bytes_total", "Bytes of datagrams received and sent.", c.datagram_bytes_in,
-       c.datagram_bytes_out},
-      {"fragments_total", "Datagrams that carry one fragment of a larger message.", c.fragments_in,
-       c.fragments_out},
-      {"nacks_total", "NACK datagrams addressed to us (in) and sent (out).", c.nacks_in,
-       c.nacks_out},
+  const auto two_way = [&s](const char* name, const char* help, const Counters::Counter& received,
+                            const Counters::Counter& sent) {
+    metrics::add_family(s, Type::counter, name, help, "direction",
+                        {{"in", get(received)}, {"out", get(sent)}});
   };
-  for (const TwoWay& w : two_way) {
-    s.push_back({Type::counter, w.name, w.help, {{"direction", "in"}}, get(w.in)});
-    s.push_back({Type::counter, w.name, w.help, {{"direction", "out"}}, get(w.out)});
-  }
+  two_way("datagrams_total", "Datagrams received from and sent to the group.", c.datagrams_in,
+          c.datagrams_out);
+  two_way("datagram_bytes_total", "Bytes of datagrams received and sent.", c.datagram_bytes_in,
+          c.datagram_bytes_out);
+  two_way("fragments_total", "Datagrams that carry one fragment of a larger message.",
+          c.fragments_in, c.fragments_out);
+  two_way("nacks_total", "NACK datagrams addressed to us (in) and sent (out).", c.nacks_in,
+          c.nacks_out);
   for (std::size_t i = 0; i < c.repair_refused.size(); ++i) {
     s.push_back({Type::counter,
                  "repair_refused_total",
@@ -70,7 +62,7 @@ void samples(const ReportInputs& in, const PeerTotals& t, std::vector<metrics::S
       {Type::gauge, "window_bytes", "Memory held for retransmissions.", n(in.window_bytes)},
       {Type::gauge, "queue_bytes", "Bytes waiting for the sending thread.", n(in.queue_bytes)},
   };
-  for (const Plain& p : plain) s.push_back({p.type, p.name, p.help, {}, p.value});
+  for (const Plain& p : plain) metrics::add_sample(s, p.type, p.name, p.help, p.value);
 }
 
 std::string varz(const ReportInputs& in, Clock::time_point now) {
@@ -125,15 +117,7 @@ Drop drop_for(DecodeError e) noexcept {
 }
 
 void report(const ReportInputs& in, AdapterStatus& st) {
-  const Counters& c = in.counters;
-  const auto u = [](const Counters::Counter& v) { return v.load(std::memory_order_relaxed); };
-  st.traffic.messages_in = u(c.messages_in);
-  st.traffic.bytes_in = u(c.bytes_in);
-  st.traffic.messages_out = u(c.messages_out);
-  st.traffic.bytes_out = u(c.bytes_out);
-  for (std::size_t i = 0; i < c.drops.size(); ++i) {
-    st.traffic.dropped[std::string(kDropNames[i])] = u(c.drops[i]);
-  }
+  in.counters.fill(st.traffic);
   st.traffic.dropped["malformed"] += in.reassembly.inconsistent();
   st.traffic.dropped["reassembly_timeout"] = in.reassembly.timed_out();
   st.traffic.dropped["reassembly_evicted"] = in.reassembly.evicted();

@@ -15,6 +15,7 @@
 #include "adapters/multicast/multicast_config.hpp"
 #include "adapters/multicast/peers.hpp"
 #include "adapters/multicast/reassembly.hpp"
+#include "adapters/traffic_counters.hpp"
 
 namespace psycho::multicast {
 
@@ -36,7 +37,7 @@ enum class Drop {
   seq_jump,        // a sequence further ahead than repair.max_seq_jump
   count
 };
-inline constexpr std::array<std::string_view, static_cast<std::size_t>(Drop::count)> kDropNames = {
+inline constexpr TrafficCounters<Drop>::Names kDropNames = {
     "queue_full", "too_large",      "send_error", "truncated",    "foreign",
     "version",    "malformed",      "oversized",  "not_imported", "too_many_peers",
     "test_drop",  "spoofed_sender", "seq_jump"};
@@ -54,19 +55,14 @@ inline constexpr std::array<std::string_view, static_cast<std::size_t>(RepairRef
 
 Drop drop_for(DecodeError e) noexcept;
 
-struct Counters {
-  using Counter = std::atomic<std::uint64_t>;
-  Counter messages_in{0}, bytes_in{0}, messages_out{0}, bytes_out{0};
+// The traffic every adapter counts, and what only multicast does.
+struct Counters : TrafficCounters<Drop> {
+  Counters() noexcept : TrafficCounters(kDropNames) {}
   Counter datagrams_in{0}, datagram_bytes_in{0}, datagrams_out{0}, datagram_bytes_out{0};
   Counter fragments_in{0}, fragments_out{0}, retransmissions{0};
   Counter nacks_in{0}, nacks_out{0}, nacks_answered{0};
-  std::array<Counter, static_cast<std::size_t>(Drop::count)> drops{};
   std::array<Counter, static_cast<std::size_t>(RepairRefusal::count)> repair_refused{};
 
-  static void add(Counter& c, std::uint64_t n) noexcept {
-    c.fetch_add(n, std::memory_order_relaxed);
-  }
-  void count(Drop d) noexcept { add(drops[static_cast<std::size_t>(d)], 1); }
   void refuse(RepairRefusal r, std::uint64_t datagrams) noexcept {
     add(repair_refused[static_cast<std::size_t>(r)], datagrams);
   }

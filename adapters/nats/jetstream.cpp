@@ -178,21 +178,12 @@ void JetStreamExporter::report(metrics::AdapterTraffic& traffic,
   const auto v = [](const std::atomic<std::uint64_t>& a) {
     return static_cast<double>(a.load(std::memory_order_relaxed));
   };
-  const char* acks_help = "JetStream publish acknowledgements, by result.";
-  samples.push_back(
-      {Type::counter, "jetstream_acks_total", acks_help, {{"result", "ok"}}, v(acks_ok_)});
-  samples.push_back(
-      {Type::counter, "jetstream_acks_total", acks_help, {{"result", "error"}}, v(acks_error_)});
-  samples.push_back({Type::counter,
-                     "jetstream_acks_total",
-                     acks_help,
-                     {{"result", "timeout"}},
-                     v(acks_timeout_)});
-  samples.push_back({Type::counter,
-                     "jetstream_retries_total",
-                     "JetStream publishes sent again after a failed or missing ack.",
-                     {},
-                     v(retries_)});
+  metrics::add_family(
+      samples, Type::counter, "jetstream_acks_total",
+      "JetStream publish acknowledgements, by result.", "result",
+      {{"ok", v(acks_ok_)}, {"error", v(acks_error_)}, {"timeout", v(acks_timeout_)}});
+  metrics::add_sample(samples, Type::counter, "jetstream_retries_total",
+                      "JetStream publishes sent again after a failed or missing ack.", v(retries_));
   traffic.dropped["jetstream_failed"] = lost_.load(std::memory_order_relaxed);
   histograms.push_back(ack_seconds_.sample(
       "jetstream_ack_seconds", "Time from a JetStream publish to its acknowledgement."));

@@ -16,6 +16,7 @@
 #include "adapters/nats/headers.hpp"
 #include "adapters/nats/jetstream.hpp"
 #include "adapters/outbound_queue.hpp"
+#include "adapters/traffic_counters.hpp"
 #include "core/log.hpp"
 #include "metrics/json.hpp"
 
@@ -57,7 +58,7 @@ enum class Drop {
   not_imported,           // inbound on a subject outside the import prefix
   count
 };
-constexpr std::array<std::string_view, static_cast<std::size_t>(Drop::count)> kDropNames = {
+constexpr TrafficCounters<Drop>::Names kDropNames = {
     "queue_full", "reconnect_buffer_full", "too_large", "closed", "publish_error",
     "same_bus",   "not_imported"};
 
@@ -137,9 +138,6 @@ class NatsAdapter final : public Adapter {
   void housekeeping();
   Status connect();
   void reopen();
-  void count(Drop reason, std::uint64_t n = 1) {
-    drops_[static_cast<std::size_t>(reason)].fetch_add(n, std::memory_order_relaxed);
-  }
 
   // The subject lists, replaced by a reload; read by workers (exports), the publisher and
   // nats.c's delivery thread.
@@ -183,9 +181,8 @@ class NatsAdapter final : public Adapter {
   std::condition_variable closed_cv_;
   bool closed_ = false;
 
-  std::atomic<std::uint64_t> messages_in_{0}, bytes_in_{0}, messages_out_{0}, bytes_out_{0};
+  TrafficCounters<Drop> counters_{kDropNames};
   std::atomic<std::uint64_t> reconnects_{0}, overlap_copies_{0};
-  std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(Drop::count)> drops_{};
 };
 
 // --- nats.c callbacks -------------------------------------------------------------------
@@ -389,10 +386,10 @@ void NatsAdapter::connection_closed() {
 
 void NatsAdapter::send(const MessagePtr& message) {
   if (message->trace().bus == bus_) {
-    count(Drop::same_bus);
+    counters_.count(Drop::same_bus);
     return;
   }
-  if (!queue_.push(message)) count(Drop::queue_full);
+  if (!queue_.push(message)) counters_.count(Drop::queue_full);
 }
 
 void NatsAdapter::run_publisher() {
@@ -417,7 +414,7 @@ void NatsAdapter::run_publisher() {
 
 void NatsAdapter::publish(const Message& message) {
   if (connection_ == nullptr) {  // between reopen() attempts
-    count(Drop::closed);
+    counters_.count(Drop::closed);
     return;
   }
   filter()->to_fabric(message.subject(), subject_buffer_);
@@ -438,10 +435,9 @@ void NatsAdapter::publish(const Message& message) {
     s = publish_with_headers(message, to_jetstream);
   }
   if (s == NATS_OK) {
-    messages_out_.fetch_add(1, std::memory_order_relaxed);
-    bytes_out_.fetch_add(message.body().size(), std::memory_order_relaxed);
+    counters_.sent(message.body().size());
   } else {
-    count(drop_reason(s));
+    counters_.count(drop_reason(s));
   }
 }
 
@@ -486,7 +482,7 @@ void NatsAdapter::receive(InterestTable::SubscriptionId id, natsMsg* msg) {
   const auto subjects = filter();
   const auto local = subjects->to_local(fabric_subject);
   if (!local || !subjects->imports(*local)) {
-    count(Drop::not_imported);
+    counters_.count(Drop::not_imported);
     return;
   }
   Trace trace{import_node_, import_seq_.fetch_add(1, std::memory_order_relaxed) + 1, 1, bus_};
@@ -537,8 +533,7 @@ void NatsAdapter::receive(InterestTable::SubscriptionId id, natsMsg* msg) {
   const char* reply = natsMsg_GetReply(msg);
   const std::string_view payload(natsMsg_GetData(msg),
                                  static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
-  messages_in_.fetch_add(1, std::memory_order_relaxed);
-  bytes_in_.fetch_add(block.size() + payload.size(), std::memory_order_relaxed);
+  counters_.received(block.size() + payload.size());
   // The router counts what it drops (duplicates, own origin, hop limit, backlog).
   host_->inject(
       make_message({*local, reply != nullptr ? reply : "", block, payload}, origin_id(), trace));
@@ -727,40 +722,22 @@ AdapterStatus NatsAdapter::status() const {
       st.state += " (last error: " + last_error_ + ")";
     }
   }
-  const auto get = [](const std::atomic<std::uint64_t>& a) {
-    return a.load(std::memory_order_relaxed);
-  };
-  st.traffic.messages_in = get(messages_in_);
-  st.traffic.bytes_in = get(bytes_in_);
-  st.traffic.messages_out = get(messages_out_);
-  st.traffic.bytes_out = get(bytes_out_);
-  for (std::size_t i = 0; i < drops_.size(); ++i) {
-    st.traffic.dropped[std::string(kDropNames[i])] = get(drops_[i]);
-  }
+  const auto get = TrafficTotals::get;
+  counters_.fill(st.traffic);
   st.traffic.dropped["slow_subscription"] = get(slow_dropped_live_);
   using Type = metrics::Sample::Type;
-  st.samples.push_back(
-      {Type::gauge, "connected", "1 while connected to a NATS server.", {}, st.ready ? 1.0 : 0.0});
-  st.samples.push_back({Type::counter,
-                        "reconnects_total",
-                        "Reconnections to NATS.",
-                        {},
-                        static_cast<double>(get(reconnects_))});
-  st.samples.push_back({Type::gauge,
-                        "subscriptions",
-                        "Subscriptions held on NATS.",
-                        {},
-                        static_cast<double>(table_.size())});
-  st.samples.push_back({Type::gauge,
-                        "queue_bytes",
-                        "Bytes waiting for the NATS publisher.",
-                        {},
-                        static_cast<double>(queue_.bytes())});
-  st.samples.push_back({Type::counter,
-                        "overlap_copies_total",
-                        "Second copies of a message from overlapping NATS subscriptions, skipped.",
-                        {},
-                        static_cast<double>(get(overlap_copies_))});
+  const auto n = [](std::uint64_t v) { return static_cast<double>(v); };
+  metrics::add_sample(st.samples, Type::gauge, "connected", "1 while connected to a NATS server.",
+                      st.ready ? 1.0 : 0.0);
+  metrics::add_sample(st.samples, Type::counter, "reconnects_total", "Reconnections to NATS.",
+                      n(get(reconnects_)));
+  metrics::add_sample(st.samples, Type::gauge, "subscriptions", "Subscriptions held on NATS.",
+                      n(table_.size()));
+  metrics::add_sample(st.samples, Type::gauge, "queue_bytes",
+                      "Bytes waiting for the NATS publisher.", n(queue_.bytes()));
+  metrics::add_sample(st.samples, Type::counter, "overlap_copies_total",
+                      "Second copies of a message from overlapping NATS subscriptions, skipped.",
+                      n(get(overlap_copies_)));
   jetstream_.report(st.traffic, st.samples, st.histograms);
 
   metrics::JsonWriter j;

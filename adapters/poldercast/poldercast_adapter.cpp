@@ -153,7 +153,7 @@ void PolderCastAdapter::schedule_tick(std::chrono::milliseconds delay) {
 
 void PolderCastAdapter::send(const MessagePtr& message) {
   if (!queue_.push(message)) {
-    counters_.queue_full.fetch_add(1, std::memory_order_relaxed);
+    counters_.count(Drop::queue_full);
     return;
   }
   // One wake-up per burst: the loop takes everything queued at once.
@@ -174,13 +174,13 @@ void PolderCastAdapter::drain_queue() {
 
 void PolderCastAdapter::publish(const psycho::Message& m) {
   if (m.headers().size() + m.payload().size() > config_.max_payload) {
-    counters_.too_large.fetch_add(1, std::memory_order_relaxed);
+    counters_.count(Drop::too_large);
     return;
   }
   Publication p;
   config_.subjects.to_fabric(m.subject(), p.subject);
   if (p.subject.size() > Limits{}.max_subject || m.reply().size() > Limits{}.max_subject) {
-    counters_.too_large.fetch_add(1, std::memory_order_relaxed);
+    counters_.count(Drop::too_large);
     return;
   }
   p.reply = m.reply();
@@ -192,8 +192,7 @@ void PolderCastAdapter::publish(const psycho::Message& m) {
   p.bus = t.bus;
   p.hops = t.hops;
   node_->publish(std::move(p));
-  counters_.messages_out.fetch_add(1, std::memory_order_relaxed);
-  counters_.bytes_out.fetch_add(m.body().size(), std::memory_order_relaxed);
+  counters_.sent(m.body().size());
 }
 
 // --- overlay -> gateway --------------------------------------------------------------------------
@@ -203,17 +202,16 @@ void PolderCastAdapter::deliver(const Publication& p) {
       (!p.reply.empty() && !is_valid_publish_subject(p.reply)) ||
       (!p.headers.empty() &&
        (!p.headers.starts_with("NATS/1.0") || !p.headers.ends_with("\r\n\r\n")))) {
-    counters_.malformed.fetch_add(1, std::memory_order_relaxed);
+    counters_.count(Drop::malformed);
     return;
   }
   const auto local = config_.subjects.to_local(p.subject);
   if (!local || !config_.subjects.imports(*local)) {
-    counters_.not_imported.fetch_add(1, std::memory_order_relaxed);
+    counters_.count(Drop::not_imported);
     return;
   }
   Trace trace{p.origin, p.seq, static_cast<std::uint8_t>(p.hops < 255 ? p.hops + 1 : 255), p.bus};
-  counters_.messages_in.fetch_add(1, std::memory_order_relaxed);
-  counters_.bytes_in.fetch_add(p.headers.size() + p.payload.size(), std::memory_order_relaxed);
+  counters_.received(p.headers.size() + p.payload.size());
   // The router drops (and counts) duplicates, our own messages and exhausted hop counts.
   host_->inject(make_message({*local, p.reply, p.headers, p.payload}, origin_id(), trace));
 }
@@ -231,7 +229,7 @@ void PolderCastAdapter::on_interest(std::string_view pattern, bool added) {
 void PolderCastAdapter::apply(const InterestTable::Changes& changes) {
   for (const auto& [id, pattern] : changes.subscribe) {
     if (has_wildcard(pattern)) {
-      counters_.wildcard_interest.fetch_add(1, std::memory_order_relaxed);
+      AdapterCounters::add(counters_.wildcard_interest, 1);
       log::info("poldercast: a wildcard subscription does not join the overlay's rings",
                 {{"pattern", pattern}});
       continue;

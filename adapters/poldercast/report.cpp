@@ -1,7 +1,6 @@
 #include "adapters/poldercast/report.hpp"
 
 #include <algorithm>
-#include <initializer_list>
 #include <utility>
 
 #include "metrics/json.hpp"
@@ -11,10 +10,11 @@ namespace psycho::poldercast {
 namespace {
 
 using Type = metrics::Sample::Type;
+using metrics::add_family;
+using metrics::add_sample;
 constexpr std::size_t kMaxVarzRings = 1000;  // /varz lists at most this many rings
 
 double n(std::uint64_t v) { return static_cast<double>(v); }
-std::uint64_t get(const AdapterCounters::Counter& c) { return c.load(std::memory_order_relaxed); }
 
 constexpr const char* kLayerNames[kLayers] = {"cyclon", "vicinity", "rings"};
 
@@ -26,34 +26,19 @@ double ring_completeness(const Rings& rings) {
   return static_cast<double>(complete) / static_cast<double>(rings.rings().size());
 }
 
-// One metric family: a sample per value of `label` (none: one sample without labels).
-void family(std::vector<metrics::Sample>& s, Type type, const char* name, const char* help,
-            const char* label, std::initializer_list<std::pair<const char*, double>> values) {
-  for (const auto& [value_of_label, value] : values) {
-    metrics::LabelPairs labels;
-    if (label != nullptr) labels.push_back({label, value_of_label});
-    s.push_back({type, name, help, std::move(labels), value});
-  }
-}
-
-void one(std::vector<metrics::Sample>& s, Type type, const char* name, const char* help,
-         double value) {
-  family(s, type, name, help, nullptr, {{"", value}});
-}
-
 void samples(const ReportInputs& in, std::vector<metrics::Sample>& s) {
   const Node& node = in.node;
   const NodeCounters& c = node.counters();
-  family(s, Type::gauge, "view_size",
-         "Entries in each of the overlay's views (rings: distinct ring peers).", "view",
-         {{"cyclon", n(node.cyclon().size())},
-          {"vicinity", n(node.vicinity().size())},
-          {"rings", n(node.rings().peers().size())}});
-  one(s, Type::gauge, "rings", "Topics (exact subjects) whose rings this gateway is in.",
-      n(node.rings().rings().size()));
-  one(s, Type::gauge, "ring_completeness",
-      "Fraction of this gateway's rings whose nearest successor and predecessor are known.",
-      ring_completeness(node.rings()));
+  add_family(s, Type::gauge, "view_size",
+             "Entries in each of the overlay's views (rings: distinct ring peers).", "view",
+             {{"cyclon", n(node.cyclon().size())},
+              {"vicinity", n(node.vicinity().size())},
+              {"rings", n(node.rings().peers().size())}});
+  add_sample(s, Type::gauge, "rings", "Topics (exact subjects) whose rings this gateway is in.",
+             n(node.rings().rings().size()));
+  add_sample(s, Type::gauge, "ring_completeness",
+             "Fraction of this gateway's rings whose nearest successor and predecessor are known.",
+             ring_completeness(node.rings()));
   for (std::size_t l = 0; l < kLayers; ++l) {
     for (const auto& [result, value] : {std::pair{"started", c.exchanges_started[l]},
                                         std::pair{"answered", c.exchanges_answered[l]}}) {
@@ -64,44 +49,45 @@ void samples(const ReportInputs& in, std::vector<metrics::Sample>& s) {
                    n(value)});
     }
   }
-  one(s, Type::counter, "gossip_bytes_total", "Bytes of gossip messages sent.",
-      n(c.gossip_bytes_sent));
-  family(s, Type::counter, "publications_total",
-         "Publications: published here, copies forwarded, first copies delivered, duplicates "
-         "dropped.",
-         "event",
-         {{"published", n(c.published)},
-          {"forwarded", n(c.forwarded)},
-          {"delivered", n(c.delivered)},
-          {"duplicate", n(c.duplicates)}});
-  family(s, Type::counter, "finds_total",
-         "FIND_SUB walks started and answered; walks refused for the rate limit or for their "
-         "origin's share of it; answers to no walk in progress, dropped.",
-         "result",
-         {{"started", n(c.finds_started)},
-          {"answered", n(c.finds_answered)},
-          {"refused", n(c.finds_dropped)},
-          {"over_budget", n(c.finds_over_budget)},
-          {"unsolicited", n(c.finds_unsolicited)}});
-  one(s, Type::counter, "peers_dead_total", "Peers found dead (silent, unreachable or left).",
-      n(c.peers_dead));
-  one(s, Type::counter, "leaves_total", "LEAVE messages received.", n(c.leaves_received));
-  one(s, Type::counter, "pings_total", "Pings sent to quiet ring neighbours.", n(c.pings_sent));
-  one(s, Type::counter, "replies_direct_total",
-      "Replies sent straight to the requester's gateway rather than along a ring.",
-      n(c.replies_direct));
-  family(s, Type::gauge, "connections", "Open overlay connections.", "direction",
-         {{"in", n(in.transport.connections_in)}, {"out", n(in.transport.connections_out)}});
-  one(s, Type::counter, "connect_failures_total", "Overlay connections that could not be made.",
-      n(in.transport.connect_failures));
-  one(s, Type::gauge, "receive_buffer_bytes",
-      "Bytes held by the read buffers of inbound overlay connections.",
-      n(in.transport.receive_buffer_bytes));
-  one(s, Type::gauge, "queue_bytes", "Bytes from the router waiting for the overlay.",
-      n(in.queue_bytes));
-  one(s, Type::counter, "wildcard_interest_total",
-      "Local wildcard subscriptions, which do not join exact-subject rings.",
-      n(get(in.counters.wildcard_interest)));
+  add_sample(s, Type::counter, "gossip_bytes_total", "Bytes of gossip messages sent.",
+             n(c.gossip_bytes_sent));
+  add_family(s, Type::counter, "publications_total",
+             "Publications: published here, copies forwarded, first copies delivered, duplicates "
+             "dropped.",
+             "event",
+             {{"published", n(c.published)},
+              {"forwarded", n(c.forwarded)},
+              {"delivered", n(c.delivered)},
+              {"duplicate", n(c.duplicates)}});
+  add_family(s, Type::counter, "finds_total",
+             "FIND_SUB walks started and answered; walks refused for the rate limit or for their "
+             "origin's share of it; answers to no walk in progress, dropped.",
+             "result",
+             {{"started", n(c.finds_started)},
+              {"answered", n(c.finds_answered)},
+              {"refused", n(c.finds_dropped)},
+              {"over_budget", n(c.finds_over_budget)},
+              {"unsolicited", n(c.finds_unsolicited)}});
+  add_sample(s, Type::counter, "peers_dead_total",
+             "Peers found dead (silent, unreachable or left).", n(c.peers_dead));
+  add_sample(s, Type::counter, "leaves_total", "LEAVE messages received.", n(c.leaves_received));
+  add_sample(s, Type::counter, "pings_total", "Pings sent to quiet ring neighbours.",
+             n(c.pings_sent));
+  add_sample(s, Type::counter, "replies_direct_total",
+             "Replies sent straight to the requester's gateway rather than along a ring.",
+             n(c.replies_direct));
+  add_family(s, Type::gauge, "connections", "Open overlay connections.", "direction",
+             {{"in", n(in.transport.connections_in)}, {"out", n(in.transport.connections_out)}});
+  add_sample(s, Type::counter, "connect_failures_total",
+             "Overlay connections that could not be made.", n(in.transport.connect_failures));
+  add_sample(s, Type::gauge, "receive_buffer_bytes",
+             "Bytes held by the read buffers of inbound overlay connections.",
+             n(in.transport.receive_buffer_bytes));
+  add_sample(s, Type::gauge, "queue_bytes", "Bytes from the router waiting for the overlay.",
+             n(in.queue_bytes));
+  add_sample(s, Type::counter, "wildcard_interest_total",
+             "Local wildcard subscriptions, which do not join exact-subject rings.",
+             n(AdapterCounters::get(in.counters.wildcard_interest)));
 }
 
 metrics::HistogramSample hops(const NodeCounters& c) {
@@ -169,16 +155,9 @@ void report(const ReportInputs& in, AdapterStatus& st) {
   const NodeCounters& c = in.node.counters();
   st.ready = in.listening;
   st.state = !in.listening ? "closed" : in.node.cyclon().empty() ? "alone" : "joined";
-  const AdapterCounters& a = in.counters;
-  st.traffic.messages_in = get(a.messages_in);
-  st.traffic.bytes_in = get(a.bytes_in);
-  st.traffic.messages_out = get(a.messages_out);
-  st.traffic.bytes_out = get(a.bytes_out);
+  in.counters.fill(st.traffic);
   auto& d = st.traffic.dropped;
-  d["queue_full"] = get(a.queue_full);
-  d["too_large"] = get(a.too_large);
-  d["not_imported"] = get(a.not_imported);
-  d["malformed"] = get(a.malformed) + c.bad_topic;
+  d["malformed"] += c.bad_topic;
   d["no_subscriber"] = c.no_subscriber;
   d["pending_full"] = c.pending_full;
   d["hop_limit"] = c.hop_limit;

@@ -8,15 +8,25 @@
 #include "adapters/adapter.hpp"
 #include "adapters/poldercast/protocol/node.hpp"
 #include "adapters/poldercast/stream_transport.hpp"
+#include "adapters/traffic_counters.hpp"
 
 namespace psycho::poldercast {
 
-// What the adapter itself counts (the node and the transport count the rest). Written by
-// worker threads (queue_full) and the event loop; relaxed atomics.
-struct AdapterCounters {
-  using Counter = std::atomic<std::uint64_t>;
-  Counter messages_in{0}, bytes_in{0}, messages_out{0}, bytes_out{0};
-  Counter queue_full{0}, too_large{0}, not_imported{0}, malformed{0};
+// Labels of psycho_adapter_dropped_total{adapter="poldercast"} that the adapter itself
+// counts; the node and the transport count the others (report() adds them).
+enum class Drop {
+  queue_full,    // the event loop's queue was full
+  too_large,     // above max_payload, or a subject or reply above the wire's limit
+  not_imported,  // a subject outside the import lists
+  malformed,     // an invalid subject, reply or header block
+  count
+};
+inline constexpr TrafficCounters<Drop>::Names kDropNames = {"queue_full", "too_large",
+                                                            "not_imported", "malformed"};
+
+// Written by worker threads (queue_full) and the event loop.
+struct AdapterCounters : TrafficCounters<Drop> {
+  AdapterCounters() noexcept : TrafficCounters(kDropNames) {}
   Counter wildcard_interest{0};  // local wildcard subscriptions, which do not join rings
 };
 
