@@ -1,6 +1,8 @@
 #include "metrics/snapshot.hpp"
 
+#include <functional>
 #include <limits>
+#include <map>
 
 #include <prometheus/metric_family.h>
 #include <prometheus/text_serializer.h>
@@ -79,6 +81,7 @@ class Families {
     if (f.type == MetricType::Gauge) m.gauge.value = v;
     f.metric.push_back(std::move(m));
   }
+  MetricFamily& at(std::size_t i) { return families_[i]; }
   const std::vector<MetricFamily>& all() const { return families_; }
 
  private:
@@ -164,17 +167,20 @@ void render_adapter_traffic(const Snapshot& s, Families& out) {
   }
 }
 
-// Adapter-specific samples; consecutive samples with one name share a family.
+// Adapter-specific samples. Samples with one name form one family wherever they stand in
+// the list (the first one gives its help and type): a name declared twice is invalid
+// exposition, which Prometheus refuses whole.
 void render_adapter_samples(const AdapterSnapshot& a, Families& out) {
-  MetricFamily* family = nullptr;
+  std::map<std::string, std::size_t, std::less<>> by_name;  // family name -> out.at() index
   for (const auto& sample : a.samples) {
     std::string name = "psycho_" + a.name + "_" + sample.name;
-    if (family == nullptr || family->name != name) {
-      family = &out.family(
-          std::move(name), sample.help,
-          sample.type == Sample::Type::counter ? MetricType::Counter : MetricType::Gauge);
+    auto it = by_name.find(name);
+    if (it == by_name.end()) {
+      out.family(name, sample.help,
+                 sample.type == Sample::Type::counter ? MetricType::Counter : MetricType::Gauge);
+      it = by_name.emplace(std::move(name), out.all().size() - 1).first;
     }
-    Families::add(*family, sample.value, to_labels(a.name, sample.labels));
+    Families::add(out.at(it->second), sample.value, to_labels(a.name, sample.labels));
   }
   for (const auto& h : a.histograms) {
     auto& f = out.family("psycho_" + a.name + "_" + h.name, h.help, MetricType::Histogram);
