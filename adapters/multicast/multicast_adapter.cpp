@@ -6,6 +6,7 @@
 #include <random>
 #include <thread>
 
+#include "adapters/import.hpp"
 #include "adapters/multicast/multicast_config.hpp"
 #include "adapters/multicast/reassembly.hpp"
 #include "adapters/multicast/repair_budget.hpp"
@@ -13,7 +14,6 @@
 #include "adapters/multicast/socket.hpp"
 #include "adapters/outbound_queue.hpp"
 #include "core/log.hpp"
-#include "core/subject.hpp"
 
 namespace psycho::multicast {
 
@@ -94,6 +94,8 @@ class MulticastAdapter final : public Adapter {
   std::minstd_rand drop_rng_{1};
 
   Counters counters_;
+  const Importer<Drop> import_{counters_,
+                               {.malformed = Drop::malformed, .not_imported = Drop::not_imported}};
 };
 
 // --- life cycle ---------------------------------------------------------------------------
@@ -295,27 +297,11 @@ void MulticastAdapter::on_data(const Datagram& d, Peer& peer, Clock::time_point 
 }
 
 void MulticastAdapter::deliver(const DataHeader& h, std::string_view bytes) {
-  const std::string_view fabric_subject = bytes.substr(0, h.subject_size);
-  const std::string_view reply = bytes.substr(h.subject_size, h.reply_size);
-  const std::string_view headers = bytes.substr(h.subject_size + h.reply_size, h.headers_size);
-  const std::string_view payload = bytes.substr(h.subject_size + h.reply_size + h.headers_size);
-  if (!is_valid_publish_subject(fabric_subject) ||
-      (!reply.empty() && !is_valid_publish_subject(reply)) ||
-      (!headers.empty() &&
-       (headers.substr(0, 8) != "NATS/1.0" || !headers.ends_with("\r\n\r\n")))) {
-    counters_.count(Drop::malformed);
-    return;
-  }
-  const auto local = config_.subjects.to_local(fabric_subject);
-  if (!local || !config_.subjects.imports(*local)) {
-    counters_.count(Drop::not_imported);
-    return;
-  }
-  Trace trace = h.trace;
-  trace.hops = static_cast<std::uint8_t>(trace.hops < 255 ? trace.hops + 1 : 255);
-  counters_.received(headers.size() + payload.size());
-  // The router drops (and counts) duplicates, our own messages and exhausted hop counts.
-  host_->inject(make_message({*local, reply, headers, payload}, origin_id(), trace));
+  const std::size_t headers_at = h.subject_size + h.reply_size;
+  import_(*host_, origin_id(), config_.subjects,
+          {bytes.substr(0, h.subject_size), bytes.substr(h.subject_size, h.reply_size),
+           bytes.substr(headers_at, h.headers_size), bytes.substr(headers_at + h.headers_size)},
+          h.trace);
 }
 
 void MulticastAdapter::on_nack(const Nack& nack, const Source& requester, Clock::time_point now) {

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <thread>
 
+#include "adapters/import.hpp"
 #include "adapters/interest_table.hpp"
 #include "adapters/nats/connection_options.hpp"
 #include "adapters/nats/headers.hpp"
@@ -182,6 +183,9 @@ class NatsAdapter final : public Adapter {
   bool closed_ = false;
 
   TrafficCounters<Drop> counters_{kDropNames};
+  // Nothing to check: the adapter builds the header block itself, and subjects come as the
+  // NATS server delivers them. What enters is marked with this NATS system's bus.
+  const Importer<Drop> import_{counters_, {.not_imported = Drop::not_imported, .bus = bus_}};
   std::atomic<std::uint64_t> reconnects_{0}, overlap_copies_{0};
 };
 
@@ -479,13 +483,9 @@ void NatsAdapter::receive(InterestTable::SubscriptionId id, natsMsg* msg) {
     overlap_copies_.fetch_add(1, std::memory_order_relaxed);  // another subscription has it
     return;
   }
-  const auto subjects = filter();
-  const auto local = subjects->to_local(fabric_subject);
-  if (!local || !subjects->imports(*local)) {
-    counters_.count(Drop::not_imported);
-    return;
-  }
-  Trace trace{import_node_, import_seq_.fetch_add(1, std::memory_order_relaxed) + 1, 1, bus_};
+  // A plain NATS publication gets an identity of this gateway's making; one that another
+  // gateway exported carries its own in the trace headers.
+  Trace trace{import_node_, import_seq_.fetch_add(1, std::memory_order_relaxed) + 1, 0, bus_};
   // Rebuild the header block without our trace headers, which become the Trace instead.
   thread_local std::string block;
   block.clear();
@@ -523,20 +523,14 @@ void NatsAdapter::receive(InterestTable::SubscriptionId id, natsMsg* msg) {
     std::free(static_cast<void*>(keys));
     builder.end(block);
     if (origin != nullptr && msg_id != nullptr && hops != nullptr) {
-      if (auto parsed = parse_trace(origin, msg_id, hops)) {
-        trace = *parsed;
-        trace.hops = static_cast<std::uint8_t>(trace.hops < 255 ? trace.hops + 1 : 255);
-        trace.bus = bus_;
-      }
+      if (auto parsed = parse_trace(origin, msg_id, hops)) trace = *parsed;
     }
   }
   const char* reply = natsMsg_GetReply(msg);
   const std::string_view payload(natsMsg_GetData(msg),
                                  static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
-  counters_.received(block.size() + payload.size());
-  // The router counts what it drops (duplicates, own origin, hop limit, backlog).
-  host_->inject(
-      make_message({*local, reply != nullptr ? reply : "", block, payload}, origin_id(), trace));
+  import_(*host_, origin_id(), *filter(),
+          {fabric_subject, reply != nullptr ? reply : "", block, payload}, trace);
 }
 
 bool NatsAdapter::receives_directly(const Message& message) const {

@@ -9,6 +9,7 @@
 #include <random>
 #include <thread>
 
+#include "adapters/import.hpp"
 #include "adapters/interest_table.hpp"
 #include "adapters/outbound_queue.hpp"
 #include "adapters/poldercast/poldercast_config.hpp"
@@ -16,7 +17,6 @@
 #include "adapters/poldercast/report.hpp"
 #include "adapters/poldercast/stream_transport.hpp"
 #include "core/log.hpp"
-#include "core/subject.hpp"
 
 namespace psycho::poldercast {
 
@@ -82,6 +82,8 @@ class PolderCastAdapter final : public Adapter, private TransportEvents {
   bool stopped_ = false;
   std::mt19937_64 jitter_{std::random_device{}()};
   AdapterCounters counters_;
+  const Importer<Drop> import_{counters_,
+                               {.malformed = Drop::malformed, .not_imported = Drop::not_imported}};
 };
 
 // --- life cycle --------------------------------------------------------------------------------
@@ -198,22 +200,8 @@ void PolderCastAdapter::publish(const psycho::Message& m) {
 // --- overlay -> gateway --------------------------------------------------------------------------
 
 void PolderCastAdapter::deliver(const Publication& p) {
-  if (!is_valid_publish_subject(p.subject) ||
-      (!p.reply.empty() && !is_valid_publish_subject(p.reply)) ||
-      (!p.headers.empty() &&
-       (!p.headers.starts_with("NATS/1.0") || !p.headers.ends_with("\r\n\r\n")))) {
-    counters_.count(Drop::malformed);
-    return;
-  }
-  const auto local = config_.subjects.to_local(p.subject);
-  if (!local || !config_.subjects.imports(*local)) {
-    counters_.count(Drop::not_imported);
-    return;
-  }
-  Trace trace{p.origin, p.seq, static_cast<std::uint8_t>(p.hops < 255 ? p.hops + 1 : 255), p.bus};
-  counters_.received(p.headers.size() + p.payload.size());
-  // The router drops (and counts) duplicates, our own messages and exhausted hop counts.
-  host_->inject(make_message({*local, p.reply, p.headers, p.payload}, origin_id(), trace));
+  import_(*host_, origin_id(), config_.subjects, {p.subject, p.reply, p.headers, p.payload},
+          Trace{p.origin, p.seq, p.hops, p.bus});
 }
 
 // --- interest: which rings to be in --------------------------------------------------------------

@@ -40,4 +40,8 @@ MessagePtr make_message(const MessageParts& parts, OriginId origin, const Trace&
   return MessagePtr(m);
 }
 
+bool is_valid_header_block(std::string_view headers) noexcept {
+  return headers.empty() || (headers.starts_with("NATS/1.0") && headers.ends_with("\r\n\r\n"));
+}
+
 }  // namespace psycho

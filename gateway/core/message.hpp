@@ -47,6 +47,10 @@ struct MessageParts {
   std::string_view payload;
 };
 
+// Whether `headers` is empty (no headers) or a whole NATS header block: the NATS/1.0 line
+// first, the blank line last, so that an HMSG carrying it is well-formed.
+bool is_valid_header_block(std::string_view headers) noexcept;
+
 class Message {
  public:
   std::string_view subject() const noexcept { return {data(), subject_size_}; }

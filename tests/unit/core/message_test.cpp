@@ -28,5 +28,14 @@ TEST(Message, EmptyPartsAreFine) {
   EXPECT_TRUE(m->body().empty());
 }
 
+TEST(Message, HeaderBlocksMustBeWhole) {
+  EXPECT_TRUE(is_valid_header_block(""));
+  EXPECT_TRUE(is_valid_header_block("NATS/1.0\r\n\r\n"));
+  EXPECT_TRUE(is_valid_header_block("NATS/1.0 503\r\nA: b\r\n\r\n"));
+  EXPECT_FALSE(is_valid_header_block("NATS/1.0\r\nA: b\r\n"));  // no blank line
+  EXPECT_FALSE(is_valid_header_block("HTTP/1.1\r\n\r\n"));
+  EXPECT_FALSE(is_valid_header_block("A: b\r\n\r\n"));
+}
+
 }  // namespace
 }  // namespace psycho
