@@ -1,6 +1,7 @@
 #include "adapters/nats/headers.hpp"
 
 #include <charconv>
+#include <cstdlib>
 
 namespace psycho::nats {
 
@@ -98,6 +99,64 @@ void HeaderBlockBuilder::end(std::string& out) {
     return;
   }
   out += "\r\n";
+}
+
+namespace {
+
+// "503", "404 No Messages": what followed NATS/1.0 on the first line, or empty.
+std::string status_line(natsMsg* msg) {
+  const char* status = nullptr;
+  natsMsgHeader_Get(msg, "Status", &status);
+  const char* description = nullptr;
+  natsMsgHeader_Get(msg, "Description", &description);
+  std::string line = status != nullptr ? status : "";
+  if (description != nullptr && *description != '\0') line += std::string(" ") + description;
+  return line;
+}
+
+// The trace header values of a message, by kind; pointers into the message.
+struct TraceTexts {
+  const char* origin = nullptr;
+  const char* msg_id = nullptr;
+  const char* hops = nullptr;
+
+  const char*& operator[](TraceHeader kind) {
+    return kind == TraceHeader::origin ? origin : kind == TraceHeader::msg_id ? msg_id : hops;
+  }
+};
+
+}  // namespace
+
+std::optional<Trace> take_headers(natsMsg* msg, std::string& block) {
+  block.clear();
+  const char** keys = nullptr;
+  int key_count = 0;
+  if (natsMsgHeader_Keys(msg, &keys, &key_count) != NATS_OK) return std::nullopt;
+  HeaderBlockBuilder builder;
+  builder.begin(block, status_line(msg));
+  TraceTexts trace;
+  for (int i = 0; i < key_count; ++i) {
+    const std::string_view key = keys[i];
+    if (key == "Status" || key == "Description") continue;
+    if (const TraceHeader kind = trace_header_kind(key); kind != TraceHeader::none) {
+      const char* value = nullptr;
+      natsMsgHeader_Get(msg, keys[i], &value);
+      trace[kind] = value;
+      continue;
+    }
+    const char** values = nullptr;
+    int value_count = 0;
+    if (natsMsgHeader_Values(msg, keys[i], &values, &value_count) == NATS_OK) {
+      for (int v = 0; v < value_count; ++v) builder.add(block, key, values[v]);
+      std::free(static_cast<void*>(values));
+    }
+  }
+  std::free(static_cast<void*>(keys));
+  builder.end(block);
+  if (trace.origin == nullptr || trace.msg_id == nullptr || trace.hops == nullptr) {
+    return std::nullopt;
+  }
+  return parse_trace(trace.origin, trace.msg_id, trace.hops);
 }
 
 }  // namespace psycho::nats

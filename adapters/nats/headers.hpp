@@ -1,7 +1,9 @@
-// The NATS headers the gateway reads and writes, without nats.c: the Psycho trace headers
-// that make bridging loop-free, and the header block (`NATS/1.0\r\nKey: Value\r\n\r\n`)
-// that Psycho clients see in HMSG.
+// The NATS headers the gateway reads and writes: the Psycho trace headers that make
+// bridging loop-free, and the header block (`NATS/1.0\r\nKey: Value\r\n\r\n`) that Psycho
+// clients see in HMSG. Only take_headers() reads nats.c's own view of them.
 #pragma once
+
+#include <nats/nats.h>
 
 #include <cstdint>
 #include <optional>
@@ -70,5 +72,12 @@ class HeaderBlockBuilder {
  private:
   bool any_ = false;
 };
+
+// The headers of a message received from NATS as Psycho clients see them: `block` (reused)
+// becomes its header block, rebuilt from the headers nats.c parsed, with the status line
+// nats.c lifts into `Status` and `Description` back on the first line, and without the
+// trace headers. Returns the trace those carry (hops as received), or nullopt when one is
+// missing or malformed: the message is then a plain NATS publication.
+std::optional<Trace> take_headers(natsMsg* msg, std::string& block);
 
 }  // namespace psycho::nats

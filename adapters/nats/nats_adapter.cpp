@@ -5,7 +5,6 @@
 #include <array>
 #include <atomic>
 #include <condition_variable>
-#include <cstdlib>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -485,47 +484,9 @@ void NatsAdapter::receive(InterestTable::SubscriptionId id, natsMsg* msg) {
   }
   // A plain NATS publication gets an identity of this gateway's making; one that another
   // gateway exported carries its own in the trace headers.
-  Trace trace{import_node_, import_seq_.fetch_add(1, std::memory_order_relaxed) + 1, 0, bus_};
-  // Rebuild the header block without our trace headers, which become the Trace instead.
+  const Trace plain{import_node_, import_seq_.fetch_add(1, std::memory_order_relaxed) + 1, 0, bus_};
   thread_local std::string block;
-  block.clear();
-  const char** keys = nullptr;
-  int key_count = 0;
-  if (natsMsgHeader_Keys(msg, &keys, &key_count) == NATS_OK) {
-    const char* status = nullptr;
-    natsMsgHeader_Get(msg, "Status", &status);  // nats.c lifts the status line into these
-    const char* description = nullptr;
-    natsMsgHeader_Get(msg, "Description", &description);
-    std::string status_line = status != nullptr ? status : "";
-    if (description != nullptr && *description != '\0')
-      status_line += std::string(" ") + description;
-    HeaderBlockBuilder builder;
-    builder.begin(block, status_line);
-    const char *origin = nullptr, *msg_id = nullptr, *hops = nullptr;
-    for (int i = 0; i < key_count; ++i) {
-      const std::string_view key = keys[i];
-      if (key == "Status" || key == "Description") continue;
-      if (const TraceHeader kind = trace_header_kind(key); kind != TraceHeader::none) {
-        const char* value = nullptr;
-        natsMsgHeader_Get(msg, keys[i], &value);
-        (kind == TraceHeader::origin   ? origin
-         : kind == TraceHeader::msg_id ? msg_id
-                                       : hops) = value;
-        continue;
-      }
-      const char** values = nullptr;
-      int value_count = 0;
-      if (natsMsgHeader_Values(msg, keys[i], &values, &value_count) == NATS_OK) {
-        for (int v = 0; v < value_count; ++v) builder.add(block, key, values[v]);
-        std::free(static_cast<void*>(values));
-      }
-    }
-    std::free(static_cast<void*>(keys));
-    builder.end(block);
-    if (origin != nullptr && msg_id != nullptr && hops != nullptr) {
-      if (auto parsed = parse_trace(origin, msg_id, hops)) trace = *parsed;
-    }
-  }
+  const Trace trace = take_headers(msg, block).value_or(plain);
   const char* reply = natsMsg_GetReply(msg);
   const std::string_view payload(natsMsg_GetData(msg),
                                  static_cast<std::size_t>(natsMsg_GetDataLength(msg)));

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <initializer_list>
+#include <utility>
 #include <vector>
 
 namespace psycho::nats {
@@ -60,6 +62,68 @@ TEST(NatsHeaders, BlocksAreReadAndBuilt) {
   status.begin(block, "503");
   status.end(block);
   EXPECT_EQ(block, "NATS/1.0 503\r\n\r\n");
+}
+
+// nats.c's messages need the library open (a connection opens it); once per process.
+natsMsg* new_message() {
+  static const natsStatus opened = nats_Open(-1);
+  EXPECT_EQ(opened, NATS_OK);
+  natsMsg* msg = nullptr;
+  EXPECT_EQ(natsMsg_Create(&msg, "subject", nullptr, "data", 4), NATS_OK);
+  return msg;
+}
+
+// A message as nats.c hands it to a subscription callback, with these headers.
+struct ReceivedMessage {
+  explicit ReceivedMessage(std::initializer_list<std::pair<const char*, const char*>> headers)
+      : msg(new_message()) {
+    for (const auto& [key, value] : headers) EXPECT_EQ(natsMsgHeader_Add(msg, key, value), NATS_OK);
+  }
+  ~ReceivedMessage() { natsMsg_Destroy(msg); }
+  natsMsg* msg;
+};
+
+TEST(NatsHeaders, ReceivedHeadersBecomeABlockAndTheTraceAPart) {
+  ReceivedMessage m({{"Psycho-Origin", "00000000000000ab"},
+                     {"psycho-msg-id", "00000000000000ab-7"},
+                     {"Psycho-Hops", "2"},
+                     {"K", "one"},
+                     {"K", "two"}});
+  std::string block = "old";
+  const auto trace = take_headers(m.msg, block);
+  EXPECT_EQ(block, "NATS/1.0\r\nK: one\r\nK: two\r\n\r\n");
+  ASSERT_TRUE(trace);
+  EXPECT_EQ(trace->node_id, 0xABu);
+  EXPECT_EQ(trace->seq, 7u);
+  EXPECT_EQ(trace->hops, 2);  // as received: the import path adds the hop
+}
+
+TEST(NatsHeaders, TheStatusLineGoesBackOnTheFirstLine) {
+  ReceivedMessage m({{"Status", "503"}, {"Description", "No Responders"}});
+  std::string block;
+  EXPECT_FALSE(take_headers(m.msg, block));
+  EXPECT_EQ(block, "NATS/1.0 503 No Responders\r\n\r\n");
+  ReceivedMessage bare({{"Status", "404"}});
+  EXPECT_FALSE(take_headers(bare.msg, block));
+  EXPECT_EQ(block, "NATS/1.0 404\r\n\r\n");
+}
+
+TEST(NatsHeaders, AnIncompleteOrMalformedTraceMakesAPlainPublication) {
+  std::string block;
+  ReceivedMessage partial({{"Psycho-Origin", "00000000000000ab"}, {"Psycho-Hops", "2"}});
+  EXPECT_FALSE(take_headers(partial.msg, block));
+  EXPECT_EQ(block, "");  // trace headers never reach clients, even unused
+  ReceivedMessage malformed({{"Psycho-Origin", "00000000000000ab"},
+                             {"Psycho-Msg-Id", "00000000000000ac-7"},
+                             {"Psycho-Hops", "2"}});
+  EXPECT_FALSE(take_headers(malformed.msg, block));
+}
+
+TEST(NatsHeaders, NoHeadersNoBlock) {
+  ReceivedMessage m({});
+  std::string block = "old";
+  EXPECT_FALSE(take_headers(m.msg, block));
+  EXPECT_EQ(block, "");
 }
 
 }  // namespace
