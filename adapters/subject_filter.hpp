@@ -52,6 +52,8 @@ class SubjectFilter {
 
   const std::vector<std::string>& both_ways() const noexcept { return both_; }
 
+  bool operator==(const SubjectFilter&) const = default;
+
  private:
   std::string fabric_pattern(std::string_view local_pattern, const std::string& prefix) const;
   bool unprefixed(std::string_view subject) const noexcept;

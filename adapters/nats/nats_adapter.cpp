@@ -15,10 +15,9 @@
 #include "adapters/nats/connection_options.hpp"
 #include "adapters/nats/headers.hpp"
 #include "adapters/nats/jetstream.hpp"
+#include "adapters/nats/report.hpp"
 #include "adapters/outbound_queue.hpp"
-#include "adapters/traffic_counters.hpp"
 #include "core/log.hpp"
-#include "metrics/json.hpp"
 
 namespace psycho::nats {
 
@@ -27,40 +26,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
-enum class State { connecting, connected, reconnecting, closed };
-
 // Batches up to this size are flushed at once (see run_publisher).
 constexpr std::size_t kLatencyBatch = 16;
-
-std::string_view state_name(State s) {
-  switch (s) {
-    case State::connecting:
-      return "connecting";
-    case State::connected:
-      return "connected";
-    case State::reconnecting:
-      return "reconnecting";
-    case State::closed:
-      return "closed";
-  }
-  return "unknown";
-}
-
-// Why an outbound message did not reach NATS: each is a label of
-// psycho_adapter_dropped_total{adapter="nats"}.
-enum class Drop {
-  queue_full,             // the publisher thread's queue was full
-  reconnect_buffer_full,  // disconnected, and nats.c's reconnect buffer was full
-  too_large,              // above the NATS server's max_payload
-  closed,                 // the connection is closed for good (max_attempts reached)
-  publish_error,          // any other nats.c error
-  same_bus,               // it came from this NATS system: exporting it would loop
-  not_imported,           // inbound on a subject outside the import prefix
-  count
-};
-constexpr TrafficCounters<Drop>::Names kDropNames = {
-    "queue_full", "reconnect_buffer_full", "too_large", "closed", "publish_error",
-    "same_bus",   "not_imported"};
 
 Drop drop_reason(natsStatus s) {
   switch (s) {
@@ -126,7 +93,7 @@ class NatsAdapter final : public Adapter {
   // "Authorization Violation" the server sent), which is the one a user can act on.
   // Returns whether it is the first reason since the last connection.
   bool remember_error(natsStatus status, std::string why);
-  void count_reconnect() { reconnects_.fetch_add(1, std::memory_order_relaxed); }
+  void count_reconnect() { Counters::add(counters_.reconnects, 1); }
 
  private:
   void run_publisher();
@@ -136,6 +103,7 @@ class NatsAdapter final : public Adapter {
   void subscribe(InterestTable::SubscriptionId id, const std::string& pattern);
   void unsubscribe(InterestTable::SubscriptionId id);
   void housekeeping();
+  std::string why_not_connected() const;
   Status connect();
   void reopen();
 
@@ -165,7 +133,6 @@ class NatsAdapter final : public Adapter {
   InterestTable table_;
   std::map<InterestTable::SubscriptionId, std::unique_ptr<FabricSubscription>> subscriptions_;
   std::vector<std::unique_ptr<FabricSubscription>> retired_;  // until nats.c is done with them
-  std::atomic<std::uint64_t> slow_dropped_live_{0};
   std::uint64_t slow_dropped_retired_ = 0;
   Clock::time_point next_housekeeping_{};
   Clock::time_point next_reopen_{}, next_reopen_log_{};
@@ -181,11 +148,10 @@ class NatsAdapter final : public Adapter {
   std::condition_variable closed_cv_;
   bool closed_ = false;
 
-  TrafficCounters<Drop> counters_{kDropNames};
+  Counters counters_;
   // Nothing to check: the adapter builds the header block itself, and subjects come as the
   // NATS server delivers them. What enters is marked with this NATS system's bus.
   const Importer<Drop> import_{counters_, {.not_imported = Drop::not_imported, .bus = bus_}};
-  std::atomic<std::uint64_t> reconnects_{0}, overlap_copies_{0};
 };
 
 // --- nats.c callbacks -------------------------------------------------------------------
@@ -479,7 +445,7 @@ natsStatus NatsAdapter::publish_with_headers(const Message& message, bool to_jet
 void NatsAdapter::receive(InterestTable::SubscriptionId id, natsMsg* msg) {
   const std::string_view fabric_subject = natsMsg_GetSubject(msg);
   if (!table_.owns(id, fabric_subject)) {
-    overlap_copies_.fetch_add(1, std::memory_order_relaxed);  // another subscription has it
+    Counters::add(counters_.overlap_copies, 1);  // another subscription has it
     return;
   }
   // A plain NATS publication gets an identity of this gateway's making; one that another
@@ -594,47 +560,10 @@ void NatsAdapter::housekeeping() {
     if (natsSubscription_GetDropped(fs->sub, &d) == NATS_OK)
       dropped_now += static_cast<std::uint64_t>(d);
   }
-  slow_dropped_live_.store(dropped_now, std::memory_order_relaxed);
+  counters_.slow_dropped.store(dropped_now, std::memory_order_relaxed);
 }
 
 // --- reload ------------------------------------------------------------------------------
-
-namespace {
-
-// Whether two configurations differ only in what reconfigure() can change live.
-std::string restart_keys(const NatsConfig& a, const NatsConfig& b) {
-  std::string keys;
-  auto differs = [&](bool same, const char* key) {
-    if (!same) keys += (keys.empty() ? "" : ", ") + std::string(key);
-  };
-  differs(a.servers == b.servers, "servers");
-  differs(a.name == b.name, "name");
-  differs(a.user == b.user && a.password == b.password && a.token == b.token &&
-              a.creds_file == b.creds_file && a.nkey == b.nkey &&
-              a.nkey_seed_file == b.nkey_seed_file,
-          "credentials");
-  differs(a.tls.ca_file == b.tls.ca_file && a.tls.cert_file == b.tls.cert_file &&
-              a.tls.key_file == b.tls.key_file && a.tls.verify == b.tls.verify,
-          "tls");
-  differs(a.reconnect.wait == b.reconnect.wait && a.reconnect.jitter == b.reconnect.jitter &&
-              a.reconnect.max_attempts == b.reconnect.max_attempts &&
-              a.reconnect.buffer_size == b.reconnect.buffer_size,
-          "reconnect");
-  differs(a.connect_timeout == b.connect_timeout, "connect_timeout");
-  differs(a.trace_headers == b.trace_headers, "trace_headers");
-  differs(a.bus == b.bus, "bus");
-  differs(a.queue_size == b.queue_size && a.pending_messages == b.pending_messages &&
-              a.pending_bytes == b.pending_bytes,
-          "queue_size/pending_*");
-  differs(a.jetstream.exports == b.jetstream.exports &&
-              a.jetstream.ack_timeout == b.jetstream.ack_timeout &&
-              a.jetstream.max_pending == b.jetstream.max_pending &&
-              a.jetstream.retries == b.jetstream.retries,
-          "jetstream");
-  return keys;
-}
-
-}  // namespace
 
 // The subject lists and prefixes change live; anything else needs a restart.
 Status NatsAdapter::reconfigure(const config::AdapterSection& section, bool apply) {
@@ -661,62 +590,39 @@ Status NatsAdapter::reconfigure(const config::AdapterSection& section, bool appl
 // --- status ------------------------------------------------------------------------------
 
 AdapterStatus NatsAdapter::status() const {
-  AdapterStatus st;
-  const State state = state_.load(std::memory_order_acquire);
-  st.ready = state == State::connected;
-  st.state = std::string(state_name(state));
-  if (state != State::connected) {
-    std::lock_guard lock(closed_mutex_);
-    const char* last = nullptr;
-    const natsStatus s =
-        connection_ != nullptr ? natsConnection_GetLastError(connection_, &last) : NATS_OK;
-    const bool generic = s == NATS_NO_SERVER && !last_error_.empty();
-    if (s != NATS_OK && !generic && last != nullptr && *last != '\0') {
-      st.state += std::string(" (last error: ") + last + ")";
-    } else if (!last_error_.empty()) {
-      st.state += " (last error: " + last_error_ + ")";
-    }
-  }
-  const auto get = TrafficTotals::get;
-  counters_.fill(st.traffic);
-  st.traffic.dropped["slow_subscription"] = get(slow_dropped_live_);
-  using Type = metrics::Sample::Type;
-  const auto n = [](std::uint64_t v) { return static_cast<double>(v); };
-  metrics::add_sample(st.samples, Type::gauge, "connected", "1 while connected to a NATS server.",
-                      st.ready ? 1.0 : 0.0);
-  metrics::add_sample(st.samples, Type::counter, "reconnects_total", "Reconnections to NATS.",
-                      n(get(reconnects_)));
-  metrics::add_sample(st.samples, Type::gauge, "subscriptions", "Subscriptions held on NATS.",
-                      n(table_.size()));
-  metrics::add_sample(st.samples, Type::gauge, "queue_bytes",
-                      "Bytes waiting for the NATS publisher.", n(queue_.bytes()));
-  metrics::add_sample(st.samples, Type::counter, "overlap_copies_total",
-                      "Second copies of a message from overlapping NATS subscriptions, skipped.",
-                      n(get(overlap_copies_)));
-  jetstream_.report(st.traffic, st.samples, st.histograms);
-
-  metrics::JsonWriter j;
-  j.begin_object();
-  j.field("bus", config_.bus);
+  ReportInputs in{config_,
+                  state_.load(std::memory_order_acquire),
+                  "",
+                  std::nullopt,
+                  counters_,
+                  table_.size(),
+                  table_.patterns(),
+                  queue_.bytes(),
+                  jetstream_};
   {
-    std::lock_guard lock(closed_mutex_);
-    std::array<char, 256> url{};
-    if (connection_ != nullptr && st.ready &&
-        natsConnection_GetConnectedUrl(connection_, url.data(), url.size()) == NATS_OK) {
-      j.field("connected_url", std::string_view(url.data()));
+    std::lock_guard lock(closed_mutex_);  // connection_ and last_error_
+    if (in.state != State::connected) {
+      in.last_error = why_not_connected();
+    } else if (std::array<char, 256> url{};
+               connection_ != nullptr &&
+               natsConnection_GetConnectedUrl(connection_, url.data(), url.size()) == NATS_OK) {
+      in.connected_url = url.data();
     }
   }
-  j.key("servers");
-  j.begin_array();
-  for (const auto& s : config_.servers) j.string(s);
-  j.end_array();
-  j.key("subscriptions");
-  j.begin_array();
-  for (const auto& p : table_.patterns()) j.string(p);
-  j.end_array();
-  j.end_object();
-  st.varz_json = j.take();
+  AdapterStatus st;
+  report(in, st);
   return st;
+}
+
+// Under closed_mutex_. nats.c's last error on the connection, unless that is the generic
+// "no server" while a more specific reason is remembered.
+std::string NatsAdapter::why_not_connected() const {
+  const char* last = nullptr;
+  const natsStatus s =
+      connection_ != nullptr ? natsConnection_GetLastError(connection_, &last) : NATS_OK;
+  const bool generic = s == NATS_NO_SERVER && !last_error_.empty();
+  if (s != NATS_OK && !generic && last != nullptr && *last != '\0') return last;
+  return last_error_;
 }
 
 }  // namespace

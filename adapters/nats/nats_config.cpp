@@ -1,5 +1,7 @@
 #include "adapters/nats/nats_config.hpp"
 
+#include <tuple>
+
 #include <unistd.h>
 
 #include "config/section.hpp"
@@ -142,6 +144,37 @@ std::uint32_t bus_id(std::string_view bus_name) noexcept {
     h *= 16777619u;
   }
   return h == 0 ? 1 : h;
+}
+
+std::string restart_keys(const NatsConfig& running, const NatsConfig& next) {
+  // The whole configurations decide, with what changes live (the subject lists) taken over
+  // from `running`: a field added to NatsConfig or to its settings structs thus needs a
+  // restart until it is taken over here too. It cannot change live by being forgotten; the
+  // names below only word the error.
+  NatsConfig unchanged_live = next;
+  unchanged_live.subjects = running.subjects;
+  if (unchanged_live == running) return "";
+  const NatsConfig &a = running, &b = next;
+  std::string keys;
+  const auto differs = [&](bool same, const char* key) {
+    if (!same) keys += (keys.empty() ? "" : ", ") + std::string(key);
+  };
+  differs(a.servers == b.servers, "servers");
+  differs(a.name == b.name, "name");
+  differs(std::tie(a.user, a.password, a.token, a.creds_file, a.nkey, a.nkey_seed_file) ==
+              std::tie(b.user, b.password, b.token, b.creds_file, b.nkey, b.nkey_seed_file),
+          "credentials");
+  differs(a.tls == b.tls, "tls");
+  differs(a.reconnect == b.reconnect, "reconnect");
+  differs(a.connect_timeout == b.connect_timeout, "connect_timeout");
+  differs(a.trace_headers == b.trace_headers, "trace_headers");
+  differs(a.bus == b.bus, "bus");
+  differs(std::tie(a.queue_size, a.pending_messages, a.pending_bytes) ==
+              std::tie(b.queue_size, b.pending_messages, b.pending_bytes),
+          "queue_size/pending_*");
+  differs(a.queue_messages == b.queue_messages, "queue_messages");
+  differs(a.jetstream == b.jetstream, "jetstream");
+  return keys.empty() ? "settings not named here" : keys;
 }
 
 }  // namespace psycho::nats

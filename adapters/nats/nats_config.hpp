@@ -18,6 +18,7 @@ struct TlsSettings {
   std::string ca_file, cert_file, key_file;
   bool verify = true;  // check the server's certificate and host name
   bool enabled() const { return !ca_file.empty() || !cert_file.empty(); }
+  bool operator==(const TlsSettings&) const = default;
 };
 
 struct ReconnectSettings {
@@ -25,6 +26,7 @@ struct ReconnectSettings {
   std::chrono::milliseconds jitter{100};
   int max_attempts = -1;              // -1: forever
   std::size_t buffer_size = 8 << 20;  // bytes nats.c holds while disconnected
+  bool operator==(const ReconnectSettings&) const = default;
 };
 
 struct JetStreamSettings {
@@ -33,6 +35,7 @@ struct JetStreamSettings {
   int max_pending = 4096;  // unacknowledged publishes in flight
   int retries = 3;         // re-publishes (same Nats-Msg-Id) after a failure
   bool enabled() const { return !exports.empty(); }
+  bool operator==(const JetStreamSettings&) const = default;
 };
 
 struct NatsConfig {
@@ -53,10 +56,15 @@ struct NatsConfig {
   int pending_messages = 65536;  // per NATS subscription, before nats.c drops
   std::size_t pending_bytes = 64 << 20;
   JetStreamSettings jetstream;
+  bool operator==(const NatsConfig&) const = default;
 };
 
 // Parses `nats:`. Errors name file:line:col; files named in it must be readable.
 Result<NatsConfig> parse_config(const config::AdapterSection& section);
+
+// The keys whose change from `running` to `next` needs a restart, comma-separated; empty
+// when a reload can apply `next` while running (only the subject lists and prefixes differ).
+std::string restart_keys(const NatsConfig& running, const NatsConfig& next);
 
 // A stable 32-bit id for a bus name (never 0), for Trace::bus.
 std::uint32_t bus_id(std::string_view bus_name) noexcept;

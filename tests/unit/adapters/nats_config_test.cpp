@@ -93,5 +93,27 @@ TEST(NatsConfig, BusIdsAreStableAndNeverZero) {
   EXPECT_NE(bus_id(""), 0u);
 }
 
+TEST(NatsConfig, OnlyTheSubjectListsChangeWithoutARestart) {
+  const auto running = parse("{servers: nats://a:1, subjects: [a.>]}");
+  ASSERT_TRUE(running) << running.error();
+  const auto live = parse("{servers: nats://a:1, subjects: [b.>], import_prefix: hub}");
+  ASSERT_TRUE(live) << live.error();
+  EXPECT_EQ(restart_keys(*running, *live), "");
+  const auto restart = parse(
+      "{servers: nats://b:1, subjects: [b.>], user: u, password: p, reconnect: {wait: 1s}, "
+      "pending_messages: 64, jetstream: {export: [j.>]}}");
+  ASSERT_TRUE(restart) << restart.error();
+  EXPECT_EQ(restart_keys(*running, *restart),
+            "servers, credentials, reconnect, queue_size/pending_*, jetstream");
+}
+
+TEST(NatsConfig, AnyFieldOfASettingsGroupNeedsARestart) {
+  const auto running = parse("servers: nats://a:1");
+  ASSERT_TRUE(running) << running.error();
+  NatsConfig next = *running;
+  next.tls.verify = !next.tls.verify;
+  EXPECT_EQ(restart_keys(*running, next), "tls");
+}
+
 }  // namespace
 }  // namespace psycho::nats
