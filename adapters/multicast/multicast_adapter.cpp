@@ -397,12 +397,10 @@ AdapterStatus MulticastAdapter::status() const {
 }  // namespace
 
 AdapterFactory adapter_factory() {
-  AdapterFactory f;
-  f.name = "multicast";
-  f.create = create_with<MulticastAdapter>(parse_config);
-  f.flags.push_back({"multicast", "multicast", "group",
-                     "GROUP:PORT  bridge with the gateways on this multicast group"});
-  return f;
+  return {"multicast",
+          create_with<MulticastAdapter>(parse_config),
+          {{"multicast", "multicast", "group",
+            "GROUP:PORT  bridge with the gateways on this multicast group"}}};
 }
 
 }  // namespace psycho::multicast

@@ -628,12 +628,10 @@ std::string NatsAdapter::why_not_connected() const {
 }  // namespace
 
 AdapterFactory adapter_factory() {
-  AdapterFactory f;
-  f.name = "nats";
-  f.create = create_with<NatsAdapter>(parse_config);
-  f.flags.push_back(
-      {"nats", "nats", "servers", "URL[,URL]  bridge to this NATS cluster (everything both ways)"});
-  return f;
+  return {"nats",
+          create_with<NatsAdapter>(parse_config),
+          {{"nats", "nats", "servers",
+            "URL[,URL]  bridge to this NATS cluster (everything both ways)"}}};
 }
 
 }  // namespace psycho::nats

@@ -258,14 +258,12 @@ AdapterStatus PolderCastAdapter::status() const {
 }  // namespace
 
 AdapterFactory adapter_factory() {
-  AdapterFactory f;
-  f.name = "poldercast";
-  f.create = create_with<PolderCastAdapter>(parse_config);
-  f.flags.push_back({"poldercast", "poldercast", "listen",
-                     "HOST:PORT  join the PolderCast overlay, listening here for its links"});
-  f.flags.push_back({"poldercast-seed", "poldercast", "seeds",
-                     "HOST:PORT  a gateway already in the overlay, to join through"});
-  return f;
+  return {"poldercast",
+          create_with<PolderCastAdapter>(parse_config),
+          {{"poldercast", "poldercast", "listen",
+            "HOST:PORT  join the PolderCast overlay, listening here for its links"},
+           {"poldercast-seed", "poldercast", "seeds",
+            "HOST:PORT  a gateway already in the overlay, to join through"}}};
 }
 
 }  // namespace psycho::poldercast
