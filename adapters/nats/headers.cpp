@@ -114,17 +114,6 @@ std::string status_line(natsMsg* msg) {
   return line;
 }
 
-// The trace header values of a message, by kind; pointers into the message.
-struct TraceTexts {
-  const char* origin = nullptr;
-  const char* msg_id = nullptr;
-  const char* hops = nullptr;
-
-  const char*& operator[](TraceHeader kind) {
-    return kind == TraceHeader::origin ? origin : kind == TraceHeader::msg_id ? msg_id : hops;
-  }
-};
-
 }  // namespace
 
 std::optional<Trace> take_headers(natsMsg* msg, std::string& block) {
@@ -134,14 +123,14 @@ std::optional<Trace> take_headers(natsMsg* msg, std::string& block) {
   if (natsMsgHeader_Keys(msg, &keys, &key_count) != NATS_OK) return std::nullopt;
   HeaderBlockBuilder builder;
   builder.begin(block, status_line(msg));
-  TraceTexts trace;
+  const char* trace[4] = {};  // by TraceHeader; pointers into the message
   for (int i = 0; i < key_count; ++i) {
     const std::string_view key = keys[i];
     if (key == "Status" || key == "Description") continue;
     if (const TraceHeader kind = trace_header_kind(key); kind != TraceHeader::none) {
       const char* value = nullptr;
       natsMsgHeader_Get(msg, keys[i], &value);
-      trace[kind] = value;
+      trace[static_cast<int>(kind)] = value;
       continue;
     }
     const char** values = nullptr;
@@ -153,10 +142,9 @@ std::optional<Trace> take_headers(natsMsg* msg, std::string& block) {
   }
   std::free(static_cast<void*>(keys));
   builder.end(block);
-  if (trace.origin == nullptr || trace.msg_id == nullptr || trace.hops == nullptr) {
-    return std::nullopt;
-  }
-  return parse_trace(trace.origin, trace.msg_id, trace.hops);
+  const auto [none, origin, msg_id, hops] = trace;
+  if (origin == nullptr || msg_id == nullptr || hops == nullptr) return std::nullopt;
+  return parse_trace(origin, msg_id, hops);
 }
 
 }  // namespace psycho::nats
