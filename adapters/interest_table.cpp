@@ -1,7 +1,6 @@
 #include "adapters/interest_table.hpp"
 
 #include <algorithm>
-#include <mutex>
 
 #include "core/subject.hpp"
 
@@ -48,7 +47,10 @@ InterestTable::Changes InterestTable::refilter(std::shared_ptr<const SubjectFilt
   return changes;
 }
 
+// Interest changes are rare next to the lookups of owns() and covers(): holding the lock
+// for the whole change keeps the rule simple (live_ only under mutex_) at no real cost.
 void InterestTable::acquire(const std::string& fabric_pattern, Changes& changes) {
+  WriterLock lock(mutex_);
   if (auto found = by_pattern_.find(fabric_pattern); found != by_pattern_.end()) {
     ++live_.at(found->second).refs;
     return;
@@ -60,11 +62,8 @@ void InterestTable::acquire(const std::string& fabric_pattern, Changes& changes)
       entry.older_overlaps.push_back(other_id);
     }
   }
-  {
-    std::unique_lock lock(mutex_);
-    if (!entry.older_overlaps.empty()) overlapping_.fetch_add(1, std::memory_order_relaxed);
-    live_.emplace(id, std::move(entry));
-  }
+  if (!entry.older_overlaps.empty()) overlapping_.fetch_add(1, std::memory_order_relaxed);
+  live_.emplace(id, std::move(entry));
   by_pattern_.emplace(fabric_pattern, id);
   changes.subscribe.emplace_back(id, fabric_pattern);
 }
@@ -73,18 +72,16 @@ void InterestTable::release(const std::string& fabric_pattern, Changes& changes)
   auto found = by_pattern_.find(fabric_pattern);
   if (found == by_pattern_.end()) return;
   const SubscriptionId id = found->second;
+  WriterLock lock(mutex_);
   if (--live_.at(id).refs > 0) return;
   by_pattern_.erase(found);
-  {
-    std::unique_lock lock(mutex_);
-    if (!live_.at(id).older_overlaps.empty()) overlapping_.fetch_sub(1, std::memory_order_relaxed);
-    live_.erase(id);
-    for (auto& [other_id, other] : live_) {
-      auto& older = other.older_overlaps;
-      const auto was_empty = older.empty();
-      older.erase(std::remove(older.begin(), older.end(), id), older.end());
-      if (!was_empty && older.empty()) overlapping_.fetch_sub(1, std::memory_order_relaxed);
-    }
+  if (!live_.at(id).older_overlaps.empty()) overlapping_.fetch_sub(1, std::memory_order_relaxed);
+  live_.erase(id);
+  for (auto& [other_id, other] : live_) {
+    auto& older = other.older_overlaps;
+    const auto was_empty = older.empty();
+    older.erase(std::remove(older.begin(), older.end(), id), older.end());
+    if (!was_empty && older.empty()) overlapping_.fetch_sub(1, std::memory_order_relaxed);
   }
   changes.unsubscribe.push_back(id);
 }
@@ -92,7 +89,7 @@ void InterestTable::release(const std::string& fabric_pattern, Changes& changes)
 bool InterestTable::owns(SubscriptionId id, std::string_view fabric_subject) const {
   // The usual case, no two subscriptions overlap, costs no lock.
   if (overlapping_.load(std::memory_order_relaxed) == 0) return true;
-  std::shared_lock lock(mutex_);
+  ReaderLock lock(mutex_);
   auto it = live_.find(id);
   if (it == live_.end()) return false;
   for (const SubscriptionId older : it->second.older_overlaps) {
@@ -103,26 +100,26 @@ bool InterestTable::owns(SubscriptionId id, std::string_view fabric_subject) con
 }
 
 bool InterestTable::covers(std::string_view fabric_subject) const {
-  std::shared_lock lock(mutex_);
+  ReaderLock lock(mutex_);
   return std::any_of(live_.begin(), live_.end(), [&](const auto& entry) {
     return subject_matches(entry.second.pattern, fabric_subject);
   });
 }
 
 std::size_t InterestTable::size() const {
-  std::shared_lock lock(mutex_);
+  ReaderLock lock(mutex_);
   return live_.size();
 }
 
 std::vector<std::pair<InterestTable::SubscriptionId, std::string>> InterestTable::live() const {
-  std::shared_lock lock(mutex_);
+  ReaderLock lock(mutex_);
   std::vector<std::pair<SubscriptionId, std::string>> out;
   for (const auto& [id, entry] : live_) out.emplace_back(id, entry.pattern);
   return out;
 }
 
 std::vector<std::string> InterestTable::patterns() const {
-  std::shared_lock lock(mutex_);
+  ReaderLock lock(mutex_);
   std::vector<std::string> out;
   for (const auto& [id, entry] : live_) out.push_back(entry.pattern);
   return out;

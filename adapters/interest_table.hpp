@@ -17,12 +17,12 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "adapters/subject_filter.hpp"
+#include "core/mutex.hpp"
 
 namespace psycho {
 
@@ -72,8 +72,8 @@ class InterestTable {
   std::shared_ptr<const SubjectFilter> filter_;
   std::map<std::string, std::vector<std::string>, std::less<>> local_;  // local -> fabric
   std::map<std::string, SubscriptionId, std::less<>> by_pattern_;
-  mutable std::shared_mutex mutex_;  // guards live_ against owns()/covers()
-  std::map<SubscriptionId, Live> live_;
+  mutable SharedMutex mutex_;  // live_ against owns()/covers()
+  std::map<SubscriptionId, Live> live_ GUARDED_BY(mutex_);
   std::atomic<std::size_t> overlapping_{0};  // live entries with older overlaps
   SubscriptionId next_id_ = 1;
 };

@@ -9,10 +9,10 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
-#include <mutex>
 #include <vector>
 
 #include "core/message.hpp"
+#include "core/mutex.hpp"
 
 namespace psycho {
 
@@ -26,7 +26,7 @@ class OutboundQueue {
     const std::size_t cost = cost_of(message);
     bool wake = false;
     {
-      std::lock_guard lock(mutex_);
+      MutexLock lock(mutex_);
       if (closed_ || bytes_ + cost > max_bytes_ || queued_.size() >= max_messages_) return false;
       bytes_ += cost;
       queued_.push_back(message);
@@ -39,10 +39,13 @@ class OutboundQueue {
   // The sending thread. Waits up to `timeout` for work (or close()), then moves everything
   // queued into `out` (which must be empty). Returns false once closed and drained.
   bool take_all(std::vector<MessagePtr>& out, std::chrono::milliseconds timeout) {
-    std::unique_lock lock(mutex_);
+    MutexLock lock(mutex_);
     if (queued_.empty() && !closed_ && !poked_) {
       waiting_ = true;
-      ready_.wait_for(lock, timeout, [&] { return !queued_.empty() || closed_ || poked_; });
+      const auto deadline = std::chrono::steady_clock::now() + timeout;
+      while (queued_.empty() && !closed_ && !poked_) {
+        if (lock.wait_until(ready_, deadline) == std::cv_status::timeout) break;
+      }
       waiting_ = false;
     }
     poked_ = false;
@@ -54,7 +57,7 @@ class OutboundQueue {
   // Wakes the sending thread without a message (e.g. it has other work to look at).
   void poke() {
     {
-      std::lock_guard lock(mutex_);
+      MutexLock lock(mutex_);
       poked_ = true;
     }
     ready_.notify_one();
@@ -63,14 +66,14 @@ class OutboundQueue {
   // Refuses further pushes; take_all() returns what is left, then false.
   void close() {
     {
-      std::lock_guard lock(mutex_);
+      MutexLock lock(mutex_);
       closed_ = true;
     }
     ready_.notify_one();
   }
 
   std::size_t bytes() const {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     return bytes_;
   }
 
@@ -80,11 +83,13 @@ class OutboundQueue {
 
  private:
   const std::size_t max_bytes_, max_messages_;
-  mutable std::mutex mutex_;
+  mutable Mutex mutex_;
   std::condition_variable ready_;
-  std::vector<MessagePtr> queued_;
-  std::size_t bytes_ = 0;
-  bool waiting_ = false, poked_ = false, closed_ = false;
+  std::vector<MessagePtr> queued_ GUARDED_BY(mutex_);
+  std::size_t bytes_ GUARDED_BY(mutex_) = 0;
+  bool waiting_ GUARDED_BY(mutex_) = false;
+  bool poked_ GUARDED_BY(mutex_) = false;
+  bool closed_ GUARDED_BY(mutex_) = false;
 };
 
 }  // namespace psycho

@@ -2,7 +2,6 @@
 
 #include <array>
 #include <atomic>
-#include <mutex>
 #include <random>
 #include <thread>
 
@@ -14,6 +13,7 @@
 #include "adapters/multicast/socket.hpp"
 #include "adapters/outbound_queue.hpp"
 #include "core/log.hpp"
+#include "core/mutex.hpp"
 
 namespace psycho::multicast {
 
@@ -62,15 +62,20 @@ class MulticastAdapter final : public Adapter {
   // Receiving thread.
   void run_receiver();
   void receive(std::string_view bytes, const sockaddr_storage& from, Clock::time_point now);
-  Peer* admit(const Datagram& d, const sockaddr_storage& from, Clock::time_point now);
-  void forget(std::uint64_t node, const char* why);
-  void on_data(const Datagram& d, Peer& peer, Clock::time_point now);
+  Peer* admit(const Datagram& d, const sockaddr_storage& from, Clock::time_point now)
+      REQUIRES(receive_mutex_);
+  void forget(std::uint64_t node, const char* why) REQUIRES(receive_mutex_);
+  void on_data(const Datagram& d, Peer& peer, Clock::time_point now) REQUIRES(receive_mutex_);
   void on_announce(const Announce& a, Peer& peer, Clock::time_point now);
   void deliver(const DataHeader& h, std::string_view bytes);
   void on_nack(const Nack& nack, const Source& requester, Clock::time_point now);
   std::vector<std::string> resend(const Nack& nack, const Source& requester, Clock::time_point now,
                                   bool& gone);
   void timers(Clock::time_point now);
+  std::uint64_t next_seq() const {
+    MutexLock lock(window_mutex_);
+    return window_.next_seq();
+  }
 
   const MulticastConfig config_;
   AdapterHost* host_ = nullptr;
@@ -82,13 +87,13 @@ class MulticastAdapter final : public Adapter {
   std::atomic<bool> running_{false};  // for status(), from any thread
   bool stopped_ = false;
 
-  mutable std::mutex window_mutex_;  // the sender keeps, the receiver retransmits
-  SendWindow window_;
+  mutable Mutex window_mutex_;  // the sender keeps, the receiver retransmits
+  SendWindow window_ GUARDED_BY(window_mutex_);
   Clock::time_point next_forced_announce_{};
 
-  mutable std::mutex receive_mutex_;  // receiving thread vs status()
-  Reassembler reassembly_;
-  PeerTable peers_;
+  mutable Mutex receive_mutex_;  // receiving thread vs status()
+  Reassembler reassembly_ GUARDED_BY(receive_mutex_);
+  PeerTable peers_ GUARDED_BY(receive_mutex_);
   RepairBudget repair_budget_;
   Clock::time_point next_timers_{};
   std::minstd_rand drop_rng_{1};
@@ -153,10 +158,10 @@ void MulticastAdapter::send_message(const Message& m) {
     return;
   }
   const std::uint32_t count =
-      fragment({subject, m.reply(), m.headers(), m.payload()}, m.trace(), node_, window_.next_seq(),
+      fragment({subject, m.reply(), m.headers(), m.payload()}, m.trace(), node_, next_seq(),
                config_.max_datagram, buffer, [&](std::string_view datagram) {
                  send_datagram(datagram, false);
-                 std::lock_guard lock(window_mutex_);
+                 MutexLock lock(window_mutex_);
                  window_.keep(window_.next_seq(), datagram);
                });
   if (count > 1) counters_.add(counters_.fragments_out, count);
@@ -176,7 +181,7 @@ void MulticastAdapter::send_datagram(std::string_view datagram, bool retransmiss
 void MulticastAdapter::announce() {
   std::string datagram;
   {
-    std::lock_guard lock(window_mutex_);
+    MutexLock lock(window_mutex_);
     encode_announce(datagram, node_, {window_.next_seq(), window_.oldest_seq()});
   }
   send_datagram(datagram, false);
@@ -220,7 +225,7 @@ void MulticastAdapter::receive(std::string_view bytes, const sockaddr_storage& f
     counters_.count(Drop::test_drop);
     return;
   }
-  std::lock_guard lock(receive_mutex_);
+  MutexLock lock(receive_mutex_);
   Peer* peer = admit(d, from, now);
   if (peer == nullptr) return;
   switch (d.type) {
@@ -325,7 +330,7 @@ std::vector<std::string> MulticastAdapter::resend(const Nack& nack, const Source
                                                   Clock::time_point now, bool& gone) {
   std::vector<std::string> again;
   std::size_t asked = 0;
-  std::lock_guard lock(window_mutex_);
+  MutexLock lock(window_mutex_);
   const std::uint64_t oldest = window_.oldest_seq(), next = window_.next_seq();
   for (std::size_t r = 0; r < nack.range_count; ++r) {
     const NackRange& range = nack.ranges[r];
@@ -359,7 +364,7 @@ std::vector<std::string> MulticastAdapter::resend(const Nack& nack, const Source
 }
 
 void MulticastAdapter::timers(Clock::time_point now) {
-  std::lock_guard lock(receive_mutex_);
+  MutexLock lock(receive_mutex_);
   if (now < next_timers_) return;
   next_timers_ = now + 1ms;
   std::string datagram;
@@ -383,10 +388,10 @@ AdapterStatus MulticastAdapter::status() const {
   AdapterStatus st;
   st.ready = running_.load();
   st.state = st.ready ? "joined" : "closed";
-  std::lock_guard lock(receive_mutex_);
+  MutexLock lock(receive_mutex_);
   ReportInputs in{config_, node_, counters_, reassembly_, peers_, queue_.bytes(), 0};
   {
-    std::lock_guard window_lock(window_mutex_);
+    MutexLock window_lock(window_mutex_);
     in.window_bytes = window_.bytes();
     in.next_seq = window_.next_seq();
   }

@@ -30,7 +30,7 @@ void JetStreamExporter::drop_retries() {
 void JetStreamExporter::reset() {
   if (js_ == nullptr) return;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     lost_.fetch_add(in_flight_.size(), std::memory_order_relaxed);
     in_flight_.clear();
     drop_retries();
@@ -59,13 +59,13 @@ natsStatus JetStreamExporter::publish(natsMsg*& message, const char* msg_id) {
   options.MaxWait = static_cast<int64_t>(settings_.ack_timeout.count());
   natsMsg* sent = message;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     in_flight_[sent] = {std::chrono::steady_clock::now(), 1};
   }
   // On success the library owns the message and nulls our pointer; the ack handler gets it.
   const natsStatus s = js_PublishMsgAsync(js_, &message, &options);
   if (s != NATS_OK) {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     in_flight_.erase(sent);
     natsMsg_Destroy(message);
     message = nullptr;
@@ -78,7 +78,7 @@ void JetStreamExporter::on_ack(jsCtx*, natsMsg* msg, jsPubAck*, jsPubAckErr* err
 }
 
 void JetStreamExporter::acknowledged(natsMsg* msg, const jsPubAckErr* error) {
-  std::unique_lock lock(mutex_);
+  MutexLock lock(mutex_);
   auto it = in_flight_.find(msg);
   if (it == in_flight_.end()) {  // not ours to track (cannot happen); still free it
     lock.unlock();
@@ -121,7 +121,7 @@ void JetStreamExporter::give_up(natsMsg* msg, const char* why) {
 void JetStreamExporter::retry_failed() {
   std::vector<natsMsg*> batch;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (to_retry_.empty()) return;
     batch.swap(to_retry_);
     for (natsMsg* m : batch) {
@@ -139,7 +139,7 @@ void JetStreamExporter::retry_failed() {
     // The Nats-Msg-Id header set by the first publish is still on the message.
     if (const natsStatus s = js_PublishMsgAsync(js_, &m, &options); s != NATS_OK) {
       {
-        std::lock_guard lock(mutex_);
+        MutexLock lock(mutex_);
         in_flight_.erase(original);
       }
       give_up(m, natsStatus_GetText(s));
@@ -158,11 +158,11 @@ void JetStreamExporter::finish(std::chrono::milliseconds timeout) {
                                                deadline - std::chrono::steady_clock::now())
                                                .count());
     js_PublishAsyncComplete(js_, &options);
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (in_flight_.empty()) return;
     if (to_retry_.empty()) break;  // waiting on acks that did not come in time
   }
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   drop_retries();
   // What is still unacknowledged is owned by the library until the connection closes; it is
   // counted as lost here, and the library frees it.

@@ -10,11 +10,11 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <mutex>
 #include <unordered_map>
 #include <vector>
 
 #include "adapters/nats/nats_config.hpp"
+#include "core/mutex.hpp"
 #include "core/result.hpp"
 #include "metrics/adapter_metrics.hpp"
 
@@ -54,13 +54,13 @@ class JetStreamExporter {
   static void on_ack(jsCtx* js, natsMsg* msg, jsPubAck* ack, jsPubAckErr* error, void* closure);
   void acknowledged(natsMsg* msg, const jsPubAckErr* error);
   void give_up(natsMsg* msg, const char* why);
-  void drop_retries();  // with mutex_ held
+  void drop_retries() REQUIRES(mutex_);
 
   const JetStreamSettings& settings_;
   jsCtx* js_ = nullptr;
-  std::mutex mutex_;
-  std::unordered_map<natsMsg*, InFlight> in_flight_;
-  std::vector<natsMsg*> to_retry_;
+  Mutex mutex_;
+  std::unordered_map<natsMsg*, InFlight> in_flight_ GUARDED_BY(mutex_);
+  std::vector<natsMsg*> to_retry_ GUARDED_BY(mutex_);
   std::atomic<std::uint64_t> acks_ok_{0}, acks_error_{0}, acks_timeout_{0}, retries_{0}, lost_{0};
   metrics::Histogram<12> ack_seconds_{
       {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 5}};

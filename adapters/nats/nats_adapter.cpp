@@ -7,7 +7,6 @@
 #include <condition_variable>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <thread>
 
 #include "adapters/import.hpp"
@@ -18,6 +17,7 @@
 #include "adapters/nats/report.hpp"
 #include "adapters/outbound_queue.hpp"
 #include "core/log.hpp"
+#include "core/mutex.hpp"
 
 namespace psycho::nats {
 
@@ -103,7 +103,7 @@ class NatsAdapter final : public Adapter {
   void subscribe(InterestTable::SubscriptionId id, const std::string& pattern);
   void unsubscribe(InterestTable::SubscriptionId id);
   void housekeeping();
-  std::string why_not_connected() const;
+  std::string why_not_connected() const REQUIRES(closed_mutex_);
   Status connect();
   void reopen();
 
@@ -114,7 +114,7 @@ class NatsAdapter final : public Adapter {
   const NatsConfig config_;
   const std::uint32_t bus_;
   std::atomic<std::shared_ptr<const SubjectFilter>> filter_;
-  bool refilter_pending_ = false;  // under interest_mutex_
+  bool refilter_pending_ GUARDED_BY(interest_mutex_) = false;
   AdapterHost* host_ = nullptr;
   std::uint64_t import_node_ = 0;  // identity given to plain NATS publications
   std::atomic<std::uint64_t> import_seq_{0};
@@ -128,15 +128,16 @@ class NatsAdapter final : public Adapter {
 
   // Interest: the router's changes are coalesced here and applied by the publisher thread,
   // the only thread that calls into nats.c for subscriptions.
-  std::mutex interest_mutex_;
-  std::map<std::string, int, std::less<>> pending_interest_;
+  Mutex interest_mutex_;
+  std::map<std::string, int, std::less<>> pending_interest_ GUARDED_BY(interest_mutex_);
   InterestTable table_;
   std::map<InterestTable::SubscriptionId, std::unique_ptr<FabricSubscription>> subscriptions_;
   std::vector<std::unique_ptr<FabricSubscription>> retired_;  // until nats.c is done with them
   std::uint64_t slow_dropped_retired_ = 0;
   Clock::time_point next_housekeeping_{};
   Clock::time_point next_reopen_{}, next_reopen_log_{};
-  std::string last_error_;  // the most specific reason connecting fails; under closed_mutex_
+  // The most specific reason connecting fails.
+  std::string last_error_ GUARDED_BY(closed_mutex_);
 
   JetStreamExporter jetstream_;
 
@@ -144,9 +145,11 @@ class NatsAdapter final : public Adapter {
   std::string subject_buffer_, reply_buffer_, key_buffer_, value_buffer_;
 
   std::atomic<State> state_{State::connecting};
-  mutable std::mutex closed_mutex_;
+  // Also held by the publisher thread, the only one to replace connection_, while it does,
+  // and by status() while it reads connection_.
+  mutable Mutex closed_mutex_;
   std::condition_variable closed_cv_;
-  bool closed_ = false;
+  bool closed_ GUARDED_BY(closed_mutex_) = false;
 
   Counters counters_;
   // Nothing to check: the adapter builds the header block itself, and subjects come as the
@@ -235,7 +238,7 @@ Status NatsAdapter::connect() {
   const natsStatus s = natsConnection_Connect(&connection, options_.get());
   if (s != NATS_OK && s != NATS_NOT_YET_CONNECTED) return fail("nats: " + describe("connect", s));
   {
-    std::lock_guard lock(closed_mutex_);
+    MutexLock lock(closed_mutex_);
     connection_ = connection;
     closed_ = false;
   }
@@ -264,7 +267,7 @@ void NatsAdapter::reopen() {
     subscriptions_.clear();
     retired_.clear();
     jetstream_.reset();
-    std::lock_guard lock(closed_mutex_);
+    MutexLock lock(closed_mutex_);
     natsConnection_Destroy(connection_);
     connection_ = nullptr;
   }
@@ -283,7 +286,7 @@ void NatsAdapter::reopen() {
     return;
   }
   {
-    std::lock_guard lock(closed_mutex_);
+    MutexLock lock(closed_mutex_);
     connection_ = connection;
     closed_ = false;
     last_error_.clear();
@@ -317,14 +320,16 @@ void NatsAdapter::stop(std::chrono::milliseconds drain) {
     if (natsConnection_DrainTimeout(connection_, left().count()) != NATS_OK) {
       natsConnection_Close(connection_);
     }
-    std::unique_lock lock(closed_mutex_);
-    closed_cv_.wait_for(lock, left() + 1s, [&] { return closed_; });
+    MutexLock lock(closed_mutex_);
+    const auto closed_by = Clock::now() + left() + 1s;
+    while (!closed_ && lock.wait_until(closed_cv_, closed_by) == std::cv_status::no_timeout) {
+    }
     const bool closed = closed_;
     lock.unlock();
     if (closed) {
       for (auto& [id, fs] : subscriptions_) natsSubscription_Destroy(fs->sub);
       subscriptions_.clear();
-      std::lock_guard guard(closed_mutex_);  // status() reads connection_ under it
+      MutexLock guard(closed_mutex_);  // status() reads connection_ under it
       natsConnection_Destroy(connection_);
       connection_ = nullptr;
     } else {
@@ -336,7 +341,7 @@ void NatsAdapter::stop(std::chrono::milliseconds drain) {
 }
 
 bool NatsAdapter::remember_error(natsStatus status, std::string why) {
-  std::lock_guard lock(closed_mutex_);
+  MutexLock lock(closed_mutex_);
   const bool first = last_error_.empty();
   if (status != NATS_NO_SERVER || first) last_error_ = std::move(why);
   return first;
@@ -345,7 +350,7 @@ bool NatsAdapter::remember_error(natsStatus status, std::string why) {
 void NatsAdapter::connection_closed() {
   set_state(State::closed);
   {
-    std::lock_guard lock(closed_mutex_);
+    MutexLock lock(closed_mutex_);
     closed_ = true;
   }
   closed_cv_.notify_all();
@@ -472,7 +477,7 @@ bool NatsAdapter::receives_directly(const Message& message) const {
 
 void NatsAdapter::on_interest(std::string_view pattern, bool added) {
   {
-    std::lock_guard lock(interest_mutex_);
+    MutexLock lock(interest_mutex_);
     auto it = pending_interest_.find(pattern);
     if (it == pending_interest_.end()) it = pending_interest_.emplace(pattern, 0).first;
     it->second += added ? 1 : -1;
@@ -485,7 +490,7 @@ void NatsAdapter::apply_interest() {
   std::map<std::string, int, std::less<>> changes;
   bool refilter = false;
   {
-    std::lock_guard lock(interest_mutex_);
+    MutexLock lock(interest_mutex_);
     changes.swap(pending_interest_);
     refilter = std::exchange(refilter_pending_, false);
   }
@@ -546,7 +551,7 @@ void NatsAdapter::housekeeping() {
       next_housekeeping_ > next_reopen_) {
     bool closed = false;
     {
-      std::lock_guard lock(closed_mutex_);
+      MutexLock lock(closed_mutex_);
       closed = closed_ || connection_ == nullptr;
     }
     if (closed) reopen();
@@ -579,7 +584,7 @@ Status NatsAdapter::reconfigure(const config::AdapterSection& section, bool appl
   filter_.store(std::make_shared<const SubjectFilter>(next->subjects));
   host_->exports_changed();  // routes cached with the old export list
   {
-    std::lock_guard lock(interest_mutex_);
+    MutexLock lock(interest_mutex_);
     refilter_pending_ = true;
   }
   queue_.poke();
@@ -600,7 +605,7 @@ AdapterStatus NatsAdapter::status() const {
                   queue_.bytes(),
                   jetstream_};
   {
-    std::lock_guard lock(closed_mutex_);  // connection_ and last_error_
+    MutexLock lock(closed_mutex_);  // connection_ and last_error_
     if (in.state != State::connected) {
       in.last_error = why_not_connected();
     } else if (std::array<char, 256> url{};

@@ -9,11 +9,11 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <mutex>
 #include <unordered_set>
 #include <vector>
 
 #include "core/keyed_hash.hpp"
+#include "core/mutex.hpp"
 
 namespace psycho {
 
@@ -26,7 +26,7 @@ class DedupCache {
   bool insert(std::uint64_t node_id, std::uint64_t seq);
 
   std::size_t size() const;
-  std::size_t capacity() const noexcept { return ring_.size(); }
+  std::size_t capacity() const noexcept { return capacity_; }
 
   struct Key {
     std::uint64_t node;
@@ -40,11 +40,12 @@ class DedupCache {
   };
 
  private:
-  mutable std::mutex mutex_;
-  std::unordered_set<Key, KeyHash> seen_;
-  std::vector<Key> ring_;  // insertion order, for eviction
-  std::size_t next_ = 0;
-  bool full_ = false;
+  const std::size_t capacity_;
+  mutable Mutex mutex_;
+  std::unordered_set<Key, KeyHash> seen_ GUARDED_BY(mutex_);
+  std::vector<Key> ring_ GUARDED_BY(mutex_);  // insertion order, for eviction
+  std::size_t next_ GUARDED_BY(mutex_) = 0;
+  bool full_ GUARDED_BY(mutex_) = false;
 };
 
 }  // namespace psycho

@@ -105,7 +105,7 @@ std::uint64_t Router::next_sequence() noexcept {
 bool Router::subscribe(const std::shared_ptr<Subscriber>& subscriber, std::string_view pattern,
                        std::string_view queue) {
   {
-    std::unique_lock lock(index_mutex_);
+    WriterLock lock(index_mutex_);
     if (!index_.insert(pattern, subscriber, queue)) return false;
     generation_.fetch_add(1, std::memory_order_release);
   }
@@ -116,7 +116,7 @@ bool Router::subscribe(const std::shared_ptr<Subscriber>& subscriber, std::strin
 bool Router::unsubscribe(const Subscriber& subscriber, std::string_view pattern,
                          std::string_view queue) {
   {
-    std::unique_lock lock(index_mutex_);
+    WriterLock lock(index_mutex_);
     if (!index_.remove(pattern, subscriber, queue)) return false;
     generation_.fetch_add(1, std::memory_order_release);
   }
@@ -134,7 +134,7 @@ void Router::declare_interest(OriginId adapter, std::string_view pattern, bool a
 }
 
 void Router::change_interest(std::string_view pattern, int from_adapter, int delta) {
-  std::lock_guard lock(interest_mutex_);
+  MutexLock lock(interest_mutex_);
   auto it = interest_.find(pattern);
   if (it == interest_.end()) {
     if (delta < 0) return;
@@ -159,7 +159,7 @@ void Router::change_interest(std::string_view pattern, int from_adapter, int del
 }
 
 std::size_t Router::subscription_count() const {
-  std::shared_lock lock(index_mutex_);
+  ReaderLock lock(index_mutex_);
   return index_.size();
 }
 
@@ -170,7 +170,7 @@ std::shared_ptr<const Router::MatchResult> Router::build_match(std::string_view 
   std::unordered_set<const Subscriber*> plain_seen;
   std::unordered_set<std::pair<std::size_t, const Subscriber*>, GroupMemberHash> members_seen;
   {
-    std::shared_lock lock(index_mutex_);
+    ReaderLock lock(index_mutex_);
     index_.match(subject, [&](const SubscriptionEntry& e) {
       if (e.queue.empty()) {
         if (!plain_seen.insert(e.subscriber.get()).second) return;
@@ -363,7 +363,7 @@ bool Router::inject(MessagePtr message) {
   InjectQueue& q = inject_queues_[target];
   bool schedule = false;
   {
-    std::lock_guard lock(q.mutex);
+    MutexLock lock(q.mutex);
     q.messages.push_back(std::move(message));
     schedule = !std::exchange(q.scheduled, true);
   }
@@ -377,7 +377,7 @@ void Router::route_injected(int worker) {
   InjectQueue& q = inject_queues_[worker];
   std::vector<MessagePtr>& batch = q.draining;  // only this worker touches it
   {
-    std::lock_guard lock(q.mutex);
+    MutexLock lock(q.mutex);
     batch.swap(q.messages);
     q.scheduled = false;
   }

@@ -16,8 +16,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -25,6 +23,7 @@
 
 #include "core/dedup_cache.hpp"
 #include "core/message.hpp"
+#include "core/mutex.hpp"
 #include "core/per_worker.hpp"
 #include "core/router_stats.hpp"
 #include "core/string_hash.hpp"
@@ -118,8 +117,8 @@ class Router {
   DedupCache dedup_;
   std::vector<FabricLink*> adapters_;
 
-  mutable std::shared_mutex index_mutex_;
-  SubjectTrie index_;
+  mutable SharedMutex index_mutex_;
+  SubjectTrie index_ GUARDED_BY(index_mutex_);
   std::atomic<std::uint64_t> generation_{1};
 
   // Serialises interest notifications so adapters see add/remove in order.
@@ -132,18 +131,19 @@ class Router {
       return n;
     }
   };
-  std::mutex interest_mutex_;
-  std::unordered_map<std::string, Interest, StringHash, std::equal_to<>> interest_;
+  Mutex interest_mutex_;
+  std::unordered_map<std::string, Interest, StringHash, std::equal_to<>> interest_
+      GUARDED_BY(interest_mutex_);
 
   PerWorker<WorkerState> worker_state_;
   std::atomic<OriginId> next_origin_{0};
   std::atomic<std::size_t> inject_backlog_{0};
   // Adapter messages waiting for their worker; filled from any thread.
   struct InjectQueue {
-    std::mutex mutex;
-    std::vector<MessagePtr> messages;
+    Mutex mutex;
+    std::vector<MessagePtr> messages GUARDED_BY(mutex);
     std::vector<MessagePtr> draining;  // the worker's swap buffer
-    bool scheduled = false;
+    bool scheduled GUARDED_BY(mutex) = false;
   };
   PerWorker<InjectQueue> inject_queues_;
 };

@@ -24,7 +24,6 @@
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -34,6 +33,7 @@
 
 #include "auth/authenticator.hpp"
 #include "auth/rate_limiter.hpp"
+#include "core/mutex.hpp"
 #include "core/string_hash.hpp"
 #include "core/subscriber.hpp"
 #include "metrics/counters.hpp"
@@ -184,8 +184,8 @@ class ClientSession : public Subscriber,
   // (add_user_connection), so finish() uncounts exactly when it is set.
   std::shared_ptr<const auth::User> user_;
   // user_ as other threads see it (may_receive): set on this worker, read under the mutex.
-  mutable std::mutex shared_user_mutex_;
-  std::shared_ptr<const auth::User> shared_user_;
+  mutable Mutex shared_user_mutex_;
+  std::shared_ptr<const auth::User> shared_user_ GUARDED_BY(shared_user_mutex_);
   std::string held_input_;  // what arrived behind a CONNECT being verified
   auth::RateLimiter rate_;
   struct Response {

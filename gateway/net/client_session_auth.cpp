@@ -142,14 +142,14 @@ std::size_t ClientSession::subscription_limit() const noexcept {
 
 void ClientSession::set_user(std::shared_ptr<const auth::User> user) {
   user_ = std::move(user);
-  std::lock_guard lock(shared_user_mutex_);
+  MutexLock lock(shared_user_mutex_);
   shared_user_ = user_;
 }
 
 bool ClientSession::may_receive(std::string_view subject) const {
   std::shared_ptr<const auth::User> user;
   {
-    std::lock_guard lock(shared_user_mutex_);
+    MutexLock lock(shared_user_mutex_);
     user = shared_user_;
   }
   return user == nullptr || !user->permissions.filters_delivery() ||

@@ -11,17 +11,17 @@ SessionContext::SessionContext(Router& r, const config::GatewayConfig& c, int wo
       sessions(workers) {}
 
 std::shared_ptr<auth::Authenticator> SessionContext::authenticator() const {
-  std::lock_guard lock(authenticator_mutex_);
+  MutexLock lock(authenticator_mutex_);
   return authenticator_;
 }
 
 void SessionContext::set_authenticator(std::shared_ptr<auth::Authenticator> a) {
-  std::lock_guard lock(authenticator_mutex_);
+  MutexLock lock(authenticator_mutex_);
   authenticator_ = std::move(a);
 }
 
 bool SessionContext::add_user_connection(const auth::User& user) {
-  std::lock_guard lock(user_connections_mutex);
+  MutexLock lock(user_connections_mutex);
   std::size_t& n = user_connections[user.name];
   if (user.max_connections != 0 && n >= user.max_connections) return false;
   ++n;
@@ -29,7 +29,7 @@ bool SessionContext::add_user_connection(const auth::User& user) {
 }
 
 void SessionContext::remove_user_connection(const auth::User& user) {
-  std::lock_guard lock(user_connections_mutex);
+  MutexLock lock(user_connections_mutex);
   auto it = user_connections.find(user.name);
   if (it != user_connections.end() && --it->second == 0) user_connections.erase(it);
 }

@@ -6,7 +6,6 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -14,6 +13,7 @@
 
 #include "auth/authenticator.hpp"
 #include "config/config.hpp"
+#include "core/mutex.hpp"
 #include "core/per_worker.hpp"
 #include "core/router.hpp"
 #include "metrics/counters.hpp"
@@ -90,8 +90,8 @@ struct SessionContext {
   std::shared_ptr<auth::Authenticator> authenticator() const;
   void set_authenticator(std::shared_ptr<auth::Authenticator> a);
   // Connections per user, for the per-user max_connections.
-  std::mutex user_connections_mutex;
-  std::unordered_map<std::string, std::size_t> user_connections;
+  Mutex user_connections_mutex;
+  std::unordered_map<std::string, std::size_t> user_connections GUARDED_BY(user_connections_mutex);
   // Counts a connection for `user`; false (and nothing counted) when at its limit.
   bool add_user_connection(const auth::User& user);
   void remove_user_connection(const auth::User& user);
@@ -99,8 +99,8 @@ struct SessionContext {
   SessionContext(Router& r, const config::GatewayConfig& c, int workers);
 
  private:
-  mutable std::mutex authenticator_mutex_;
-  std::shared_ptr<auth::Authenticator> authenticator_;
+  mutable Mutex authenticator_mutex_;
+  std::shared_ptr<auth::Authenticator> authenticator_ GUARDED_BY(authenticator_mutex_);
 };
 
 }  // namespace psycho::net

@@ -12,9 +12,9 @@
 #include <boost/asio/post.hpp>
 
 #include <condition_variable>
-#include <mutex>
 #include <thread>
 
+#include "core/mutex.hpp"
 #include "net/client_session.hpp"
 #include "net/transports.hpp"
 
@@ -31,7 +31,7 @@ class StdioPipeImpl final : public StdioPipe {
   explicit StdioPipeImpl(asio::io_context& io) : io_(io), wake_(::eventfd(0, EFD_CLOEXEC)) {}
   ~StdioPipeImpl() override {
     {
-      std::lock_guard lock(mutex_);
+      MutexLock lock(mutex_);
       stop_ = true;
     }
     cv_.notify_all();
@@ -45,20 +45,20 @@ class StdioPipeImpl final : public StdioPipe {
   void run(std::weak_ptr<StdioSession> session);
   void want_read() {
     {
-      std::lock_guard lock(mutex_);
+      MutexLock lock(mutex_);
       read_wanted_ = true;
     }
     cv_.notify_all();
   }
   void write(const std::vector<asio::const_buffer>* buffers) {
     {
-      std::lock_guard lock(mutex_);
+      MutexLock lock(mutex_);
       to_write_ = buffers;
     }
     cv_.notify_all();
   }
   std::string take_input() {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     return std::move(inbound_);
   }
 
@@ -72,11 +72,12 @@ class StdioPipeImpl final : public StdioPipe {
   int wake_;
   std::weak_ptr<StdioSession> session_;
   std::thread reader_, writer_;
-  std::mutex mutex_;
+  Mutex mutex_;
   std::condition_variable cv_;
-  std::string inbound_;
-  const std::vector<asio::const_buffer>* to_write_ = nullptr;
-  bool read_wanted_ = false, stop_ = false;  // start() asks for the first read
+  std::string inbound_ GUARDED_BY(mutex_);
+  const std::vector<asio::const_buffer>* to_write_ GUARDED_BY(mutex_) = nullptr;
+  bool read_wanted_ GUARDED_BY(mutex_) = false;  // start() asks for the first read
+  bool stop_ GUARDED_BY(mutex_) = false;
 };
 
 class StdioSession final : public ClientSession {
@@ -141,8 +142,8 @@ void StdioPipeImpl::read_loop() {
   std::vector<char> chunk(kReadChunk);
   while (true) {
     {
-      std::unique_lock lock(mutex_);
-      cv_.wait(lock, [this] { return read_wanted_ || stop_; });
+      MutexLock lock(mutex_);
+      while (!read_wanted_ && !stop_) lock.wait(cv_);
       if (stop_) return;
       read_wanted_ = false;
     }
@@ -153,7 +154,7 @@ void StdioPipeImpl::read_loop() {
     } while (n < 0 && errno == EINTR);
     const bool eof = n <= 0;
     if (!eof) {
-      std::lock_guard lock(mutex_);
+      MutexLock lock(mutex_);
       // Appended, not assigned: the worker may not have taken the previous chunk yet.
       inbound_.append(chunk.data(), static_cast<std::size_t>(n));
     }
@@ -165,9 +166,9 @@ void StdioPipeImpl::read_loop() {
 }
 
 void StdioPipeImpl::write_loop() {
-  std::unique_lock lock(mutex_);
+  MutexLock lock(mutex_);
   while (true) {
-    cv_.wait(lock, [this] { return to_write_ != nullptr || stop_; });
+    while (to_write_ == nullptr && !stop_) lock.wait(cv_);
     if (stop_) return;
     const auto* buffers = std::exchange(to_write_, nullptr);
     lock.unlock();
