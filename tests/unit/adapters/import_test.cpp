@@ -4,21 +4,10 @@
 
 #include <vector>
 
+#include "recording_host.hpp"
+
 namespace psycho {
 namespace {
-
-// Records what reaches the router.
-class RecordingHost : public AdapterHost {
- public:
-  std::uint64_t node_id() const override { return 1; }
-  bool inject(MessagePtr message) override {
-    injected.push_back(std::move(message));
-    return true;
-  }
-  void declare_interest(const Adapter&, std::string_view, bool) override {}
-  void exports_changed() override {}
-  std::vector<MessagePtr> injected;
-};
 
 enum class Drop { malformed, not_imported, count };
 constexpr TrafficCounters<Drop>::Names kNames = {"malformed", "not_imported"};
