@@ -7,7 +7,7 @@
 // on_interest() from worker threads, and the adapter hands what it receives to the
 // AdapterHost from any thread it likes.
 //
-// Loop rules (DESIGN.md): the router never sends an adapter a message whose origin is that
+// Loop rules (docs/architecture.md, "Loops and duplicates"): the router never sends an adapter a message whose origin is that
 // adapter; an adapter stamps what it exports with the message's Trace and increments
 // `hops` on what it imports; the router drops duplicates and exhausted hop counts.
 #pragma once

@@ -95,24 +95,6 @@ DecodeError decode_announce(std::string_view bytes, Datagram& out) noexcept {
 
 }  // namespace
 
-std::string_view error_name(DecodeError e) noexcept {
-  switch (e) {
-    case DecodeError::none:
-      return "none";
-    case DecodeError::truncated:
-      return "truncated";
-    case DecodeError::foreign:
-      return "foreign";
-    case DecodeError::version:
-      return "version";
-    case DecodeError::malformed:
-      return "malformed";
-    case DecodeError::oversized:
-      return "oversized";
-  }
-  return "malformed";
-}
-
 DecodeError decode(std::string_view bytes, std::size_t max_message, Datagram& out) noexcept {
   if (bytes.size() < kMagic.size() ||
       std::memcmp(bytes.data(), kMagic.data(), kMagic.size()) != 0) {

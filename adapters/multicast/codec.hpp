@@ -87,8 +87,13 @@ enum class DecodeError {
   version,    // our magic, a version this build does not speak
   malformed,  // unknown type or flags, non-zero reserved bytes, inconsistent lengths
   oversized,  // announces a message above the receiver's max_message
+  count
 };
-std::string_view error_name(DecodeError e) noexcept;
+inline constexpr std::array<std::string_view, static_cast<std::size_t>(DecodeError::count)>
+    kDecodeErrorNames = {"none", "truncated", "foreign", "version", "malformed", "oversized"};
+inline std::string_view error_name(DecodeError e) noexcept {
+  return e < DecodeError::count ? kDecodeErrorNames[static_cast<std::size_t>(e)] : "malformed";
+}
 
 // Decodes `bytes`; `max_message` bounds subject + reply + headers + payload.
 DecodeError decode(std::string_view bytes, std::size_t max_message, Datagram& out) noexcept;

@@ -111,6 +111,7 @@ Drop drop_for(DecodeError e) noexcept {
       return Drop::oversized;
     case DecodeError::none:
     case DecodeError::malformed:
+    case DecodeError::count:
       break;
   }
   return Drop::malformed;

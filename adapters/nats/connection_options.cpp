@@ -53,7 +53,7 @@ Result<OptionsPtr> make_options(const NatsConfig& c, const ConnectionCallbacks& 
               return natsOptions_SetServers(o, servers.data(), static_cast<int>(servers.size()));
             })
       .then("name", [&] { return natsOptions_SetName(o, c.name.c_str()); })
-      // What this gateway publishes must not come back to it (DESIGN.md loop rules).
+      // What this gateway publishes must not come back to it (the loop rules in docs/architecture.md).
       .then("no echo", [&] { return natsOptions_SetNoEcho(o, true); })
       .then("connect timeout", [&] { return natsOptions_SetTimeout(o, ms(c.connect_timeout)); })
       .then("reconnect", [&] { return natsOptions_SetAllowReconnect(o, true); })

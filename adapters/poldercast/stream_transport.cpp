@@ -526,12 +526,6 @@ std::size_t StreamTransport::backlog(const std::string& address) const {
   return it == core_->outbound_.end() ? 0 : it->second->queued_bytes();
 }
 
-std::size_t StreamTransport::queued_bytes() const {
-  std::size_t total = 0;
-  for (const auto& [address, connection] : core_->outbound_) total += connection->queued_bytes();
-  return total;
-}
-
 void StreamTransport::close() { core_->close(); }
 
 StreamTransportCounters StreamTransport::counters() const {

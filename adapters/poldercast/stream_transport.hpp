@@ -93,8 +93,6 @@ class StreamTransport final : public Transport {
   bool send(const std::string& address, const SharedBytes& message) override;
   // Bytes queued or being written to `address` (0 without a connection).
   std::size_t backlog(const std::string& address) const override;
-  // Bytes queued or being written on all outgoing connections together.
-  std::size_t queued_bytes() const;
 
   // Closes the listener and every connection, dropping what is queued. Final.
   void close();

@@ -3,7 +3,7 @@
 // adapter is (its configuration, start and stop, status) stays out of core, so core needs
 // neither the configuration nor the metrics types.
 //
-// Loop rules (DESIGN.md): the router never sends a link a message whose origin is that
+// Loop rules (docs/architecture.md, "Loops and duplicates"): the router never sends a link a message whose origin is that
 // link's origin id, and drops a copy relayed by another adapter when this link
 // receives_directly() the same message from its own fabric.
 #pragma once

@@ -2,7 +2,7 @@
 //
 // Subject, reply, header block and payload live in one allocation together with the
 // reference count, so routing a message costs one malloc however many sessions, workers and
-// adapters it reaches (DESIGN.md "encode once, share the payload").
+// adapters it reaches (encode once, share the payload).
 #pragma once
 
 #include <atomic>

@@ -23,8 +23,9 @@ class Subscriber {
   // (a session declares itself a slow consumer).
   virtual void deliver(const MessagePtr& message) = 0;
 
-  // Any thread. True while the subscriber's outbound queue is more than half full: the
-  // router reports it to the publisher, which then pauses reading for a moment (flow
+  // Any thread. True while the subscriber's outbound queue is filling up (a session: above a
+  // quarter of max_pending, until it drains below an eighth): the router reports it to the
+  // publisher, which then pauses reading for a moment (flow
   // control), so that a fast producer slows down instead of cutting off a healthy consumer.
   virtual bool congested() const noexcept { return false; }
 

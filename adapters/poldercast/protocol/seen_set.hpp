@@ -1,7 +1,7 @@
 // The set of publication ids a node has already acted on: the first copy is delivered and
-// forwarded, later ones are duplicates. Bounded twice, as POLDERCAST.md asks: an id is
-// forgotten after `ttl` or when `capacity` newer ids have arrived, whichever comes first.
-// Ids enter in time order, so one FIFO serves both limits.
+// forwarded, later ones are duplicates. Bounded twice, as the PolderCast design asks
+// (docs/poldercast.md): an id is forgotten after `ttl` or when `capacity` newer ids have arrived,
+// whichever comes first. Ids enter in time order, so one FIFO serves both limits.
 //
 // Every publication passes through here, so it is an open-addressing table of 64-bit keys
 // (the 128-bit id folded; ids are random, and a false "seen" needs two of 64K live ids to

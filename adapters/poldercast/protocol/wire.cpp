@@ -115,28 +115,6 @@ bool is_gossip(Type t) {
 
 }  // namespace
 
-std::string_view error_name(DecodeError e) noexcept {
-  switch (e) {
-    case DecodeError::none:
-      return "none";
-    case DecodeError::truncated:
-      return "truncated";
-    case DecodeError::bad_magic:
-      return "bad_magic";
-    case DecodeError::bad_version:
-      return "bad_version";
-    case DecodeError::bad_type:
-      return "bad_type";
-    case DecodeError::too_large:
-      return "too_large";
-    case DecodeError::bad_value:
-      return "bad_value";
-    case DecodeError::trailing_bytes:
-      return "trailing_bytes";
-  }
-  return "unknown";
-}
-
 void encode(const WireMessage& m, std::string& out) {
   ByteWriter w(out);
   w.bytes(std::string_view(kMagic, 2));

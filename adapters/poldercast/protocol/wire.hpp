@@ -5,8 +5,7 @@
 // big-endian; strings and lists carry their length first. The decoder trusts nothing: every
 // length is checked against what is left and against the limits below before anything is
 // copied, so a hostile message costs at most its own size, and each refusal has a reason to
-// count. This is the first piece of the PolderCast overlay (issue 5); the layers and the
-// adapter build on it.
+// count. The layers (views, rings, dissemination) and the adapter build on it.
 #pragma once
 
 #include <array>
@@ -45,8 +44,14 @@ enum class DecodeError {
   too_large,       // above the limits (message, list, string)
   bad_value,       // a field out of range (priority > 2)
   trailing_bytes,  // bytes after the end of the message
+  count
 };
-std::string_view error_name(DecodeError e) noexcept;
+inline constexpr std::array<std::string_view, static_cast<std::size_t>(DecodeError::count)>
+    kDecodeErrorNames = {"none",     "truncated", "bad_magic", "bad_version",
+                         "bad_type", "too_large", "bad_value", "trailing_bytes"};
+inline std::string_view error_name(DecodeError e) noexcept {
+  return e < DecodeError::count ? kDecodeErrorNames[static_cast<std::size_t>(e)] : "unknown";
+}
 
 struct TopicInterest {
   std::uint64_t topic = 0;    // hash of the exact subject
