@@ -59,15 +59,31 @@ class Importer {
       counters_.count(*rules_.malformed);
       return false;
     }
-    const auto local = subjects.to_local(m.subject);
+    const auto local = local_name(subjects, m.subject);
+    if (!local) return false;
+    inject(host, origin, *local, m, carried);
+    return true;
+  }
+
+  // Step 2 alone, for an adapter that must work to build the rest of a message (the NATS
+  // adapter rebuilds its header block) and should not for one it will not import: the local
+  // name, or nullopt (counted) when the subject is not imported.
+  std::optional<std::string_view> local_name(const SubjectFilter& subjects,
+                                             std::string_view fabric_subject) const {
+    const auto local = subjects.to_local(fabric_subject);
     if (!local || !subjects.imports(*local)) {
       counters_.count(rules_.not_imported);
-      return false;
+      return std::nullopt;
     }
+    return local;
+  }
+
+  // Steps 3 and 4, for a message whose local name local_name() gave.
+  void inject(AdapterHost& host, OriginId origin, std::string_view local, const FabricMessage& m,
+              const Trace& carried) const {
     counters_.received(m.headers.size() + m.payload.size());
-    host.inject(make_message({*local, m.reply, m.headers, m.payload}, origin,
+    host.inject(make_message({local, m.reply, m.headers, m.payload}, origin,
                              one_hop_further(carried, rules_.bus)));
-    return true;
   }
 
  private:

@@ -453,16 +453,23 @@ void NatsAdapter::receive(InterestTable::SubscriptionId id, natsMsg* msg) {
     Counters::add(counters_.overlap_copies, 1);  // another subscription has it
     return;
   }
+  // The import lists first: a message that is not imported costs no header rebuild and no
+  // sequence number.
+  const auto local = import_.local_name(*filter(), fabric_subject);
+  if (!local) return;
   // A plain NATS publication gets an identity of this gateway's making; one that another
   // gateway exported carries its own in the trace headers.
-  const Trace plain{import_node_, import_seq_.fetch_add(1, std::memory_order_relaxed) + 1, 0, bus_};
   thread_local std::string block;
-  const Trace trace = take_headers(msg, block).value_or(plain);
+  const auto carried = take_headers(msg, block);
+  const Trace trace =
+      carried
+          ? *carried
+          : Trace{import_node_, import_seq_.fetch_add(1, std::memory_order_relaxed) + 1, 0, bus_};
   const char* reply = natsMsg_GetReply(msg);
   const std::string_view payload(natsMsg_GetData(msg),
                                  static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
-  import_(*host_, origin_id(), *filter(),
-          {fabric_subject, reply != nullptr ? reply : "", block, payload}, trace);
+  import_.inject(*host_, origin_id(), *local,
+                 {fabric_subject, reply != nullptr ? reply : "", block, payload}, trace);
 }
 
 bool NatsAdapter::receives_directly(const Message& message) const {

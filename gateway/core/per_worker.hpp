@@ -66,8 +66,10 @@ class PerWorker {
     T value;
   };
 
+  // In index order, as a std::vector destroys its elements: the order the workers'
+  // io_contexts were torn down in before they lived here.
   void destroy(std::size_t built) noexcept {
-    for (std::size_t w = built; w > 0; --w) slots_[w - 1].~Slot();
+    for (std::size_t w = 0; w < built; ++w) slots_[w].~Slot();
     ::operator delete (slots_, std::align_val_t{alignof(Slot)});
   }
 

@@ -29,6 +29,22 @@ TEST(PerWorker, EachSlotIsMadeForItsWorker) {
   for (int w = 0; w < 4; ++w) EXPECT_EQ(names[w], "worker-" + std::to_string(w));
 }
 
+// Worker 0's io_context holds the acceptor, whose pending accept holds a socket of another
+// worker's context: contexts must go in index order, as they did from a std::vector (ASan
+// found a use after free when the order was reversed).
+TEST(PerWorker, SlotsAreDestroyedInWorkerOrder) {
+  std::vector<int> destroyed;
+  struct Recorder {
+    std::vector<int>* log;
+    int worker;
+    ~Recorder() { log->push_back(worker); }
+  };
+  {
+    PerWorker<Recorder> slots(3, [&](int w) { return Recorder{&destroyed, w}; });
+  }
+  EXPECT_EQ(destroyed, (std::vector<int>{0, 1, 2}));
+}
+
 TEST(PerWorker, SlotsDoNotShareACacheLine) {
   PerWorker<std::atomic<std::uint64_t>> counters(4);
   for (int w = 0; w + 1 < counters.size(); ++w) {
