@@ -1,16 +1,25 @@
-// The bounded hand-off from worker threads to an adapter's own sending thread.
+// The bounded hand-off from worker threads to an adapter's own sending thread, and the
+// adapter's flow-control signal.
 //
 // Workers push() and never wait: a push that would exceed the byte or message bound is
 // refused, and the adapter counts it. The sending thread takes everything queued in one
 // swap (take_all), so the lock is held for a pointer exchange, not for the I/O, and a burst
 // of messages costs one wake-up. Messages are shared pointers: queuing copies no payload.
+//
+// Flow control (on_full: block): once more than half the bound waits, the queue reports
+// itself congested and the router pauses the publishers whose messages come here; the next
+// take_all empties the queue and clears it, so publishers read on while the sender works
+// through its batch. The other half is headroom for what paused publishers had already read.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <vector>
 
+#include "adapters/queue_settings.hpp"
+#include "core/fabric_link.hpp"
 #include "core/message.hpp"
 #include "core/mutex.hpp"
 
@@ -18,8 +27,11 @@ namespace psycho {
 
 class OutboundQueue {
  public:
-  OutboundQueue(std::size_t max_bytes, std::size_t max_messages)
-      : max_bytes_(max_bytes), max_messages_(max_messages) {}
+  explicit OutboundQueue(const QueueSettings& settings)
+      : max_bytes_(settings.bytes),
+        max_messages_(settings.messages),
+        blocks_(settings.on_full == OnFull::block),
+        patience_(settings.block_timeout) {}
 
   // Any thread. False when the queue is full (or closed): the caller counts the drop.
   bool push(const MessagePtr& message) {
@@ -31,6 +43,9 @@ class OutboundQueue {
       bytes_ += cost;
       queued_.push_back(message);
       wake = waiting_;
+      if (blocks_ && (2 * bytes_ > max_bytes_ || 2 * queued_.size() > max_messages_)) {
+        congested_.store(true, std::memory_order_relaxed);
+      }
     }
     if (wake) ready_.notify_one();
     return true;
@@ -51,6 +66,8 @@ class OutboundQueue {
     poked_ = false;
     out.swap(queued_);
     bytes_ = 0;
+    if (!out.empty()) drained_.fetch_add(out.size(), std::memory_order_relaxed);
+    congested_.store(false, std::memory_order_relaxed);
     return !(closed_ && out.empty());
   }
 
@@ -72,6 +89,12 @@ class OutboundQueue {
     ready_.notify_one();
   }
 
+  // Any thread, lock-free: what FabricLink::flow() reports for this queue.
+  FlowState flow() const noexcept {
+    return {congested_.load(std::memory_order_relaxed), drained_.load(std::memory_order_relaxed),
+            patience_};
+  }
+
   std::size_t bytes() const {
     MutexLock lock(mutex_);
     return bytes_;
@@ -83,6 +106,8 @@ class OutboundQueue {
 
  private:
   const std::size_t max_bytes_, max_messages_;
+  const bool blocks_;
+  const std::chrono::milliseconds patience_;
   mutable Mutex mutex_;
   std::condition_variable ready_;
   std::vector<MessagePtr> queued_ GUARDED_BY(mutex_);
@@ -90,6 +115,8 @@ class OutboundQueue {
   bool waiting_ GUARDED_BY(mutex_) = false;
   bool poked_ GUARDED_BY(mutex_) = false;
   bool closed_ GUARDED_BY(mutex_) = false;
+  std::atomic<bool> congested_{false};
+  std::atomic<std::uint64_t> drained_{0};
 };
 
 }  // namespace psycho

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 
 namespace psycho::metrics {
 
@@ -26,6 +27,11 @@ class Counter {
 
 enum class Transport : std::size_t { tcp, websocket, stdio, count };
 
+// Why a publishing session paused its reading (flow control).
+enum class PauseCause : std::size_t { subscriber, adapter, worker_backlog, count };
+inline constexpr const char* kPauseCauseNames[] = {"subscriber", "adapter", "worker_backlog"};
+static_assert(std::size(kPauseCauseNames) == static_cast<std::size_t>(PauseCause::count));
+
 // Protocol errors sent to clients, by protocol::Error value (index 0 unused).
 inline constexpr std::size_t kProtocolErrorSlots = 16;
 
@@ -40,6 +46,7 @@ struct alignas(64) WorkerCounters {
   std::array<Counter, static_cast<std::size_t>(Transport::count)> connections_opened;
   std::array<Counter, static_cast<std::size_t>(Transport::count)> connections_closed;
   std::array<Counter, kProtocolErrorSlots> protocol_errors;
+  std::array<Counter, static_cast<std::size_t>(PauseCause::count)> publisher_pauses;
 };
 
 }  // namespace psycho::metrics

@@ -27,6 +27,9 @@ void Snapshot::add(const WorkerCounters& w) {
   for (std::size_t i = 0; i < protocol_errors.size(); ++i) {
     protocol_errors[i] += w.protocol_errors[i].get();
   }
+  for (std::size_t i = 0; i < publisher_pauses.size(); ++i) {
+    publisher_pauses[i] += w.publisher_pauses[i].get();
+  }
 }
 
 std::uint64_t Snapshot::connections() const {
@@ -233,6 +236,14 @@ std::string render_prometheus(const Snapshot& s) {
   out.counter("psycho_auth_failures_total",
               "Clients refused at authentication (bad credentials, replays, timeouts).",
               static_cast<double>(s.auth_failures));
+  auto& pauses = out.family("psycho_publisher_pauses_total",
+                            "Times a publishing client's reading was paused (flow control), by "
+                            "what was congested.",
+                            MetricType::Counter);
+  for (std::size_t i = 0; i < s.publisher_pauses.size(); ++i) {
+    Families::add(pauses, static_cast<double>(s.publisher_pauses[i]),
+                  {{"cause", kPauseCauseNames[i]}});
+  }
   render_errors(s, out);
   render_router(s, out);
   render_adapters(s, out);
@@ -253,6 +264,12 @@ std::string render_varz(const Snapshot& s) {
   j.field("out_msgs", s.messages_out);
   j.field("out_bytes", s.bytes_out);
   j.field("slow_consumers", s.slow_consumers);
+  j.key("publisher_pauses");
+  j.begin_object();
+  for (std::size_t i = 0; i < s.publisher_pauses.size(); ++i) {
+    j.field(kPauseCauseNames[i], s.publisher_pauses[i]);
+  }
+  j.end_object();
   j.field("stale_connections", s.stale_connections);
   j.field("auth_failures", s.auth_failures);
   j.key("router");

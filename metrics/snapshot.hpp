@@ -32,6 +32,7 @@ struct Snapshot {
   std::uint64_t slow_consumers = 0, stale_connections = 0, auth_failures = 0;
   std::array<std::uint64_t, static_cast<std::size_t>(Transport::count)> opened{}, closed{};
   std::array<std::uint64_t, kProtocolErrorSlots> protocol_errors{};
+  std::array<std::uint64_t, static_cast<std::size_t>(PauseCause::count)> publisher_pauses{};
   std::uint64_t subscriptions = 0;
   std::uint64_t connections_rejected = 0;  // max_connections reached
   std::uint64_t connection_slots = 0;      // connections counted against max_connections

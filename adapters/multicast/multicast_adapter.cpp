@@ -30,7 +30,7 @@ class MulticastAdapter final : public Adapter {
  public:
   explicit MulticastAdapter(MulticastConfig config)
       : config_(std::move(config)),
-        queue_(config_.queue_size, config_.queue_messages),
+        queue_(config_.queue),
         window_(config_.repair),
         reassembly_(config_.reassembly_memory, config_.reassembly_timeout),
         // A peer that missed two announcements may make room for a newcomer.
@@ -46,6 +46,7 @@ class MulticastAdapter final : public Adapter {
   bool exports(std::string_view subject) const override {
     return config_.subjects.exports(subject);
   }
+  FlowState flow() const noexcept override { return queue_.flow(); }
   void send(const MessagePtr& message) override {
     if (!queue_.push(message)) counters_.count(Drop::queue_full);
   }

@@ -112,8 +112,7 @@ Result<MulticastConfig> parse_config(const config::AdapterSection& section) {
                "'multicast.peer_timeout' must be longer than 'multicast.announce_interval'");
   }
   s.get_size("max_peers", c.max_peers, 1, 1 << 16);
-  s.get_size("queue_size", c.queue_size, 64 << 10, std::size_t{4} << 30);
-  s.get_size("queue_messages", c.queue_messages, 16, std::size_t{1} << 30);
+  read_queue_settings(s, c.queue);
   s.get_size("receive_buffer", c.receive_buffer, 64 << 10, std::size_t{1} << 30);
   s.get_size("send_buffer", c.send_buffer, 64 << 10, std::size_t{1} << 30);
   read_test_drop_rate(s, c.test_drop_rate);

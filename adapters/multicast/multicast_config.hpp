@@ -8,6 +8,7 @@
 #include <string>
 
 #include "adapters/multicast/repair.hpp"
+#include "adapters/queue_settings.hpp"
 #include "adapters/subject_filter.hpp"
 #include "config/config.hpp"
 #include "core/result.hpp"
@@ -32,8 +33,7 @@ struct MulticastConfig {
   std::chrono::milliseconds announce_interval{1000};
   std::chrono::milliseconds peer_timeout{5000};
   std::size_t max_peers = 256;
-  std::size_t queue_size = 16 << 20;  // bytes waiting for the sending thread
-  std::size_t queue_messages = 1 << 20;
+  QueueSettings queue;  // waiting for the sending thread
   std::size_t receive_buffer = 8 << 20;  // SO_RCVBUF
   std::size_t send_buffer = 4 << 20;     // SO_SNDBUF
   // Test-only: the fraction of received data datagrams thrown away on purpose, to exercise

@@ -60,7 +60,7 @@ class NatsAdapter final : public Adapter {
       : config_(std::move(config)),
         bus_(bus_id(config_.bus)),
         filter_(std::make_shared<const SubjectFilter>(config_.subjects)),
-        queue_(config_.queue_size, config_.queue_messages),
+        queue_(config_.queue),
         table_(filter_.load()),
         jetstream_(config_.jetstream) {}
 
@@ -73,6 +73,7 @@ class NatsAdapter final : public Adapter {
   bool exports(std::string_view subject) const override {
     return filter()->exports(subject) || jetstream_.wants(subject);
   }
+  FlowState flow() const noexcept override { return queue_.flow(); }
   void send(const MessagePtr& message) override;
   void on_interest(std::string_view pattern, bool added) override;
   bool receives_directly(const Message& message) const override;

@@ -128,7 +128,7 @@ Result<NatsConfig> parse_config(const config::AdapterSection& section) {
   s.get("trace_headers", c.trace_headers);
   s.get("bus", c.bus);
   if (c.bus.empty()) s.error_at("bus", "'nats.bus' must not be empty");
-  s.get_size("queue_size", c.queue_size, 64 << 10, std::size_t{4} << 30);
+  read_queue_settings(s, c.queue);
   s.get_size("pending_bytes", c.pending_bytes, 64 << 10, std::size_t{4} << 30);
   s.get("pending_messages", c.pending_messages, 16, 100'000'000);
   read_jetstream(s, c.jetstream);
@@ -169,10 +169,9 @@ std::string restart_keys(const NatsConfig& running, const NatsConfig& next) {
   differs(a.connect_timeout == b.connect_timeout, "connect_timeout");
   differs(a.trace_headers == b.trace_headers, "trace_headers");
   differs(a.bus == b.bus, "bus");
-  differs(std::tie(a.queue_size, a.pending_messages, a.pending_bytes) ==
-              std::tie(b.queue_size, b.pending_messages, b.pending_bytes),
+  differs(std::tie(a.queue, a.pending_messages, a.pending_bytes) ==
+              std::tie(b.queue, b.pending_messages, b.pending_bytes),
           "queue_size/pending_*");
-  differs(a.queue_messages == b.queue_messages, "queue_messages");
   differs(a.jetstream == b.jetstream, "jetstream");
   return keys.empty() ? "settings not named here" : keys;
 }

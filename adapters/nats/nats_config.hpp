@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/queue_settings.hpp"
 #include "adapters/subject_filter.hpp"
 #include "config/config.hpp"
 #include "core/result.hpp"
@@ -51,8 +52,7 @@ struct NatsConfig {
   // bridging with overlays, dispensable for a NATS-only gateway.
   bool trace_headers = true;
   std::string bus = "nats";           // name of this NATS system, shared by its gateways
-  std::size_t queue_size = 16 << 20;  // bytes waiting for the publisher thread
-  std::size_t queue_messages = 1 << 20;
+  QueueSettings queue;  // waiting for the publisher thread
   int pending_messages = 65536;  // per NATS subscription, before nats.c drops
   std::size_t pending_bytes = 64 << 20;
   JetStreamSettings jetstream;

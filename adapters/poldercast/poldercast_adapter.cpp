@@ -36,7 +36,7 @@ class PolderCastAdapter final : public Adapter, private TransportEvents {
   explicit PolderCastAdapter(PolderCastConfig config)
       : config_(std::move(config)),
         filter_(std::make_shared<SubjectFilter>(config_.subjects)),
-        queue_(config_.queue_size, config_.queue_messages),
+        queue_(config_.queue),
         interest_(filter_),
         timer_(io_) {}
 
@@ -46,6 +46,7 @@ class PolderCastAdapter final : public Adapter, private TransportEvents {
   Status start(AdapterHost& host) override;
   void stop(std::chrono::milliseconds drain) override;
   bool exports(std::string_view subject) const override { return filter_->exports(subject); }
+  FlowState flow() const noexcept override { return queue_.flow(); }
   void send(const MessagePtr& message) override;
   void on_interest(std::string_view pattern, bool added) override;
   AdapterStatus status() const override;

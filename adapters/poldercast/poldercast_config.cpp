@@ -78,8 +78,7 @@ Result<PolderCastConfig> parse_config(const config::AdapterSection& section) {
   read_views(s, c.node);
   c.subjects = SubjectFilter::parse(s);
   s.get_size("max_payload", c.max_payload, 0, std::size_t{1} << 30);
-  s.get_size("queue_size", c.queue_size, 64 << 10, std::size_t{4} << 30);
-  s.get_size("queue_messages", c.queue_messages, 16, std::size_t{1} << 30);
+  read_queue_settings(s, c.queue);
   s.get_size("max_connections", c.transport.max_connections, 2, 1 << 16);
   s.get_duration("connect_timeout", c.transport.connect_timeout, milliseconds(10),
                  std::chrono::minutes(10));

@@ -11,6 +11,7 @@
 
 #include "adapters/poldercast/protocol/node.hpp"
 #include "adapters/poldercast/stream_transport.hpp"
+#include "adapters/queue_settings.hpp"
 #include "adapters/subject_filter.hpp"
 #include "config/config.hpp"
 #include "core/result.hpp"
@@ -28,8 +29,7 @@ struct PolderCastConfig {
   NodeOptions node;
   SubjectFilter subjects;
   std::size_t max_payload = 1 << 20;  // headers + payload of one publication
-  std::size_t queue_size = 16 << 20;  // bytes from the router waiting for the overlay
-  std::size_t queue_messages = 1 << 20;
+  QueueSettings queue;  // from the router, waiting for the overlay's thread
   StreamTransportOptions transport;
 };
 

@@ -3,16 +3,30 @@
 // adapter is (its configuration, start and stop, status) stays out of core, so core needs
 // neither the configuration nor the metrics types.
 //
-// Loop rules (docs/architecture.md, "Loops and duplicates"): the router never sends a link a message whose origin is that
-// link's origin id, and drops a copy relayed by another adapter when this link
-// receives_directly() the same message from its own fabric.
+// Loop rules (docs/architecture.md, "Loops and duplicates"): the router never sends a link a
+// message whose origin is that link's origin id, and drops a copy relayed by another adapter when
+// this link receives_directly() the same message from its own fabric.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <string_view>
 
 #include "core/message.hpp"
 
 namespace psycho {
+
+// An adapter's answer to "should a publisher whose messages go to you wait?" (flow control).
+struct FlowState {
+  // Its outbound queue is past its high mark and has not yet drained below its low mark.
+  bool congested = false;
+  // A count that grows whenever the adapter takes messages off its queue: a paused
+  // publisher keeps waiting while it moves, and gives up waiting when it stands still.
+  std::uint64_t drained = 0;
+  // How long a publisher waits for `drained` to move before it reads on anyway (and what
+  // does not fit the queue is dropped, and counted).
+  std::chrono::milliseconds patience{0};
+};
 
 class FabricLink {
  public:
@@ -31,6 +45,10 @@ class FabricLink {
   // by local clients and the other adapters changed: `added` is true when the first
   // subscriber of `pattern` appeared, false when the last one left. Must not block.
   virtual void on_interest(std::string_view pattern, bool added) = 0;
+
+  // Any thread, cheap: the router asks on every 16th publication per worker. The default,
+  // for an adapter that never queues: never congested.
+  virtual FlowState flow() const noexcept { return {}; }
 
   // Any thread; pure. Whether this adapter itself receives `message` from its fabric, so a
   // copy relayed to this gateway through another adapter is redundant: true for a NATS

@@ -245,7 +245,9 @@ Backpressure Router::publish(const MessagePtr& message) {
   if (!result->groups.empty()) deliver_groups(here, message, result);
   if (check && ws != nullptr) pressure.backlog = backlogged(here);
   for (FabricLink* a : result->adapters) {
-    if (a->origin_id() != message->origin()) a->send(message);
+    if (a->origin_id() == message->origin()) continue;
+    a->send(message);
+    if (check && pressure.adapter == nullptr && a->flow().congested) pressure.adapter = a;
   }
   return pressure;
 }

@@ -36,11 +36,16 @@ namespace psycho {
 class FabricLink;
 
 // Why a publisher should pause before reading more (flow control): a recipient whose
-// outbound queue is filling up, or deliveries from its worker to other workers piling up.
+// outbound queue is filling up, an adapter whose queue to its fabric is, or deliveries from
+// its worker to other workers piling up.
 struct Backpressure {
   std::shared_ptr<Subscriber> recipient;
+  // Adapters live until the workers have stopped, so a session may keep the pointer.
+  const FabricLink* adapter = nullptr;
   bool backlog = false;
-  explicit operator bool() const noexcept { return recipient != nullptr || backlog; }
+  explicit operator bool() const noexcept {
+    return recipient != nullptr || adapter != nullptr || backlog;
+  }
 };
 
 struct RouterOptions {

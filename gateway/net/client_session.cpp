@@ -15,11 +15,15 @@ namespace psycho::net {
 namespace {
 // How long a closing session may take to flush its last bytes (an -ERR, a drain).
 constexpr auto kCloseDeadline = std::chrono::seconds(2);
-// Flow control: a publisher whose recipient is congested checks every kStallStep whether it
-// still is, and reads on after kMaxStall regardless, so a consumer that never reads only
-// slows its publishers down until it is cut off as a slow consumer.
+// Flow control: a paused publisher checks every kStallStep whether what it publishes to is
+// still congested. It reads on after kMaxStall however congested a subscriber or its worker's
+// hand-off still is, so a consumer that never reads only slows its publishers down until it
+// is cut off as a slow consumer. An adapter holds it longer: as long as the adapter's queue
+// keeps draining, and up to the adapter's patience when it does not; past the first
+// kMaxStall it is checked every kLongStallStep, which is soon enough for a queue of megabytes.
 constexpr std::chrono::microseconds kStallStep{200};
 constexpr std::chrono::milliseconds kMaxStall{50};
+constexpr std::chrono::milliseconds kLongStallStep{1};
 }  // namespace
 
 // Every step of the life cycle. A session may close (or its transport fail) in any phase
@@ -128,35 +132,68 @@ void ClientSession::on_read(std::string_view data) {
     held_input_.assign(data.substr(parser_.consumed()));
     return;
   }
-  if (!closing_or_closed()) read_next();
+  if (closing_or_closed()) return;
+  // A pause takes effect at the publication that asked for it, not a whole read later: what
+  // was read behind it waits here, so a queue's headroom need not hold a read per publisher.
+  if (stall_.requested) held_input_.assign(data.substr(parser_.consumed()));
+  read_next();
 }
 
-void ClientSession::read_next() {
-  if (stalled_by_.expired() && !stalled_by_backlog_) {
+void ClientSession::resume_reading() {
+  if (held_input_.empty()) {
     do_read();
     return;
   }
-  // Someone we publish to cannot keep up: leave our bytes in the socket until it has caught
-  // up, so that TCP slows the producer down instead of the consumer being cut off.
-  stall_started_ = std::chrono::steady_clock::now();
+  const std::string held = std::move(held_input_);
+  held_input_.clear();
+  on_read(held);
+}
+
+void ClientSession::read_next() {
+  stall_.requested = false;
+  if (!stall_.any()) {
+    resume_reading();
+    return;
+  }
+  // Something we publish to cannot keep up: leave our bytes in the socket until it has caught
+  // up, so that TCP slows the producer down instead of the consumer being cut off or the
+  // adapter dropping.
+  stall_.started = stall_.moved = std::chrono::steady_clock::now();
+  const auto cause = stall_.adapter != nullptr     ? metrics::PauseCause::adapter
+                     : !stall_.recipient.expired() ? metrics::PauseCause::subscriber
+                                                   : metrics::PauseCause::worker_backlog;
+  counters().publisher_pauses[static_cast<std::size_t>(cause)].add();
   wait_for_congestion();
 }
 
 void ClientSession::wait_for_congestion() {
-  stall_timer_.expires_after(kStallStep);
+  const bool long_stall = std::chrono::steady_clock::now() - stall_.started >= kMaxStall;
+  const std::chrono::microseconds step = long_stall ? kLongStallStep : kStallStep;
+  stall_timer_.expires_after(step);
   stall_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     if (ec || self->closing_or_closed()) return;
-    auto blocker = self->stalled_by_.lock();
-    const bool still = (blocker && blocker->congested()) ||
-                       (self->stalled_by_backlog_ && self->ctx_.router.backlogged(self->worker()));
-    if (still && std::chrono::steady_clock::now() - self->stall_started_ < kMaxStall) {
+    if (self->still_stalled(std::chrono::steady_clock::now())) {
       self->wait_for_congestion();
       return;
     }
-    self->stalled_by_.reset();
-    self->stalled_by_backlog_ = false;
-    self->do_read();
+    self->stall_ = {};
+    self->resume_reading();
   });
+}
+
+bool ClientSession::still_stalled(std::chrono::steady_clock::time_point now) {
+  if (stall_.adapter != nullptr) {
+    const FlowState flow = stall_.adapter->flow();
+    if (flow.drained != stall_.drained) {
+      stall_.drained = flow.drained;
+      stall_.moved = now;
+    }
+    if (flow.congested && now - stall_.moved < flow.patience) return true;
+    stall_.adapter = nullptr;
+  }
+  if (now - stall_.started >= kMaxStall) return false;
+  auto blocker = stall_.recipient.lock();
+  return (blocker && blocker->congested()) || (stall_.backlog && ctx_.router.backlogged(worker()));
 }
 
 void ClientSession::on_read_failed(const std::error_code& ec) {
@@ -198,7 +235,7 @@ bool ClientSession::on_op(const protocol::Op& op) {
       send_error(protocol::Error::unknown_operation);
       break;
   }
-  return phase_ != Phase::verifying && !closing_or_closed();
+  return phase_ != Phase::verifying && !closing_or_closed() && !stall_.requested;
 }
 
 void ClientSession::handle_connect(const protocol::Op& op) {
@@ -245,8 +282,13 @@ void ClientSession::handle_pub(const protocol::Op& op) {
   const Backpressure pressure = router.publish(make_message(
       {op.subject, op.reply, op.headers, op.payload}, id(),
       Trace{router.node_id(), router.next_sequence(), 0}, user_ != nullptr ? user_->principal : 0));
-  if (pressure.recipient) stalled_by_ = pressure.recipient;
-  stalled_by_backlog_ = stalled_by_backlog_ || pressure.backlog;
+  if (pressure.recipient) stall_.recipient = pressure.recipient;
+  if (pressure.adapter != nullptr && stall_.adapter == nullptr) {
+    stall_.adapter = pressure.adapter;
+    stall_.drained = pressure.adapter->flow().drained;
+  }
+  stall_.backlog = stall_.backlog || pressure.backlog;
+  stall_.requested = stall_.requested || static_cast<bool>(pressure);
 }
 
 std::string ClientSession::subscription_key(std::string_view pattern, std::string_view queue) {

@@ -33,6 +33,7 @@
 
 #include "auth/authenticator.hpp"
 #include "auth/rate_limiter.hpp"
+#include "core/fabric_link.hpp"
 #include "core/mutex.hpp"
 #include "core/string_hash.hpp"
 #include "core/subscriber.hpp"
@@ -158,6 +159,9 @@ class ClientSession : public Subscriber,
   void update_congestion();
   void read_next();
   void wait_for_congestion();
+  bool still_stalled(std::chrono::steady_clock::time_point now);
+  // Parses what a pause held back (held_input_), or reads the socket.
+  void resume_reading();
   void arm_ping_timer();
   void on_ping_timer();
   void remove_subscriptions();
@@ -186,7 +190,7 @@ class ClientSession : public Subscriber,
   // user_ as other threads see it (may_receive): set on this worker, read under the mutex.
   mutable Mutex shared_user_mutex_;
   std::shared_ptr<const auth::User> shared_user_ GUARDED_BY(shared_user_mutex_);
-  std::string held_input_;  // what arrived behind a CONNECT being verified
+  std::string held_input_;  // read but not parsed: behind a CONNECT being verified, or a pause
   auth::RateLimiter rate_;
   struct Response {
     std::string subject;
@@ -199,11 +203,18 @@ class ClientSession : public Subscriber,
   std::unordered_set<std::string, StringHash, std::equal_to<>> subscriptions_;
   Outbox out_, writing_;
   std::vector<boost::asio::const_buffer> gather_;
-  std::size_t pending_bytes_ = 0;         // queued + in flight
-  std::atomic<bool> congested_{false};    // pending_bytes_ above the high-water mark
-  std::weak_ptr<Subscriber> stalled_by_;  // a congested recipient of our PUBs
-  bool stalled_by_backlog_ = false;       // or deliveries from our worker piling up
-  std::chrono::steady_clock::time_point stall_started_;
+  std::size_t pending_bytes_ = 0;       // queued + in flight
+  std::atomic<bool> congested_{false};  // pending_bytes_ above the high-water mark
+  // Flow control: why reading is paused, if it is (client_session.cpp, "Flow control").
+  struct Stall {
+    std::weak_ptr<Subscriber> recipient;  // a congested recipient of our PUBs
+    const FabricLink* adapter = nullptr;  // an adapter whose queue to its fabric is full
+    std::uint64_t drained = 0;            // the adapter's progress when last seen moving
+    bool backlog = false;                 // deliveries from our worker piling up
+    bool requested = false;               // set by a PUB: stop parsing, pause
+    std::chrono::steady_clock::time_point started, moved;
+    bool any() const { return !recipient.expired() || adapter != nullptr || backlog; }
+  } stall_;
   int pings_out_ = 0;
   Phase phase_ = Phase::handshaking;
   bool write_in_flight_ = false, flush_posted_ = false;  // the output loop, in any phase

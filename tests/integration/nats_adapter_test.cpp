@@ -7,8 +7,10 @@
 #include <set>
 #include <thread>
 
+#include "support/flood.hpp"
 #include "support/gateway.hpp"
 #include "support/nats.hpp"
+#include "support/observe.hpp"
 #include "support/ports.hpp"
 #include "support/tls_files.hpp"
 
@@ -223,6 +225,25 @@ TEST_F(NatsAdapterTest, MetricsCountTrafficAndPassPromtool) {
   const std::string path = write_temp_file("metrics", body);
   Process promtool({"/bin/sh", "-c", "promtool check metrics < " + path});
   EXPECT_EQ(promtool.wait(10s), 0) << promtool.output() << promtool.errors();
+}
+
+// A publisher as fast as its client can write, into a queue far smaller than the burst: the
+// adapter pauses the publisher (on_full: block, the default) instead of dropping.
+TEST_F(NatsAdapterTest, AnUnthrottledPublisherLosesNothingIntoNats) {
+  constexpr std::size_t kCount = 100'000;
+  start("  queue_size: 64KiB\n");
+  nats().subscribe("flood.>");
+  auto c = psycho_client(gw());
+  std::thread publisher([&] { c->send(flood("flood.x", kCount, 16) + "PING\n"); });
+  const std::size_t arrived = nats().wait_for(kCount, 90s);
+  publisher.join();
+  EXPECT_EQ(c->expect("PONG\n", 30s), "PONG\n");
+  FloodTally tally(kCount);
+  for (const auto& m : nats().take_all()) tally.add(m.payload);
+  EXPECT_TRUE(tally.complete()) << arrived << " arrived: " << tally.summary();
+  EXPECT_EQ(metric(gw(), "psycho_adapter_dropped_total{adapter=\"nats\",reason=\"queue_full\"}"),
+            0);
+  EXPECT_GT(metric(gw(), "psycho_publisher_pauses_total{cause=\"adapter\"}"), 0);
 }
 
 // --- JetStream ----------------------------------------------------------------------------

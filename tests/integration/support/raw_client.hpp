@@ -28,6 +28,8 @@ class RawClient {
   // Everything buffered but not yet consumed.
   const std::string& pending() const noexcept { return buffer_; }
   void discard_pending() noexcept { buffer_.clear(); }
+  // Drops the first `n` bytes of what is buffered (what the caller has parsed).
+  void consume(std::size_t n) { buffer_.erase(0, n); }
   // Reads whatever arrives within `window` into the buffer.
   void drain_for(std::chrono::milliseconds window);
   // Stops reading: the kernel buffers fill and the server sees a slow consumer.

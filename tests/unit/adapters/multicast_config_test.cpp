@@ -31,6 +31,7 @@ TEST(MulticastConfig, AnEmptySectionMeansTheDefaults) {
   EXPECT_TRUE(c->subjects.exports("any.thing"));
   EXPECT_TRUE(c->subjects.imports("any.thing"));
   EXPECT_EQ(c->test_drop_rate, 0);
+  EXPECT_EQ(c->queue.on_full, OnFull::block);  // a fast publisher is slowed, not dropped
 }
 
 TEST(MulticastConfig, EveryKeyIsRead) {
@@ -53,6 +54,8 @@ peer_timeout: 1s
 max_peers: 8
 queue_size: 1MiB
 queue_messages: 1000
+on_full: drop
+block_timeout: 2s
 receive_buffer: 1MiB
 send_buffer: 512KiB
 test_drop_rate: 0.01
@@ -84,8 +87,10 @@ test_drop_rate: 0.01
   EXPECT_EQ(c->announce_interval, 250ms);
   EXPECT_EQ(c->peer_timeout, 1s);
   EXPECT_EQ(c->max_peers, 8u);
-  EXPECT_EQ(c->queue_size, 1u << 20);
-  EXPECT_EQ(c->queue_messages, 1000u);
+  EXPECT_EQ(c->queue.bytes, 1u << 20);
+  EXPECT_EQ(c->queue.messages, 1000u);
+  EXPECT_EQ(c->queue.on_full, OnFull::drop);
+  EXPECT_EQ(c->queue.block_timeout, 2s);
   EXPECT_EQ(c->receive_buffer, 1u << 20);
   EXPECT_EQ(c->send_buffer, 512u << 10);
   EXPECT_DOUBLE_EQ(c->test_drop_rate, 0.01);
@@ -108,6 +113,8 @@ TEST(MulticastConfig, RejectsWhatIsWrongWithFileAndLine) {
   expect_error("max_message: 8MiB\nreassembly: {memory: 1MiB}", "reassembly.memory");
   expect_error("announce_interval: 5s\npeer_timeout: 5s", "peer_timeout");
   expect_error("test_drop_rate: 1.5", "test_drop_rate");
+  expect_error("on_full: wait", "'multicast.on_full' must be 'block' or 'drop', not 'wait'");
+  expect_error("block_timeout: 0s", "block_timeout");
   expect_error("test_drop_rate: lots", "test_drop_rate");
   expect_error("subjects: ['a..b']", "invalid subject pattern");
   expect_error("repair: {window: 1KiB}", "window");

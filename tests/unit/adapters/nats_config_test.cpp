@@ -53,7 +53,7 @@ jetstream: {export: [audit.>], ack_timeout: 2s, max_pending: 100, retries: 1}
   EXPECT_EQ(c->reconnect.buffer_size, 1u << 20);
   EXPECT_FALSE(c->trace_headers);
   EXPECT_EQ(c->bus, "east");
-  EXPECT_EQ(c->queue_size, 4u << 20);
+  EXPECT_EQ(c->queue.bytes, 4u << 20);
   EXPECT_EQ(c->pending_messages, 1000);
   EXPECT_EQ(c->jetstream.exports, (std::vector<std::string>{"audit.>"}));
   EXPECT_EQ(c->jetstream.retries, 1);

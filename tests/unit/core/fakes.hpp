@@ -87,7 +87,9 @@ class FakeAdapter : public FabricLink {
   bool receives_directly(const Message& m) const override {
     return direct_bus != 0 && m.trace().bus == direct_bus;
   }
+  FlowState flow() const noexcept override { return {congested, 0, std::chrono::seconds(1)}; }
   std::vector<MessagePtr> sent;
+  bool congested = false;
   std::uint32_t direct_bus = 0;  // the bus this fake "hears itself"
   std::vector<std::string> interest;
 

@@ -302,6 +302,28 @@ TEST_F(RouterTest, PublisherLearnsWhenARecipientIsCongested) {
   EXPECT_EQ(busy->received.size(), 64u);  // congestion slows publishers, never drops
 }
 
+TEST_F(RouterTest, PublisherLearnsWhenAnAdapterIsCongested) {
+  FakeAdapter fast("fast"), slow("slow", "slow.>");
+  fast.set_origin_id(router.next_origin_id());
+  slow.set_origin_id(router.next_origin_id());
+  router.add_adapter(fast);
+  router.add_adapter(slow);
+  slow.congested = true;
+  // Only publications that go to the congested adapter are held up by it.
+  for (int i = 0; i < 32; ++i) EXPECT_FALSE(router.publish(local_message("other")));
+  int paused = 0;
+  for (int i = 0; i < 32; ++i) {
+    const Backpressure pressure = router.publish(local_message("slow.x"));
+    if (pressure) {
+      EXPECT_EQ(pressure.adapter, &slow);
+      ++paused;
+    }
+  }
+  EXPECT_GE(paused, 2);              // sampled: at least once every 16 messages
+  EXPECT_EQ(slow.sent.size(), 32u);  // a congested adapter is still sent everything
+  EXPECT_EQ(fast.sent.size(), 64u);
+}
+
 TEST_F(RouterTest, DeliveriesPilingUpForAnotherWorkerAreBackpressure) {
   auto there = subscriber(1);
   ASSERT_TRUE(router.subscribe(there, "x", ""));
