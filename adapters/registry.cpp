@@ -40,8 +40,7 @@ Result<std::vector<std::unique_ptr<Adapter>>> AdapterRegistry::create_all(
 
 AdapterRegistry builtin_adapters() {
   AdapterRegistry registry;
-  // One registry.add(...) line per adapter; the multicast and PolderCast adapters add
-  // theirs when they land.
+  // One registry.add(...) line per adapter.
   registry.add(nats::adapter_factory());
   registry.add(multicast::adapter_factory());
   registry.add(poldercast::adapter_factory());

@@ -20,7 +20,8 @@ struct AdapterFactory {
   // Parses and validates the section (config::Section) and builds the adapter; errors name
   // file:line:col. Must not connect anywhere: that is start()'s job.
   std::function<Result<std::unique_ptr<Adapter>>(const config::AdapterSection&)> create;
-  // Command-line shortcuts into its section, e.g. `--nats URL` -> nats.servers.
+  // Command-line shortcuts into its section, e.g. `--nats URL` -> nats.servers; each
+  // adapter's config unit declares its own (command_line_flags()), beside parse_config.
   std::vector<config::AdapterFlag> flags;
 };
 
@@ -48,8 +49,7 @@ class AdapterRegistry {
   std::vector<AdapterFactory> factories_;
 };
 
-// Every adapter compiled into this gateway. The NATS, multicast and PolderCast adapters add
-// their line here as they land.
+// Every adapter compiled into this gateway.
 AdapterRegistry builtin_adapters();
 
 }  // namespace psycho

@@ -403,10 +403,7 @@ AdapterStatus MulticastAdapter::status() const {
 }  // namespace
 
 AdapterFactory adapter_factory() {
-  return {"multicast",
-          create_with<MulticastAdapter>(parse_config),
-          {{"multicast", "multicast", "group",
-            "GROUP:PORT  bridge with the gateways on this multicast group"}}};
+  return {"multicast", create_with<MulticastAdapter>(parse_config), command_line_flags()};
 }
 
 }  // namespace psycho::multicast

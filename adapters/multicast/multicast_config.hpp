@@ -10,6 +10,7 @@
 #include "adapters/multicast/repair.hpp"
 #include "adapters/queue_settings.hpp"
 #include "adapters/subject_filter.hpp"
+#include "config/command_line.hpp"
 #include "config/config.hpp"
 #include "core/result.hpp"
 
@@ -43,5 +44,10 @@ struct MulticastConfig {
 
 // Parses `multicast:`. Errors name file:line:col.
 Result<MulticastConfig> parse_config(const config::AdapterSection& section);
+// The command-line shortcut into the section: `--multicast GROUP:PORT` sets multicast.group.
+inline std::vector<config::AdapterFlag> command_line_flags() {
+  return {{"multicast", "multicast", "group",
+           "GROUP:PORT  bridge with the gateways on this multicast group"}};
+}
 
 }  // namespace psycho::multicast

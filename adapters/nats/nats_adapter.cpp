@@ -641,10 +641,7 @@ std::string NatsAdapter::why_not_connected() const {
 }  // namespace
 
 AdapterFactory adapter_factory() {
-  return {"nats",
-          create_with<NatsAdapter>(parse_config),
-          {{"nats", "nats", "servers",
-            "URL[,URL]  bridge to this NATS cluster (everything both ways)"}}};
+  return {"nats", create_with<NatsAdapter>(parse_config), command_line_flags()};
 }
 
 }  // namespace psycho::nats

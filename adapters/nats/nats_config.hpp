@@ -10,6 +10,7 @@
 
 #include "adapters/queue_settings.hpp"
 #include "adapters/subject_filter.hpp"
+#include "config/command_line.hpp"
 #include "config/config.hpp"
 #include "core/result.hpp"
 
@@ -61,6 +62,11 @@ struct NatsConfig {
 
 // Parses `nats:`. Errors name file:line:col; files named in it must be readable.
 Result<NatsConfig> parse_config(const config::AdapterSection& section);
+// The command-line shortcut into the section: `--nats URL[,URL]` sets nats.servers.
+inline std::vector<config::AdapterFlag> command_line_flags() {
+  return {
+      {"nats", "nats", "servers", "URL[,URL]  bridge to this NATS cluster (everything both ways)"}};
+}
 
 // The keys whose change from `running` to `next` needs a restart, comma-separated; empty
 // when a reload can apply `next` while running (only the subject lists and prefixes differ).

@@ -259,12 +259,7 @@ AdapterStatus PolderCastAdapter::status() const {
 }  // namespace
 
 AdapterFactory adapter_factory() {
-  return {"poldercast",
-          create_with<PolderCastAdapter>(parse_config),
-          {{"poldercast", "poldercast", "listen",
-            "HOST:PORT  join the PolderCast overlay, listening here for its links"},
-           {"poldercast-seed", "poldercast", "seeds",
-            "HOST:PORT  a gateway already in the overlay, to join through"}}};
+  return {"poldercast", create_with<PolderCastAdapter>(parse_config), command_line_flags()};
 }
 
 }  // namespace psycho::poldercast

@@ -13,6 +13,7 @@
 #include "adapters/poldercast/stream_transport.hpp"
 #include "adapters/queue_settings.hpp"
 #include "adapters/subject_filter.hpp"
+#include "config/command_line.hpp"
 #include "config/config.hpp"
 #include "core/result.hpp"
 
@@ -35,6 +36,14 @@ struct PolderCastConfig {
 
 // Parses `poldercast:`. Errors name file:line:col.
 Result<PolderCastConfig> parse_config(const config::AdapterSection& section);
+// The command-line shortcuts into the section: `--poldercast HOST:PORT` sets
+// poldercast.listen, each `--poldercast-seed HOST:PORT` adds to poldercast.seeds.
+inline std::vector<config::AdapterFlag> command_line_flags() {
+  return {{"poldercast", "poldercast", "listen",
+           "HOST:PORT  join the PolderCast overlay, listening here for its links"},
+          {"poldercast-seed", "poldercast", "seeds",
+           "HOST:PORT  a gateway already in the overlay, to join through"}};
+}
 
 // The file in `state_dir` that keeps the generated node id: "poldercast-<advertised>.id",
 // with anything but letters, digits, '.' and '-' replaced by '_'. `advertised` is the
