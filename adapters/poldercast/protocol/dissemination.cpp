@@ -20,15 +20,22 @@ std::size_t position(const std::vector<std::uint64_t>& ids, std::uint64_t id) {
   return it == ids.end() ? SIZE_MAX : static_cast<std::size_t>(it - ids.begin());
 }
 
+bool has_node(const std::vector<ProfilePtr>& profiles, std::uint64_t id) {
+  return std::any_of(profiles.begin(), profiles.end(),
+                     [&](const ProfilePtr& p) { return p->node_id == id; });
+}
+
 }  // namespace
 
 // --- dissemination ---------------------------------------------------------------------------
 
-void Node::count_hops(std::uint16_t hops) {
+void Node::deliver_here(const Publication& p) {
+  ++counters_.delivered;
   std::size_t b = 0;
-  while (b < kHopBuckets.size() && hops > kHopBuckets[b]) ++b;
+  while (b < kHopBuckets.size() && p.overlay_hops > kHopBuckets[b]) ++b;
   ++counters_.hops[b];
-  counters_.hops_sum += hops;
+  counters_.hops_sum += p.overlay_hops;
+  if (deliver_) deliver_(p);
 }
 
 void Node::publish(Publication p) {
@@ -47,9 +54,7 @@ void Node::publish(Publication p) {
     return;
   }
   auto subs = known_subscribers(p.topic, 0);
-  WireMessage m;
-  m.type = Type::publish;
-  m.sender = *self_;
+  WireMessage m = message(Type::publish);
   if (subs.empty()) {
     if (auto requester = reply_routes_.take(p.subject, now_ms_)) {
       // A reply: straight back to the gateway that asked, once.
@@ -74,9 +79,7 @@ void Node::on_publish(WireMessage& m, const ProfilePtr& sender) {
     return;
   }
   if (p.direct) {  // a reply to a request from here: delivered, never forwarded
-    ++counters_.delivered;
-    count_hops(p.overlay_hops);
-    if (deliver_) deliver_(p);
+    deliver_here(p);
     return;
   }
   const Rings::Ring* ring = rings_.ring(p.topic);
@@ -86,9 +89,7 @@ void Node::on_publish(WireMessage& m, const ProfilePtr& sender) {
   }
   if (ring->subject == p.subject) {
     reply_routes_.remember(p.reply, p.reply_address, now_ms_);  // inboxes only
-    ++counters_.delivered;
-    count_hops(p.overlay_hops);
-    if (deliver_) deliver_(p);
+    deliver_here(p);
   }
   if (p.overlay_hops >= options_.max_overlay_hops) {
     ++counters_.hop_limit;
@@ -107,10 +108,7 @@ void Node::forward(const Publication& p, const Rings::Ring& ring, std::uint64_t 
                    bool from_ring) {
   std::vector<ProfilePtr> targets;
   auto add = [&](std::uint64_t id) {
-    if (id == from || id == id_) return;
-    for (const auto& t : targets) {
-      if (t->node_id == id) return;
-    }
+    if (id == from || id == id_ || has_node(targets, id)) return;
     if (const auto* peer = rings_.peer(id); peer != nullptr && peer->profile) {
       targets.push_back(peer->profile);
     }
@@ -147,17 +145,11 @@ void Node::forward(const Publication& p, const Rings::Ring& ring, std::uint64_t 
     std::shuffle(shortcuts.begin(), shortcuts.end(), rng_);
     for (const auto& s : shortcuts) {
       if (targets.size() >= fanout) break;
-      if (s->node_id == from) continue;
-      if (std::none_of(targets.begin(), targets.end(),
-                       [&](const ProfilePtr& t) { return t->node_id == s->node_id; })) {
-        targets.push_back(s);
-      }
+      if (s->node_id != from && !has_node(targets, s->node_id)) targets.push_back(s);
     }
   }
   if (targets.empty()) return;
-  WireMessage m;
-  m.type = Type::publish;
-  m.sender = *self_;
+  WireMessage m = message(Type::publish);
   m.publication = p;
   auto bytes = encode_message(m);
   for (const auto& t : targets) {
@@ -170,10 +162,7 @@ std::vector<ProfilePtr> Node::known_subscribers(std::uint64_t topic, std::uint64
   std::vector<ProfilePtr> subs;
   auto add = [&](const ProfilePtr& p) {
     if (!p || p->node_id == except || p->node_id == id_ || !subscribes(*p, topic)) return;
-    for (const auto& s : subs) {
-      if (s->node_id == p->node_id) return;
-    }
-    subs.push_back(p);
+    if (!has_node(subs, p->node_id)) subs.push_back(p);
   };
   for (const auto* view : {&vicinity_, &cyclon_}) {
     for (const auto& e : view->entries()) add(e.profile);
@@ -227,9 +216,7 @@ void Node::publish_unsubscribed(const Publication& p, SharedBytes bytes,
 
 void Node::start_walks(std::uint64_t topic) {
   walks_[topic] = cycle_;
-  WireMessage find;
-  find.type = Type::find_subscriber;
-  find.sender = *self_;
+  WireMessage find = message(Type::find_subscriber);
   find.topic = topic;
   find.ttl = options_.find_ttl;
   find.entries = {{*self_, 0}};
@@ -264,9 +251,7 @@ void Node::on_find(const WireMessage& m, const ProfilePtr& sender) {
   if (subscribed(m.topic)) subs.insert(subs.begin(), self_);
   if (!subs.empty()) {
     if (subs.size() > options_.fanout) subs.resize(options_.fanout);
-    WireMessage found;
-    found.type = Type::find_subscriber_response;
-    found.sender = *self_;
+    WireMessage found = message(Type::find_subscriber_response);
     found.topic = m.topic;
     for (const auto& s : subs) found.entries.push_back({*s, 0});
     send(origin.address, encode_message(found));
@@ -298,8 +283,7 @@ void Node::on_found(const WireMessage& m) {
   for (const auto& d : m.entries) {
     if (d.profile.node_id == id_ || !subscribes(d.profile, m.topic)) continue;
     if (cached.size() >= 2 * options_.fanout) break;
-    if (std::none_of(cached.begin(), cached.end(),
-                     [&](const ProfilePtr& s) { return s->node_id == d.profile.node_id; })) {
+    if (!has_node(cached, d.profile.node_id)) {
       cached.push_back(std::make_shared<const Profile>(d.profile));
     }
   }

@@ -93,6 +93,13 @@ void Node::refresh_profile() {
 
 // --- sending ---------------------------------------------------------------------------------
 
+WireMessage Node::message(Type type) const {
+  WireMessage m;
+  m.type = type;
+  m.sender = *self_;
+  return m;
+}
+
 SharedBytes Node::encode_message(const WireMessage& m) const {
   auto bytes = std::make_shared<std::string>();
   encode(m, *bytes);
@@ -124,9 +131,7 @@ bool Node::send_gossip(Type type, const std::string& address, std::vector<Entry>
     size += more;
   }
   entries.resize(fits);
-  WireMessage m;
-  m.type = type;
-  m.sender = *self_;
+  WireMessage m = message(type);
   m.entries.reserve(entries.size());
   for (const auto& e : entries) m.entries.push_back({*e.profile, e.age});
   auto bytes = encode_message(m);
@@ -193,10 +198,7 @@ void Node::ping_step() {
   std::sort(quiet.begin(), quiet.end(), [](auto* a, auto* b) { return a->age > b->age; });
   if (quiet.size() > options_.max_pings) quiet.resize(options_.max_pings);
   if (quiet.empty()) return;
-  WireMessage m;
-  m.type = Type::ping;
-  m.sender = *self_;
-  auto bytes = encode_message(m);
+  const auto bytes = encode_message(message(Type::ping));
   for (const auto* p : quiet) {
     waiting_[{p->profile->node_id, Layer::ping}] = {cycle_, {}, p->profile->address};
     if (send(p->profile->address, bytes)) ++counters_.pings_sent;
@@ -422,13 +424,9 @@ void Node::on_message(std::string_view bytes) {
       ++counters_.leaves_received;
       dead(sender->node_id);
       break;
-    case Type::ping: {
-      WireMessage pong;
-      pong.type = Type::pong;
-      pong.sender = *self_;
-      send(sender->address, encode_message(pong));
+    case Type::ping:
+      send(sender->address, encode_message(message(Type::pong)));
       break;
-    }
     case Type::pong:
       break;
   }
@@ -555,10 +553,7 @@ void Node::on_unreachable(const std::string& address) {
 }
 
 void Node::leave() {
-  WireMessage m;
-  m.type = Type::leave;
-  m.sender = *self_;
-  auto bytes = encode_message(m);
+  const auto bytes = encode_message(message(Type::leave));
   std::unordered_set<std::string> told;
   for (const auto& e : candidates(id_)) {
     if (e.id() != id_ && told.insert(e.profile->address).second) send(e.profile->address, bytes);

@@ -51,16 +51,16 @@ struct NodeOptions {
   std::uint16_t max_overlay_hops = 255;
   std::size_t seen_capacity = 65536;
   std::int64_t seen_ttl_ms = 120'000;
-  // Publishing to topics this node does not subscribe to.
   // Publications stop going to a peer while this many bytes wait on the link to it (0: no
   // limit); gossip, walks and pings may still use the rest of the link's queue, so a peer
   // that is merely slower than the publishers is not then declared dead for want of them.
   std::size_t publication_backlog = 0;
-  std::size_t publish_cache_topics = 1024;
-  std::int64_t publish_cache_ttl_ms = 60'000;
-  std::uint8_t find_ttl = 32;
-  std::size_t find_walks = 4;
-  std::uint32_t find_timeout_cycles = 3;
+  // Publishing to topics this node does not subscribe to.
+  std::size_t publish_cache_topics = 1024;     // topics whose subscribers are kept
+  std::int64_t publish_cache_ttl_ms = 60'000;  // a topic unused this long is forgotten
+  std::uint8_t find_ttl = 32;                  // hops a FIND_SUB walk may take
+  std::size_t find_walks = 4;                  // walks started per search
+  std::uint32_t find_timeout_cycles = 3;       // walks unanswered this long have failed
   // After walks found nobody, publications to that topic are dropped at once for this long
   // (unless a subscriber shows up in the views meanwhile).
   std::uint32_t unfound_cycles = 10;
@@ -203,8 +203,11 @@ class Node final : public TransportEvents {
   // send() for publications: refused while the link holds options_.publication_backlog.
   bool send_publication(const std::string& address, const SharedBytes& bytes);
   bool send_gossip(Type type, const std::string& address, std::vector<Entry>& entries);
+  // A message of `type` from this node (our profile as its sender), to fill in and encode.
+  WireMessage message(Type type) const;
   SharedBytes encode_message(const WireMessage& m) const;
-  void count_hops(std::uint16_t hops);
+  // The first copy of a publication for a subject subscribed here: counted and delivered.
+  void deliver_here(const Publication& p);
 
   NodeOptions options_;
   std::uint64_t id_;

@@ -14,21 +14,10 @@ void normalize(Profile& profile) {
           t.end());
 }
 
-namespace {
-auto find_topic(const Profile& profile, std::uint64_t topic) noexcept {
-  return std::lower_bound(profile.topics.begin(), profile.topics.end(), topic,
-                          [](const TopicInterest& t, std::uint64_t v) { return t.topic < v; });
-}
-}  // namespace
-
 bool subscribes(const Profile& profile, std::uint64_t topic) noexcept {
-  auto it = find_topic(profile, topic);
+  auto it = std::lower_bound(profile.topics.begin(), profile.topics.end(), topic,
+                             [](const TopicInterest& t, std::uint64_t v) { return t.topic < v; });
   return it != profile.topics.end() && it->topic == topic;
-}
-
-int priority_of(const Profile& profile, std::uint64_t topic) noexcept {
-  auto it = find_topic(profile, topic);
-  return it != profile.topics.end() && it->topic == topic ? it->priority : -1;
 }
 
 // --- PartialView ----------------------------------------------------------------------------
@@ -54,9 +43,13 @@ const Entry* PartialView::find(std::uint64_t id) const noexcept {
   return nullptr;
 }
 
+std::vector<Entry>::iterator PartialView::at(std::uint64_t id) noexcept {
+  return std::find_if(entries_.begin(), entries_.end(),
+                      [&](const Entry& e) { return e.id() == id; });
+}
+
 bool PartialView::remove(std::uint64_t id) noexcept {
-  auto it =
-      std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.id() == id; });
+  auto it = at(id);
   if (it == entries_.end()) return false;
   *it = std::move(entries_.back());
   entries_.pop_back();
@@ -64,22 +57,7 @@ bool PartialView::remove(std::uint64_t id) noexcept {
 }
 
 void PartialView::refresh(const ProfilePtr& profile) noexcept {
-  for (auto& e : entries_) {
-    if (e.id() == profile->node_id) {
-      e.profile = profile;
-      return;
-    }
-  }
-}
-
-std::vector<std::uint64_t> PartialView::remove_address(const std::string& address) {
-  std::vector<std::uint64_t> ids;
-  std::erase_if(entries_, [&](const Entry& e) {
-    if (e.profile->address != address) return false;
-    ids.push_back(e.id());
-    return true;
-  });
-  return ids;
+  if (auto it = at(profile->node_id); it != entries_.end()) it->profile = profile;
 }
 
 void PartialView::assign(std::vector<Entry> entries) {
@@ -103,9 +81,7 @@ void PartialView::merge_cyclon(const std::vector<Entry>& received, std::vector<s
                                std::uint64_t self) {
   for (const auto& r : received) {
     if (r.id() == self) continue;
-    auto have = std::find_if(entries_.begin(), entries_.end(),
-                             [&](const Entry& e) { return e.id() == r.id(); });
-    if (have != entries_.end()) {
+    if (auto have = at(r.id()); have != entries_.end()) {
       if (r.age < have->age) *have = r;  // known: keep the fresher copy of its profile
       continue;
     }
@@ -117,9 +93,7 @@ void PartialView::merge_cyclon(const std::vector<Entry>& received, std::vector<s
     while (!sent.empty()) {
       const std::uint64_t victim = sent.back();
       sent.pop_back();
-      auto it = std::find_if(entries_.begin(), entries_.end(),
-                             [&](const Entry& e) { return e.id() == victim; });
-      if (it != entries_.end()) {
+      if (auto it = at(victim); it != entries_.end()) {
         *it = r;
         break;
       }

@@ -26,8 +26,6 @@ struct Entry {
 void normalize(Profile& profile);
 // Whether `profile` lists `topic` (its topics sorted, as normalize() leaves them).
 bool subscribes(const Profile& profile, std::uint64_t topic) noexcept;
-// Priority `profile` gives `topic`, or -1 when it does not list it.
-int priority_of(const Profile& profile, std::uint64_t topic) noexcept;
 
 // A bounded set of descriptors, at most one per node id.
 class PartialView {
@@ -46,8 +44,6 @@ class PartialView {
   bool remove(std::uint64_t id) noexcept;
   // The entry for `profile`'s node, if any, takes that profile and keeps its age.
   void refresh(const ProfilePtr& profile) noexcept;
-  // Removes every entry whose profile has this address; returns their ids.
-  std::vector<std::uint64_t> remove_address(const std::string& address);
   // Replaces the whole content (Vicinity's merge computes it from scratch).
   void assign(std::vector<Entry> entries);
   // Up to `n` entries drawn at random, none with id `except`.
@@ -59,6 +55,8 @@ class PartialView {
                     std::uint64_t self);
 
  private:
+  std::vector<Entry>::iterator at(std::uint64_t id) noexcept;
+
   std::size_t capacity_;
   std::vector<Entry> entries_;
 };
