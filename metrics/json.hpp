@@ -50,6 +50,10 @@ class JsonWriter {
     raw(json);
   }
   void begin_array() { open('['); }
+  void begin_array(std::string_view k) {
+    key(k);
+    begin_array();
+  }
   void end_array() { close(']'); }
   void string(std::string_view v);
   std::string take() { return std::move(out_); }

@@ -72,8 +72,7 @@ std::string varz(const ReportInputs& in, Clock::time_point now) {
                                   : in.config.group + ":" + std::to_string(in.config.port));
   j.field("node_id", hex_id(in.node));
   j.field("next_seq", in.next_seq);
-  j.key("peers");
-  j.begin_array();
+  j.begin_array("peers");
   for (const auto& [node, p] : in.peers.peers()) {
     j.begin_object();
     j.field("node_id", hex_id(node));
@@ -100,21 +99,11 @@ std::string varz(const ReportInputs& in, Clock::time_point now) {
 }  // namespace
 
 Drop drop_for(DecodeError e) noexcept {
-  switch (e) {
-    case DecodeError::truncated:
-      return Drop::truncated;
-    case DecodeError::foreign:
-      return Drop::foreign;
-    case DecodeError::version:
-      return Drop::version;
-    case DecodeError::oversized:
-      return Drop::oversized;
-    case DecodeError::none:
-    case DecodeError::malformed:
-    case DecodeError::count:
-      break;
-  }
-  return Drop::malformed;
+  // By DecodeError, one each (checked); `none` is never refused.
+  constexpr Drop kDrops[] = {Drop::malformed, Drop::truncated, Drop::foreign,
+                             Drop::version,   Drop::malformed, Drop::oversized};
+  static_assert(std::size(kDrops) == static_cast<std::size_t>(DecodeError::count));
+  return e < DecodeError::count ? kDrops[static_cast<std::size_t>(e)] : Drop::malformed;
 }
 
 void report(const ReportInputs& in, AdapterStatus& st) {

@@ -33,12 +33,10 @@ std::string varz(const ReportInputs& in) {
   j.begin_object();
   j.field("bus", in.config.bus);
   if (in.connected_url) j.field("connected_url", *in.connected_url);
-  j.key("servers");
-  j.begin_array();
+  j.begin_array("servers");
   for (const auto& s : in.config.servers) j.string(s);
   j.end_array();
-  j.key("subscriptions");
-  j.begin_array();
+  j.begin_array("subscriptions");
   for (const auto& p : in.patterns) j.string(p);
   j.end_array();
   j.end_object();

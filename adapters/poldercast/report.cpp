@@ -99,8 +99,7 @@ metrics::HistogramSample hops(const NodeCounters& c) {
 }
 
 void entries(metrics::JsonWriter& j, const char* name, const PartialView& view) {
-  j.key(name);
-  j.begin_array();
+  j.begin_array(name);
   for (const auto& e : view.entries()) {
     j.begin_object();
     j.field("node_id", hex_id(e.id()));
@@ -113,8 +112,7 @@ void entries(metrics::JsonWriter& j, const char* name, const PartialView& view) 
 }
 
 void ids(metrics::JsonWriter& j, const char* name, const std::vector<std::uint64_t>& side) {
-  j.key(name);
-  j.begin_array();
+  j.begin_array(name);
   for (auto id : side) j.string(hex_id(id));
   j.end_array();
 }
@@ -133,8 +131,7 @@ std::string varz(const ReportInputs& in) {
   for (const auto& [topic, ring] : node.rings().rings()) rings.push_back(&ring);
   std::sort(rings.begin(), rings.end(), [](auto* a, auto* b) { return a->subject < b->subject; });
   j.field("rings_total", static_cast<std::uint64_t>(rings.size()));
-  j.key("rings");
-  j.begin_array();
+  j.begin_array("rings");
   for (std::size_t i = 0; i < rings.size() && i < kMaxVarzRings; ++i) {
     j.begin_object();
     j.field("subject", rings[i]->subject);
