@@ -54,10 +54,18 @@ class ByteReader {
  public:
   explicit ByteReader(std::string_view data) : data_(data) {}
 
-  bool u8(std::uint8_t& v) noexcept { return typed(v); }
-  bool u16(std::uint16_t& v) noexcept { return typed(v); }
-  bool u32(std::uint32_t& v) noexcept { return typed(v); }
-  bool u64(std::uint64_t& v) noexcept { return typed(v); }
+  bool u8(std::uint8_t& v) noexcept { return read(v); }
+  bool u16(std::uint16_t& v) noexcept { return read(v); }
+  bool u32(std::uint32_t& v) noexcept { return read(v); }
+  bool u64(std::uint64_t& v) noexcept { return read(v); }
+  // An unsigned integer as wide as its type, for code generic over a field's type.
+  template <class T>
+  bool read(T& v) noexcept {
+    std::uint64_t x = 0;
+    if (!uint(sizeof(T), x)) return false;
+    v = static_cast<T>(x);
+    return true;
+  }
   // An unsigned integer of `width` bytes (1..8).
   bool uint(std::size_t width, std::uint64_t& v) noexcept {
     if (!fits(width)) return false;
@@ -79,13 +87,6 @@ class ByteReader {
   bool at_end() const noexcept { return remaining() == 0; }
 
  private:
-  template <class T>
-  bool typed(T& v) noexcept {
-    std::uint64_t x = 0;
-    if (!uint(sizeof(T), x)) return false;
-    v = static_cast<T>(x);
-    return true;
-  }
   bool fits(std::size_t n) noexcept {
     if (remaining() >= n) return true;
     ok_ = false;

@@ -19,6 +19,26 @@ ByteWriter put_common(std::string& out, Type type, std::uint8_t flags, std::uint
   return w;
 }
 
+// The data header after the common header, in wire order: the one list encode_data() and
+// decode_data() share. `io(field)` writes or reads each field; the reserved ones are zero.
+template <class Header, class IO>
+void data_fields(Header& h, std::uint8_t& reserved8, std::uint16_t& reserved16, IO&& io) {
+  io(h.seq);
+  io(h.trace.node_id);
+  io(h.trace.seq);
+  io(h.trace.bus);
+  io(h.trace.hops);
+  io(reserved8);
+  io(h.subject_size);
+  io(h.reply_size);
+  io(reserved16);
+  io(h.headers_size);
+  io(h.payload_size);
+  io(h.index);
+  io(h.count);
+  io(h.offset);
+}
+
 DecodeError decode_data(std::string_view bytes, std::size_t max_message, Datagram& out) noexcept {
   if (bytes.size() < kDataHeaderSize) return DecodeError::truncated;
   if ((out.flags & ~kFlagRetransmit) != 0) return DecodeError::malformed;
@@ -26,20 +46,7 @@ DecodeError decode_data(std::string_view bytes, std::size_t max_message, Datagra
   DataHeader& h = out.data;
   std::uint8_t reserved8 = 0;
   std::uint16_t reserved16 = 0;
-  r.u64(h.seq);
-  r.u64(h.trace.node_id);
-  r.u64(h.trace.seq);
-  r.u32(h.trace.bus);
-  r.u8(h.trace.hops);
-  r.u8(reserved8);
-  r.u16(h.subject_size);
-  r.u16(h.reply_size);
-  r.u16(reserved16);
-  r.u32(h.headers_size);
-  r.u32(h.payload_size);
-  r.u32(h.index);
-  r.u32(h.count);
-  r.u32(h.offset);
+  data_fields(h, reserved8, reserved16, [&](auto& field) { r.read(field); });
   if (!r.ok()) return DecodeError::truncated;
   out.chunk = bytes.substr(kDataHeaderSize);
   if (reserved8 != 0 || reserved16 != 0) return DecodeError::malformed;
@@ -129,20 +136,9 @@ DecodeError decode(std::string_view bytes, std::size_t max_message, Datagram& ou
 void encode_data(std::string& out, std::uint64_t sender, std::uint8_t flags, const DataHeader& h,
                  std::string_view chunk) {
   ByteWriter w = put_common(out, Type::data, flags, sender);
-  w.u64(h.seq);
-  w.u64(h.trace.node_id);
-  w.u64(h.trace.seq);
-  w.u32(h.trace.bus);
-  w.u8(h.trace.hops);
-  w.u8(0);
-  w.u16(h.subject_size);
-  w.u16(h.reply_size);
-  w.u16(0);
-  w.u32(h.headers_size);
-  w.u32(h.payload_size);
-  w.u32(h.index);
-  w.u32(h.count);
-  w.u32(h.offset);
+  std::uint8_t zero8 = 0;
+  std::uint16_t zero16 = 0;
+  data_fields(h, zero8, zero16, [&](auto field) { w.uint(field, sizeof field); });
   w.bytes(chunk);
 }
 

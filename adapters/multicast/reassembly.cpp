@@ -48,9 +48,7 @@ std::optional<Assembled> Reassembler::add(std::uint64_t sender, const DataHeader
   e.bytes.replace(h.offset, chunk.size(), chunk);
   if (e.received < e.header.count) return std::nullopt;
   Assembled done{e.header, std::move(e.bytes)};
-  bytes_ -= e.cost;
-  by_age_.erase({e.deadline, key});
-  entries_.erase(it);
+  drop(it);
   return done;
 }
 

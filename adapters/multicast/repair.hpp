@@ -65,7 +65,6 @@ class SendWindow {
   std::uint64_t next_seq() const noexcept { return next_; }
   std::uint64_t oldest_seq() const noexcept { return next_ - entries_.size(); }
   std::size_t bytes() const noexcept { return bytes_; }
-  void set_next(std::uint64_t next) noexcept { next_ = next; }
 
  private:
   struct Entry {
