@@ -13,6 +13,20 @@ bool any_matches(const std::vector<std::string>& patterns, std::string_view subj
                      [&](const std::string& p) { return subject_matches(p, subject); });
 }
 
+std::string read_prefix(config::Section& section, std::string_view key) {
+  std::string prefix;
+  section.get(key, prefix);
+  if (prefix.empty()) return prefix;
+  if (!is_valid_publish_subject(prefix)) {
+    section.error_at(key, "'" + section.name_of(key) +
+                              "' must be a literal subject such as 'edge1', not '" + prefix + "'");
+    return {};
+  }
+  return prefix + ".";
+}
+
+}  // namespace
+
 void read_patterns(config::Section& section, std::string_view key, std::vector<std::string>& out) {
   section.get(key, out);
   for (const auto& p : out) {
@@ -22,22 +36,6 @@ void read_patterns(config::Section& section, std::string_view key, std::vector<s
     }
   }
 }
-
-std::string read_prefix(config::Section& section, std::string_view key) {
-  std::string prefix;
-  section.get(key, prefix);
-  if (prefix.empty()) return prefix;
-  if (!is_valid_publish_subject(prefix)) {
-    section.error_at(key, "'" + section.name_of(key) +
-                              "' must be a literal subject such as "
-                              "'edge1', not '" +
-                              prefix + "'");
-    return {};
-  }
-  return prefix + ".";
-}
-
-}  // namespace
 
 SubjectFilter::SubjectFilter() : both_{">"}, unprefixed_{"_INBOX.>"} {}
 

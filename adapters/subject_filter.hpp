@@ -22,6 +22,9 @@
 
 namespace psycho {
 
+// Reads a list of subject patterns at `key`; an invalid one is an error kept in `section`.
+void read_patterns(config::Section& section, std::string_view key, std::vector<std::string>& out);
+
 class SubjectFilter {
  public:
   // Everything both ways, no renaming.
@@ -49,8 +52,6 @@ class SubjectFilter {
   std::vector<std::string> fabric_patterns_for(std::string_view local_pattern) const;
   // The `import` list as fabric subscriptions, held for the adapter's whole life.
   std::vector<std::string> static_fabric_patterns() const;
-
-  const std::vector<std::string>& both_ways() const noexcept { return both_; }
 
   bool operator==(const SubjectFilter&) const = default;
 

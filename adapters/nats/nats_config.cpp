@@ -1,11 +1,11 @@
 #include "adapters/nats/nats_config.hpp"
 
+#include <algorithm>
 #include <tuple>
 
 #include <unistd.h>
 
 #include "config/section.hpp"
-#include "core/subject.hpp"
 
 namespace psycho::nats {
 
@@ -15,14 +15,12 @@ namespace {
 std::vector<std::string> split_servers(const std::vector<std::string>& items) {
   std::vector<std::string> out;
   for (const auto& item : items) {
-    std::size_t start = 0;
-    while (start <= item.size()) {
-      const std::size_t comma = item.find(',', start);
-      std::string url = item.substr(start, comma == std::string::npos ? comma : comma - start);
+    for (std::size_t start = 0; start <= item.size();) {
+      const std::size_t comma = std::min(item.find(',', start), item.size());
+      const std::string url = item.substr(start, comma - start);
       const auto first = url.find_first_not_of(" \t");
       const auto last = url.find_last_not_of(" \t");
       if (first != std::string::npos) out.push_back(url.substr(first, last - first + 1));
-      if (comma == std::string::npos) break;
       start = comma + 1;
     }
   }
@@ -68,13 +66,7 @@ void read_reconnect(config::Section& s, ReconnectSettings& r) {
 
 void read_jetstream(config::Section& s, JetStreamSettings& js) {
   config::Section j = s.child("jetstream");
-  j.get("export", js.exports);
-  for (const auto& p : js.exports) {
-    if (!is_valid_pattern(p)) {
-      j.error_at("export",
-                 "'" + j.name_of("export") + "' has an invalid subject pattern '" + p + "'");
-    }
-  }
+  read_patterns(j, "export", js.exports);
   j.get_duration("ack_timeout", js.ack_timeout, std::chrono::milliseconds(10),
                  std::chrono::minutes(10));
   j.get("max_pending", js.max_pending, 1, 1'000'000);
