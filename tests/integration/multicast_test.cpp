@@ -3,10 +3,12 @@
 // through `unshare --net` with lo up and a multicast route on it (tests/integration/
 // CMakeLists.txt), which sets PSYCHO_MULTICAST_NETNS. Run directly, they skip.
 #include <map>
+#include <thread>
 #include <string>
 #include <vector>
 
 #include "multicast_helpers.hpp"
+#include "support/flood.hpp"
 #include "support/ports.hpp"
 
 namespace psycho::testing {
@@ -119,6 +121,25 @@ TEST_F(MulticastTest, InjectedLossIsRepaired) {
     repaired += metric(*gw, "psycho_multicast_repaired_total{adapter=\"multicast\"}");
   }
   EXPECT_GT(repaired, 0);
+}
+
+// A publisher as fast as its client can write: every message reaches every other gateway's
+// subscriber once. The publisher is paused while the sender's queue is past half (flow
+// control), and whatever a receiver's socket buffer overflows with is repaired.
+TEST_F(MulticastTest, AnUnthrottledPublisherReachesEveryGatewayWhole) {
+  constexpr std::size_t kCount = 100'000;
+  start_three();
+  auto publisher = gateways_[0]->client();
+  publisher->send("CONNECT {\"verbose\":false}\n");
+  std::thread writer([&] { publisher->send(flood("mc.flood", kCount, 16)); });
+  for (std::size_t i = 1; i < clients_.size(); ++i) {
+    FloodTally tally(kCount);
+    receive_flood(*clients_[i], tally, 120s);
+    EXPECT_TRUE(tally.complete()) << "gateway " << i << ": " << tally.summary();
+    EXPECT_EQ(metric(*gateways_[i], "psycho_multicast_lost_total{adapter=\"multicast\"}"), 0);
+  }
+  writer.join();
+  EXPECT_EQ(dropped(*gateways_[0], "queue_full"), 0);
 }
 
 TEST_F(MulticastTest, StrangeDatagramsAreDroppedAndCounted) {
