@@ -24,16 +24,7 @@ ByteWriter put_common(std::string& out, Type type, std::uint8_t flags, std::uint
 template <class Header, class IO>
 void data_fields(Header& h, std::uint8_t& reserved8, std::uint16_t& reserved16, IO&& io) {
   io(h.seq);
-  io(h.trace.node_id);
-  io(h.trace.seq);
-  io(h.trace.bus);
-  io(h.trace.hops);
-  io(reserved8);
-  io(h.subject_size);
-  io(h.reply_size);
-  io(reserved16);
-  io(h.headers_size);
-  io(h.payload_size);
+  record_fields(h, reserved8, reserved16, io);
   io(h.index);
   io(h.count);
   io(h.offset);
@@ -67,15 +58,43 @@ DecodeError decode_data(std::string_view bytes, std::size_t max_message, Datagra
   return DecodeError::none;
 }
 
+// What NACK and packed datagrams have after the common header: a 64-bit value (the target,
+// the sequence), a count and a reserved 16-bit field.
+bool read_counted(ByteReader& r, std::uint64_t& value, std::uint16_t& count,
+                  std::uint16_t& reserved) noexcept {
+  r.u64(value);
+  r.u16(count);
+  r.u16(reserved);
+  return r.ok();
+}
+
+DecodeError decode_packed(std::string_view bytes, std::size_t max_message, Datagram& out) noexcept {
+  if (bytes.size() < kPackedHeaderSize) return DecodeError::truncated;
+  if ((out.flags & ~kFlagRetransmit) != 0) return DecodeError::malformed;
+  ByteReader r(bytes.substr(kCommonHeaderSize));
+  std::uint16_t count = 0, reserved = 0;
+  if (!read_counted(r, out.data.seq, count, reserved)) return DecodeError::truncated;
+  if (reserved != 0 || count == 0) return DecodeError::malformed;
+  out.data.count = 1;
+  out.data.index = 0;
+  out.chunk = bytes.substr(kPackedHeaderSize);
+  // Every record is checked here, so that a datagram is taken or refused whole.
+  std::string_view rest = out.chunk;
+  DataHeader h;
+  std::string_view message;
+  for (std::uint16_t i = 0; i < count; ++i) {
+    if (const DecodeError e = next_record(rest, h, message); e != DecodeError::none) return e;
+    if (h.message_size() > max_message) return DecodeError::oversized;
+  }
+  return rest.empty() ? DecodeError::none : DecodeError::malformed;
+}
+
 DecodeError decode_nack(std::string_view bytes, Datagram& out) noexcept {
   if (bytes.size() < kNackHeaderSize) return DecodeError::truncated;
   if (out.flags != 0) return DecodeError::malformed;
   ByteReader r(bytes.substr(kCommonHeaderSize));
   std::uint16_t n = 0, reserved = 0;
-  r.u64(out.nack.target);
-  r.u16(n);
-  r.u16(reserved);
-  if (!r.ok()) return DecodeError::truncated;
+  if (!read_counted(r, out.nack.target, n, reserved)) return DecodeError::truncated;
   if (reserved != 0 || n == 0 || n > kMaxNackRanges) return DecodeError::malformed;
   if (bytes.size() < kNackHeaderSize + n * kNackRangeSize) return DecodeError::truncated;
   if (bytes.size() > kNackHeaderSize + n * kNackRangeSize) return DecodeError::malformed;
@@ -128,6 +147,9 @@ DecodeError decode(std::string_view bytes, std::size_t max_message, Datagram& ou
     case static_cast<std::uint8_t>(Type::announce):
       out.type = Type::announce;
       return decode_announce(bytes, out);
+    case static_cast<std::uint8_t>(Type::packed):
+      out.type = Type::packed;
+      return decode_packed(bytes, max_message, out);
     default:
       return DecodeError::malformed;
   }
@@ -157,6 +179,44 @@ void encode_announce(std::string& out, std::uint64_t sender, const Announce& ann
   ByteWriter w = put_common(out, Type::announce, 0, sender);
   w.u64(announce.next_seq);
   w.u64(announce.oldest_seq);
+}
+
+DecodeError next_record(std::string_view& records, DataHeader& h,
+                        std::string_view& bytes) noexcept {
+  ByteReader r(records);
+  std::uint8_t reserved8 = 0;
+  std::uint16_t reserved16 = 0;
+  record_fields(h, reserved8, reserved16, [&](auto& field) { r.read(field); });
+  if (!r.ok()) return DecodeError::truncated;
+  if (reserved8 != 0 || reserved16 != 0 || h.subject_size == 0) return DecodeError::malformed;
+  if (!r.bytes(static_cast<std::size_t>(h.message_size()), bytes)) return DecodeError::truncated;
+  records.remove_prefix(records.size() - r.remaining());
+  return DecodeError::none;
+}
+
+void start_packed(std::string& out, std::uint64_t sender, std::uint8_t flags) {
+  ByteWriter w = put_common(out, Type::packed, flags, sender);
+  w.u64(0);  // seq: finish_packed()
+  w.u16(0);  // records: counted by append_record()
+  w.u16(0);
+}
+
+void append_record(std::string& out, const MessageParts& m, const Trace& trace) {
+  DataHeader h = header_of(m, trace);
+  ByteWriter w(out);
+  std::uint8_t zero8 = 0;
+  std::uint16_t zero16 = 0;
+  record_fields(h, zero8, zero16, [&](auto field) { w.uint(field, sizeof field); });
+  w.bytes(m.subject);
+  w.bytes(m.reply);
+  w.bytes(m.headers);
+  w.bytes(m.payload);
+  char* count = out.data() + kCommonHeaderSize + 8;
+  store_be(load_be(count, 2) + 1, 2, count);
+}
+
+void finish_packed(std::string& out, std::uint64_t seq) {
+  store_be(seq, 8, out.data() + kCommonHeaderSize);
 }
 
 std::uint32_t fragment_count(std::uint64_t message_size, std::size_t max_datagram) noexcept {

@@ -2,8 +2,11 @@
 // sockets, no clocks, so every field and every rejection path is unit-tested and fuzzed.
 //
 // Every datagram starts with a 16-byte common header (magic "PSMC", version, type, flags, a
-// reserved zero byte, the sending gateway's node id); integers are big-endian. Three types:
+// reserved zero byte, the sending gateway's node id); integers are big-endian. Four types:
 //  - data: one fragment of one message, with the message's Trace and its section lengths;
+//  - packed: whole messages, as many as fit, each with its Trace and section lengths (a
+//    small message costs a 36-byte record, not a datagram: loopback and NICs top out at a
+//    rate of datagrams, whatever their size);
 //  - nack: "node N, please send these sequences again";
 //  - announce: presence, plus the sender's sequence window (for tail-loss detection).
 // decode() never reads outside the given bytes and never allocates; what it returns views
@@ -28,10 +31,12 @@ inline constexpr std::size_t kDataHeaderSize = 72;
 inline constexpr std::size_t kNackHeaderSize = 28;
 inline constexpr std::size_t kNackRangeSize = 12;
 inline constexpr std::size_t kAnnounceSize = 32;
+inline constexpr std::size_t kPackedHeaderSize = 28;  // common header, seq, record count
+inline constexpr std::size_t kRecordHeaderSize = 36;
 // Ranges per NACK datagram: enough for any real loss pattern, small enough for any MTU.
 inline constexpr std::size_t kMaxNackRanges = 32;
 
-enum class Type : std::uint8_t { data = 1, nack = 2, announce = 3 };
+enum class Type : std::uint8_t { data = 1, nack = 2, announce = 3, packed = 4 };
 
 // Data flags.
 inline constexpr std::uint8_t kFlagRetransmit = 0x01;  // sent again in answer to a NACK
@@ -73,8 +78,8 @@ struct Datagram {
   Type type = Type::data;
   std::uint8_t flags = 0;
   std::uint64_t sender = 0;  // node id of the gateway that sent this datagram
-  DataHeader data;
-  std::string_view chunk;  // data: this fragment's bytes
+  DataHeader data;           // packed: only seq is set
+  std::string_view chunk;    // data: this fragment's bytes; packed: the records, checked
   Nack nack;
   Announce announce;
 };
@@ -98,11 +103,27 @@ inline std::string_view error_name(DecodeError e) noexcept {
 // Decodes `bytes`; `max_message` bounds subject + reply + headers + payload.
 DecodeError decode(std::string_view bytes, std::size_t max_message, Datagram& out) noexcept;
 
+// The records of a packed datagram that decode() accepted (`d.chunk`): calls
+// visit(const DataHeader&, std::string_view message_bytes) for each, in order.
+template <class Visit>
+void for_each_record(std::string_view records, Visit&& visit);
+
 // Appends one datagram to `out`.
 void encode_data(std::string& out, std::uint64_t sender, std::uint8_t flags, const DataHeader& h,
                  std::string_view chunk);
 void encode_nack(std::string& out, std::uint64_t sender, const Nack& nack);
 void encode_announce(std::string& out, std::uint64_t sender, const Announce& announce);
+
+// Packing: start_packed() begins a packed datagram in `out` (which must be empty),
+// append_record() adds one whole message, finish_packed() sets its sequence. A message packs
+// when packed_size() fits what is left of the datagram.
+void start_packed(std::string& out, std::uint64_t sender, std::uint8_t flags = 0);
+void append_record(std::string& out, const MessageParts& m, const Trace& trace);
+void finish_packed(std::string& out, std::uint64_t seq);
+inline std::size_t packed_size(const MessageParts& m) noexcept {
+  return kRecordHeaderSize + m.subject.size() + m.reply.size() + m.headers.size() +
+         m.payload.size();
+}
 
 // A message's parts (subject as it is named on the fabric) as datagrams of at most
 // `max_datagram` bytes with sequences from `first_seq` on: calls emit(std::string_view) once
@@ -119,16 +140,50 @@ std::uint32_t fragment_count(std::uint64_t message_size, std::size_t max_datagra
 
 // ---------------------------------------------------------------------------------------
 
-template <class Emit>
-std::uint32_t fragment(const MessageParts& m, const Trace& trace, std::uint64_t sender,
-                       std::uint64_t first_seq, std::size_t max_datagram, std::string& buffer,
-                       Emit&& emit) {
+// What a record's header holds, in wire order (shared with the data header, where the same
+// fields stand between seq and the fragment's index): `io(field)` writes or reads each
+// field; the reserved ones are zero.
+template <class Header, class IO>
+void record_fields(Header& h, std::uint8_t& reserved8, std::uint16_t& reserved16, IO&& io) {
+  io(h.trace.node_id);
+  io(h.trace.seq);
+  io(h.trace.bus);
+  io(h.trace.hops);
+  io(reserved8);
+  io(h.subject_size);
+  io(h.reply_size);
+  io(reserved16);
+  io(h.headers_size);
+  io(h.payload_size);
+}
+
+// Reads the record at the front of `records` into `h` and `bytes` and consumes it
+// (decode() checks every record with it before any is delivered).
+DecodeError next_record(std::string_view& records, DataHeader& h, std::string_view& bytes) noexcept;
+
+template <class Visit>
+void for_each_record(std::string_view records, Visit&& visit) {
+  DataHeader h;
+  std::string_view bytes;
+  while (!records.empty() && next_record(records, h, bytes) == DecodeError::none) visit(h, bytes);
+}
+
+// The trace and section sizes of a message, as a data header or a record carries them.
+inline DataHeader header_of(const MessageParts& m, const Trace& trace) noexcept {
   DataHeader h;
   h.trace = trace;
   h.subject_size = static_cast<std::uint16_t>(m.subject.size());
   h.reply_size = static_cast<std::uint16_t>(m.reply.size());
   h.headers_size = static_cast<std::uint32_t>(m.headers.size());
   h.payload_size = static_cast<std::uint32_t>(m.payload.size());
+  return h;
+}
+
+template <class Emit>
+std::uint32_t fragment(const MessageParts& m, const Trace& trace, std::uint64_t sender,
+                       std::uint64_t first_seq, std::size_t max_datagram, std::string& buffer,
+                       Emit&& emit) {
+  DataHeader h = header_of(m, trace);
   h.count = fragment_count(h.message_size(), max_datagram);
   const std::size_t chunk_size = max_datagram - kDataHeaderSize;
   const std::array<std::string_view, 4> parts = {m.subject, m.reply, m.headers, m.payload};

@@ -21,10 +21,13 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Datagrams taken from the socket in one go before the timers are looked at.
-constexpr int kReceiveBurst = 256;
+// Datagrams taken from the socket before the timers are looked at, and per recvmmsg.
+constexpr std::size_t kReceiveBurst = 256;
+constexpr std::size_t kReceiveBatch = 32;
 // Big enough for any UDP datagram, so none is ever cut.
 constexpr std::size_t kReceiveBufferSize = 65536;
+// Datagrams built before they go out in one sendmmsg.
+constexpr std::size_t kSendBatch = 64;
 
 class MulticastAdapter final : public Adapter {
  public:
@@ -58,6 +61,9 @@ class MulticastAdapter final : public Adapter {
   // Sending thread.
   void run_sender();
   void send_message(const Message& m);
+  std::string& next_datagram();
+  void close_packed();
+  void flush_datagrams();
   void send_datagram(std::string_view datagram, bool retransmission);
   void announce();
   // Receiving thread.
@@ -73,10 +79,6 @@ class MulticastAdapter final : public Adapter {
   std::vector<std::string> resend(const Nack& nack, const Source& requester, Clock::time_point now,
                                   bool& gone);
   void timers(Clock::time_point now);
-  std::uint64_t next_seq() const {
-    MutexLock lock(window_mutex_);
-    return window_.next_seq();
-  }
 
   const MulticastConfig config_;
   AdapterHost* host_ = nullptr;
@@ -87,6 +89,13 @@ class MulticastAdapter final : public Adapter {
   std::atomic<bool> stopping_{false};
   std::atomic<bool> running_{false};  // for status(), from any thread
   bool stopped_ = false;
+
+  // The sending thread's datagrams not yet sent: outgoing_[0, pending_), the last one a
+  // packed datagram still open for records when `packing_`. Buffers are reused.
+  std::array<std::string, kSendBatch> outgoing_;
+  std::size_t pending_ = 0;
+  bool packing_ = false;
+  std::uint64_t send_seq_ = 1;  // the next data sequence; only the sending thread makes data
 
   mutable Mutex window_mutex_;  // the sender keeps, the receiver retransmits
   SendWindow window_ GUARDED_BY(window_mutex_);
@@ -142,6 +151,7 @@ void MulticastAdapter::run_sender() {
   auto next_announce = Clock::now();
   while (queue_.take_all(batch, config_.announce_interval)) {
     for (const auto& m : batch) send_message(*m);
+    flush_datagrams();  // a burst waits for nothing but its own end
     batch.clear();
     if (const auto now = Clock::now(); now >= next_announce) {
       announce();
@@ -150,23 +160,73 @@ void MulticastAdapter::run_sender() {
   }
 }
 
+// A message that fits a datagram whole is packed with its neighbours; a larger one is cut
+// into fragments of its own.
 void MulticastAdapter::send_message(const Message& m) {
-  thread_local std::string subject, buffer;
+  thread_local std::string subject;
   config_.subjects.to_fabric(m.subject(), subject);
   const std::uint64_t size = subject.size() + m.reply().size() + m.body().size();
   if (subject.size() > UINT16_MAX || m.reply().size() > UINT16_MAX || size > config_.max_message) {
     counters_.count(Drop::too_large);
     return;
   }
-  const std::uint32_t count =
-      fragment({subject, m.reply(), m.headers(), m.payload()}, m.trace(), node_, next_seq(),
-               config_.max_datagram, buffer, [&](std::string_view datagram) {
-                 send_datagram(datagram, false);
-                 MutexLock lock(window_mutex_);
-                 window_.keep(window_.next_seq(), datagram);
-               });
-  if (count > 1) counters_.add(counters_.fragments_out, count);
+  const MessageParts parts{subject, m.reply(), m.headers(), m.payload()};
+  const std::size_t record = packed_size(parts);
+  if (kPackedHeaderSize + record <= config_.max_datagram) {
+    if (!packing_ || outgoing_[pending_ - 1].size() + record > config_.max_datagram) {
+      start_packed(next_datagram(), node_);
+      packing_ = true;
+    }
+    append_record(outgoing_[pending_ - 1], parts, m.trace());
+  } else {
+    thread_local std::string fragment_buffer;
+    const std::uint32_t count =
+        fragment(parts, m.trace(), node_, send_seq_, config_.max_datagram, fragment_buffer,
+                 [&](std::string_view datagram) { next_datagram().assign(datagram); });
+    counters_.add(counters_.fragments_out, count);
+  }
   counters_.sent(m.body().size());
+}
+
+// A fresh datagram buffer at the end of outgoing_, sending what is there when it is full.
+// It takes the next sequence: packed datagrams have theirs set here, fragments carry it.
+std::string& MulticastAdapter::next_datagram() {
+  close_packed();
+  if (pending_ == outgoing_.size()) flush_datagrams();
+  std::string& d = outgoing_[pending_++];
+  d.clear();
+  ++send_seq_;
+  return d;
+}
+
+// Sends the pending datagrams in one go and keeps them for repair, under one lock.
+void MulticastAdapter::flush_datagrams() {
+  close_packed();
+  if (pending_ == 0) return;
+  std::array<std::string_view, kSendBatch> views;
+  const std::uint64_t first = send_seq_ - pending_;
+  std::size_t bytes = 0;
+  for (std::size_t i = 0; i < pending_; ++i) {
+    views[i] = outgoing_[i];
+    bytes += outgoing_[i].size();
+  }
+  const std::size_t sent = socket_.send(views.data(), pending_);
+  if (sent < pending_) counters_.count(Drop::send_error, pending_ - sent);
+  counters_.add(counters_.datagrams_out, sent);
+  counters_.add(counters_.datagram_bytes_out, bytes);
+  {
+    // Refused ones too: a receiver NACKs the gap, and the repair sends them.
+    MutexLock lock(window_mutex_);
+    for (std::size_t i = 0; i < pending_; ++i) window_.keep(first + i, outgoing_[i]);
+  }
+  pending_ = 0;
+}
+
+// The open packed datagram, if any, takes no more records: its sequence goes in.
+void MulticastAdapter::close_packed() {
+  if (!packing_) return;
+  finish_packed(outgoing_[pending_ - 1], send_seq_ - 1);
+  packing_ = false;
 }
 
 void MulticastAdapter::send_datagram(std::string_view datagram, bool retransmission) {
@@ -191,21 +251,19 @@ void MulticastAdapter::announce() {
 // --- receiving ----------------------------------------------------------------------------
 
 void MulticastAdapter::run_receiver() {
-  std::vector<char> buffer(kReceiveBufferSize);
-  sockaddr_storage from{};
+  ReceiveBatch batch(kReceiveBatch, kReceiveBufferSize);
   while (!stopping_.load(std::memory_order_relaxed)) {
-    bool truncated = false;
-    // A short wait while repairs are pending, so NACKs go out on time.
-    int wait = 50;
-    for (int i = 0; i < kReceiveBurst; ++i) {
-      const long n =
-          socket_.receive(buffer.data(), buffer.size(), i == 0 ? wait : 0, &truncated, &from);
-      if (n <= 0) break;
-      if (truncated) {
-        counters_.count(Drop::oversized);
-        continue;
+    // Wait at most 50 ms for the first datagrams, so the timers (NACKs) run on time.
+    for (std::size_t taken = 0; taken < kReceiveBurst; taken += batch.size()) {
+      if (!socket_.receive(batch, taken == 0 ? 50 : 0) || batch.size() == 0) break;
+      const auto now = Clock::now();
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (batch.truncated(i)) {
+          counters_.count(Drop::oversized);
+          continue;
+        }
+        receive(batch.datagram(i), batch.from(i), now);
       }
-      receive({buffer.data(), static_cast<std::size_t>(n)}, from, Clock::now());
     }
     timers(Clock::now());
   }
@@ -221,7 +279,7 @@ void MulticastAdapter::receive(std::string_view bytes, const sockaddr_storage& f
     return;
   }
   if (d.sender == node_) return;  // our own, looped back
-  if (d.type == Type::data && config_.test_drop_rate > 0 &&
+  if ((d.type == Type::data || d.type == Type::packed) && config_.test_drop_rate > 0 &&
       std::uniform_real_distribution<double>(0, 1)(drop_rng_) < config_.test_drop_rate) {
     counters_.count(Drop::test_drop);
     return;
@@ -231,6 +289,7 @@ void MulticastAdapter::receive(std::string_view bytes, const sockaddr_storage& f
   if (peer == nullptr) return;
   switch (d.type) {
     case Type::data:
+    case Type::packed:
       on_data(d, *peer, now);
       break;
     case Type::nack:
@@ -291,6 +350,11 @@ void MulticastAdapter::on_data(const Datagram& d, Peer& peer, Clock::time_point 
   peer.bytes += d.chunk.size();
   if (verdict == ReceiveTracker::Verdict::duplicate) {
     ++peer.duplicates;
+    return;
+  }
+  if (d.type == Type::packed) {
+    for_each_record(d.chunk,
+                    [&](const DataHeader& h, std::string_view bytes) { deliver(h, bytes); });
     return;
   }
   if (d.data.count == 1) {

@@ -34,7 +34,7 @@ struct MulticastConfig {
   std::chrono::milliseconds announce_interval{1000};
   std::chrono::milliseconds peer_timeout{5000};
   std::size_t max_peers = 256;
-  QueueSettings queue;  // waiting for the sending thread
+  QueueSettings queue;                   // waiting for the sending thread
   std::size_t receive_buffer = 8 << 20;  // SO_RCVBUF
   std::size_t send_buffer = 4 << 20;     // SO_SNDBUF
   // Test-only: the fraction of received data datagrams thrown away on purpose, to exercise

@@ -7,6 +7,8 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -153,32 +155,71 @@ Socket::~Socket() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-bool Socket::send(std::string_view datagram) const noexcept {
-  for (;;) {
-    const ssize_t n = ::sendto(fd_, datagram.data(), datagram.size(), 0,
-                               reinterpret_cast<const sockaddr*>(&group_), group_size_);
-    if (n >= 0) return true;
-    if (errno != EINTR) return false;
+ReceiveBatch::ReceiveBatch(std::size_t count, std::size_t buffer_size)
+    : buffer_size_(buffer_size),
+      storage_(count * buffer_size),
+      from_(count),
+      iov_(count),
+      headers_(count) {
+  for (std::size_t i = 0; i < count; ++i) {
+    iov_[i] = {storage_.data() + i * buffer_size, buffer_size};
   }
 }
 
-long Socket::receive(char* buffer, std::size_t size, int timeout_ms, bool* truncated,
-                     sockaddr_storage* from) {
-  pollfd p{fd_, POLLIN, 0};
-  if (timeout_ms > 0) {
-    const int ready = ::poll(&p, 1, timeout_ms);
-    if (ready <= 0) return ready == 0 || errno == EINTR ? 0 : -1;
+std::string_view ReceiveBatch::datagram(std::size_t i) const noexcept {
+  return {storage_.data() + i * buffer_size_, headers_[i].msg_len};
+}
+
+bool ReceiveBatch::truncated(std::size_t i) const noexcept {
+  return (headers_[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
+}
+
+std::size_t Socket::send(const std::string_view* datagrams, std::size_t count) const noexcept {
+  constexpr std::size_t kPerCall = 64;  // a stack-sized batch; the kernel caps one call at 1024
+  std::array<mmsghdr, kPerCall> headers{};
+  std::array<iovec, kPerCall> iov{};
+  std::size_t sent = 0, done = 0;
+  while (done < count) {
+    const std::size_t n = std::min(kPerCall, count - done);
+    for (std::size_t i = 0; i < n; ++i) {
+      iov[i] = {const_cast<char*>(datagrams[done + i].data()), datagrams[done + i].size()};
+      headers[i].msg_hdr = {};
+      headers[i].msg_hdr.msg_name = const_cast<sockaddr_storage*>(&group_);
+      headers[i].msg_hdr.msg_namelen = group_size_;
+      headers[i].msg_hdr.msg_iov = &iov[i];
+      headers[i].msg_hdr.msg_iovlen = 1;
+    }
+    const int r = ::sendmmsg(fd_, headers.data(), static_cast<unsigned>(n), 0);
+    if (r > 0) {
+      sent += static_cast<std::size_t>(r);
+      done += static_cast<std::size_t>(r);
+    } else if (errno != EINTR) {
+      ++done;  // the first of them was refused: skip it, send the rest
+    }
   }
-  iovec iov{buffer, size};
-  msghdr msg{};
-  msg.msg_name = from;
-  msg.msg_namelen = sizeof *from;
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  const ssize_t n = ::recvmsg(fd_, &msg, MSG_DONTWAIT);
-  if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
-  *truncated = (msg.msg_flags & MSG_TRUNC) != 0;
-  return static_cast<long>(n);
+  return sent;
+}
+
+bool Socket::receive(ReceiveBatch& batch, int timeout_ms) {
+  batch.received_ = 0;
+  if (timeout_ms > 0) {
+    pollfd p{fd_, POLLIN, 0};
+    const int ready = ::poll(&p, 1, timeout_ms);
+    if (ready <= 0) return ready == 0 || errno == EINTR;
+  }
+  for (std::size_t i = 0; i < batch.headers_.size(); ++i) {
+    msghdr& m = batch.headers_[i].msg_hdr;
+    m = {};
+    m.msg_name = &batch.from_[i];
+    m.msg_namelen = sizeof batch.from_[i];
+    m.msg_iov = &batch.iov_[i];
+    m.msg_iovlen = 1;
+  }
+  const int n = ::recvmmsg(fd_, batch.headers_.data(), static_cast<unsigned>(batch.headers_.size()),
+                           MSG_DONTWAIT, nullptr);
+  if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+  batch.received_ = static_cast<std::size_t>(n);
+  return true;
 }
 
 std::string address_of(const sockaddr_storage& a) {

@@ -1,6 +1,7 @@
 // libFuzzer target for the multicast datagram codec and what a receiver does with what it
 // decodes. Each input is one datagram, decoded with a small max_message, and checks that:
 //  - decode never reads outside the input (ASan) and a refused datagram says why;
+//  - every record of an accepted packed datagram has the size it announces;
 //  - an accepted datagram encodes back to exactly the same bytes (one canonical form, so no
 //    field is silently ignored);
 //  - fed to a Reassembler with a small memory bound and to a ReceiveTracker, neither grows
@@ -46,6 +47,18 @@ std::string reencode(const Datagram& d) {
     case Type::announce:
       encode_announce(out, d.sender, d.announce);
       break;
+    case Type::packed:
+      start_packed(out, d.sender, d.flags);
+      for_each_record(d.chunk, [&](const DataHeader& h, std::string_view bytes) {
+        const std::size_t headers_at = h.subject_size + h.reply_size;
+        append_record(out,
+                      {bytes.substr(0, h.subject_size), bytes.substr(h.subject_size, h.reply_size),
+                       bytes.substr(headers_at, h.headers_size),
+                       bytes.substr(headers_at + h.headers_size)},
+                      h.trace);
+      });
+      finish_packed(out, d.data.seq);
+      break;
   }
   return out;
 }
@@ -80,8 +93,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // announcement's oldest_seq gives up of the tracked ones.
   const std::uint64_t lost_before = tracker.lost() + tracker.missing();
   if (d.type == Type::announce) tracker.on_announce(d.announce, now);
-  if (d.type == Type::data) tracker.on_data(d.data.seq, now);
+  if (d.type == Type::data || d.type == Type::packed) tracker.on_data(d.data.seq, now);
   check(tracker.lost() + tracker.missing() <= lost_before + 1000, "a jump beyond max_seq_jump");
+  if (d.type == Type::packed) {
+    for_each_record(d.chunk, [](const DataHeader& h, std::string_view bytes) {
+      check(h.message_size() <= kMaxMessage && bytes.size() == h.message_size(),
+            "a packed record larger than announced or than max_message");
+    });
+  }
   if (d.type != Type::data) return 0;
   check(d.data.message_size() <= kMaxMessage, "oversized message accepted");
   Nack nack;

@@ -292,3 +292,70 @@ TEST(MulticastCodec, ErrorNamesAreDropReasons) {
 
 }  // namespace
 }  // namespace psycho::multicast
+
+namespace psycho::multicast {
+namespace {
+
+std::string packed_of(const std::vector<MessageParts>& messages, std::uint64_t seq) {
+  std::string out;
+  start_packed(out, 0x42);
+  std::uint64_t n = 0;
+  for (const auto& m : messages) append_record(out, m, Trace{0x99, ++n, 3, 7});
+  finish_packed(out, seq);
+  return out;
+}
+
+TEST(MulticastCodec, PackedDatagramsCarryWholeMessagesInOrder) {
+  const std::vector<MessageParts> sent = {
+      {"a.b", "", "", "1"}, {"c", "inbox.9", "NATS/1.0\r\nX: y\r\n\r\n", "two"}, {"d", "", "", ""}};
+  const std::string bytes = packed_of(sent, 77);
+  EXPECT_EQ(bytes.size(),
+            kPackedHeaderSize + packed_size(sent[0]) + packed_size(sent[1]) + packed_size(sent[2]));
+  Datagram d;
+  ASSERT_EQ(decode_of(bytes, d), DecodeError::none);
+  EXPECT_EQ(d.type, Type::packed);
+  EXPECT_EQ(d.sender, 0x42u);
+  EXPECT_EQ(d.data.seq, 77u);
+  std::vector<std::string> got;
+  for_each_record(d.chunk, [&](const DataHeader& h, std::string_view message) {
+    EXPECT_EQ(h.trace.node_id, 0x99u);
+    EXPECT_EQ(h.trace.hops, 3);
+    EXPECT_EQ(h.trace.bus, 7u);
+    got.push_back(std::to_string(h.trace.seq) + ":" +
+                  std::string(message.substr(0, h.subject_size)) + "|" +
+                  std::string(message.substr(h.subject_size, h.reply_size)) + "|" +
+                  std::string(message.substr(h.subject_size + h.reply_size)));
+  });
+  EXPECT_EQ(got, (std::vector<std::string>{"1:a.b||1", "2:c|inbox.9|NATS/1.0\r\nX: y\r\n\r\ntwo",
+                                           "3:d||"}));
+}
+
+TEST(MulticastCodec, APackedDatagramIsRefusedWholeWhenAnyRecordIsWrong) {
+  const std::string good = packed_of({{"a", "", "", "xy"}, {"b", "", "", "z"}}, 5);
+  Datagram d;
+  // One byte short of its last record, or one byte over.
+  EXPECT_EQ(decode_of(good.substr(0, good.size() - 1), d), DecodeError::truncated);
+  EXPECT_EQ(decode_of(good + "!", d), DecodeError::malformed);
+  // A record count of zero; a reserved byte set; a record without a subject.
+  std::string bad = good;
+  bad[kCommonHeaderSize + 8] = bad[kCommonHeaderSize + 9] = 0;
+  EXPECT_EQ(decode_of(bad, d), DecodeError::malformed);
+  bad = good;
+  bad[kCommonHeaderSize + 11] = 1;
+  EXPECT_EQ(decode_of(bad, d), DecodeError::malformed);
+  const std::string empty_subject = packed_of({{"", "", "", "x"}}, 1);
+  EXPECT_EQ(decode_of(empty_subject, d), DecodeError::malformed);
+  // More records announced than there are.
+  bad = good;
+  bad[kCommonHeaderSize + 9] = 3;
+  EXPECT_EQ(decode_of(bad, d), DecodeError::truncated);
+  // A message above the receiver's max_message, even packed.
+  EXPECT_EQ(decode_of(good, d, 2), DecodeError::oversized);
+  // Flags other than retransmission.
+  bad = good;
+  bad[6] = 0x02;
+  EXPECT_EQ(decode_of(bad, d), DecodeError::malformed);
+}
+
+}  // namespace
+}  // namespace psycho::multicast
