@@ -6,7 +6,14 @@
 # CPU). For 16 B, 1 KiB and 64 KiB messages, without loss and with 1% of the received data
 # datagrams dropped on every gateway (the adapter's test-only `test_drop_rate`: netem is not
 # available here), it prints delivered msgs/s, the share of messages delivered, and what the
-# subscriber's gateway repaired and lost (datagrams). Builds nothing; needs root (unshare).
+# subscriber's gateway repaired and lost (datagrams).
+#
+# The anchor, in the same run and namespace: bench/multicast_raw.c (compiled here with cc)
+# sends datagrams of the same size to the group with sendmmsg and three sockets bound to it
+# (as many as gateways) take them with recvmmsg; its first receiver's rate is the kernel's
+# raw datagram rate. For 64 KiB messages it sends 65,507-byte datagrams (the largest UDP
+# payload) and the comparison is in bytes per second. The ratio columns are the adapter's
+# delivered rate over the raw one. Builds nothing of the gateway; needs root (unshare).
 #
 #   bench/multicast.sh [BUILD_DIR]       (default: build)
 #
@@ -26,6 +33,15 @@ msgs=${BENCH_MSGS:-200000}
 # shellcheck source=bench/lib.sh
 source "$here/lib.sh"
 need_tools
+command -v cc >/dev/null || die "cc is needed to build bench/multicast_raw.c"
+cc -O2 -pthread "$here/multicast_raw.c" -o "$workdir/multicast_raw"
+
+# raw SIZE COUNT: the kernel's rate for datagrams of SIZE bytes into $workdir/raw-SIZE.json.
+raw() {
+  echo "bench: raw-$1 ..." >&2
+  timeout "$run_timeout" "$workdir/multicast_raw" 239.255.42.42 24299 "$1" "$2" 3 \
+    >"$workdir/raw-$1.json" || echo "{}" >"$workdir/raw-$1.json"
+}
 
 # start_gateway NAME GROUP_PORT DROP_RATE: sets $gw_url and $gw_admin.
 start_gateway() {
@@ -77,6 +93,7 @@ for drop in 0 0.01; do
   for size in 16 1024 65536; do
     n=$msgs
     ((size == 65536)) && n=$((msgs / 50))
+    [[ $drop == 0 ]] && raw "$((size == 65536 ? 65507 : size))" "$n"
     read -r -a before <<<"$(figures)"
     bench "$drop-$size" --url "$pub_url" --sub-url "$sub_url" --size "$size" --msgs "$n"
     sleep 1 # let late repairs and give-ups settle before reading the counters
@@ -86,17 +103,29 @@ for drop in 0 0.01; do
 done
 
 echo
-printf "%-6s %6s %9s %10s %10s %9s %7s %11s %9s %5s\n" "drop" "bytes" "messages" "msgs/s" \
-  "delivered" "repaired" "lost" "queue_full" "backlog" "slow"
+printf "%-6s %6s %9s %10s %10s %10s %6s %9s %7s %11s %9s %5s\n" "drop" "bytes" "messages" \
+  "msgs/s" "MB/s" "raw" "ratio" "delivered" "repaired" "lost" "queue_full" "backlog"
 for drop in 0 0.01; do
   for size in 16 1024 65536; do
     case=$drop-$size
+    raw_size=$((size == 65536 ? 65507 : size))
     expected=$(value "$case" .expected)
     received=$(value "$case" .received)
+    rate=$(value "$case" .sub_msgs_per_sec)
     share="-"
     [[ -n $expected && -n $received ]] && share=$(awk "BEGIN{printf \"%.4f\", $received / $expected}")
+    mbps=$(ratio "${rate:-0}" "$((1000000 / size))")
+    if ((size == 65536)); then # bytes per second against the kernel's
+      raw_rate=$(value "raw-$raw_size" .bytes_per_sec)
+      raw_text="$(ratio "${raw_rate:-0}" 1000000)MB/s"
+      r=$(ratio "$(awk "BEGIN{print ${rate:-0} * $size}")" "$raw_rate")
+    else
+      raw_rate=$(value "raw-$raw_size" .datagrams_per_sec)
+      raw_text=$raw_rate
+      r=$(ratio "$rate" "$raw_rate")
+    fi
     read -r -a fig <"$workdir/$case.fig"
-    printf "%-6s %6s %9s %10s %10s %9s %7s %11s %9s %5s\n" "$drop" "$size" "${expected:--}" \
-      "$(value "$case" .sub_msgs_per_sec)" "$share" "${fig[@]}"
+    printf "%-6s %6s %9s %10s %10s %10s %6s %9s %7s %11s %9s %5s\n" "$drop" "$size" \
+      "${expected:--}" "${rate:--}" "$mbps" "$raw_text" "$r" "$share" "${fig[@]:0:4}"
   done
 done

@@ -7,6 +7,7 @@
 
 #include "adapters/import.hpp"
 #include "adapters/multicast/multicast_config.hpp"
+#include "adapters/multicast/pacer.hpp"
 #include "adapters/multicast/reassembly.hpp"
 #include "adapters/multicast/repair_budget.hpp"
 #include "adapters/multicast/report.hpp"
@@ -77,7 +78,7 @@ class MulticastAdapter final : public Adapter {
   void deliver(const DataHeader& h, std::string_view bytes);
   void on_nack(const Nack& nack, const Source& requester, Clock::time_point now);
   std::vector<std::string> resend(const Nack& nack, const Source& requester, Clock::time_point now,
-                                  bool& gone);
+                                  bool& gone, std::uint64_t& news);
   void timers(Clock::time_point now);
 
   const MulticastConfig config_;
@@ -96,6 +97,7 @@ class MulticastAdapter final : public Adapter {
   std::size_t pending_ = 0;
   bool packing_ = false;
   std::uint64_t send_seq_ = 1;  // the next data sequence; only the sending thread makes data
+  Pacer pacer_;
 
   mutable Mutex window_mutex_;  // the sender keeps, the receiver retransmits
   SendWindow window_ GUARDED_BY(window_mutex_);
@@ -210,6 +212,11 @@ void MulticastAdapter::flush_datagrams() {
     views[i] = outgoing_[i];
     bytes += outgoing_[i].size();
   }
+  // Receivers that cannot keep up say so by NACKing: the pace follows (pacer.hpp).
+  const auto wait =
+      pacer_.before_send(bytes, pending_, Counters::get(counters_.nacked), Clock::now());
+  if (wait > Clock::duration::zero()) std::this_thread::sleep_for(wait);
+  counters_.pace_rate.store(static_cast<std::uint64_t>(pacer_.rate()), std::memory_order_relaxed);
   const std::size_t sent = socket_.send(views.data(), pending_);
   if (sent < pending_) counters_.count(Drop::send_error, pending_ - sent);
   counters_.add(counters_.datagrams_out, sent);
@@ -377,7 +384,12 @@ void MulticastAdapter::deliver(const DataHeader& h, std::string_view bytes) {
 void MulticastAdapter::on_nack(const Nack& nack, const Source& requester, Clock::time_point now) {
   counters_.add(counters_.nacks_in, 1);
   bool gone = false;
-  const std::vector<std::string> again = resend(nack, requester, now, gone);
+  std::uint64_t news = 0;
+  const std::vector<std::string> again = resend(nack, requester, now, gone, news);
+  // What the pacer hears: sequences NACKed that were not sent again before. Re-asking for
+  // what is being repaired is no new congestion, and one NACK counts for at most
+  // max_nack_datagrams, so a forged one cannot slow the sender down alone.
+  counters_.add(counters_.nacked, news);
   if (!again.empty()) counters_.add(counters_.nacks_answered, 1);
   for (const auto& datagram : again) send_datagram(datagram, true);
   // Tell the asker at once what can no longer be had, so it stops asking (at most once per
@@ -392,7 +404,8 @@ void MulticastAdapter::on_nack(const Nack& nack, const Source& requester, Clock:
 // max_nack_datagrams of it, within the requester's and the gateway's repair budgets
 // (docs/multicast.md#trust). `gone`: it asked for something the window no longer holds.
 std::vector<std::string> MulticastAdapter::resend(const Nack& nack, const Source& requester,
-                                                  Clock::time_point now, bool& gone) {
+                                                  Clock::time_point now, bool& gone,
+                                                  std::uint64_t& news) {
   std::vector<std::string> again;
   std::size_t asked = 0;
   MutexLock lock(window_mutex_);
@@ -412,6 +425,7 @@ std::vector<std::string> MulticastAdapter::resend(const Nack& nack, const Source
       }
       const std::string_view datagram = window_.resendable(s, now);
       if (datagram.empty()) continue;
+      if (!window_.resent(s)) ++news;
       switch (repair_budget_.take(requester, datagram.size(), now)) {
         case RepairBudget::Verdict::allowed:
           again.emplace_back(window_.mark_resent(s, now));

@@ -60,6 +60,11 @@ class SendWindow {
   // what would be sent, and marking it sent (flagged as a retransmission), returned.
   std::string_view resendable(std::uint64_t seq, Clock::time_point now) const;
   std::string_view mark_resent(std::uint64_t seq, Clock::time_point now);
+  // Whether `seq` has been sent again already (a NACK for it is not news).
+  bool resent(std::uint64_t seq) const noexcept {
+    return seq >= oldest_seq() && seq < next_ &&
+           entries_[static_cast<std::size_t>(seq - oldest_seq())].last_sent != Clock::time_point{};
+  }
 
   // What an announcement carries.
   std::uint64_t next_seq() const noexcept { return next_; }

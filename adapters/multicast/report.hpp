@@ -61,6 +61,8 @@ struct Counters : TrafficCounters<Drop> {
   Counter datagrams_in{0}, datagram_bytes_in{0}, datagrams_out{0}, datagram_bytes_out{0};
   Counter fragments_in{0}, fragments_out{0}, retransmissions{0};
   Counter nacks_in{0}, nacks_out{0}, nacks_answered{0};
+  Counter nacked{0};     // sequences NACKs addressed to us asked for (each NACK's capped)
+  Counter pace_rate{0};  // the sending thread's pace, bytes per second; 0: unpaced
   std::array<Counter, static_cast<std::size_t>(RepairRefusal::count)> repair_refused{};
 
   void refuse(RepairRefusal r, std::uint64_t datagrams) noexcept {

@@ -4,6 +4,7 @@
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -135,19 +136,29 @@ Result<Socket> Socket::open(const MulticastConfig& config) {
   if (!set(s.fd_, SOL_SOCKET, SO_REUSEADDR, 1)) return sys_fail("SO_REUSEADDR");
   set_buffer(s.fd_, SO_RCVBUFFORCE, SO_RCVBUF, config.receive_buffer);
   set_buffer(s.fd_, SO_SNDBUFFORCE, SO_SNDBUF, config.send_buffer);
+  // Runs of datagrams may arrive coalesced (see socket.hpp); a kernel without it sends them
+  // one by one, which receive() takes as well.
+  set(s.fd_, IPPROTO_UDP, UDP_GRO, 1);
   auto st = config.ipv6 ? join_v6(s.fd_, config, *index, s.group_, s.group_size_)
                         : join_v4(s.fd_, config, *index, s.group_, s.group_size_);
   if (!st) return fail(st.error());
+  s.max_datagram_ = config.max_datagram;
   return s;
 }
 
 Socket::Socket(Socket&& o) noexcept
-    : fd_(std::exchange(o.fd_, -1)), group_(o.group_), group_size_(o.group_size_) {}
+    : fd_(std::exchange(o.fd_, -1)),
+      segmentation_(o.segmentation_.load()),
+      group_(o.group_),
+      group_size_(o.group_size_),
+      max_datagram_(o.max_datagram_) {}
 
 Socket& Socket::operator=(Socket&& o) noexcept {
   std::swap(fd_, o.fd_);
+  segmentation_.store(o.segmentation_.load());
   std::swap(group_, o.group_);
   std::swap(group_size_, o.group_size_);
+  std::swap(max_datagram_, o.max_datagram_);
   return *this;
 }
 
@@ -155,53 +166,132 @@ Socket::~Socket() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+namespace {
+
+// One segmented send: at most this many datagrams, and this many bytes in all (one IP packet
+// before the cutting).
+constexpr std::size_t kMaxSegments = 64;
+constexpr std::size_t kMaxSegmentedBytes = 65507;
+constexpr std::size_t kControlSize = CMSG_SPACE(sizeof(std::uint16_t));
+constexpr std::size_t kReceiveControlSize = CMSG_SPACE(sizeof(int));
+
+// How many of datagrams[0, count) go down as one segmented send: a run of `full`-sized ones,
+// of which only the last may be shorter.
+std::size_t run_length(const std::string_view* datagrams, std::size_t count,
+                       std::size_t full) noexcept {
+  const std::size_t segment = datagrams[0].size();
+  if (segment != full) return 1;
+  std::size_t n = 1, bytes = segment;
+  while (n < count && n < kMaxSegments && datagrams[n - 1].size() == segment &&
+         datagrams[n].size() <= segment && bytes + datagrams[n].size() <= kMaxSegmentedBytes &&
+         datagrams[n].size() > 0) {
+    bytes += datagrams[n].size();
+    ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
 ReceiveBatch::ReceiveBatch(std::size_t count, std::size_t buffer_size)
     : buffer_size_(buffer_size),
       storage_(count * buffer_size),
       from_(count),
       iov_(count),
-      headers_(count) {
+      headers_(count),
+      control_(count * kReceiveControlSize) {
   for (std::size_t i = 0; i < count; ++i) {
     iov_[i] = {storage_.data() + i * buffer_size, buffer_size};
   }
+  datagrams_.reserve(count);
 }
 
-std::string_view ReceiveBatch::datagram(std::size_t i) const noexcept {
-  return {storage_.data() + i * buffer_size_, headers_[i].msg_len};
-}
-
-bool ReceiveBatch::truncated(std::size_t i) const noexcept {
-  return (headers_[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
+// Lists the datagrams of the first `receptions` buffers, cutting coalesced runs at the size
+// the kernel reports.
+void ReceiveBatch::split(std::size_t receptions) {
+  datagrams_.clear();
+  for (std::size_t i = 0; i < receptions; ++i) {
+    msghdr& m = headers_[i].msg_hdr;
+    const std::string_view bytes(storage_.data() + i * buffer_size_, headers_[i].msg_len);
+    const bool truncated = (m.msg_flags & MSG_TRUNC) != 0;
+    std::size_t segment = 0;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&m); c != nullptr; c = CMSG_NXTHDR(&m, c)) {
+      if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == UDP_GRO) {
+        int size = 0;
+        std::memcpy(&size, CMSG_DATA(c), sizeof size);
+        segment = size > 0 ? static_cast<std::size_t>(size) : 0;
+      }
+    }
+    if (segment == 0 || truncated) {
+      datagrams_.push_back({bytes, i, truncated});
+      continue;
+    }
+    for (std::size_t at = 0; at < bytes.size(); at += segment) {
+      datagrams_.push_back({bytes.substr(at, segment), i, false});
+    }
+  }
 }
 
 std::size_t Socket::send(const std::string_view* datagrams, std::size_t count) const noexcept {
   constexpr std::size_t kPerCall = 64;  // a stack-sized batch; the kernel caps one call at 1024
   std::array<mmsghdr, kPerCall> headers{};
   std::array<iovec, kPerCall> iov{};
+  std::array<std::size_t, kPerCall> runs{};
+  std::array<std::array<char, kControlSize>, kPerCall> control{};
   std::size_t sent = 0, done = 0;
   while (done < count) {
-    const std::size_t n = std::min(kPerCall, count - done);
-    for (std::size_t i = 0; i < n; ++i) {
-      iov[i] = {const_cast<char*>(datagrams[done + i].data()), datagrams[done + i].size()};
-      headers[i].msg_hdr = {};
-      headers[i].msg_hdr.msg_name = const_cast<sockaddr_storage*>(&group_);
-      headers[i].msg_hdr.msg_namelen = group_size_;
-      headers[i].msg_hdr.msg_iov = &iov[i];
-      headers[i].msg_hdr.msg_iovlen = 1;
+    // As many messages as fit this call, each a run of datagrams (one without segmentation).
+    const bool segmented = segmentation_.load(std::memory_order_relaxed);
+    std::size_t messages = 0, datagrams_in_call = 0;
+    while (messages < kPerCall && done + datagrams_in_call < count &&
+           datagrams_in_call < kPerCall) {
+      const std::string_view* first = datagrams + done + datagrams_in_call;
+      const std::size_t left =
+          std::min(count - done - datagrams_in_call, kPerCall - datagrams_in_call);
+      const std::size_t run = segmented ? run_length(first, left, max_datagram_) : 1;
+      msghdr& m = headers[messages].msg_hdr;
+      m = {};
+      m.msg_name = const_cast<sockaddr_storage*>(&group_);
+      m.msg_namelen = group_size_;
+      m.msg_iov = &iov[datagrams_in_call];
+      m.msg_iovlen = run;
+      for (std::size_t k = 0; k < run; ++k) {
+        iov[datagrams_in_call + k] = {const_cast<char*>(first[k].data()), first[k].size()};
+      }
+      if (run > 1) {
+        m.msg_control = control[messages].data();
+        m.msg_controllen = kControlSize;
+        cmsghdr* c = CMSG_FIRSTHDR(&m);
+        c->cmsg_level = IPPROTO_UDP;
+        c->cmsg_type = UDP_SEGMENT;
+        c->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
+        const auto segment = static_cast<std::uint16_t>(first[0].size());
+        std::memcpy(CMSG_DATA(c), &segment, sizeof segment);
+      }
+      runs[messages++] = run;
+      datagrams_in_call += run;
     }
-    const int r = ::sendmmsg(fd_, headers.data(), static_cast<unsigned>(n), 0);
+    const int r = ::sendmmsg(fd_, headers.data(), static_cast<unsigned>(messages), 0);
     if (r > 0) {
-      sent += static_cast<std::size_t>(r);
-      done += static_cast<std::size_t>(r);
-    } else if (errno != EINTR) {
-      ++done;  // the first of them was refused: skip it, send the rest
+      for (int k = 0; k < r; ++k) {
+        sent += runs[static_cast<std::size_t>(k)];
+        done += runs[static_cast<std::size_t>(k)];
+      }
+    } else if (errno == EINTR) {
+      continue;
+    } else if (runs[0] > 1 &&
+               (errno == EIO || errno == EINVAL || errno == ENOPROTOOPT || errno == EOPNOTSUPP)) {
+      // This kernel or device does not segment: send them one by one, from now on.
+      segmentation_.store(false, std::memory_order_relaxed);
+    } else {
+      done += runs[0];  // the first run was refused: skip it (counted), send the rest
     }
   }
   return sent;
 }
 
 bool Socket::receive(ReceiveBatch& batch, int timeout_ms) {
-  batch.received_ = 0;
+  batch.datagrams_.clear();
   if (timeout_ms > 0) {
     pollfd p{fd_, POLLIN, 0};
     const int ready = ::poll(&p, 1, timeout_ms);
@@ -214,11 +304,13 @@ bool Socket::receive(ReceiveBatch& batch, int timeout_ms) {
     m.msg_namelen = sizeof batch.from_[i];
     m.msg_iov = &batch.iov_[i];
     m.msg_iovlen = 1;
+    m.msg_control = batch.control_.data() + i * kReceiveControlSize;
+    m.msg_controllen = kReceiveControlSize;
   }
   const int n = ::recvmmsg(fd_, batch.headers_.data(), static_cast<unsigned>(batch.headers_.size()),
                            MSG_DONTWAIT, nullptr);
   if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
-  batch.received_ = static_cast<std::size_t>(n);
+  batch.split(static_cast<std::size_t>(n));
   return true;
 }
 

@@ -5,12 +5,20 @@
 //
 // Datagrams go out and come in by the batch (sendmmsg, recvmmsg): loopback and NICs cost
 // per datagram and per system call, and a system call per datagram would halve the rate.
+// Where the kernel offers UDP segmentation offload, a run of full-sized datagrams (the
+// fragments of a large message) goes down the stack as one (UDP_SEGMENT) and, to receivers
+// that accept it (UDP_GRO), comes up as one, which the receiving side cuts back into
+// datagrams: on loopback the per-datagram cost vanishes, on a network card the card does the
+// cutting. Only full-sized ones: a large message costs its receivers little per datagram,
+// while a run of small messages, each costing them a delivery, would let the sender outrun
+// them by far.
 // send() may be called from two threads at once (datagrams are atomic); receive() from one.
 #pragma once
 
 #include <sys/socket.h>
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -22,25 +30,36 @@
 
 namespace psycho::multicast {
 
-// Buffers for one recvmmsg: `count` datagrams of up to `buffer_size` bytes each.
+// Buffers for one recvmmsg: `count` receptions of up to `buffer_size` bytes each, every one
+// a datagram or a run of them coalesced by the kernel (UDP_GRO), listed as datagrams.
 class ReceiveBatch {
  public:
   ReceiveBatch(std::size_t count, std::size_t buffer_size);
-  // What the last Socket::receive() brought.
-  std::size_t size() const noexcept { return received_; }
-  std::string_view datagram(std::size_t i) const noexcept;
+  // The datagrams the last Socket::receive() brought.
+  std::size_t size() const noexcept { return datagrams_.size(); }
+  std::string_view datagram(std::size_t i) const noexcept { return datagrams_[i].bytes; }
   // Larger than its buffer, so cut: the caller drops it.
-  bool truncated(std::size_t i) const noexcept;
-  const sockaddr_storage& from(std::size_t i) const noexcept { return from_[i]; }
+  bool truncated(std::size_t i) const noexcept { return datagrams_[i].truncated; }
+  const sockaddr_storage& from(std::size_t i) const noexcept {
+    return from_[datagrams_[i].reception];
+  }
 
  private:
   friend class Socket;
+  struct Datagram {
+    std::string_view bytes;
+    std::size_t reception;
+    bool truncated;
+  };
+  void split(std::size_t receptions);
+
   std::size_t buffer_size_;
   std::vector<char> storage_;
   std::vector<sockaddr_storage> from_;
   std::vector<struct iovec> iov_;
   std::vector<struct mmsghdr> headers_;
-  std::size_t received_ = 0;
+  std::vector<char> control_;
+  std::vector<Datagram> datagrams_;
 };
 
 class Socket {
@@ -66,8 +85,11 @@ class Socket {
 
  private:
   int fd_ = -1;
+  // Cleared for good the first time the kernel refuses a segmented send.
+  mutable std::atomic<bool> segmentation_{true};
   sockaddr_storage group_{};
   socklen_t group_size_ = 0;
+  std::size_t max_datagram_ = 0;  // a run of datagrams this size may go as one
 };
 
 // "host:port" ("[host]:port" for IPv6).

@@ -3,8 +3,8 @@
 // through `unshare --net` with lo up and a multicast route on it (tests/integration/
 // CMakeLists.txt), which sets PSYCHO_MULTICAST_NETNS. Run directly, they skip.
 #include <map>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "multicast_helpers.hpp"
@@ -132,10 +132,15 @@ TEST_F(MulticastTest, AnUnthrottledPublisherReachesEveryGatewayWhole) {
   auto publisher = gateways_[0]->client();
   publisher->send("CONNECT {\"verbose\":false}\n");
   std::thread writer([&] { publisher->send(flood("mc.flood", kCount, 16)); });
+  // Both subscribers are read at once: one left unread would be cut off as a slow consumer.
+  std::vector<FloodTally> tallies(clients_.size(), FloodTally(kCount));
+  std::vector<std::thread> readers;
   for (std::size_t i = 1; i < clients_.size(); ++i) {
-    FloodTally tally(kCount);
-    receive_flood(*clients_[i], tally, 120s);
-    EXPECT_TRUE(tally.complete()) << "gateway " << i << ": " << tally.summary();
+    readers.emplace_back([&, i] { receive_flood(*clients_[i], tallies[i], 120s); });
+  }
+  for (auto& r : readers) r.join();
+  for (std::size_t i = 1; i < clients_.size(); ++i) {
+    EXPECT_TRUE(tallies[i].complete()) << "gateway " << i << ": " << tallies[i].summary();
     EXPECT_EQ(metric(*gateways_[i], "psycho_multicast_lost_total{adapter=\"multicast\"}"), 0);
   }
   writer.join();

@@ -1,0 +1,90 @@
+// How fast the sending thread may put datagrams on the group: pacing driven by NACKs.
+//
+// Multicast has no acknowledgements. A sender learns that it outruns a receiver only from the
+// NACKs that follow when the receiver's socket buffer overflows, so NACKs are its congestion
+// signal, the way loss is TCP's. The pacer starts unpaced. When, within one interval, the
+// sequences newly NACKed exceed a sixteenth of the datagrams sent (scattered loss of a few
+// percent is repaired, and is no reason to slow down), it paces at half the rate it was
+// sending at, and halves that again after each such interval. An interval in which the pace
+// held the sender back without such loss raises it by an eighth (doubling in about 60 ms);
+// once it is far above anything the sender has needed, pacing ends. The rate never falls
+// below `min_rate`, so repair always has datagrams to follow.
+//
+// Sending thread only; its input is a counter the receiving thread keeps. I/O-free and
+// clock-free (the caller passes the time), so it is unit-tested.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+namespace psycho::multicast {
+
+class Pacer {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  explicit Pacer(double min_rate = 4 << 20,
+                 Clock::duration interval = std::chrono::milliseconds(10)) noexcept
+      : min_rate_(min_rate), interval_(interval) {}
+
+  // Before sending `bytes` as `datagrams` datagrams: how long to wait first. `nacked` is the
+  // running count of sequences other gateways have NACKed from us.
+  Clock::duration before_send(std::size_t bytes, std::size_t datagrams, std::uint64_t nacked,
+                              Clock::time_point now) noexcept {
+    if (interval_start_ == Clock::time_point{}) {
+      refilled_ = now;
+      start_interval(now, nacked);
+    }
+    if (now - interval_start_ >= interval_) end_interval(now, nacked);
+    interval_bytes_ += bytes;
+    interval_datagrams_ += datagrams;
+    if (rate_ == 0) return Clock::duration::zero();
+    const double elapsed = std::chrono::duration<double>(now - refilled_).count();
+    refilled_ = now;
+    const double burst = std::max(64.0 * 1024, rate_ / 500);  // 2 ms at the current rate
+    tokens_ = std::min(burst, tokens_ + elapsed * rate_) - static_cast<double>(bytes);
+    if (tokens_ >= 0) return Clock::duration::zero();
+    held_back_ = true;
+    return std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(-tokens_ / rate_));
+  }
+
+  // Bytes per second; 0 while unpaced.
+  double rate() const noexcept { return rate_; }
+
+ private:
+  void start_interval(Clock::time_point now, std::uint64_t nacked) noexcept {
+    interval_start_ = now;
+    interval_bytes_ = interval_datagrams_ = 0;
+    nacked_at_start_ = nacked;
+    held_back_ = false;
+  }
+
+  void end_interval(Clock::time_point now, std::uint64_t nacked) noexcept {
+    const double seconds = std::chrono::duration<double>(now - interval_start_).count();
+    const std::uint64_t asked = nacked - nacked_at_start_;
+    const double sending = static_cast<double>(interval_bytes_) / seconds;
+    if (asked * 16 > interval_datagrams_ && interval_datagrams_ > 0) {
+      rate_ = std::max(min_rate_, (rate_ == 0 ? sending : std::min(rate_, sending)) / 2);
+      tokens_ = 0;
+    } else if (held_back_) {
+      rate_ *= 1.125;
+    } else if (rate_ > 16 * std::max(sending, min_rate_)) {
+      rate_ = 0;  // not the limit for a while: unpaced again
+    }
+    start_interval(now, nacked);
+  }
+
+  const double min_rate_;
+  const Clock::duration interval_;
+  double rate_ = 0;
+  double tokens_ = 0;
+  Clock::time_point interval_start_{}, refilled_{};
+  std::size_t interval_bytes_ = 0, interval_datagrams_ = 0;
+  std::uint64_t nacked_at_start_ = 0;
+  bool held_back_ = false;
+};
+
+}  // namespace psycho::multicast

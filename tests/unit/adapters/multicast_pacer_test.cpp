@@ -1,0 +1,75 @@
+#include "adapters/multicast/pacer.hpp"
+
+#include <gtest/gtest.h>
+
+namespace psycho::multicast {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = Pacer::Clock;
+
+// A sending thread offering 1,000-byte datagrams `gap` apart (100 MB/s at 10 µs) for
+// `duration`, waiting as the pacer says; `nacked` is what the receivers have NACKed so far.
+struct Sender {
+  Pacer pacer;
+  Clock::time_point now = Clock::time_point{} + 1h;
+  std::uint64_t nacked = 0;
+  Clock::duration waited{};
+
+  void send_for(Clock::duration duration, Clock::duration gap = 10us) {
+    const auto end = now + duration;
+    while (now < end) {
+      const auto wait = pacer.before_send(1000, 1, nacked, now);
+      waited += wait;
+      now += wait + gap;
+    }
+  }
+};
+
+TEST(MulticastPacer, IsUnpacedUntilReceiversNackMuchOfWhatWasSent) {
+  Sender s;
+  // Scattered loss (one in a thousand NACKed) is no congestion.
+  for (int i = 0; i < 20; ++i) {
+    s.send_for(10ms);
+    ++s.nacked;
+  }
+  EXPECT_EQ(s.waited, Clock::duration::zero());
+  EXPECT_EQ(s.pacer.rate(), 0);
+  // A tenth of it NACKed: half the rate it was sending at.
+  s.send_for(10ms);
+  s.nacked += 100;
+  s.send_for(1ms);
+  EXPECT_NEAR(s.pacer.rate(), 50e6, 5e6);
+  // Congested on and on: halved again and again, but never below the floor.
+  for (int i = 0; i < 20; ++i) {
+    s.send_for(10ms);
+    s.nacked += 1000;
+  }
+  s.send_for(1ms);
+  EXPECT_EQ(s.pacer.rate(), 4 << 20);
+}
+
+TEST(MulticastPacer, HoldsTheSenderToItsPaceRaisesItAndLetsGoWhenIdle) {
+  Sender s;
+  s.send_for(10ms);
+  s.nacked += 500;
+  s.send_for(1ms);
+  const double paced = s.pacer.rate();
+  ASSERT_GT(paced, 0);
+  // Offered 100 MB/s, held to about half of it.
+  s.waited = {};
+  const auto start = s.now;
+  s.send_for(1ms);
+  EXPECT_GT(s.waited, Clock::duration::zero());
+  // Held back without NACKs: an eighth more for every interval.
+  s.send_for(25ms);
+  EXPECT_GT(s.pacer.rate(), paced * 1.2);
+  EXPECT_LT(s.pacer.rate(), paced * 1.5);
+  EXPECT_GT(s.now - start, 26ms);
+  // A sender that needs far less than its pace is unpaced again.
+  s.send_for(200ms, 10ms);
+  EXPECT_EQ(s.pacer.rate(), 0);
+}
+
+}  // namespace
+}  // namespace psycho::multicast
