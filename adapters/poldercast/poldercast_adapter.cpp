@@ -4,6 +4,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <deque>
 #include <future>
 #include <map>
 #include <random>
@@ -31,12 +32,19 @@ bool has_wildcard(std::string_view pattern) {
 
 // Everything below runs on the adapter's own event-loop thread, which owns the node and
 // the transport; other threads only post to it (send, on_interest, status).
-class PolderCastAdapter final : public Adapter, private TransportEvents {
+//
+// Flow control (on_full: block; docs/poldercast.md, "Flow control: one bound per link"):
+// publications wait in held_ while any link is backed up (past half its queue), and flow()
+// reports the adapter congested meanwhile, so publishers pause instead of the links
+// dropping. A link whose peer stopped reading is cut after stall_timeout, and what it held
+// up goes on at once to the others.
+class PolderCastAdapter final : public Adapter, private TransportEvents, private LinkEvents {
  public:
   explicit PolderCastAdapter(PolderCastConfig config)
       : config_(std::move(config)),
         filter_(std::make_shared<SubjectFilter>(config_.subjects)),
         queue_(config_.queue),
+        blocks_(config_.queue.on_full == OnFull::block),
         interest_(filter_),
         timer_(io_) {}
 
@@ -46,7 +54,7 @@ class PolderCastAdapter final : public Adapter, private TransportEvents {
   Status start(AdapterHost& host) override;
   void stop(std::chrono::milliseconds drain) override;
   bool exports(std::string_view subject) const override { return filter_->exports(subject); }
-  FlowState flow() const noexcept override { return queue_.flow(); }
+  FlowState flow() const noexcept override;
   void send(const MessagePtr& message) override;
   void on_interest(std::string_view pattern, bool added) override;
   AdapterStatus status() const override;
@@ -55,9 +63,19 @@ class PolderCastAdapter final : public Adapter, private TransportEvents {
  private:
   // TransportEvents, forwarded to the node (which needs the transport to exist first).
   void on_message(std::string_view bytes) override { node_->on_message(bytes); }
-  void on_unreachable(const std::string& address) override { node_->on_unreachable(address); }
+  // Last: publications held up by a link that was just cut can go to the others now, and
+  // the node must know first, or they would reconnect to the peer that stopped reading.
+  void on_unreachable(const std::string& address) override {
+    node_->on_unreachable(address);
+    resume_held();
+  }
+  // LinkEvents: a write completed.
+  void on_links_moved() override;
 
+  void schedule_drain();
   void drain_queue();
+  void resume_held();
+  void update_flow();
   void publish(const psycho::Message& m);
   void deliver(const Publication& p);
   void apply(const InterestTable::Changes& changes);
@@ -68,7 +86,17 @@ class PolderCastAdapter final : public Adapter, private TransportEvents {
   std::shared_ptr<const SubjectFilter> filter_;
   AdapterHost* host_ = nullptr;
   OutboundQueue queue_;
+  const bool blocks_;  // on_full: block
   std::atomic<bool> drain_posted_{false};
+  // Taken from queue_, waiting for the links to catch up (on_full: block). queue_ is not
+  // taken from while anything waits here, so the two together stay within queue_'s bound.
+  std::deque<MessagePtr> held_;
+  std::size_t held_bytes_ = 0;  // OutboundQueue::cost_of, summed over held_
+  bool flushing_ = false;       // stopping: nothing is held any more
+  // What flow() reports on top of queue_'s: held publications or a backed-up link, and a
+  // count of link writes (progress a paused publisher waits on).
+  std::atomic<bool> links_congested_{false};
+  std::atomic<std::uint64_t> link_writes_{0};
   InterestTable interest_;
   std::map<InterestTable::SubscriptionId, std::string> rings_by_id_;  // exact fabric subjects
 
@@ -91,8 +119,8 @@ class PolderCastAdapter final : public Adapter, private TransportEvents {
 
 Status PolderCastAdapter::start(AdapterHost& host) {
   host_ = &host;
-  transport_ = std::make_unique<StreamTransport>(io_, config_.transport,
-                                                 static_cast<TransportEvents&>(*this));
+  transport_ = std::make_unique<StreamTransport>(
+      io_, config_.transport, static_cast<TransportEvents&>(*this), static_cast<LinkEvents*>(this));
   auto port = transport_->listen(config_.listen.host, config_.listen.port);
   if (!port) return fail(port.error());  // it names the address and the module already
   listening_port_ = port.value();
@@ -125,6 +153,7 @@ void PolderCastAdapter::stop(std::chrono::milliseconds drain) {
   queue_.close();
   // Tell the neighbours, give the LEAVEs a moment to leave, then close everything.
   asio::post(io_, [this] {
+    flushing_ = true;
     drain_queue();
     node_->leave();
   });
@@ -159,20 +188,64 @@ void PolderCastAdapter::send(const MessagePtr& message) {
     counters_.count(Drop::queue_full);
     return;
   }
-  // One wake-up per burst: the loop takes everything queued at once.
+  schedule_drain();
+}
+
+// One wake-up per burst: the loop takes everything queued at once.
+void PolderCastAdapter::schedule_drain() {
   if (!drain_posted_.exchange(true)) asio::post(io_, [this] { drain_queue(); });
 }
 
+FlowState PolderCastAdapter::flow() const noexcept {
+  FlowState f = queue_.flow();
+  f.congested = f.congested || links_congested_.load(std::memory_order_relaxed);
+  f.drained += link_writes_.load(std::memory_order_relaxed);
+  return f;
+}
+
+// With on_full: block, publishing stops while any link is backed up: the rest waits in
+// held_, and in queue_ behind it. The gate is each link's own mark (max over the links, not
+// their sum), and a link that stops moving is cut after its own bound, so a stopped peer
+// holds the others up for stall_timeout at most. With on_full: drop nothing waits, and a
+// link that cannot keep up drops what overflows it (link_busy, link_queue_full).
 void PolderCastAdapter::drain_queue() {
   drain_posted_.store(false);
-  draining_.clear();
-  queue_.take_all(draining_, 0ms);
-  // No gate on the links' backlog: each link has its own bound (max_queue_bytes), so a peer
-  // that cannot keep up loses what overflows its queue (counted) and is cut off once its
-  // writes stop moving, while the other peers keep their rate. A gate on the sum over all
-  // links stalled every peer behind the slowest one.
-  for (const auto& m : draining_) publish(*m);
-  draining_.clear();
+  const bool resumed = !held_.empty();
+  if (!resumed) {
+    draining_.clear();
+    queue_.take_all(draining_, 0ms);
+    for (auto& m : draining_) {
+      held_bytes_ += OutboundQueue::cost_of(m);
+      held_.push_back(std::move(m));
+    }
+    draining_.clear();
+  }
+  const bool gated = blocks_ && !flushing_;
+  while (!held_.empty() && !(gated && transport_->backed_up())) {
+    held_bytes_ -= OutboundQueue::cost_of(held_.front());
+    publish(*held_.front());
+    held_.pop_front();
+  }
+  // What arrived while these were held posted a drain that found them held: take it now.
+  if (resumed && held_.empty()) schedule_drain();
+  update_flow();
+}
+
+void PolderCastAdapter::on_links_moved() {
+  link_writes_.fetch_add(1, std::memory_order_relaxed);
+  resume_held();
+}
+
+// Whatever was held goes on once no link is backed up (a write brought it down, or the link
+// was cut); with nothing held, what waits in queue_ is posted already.
+void PolderCastAdapter::resume_held() {
+  if (!held_.empty() && !transport_->backed_up()) schedule_drain();
+  update_flow();
+}
+
+void PolderCastAdapter::update_flow() {
+  links_congested_.store(blocks_ && (!held_.empty() || transport_->backed_up()),
+                         std::memory_order_relaxed);
 }
 
 void PolderCastAdapter::publish(const psycho::Message& m) {
@@ -239,7 +312,7 @@ void PolderCastAdapter::apply(const InterestTable::Changes& changes) {
 AdapterStatus PolderCastAdapter::snapshot() const {
   AdapterStatus st;
   const auto transport = transport_->counters();
-  report({*node_, transport, counters_, queue_.bytes(), running_.load()}, st);
+  report({*node_, transport, counters_, queue_.bytes() + held_bytes_, running_.load()}, st);
   return st;
 }
 

@@ -83,6 +83,8 @@ Result<PolderCastConfig> parse_config(const config::AdapterSection& section) {
   s.get_duration("connect_timeout", c.transport.connect_timeout, milliseconds(10),
                  std::chrono::minutes(10));
   s.get_duration("idle_timeout", c.transport.idle_timeout, milliseconds(0), std::chrono::hours(24));
+  s.get_duration("stall_timeout", c.transport.stall_timeout, milliseconds(0),
+                 std::chrono::hours(1));
   s.get_size("max_connections_per_address", c.transport.max_connections_per_address, 1, 1 << 16);
   s.get_duration("frame_timeout", c.transport.frame_timeout, milliseconds(0),
                  std::chrono::hours(1));

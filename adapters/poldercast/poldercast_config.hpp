@@ -30,7 +30,7 @@ struct PolderCastConfig {
   NodeOptions node;
   SubjectFilter subjects;
   std::size_t max_payload = 1 << 20;  // headers + payload of one publication
-  QueueSettings queue;  // from the router, waiting for the overlay's thread
+  QueueSettings queue;                // from the router, waiting for the overlay's thread
   StreamTransportOptions transport;
 };
 

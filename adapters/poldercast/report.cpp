@@ -171,6 +171,7 @@ void report(const ReportInputs& in, AdapterStatus& st) {
   d["link_unreachable"] = in.transport.dropped_unreachable;
   d["link_address_limit"] = in.transport.refused_per_address;
   d["link_frame_timeout"] = in.transport.dropped_frame_timeout;
+  d["link_stalled"] = in.transport.dropped_stalled;
   samples(in, st.samples);
   st.histograms.push_back(hops(c));
   st.varz_json = varz(in);

@@ -46,8 +46,14 @@ class Outbound;
 // callback follows close(), and why handlers may outlive the core.
 class StreamCore : public std::enable_shared_from_this<StreamCore> {
  public:
-  StreamCore(asio::io_context& io, StreamTransportOptions options, TransportEvents& events)
-      : io_(io), options_(options), events_(events), acceptor_(io), retry_timer_(io) {}
+  StreamCore(asio::io_context& io, StreamTransportOptions options, TransportEvents& events,
+             LinkEvents* links)
+      : io_(io),
+        options_(options),
+        events_(events),
+        links_(links),
+        acceptor_(io),
+        retry_timer_(io) {}
 
   Result<std::uint16_t> listen(const std::string& host, std::uint16_t port);
   bool send(const std::string& address, const SharedBytes& message);
@@ -58,7 +64,9 @@ class StreamCore : public std::enable_shared_from_this<StreamCore> {
   asio::io_context& io_;
   const StreamTransportOptions options_;
   TransportEvents& events_;
+  LinkEvents* const links_;  // may be null
   StreamTransportCounters counters_;
+  std::size_t backed_up_links_ = 0;  // outbound links whose backed_up() is true
   std::unordered_map<std::string, std::shared_ptr<Outbound>> outbound_;
   std::unordered_set<std::shared_ptr<Inbound>> inbound_;
   std::map<asio::ip::address, std::size_t> inbound_per_address_;  // no std::hash in Boost 1.74
@@ -240,14 +248,18 @@ class Outbound : public std::enable_shared_from_this<Outbound> {
     Frame& frame = queued_.emplace_back(Frame{{}, message});
     store_be(message->size(), kHeader, frame.prefix.data());
     queued_bytes_ += size;
+    if (!backed_up_ && 2 * queued_bytes_ > core_->options_.max_queue_bytes) back_up();
     do_write();
     return true;
   }
 
   const std::string& address() const { return address_; }
   std::size_t queued_bytes() const { return queued_bytes_; }
+  bool backed_up() const { return backed_up_; }
 
   void detach() {
+    if (backed_up_) --core_->backed_up_links_;
+    backed_up_ = false;
     core_ = nullptr;
     ErrorCode ignored;  // nothing to report about a socket we are dropping
     resolver_.cancel();
@@ -263,6 +275,36 @@ class Outbound : public std::enable_shared_from_this<Outbound> {
     SharedBytes payload;
   };
 
+  // Past half the queue: from now on the stall deadline applies too.
+  void back_up() {
+    backed_up_ = true;
+    backed_up_at_ = Clock::now();
+    ++core_->backed_up_links_;
+    if (connected_ && deadline() < timer_.expiry()) arm_timer(deadline());
+  }
+
+  // Down to a quarter: a gap wide enough that the flag does not flap with every write.
+  void catch_up() {
+    if (!backed_up_ || 4 * queued_bytes_ > core_->options_.max_queue_bytes) return;
+    backed_up_ = false;
+    --core_->backed_up_links_;
+  }
+
+  // For a backed-up link: its last byte moved or when it backed up, whichever is later, plus
+  // stall_timeout. max otherwise.
+  Clock::time_point stall_deadline() const {
+    const auto stall = core_->options_.stall_timeout;
+    if (!backed_up_ || !enabled(stall)) return Clock::time_point::max();
+    return std::max(last_active_, backed_up_at_) + stall;
+  }
+
+  // The earlier of the idle and the stall deadlines; max when neither applies.
+  Clock::time_point deadline() const {
+    const auto idle = core_->options_.idle_timeout;
+    const auto at = enabled(idle) ? last_active_ + idle : Clock::time_point::max();
+    return std::min(at, stall_deadline());
+  }
+
   void on_connect(const ErrorCode& ec) {
     if (core_ == nullptr) return;
     if (ec) {
@@ -273,8 +315,8 @@ class Outbound : public std::enable_shared_from_this<Outbound> {
     ErrorCode ignored;  // only a latency optimisation
     socket_.set_option(tcp::no_delay(true), ignored);
     last_active_ = Clock::now();
-    if (enabled(core_->options_.idle_timeout)) {
-      arm_timer(last_active_ + core_->options_.idle_timeout);
+    if (const auto at = deadline(); at != Clock::time_point::max()) {
+      arm_timer(at);
     } else {
       timer_.expires_at(Clock::time_point::max());  // makes a deadline wait stale
     }
@@ -319,7 +361,10 @@ class Outbound : public std::enable_shared_from_this<Outbound> {
     queued_bytes_ -= n;
     writing_.clear();
     last_active_ = Clock::now();
+    catch_up();
     do_write();
+    // Last: the owner may send() from it, or close the transport.
+    if (core_->links_ != nullptr) core_->links_->on_links_moved();
   }
 
   // The peer never writes on this connection: whatever completes this read (EOF, a reset,
@@ -347,16 +392,19 @@ class Outbound : public std::enable_shared_from_this<Outbound> {
       ++core_->counters_.connect_failures;
       return fail(true);
     }
-    const auto idle = core_->options_.idle_timeout;
-    if (Clock::now() - last_active_ < idle) return arm_timer(last_active_ + idle);
-    // A write still in flight did not complete within a whole period: the peer stopped
-    // reading, and what is queued behind it would only pile up.
-    fail(!writing_.empty() || !queued_.empty());
+    const auto now = Clock::now();
+    if (now < deadline()) return arm_timer(deadline());
+    // Idle, or a write that moved nothing for a whole period (a backed-up link: for
+    // stall_timeout): the peer stopped reading, and what is queued behind it would only pile
+    // up, and hold up whoever waits for this link.
+    fail(!writing_.empty() || !queued_.empty(), now >= stall_deadline());
   }
 
-  void fail(bool report) {
+  // `stalled`: cut for stall_timeout, which counts what it loses apart.
+  void fail(bool report, bool stalled = false) {
     StreamCore& core = *core_;
-    core.counters_.dropped_unreachable += writing_.size() + queued_.size();
+    (stalled ? core.counters_.dropped_stalled : core.counters_.dropped_unreachable) +=
+        writing_.size() + queued_.size();
     core.forget(*this);
     // Last: the callback may send() to this address again, or close the transport.
     if (report) core.events_.on_unreachable(address_);
@@ -371,6 +419,8 @@ class Outbound : public std::enable_shared_from_this<Outbound> {
   std::vector<asio::const_buffer> buffers_;
   std::size_t queued_bytes_ = 0;  // in queued_ and writing_, prefixes included
   bool connected_ = false;
+  bool backed_up_ = false;
+  Clock::time_point backed_up_at_;
   Clock::time_point last_active_;
   std::array<char, 1> probe_{};
 };
@@ -508,8 +558,8 @@ void StreamCore::close() {
 }  // namespace detail
 
 StreamTransport::StreamTransport(asio::io_context& io, StreamTransportOptions options,
-                                 TransportEvents& events)
-    : core_(std::make_shared<detail::StreamCore>(io, options, events)) {}
+                                 TransportEvents& events, LinkEvents* links)
+    : core_(std::make_shared<detail::StreamCore>(io, options, events, links)) {}
 
 StreamTransport::~StreamTransport() { core_->close(); }
 
@@ -525,6 +575,8 @@ std::size_t StreamTransport::backlog(const std::string& address) const {
   auto it = core_->outbound_.find(address);
   return it == core_->outbound_.end() ? 0 : it->second->queued_bytes();
 }
+
+bool StreamTransport::backed_up() const { return core_->backed_up_links_ > 0; }
 
 void StreamTransport::close() { core_->close(); }
 

@@ -32,8 +32,13 @@ struct StreamTransportOptions {
   // send() refuses larger messages the same way, as the peer would drop them.
   std::size_t max_frame = (1 << 20) + (128 << 10);
   // Bytes (frames with their prefixes) queued or being written, per outgoing connection.
-  // A message that would go beyond is dropped (`dropped_queue_full`).
+  // A message that would go beyond is dropped (`dropped_queue_full`). Past half of it a
+  // link is backed up (backed_up()) until its writes bring it down to a quarter.
   std::size_t max_queue_bytes = 8 << 20;
+  // A backed-up link whose writes move no byte for this long is cut (`dropped_stalled`):
+  // its peer stopped reading, and whoever waits for it (the adapter's held publications)
+  // goes on without it. Zero: only idle_timeout applies.
+  std::chrono::milliseconds stall_timeout{5000};
   // Inbound and outbound each. Beyond, an accepted connection is closed at once and send()
   // to a new address is refused (`dropped_no_connection_slot`).
   std::size_t max_connections = 1024;
@@ -64,8 +69,18 @@ struct StreamTransportCounters {
   std::uint64_t connect_failures = 0;       // resolve, connect or connect timeout
   std::uint64_t refused_per_address = 0;    // inbound beyond max_connections_per_address
   std::uint64_t dropped_frame_timeout = 0;  // inbound connections cut mid-frame
+  std::uint64_t dropped_stalled = 0;        // frames lost with a backed-up link that stalled
   std::size_t connections_in = 0, connections_out = 0;
   std::size_t receive_buffer_bytes = 0;  // held by the inbound connections' read buffers
+};
+
+// What the owner of a transport hears about its links' queues (flow control), on the
+// io_context's thread. It may send() from the callback.
+class LinkEvents {
+ public:
+  virtual ~LinkEvents() = default;
+  // A write completed: some link's backlog fell, and backed_up() may have changed.
+  virtual void on_links_moved() = 0;
 };
 
 namespace detail {
@@ -75,7 +90,7 @@ class StreamCore;
 class StreamTransport final : public Transport {
  public:
   StreamTransport(boost::asio::io_context& io, StreamTransportOptions options,
-                  TransportEvents& events);
+                  TransportEvents& events, LinkEvents* links = nullptr);
   ~StreamTransport() override;
   StreamTransport(const StreamTransport&) = delete;
   StreamTransport& operator=(const StreamTransport&) = delete;
@@ -93,6 +108,10 @@ class StreamTransport final : public Transport {
   bool send(const std::string& address, const SharedBytes& message) override;
   // Bytes queued or being written to `address` (0 without a connection).
   std::size_t backlog(const std::string& address) const override;
+  // Whether any outgoing link is backed up: past half of max_queue_bytes, and not yet back
+  // down to a quarter. A link that stalls while backed up is cut after stall_timeout, so a
+  // peer that stopped reading stops counting here after that long.
+  bool backed_up() const;
 
   // Closes the listener and every connection, dropping what is queued. Final.
   void close();

@@ -1,7 +1,8 @@
 // The PolderCast adapter between real gateway processes on loopback: twelve gateways form an
 // overlay from one seed, publications reach every gateway with a subscriber exactly once,
 // crashed gateways are routed around, restarted ones rejoin, and a clean shutdown tells
-// its neighbours.
+// its neighbours. An unthrottled publisher loses nothing across a link, and a peer that
+// stops reading holds the others up only for its own bound.
 #include <signal.h>
 #include <unistd.h>
 
@@ -9,8 +10,10 @@
 
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "support/flood.hpp"
 #include "support/gateway.hpp"
 #include "support/observe.hpp"
 #include "support/ports.hpp"
@@ -35,6 +38,17 @@ std::string varz_field(Gateway& gw, const std::string& key) {
   const auto from = at + quoted.size();
   return varz.substr(from, varz.find('"', from) - from);
 }
+
+// Messages the PolderCast adapter dropped on `gw` for `reason`.
+double dropped(Gateway& gw, const std::string& reason) {
+  return metric(gw,
+                "psycho_adapter_dropped_total{adapter=\"poldercast\",reason=\"" + reason + "\"}");
+}
+
+// Every reason for which a message can be lost between the router and a peer's socket.
+const std::vector<std::string> kLinkDrops = {"queue_full",       "link_busy",    "link_queue_full",
+                                             "link_unreachable", "link_stalled", "link_no_slot",
+                                             "send_refused",     "pending_full"};
 
 // "<node id>@<advertised address>".
 std::string node_identity(Gateway& gw) {
@@ -81,7 +95,8 @@ class PolderCastTest : public ::testing::Test {
     return "poldercast:\n  listen: " +
            (m.reserved ? m.reserved->address() : std::string("127.0.0.1:0")) + "\n  seeds: [" +
            (i == 0 ? "" : "127.0.0.1:" + std::to_string(members_[0].overlay_port)) +
-           "]\n  state_dir: " + m.state_dir + "\n  cycle: 150ms\n  connect_timeout: 500ms\n";
+           "]\n  state_dir: " + m.state_dir + "\n  cycle: 150ms\n  connect_timeout: 500ms\n" +
+           extra_config_;
   }
 
   // Starts gateway i with a client on `pc.all`, and on `pc.odd` for odd i.
@@ -180,7 +195,23 @@ class PolderCastTest : public ::testing::Test {
     }
   }
 
+  // Gateway 0 reaches `subscriber` of `subject` on another gateway: probes until one arrives
+  // (gateway 0 does not subscribe, so it must find the subscriber first), then discards them.
+  bool found(RawClient& subscriber, const std::string& subject) {
+    for (int attempt = 0; attempt < 30; ++attempt) {
+      const std::string probe = "probe-" + std::to_string(attempt);
+      publish(0, subject, probe);
+      if (!subscriber.expect(frame(subject, probe), 1s).empty()) {
+        subscriber.drain_for(500ms);
+        subscriber.discard_pending();
+        return true;
+      }
+    }
+    return false;
+  }
+
   std::vector<Member> members_;
+  std::string extra_config_;  // appended to every gateway's poldercast section
 };
 
 TEST_F(PolderCastTest, TwelveGatewaysShareSubjectsSurviveCrashesAndRejoin) {
@@ -312,10 +343,11 @@ TEST_F(PolderCastTest, ARequestCannotDivertItsReplySubject) {
             0);
 }
 
-// A peer that stops reading (here: its process is stopped) must slow only what goes to it.
-// Gateway 0 publishes 20 MB in batches; gateway 1 must get every batch at once while the
-// link to gateway 2 backs up. (It used to hold all overlay publishing while the backlog
-// summed over every link stood above 4 MiB, until the stuck link timed out.)
+// A peer that stops reading (here: its process is stopped) holds the others up for its own
+// bound at most. Gateway 0 publishes 20 MB in batches; the link to gateway 2 backs up, stalls
+// and is cut after stall_timeout (5 s), and gateway 1 must get every batch meanwhile. (It
+// used to hold all overlay publishing while the backlog summed over every link stood above
+// 4 MiB, until the stuck link timed out.)
 TEST_F(PolderCastTest, OneStoppedPeerDoesNotStallTheOthers) {
   for (int i = 0; i < 3; ++i) start(i);
   ASSERT_TRUE(reaches_all(0, {1, 2}, 30s)) << members_[0].gateway->http_get("/varz");
@@ -338,11 +370,71 @@ TEST_F(PolderCastTest, OneStoppedPeerDoesNotStallTheOthers) {
     }
     publisher->send(burst);
     // The stall this guards against lasts until the stuck link's 30 s idle timeout; half of
-    // that leaves a sanitized build on a loaded machine room and still tells the two apart.
+    // that leaves a sanitized build on a loaded machine room beyond the 5 s stall_timeout,
+    // and still tells the two apart.
     ASSERT_FALSE(members_[1].client->expect(frame("pc.all", last), 15s).empty())
         << "batch " << b << " did not reach gateway 1\n"
         << metric(*members_[0].gateway, "psycho_poldercast_queue_bytes{adapter=\"poldercast\"}");
   }
+}
+
+// A client publishes 100,000 messages as fast as it can write them; every one reaches the
+// subscriber on the other gateway exactly once. The link is slower than the publisher: the
+// publisher is paused while the link is backed up (flow control), rather than the adapter's
+// queue or the link dropping.
+TEST_F(PolderCastTest, AnUnthrottledPublisherLosesNothingAcrossALink) {
+  constexpr std::size_t kCount = 100'000;
+  for (int i = 0; i < 2; ++i) start(i);
+  auto subscriber = subscribed(1, "pc.flood");
+  ASSERT_TRUE(found(*subscriber, "pc.flood")) << members_[0].gateway->http_get("/varz");
+  auto publisher = members_[0].gateway->client();
+  publisher->send("CONNECT {\"verbose\":false}\n");
+  std::thread writer([&] { publisher->send(flood("pc.flood", kCount, 16)); });
+  FloodTally tally(kCount);
+  receive_flood(*subscriber, tally, 120s);
+  writer.join();
+  EXPECT_TRUE(tally.complete()) << tally.summary();
+  for (const auto& reason : kLinkDrops) {
+    EXPECT_EQ(dropped(*members_[0].gateway, reason), 0) << reason;
+  }
+}
+
+// A peer that stops reading holds the publisher up until its link is cut (stall_timeout, for
+// a link past half its queue), and then whatever waited goes on at once, with no further
+// publication or link write to set it going: there is no other peer to write to, and the
+// publisher's patience (block_timeout) is far longer.
+// (Held publications used to wait for the next publication, however long after the cut.)
+TEST_F(PolderCastTest, WhatAStoppedPeerHeldUpGoesOnWhenItsLinkIsCut) {
+  extra_config_ = "  stall_timeout: 2s\n  block_timeout: 60s\n";
+  for (int i = 0; i < 2; ++i) start(i);
+  // Gateway 0 does not subscribe: it sends straight to the subscriber it found.
+  auto stuck = subscribed(1, "pc.stuck");
+  ASSERT_TRUE(found(*stuck, "pc.stuck")) << members_[0].gateway->http_get("/varz");
+  Process& stopped = members_[1].gateway->process();
+  stopped.signal(SIGSTOP);
+  struct Resume {
+    Process& p;
+    ~Resume() { p.signal(SIGCONT); }
+  } resume{stopped};
+  // 20 MB for the stopped gateway, far more than its link and the socket buffers hold.
+  const std::string padding(4000, 'x');
+  std::string burst;
+  for (int k = 0; k < 5000; ++k) {
+    const std::string payload = "m" + std::to_string(k) + "-" + padding;
+    burst += "PUB pc.stuck " + std::to_string(payload.size()) + "\n" + payload + "\n";
+  }
+  auto publisher = members_[0].gateway->client();
+  publisher->send("CONNECT {\"verbose\":false}\n");
+  std::thread writer([&] { publisher->send(burst + "PING\n"); });
+  Gateway& gw = *members_[0].gateway;
+  const std::string queued = "psycho_poldercast_queue_bytes{adapter=\"poldercast\"}";
+  ASSERT_TRUE(eventually([&] { return dropped(gw, "link_stalled") > 0; }, 15s));
+  // The link is cut 2 s after it stops moving. Its only peer gone, no other link writes on
+  // this gateway, so only the cut itself can release what the link held up.
+  EXPECT_TRUE(eventually([&] { return metric(gw, queued) == 0; }, 1s)) << metric(gw, queued);
+  EXPECT_EQ(publisher->line(10s), "PONG\n");
+  writer.join();
+  EXPECT_EQ(dropped(gw, "queue_full"), 0);
 }
 
 // Port 0 for the overlay: each gateway advertises the port it was given, and two of them

@@ -53,6 +53,7 @@ queue_messages: 100
 max_connections: 64
 connect_timeout: 1s
 idle_timeout: 0s
+stall_timeout: 3s
 max_connections_per_address: 5
 frame_timeout: 2s
 )");
@@ -68,6 +69,7 @@ frame_timeout: 2s
   EXPECT_EQ(c->max_payload, 64u << 10);
   EXPECT_EQ(c->transport.max_connections, 64u);
   EXPECT_EQ(c->transport.idle_timeout, 0ms);
+  EXPECT_EQ(c->transport.stall_timeout, 3s);
   EXPECT_EQ(c->transport.max_connections_per_address, 5u);
   EXPECT_EQ(c->transport.frame_timeout, 2s);
   EXPECT_GE(c->transport.max_frame, c->max_payload);

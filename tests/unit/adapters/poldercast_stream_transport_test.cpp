@@ -58,9 +58,15 @@ void run_for(asio::io_context& io, std::chrono::milliseconds duration) {
       io, [] { return false; }, duration));
 }
 
+// Counts the completed writes a transport reports.
+struct Moves final : LinkEvents {
+  void on_links_moved() override { ++count; }
+  std::size_t count = 0;
+};
+
 struct Peer {
   explicit Peer(asio::io_context& io, StreamTransportOptions options = {})
-      : transport(io, options, events) {
+      : transport(io, options, events, &moves) {
     auto port = transport.listen("127.0.0.1", 0);
     EXPECT_TRUE(port.ok()) << port.error();
     if (port.ok()) address = "127.0.0.1:" + std::to_string(*port);
@@ -68,6 +74,7 @@ struct Peer {
   StreamTransportCounters counters() const { return transport.counters(); }
 
   Recorder events;
+  Moves moves;
   StreamTransport transport;
   std::string address;
 };
@@ -369,6 +376,66 @@ TEST(PolderCastStreamTransport, AWriteThatKeepsProgressingIsNotIdle) {
   EXPECT_EQ(slow.received, total);
   EXPECT_EQ(a.counters().frames_sent, 32u);
   EXPECT_EQ(a.counters().dropped_unreachable, 0u);
+}
+
+// Past half its queue a link is backed up; its writes bring it down to a quarter, and then
+// it is not, and each completed write is reported.
+TEST(PolderCastStreamTransport, ALinkIsBackedUpFromHalfItsQueueDownToAQuarter) {
+  asio::io_context io;
+  SlowReader slow(io, 256 << 10, 1ms);
+  StreamTransportOptions options;
+  options.max_queue_bytes = 40 << 20;
+  Peer a(io, options);
+  const SharedBytes chunk = bytes(std::string(1 << 20, 'w'));
+  for (int i = 0; i < 19; ++i) ASSERT_TRUE(a.transport.send(slow.address(), chunk));
+  EXPECT_FALSE(a.transport.backed_up());  // 19 MiB and their prefixes: not past half yet
+  // Nothing is written before the connection is up, so the next one is past half at once.
+  ASSERT_TRUE(a.transport.send(slow.address(), chunk));
+  EXPECT_TRUE(a.transport.backed_up());
+  ASSERT_TRUE(run_until(
+      io, [&] { return !a.transport.backed_up(); }, 30s));
+  EXPECT_LE(a.transport.backlog(slow.address()), std::size_t{10} << 20);
+  EXPECT_GT(a.moves.count, 0u);
+  EXPECT_TRUE(a.events.unreachable.empty());
+}
+
+// A backed-up link that moves nothing is cut after stall_timeout, long before idle_timeout,
+// and what it loses is counted apart.
+TEST(PolderCastStreamTransport, ABackedUpLinkThatStallsIsCut) {
+  asio::io_context io;
+  Deaf deaf(io);
+  StreamTransportOptions options;
+  options.max_queue_bytes = 48 << 20;
+  options.idle_timeout = 30s;
+  options.stall_timeout = 300ms;
+  Peer a(io, options);
+  send_a_lot(a.transport, deaf.address());
+  EXPECT_TRUE(a.transport.backed_up());
+  ASSERT_TRUE(run_until(
+      io, [&] { return !a.events.unreachable.empty(); }, 5s));
+  EXPECT_EQ(a.events.unreachable, std::vector<std::string>{deaf.address()});
+  EXPECT_GT(a.counters().dropped_stalled, 0u);
+  EXPECT_EQ(a.counters().dropped_unreachable, 0u);
+  EXPECT_FALSE(a.transport.backed_up());
+}
+
+// Below half its queue the same stall is only cut by idle_timeout.
+TEST(PolderCastStreamTransport, AStallBelowHalfTheQueueWaitsForTheIdleTimeout) {
+  asio::io_context io;
+  Deaf deaf(io);
+  StreamTransportOptions options;
+  options.max_queue_bytes = 128 << 20;
+  options.idle_timeout = 1s;
+  options.stall_timeout = 100ms;
+  Peer a(io, options);
+  send_a_lot(a.transport, deaf.address());
+  EXPECT_FALSE(a.transport.backed_up());
+  run_for(io, 500ms);
+  EXPECT_TRUE(a.events.unreachable.empty());
+  ASSERT_TRUE(run_until(
+      io, [&] { return !a.events.unreachable.empty(); }, 5s));
+  EXPECT_EQ(a.counters().dropped_stalled, 0u);
+  EXPECT_GT(a.counters().dropped_unreachable, 0u);
 }
 
 TEST(PolderCastStreamTransport, AConnectTimeoutIsReportedOnce) {
