@@ -210,6 +210,18 @@ class PolderCastTest : public ::testing::Test {
     return false;
   }
 
+  // Gateway i's process stops (SIGSTOP): its sockets stay open and nothing reads them. It
+  // goes on when the returned guard goes.
+  struct Stopped {
+    Process& process;
+    ~Stopped() { process.signal(SIGCONT); }
+  };
+  std::unique_ptr<Stopped> stop(int i) {
+    Process& p = members_[i].gateway->process();
+    p.signal(SIGSTOP);
+    return std::unique_ptr<Stopped>(new Stopped{p});  // no temporary: it would resume p
+  }
+
   std::vector<Member> members_;
   std::string extra_config_;  // appended to every gateway's poldercast section
 };
@@ -354,12 +366,7 @@ TEST_F(PolderCastTest, OneStoppedPeerDoesNotStallTheOthers) {
   auto publisher = members_[0].gateway->client();
   publisher->send("CONNECT {\"verbose\":false}\nPING\n");
   ASSERT_EQ(publisher->line(), "PONG\n");
-  Process& stopped = members_[2].gateway->process();
-  stopped.signal(SIGSTOP);
-  struct Resume {
-    Process& p;
-    ~Resume() { p.signal(SIGCONT); }
-  } resume{stopped};
+  const auto stopped = stop(2);
   const std::string padding(4000, 'x');
   constexpr int kBatches = 50, kPerBatch = 100;
   for (int b = 0; b < kBatches; ++b) {
@@ -410,12 +417,7 @@ TEST_F(PolderCastTest, WhatAStoppedPeerHeldUpGoesOnWhenItsLinkIsCut) {
   // Gateway 0 does not subscribe: it sends straight to the subscriber it found.
   auto stuck = subscribed(1, "pc.stuck");
   ASSERT_TRUE(found(*stuck, "pc.stuck")) << members_[0].gateway->http_get("/varz");
-  Process& stopped = members_[1].gateway->process();
-  stopped.signal(SIGSTOP);
-  struct Resume {
-    Process& p;
-    ~Resume() { p.signal(SIGCONT); }
-  } resume{stopped};
+  const auto stopped = stop(1);
   // 20 MB for the stopped gateway, far more than its link and the socket buffers hold.
   const std::string padding(4000, 'x');
   std::string burst;
