@@ -131,7 +131,7 @@ TEST_F(MulticastTest, AnUnthrottledPublisherReachesEveryGatewayWhole) {
   start_three();
   auto publisher = gateways_[0]->client();
   publisher->send("CONNECT {\"verbose\":false}\n");
-  std::thread writer([&] { publisher->send(flood("mc.flood", kCount, 16)); });
+  std::jthread writer([&] { publisher->send(flood("mc.flood", kCount, 16)); });
   // Both subscribers are read at once: one left unread would be cut off as a slow consumer.
   std::vector<FloodTally> tallies(clients_.size(), FloodTally(kCount));
   std::vector<std::thread> readers;

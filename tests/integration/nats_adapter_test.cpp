@@ -234,7 +234,7 @@ TEST_F(NatsAdapterTest, AnUnthrottledPublisherLosesNothingIntoNats) {
   start("  queue_size: 64KiB\n");
   nats().subscribe("flood.>");
   auto c = psycho_client(gw());
-  std::thread publisher([&] { c->send(flood("flood.x", kCount, 16) + "PING\n"); });
+  std::jthread publisher([&] { c->send(flood("flood.x", kCount, 16) + "PING\n"); });
   const std::size_t arrived = nats().wait_for(kCount, 90s);
   publisher.join();
   EXPECT_EQ(c->expect("PONG\n", 30s), "PONG\n");
