@@ -83,6 +83,9 @@ Result<PolderCastConfig> parse_config(const config::AdapterSection& section) {
   s.get_duration("connect_timeout", c.transport.connect_timeout, milliseconds(10),
                  std::chrono::minutes(10));
   s.get_duration("idle_timeout", c.transport.idle_timeout, milliseconds(0), std::chrono::hours(24));
+  milliseconds answer_timeout(c.node.answer_timeout_ms);
+  s.get_duration("answer_timeout", answer_timeout, milliseconds(10), std::chrono::minutes(10));
+  c.node.answer_timeout_ms = answer_timeout.count();
   s.get_duration("stall_timeout", c.transport.stall_timeout, milliseconds(0),
                  std::chrono::hours(1));
   s.get_size("max_connections_per_address", c.transport.max_connections_per_address, 1, 1 << 16);

@@ -146,8 +146,8 @@ void Node::tick(std::int64_t now_ms) {
   ++cycle_;
   finds_this_cycle_ = 0;
   finds_by_origin_.clear();
-  // A partner that has not answered within a cycle is gone (it was already taken out of
-  // the Cyclon and Vicinity views before we wrote to it).
+  // A partner that has not answered within a cycle and answer_timeout is gone (it was
+  // already taken out of the Cyclon and Vicinity views before we wrote to it).
   std::vector<std::uint64_t> silent;
   for (auto it = waiting_.begin(); it != waiting_.end();) {
     Waiting& w = it->second;
@@ -157,7 +157,7 @@ void Node::tick(std::int64_t now_ms) {
       w.cycle = cycle_;
       ++w.extensions;
       ++it;
-    } else if (w.cycle < cycle_) {
+    } else if (w.cycle < cycle_ && now_ms_ - w.since_ms >= options_.answer_timeout_ms) {
       silent.push_back(it->first.first);
       it = waiting_.erase(it);
     } else {
@@ -200,9 +200,16 @@ void Node::ping_step() {
   if (quiet.empty()) return;
   const auto bytes = encode_message(message(Type::ping));
   for (const auto* p : quiet) {
-    waiting_[{p->profile->node_id, Layer::ping}] = {cycle_, {}, p->profile->address};
+    expect_answer(p->profile->node_id, Layer::ping, {}, p->profile->address);
     if (send(p->profile->address, bytes)) ++counters_.pings_sent;
   }
+}
+
+void Node::expect_answer(std::uint64_t id, Layer layer, std::vector<std::uint64_t> sent,
+                         const std::string& address) {
+  const auto [it, fresh] = waiting_.try_emplace({id, layer});
+  const std::int64_t since = fresh ? now_ms_ : it->second.since_ms;
+  it->second = {cycle_, std::move(sent), address, 0, since};
 }
 
 void Node::contact_seed() {
@@ -223,7 +230,7 @@ void Node::cyclon_step() {
   std::vector<std::uint64_t> sent;
   for (const auto& e : entries) sent.push_back(e.id());
   entries.push_back({self_, 0});
-  waiting_[{target.id(), Layer::cyclon}] = {cycle_, std::move(sent), target.profile->address};
+  expect_answer(target.id(), Layer::cyclon, std::move(sent), target.profile->address);
   if (send_gossip(Type::cyclon_request, target.profile->address, entries)) {
     ++counters_.exchanges_started[0];
   }
@@ -238,7 +245,7 @@ void Node::vicinity_step() {
   vicinity_.remove(target.id());
   auto entries =
       select_for(*target.profile, candidates(target.id()), options_.vicinity_gossip, rng_);
-  waiting_[{target.id(), Layer::vicinity}] = {cycle_, {}, target.profile->address};
+  expect_answer(target.id(), Layer::vicinity, {}, target.profile->address);
   if (send_gossip(Type::vicinity_request, target.profile->address, entries)) {
     ++counters_.exchanges_started[1];
   }
@@ -272,7 +279,7 @@ void Node::rings_step() {
     auto key = std::make_pair(target->node_id, Layer::rings);
     if (waiting_.count(key) > 0) continue;  // already asked; its silence will tell
     auto entries = rings_entries_for(*target);
-    waiting_[key] = {cycle_, {}, target->address};
+    expect_answer(target->node_id, Layer::rings, {}, target->address);
     if (send_gossip(Type::rings_request, target->address, entries))
       ++counters_.exchanges_started[2];
   }

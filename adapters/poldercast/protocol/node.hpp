@@ -78,6 +78,10 @@ struct NodeOptions {
   std::uint32_t dead_memory_cycles = 30;
   // A silent peer with data still queued towards it gets up to this many more cycles.
   std::uint32_t backlog_grace_cycles = 10;
+  // A gossip request is given until the next cycle and at least this long to be answered
+  // before its partner counts as dead, so that a live peer busy with a flood, or a short
+  // cycle, does not get a healthy peer declared dead.
+  std::int64_t answer_timeout_ms = 1000;
   std::size_t dead_memory_capacity = 4096;
 };
 
@@ -160,6 +164,7 @@ class Node final : public TransportEvents {
     std::vector<std::uint64_t> sent;  // Cyclon: the ids that went to the partner
     std::string address;
     std::uint32_t extensions = 0;  // cycles granted for a backlog towards it
+    std::int64_t since_ms = 0;     // when first asked (asking again keeps it)
   };
   struct PendingTopic {  // publications waiting for FIND_SUB answers
     std::deque<SharedBytes> messages;
@@ -195,6 +200,9 @@ class Node final : public TransportEvents {
   // Peers.
   void heard_from(const ProfilePtr& sender);
   void dead(std::uint64_t id);
+  // Notes a request that `id` must answer on `layer` (see Waiting).
+  void expect_answer(std::uint64_t id, Layer layer, std::vector<std::uint64_t> sent,
+                     const std::string& address);
   bool known_dead(std::uint64_t id) const;
   // A request to `id` from an earlier cycle is still unanswered.
   bool suspect(std::uint64_t id) const;

@@ -557,3 +557,28 @@ TEST(PolderCastRings, APartialProfileNeverTakesAPeerOutOfARing) {
 
 }  // namespace
 }  // namespace psycho::poldercast
+
+namespace psycho::poldercast {
+namespace {
+
+// A live peer that answers late (busy with a flood) is not dead after one short cycle: the
+// request gets answer_timeout too. Past both, silence is death, however often it is asked.
+TEST(PolderCastNode, APartnerIsDeadOnlyAfterACycleAndTheAnswerTimeout) {
+  RecordingTransport t;
+  NodeOptions o;
+  o.answer_timeout_ms = 1000;
+  Node node(o, 1, "me", t, 7);
+  node.subscribe("s");
+  introduce(node, peer(2, {topic_id("s")}));
+  std::int64_t now = 10'000;
+  node.tick(now);  // asks peer 2 (the only peer it knows)
+  ASSERT_FALSE(t.sent.empty());
+  for (int c = 0; c < 9; ++c) node.tick(now += 100);  // 100 ms cycles: 900 ms of silence
+  EXPECT_EQ(node.counters().peers_dead, 0u);
+  node.tick(now += 100);
+  node.tick(now += 100);
+  EXPECT_EQ(node.counters().peers_dead, 1u);
+}
+
+}  // namespace
+}  // namespace psycho::poldercast
