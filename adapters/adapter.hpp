@@ -7,9 +7,9 @@
 // on_interest() from worker threads, and the adapter hands what it receives to the
 // AdapterHost from any thread it likes.
 //
-// Loop rules (docs/architecture.md, "Loops and duplicates"): the router never sends an adapter a message whose origin is that
-// adapter; an adapter stamps what it exports with the message's Trace and increments
-// `hops` on what it imports; the router drops duplicates and exhausted hop counts.
+// Loop rules (docs/architecture.md, "Loops and duplicates"): the router never sends an adapter a
+// message whose origin is that adapter; an adapter stamps what it exports with the message's Trace
+// and increments `hops` on what it imports; the router drops duplicates and exhausted hop counts.
 #pragma once
 
 #include <chrono>
@@ -66,6 +66,11 @@ class AdapterHost {
   // What exports() answers changed (a reload changed the subject lists): the router forgets
   // the routes it cached.
   virtual void exports_changed() = 0;
+  // Whether what adapters inject is piling up in the gateway (a local subscriber of it is
+  // congested, or the router's backlog of injected messages is past half). An adapter whose
+  // fabric can wait (a TCP link) reads it more slowly meanwhile, a moment at a time, so that
+  // a fast remote publisher is slowed instead of a local subscriber being cut off.
+  virtual bool congested() const { return false; }
 };
 
 // The router reaches an adapter only through FabricLink (exports, send, on_interest,

@@ -31,6 +31,11 @@ constexpr std::size_t kHeader = FrameBuffer::kHeader;
 // Per write system call; the same as asio's own transfer_all().
 constexpr std::size_t kMaxWriteChunk = 64 * 1024;
 constexpr auto kAcceptRetry = std::chrono::milliseconds(100);
+// An inbound link waits while the gateway is behind on what links deliver: checked this
+// often, for at most kMaxReadPause before each read (as a local publisher waits for its
+// subscribers: a subscriber that never reads is cut off as a slow consumer, not the link).
+constexpr auto kReadPauseStep = std::chrono::microseconds(500);
+constexpr auto kMaxReadPause = std::chrono::milliseconds(50);
 
 bool enabled(std::chrono::milliseconds timeout) { return timeout.count() > 0; }
 
@@ -92,6 +97,7 @@ class Inbound : public std::enable_shared_from_this<Inbound> {
         socket_(std::move(socket)),
         remote_(std::move(remote)),
         timer_(core.io_),
+        pause_(core.io_),
         frames_(core.options_.max_frame) {}
 
   void start() {
@@ -104,6 +110,7 @@ class Inbound : public std::enable_shared_from_this<Inbound> {
     core_ = nullptr;
     ErrorCode ignored;  // nothing to report about a socket we are dropping
     timer_.cancel();
+    pause_.cancel();
     socket_.close(ignored);
   }
 
@@ -126,7 +133,26 @@ class Inbound : public std::enable_shared_from_this<Inbound> {
     last_active_ = Clock::now();
     if (!deliver()) return;
     watch();
+    if (core_->links_ != nullptr && core_->links_->receiving_congested()) {
+      paused_at_ = Clock::now();
+      ++core_->counters_.read_pauses;
+      return pause();
+    }
     do_read();
+  }
+
+  // The gateway is behind on what the links deliver: read again once it has caught up, or
+  // after kMaxReadPause regardless.
+  void pause() {
+    pause_.expires_after(kReadPauseStep);
+    pause_.async_wait([self = shared_from_this()](const ErrorCode& ec) {
+      if (ec || self->core_ == nullptr) return;
+      if (self->core_->links_->receiving_congested() &&
+          Clock::now() - self->paused_at_ < kMaxReadPause) {
+        return self->pause();
+      }
+      self->do_read();
+    });
   }
 
   // Delivers every whole frame buffered. False when the connection is gone (an oversized
@@ -199,7 +225,9 @@ class Inbound : public std::enable_shared_from_this<Inbound> {
   tcp::socket socket_;
   const asio::ip::address remote_;
   asio::steady_timer timer_;
-  bool waiting_ = false;  // a wait on timer_ is pending
+  bool waiting_ = false;      // a wait on timer_ is pending
+  asio::steady_timer pause_;  // flow control: a wait before the next read
+  Clock::time_point paused_at_;
   FrameBuffer frames_;
   Clock::time_point last_active_;
   std::optional<Clock::time_point> frame_started_;  // first byte of the incomplete frame

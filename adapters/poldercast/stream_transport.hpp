@@ -70,6 +70,7 @@ struct StreamTransportCounters {
   std::uint64_t refused_per_address = 0;    // inbound beyond max_connections_per_address
   std::uint64_t dropped_frame_timeout = 0;  // inbound connections cut mid-frame
   std::uint64_t dropped_stalled = 0;        // frames lost with a backed-up link that stalled
+  std::uint64_t read_pauses = 0;            // inbound reads put off while the gateway was behind
   std::size_t connections_in = 0, connections_out = 0;
   std::size_t receive_buffer_bytes = 0;  // held by the inbound connections' read buffers
 };
@@ -81,6 +82,10 @@ class LinkEvents {
   virtual ~LinkEvents() = default;
   // A write completed: some link's backlog fell, and backed_up() may have changed.
   virtual void on_links_moved() = 0;
+  // Before each read of an inbound link: whether what the links deliver is piling up in the
+  // gateway. While it is, the link waits before its next read (at most 50 ms at a time), so
+  // TCP slows the sending gateway down.
+  virtual bool receiving_congested() { return false; }
 };
 
 namespace detail {

@@ -252,6 +252,20 @@ Backpressure Router::publish(const MessagePtr& message) {
   return pressure;
 }
 
+bool Router::injection_congested() const {
+  if (2 * inject_backlog_.load(std::memory_order_relaxed) > options_.inject_backlog) return true;
+  if (!inject_pressured_.load(std::memory_order_relaxed)) return false;
+  MutexLock lock(inject_pressure_mutex_);
+  const auto recipient = inject_pressure_.recipient;
+  if ((recipient && recipient->congested()) ||
+      (inject_pressure_.adapter != nullptr && inject_pressure_.adapter->flow().congested)) {
+    return true;
+  }
+  inject_pressure_ = {};
+  inject_pressured_.store(false, std::memory_order_relaxed);
+  return false;
+}
+
 bool Router::backlogged(int worker) const {
   const WorkerState& ws = worker_state_[worker];
   for (std::size_t t = 0; t < ws.outbound.size(); ++t) {
@@ -386,7 +400,13 @@ void Router::route_injected(int worker) {
   for (const MessagePtr& m : batch) {
     inject_backlog_.fetch_sub(m->subject().size() + m->body().size() + kDeliveryOverhead,
                               std::memory_order_relaxed);
-    publish(m);
+    Backpressure pressure = publish(m);
+    pressure.backlog = false;  // this worker's own hand-off slows its own publishers
+    if (pressure) {
+      MutexLock lock(inject_pressure_mutex_);
+      inject_pressure_ = std::move(pressure);
+      inject_pressured_.store(true, std::memory_order_relaxed);
+    }
   }
   batch.clear();  // keeps its capacity for the next burst
 }

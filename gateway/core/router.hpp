@@ -84,6 +84,10 @@ class Router {
   Backpressure publish(const MessagePtr& message);
   // Worker thread: whether deliveries from `worker` to other workers are still backlogged.
   bool backlogged(int worker) const;
+  // Any thread: whether what adapters inject is piling up, so that an adapter that can should
+  // read its fabric more slowly (the other half of flow control): the backlog of injected
+  // messages is past half its bound, or a recipient of one was congested and still is.
+  bool injection_congested() const;
 
   // Any thread: a message from an adapter. Checks loops and duplicates, then routes it on a
   // worker. Returns false when it was dropped (and counted).
@@ -151,6 +155,11 @@ class Router {
     bool scheduled GUARDED_BY(mutex) = false;
   };
   PerWorker<InjectQueue> inject_queues_;
+  // The last congested recipient of an injected message (set by the workers that route
+  // them), and whether there is one: read by adapters through injection_congested().
+  mutable Mutex inject_pressure_mutex_;
+  mutable Backpressure inject_pressure_ GUARDED_BY(inject_pressure_mutex_);
+  mutable std::atomic<bool> inject_pressured_{false};
 };
 
 }  // namespace psycho

@@ -68,6 +68,7 @@ struct Server::Impl : AdapterHost {
     router.declare_interest(adapter.origin_id(), pattern, added);
   }
   void exports_changed() override { router.invalidate_routes(); }
+  bool congested() const override { return router.injection_congested(); }
 
   // server.cpp
   Status start();

@@ -58,10 +58,13 @@ void run_for(asio::io_context& io, std::chrono::milliseconds duration) {
       io, [] { return false; }, duration));
 }
 
-// Counts the completed writes a transport reports.
+// Counts the completed writes a transport reports, and says whether the gateway behind it is
+// congested (as a test sets it).
 struct Moves final : LinkEvents {
   void on_links_moved() override { ++count; }
+  bool receiving_congested() override { return congested; }
   std::size_t count = 0;
+  bool congested = false;
 };
 
 struct Peer {
@@ -152,6 +155,24 @@ TEST(PolderCastStreamTransport, TwoTransportsTalkBothWays) {
   EXPECT_EQ(b.events.messages[1], "again");
   EXPECT_EQ(b.counters().connections_in, 1u);
   EXPECT_TRUE(a.events.unreachable.empty());
+}
+
+// While the gateway is behind on what links deliver, an inbound link waits before each read,
+// a moment at a time: even a congestion that never clears only slows the link down.
+TEST(PolderCastStreamTransport, AnInboundLinkWaitsWhileTheGatewayIsBehind) {
+  asio::io_context io;
+  Peer a(io), b(io);
+  b.moves.congested = true;
+  ASSERT_TRUE(a.transport.send(b.address, bytes("one")));
+  ASSERT_TRUE(run_until(io, [&] { return b.events.messages.size() == 1; }));
+  EXPECT_GE(b.counters().read_pauses, 1u);
+  ASSERT_TRUE(a.transport.send(b.address, bytes("two")));
+  ASSERT_TRUE(run_until(io, [&] { return b.events.messages.size() == 2; }));
+  b.moves.congested = false;
+  const auto pauses = b.counters().read_pauses;
+  ASSERT_TRUE(a.transport.send(b.address, bytes("three")));
+  ASSERT_TRUE(run_until(io, [&] { return b.events.messages.size() == 3; }));
+  EXPECT_EQ(b.counters().read_pauses, pauses);
 }
 
 TEST(PolderCastStreamTransport, ManyMessagesArriveInOrderAndWhole) {

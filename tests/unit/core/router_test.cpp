@@ -185,6 +185,39 @@ TEST_F(RouterTest, SplitHorizonNeverSendsBackToTheOriginAdapter) {
   EXPECT_EQ(s->received.size(), 1u);
 }
 
+// The other half of flow control: an adapter learns that a recipient of what it injects is
+// congested, and for as long as it stays so.
+TEST_F(RouterTest, AdaptersLearnWhenWhatTheyInjectPilesUp) {
+  FakeAdapter a("a");
+  a.set_origin_id(router.next_origin_id());
+  router.add_adapter(a);
+  auto slow = subscriber(1);
+  ASSERT_TRUE(router.subscribe(slow, "x", ""));
+  std::uint64_t seq = 0;
+  // The fixture's inject backlog holds 8 messages: past half of it is congestion.
+  const auto inject = [&](int n) {
+    for (int i = 0; i < n; ++i) {
+      ASSERT_TRUE(router.inject(remote_message("x", a.origin_id(), 0xBEEF, ++seq)));
+    }
+  };
+  inject(4);
+  EXPECT_FALSE(router.injection_congested());
+  inject(1);
+  EXPECT_TRUE(router.injection_congested());
+  pool.run();
+  EXPECT_FALSE(router.injection_congested());
+  // A congested recipient of injected messages: sampled, one in 16 is enough.
+  slow->congested_flag = true;
+  for (int batch = 0; batch < 4; ++batch) {
+    inject(8);
+    pool.run();
+  }
+  EXPECT_TRUE(router.injection_congested());
+  EXPECT_EQ(slow->received.size(), 37u);  // slowed, never dropped
+  slow->congested_flag = false;
+  EXPECT_FALSE(router.injection_congested());
+}
+
 TEST_F(RouterTest, DuplicatesFromTwoAdaptersAreDeliveredOnce) {
   FakeAdapter a("a"), b("b");
   a.set_origin_id(router.next_origin_id());
