@@ -54,6 +54,7 @@ max_connections: 64
 connect_timeout: 1s
 idle_timeout: 0s
 stall_timeout: 3s
+answer_timeout: 2500ms
 max_connections_per_address: 5
 frame_timeout: 2s
 )");
@@ -70,6 +71,7 @@ frame_timeout: 2s
   EXPECT_EQ(c->transport.max_connections, 64u);
   EXPECT_EQ(c->transport.idle_timeout, 0ms);
   EXPECT_EQ(c->transport.stall_timeout, 3s);
+  EXPECT_EQ(c->node.answer_timeout_ms, 2500);
   EXPECT_EQ(c->transport.max_connections_per_address, 5u);
   EXPECT_EQ(c->transport.frame_timeout, 2s);
   EXPECT_GE(c->transport.max_frame, c->max_payload);
@@ -88,6 +90,7 @@ TEST(PolderCastConfig, RejectsWhatIsWrongWithFileAndLine) {
            {"{listen: '127.0.0.1:1', max_connections_per_address: 0}",
             "max_connections_per_address"},
            {"{listen: '127.0.0.1:1', frame_timeout: 2h}", "frame_timeout"},
+           {"{listen: '127.0.0.1:1', answer_timeout: 1ms}", "answer_timeout"},
        }) {
     const auto c = parse(yaml);
     ASSERT_FALSE(c) << yaml;
