@@ -18,7 +18,8 @@ namespace psycho {
 
 // An adapter's answer to "should a publisher whose messages go to you wait?" (flow control).
 struct FlowState {
-  // Its outbound queue is past its high mark and has not yet drained below its low mark.
+  // Its outbound queue is past its high mark and the adapter has not caught up yet (taken
+  // the queue, or, for links with marks of their own, drained below the low one).
   bool congested = false;
   // A count that grows whenever the adapter takes messages off its queue: a paused
   // publisher keeps waiting while it moves, and gives up waiting when it stands still.

@@ -90,14 +90,7 @@ void ClientSession::on_authenticated(const auth::Verdict& verdict,
   apply_connect_options(std::move(options));
   reply_ok();
   if (!resumed) return;
-  // Parse what arrived behind the CONNECT, then read on.
-  const std::string held = std::move(held_input_);
-  held_input_.clear();
-  if (held.empty()) {
-    read_next();
-  } else {
-    on_read(held);
-  }
+  read_next();  // parses what arrived behind the CONNECT first, then reads on
 }
 
 void ClientSession::fail_authentication(std::string_view method, std::string_view user,
