@@ -68,6 +68,9 @@ void samples(const ReportInputs& in, std::vector<metrics::Sample>& s) {
               {"refused", n(c.finds_dropped)},
               {"over_budget", n(c.finds_over_budget)},
               {"unsolicited", n(c.finds_unsolicited)}});
+  add_sample(s, Type::counter, "answers_overdue_total",
+             "Gossip requests unanswered in time by a peer heard from since: alive, so kept.",
+             n(c.answers_overdue));
   add_sample(s, Type::counter, "peers_dead_total",
              "Peers found dead (silent, unreachable or left).", n(c.peers_dead));
   add_sample(s, Type::counter, "leaves_total", "LEAVE messages received.", n(c.leaves_received));

@@ -147,7 +147,10 @@ void Node::tick(std::int64_t now_ms) {
   finds_this_cycle_ = 0;
   finds_by_origin_.clear();
   // A partner that has not answered within a cycle and answer_timeout is gone (it was
-  // already taken out of the Cyclon and Vicinity views before we wrote to it).
+  // already taken out of the Cyclon and Vicinity views before we wrote to it), unless it has
+  // sent us something since: then it is alive, and our request or its answer is stuck behind
+  // a flood on the link (its reads pause while its subscribers catch up). Forgetting the
+  // request lets the next cycle ask again.
   std::vector<std::uint64_t> silent;
   for (auto it = waiting_.begin(); it != waiting_.end();) {
     Waiting& w = it->second;
@@ -158,7 +161,11 @@ void Node::tick(std::int64_t now_ms) {
       ++w.extensions;
       ++it;
     } else if (w.cycle < cycle_ && now_ms_ - w.since_ms >= options_.answer_timeout_ms) {
-      silent.push_back(it->first.first);
+      if (w.heard_since) {
+        ++counters_.answers_overdue;
+      } else {
+        silent.push_back(it->first.first);
+      }
       it = waiting_.erase(it);
     } else {
       ++it;
@@ -209,7 +216,8 @@ void Node::expect_answer(std::uint64_t id, Layer layer, std::vector<std::uint64_
                          const std::string& address) {
   const auto [it, fresh] = waiting_.try_emplace({id, layer});
   const std::int64_t since = fresh ? now_ms_ : it->second.since_ms;
-  it->second = {cycle_, std::move(sent), address, 0, since};
+  const bool heard = !fresh && it->second.heard_since;
+  it->second = {cycle_, std::move(sent), address, 0, since, heard};
 }
 
 void Node::contact_seed() {
@@ -443,6 +451,10 @@ void Node::heard_from(const ProfilePtr& sender) {
   const std::uint64_t id = sender->node_id;
   dead_.erase(id);
   waiting_.erase({id, Layer::ping});
+  for (auto it = waiting_.lower_bound({id, Layer::cyclon});
+       it != waiting_.end() && it->first.first == id; ++it) {
+    it->second.heard_since = true;
+  }
   rings_.offer(sender);
   rings_.touch(id);
   // Views keep their ages, but take the fresher profile.

@@ -106,9 +106,10 @@ struct NodeCounters {
   std::uint64_t finds_over_budget = 0;  // walks refused: their origin used its share
   std::uint64_t finds_unsolicited = 0;  // answers to no walk of ours in progress, dropped
   std::uint64_t peers_dead = 0, leaves_received = 0, pings_sent = 0;
-  std::uint64_t send_failed = 0;     // the transport refused at once
-  std::uint64_t link_busy = 0;       // publications not sent: the link's backlog was too long
-  std::uint64_t replies_direct = 0;  // replies sent straight to the requester's gateway
+  std::uint64_t answers_overdue = 0;  // requests left unanswered by a peer that is alive
+  std::uint64_t send_failed = 0;      // the transport refused at once
+  std::uint64_t link_busy = 0;        // publications not sent: the link's backlog was too long
+  std::uint64_t replies_direct = 0;   // replies sent straight to the requester's gateway
   std::array<std::uint64_t, 8> decode_errors{};  // by DecodeError
   std::uint64_t bad_topic = 0;                   // topic id not the hash of the subject
   std::array<std::uint64_t, kHopBuckets.size() + 1> hops{};
@@ -165,6 +166,7 @@ class Node final : public TransportEvents {
     std::string address;
     std::uint32_t extensions = 0;  // cycles granted for a backlog towards it
     std::int64_t since_ms = 0;     // when first asked (asking again keeps it)
+    bool heard_since = false;      // the partner sent us something after we asked
   };
   struct PendingTopic {  // publications waiting for FIND_SUB answers
     std::deque<SharedBytes> messages;

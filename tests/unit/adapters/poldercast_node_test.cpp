@@ -555,12 +555,6 @@ TEST(PolderCastRings, APartialProfileNeverTakesAPeerOutOfARing) {
   EXPECT_EQ(rings.ring(1)->succ.front(), 150u);
 }
 
-}  // namespace
-}  // namespace psycho::poldercast
-
-namespace psycho::poldercast {
-namespace {
-
 // A live peer that answers late (busy with a flood) is not dead after one short cycle: the
 // request gets answer_timeout too. Past both, silence is death, however often it is asked.
 TEST(PolderCastNode, APartnerIsDeadOnlyAfterACycleAndTheAnswerTimeout) {
@@ -577,6 +571,34 @@ TEST(PolderCastNode, APartnerIsDeadOnlyAfterACycleAndTheAnswerTimeout) {
   EXPECT_EQ(node.counters().peers_dead, 0u);
   node.tick(now += 100);
   node.tick(now += 100);
+  EXPECT_EQ(node.counters().peers_dead, 1u);
+}
+
+// A partner that keeps talking to us while our request to it goes unanswered is alive: our
+// request is stuck behind a flood it reads slowly. It stays in the rings (publications still
+// go to it), the request is forgotten and counted, and the next cycle asks again. Silent
+// again after that, it is dead.
+TEST(PolderCastNode, APartnerHeardFromSinceTheRequestIsNotDead) {
+  RecordingTransport t;
+  NodeOptions o;
+  o.answer_timeout_ms = 1000;
+  Node node(o, 1, "me", t, 7);
+  node.subscribe("s");
+  const Profile partner = peer(2, {topic_id("s")});
+  introduce(node, partner);
+  std::int64_t now = 10'000;
+  node.tick(now);  // asks peer 2
+  WireMessage ping;
+  ping.type = Type::ping;
+  ping.sender = partner;
+  for (int c = 0; c < 30; ++c) {
+    node.tick(now += 100);
+    node.on_message(encoded(ping));  // its own requests reach us; our answers would not count
+  }
+  EXPECT_EQ(node.counters().peers_dead, 0u);
+  EXPECT_GT(node.counters().answers_overdue, 0u);
+  EXPECT_NE(node.rings().peer(2), nullptr);
+  for (int c = 0; c < 30; ++c) node.tick(now += 100);
   EXPECT_EQ(node.counters().peers_dead, 1u);
 }
 
