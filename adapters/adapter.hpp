@@ -71,6 +71,10 @@ class AdapterHost {
   // fabric can wait (a TCP link) reads it more slowly meanwhile, a moment at a time, so that
   // a fast remote publisher is slowed instead of a local subscriber being cut off.
   virtual bool congested() const { return false; }
+  // Any thread: the local subject patterns the gateway's *other* adapters carry onto their
+  // fabrics whether or not anyone there asked (their onward_patterns()). An adapter that sends
+  // only what its fabric asks for (multicast) asks for these too, so what it hears goes on.
+  virtual std::vector<std::string> onward_patterns(const Adapter& /*asking*/) const { return {}; }
 };
 
 // The router reaches an adapter only through FabricLink (exports, send, on_interest,
@@ -91,6 +95,12 @@ class Adapter : public FabricLink {
 
   // Any thread.
   virtual AdapterStatus status() const = 0;
+
+  // Any thread: the local subject patterns this adapter sends onto its fabric whether or not
+  // anyone there asked for them (NATS, PolderCast: every exported message goes out; nats-server
+  // or the overlay finds who wants it). Empty for an adapter that sends only what its fabric
+  // asked for.
+  virtual std::vector<std::string> onward_patterns() const { return {}; }
 
   // Main thread, after start(): the TCP port the adapter's own listener bound (what
   // --ports-file reports under the adapter's name), or 0 when it has none.

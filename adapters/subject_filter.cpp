@@ -56,6 +56,12 @@ bool SubjectFilter::exports(std::string_view local_subject) const noexcept {
   return any_matches(both_, local_subject) || any_matches(export_only_, local_subject);
 }
 
+std::vector<std::string> SubjectFilter::export_patterns() const {
+  std::vector<std::string> out = both_;
+  out.insert(out.end(), export_only_.begin(), export_only_.end());
+  return out;
+}
+
 bool SubjectFilter::imports(std::string_view local_subject) const noexcept {
   return any_matches(both_, local_subject) || any_matches(import_only_, local_subject);
 }

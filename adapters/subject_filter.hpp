@@ -52,6 +52,8 @@ class SubjectFilter {
   std::vector<std::string> fabric_patterns_for(std::string_view local_pattern) const;
   // The `import` list as fabric subscriptions, held for the adapter's whole life.
   std::vector<std::string> static_fabric_patterns() const;
+  // What exports() lets out, as local patterns: the both-ways and `export` lists.
+  std::vector<std::string> export_patterns() const;
 
   bool operator==(const SubjectFilter&) const = default;
 

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "adapters/wire_bytes.hpp"
+#include "core/subject.hpp"
 
 namespace psycho::multicast {
 
@@ -119,6 +120,26 @@ DecodeError decode_announce(std::string_view bytes, Datagram& out) noexcept {
   return DecodeError::none;
 }
 
+DecodeError decode_interest(std::string_view bytes, Datagram& out) noexcept {
+  if (bytes.size() < kInterestHeaderSize) return DecodeError::truncated;
+  if ((out.flags & ~kFlagEverything) != 0) return DecodeError::malformed;
+  ByteReader r(bytes.substr(kCommonHeaderSize));
+  std::uint16_t count = 0, reserved = 0;
+  Interest& in = out.interest;
+  if (!read_counted(r, in.generation, count, reserved)) return DecodeError::truncated;
+  in.everything = (out.flags & kFlagEverything) != 0;
+  if (reserved != 0 || count > kMaxInterestPatterns || (in.everything && count != 0)) {
+    return DecodeError::malformed;
+  }
+  in.count = count;
+  in.patterns = bytes.substr(kInterestHeaderSize);
+  std::string_view rest = in.patterns, pattern;
+  for (std::uint16_t i = 0; i < count; ++i) {
+    if (const DecodeError e = next_pattern(rest, pattern); e != DecodeError::none) return e;
+  }
+  return rest.empty() ? DecodeError::none : DecodeError::malformed;
+}
+
 }  // namespace
 
 DecodeError decode(std::string_view bytes, std::size_t max_message, Datagram& out) noexcept {
@@ -150,6 +171,9 @@ DecodeError decode(std::string_view bytes, std::size_t max_message, Datagram& ou
     case static_cast<std::uint8_t>(Type::packed):
       out.type = Type::packed;
       return decode_packed(bytes, max_message, out);
+    case static_cast<std::uint8_t>(Type::interest):
+      out.type = Type::interest;
+      return decode_interest(bytes, out);
     default:
       return DecodeError::malformed;
   }
@@ -179,6 +203,28 @@ void encode_announce(std::string& out, std::uint64_t sender, const Announce& ann
   ByteWriter w = put_common(out, Type::announce, 0, sender);
   w.u64(announce.next_seq);
   w.u64(announce.oldest_seq);
+}
+
+void encode_interest(std::string& out, std::uint64_t sender, std::uint64_t generation,
+                     bool everything, const std::vector<std::string>& patterns) {
+  ByteWriter w = put_common(out, Type::interest, everything ? kFlagEverything : 0, sender);
+  w.u64(generation);
+  w.u16(everything ? 0 : static_cast<std::uint16_t>(patterns.size()));
+  w.u16(0);
+  if (everything) return;
+  for (const auto& p : patterns) {
+    w.u16(static_cast<std::uint16_t>(p.size()));
+    w.bytes(p);
+  }
+}
+
+DecodeError next_pattern(std::string_view& patterns, std::string_view& pattern) noexcept {
+  ByteReader r(patterns);
+  std::uint16_t size = 0;
+  if (!r.u16(size) || !r.bytes(size, pattern)) return DecodeError::truncated;
+  if (!is_valid_pattern(pattern)) return DecodeError::malformed;
+  patterns.remove_prefix(patterns.size() - r.remaining());
+  return DecodeError::none;
 }
 
 DecodeError next_record(std::string_view& records, DataHeader& h,

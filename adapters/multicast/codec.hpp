@@ -8,7 +8,9 @@
 //    small message costs a 36-byte record, not a datagram: loopback and NICs top out at a
 //    rate of datagrams, whatever their size);
 //  - nack: "node N, please send these sequences again";
-//  - announce: presence, plus the sender's sequence window (for tail-loss detection).
+//  - announce: presence, plus the sender's sequence window (for tail-loss detection);
+//  - interest: the subject patterns the sender wants (or "everything"), sent with each
+//    announce and at once when they change, so that senders skip what nobody wants.
 // decode() never reads outside the given bytes and never allocates; what it returns views
 // into them.
 #pragma once
@@ -19,6 +21,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/message.hpp"
 
@@ -33,13 +36,18 @@ inline constexpr std::size_t kNackRangeSize = 12;
 inline constexpr std::size_t kAnnounceSize = 32;
 inline constexpr std::size_t kPackedHeaderSize = 28;  // common header, seq, record count
 inline constexpr std::size_t kRecordHeaderSize = 36;
+inline constexpr std::size_t kInterestHeaderSize = 28;  // common header, generation, count
+// Patterns per interest datagram; a gateway that wants more announces coarser ones.
+inline constexpr std::size_t kMaxInterestPatterns = 512;
 // Ranges per NACK datagram: enough for any real loss pattern, small enough for any MTU.
 inline constexpr std::size_t kMaxNackRanges = 32;
 
-enum class Type : std::uint8_t { data = 1, nack = 2, announce = 3, packed = 4 };
+enum class Type : std::uint8_t { data = 1, nack = 2, announce = 3, packed = 4, interest = 5 };
 
 // Data flags.
 inline constexpr std::uint8_t kFlagRetransmit = 0x01;  // sent again in answer to a NACK
+// Interest flags.
+inline constexpr std::uint8_t kFlagEverything = 0x01;  // wants every subject; lists none
 
 // One fragment of a message. The message's bytes are subject | reply | headers | payload,
 // cut into chunks; `offset` is where this datagram's chunk starts in that run.
@@ -74,6 +82,14 @@ struct Announce {
   std::uint64_t oldest_seq = 0;  // the oldest one it can still send again (= next_seq: none)
 };
 
+// What a gateway wants from the group. A newer generation replaces what was known.
+struct Interest {
+  std::uint64_t generation = 0;
+  bool everything = false;
+  std::size_t count = 0;
+  std::string_view patterns;  // `count` patterns, checked: for_each_pattern() reads them
+};
+
 struct Datagram {
   Type type = Type::data;
   std::uint8_t flags = 0;
@@ -82,6 +98,7 @@ struct Datagram {
   std::string_view chunk;    // data: this fragment's bytes; packed: the records, checked
   Nack nack;
   Announce announce;
+  Interest interest;
 };
 
 // Why a datagram was refused; the names are drop reasons (docs/multicast.md).
@@ -113,6 +130,14 @@ void encode_data(std::string& out, std::uint64_t sender, std::uint8_t flags, con
                  std::string_view chunk);
 void encode_nack(std::string& out, std::uint64_t sender, const Nack& nack);
 void encode_announce(std::string& out, std::uint64_t sender, const Announce& announce);
+// `patterns`: valid subject patterns, at most kMaxInterestPatterns, ignored when `everything`.
+void encode_interest(std::string& out, std::uint64_t sender, std::uint64_t generation,
+                     bool everything, const std::vector<std::string>& patterns);
+// The patterns of an interest datagram that decode() accepted: visit(std::string_view).
+template <class Visit>
+void for_each_pattern(std::string_view patterns, Visit&& visit);
+// The bytes encode_interest() takes for one pattern.
+inline std::size_t interest_size(std::string_view pattern) noexcept { return 2 + pattern.size(); }
 
 // Packing: start_packed() begins a packed datagram in `out` (which must be empty),
 // append_record() adds one whole message, finish_packed() sets its sequence. A message packs
@@ -160,6 +185,15 @@ void record_fields(Header& h, std::uint8_t& reserved8, std::uint16_t& reserved16
 // Reads the record at the front of `records` into `h` and `bytes` and consumes it
 // (decode() checks every record with it before any is delivered).
 DecodeError next_record(std::string_view& records, DataHeader& h, std::string_view& bytes) noexcept;
+
+// Reads the pattern at the front of `patterns` and consumes it.
+DecodeError next_pattern(std::string_view& patterns, std::string_view& pattern) noexcept;
+
+template <class Visit>
+void for_each_pattern(std::string_view patterns, Visit&& visit) {
+  std::string_view p;
+  while (!patterns.empty() && next_pattern(patterns, p) == DecodeError::none) visit(p);
+}
 
 template <class Visit>
 void for_each_record(std::string_view records, Visit&& visit) {

@@ -6,6 +6,8 @@
 #include <thread>
 
 #include "adapters/import.hpp"
+#include "adapters/interest_table.hpp"
+#include "adapters/multicast/group_interest.hpp"
 #include "adapters/multicast/multicast_config.hpp"
 #include "adapters/multicast/pacer.hpp"
 #include "adapters/multicast/reassembly.hpp"
@@ -40,7 +42,9 @@ class MulticastAdapter final : public Adapter {
         // A peer that missed two announcements may make room for a newcomer.
         peers_(config_.max_peers, config_.peer_timeout, 2 * config_.announce_interval,
                config_.repair),
-        repair_budget_(config_.repair, config_.max_peers, Clock::now()) {}
+        repair_budget_(config_.repair, config_.max_peers, Clock::now()),
+        group_interest_(config_.interest),
+        local_interest_(std::make_shared<const SubjectFilter>(config_.subjects)) {}
 
   ~MulticastAdapter() override { stop(0ms); }
 
@@ -54,19 +58,20 @@ class MulticastAdapter final : public Adapter {
   void send(const MessagePtr& message) override {
     if (!queue_.push(message)) counters_.count(Drop::queue_full);
   }
-  // Every exported message goes to the group whoever wants it: receivers filter.
-  void on_interest(std::string_view, bool) override {}
+  // What this gateway wants changed: the sending thread announces it at once.
+  void on_interest(std::string_view pattern, bool added) override;
   AdapterStatus status() const override;
 
  private:
   // Sending thread.
   void run_sender();
-  void send_message(const Message& m);
+  void send_message(const Message& m, const WhatTheGroupWants& wanted);
   std::string& next_datagram();
   void close_packed();
   void flush_datagrams();
   void send_datagram(std::string_view datagram, bool retransmission);
   void announce();
+  bool refresh_own_interest();
   // Receiving thread.
   void run_receiver();
   void receive(std::string_view bytes, const sockaddr_storage& from, Clock::time_point now);
@@ -110,6 +115,16 @@ class MulticastAdapter final : public Adapter {
   Clock::time_point next_timers_{};
   std::minstd_rand drop_rng_{1};
 
+  // Interest (docs/multicast.md#interest): what the others want, from their interest
+  // datagrams; what this gateway wants (fabric names), from the router's interest changes;
+  // and what the sending thread last announced of it.
+  GroupInterest group_interest_;
+  mutable Mutex interest_mutex_;
+  InterestTable local_interest_ GUARDED_BY(interest_mutex_);
+  std::atomic<bool> interest_changed_{false};
+  OwnInterest own_interest_ GUARDED_BY(interest_mutex_);  // written by the sending thread
+  std::uint64_t own_interest_generation_ GUARDED_BY(interest_mutex_) = 0;
+
   Counters counters_;
   const Importer<Drop> import_{counters_,
                                {.malformed = Drop::malformed, .not_imported = Drop::not_imported}};
@@ -124,6 +139,10 @@ Status MulticastAdapter::start(AdapterHost& host) {
   auto socket = Socket::open(config_);
   if (!socket) return fail(socket.error());
   socket_ = std::move(socket.value());
+  {
+    MutexLock lock(interest_mutex_);
+    local_interest_.start();  // the import list: wanted at all times
+  }
   log::info("multicast: joined", {{"group", config_.group}, {"port", config_.port}});
   if (config_.test_drop_rate > 0) {
     log::warn("multicast: test_drop_rate is set: received datagrams are dropped on purpose",
@@ -148,14 +167,29 @@ void MulticastAdapter::stop(std::chrono::milliseconds) {
 
 // --- sending ------------------------------------------------------------------------------
 
+void MulticastAdapter::on_interest(std::string_view pattern, bool added) {
+  {
+    MutexLock lock(interest_mutex_);
+    local_interest_.change(pattern, added);
+  }
+  interest_changed_.store(true);
+  queue_.poke();
+}
+
 void MulticastAdapter::run_sender() {
   std::vector<MessagePtr> batch;
   auto next_announce = Clock::now();
   while (queue_.take_all(batch, config_.announce_interval)) {
-    for (const auto& m : batch) send_message(*m);
-    flush_datagrams();  // a burst waits for nothing but its own end
-    batch.clear();
-    if (const auto now = Clock::now(); now >= next_announce) {
+    if (!batch.empty()) {
+      const auto wanted = group_interest_.wanted();
+      for (const auto& m : batch) send_message(*m, *wanted);
+      flush_datagrams();  // a burst waits for nothing but its own end
+      batch.clear();
+    }
+    const auto now = Clock::now();
+    const bool changed = interest_changed_.exchange(false) && refresh_own_interest();
+    if (changed || now >= next_announce) {
+      if (!changed) refresh_own_interest();  // other adapters' lists change on a reload
       announce();
       next_announce = now + config_.announce_interval;
     }
@@ -164,9 +198,13 @@ void MulticastAdapter::run_sender() {
 
 // A message that fits a datagram whole is packed with its neighbours; a larger one is cut
 // into fragments of its own.
-void MulticastAdapter::send_message(const Message& m) {
+void MulticastAdapter::send_message(const Message& m, const WhatTheGroupWants& wanted) {
   thread_local std::string subject;
   config_.subjects.to_fabric(m.subject(), subject);
+  if (!wanted.wants(subject)) {
+    counters_.count(Drop::no_subscriber);
+    return;
+  }
   const std::uint64_t size = subject.size() + m.reply().size() + m.body().size();
   if (subject.size() > UINT16_MAX || m.reply().size() > UINT16_MAX || size > config_.max_message) {
     counters_.count(Drop::too_large);
@@ -246,6 +284,7 @@ void MulticastAdapter::send_datagram(std::string_view datagram, bool retransmiss
   if (retransmission) counters_.add(counters_.retransmissions, 1);
 }
 
+// Presence: the sequence window, then what this gateway wants.
 void MulticastAdapter::announce() {
   std::string datagram;
   {
@@ -253,6 +292,39 @@ void MulticastAdapter::announce() {
     encode_announce(datagram, node_, {window_.next_seq(), window_.oldest_seq()});
   }
   send_datagram(datagram, false);
+  datagram.clear();
+  {
+    MutexLock lock(interest_mutex_);
+    encode_interest(datagram, node_, own_interest_generation_, own_interest_.everything,
+                    own_interest_.patterns);
+  }
+  send_datagram(datagram, false);
+}
+
+// What this gateway wants from the group: its clients' and adapters' subscriptions (through
+// the router) and whatever its other adapters carry on unasked, in fabric names, fitted into
+// one datagram. Returns whether that changed (and so took a new generation).
+bool MulticastAdapter::refresh_own_interest() {
+  std::vector<std::string> patterns;
+  bool everything = !config_.interest;
+  if (!everything) {
+    {
+      MutexLock lock(interest_mutex_);
+      patterns = local_interest_.patterns();
+    }
+    for (const auto& local : host_->onward_patterns(*this)) {
+      auto fabric = config_.subjects.fabric_patterns_for(local);
+      patterns.insert(patterns.end(), fabric.begin(), fabric.end());
+    }
+  }
+  OwnInterest next =
+      everything ? OwnInterest{true, {}}
+                 : fit_interest(std::move(patterns), config_.max_datagram - kInterestHeaderSize);
+  MutexLock lock(interest_mutex_);
+  if (next == own_interest_ && own_interest_generation_ > 0) return false;
+  own_interest_ = std::move(next);
+  ++own_interest_generation_;
+  return true;
 }
 
 // --- receiving ----------------------------------------------------------------------------
@@ -308,6 +380,11 @@ void MulticastAdapter::receive(std::string_view bytes, const sockaddr_storage& f
     case Type::announce:
       on_announce(d.announce, *peer, now);
       break;
+    case Type::interest:
+      // No sign of life either (it comes with every announcement, which is the sign), so a
+      // peer refused for an implausible jump still ages out.
+      group_interest_.update(d.sender, d.interest);
+      break;
   }
 }
 
@@ -316,6 +393,7 @@ Peer* MulticastAdapter::admit(const Datagram& d, const sockaddr_storage& from,
                               Clock::time_point now) {
   const PeerTable::Admission a = peers_.admit(d.sender, from, now);
   if (a.displaced) forget(*a.displaced, "displaced");
+  if (a.added) group_interest_.joined(d.sender);
   switch (a.refused) {
     case PeerTable::Refusal::none:
       break;
@@ -331,6 +409,7 @@ Peer* MulticastAdapter::admit(const Datagram& d, const sockaddr_storage& from,
 
 void MulticastAdapter::forget(std::uint64_t node, const char* why) {
   reassembly_.forget(node);
+  group_interest_.left(node);
   // Displacements can come as fast as forged ids do: counted, and logged only at debug.
   const auto level = std::string_view(why) == "silent" ? log::Level::info : log::Level::debug;
   if (log::enabled(level)) {
@@ -468,7 +547,12 @@ AdapterStatus MulticastAdapter::status() const {
   st.ready = running_.load();
   st.state = st.ready ? "joined" : "closed";
   MutexLock lock(receive_mutex_);
-  ReportInputs in{config_, node_, counters_, reassembly_, peers_, queue_.bytes(), 0};
+  ReportInputs in{config_, node_, counters_, reassembly_, peers_, queue_.bytes(), 0, 0, {}, {}};
+  in.wants = group_interest_.peers();
+  {
+    MutexLock interest_lock(interest_mutex_);
+    in.own_interest = own_interest_;
+  }
   {
     MutexLock window_lock(window_mutex_);
     in.window_bytes = window_.bytes();

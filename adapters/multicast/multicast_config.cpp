@@ -99,6 +99,7 @@ Result<MulticastConfig> parse_config(const config::AdapterSection& section) {
   s.get("ttl", c.ttl, 0, 255);
   s.get("loopback", c.loopback);
   c.subjects = SubjectFilter::parse(s);
+  s.get("interest", c.interest);
   c.max_datagram = c.ipv6 ? kDefaultDatagramV6 : kDefaultDatagramV4;
   s.get_size("max_datagram", c.max_datagram, kDataHeaderSize + 128, kMaxUdpPayload);
   s.get_size("max_message", c.max_message, 1024, std::size_t{1} << 30);

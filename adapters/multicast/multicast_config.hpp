@@ -24,6 +24,9 @@ struct MulticastConfig {
   int ttl = 1;            // hop limit of what we send: 1 stays on the LAN
   bool loopback = true;   // hear the group's datagrams sent from this host (other gateways here)
   SubjectFilter subjects;
+  // Announce what this gateway wants and send only what some gateway on the group wants;
+  // false: send every exported message, and ask for everything.
+  bool interest = true;
   std::size_t max_datagram = 0;  // 0 until parsed: 1472 (IPv4) / 1452 (IPv6)
   // subject + reply + headers + payload: the gateway's default max_payload (1 MiB) plus
   // room for subject and reply.

@@ -41,6 +41,7 @@ PeerTable::Admission PeerTable::admit(std::uint64_t node, const sockaddr_storage
   p.address = address_of(from);
   p.last_heard = now;
   a.peer = &p;
+  a.added = true;
   return a;
 }
 

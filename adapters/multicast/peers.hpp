@@ -51,6 +51,7 @@ class PeerTable {
     Peer* peer = nullptr;  // nullptr: refused, and `refused` says why
     Refusal refused = Refusal::none;
     std::optional<std::uint64_t> displaced;  // removed to make room: forget its state
+    bool added = false;                      // a new entry: the peer was not known before
   };
 
   PeerTable(std::size_t max_peers, std::chrono::milliseconds timeout,

@@ -70,6 +70,18 @@ void samples(const ReportInputs& in, const PeerTotals& t, std::vector<metrics::S
   for (const Plain& p : plain) metrics::add_sample(s, p.type, p.name, p.help, p.value);
 }
 
+// "wants": "everything", "unknown" (no interest datagram heard yet) or the patterns.
+void wants_field(metrics::JsonWriter& j, bool everything, bool known,
+                 const std::vector<std::string>& patterns) {
+  if (!known || everything) {
+    j.field("wants", known ? "everything" : "unknown");
+    return;
+  }
+  j.begin_array("wants");
+  for (const auto& p : patterns) j.string(p);
+  j.end_array();
+}
+
 std::string varz(const ReportInputs& in, Clock::time_point now) {
   metrics::JsonWriter j;
   j.begin_object();
@@ -77,6 +89,7 @@ std::string varz(const ReportInputs& in, Clock::time_point now) {
                                   : in.config.group + ":" + std::to_string(in.config.port));
   j.field("node_id", hex_id(in.node));
   j.field("next_seq", in.next_seq);
+  wants_field(j, in.own_interest.everything, true, in.own_interest.patterns);
   j.begin_array("peers");
   for (const auto& [node, p] : in.peers.peers()) {
     j.begin_object();
@@ -94,6 +107,9 @@ std::string varz(const ReportInputs& in, Clock::time_point now) {
     j.field("lost", p.tracker.lost());
     j.field("duplicates", p.duplicates);
     j.field("reassembly_dropped", in.reassembly.dropped_from(node));
+    if (auto w = in.wants.find(node); w != in.wants.end()) {
+      wants_field(j, w->second.everything, w->second.known, w->second.patterns);
+    }
     j.end_object();
   }
   j.end_array();

@@ -7,11 +7,13 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 
 #include "adapters/adapter.hpp"
 #include "adapters/multicast/codec.hpp"
+#include "adapters/multicast/group_interest.hpp"
 #include "adapters/multicast/multicast_config.hpp"
 #include "adapters/multicast/peers.hpp"
 #include "adapters/multicast/reassembly.hpp"
@@ -35,12 +37,13 @@ enum class Drop {
   test_drop,       // thrown away on purpose (test_drop_rate)
   spoofed_sender,  // a sender id from a source other than the one it is bound to
   seq_jump,        // a sequence further ahead than repair.max_seq_jump
+  no_subscriber,   // not sent: no gateway on the group wants its subject
   count
 };
 inline constexpr TrafficCounters<Drop>::Names kDropNames = {
     "queue_full", "too_large",      "send_error", "truncated",    "foreign",
     "version",    "malformed",      "oversized",  "not_imported", "too_many_peers",
-    "test_drop",  "spoofed_sender", "seq_jump"};
+    "test_drop",  "spoofed_sender", "seq_jump",   "no_subscriber"};
 
 // Labels of psycho_multicast_repair_refused_total: datagrams asked for by a NACK and not
 // sent again.
@@ -79,6 +82,8 @@ struct ReportInputs {
   std::size_t queue_bytes = 0;
   std::size_t window_bytes = 0;
   std::uint64_t next_seq = 0;
+  std::map<std::uint64_t, GroupInterest::PeerView> wants;  // what each peer asked for
+  OwnInterest own_interest;                                // what this gateway announces
 };
 
 // Fills traffic, samples and varz_json of `st`.

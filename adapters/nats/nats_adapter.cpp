@@ -74,6 +74,13 @@ class NatsAdapter final : public Adapter {
     return filter()->exports(subject) || jetstream_.wants(subject);
   }
   FlowState flow() const noexcept override { return queue_.flow(); }
+  // Every exported message is published: nats-server knows who wants it.
+  std::vector<std::string> onward_patterns() const override {
+    auto patterns = filter()->export_patterns();
+    patterns.insert(patterns.end(), config_.jetstream.exports.begin(),
+                    config_.jetstream.exports.end());
+    return patterns;
+  }
   void send(const MessagePtr& message) override;
   void on_interest(std::string_view pattern, bool added) override;
   bool receives_directly(const Message& message) const override;

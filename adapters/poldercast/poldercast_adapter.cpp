@@ -54,6 +54,8 @@ class PolderCastAdapter final : public Adapter, private TransportEvents, private
   Status start(AdapterHost& host) override;
   void stop(std::chrono::milliseconds drain) override;
   bool exports(std::string_view subject) const override { return filter_->exports(subject); }
+  // Every exported message is published: the overlay finds its subscribers (FIND_SUB).
+  std::vector<std::string> onward_patterns() const override { return filter_->export_patterns(); }
   FlowState flow() const noexcept override;
   void send(const MessagePtr& message) override;
   void on_interest(std::string_view pattern, bool added) override;

@@ -69,6 +69,17 @@ struct Server::Impl : AdapterHost {
   }
   void exports_changed() override { router.invalidate_routes(); }
   bool congested() const override { return router.injection_congested(); }
+  // `adapters` is fixed before the first adapter starts.
+  std::vector<std::string> onward_patterns(const Adapter& asking) const override {
+    std::vector<std::string> out;
+    for (const auto& a : adapters) {
+      if (a.get() == &asking) continue;
+      auto more = a->onward_patterns();
+      out.insert(out.end(), std::make_move_iterator(more.begin()),
+                 std::make_move_iterator(more.end()));
+    }
+    return out;
+  }
 
   // server.cpp
   Status start();

@@ -4,21 +4,28 @@
 //  - every record of an accepted packed datagram has the size it announces;
 //  - an accepted datagram encodes back to exactly the same bytes (one canonical form, so no
 //    field is silently ignored);
+//  - the patterns of an accepted interest datagram, fitted into a smaller budget, are each
+//    still wanted (coarser, never narrower), and what the group is then found to want
+//    matches every one of them;
 //  - fed to a Reassembler with a small memory bound and to a ReceiveTracker, neither grows
 //    past its bounds, a reassembled message has the size its header announced, no datagram
 //    adds more loss than max_seq_jump allows and no NACK asks for more than
 //    max_nack_datagrams.
 // The state persists across inputs, so sequences of datagrams are exercised too.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "adapters/multicast/codec.hpp"
+#include "adapters/multicast/group_interest.hpp"
 #include "adapters/multicast/reassembly.hpp"
 #include "adapters/multicast/repair.hpp"
+#include "core/subject.hpp"
 
 namespace {
 
@@ -33,6 +40,19 @@ void check(bool ok, const char* what) {
     std::fprintf(stderr, "multicast_fuzz: %s\n", what);
     std::abort();
   }
+}
+
+std::vector<std::string> patterns_of(const Interest& interest) {
+  std::vector<std::string> out;
+  for_each_pattern(interest.patterns, [&](std::string_view p) { out.emplace_back(p); });
+  return out;
+}
+
+bool subject_matches_any(const std::vector<std::string>& patterns, const std::string& subject,
+                         bool everything) {
+  return everything || std::any_of(patterns.begin(), patterns.end(), [&](const auto& p) {
+           return psycho::subject_matches(p, subject);
+         });
 }
 
 std::string reencode(const Datagram& d) {
@@ -51,16 +71,43 @@ std::string reencode(const Datagram& d) {
       start_packed(out, d.sender, d.flags);
       for_each_record(d.chunk, [&](const DataHeader& h, std::string_view bytes) {
         const std::size_t headers_at = h.subject_size + h.reply_size;
-        append_record(out,
-                      {bytes.substr(0, h.subject_size), bytes.substr(h.subject_size, h.reply_size),
-                       bytes.substr(headers_at, h.headers_size),
-                       bytes.substr(headers_at + h.headers_size)},
-                      h.trace);
+        append_record(
+            out,
+            {bytes.substr(0, h.subject_size), bytes.substr(h.subject_size, h.reply_size),
+             bytes.substr(headers_at, h.headers_size), bytes.substr(headers_at + h.headers_size)},
+            h.trace);
       });
       finish_packed(out, d.data.seq);
       break;
+    case Type::interest:
+      encode_interest(out, d.sender, d.interest.generation, d.interest.everything,
+                      patterns_of(d.interest));
+      break;
   }
   return out;
+}
+
+void check_interest(const Interest& interest) {
+  const auto patterns = patterns_of(interest);
+  const OwnInterest fitted = fit_interest(patterns, 64);
+  std::size_t bytes = 0;
+  for (const auto& q : fitted.patterns) bytes += interest_size(q);
+  check(bytes <= 64 && fitted.patterns.size() <= kMaxInterestPatterns, "fitted past its budget");
+  GroupInterest group(true);
+  group.joined(1);
+  group.update(1, interest);
+  const auto wanted = group.wanted();
+  for (const auto& p : patterns) {
+    check(fitted.everything ||
+              std::any_of(fitted.patterns.begin(), fitted.patterns.end(),
+                          [&](const auto& q) { return psycho::pattern_covers(q, p); }),
+          "fitting left a wanted pattern out");
+    // A pattern's own literal instance (wildcards as plain tokens) is a subject it matches.
+    std::string subject = p;
+    for (auto& c : subject) c = (c == '*' || c == '>') ? 'x' : c;
+    check(wanted->wants(subject) == subject_matches_any(patterns, subject, interest.everything),
+          "the group's answer differs from its patterns'");
+  }
 }
 
 RepairSettings small_repair() {
@@ -88,6 +135,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   check(reencode(d) == input, "decode/encode is not a round trip");
+  if (d.type == Type::interest) check_interest(d.interest);
 
   // What one datagram may add to the loss: a jump (at most max_seq_jump) plus what an
   // announcement's oldest_seq gives up of the tracked ones.

@@ -166,5 +166,77 @@ TEST_F(MulticastTest, StrangeDatagramsAreDroppedAndCounted) {
   EXPECT_TRUE(gw.process().running());
 }
 
+// A sender sends only what some gateway on the group wants: gateway 1 asks for mc.wanted.>,
+// gateway 2 for nothing, so what gateway 0 publishes on mc.unwanted.> never leaves it
+// (counted as no_subscriber) until gateway 2 subscribes to it, which it announces at once.
+TEST_F(MulticastTest, ASenderSkipsWhatNobodyOnTheGroupWants) {
+  for (int i = 0; i < 3; ++i) {
+    gateways_.push_back(
+        std::make_unique<Gateway>(with_config(multicast_config(group_port_.port()))));
+  }
+  for (auto& gw : gateways_) {
+    ASSERT_TRUE(eventually([&] { return ready(*gw); })) << gw->process().errors();
+    clients_.push_back(psycho_client(*gw));
+  }
+  clients_[1]->send("SUB mc.wanted.>\nPING\n");
+  ASSERT_EQ(clients_[1]->line(), "PONG\n");
+  // Gateway 0 has heard both, and what they want.
+  ASSERT_TRUE(eventually([&] {
+    const std::string varz = gateways_[0]->http_get("/varz");
+    return occurrences(varz, "\"wants\":[\"mc.wanted.>\"]") == 1 &&
+           occurrences(varz, "\"wants\":[]") == 2;  // gateway 2, and gateway 0 itself
+  })) << gateways_[0]->http_get("/varz");
+
+  auto publish = [&](const std::string& subject, int n) {
+    std::string burst;
+    for (int i = 0; i < n; ++i) burst += "PUB " + subject + " 2\nhi\n";
+    clients_[0]->send(burst + "PING\n");
+    ASSERT_EQ(clients_[0]->line(), "PONG\n");
+  };
+  publish("mc.unwanted.x", 100);
+  publish("mc.wanted.x", 100);
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_FALSE(clients_[1]->expect(frame("mc.wanted.x", "hi"), 10s).empty()) << i;
+  }
+  EXPECT_TRUE(eventually([&] { return dropped(*gateways_[0], "no_subscriber") == 100; }))
+      << dropped(*gateways_[0], "no_subscriber");
+  clients_[1]->drain_for(200ms);
+  EXPECT_EQ(occurrences(clients_[1]->pending(), "mc.unwanted"), 0u);
+
+  // Gateway 2 subscribes: from its announcement on, gateway 0 sends to it.
+  clients_[2]->send("SUB mc.unwanted.>\nPING\n");
+  ASSERT_EQ(clients_[2]->line(), "PONG\n");
+  ASSERT_TRUE(eventually([&] {
+    return occurrences(gateways_[0]->http_get("/varz"), "\"wants\":[\"mc.unwanted.>\"]") == 1;
+  })) << gateways_[0]->http_get("/varz");
+  publish("mc.unwanted.y", 10);
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_FALSE(clients_[2]->expect(frame("mc.unwanted.y", "hi"), 10s).empty()) << i;
+  }
+  EXPECT_EQ(dropped(*gateways_[0], "no_subscriber"), 100);
+}
+
+// A gateway whose other adapter carries every exported message on (PolderCast here, NATS
+// alike) asks the group for all of it, with no subscriber of its own: what it hears goes on.
+TEST_F(MulticastTest, AGatewayThatBridgesOnAsksForWhatItCarriesOn) {
+  const std::string overlay = "poldercast:\n  listen: 127.0.0.1:0\n";
+  gateways_.push_back(std::make_unique<Gateway>(with_config(multicast_config(group_port_.port()))));
+  gateways_.push_back(
+      std::make_unique<Gateway>(with_config(multicast_config(group_port_.port(), overlay))));
+  for (auto& gw : gateways_) ASSERT_TRUE(eventually([&] { return ready(*gw); }));
+  ASSERT_TRUE(eventually([&] {
+    return occurrences(gateways_[0]->http_get("/varz"), "\"wants\":\"everything\"") == 1;
+  })) << gateways_[0]->http_get("/varz");
+  auto publisher = psycho_client(*gateways_[0]);
+  publisher->send("PUB mc.any 2\nhi\nPING\n");
+  ASSERT_EQ(publisher->line(), "PONG\n");
+  EXPECT_TRUE(eventually([&] {
+    return metric(*gateways_[1],
+                  "psycho_adapter_messages_total{adapter=\"multicast\","
+                  "direction=\"in\"}") >= 1;
+  })) << gateways_[1]->http_get("/metrics");
+  EXPECT_EQ(dropped(*gateways_[0], "no_subscriber"), 0);
+}
+
 }  // namespace
 }  // namespace psycho::testing

@@ -99,6 +99,12 @@ TEST_F(MulticastTrustTest, NacksGetAtMostTheRequestersRepairBudget) {
   const int port = group_port.port();
   constexpr double kBurst = 64 << 10, kRate = 1 << 10;
   auto gw = start(port, "", "requester_rate: 1KiB, requester_burst: 64KiB");
+  // A listener that wants everything: with nobody on the group, the gateway sends nothing.
+  GroupSender listener(port);
+  std::string wants_all;
+  encode_interest(wants_all, 0x4c49'5354'454e'0000, 1, true, {});
+  listener.send(wants_all);
+  ASSERT_TRUE(eventually([&] { return multicast_metric(*gw, "peers") == 1; }));
   auto pub = psycho_client(*gw);
   // About 600 datagrams (880 KB) in the gateway's repair window.
   const std::string payload = payload_of(4000, 'n');

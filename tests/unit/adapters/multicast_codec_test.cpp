@@ -357,5 +357,63 @@ TEST(MulticastCodec, APackedDatagramIsRefusedWholeWhenAnyRecordIsWrong) {
   EXPECT_EQ(decode_of(bad, d), DecodeError::malformed);
 }
 
+std::vector<std::string> patterns_in(const Interest& in) {
+  std::vector<std::string> out;
+  for_each_pattern(in.patterns, [&](std::string_view p) { out.emplace_back(p); });
+  return out;
+}
+
+TEST(MulticastCodec, InterestRoundTrips) {
+  const std::vector<std::string> patterns = {"orders.*.new", "_INBOX.>", "a"};
+  std::string bytes;
+  encode_interest(bytes, 0x0102030405060708ull, 42, false, patterns);
+  ASSERT_EQ(bytes.size(), kInterestHeaderSize + 2 + 12 + 2 + 8 + 2 + 1);
+  EXPECT_EQ(bytes[5], 5);  // type
+  Datagram d;
+  ASSERT_EQ(decode_of(bytes, d), DecodeError::none);
+  EXPECT_EQ(d.type, Type::interest);
+  EXPECT_EQ(d.sender, 0x0102030405060708ull);
+  EXPECT_EQ(d.interest.generation, 42u);
+  EXPECT_FALSE(d.interest.everything);
+  EXPECT_EQ(d.interest.count, 3u);
+  EXPECT_EQ(patterns_in(d.interest), patterns);
+
+  std::string everything;
+  encode_interest(everything, 7, 43, true, patterns);  // the list is left out
+  ASSERT_EQ(everything.size(), kInterestHeaderSize);
+  ASSERT_EQ(decode_of(everything, d), DecodeError::none);
+  EXPECT_TRUE(d.interest.everything);
+  EXPECT_EQ(d.interest.count, 0u);
+}
+
+TEST(MulticastCodec, BadInterestIsRefused) {
+  std::string good;
+  encode_interest(good, 7, 1, false, {"a.b", "c.*"});
+  Datagram d;
+  for (std::size_t cut = kCommonHeaderSize; cut < good.size(); ++cut) {
+    EXPECT_EQ(decode_of(good.substr(0, cut), d), DecodeError::truncated) << cut;
+  }
+  auto with = [&](std::size_t offset, char value) {
+    std::string bytes = good;
+    bytes[offset] = value;
+    return bytes;
+  };
+  EXPECT_EQ(decode_of(good + "x", d), DecodeError::malformed);     // bytes after the last
+  EXPECT_EQ(decode_of(with(6, 0x02), d), DecodeError::malformed);  // unknown flag
+  EXPECT_EQ(decode_of(with(6, 0x01), d), DecodeError::malformed);  // everything, yet a list
+  EXPECT_EQ(decode_of(with(27, 1), d), DecodeError::malformed);    // reserved
+  EXPECT_EQ(decode_of(with(30, '>'), d), DecodeError::malformed);  // "a.b" -> ">.b"
+  EXPECT_EQ(decode_of(with(31, ' '), d), DecodeError::malformed);  // "a b"
+  EXPECT_EQ(decode_of(with(25, 3), d), DecodeError::truncated);    // claims a third
+  std::string empty_pattern;
+  encode_interest(empty_pattern, 7, 1, false, {"a"});
+  empty_pattern[29] = 0;  // its length
+  empty_pattern.pop_back();
+  EXPECT_EQ(decode_of(empty_pattern, d), DecodeError::malformed);
+  std::string too_many;
+  encode_interest(too_many, 7, 1, false, std::vector<std::string>(kMaxInterestPatterns + 1, "a"));
+  EXPECT_EQ(decode_of(too_many, d), DecodeError::malformed);
+}
+
 }  // namespace
 }  // namespace psycho::multicast
