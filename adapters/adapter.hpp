@@ -75,6 +75,9 @@ class AdapterHost {
   // fabrics whether or not anyone there asked (their onward_patterns()). An adapter that sends
   // only what its fabric asks for (multicast) asks for these too, so what it hears goes on.
   virtual std::vector<std::string> onward_patterns(const Adapter& /*asking*/) const { return {}; }
+  // Any thread: an adapter's max_payload() changed (it connected to a server with another
+  // limit). The gateway promises new clients no more than the smallest, and holds them to it.
+  virtual void limits_changed() {}
 };
 
 // The router reaches an adapter only through FabricLink (exports, send, on_interest,
@@ -101,6 +104,10 @@ class Adapter : public FabricLink {
   // or the overlay finds who wants it). Empty for an adapter that sends only what its fabric
   // asked for.
   virtual std::vector<std::string> onward_patterns() const { return {}; }
+  // Any thread: the largest body (headers + payload) this adapter can carry onto its fabric,
+  // when it exports anything and its fabric has such a limit (a NATS server's max_payload);
+  // 0: none, or not known yet.
+  virtual std::size_t max_payload() const { return 0; }
 
   // Main thread, after start(): the TCP port the adapter's own listener bound (what
   // --ports-file reports under the adapter's name), or 0 when it has none.

@@ -102,6 +102,12 @@ class NatsAdapter final : public Adapter {
   // Returns whether it is the first reason since the last connection.
   bool remember_error(natsStatus status, std::string why);
   void count_reconnect() { Counters::add(counters_.reconnects, 1); }
+  // A connection to a server is up: what it accepts bounds what the gateway promises.
+  void learn_server_limits(natsConnection* connection);
+  std::size_t max_payload() const override {
+    const bool exports = !filter()->export_patterns().empty() || config_.jetstream.enabled();
+    return exports ? server_max_payload_.load(std::memory_order_relaxed) : 0;
+  }
 
  private:
   void run_publisher();
@@ -119,6 +125,7 @@ class NatsAdapter final : public Adapter {
   // nats.c's delivery thread.
   std::shared_ptr<const SubjectFilter> filter() const { return filter_.load(); }
 
+  std::atomic<std::size_t> server_max_payload_{0};  // 0 until connected
   const NatsConfig config_;
   const std::uint32_t bus_;
   std::atomic<std::shared_ptr<const SubjectFilter>> filter_;
@@ -167,7 +174,8 @@ class NatsAdapter final : public Adapter {
 
 // --- nats.c callbacks -------------------------------------------------------------------
 
-void on_connected(natsConnection*, void* closure) {
+void on_connected(natsConnection* nc, void* closure) {
+  static_cast<NatsAdapter*>(closure)->learn_server_limits(nc);
   static_cast<NatsAdapter*>(closure)->set_state(State::connected);
   log::info("nats: connected", {});
 }
@@ -176,8 +184,9 @@ void on_disconnected(natsConnection*, void* closure) {
   static_cast<NatsAdapter*>(closure)->disconnected();
 }
 
-void on_reconnected(natsConnection*, void* closure) {
+void on_reconnected(natsConnection* nc, void* closure) {
   auto* adapter = static_cast<NatsAdapter*>(closure);
+  adapter->learn_server_limits(nc);
   adapter->count_reconnect();
   adapter->set_state(State::connected);
   log::info("nats: reconnected", {});
@@ -241,6 +250,13 @@ Status NatsAdapter::start(AdapterHost& host) {
   return Ok{};
 }
 
+void NatsAdapter::learn_server_limits(natsConnection* connection) {
+  const std::int64_t limit = natsConnection_GetMaxPayload(connection);
+  if (limit <= 0) return;
+  const auto before = server_max_payload_.exchange(static_cast<std::size_t>(limit));
+  if (before != static_cast<std::size_t>(limit) && host_ != nullptr) host_->limits_changed();
+}
+
 Status NatsAdapter::connect() {
   natsConnection* connection = nullptr;
   const natsStatus s = natsConnection_Connect(&connection, options_.get());
@@ -251,6 +267,7 @@ Status NatsAdapter::connect() {
     closed_ = false;
   }
   if (s == NATS_OK) {
+    learn_server_limits(connection_);
     set_state(State::connected);
     std::array<char, 256> url{};
     natsConnection_GetConnectedUrl(connection_, url.data(), url.size());
@@ -299,6 +316,7 @@ void NatsAdapter::reopen() {
     closed_ = false;
     last_error_.clear();
   }
+  learn_server_limits(connection);
   set_state(State::connected);
   log::info("nats: connected again", {});
   if (auto st = jetstream_.start(connection_); !st) log::warn(st.error(), {});

@@ -58,7 +58,8 @@ ClientSession::ClientSession(SessionContext& ctx, int worker, boost::asio::io_co
       ctx_(ctx),
       transport_(transport),
       remote_(std::move(remote)),
-      parser_(ctx.limits),
+      greeting_(ctx.greeting()),
+      parser_({ctx.max_control_line, greeting_->max_payload}),
       timer_(io),
       stall_timer_(io),
       auth_timer_(io),
@@ -76,14 +77,14 @@ void ClientSession::start() {
   ctx_.sessions[worker()].insert(this);
   if (over_connection_limit()) {
     ctx_.rejected_connections.fetch_add(1, std::memory_order_relaxed);
-    out_.bytes.append(ctx_.info_line);  // INFO always comes first
+    out_.bytes.append(greeting_->info_line);  // INFO always comes first
     log::warn("connection refused",
               {{"cid", id()}, {"remote", remote_}, {"reason", "max_connections"}});
     send_error(protocol::Error::max_connections);
     return;
   }
   log::debug("client connected", {{"cid", id()}, {"remote", remote_}});
-  out_.bytes.append(ctx_.info_line);
+  out_.bytes.append(greeting_->info_line);
   commit_bytes();
   arm_ping_timer();
   arm_first_op_timer();

@@ -171,6 +171,7 @@ class ClientSession : public Subscriber,
   SessionContext& ctx_;
   metrics::Transport transport_;
   std::string remote_;
+  const std::shared_ptr<const Greeting> greeting_;  // before parser_, which it sets up
   protocol::Parser parser_;
   boost::asio::steady_timer timer_;        // PING interval, then the close deadline
   boost::asio::steady_timer stall_timer_;  // flow control: a pause before the next read

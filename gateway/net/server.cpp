@@ -16,7 +16,7 @@
 namespace psycho::net {
 
 std::string render_info_json(const config::GatewayConfig& config, std::uint64_t node_id,
-                             std::uint16_t port) {
+                             std::uint16_t port, std::size_t max_payload) {
   char id[17];
   std::snprintf(id, sizeof id, "%016llx", static_cast<unsigned long long>(node_id));
   metrics::JsonWriter j;
@@ -28,7 +28,7 @@ std::string render_info_json(const config::GatewayConfig& config, std::uint64_t 
   j.field("type", "gateway");
   j.field("host", config.listen.host);
   j.field("port", static_cast<int>(port));
-  j.field("max_payload", static_cast<std::uint64_t>(config.max_payload));
+  j.field("max_payload", static_cast<std::uint64_t>(max_payload));
   j.field("headers", true);
   j.field("auth_required", config.auth.required());
   j.field("tls_required", config.tls.enabled());
@@ -138,16 +138,14 @@ Status Server::Impl::start() {
   adapters = std::move(built.value());
   if (auto st = make_tls_context(); !st) return st;
   if (auto st = open_listeners(); !st) return st;
-  // INFO names the port really bound, which differs from the configured one when that is 0.
-  sessions.info_line =
-      "INFO " +
-      render_info_json(config.gateway, node, tcp ? tcp->port() : config.gateway.listen.port) + "\n";
+  greet_with_payload_limit();  // before the adapters: the first start can call back
   for (auto& a : adapters) {
     a->set_origin_id(router.next_origin_id());
     router.add_adapter(*a);
     // The message names the adapter already (adapter.hpp).
     if (auto st = a->start(*this); !st) return st;
   }
+  greet_with_payload_limit();
   if (auto st = report_ports(); !st) return st;
   workers.start();
   if (tcp) tcp->start();
@@ -173,6 +171,31 @@ Status Server::Impl::start() {
 
 // Every listener, the adapters' included, is open by now: connections that arrive before the
 // workers start wait in the accept backlog.
+// The gateway promises (INFO) and enforces no larger a body than every adapter that exports
+// anything accepts: a NATS server's max_payload is often smaller than the gateway's, and a
+// publication that cannot cross must be refused at once, with the standard error, rather
+// than dropped later where the client cannot see it.
+void Server::Impl::greet_with_payload_limit() {
+  std::size_t limit = config.gateway.max_payload;
+  for (const auto& a : adapters) {
+    if (const std::size_t l = a->max_payload(); l != 0 && l < limit) limit = l;
+  }
+  const auto current = sessions.greeting();
+  if (current && current->max_payload == limit) return;
+  if (limit < config.gateway.max_payload) {
+    log::info("max_payload lowered to what an adapter accepts",
+              {{"configured", config.gateway.max_payload}, {"max_payload", limit}});
+  }
+  // INFO names the port really bound, which differs from the configured one when that is 0.
+  const std::uint16_t port = tcp ? tcp->port() : config.gateway.listen.port;
+  sessions.set_greeting(
+      {limit, "INFO " + render_info_json(config.gateway, node, port, limit) + "\n"});
+}
+
+void Server::Impl::limits_changed() {
+  asio::post(control, [this] { greet_with_payload_limit(); });
+}
+
 Status Server::Impl::report_ports() {
   if (config.ports_file.empty()) return Ok{};
   std::vector<NamedPort> ports{{"listen", tcp ? tcp->port() : std::uint16_t{0}},

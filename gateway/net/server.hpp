@@ -48,8 +48,9 @@ class Server {
   std::unique_ptr<Impl> impl_;
 };
 
-// The JSON of the INFO line every client receives first; `port` is the bound client port.
+// The JSON of the INFO line every client receives first; `port` is the bound client port,
+// `max_payload` what the gateway accepts (at most config.max_payload).
 std::string render_info_json(const config::GatewayConfig& config, std::uint64_t node_id,
-                             std::uint16_t port);
+                             std::uint16_t port, std::size_t max_payload);
 
 }  // namespace psycho::net

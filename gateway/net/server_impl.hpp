@@ -81,8 +81,11 @@ struct Server::Impl : AdapterHost {
     return out;
   }
 
+  void limits_changed() override;
+
   // server.cpp
   Status start();
+  void greet_with_payload_limit();
   Status open_listeners();
   Status report_ports();
   Status make_tls_context();

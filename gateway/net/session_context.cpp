@@ -6,9 +6,20 @@ SessionContext::SessionContext(Router& r, const config::GatewayConfig& c, int wo
     : router(r),
       config(c),
       live(workers, [&c](int) { return LiveLimits(c); }),
-      limits{c.max_control_line, c.max_payload},
+      max_control_line(c.max_control_line),
       counters(workers),
       sessions(workers) {}
+
+std::shared_ptr<const Greeting> SessionContext::greeting() const {
+  MutexLock lock(greeting_mutex_);
+  return greeting_;
+}
+
+void SessionContext::set_greeting(Greeting g) {
+  auto next = std::make_shared<const Greeting>(std::move(g));
+  MutexLock lock(greeting_mutex_);
+  greeting_ = std::move(next);
+}
 
 std::shared_ptr<auth::Authenticator> SessionContext::authenticator() const {
   MutexLock lock(authenticator_mutex_);

@@ -67,12 +67,23 @@ struct LiveLimits {
         max_pings_out(c.max_pings_out) {}
 };
 
+// What a new connection is greeted with: the INFO line, and the max_payload it promises,
+// which the session's parser then holds the client to. Replaced as a whole when the
+// effective max_payload changes (an adapter's fabric accepts less: docs/nats.md), so a
+// session never promises one figure and enforces another.
+struct Greeting {
+  std::size_t max_payload = 0;
+  std::string info_line;  // "INFO {...}\n"
+};
+
 struct SessionContext {
   Router& router;
   const config::GatewayConfig& config;  // as started; see `live` for what reloads change
   PerWorker<LiveLimits> live;
-  protocol::Limits limits;
-  std::string info_line;  // "INFO {...}\n", rendered once at start-up
+  std::size_t max_control_line = 0;
+  // Any thread; a session takes one when it is created.
+  std::shared_ptr<const Greeting> greeting() const;
+  void set_greeting(Greeting g);
   // Open connections, handshakes included (see ConnectionSlot).
   ConnectionSlot::Counter active_connections = std::make_shared<std::atomic<std::size_t>>(0);
   std::atomic<std::uint64_t> rejected_connections{0};
@@ -101,6 +112,8 @@ struct SessionContext {
  private:
   mutable Mutex authenticator_mutex_;
   std::shared_ptr<auth::Authenticator> authenticator_ GUARDED_BY(authenticator_mutex_);
+  mutable Mutex greeting_mutex_;
+  std::shared_ptr<const Greeting> greeting_ GUARDED_BY(greeting_mutex_);
 };
 
 }  // namespace psycho::net

@@ -106,6 +106,41 @@ TEST_F(NatsAdapterTest, PsychoPublicationsReachNatsWithTraceHeadersAndReply) {
   EXPECT_EQ(m->header("Psycho-Hops"), "0");
 }
 
+// A NATS server that accepts less than the gateway's max_payload: the gateway promises its
+// clients no more (INFO), and refuses a larger publication at once with the standard error,
+// instead of taking it and dropping it where the client cannot see.
+TEST(NatsPayloadLimit, TheGatewayPromisesNoMoreThanTheNatsServerAccepts) {
+  NatsServer server(server_with("max_payload: 4096\n"));
+  Gateway gw(with_config(nats_section(server.url())));
+  ASSERT_TRUE(eventually([&] { return ready(gw); })) << gw.http_get("/readyz");
+  auto c = std::make_unique<RawClient>(gw.port());
+  const std::string info = c->line();
+  EXPECT_NE(info.find("\"max_payload\":4096,"), std::string::npos) << info << gw.process().errors();
+  c->send("CONNECT {\"verbose\":false}\nPUB a.b 4096\n" + std::string(4096, 'x') + "\nPING\n");
+  EXPECT_EQ(c->line(), "PONG\n");  // at the limit: fine
+  c->send("PUB a.b 4097\n");
+  EXPECT_EQ(c->line(), "-ERR 'Maximum Payload Violation'\n");
+  EXPECT_TRUE(c->closed_by_peer());
+}
+
+// Started while NATS is down, the gateway learns the server's limit when it connects:
+// connections made from then on are promised (and held to) the smaller figure.
+TEST(NatsPayloadLimit, ALimitLearnedLaterAppliesToNewConnections) {
+  NatsServerOptions options = restartable_server();
+  options.extra_config = "max_payload: 4096\n";
+  NatsServer server(options);
+  server.kill();
+  Gateway gw(with_config(nats_section(server.url())));
+  RawClient early(gw.port());
+  EXPECT_NE(early.line().find("\"max_payload\":1048576,"), std::string::npos);
+  server.restart();
+  ASSERT_TRUE(eventually([&] { return ready(gw); })) << gw.http_get("/readyz");
+  ASSERT_TRUE(eventually([&] {
+    RawClient late(gw.port());
+    return late.line().find("\"max_payload\":4096,") != std::string::npos;
+  }));
+}
+
 TEST_F(NatsAdapterTest, WildcardsMatchOnlyWhatTheyShould) {
   start();
   auto c = psycho_client(gw());
