@@ -224,7 +224,9 @@ Backpressure Router::publish(const MessagePtr& message) {
   stats_.routed.fetch_add(1, std::memory_order_relaxed);
   if (!result->has_local && result->adapters.empty()) {
     stats_.no_interest.fetch_add(1, std::memory_order_relaxed);
-    return {};
+    Backpressure none;
+    none.unrouted = true;
+    return none;
   }
   // Reading every recipient's flag for every message would touch other cores' cache lines on
   // the hottest path; a sample every 16 messages finds a congested consumer soon enough.

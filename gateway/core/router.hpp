@@ -43,6 +43,9 @@ struct Backpressure {
   // Adapters live until the workers have stopped, so a session may keep the pointer.
   const FabricLink* adapter = nullptr;
   bool backlog = false;
+  // Not a reason to pause: nothing took the message at all (no subscriber here, no adapter
+  // that exports it), so a request has no responder.
+  bool unrouted = false;
   explicit operator bool() const noexcept {
     return recipient != nullptr || adapter != nullptr || backlog;
   }

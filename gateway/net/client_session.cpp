@@ -261,6 +261,7 @@ void ClientSession::apply_connect_options(protocol::ConnectOptions&& options) {
   verbose_ = options.verbose;
   echo_ = options.echo;
   headers_ = options.headers;
+  no_responders_ = options.headers && options.no_responders;
   name_ = std::move(options.name);
 }
 
@@ -290,6 +291,23 @@ void ClientSession::handle_pub(const protocol::Op& op) {
   }
   stall_.backlog = stall_.backlog || pressure.backlog;
   stall_.requested = stall_.requested || static_cast<bool>(pressure);
+  if (pressure.unrouted && !op.reply.empty()) answer_no_responders(op.reply);
+}
+
+// A request that nothing took (no subscriber here, no adapter carrying it on: across NATS,
+// nats-server answers the same way itself) gets at once what nats-server sends a client
+// that asked for it: an empty message on the reply subject, its header block the status
+// line alone. Only to the requester, and only if it listens on the reply subject.
+void ClientSession::answer_no_responders(std::string_view reply) {
+  if (!no_responders_) return;
+  const bool listening = std::any_of(
+      subscriptions_.begin(), subscriptions_.end(),
+      [&](const std::string& key) { return subject_matches(key.substr(0, key.find(' ')), reply); });
+  if (!listening) return;
+  static constexpr std::string_view kNoResponders = "NATS/1.0 503\r\n\r\n";
+  Router& router = ctx_.router;
+  deliver(make_message({reply, {}, kNoResponders, {}}, 0,
+                       Trace{router.node_id(), router.next_sequence(), 0}, 0));
 }
 
 std::string ClientSession::subscription_key(std::string_view pattern, std::string_view queue) {

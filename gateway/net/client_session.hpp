@@ -144,6 +144,7 @@ class ClientSession : public Subscriber,
   bool take_response(std::string_view subject);
   void send_permissions_violation(bool publish, std::string_view subject);
   void handle_pub(const protocol::Op& op);
+  void answer_no_responders(std::string_view reply);
   static std::string subscription_key(std::string_view pattern, std::string_view queue);
   void handle_sub(const protocol::Op& op);
   void handle_unsub(const protocol::Op& op);
@@ -177,9 +178,10 @@ class ClientSession : public Subscriber,
   boost::asio::steady_timer stall_timer_;  // flow control: a pause before the next read
 
   // Options from CONNECT.
-  bool verbose_ = true;   // +OK after every op (the seed's behaviour)
-  bool echo_ = false;     // receive own publications (the seed did not)
-  bool headers_ = false;  // understands HMSG; otherwise headers are stripped
+  bool verbose_ = true;         // +OK after every op (the seed's behaviour)
+  bool echo_ = false;           // receive own publications (the seed did not)
+  bool headers_ = false;        // understands HMSG; otherwise headers are stripped
+  bool no_responders_ = false;  // asked for a 503 status when a request has no responder
   std::string name_;
 
   // Authentication state.

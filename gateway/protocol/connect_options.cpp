@@ -31,6 +31,7 @@ class Reader {
     if (key == "verbose") return boolean(out.verbose);
     if (key == "echo") return boolean(out.echo);
     if (key == "headers") return boolean(out.headers);
+    if (key == "no_responders") return boolean(out.no_responders);
     if (key == "pedantic") return boolean(out.pedantic);
     if (key == "name") return string(out.name);
     if (key == "user") return string(out.user);

@@ -16,6 +16,8 @@ struct ConnectOptions {
   bool verbose = true;   // +OK after every op; the seed protocol's behaviour
   bool echo = false;     // deliver the client's own publications back to it
   bool headers = false;  // the client understands HMSG
+  // With headers: a request nobody can answer gets a "NATS/1.0 503" status message at once.
+  bool no_responders = false;
   bool pedantic = false;
   std::string name;
   // Credentials, checked by the authentication layer when it is configured.

@@ -141,6 +141,26 @@ TEST(NatsPayloadLimit, ALimitLearnedLaterAppliesToNewConnections) {
   }));
 }
 
+// A request that crosses to NATS and finds no responder there: nats-server's 503 status
+// comes back through the bridge at once, its status line kept, to a client that asked for it.
+TEST_F(NatsAdapterTest, ARequestWithNoResponderAnywhereGetsTheNatsStatus) {
+  start();
+  auto c = gw().client();
+  c->send(
+      "CONNECT {\"verbose\":false,\"headers\":true,\"no_responders\":true}\n"
+      "SUB _INBOX.q1.*\nPING\n");
+  ASSERT_EQ(c->line(), "PONG\n");
+  ASSERT_TRUE(eventually([&] { return lists_upstream(gw(), "_INBOX.q1.*"); }));
+  const auto asked = std::chrono::steady_clock::now();
+  c->send("PUB nobody.anywhere _INBOX.q1.1 2\nhi\n");
+  const std::string status = c->expect("NATS/1.0 503", 5s);
+  ASSERT_FALSE(status.empty()) << c->pending();
+  EXPECT_EQ(status.rfind("HMSG _INBOX.q1.1 ", 0), 0u) << status;
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, 2s);
+  c->drain_for(100ms);
+  EXPECT_EQ(c->pending().find("Psycho-"), std::string::npos) << c->pending();
+}
+
 TEST_F(NatsAdapterTest, WildcardsMatchOnlyWhatTheyShould) {
   start();
   auto c = psycho_client(gw());

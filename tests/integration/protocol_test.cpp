@@ -85,6 +85,33 @@ TEST_F(ProtocolTest, ReplySubjectsTravelWithTheMessage) {
   EXPECT_EQ(sub->expect("what\n"), "MSG svc.time my.inbox.1 4\nwhat\n");
 }
 
+// A request nobody can answer: a client that asked for headers and no_responders hears so at
+// once (as from nats-server), on its inbox; one that did not hears nothing, and one that does
+// not listen on the reply subject gets nothing either.
+TEST_F(ProtocolTest, ARequestWithNoResponderGetsA503StatusAtOnce) {
+  auto c = gw().client();
+  c->send(
+      "CONNECT {\"verbose\":false,\"headers\":true,\"no_responders\":true}\n"
+      "SUB _INBOX.r1.* \nPUB nobody.home _INBOX.r1.1 2\nhi\nPING\n");
+  EXPECT_EQ(c->line(), "HMSG _INBOX.r1.1 16 16\n");
+  EXPECT_EQ(c->line(), "NATS/1.0 503\r\n");
+  EXPECT_EQ(c->line(), "\r\n");
+  EXPECT_EQ(c->line(), "\n");
+  EXPECT_EQ(c->line(), "PONG\n");
+  // Someone listens: no status, the request reaches it.
+  auto responder = gw().client();
+  subscribe(*responder, "somebody.home");
+  c->send("PUB somebody.home _INBOX.r1.2 2\nhi\nPUB nobody.home other.inbox 2\nhi\nPING\n");
+  EXPECT_EQ(c->line(), "PONG\n");  // no status for either
+  EXPECT_FALSE(responder->expect("hi\n").empty());
+  // Without no_responders, nothing comes back: the request times out at the client.
+  auto plain = gw().client();
+  plain->send(
+      "CONNECT {\"verbose\":false,\"headers\":true}\nSUB _INBOX.r2.*\n"
+      "PUB nobody.home _INBOX.r2.1 2\nhi\nPING\n");
+  EXPECT_EQ(plain->line(), "PONG\n");
+}
+
 TEST_F(ProtocolTest, HeadersReachHeaderClientsAndAreStrippedForSeedClients) {
   auto modern = gw().client();
   auto seed = gw().client();
