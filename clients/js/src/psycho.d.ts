@@ -1,0 +1,181 @@
+// Type declarations of psycho.js, written by hand next to the JavaScript they describe.
+
+/** A payload: bytes, or text sent as UTF-8 (sizes are always counted in bytes). */
+export type Payload = Uint8Array | ArrayBuffer | ArrayBufferView | string;
+
+/** Headers to send: an object, a Map, MsgHeaders or pairs; a value may repeat. */
+export type HeadersInit =
+  | Record<string, string | string[]>
+  | Map<string, string | string[]>
+  | MsgHeaders
+  | Iterable<[string, string | string[]]>;
+
+export type Status = 'connecting' | 'connected' | 'disconnected' | 'reconnecting' | 'closed';
+
+/** Server error kinds (from `-ERR`) and client error kinds. */
+export type ErrorKind =
+  | 'unknown_operation' | 'control_line_too_long' | 'max_payload' | 'bad_payload_terminator'
+  | 'invalid_arguments' | 'invalid_subject' | 'invalid_publish_subject' | 'slow_consumer'
+  | 'stale_connection' | 'authorization_violation' | 'max_connections' | 'max_subscriptions'
+  | 'permissions_violation' | 'rate_limited' | 'server_error'
+  | 'timeout' | 'no_responders' | 'connection_closed' | 'disconnected' | 'connect_failed'
+  | 'protocol_error' | 'bad_subject' | 'bad_payload' | 'buffer_full' | 'invalid_option';
+
+/** Every error psycho.js raises or reports. */
+export class PsychoError extends Error {
+  readonly name: 'PsychoError';
+  readonly kind: ErrorKind;
+  /** The `-ERR` text as the server sent it, for server errors. */
+  readonly serverText?: string;
+  /** The subject a permissions violation names. */
+  readonly subject?: string;
+  /** `publish` or `subscribe`, for a permissions violation. */
+  readonly direction?: 'publish' | 'subscribe';
+  /** Whether the server closes the connection after this error. */
+  readonly fatal: boolean;
+}
+
+/** The headers of a received message. */
+export class MsgHeaders implements Iterable<[string, string[]]> {
+  /** The status after `NATS/1.0` (503: no responders, from a bridged NATS), or 0. */
+  readonly status: number;
+  readonly description: string;
+  /** The first value of a header; names compare case-insensitively. */
+  get(name: string): string | undefined;
+  getAll(name: string): string[];
+  [Symbol.iterator](): IterableIterator<[string, string[]]>;
+}
+
+/** A received message. */
+export class Msg {
+  /** The subject it was published on (not the pattern that matched). */
+  readonly subject: string;
+  /** The reply subject, or "". */
+  readonly reply: string;
+  readonly data: Uint8Array;
+  /** Its headers, or null. */
+  readonly headers: MsgHeaders | null;
+  /** The payload as UTF-8 text. */
+  string(): string;
+  json<T = unknown>(): T;
+  /** Publishes to the reply subject; false when there is none. */
+  respond(data?: Payload, options?: { headers?: HeadersInit }): boolean;
+}
+
+export type MsgCallback = (err: PsychoError | null, msg: Msg | null) => void;
+
+export interface SubscribeOptions {
+  /** Join this queue group: each message goes to one member across the gateway. */
+  queue?: string;
+  /** Receive through this callback instead of the async iterator. */
+  callback?: MsgCallback;
+  /** End the subscription after this many messages (counted by the client). */
+  max?: number;
+  /** Messages the iterator may hold before new ones are dropped (default: the connection's). */
+  maxPending?: number;
+}
+
+/** A subscription: iterate it with `for await`, or give a callback. */
+export class Subscription implements AsyncIterable<Msg> {
+  readonly subject: string;
+  readonly queue: string;
+  /** Messages handed to it. */
+  readonly received: number;
+  /** Messages dropped because the iterator's queue was full. */
+  readonly dropped: number;
+  readonly isClosed: boolean;
+  /** Resolves when it ends; rejects with the error that ended it. */
+  readonly closed: Promise<void>;
+  unsubscribe(): void;
+  [Symbol.asyncIterator](): AsyncIterator<Msg>;
+}
+
+export interface ConnectOptions {
+  /** A name for the server's logs. */
+  name?: string;
+  /** `gateway.auth.token`. */
+  token?: string;
+  user?: string;
+  password?: string;
+  /** Receive your own publications (default false). */
+  echo?: boolean;
+  /** Ask for HMSG (headers) when the server offers them (default true). */
+  headers?: boolean;
+  /** A WebSocket class; default `globalThis.WebSocket` (Node 20: pass the ws package's). */
+  WebSocket?: new (url: string) => unknown;
+  /** Connect attempt, flush and close timeout in ms (default 10000). */
+  timeout?: number;
+  /** Reconnect after losing the connection (default true). */
+  reconnect?: boolean;
+  /** First reconnect delay in ms before jitter (default 250), doubling up to reconnectDelayMax. */
+  reconnectDelay?: number;
+  /** Largest reconnect delay in ms (default 10000). */
+  reconnectDelayMax?: number;
+  /** Reconnect attempts in a row before closing; -1 (default) for forever. */
+  maxReconnectAttempts?: number;
+  /** Keep trying when the very first attempt fails instead of rejecting (default false). */
+  waitOnFirstConnect?: boolean;
+  /** How often the client PINGs the server, in ms (default 30000). */
+  pingInterval?: number;
+  /** Unanswered PINGs after which the server counts as stale and the client reconnects (default 2). */
+  maxPingsOut?: number;
+  /** Bytes of outgoing data held (waiting in the client or in the socket) before publishes are dropped (default 8 MiB). */
+  maxPendingBytes?: number;
+  /** Default maxPending of subscriptions (default 65536). */
+  maxPendingMessages?: number;
+  /** Default request timeout in ms (default 5000). */
+  requestTimeout?: number;
+  /** Where `offline`/`online` events come from; default globalThis when it has addEventListener. */
+  networkEvents?: EventTarget;
+}
+
+export interface Stats {
+  inMsgs: number;
+  inBytes: number;
+  outMsgs: number;
+  outBytes: number;
+  reconnects: number;
+  serverErrors: number;
+  /** Publishes dropped because maxPendingBytes was reached (connected or not). */
+  droppedPublishes: number;
+  droppedBytes: number;
+  /** Messages dropped by subscriptions whose iterator fell behind. */
+  droppedMessages: number;
+  /** WebSocket messages sent. */
+  readonly framesSent: number;
+}
+
+export interface StatusDetail {
+  status: Status;
+  /** Why, for `disconnected` and an unclean `closed`. */
+  error: PsychoError | null;
+  /** The reconnect attempt, for `reconnecting`. */
+  attempt: number;
+}
+
+/**
+ * A connection to a gateway. Events: `status` (CustomEvent<StatusDetail>) and `error`
+ * (CustomEvent<PsychoError>, for every -ERR and every malformed server frame).
+ */
+export class Connection extends EventTarget {
+  readonly status: Status;
+  /** The server's INFO. */
+  readonly info: Record<string, any> | null;
+  readonly stats: Stats;
+  publish(subject: string, data?: Payload, options?: { reply?: string; headers?: HeadersInit }): void;
+  subscribe(subject: string, options?: SubscribeOptions): Subscription;
+  request(subject: string, data?: Payload, options?: { timeout?: number; headers?: HeadersInit }): Promise<Msg>;
+  /** Resolves once the server has processed everything sent before. */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+  /** Resolves when closed, with the error that closed it (undefined after close()). */
+  closed(): Promise<PsychoError | undefined>;
+}
+
+/** Connects and resolves once the server has accepted the connection. */
+export function connect(url: string | URL, options?: ConnectOptions): Promise<Connection>;
+
+/** A fresh inbox subject (`_INBOX.<random>`). */
+export function createInbox(): string;
+
+export const VERSION: string;
