@@ -78,7 +78,10 @@ export class Gateway {
   async kill(signal = 'SIGKILL') {
     if (this.child === undefined || this.child.exitCode !== null || this.child.signalCode !== null) return;
     this.child.kill(signal);
+    this.child.kill('SIGCONT'); // a test may have stopped it; a stopped process never exits
+    const killer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
     await this.exited;
+    clearTimeout(killer);
   }
 
   async stop() {
