@@ -347,6 +347,7 @@ export class Connection extends EventTarget {
     const o = this.options;
     const connect = {
       verbose: false, pedantic: false, echo: o.echo, headers: o.headers && this.info.headers === true,
+      no_responders: o.headers && o.noResponders && this.info.headers === true,
       name: o.name, lang: 'javascript', version: VERSION, protocol: 1,
     };
     if (o.token !== undefined) connect.auth_token = o.token;

@@ -10,6 +10,7 @@ export const DEFAULTS = Object.freeze({
   password: undefined,
   echo: false,
   headers: true,
+  noResponders: true,
   timeout: 10_000,
   reconnect: true,
   reconnectDelay: 250,

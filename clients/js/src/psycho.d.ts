@@ -101,6 +101,11 @@ export interface ConnectOptions {
   echo?: boolean;
   /** Ask for HMSG (headers) when the server offers them (default true). */
   headers?: boolean;
+  /**
+   * With headers: a request that nothing can take fails at once with kind `no_responders`
+   * (the gateway, or a NATS system behind it, says so) instead of timing out (default true).
+   */
+  noResponders?: boolean;
   /** A WebSocket class; default `globalThis.WebSocket` (Node 20: pass the ws package's). */
   WebSocket?: new (url: string) => unknown;
   /** Connect attempt, flush and close timeout in ms (default 10000). */

@@ -16,8 +16,19 @@ test('request/reply: each request gets its own answer through one inbox subscrip
   assert.equal(varz.subscriptions, 2, "the service's and the client's one inbox");
 });
 
-test('a request nobody answers fails with kind timeout, in its own time', async (t) => {
+test('a request nobody can take fails at once with kind no_responders', async (t) => {
   const gateway = await startGateway(t);
+  const client = await connect(t, gateway.url);
+  const started = Date.now();
+  await assert.rejects(client.request('nobody.home', 'x', { timeout: 5000 }), { kind: 'no_responders' });
+  assert.ok(Date.now() - started < 2000, 'not a timeout');
+});
+
+test('a request a subscriber takes and does not answer fails with kind timeout, in its own time', async (t) => {
+  const gateway = await startGateway(t);
+  const silent = await connect(t, gateway.url);
+  silent.subscribe('nobody.home', { callback: () => {} });
+  await silent.flush();
   const client = await connect(t, gateway.url);
   const started = Date.now();
   await assert.rejects(client.request('nobody.home', 'x', { timeout: 200 }), (e) => {
@@ -52,7 +63,8 @@ test('a "no responders" status (as a bridged NATS sends it) fails the request at
 
 test('a request pending when the connection closes fails with connection_closed', async (t) => {
   const gateway = await startGateway(t);
-  const client = await connect(t, gateway.url);
+  // Without noResponders the gateway does not answer for the missing responder either.
+  const client = await connect(t, gateway.url, { noResponders: false });
   const pending = client.request('never', 'x', { timeout: 10_000 });
   await client.close();
   await assert.rejects(pending, { kind: 'connection_closed' });
