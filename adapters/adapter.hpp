@@ -43,6 +43,9 @@ struct AdapterStatus {
   std::vector<metrics::HistogramSample> histograms;
   // A JSON object with whatever else /varz should show (peers, views, servers), or "".
   std::string varz_json;
+  // Ready, yet losing messages right now, and why (shown by /readyz, which stays 200: the
+  // pod can still serve, but an operator should know); "" when it is not.
+  std::string degraded;
 };
 
 class Adapter;

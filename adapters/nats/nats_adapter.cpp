@@ -149,6 +149,10 @@ class NatsAdapter final : public Adapter {
   std::map<InterestTable::SubscriptionId, std::unique_ptr<FabricSubscription>> subscriptions_;
   std::vector<std::unique_ptr<FabricSubscription>> retired_;  // until nats.c is done with them
   std::uint64_t slow_dropped_retired_ = 0;
+  // When housekeeping last saw slow_subscription grow (steady clock ticks; 0: never), for
+  // /readyz, which names the loss for kDegradedFor after it.
+  std::atomic<Clock::rep> last_slow_drop_{0};
+  static constexpr auto kDegradedFor = std::chrono::minutes(1);
   Clock::time_point next_housekeeping_{};
   Clock::time_point next_reopen_{}, next_reopen_log_{};
   // The most specific reason connecting fails.
@@ -598,6 +602,9 @@ void NatsAdapter::housekeeping() {
     if (natsSubscription_GetDropped(fs->sub, &d) == NATS_OK)
       dropped_now += static_cast<std::uint64_t>(d);
   }
+  if (dropped_now > counters_.slow_dropped.load(std::memory_order_relaxed)) {
+    last_slow_drop_.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+  }
   counters_.slow_dropped.store(dropped_now, std::memory_order_relaxed);
 }
 
@@ -649,6 +656,13 @@ AdapterStatus NatsAdapter::status() const {
   }
   AdapterStatus st;
   report(in, st);
+  const Clock::time_point last_drop{Clock::duration(last_slow_drop_.load())};
+  if (last_drop != Clock::time_point{} && Clock::now() - last_drop < kDegradedFor) {
+    st.degraded =
+        "nats.c dropped messages over its pending limits (pending_messages, "
+        "pending_bytes) within the last minute: slow_subscription " +
+        std::to_string(Counters::get(counters_.slow_dropped));
+  }
   return st;
 }
 

@@ -37,14 +37,15 @@ AdminResponse Server::Impl::admin_route(std::string_view path) {
   if (path == "/healthz") return {200, "text/plain; charset=utf-8", "ok\n"};
   if (path == "/varz") return {200, "application/json", metrics::render_varz(snapshot()) + "\n"};
   if (path == "/readyz") {
-    std::string not_ready;
+    std::string not_ready, degraded;
     if (!listening) not_ready += "listeners not open\n";
     for (const auto& a : adapters) {
       const AdapterStatus st = a->status();
       if (!st.ready) not_ready += std::string(a->name()) + ": " + st.state + "\n";
+      if (!st.degraded.empty()) degraded += std::string(a->name()) + ": " + st.degraded + "\n";
     }
-    if (not_ready.empty()) return {200, "text/plain; charset=utf-8", "ready\n"};
-    return {503, "text/plain; charset=utf-8", not_ready};
+    if (not_ready.empty()) return {200, "text/plain; charset=utf-8", "ready\n" + degraded};
+    return {503, "text/plain; charset=utf-8", not_ready + degraded};
   }
   return {404, "text/plain; charset=utf-8", "not found; try /metrics /healthz /readyz /varz\n"};
 }

@@ -161,6 +161,30 @@ TEST_F(NatsAdapterTest, ARequestWithNoResponderAnywhereGetsTheNatsStatus) {
   EXPECT_EQ(c->pending().find("Psycho-"), std::string::npos) << c->pending();
 }
 
+// What nats.c drops on its pending limits (a NATS publisher faster than the gateway takes
+// messages in) is counted, and /readyz names it while it lasts, still answering 200.
+TEST_F(NatsAdapterTest, DropsOnNatsPendingLimitsAreShownByReadyz) {
+  start("  pending_messages: 16\n");
+  auto c = psycho_client(gw());
+  c->send("SUB burst.>\nPING\n");
+  ASSERT_EQ(c->line(), "PONG\n");
+  ASSERT_TRUE(bridged(nats(), *c, "burst.probe"));
+  const auto dropped = [&] {
+    return metric(gw(),
+                  "psycho_adapter_dropped_total{adapter=\"nats\",reason=\"slow_subscription\"}");
+  };
+  // Bursts far beyond 16 pending messages, until nats.c has dropped some (bounded).
+  for (int round = 0; round < 20 && dropped() == 0; ++round) {
+    for (int i = 0; i < 20'000; ++i) nats().publish("burst.x", "0123456789abcdef");
+    nats().flush();
+  }
+  ASSERT_GT(dropped(), 0);
+  const std::string readyz = gw().http_get("/readyz");
+  EXPECT_EQ(readyz.rfind("HTTP/1.1 200", 0), 0u) << readyz;
+  EXPECT_NE(readyz.find("nats: nats.c dropped messages over its pending limits"), std::string::npos)
+      << readyz;
+}
+
 TEST_F(NatsAdapterTest, WildcardsMatchOnlyWhatTheyShould) {
   start();
   auto c = psycho_client(gw());
