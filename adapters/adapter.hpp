@@ -122,6 +122,10 @@ class Adapter : public FabricLink {
   virtual Status reconfigure(const config::AdapterSection& /*section*/, bool /*apply*/) {
     return fail(std::string(name()) + ": its section cannot change while running");
   }
+  // Main thread: whether reconfigure() is to be called on every reload, even one that left
+  // the section's text alone, because the adapter reads files it names (a key file that a
+  // Kubernetes Secret update rewrites in place) and takes what changed in them.
+  virtual bool rereads_files_on_reload() const { return false; }
 };
 
 }  // namespace psycho

@@ -15,7 +15,7 @@ ByteWriter put_common(std::string& out, Type type, std::uint8_t flags, std::uint
   w.u8(kVersion);
   w.u8(static_cast<std::uint8_t>(type));
   w.u8(flags);
-  w.u8(0);
+  w.u8(0);  // key id: set when sealed (datagram_auth.hpp)
   w.u64(sender);
   return w;
 }
@@ -142,22 +142,23 @@ DecodeError decode_interest(std::string_view bytes, Datagram& out) noexcept {
 
 }  // namespace
 
-DecodeError decode(std::string_view bytes, std::size_t max_message, Datagram& out) noexcept {
+DecodeError decode(std::string_view bytes, std::size_t max_message, Datagram& out,
+                   bool authenticated) noexcept {
   if (bytes.size() < kMagic.size() ||
       std::memcmp(bytes.data(), kMagic.data(), kMagic.size()) != 0) {
     return DecodeError::foreign;
   }
   if (bytes.size() < kCommonHeaderSize) return DecodeError::truncated;
   ByteReader r(bytes.substr(kMagic.size()));
-  std::uint8_t version = 0, type = 0, reserved = 0;
+  std::uint8_t version = 0, type = 0;
   r.u8(version);
   r.u8(type);
   r.u8(out.flags);
-  r.u8(reserved);
+  r.u8(out.key_id);  // checked before decoding (datagram_auth.hpp)
   r.u64(out.sender);
   if (!r.ok()) return DecodeError::truncated;
   if (version != kVersion) return DecodeError::version;
-  if (reserved != 0) return DecodeError::malformed;
+  if ((out.key_id != 0) != authenticated) return DecodeError::malformed;
   switch (type) {
     case static_cast<std::uint8_t>(Type::data):
       out.type = Type::data;

@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "adapters/wire_bytes.hpp"
 #include "core/message.hpp"
 
 namespace psycho::multicast {
@@ -93,6 +94,7 @@ struct Interest {
 struct Datagram {
   Type type = Type::data;
   std::uint8_t flags = 0;
+  std::uint8_t key_id = 0;   // 0: unkeyed; else the group key that authenticated it
   std::uint64_t sender = 0;  // node id of the gateway that sent this datagram
   DataHeader data;           // packed: only seq is set
   std::string_view chunk;    // data: this fragment's bytes; packed: the records, checked
@@ -117,8 +119,17 @@ inline std::string_view error_name(DecodeError e) noexcept {
   return e < DecodeError::count ? kDecodeErrorNames[static_cast<std::size_t>(e)] : "malformed";
 }
 
-// Decodes `bytes`; `max_message` bounds subject + reply + headers + payload.
-DecodeError decode(std::string_view bytes, std::size_t max_message, Datagram& out) noexcept;
+// Decodes `bytes`; `max_message` bounds subject + reply + headers + payload. A keyed
+// datagram is decoded without its trailer once authenticated (datagram_auth.hpp), with
+// `authenticated` set; otherwise a key id is `malformed`.
+DecodeError decode(std::string_view bytes, std::size_t max_message, Datagram& out,
+                   bool authenticated = false) noexcept;
+
+// The sender named in a datagram's common header; 0 when it has none.
+inline std::uint64_t sender_of(std::string_view bytes) noexcept {
+  if (bytes.size() < kCommonHeaderSize || bytes.substr(0, 4) != std::string_view("PSMC")) return 0;
+  return load_be(bytes.data() + 8, 8);
+}
 
 // The records of a packed datagram that decode() accepted (`d.chunk`): calls
 // visit(const DataHeader&, std::string_view message_bytes) for each, in order.

@@ -7,6 +7,7 @@
 
 #include "adapters/import.hpp"
 #include "adapters/interest_table.hpp"
+#include "adapters/multicast/datagram_auth.hpp"
 #include "adapters/multicast/group_interest.hpp"
 #include "adapters/multicast/multicast_config.hpp"
 #include "adapters/multicast/pacer.hpp"
@@ -44,7 +45,13 @@ class MulticastAdapter final : public Adapter {
                config_.repair),
         repair_budget_(config_.repair, config_.max_peers, Clock::now()),
         group_interest_(config_.interest),
-        local_interest_(std::make_shared<const SubjectFilter>(config_.subjects)) {}
+        local_interest_(std::make_shared<const SubjectFilter>(config_.subjects)),
+        body_limit_(config_.max_datagram - (config_.keys.empty() ? 0 : kTrailerSize)),
+        running_keys_(config_.keys),
+        opener_(4 * config_.max_peers) {
+    if (!config_.keys.empty())
+      keys_ = std::make_shared<const KeyRing>(config_.keys, config_.encrypt);
+  }
 
   ~MulticastAdapter() override { stop(0ms); }
 
@@ -61,6 +68,9 @@ class MulticastAdapter final : public Adapter {
   // What this gateway wants changed: the sending thread announces it at once.
   void on_interest(std::string_view pattern, bool added) override;
   AdapterStatus status() const override;
+  // Only the group keys change while running (docs/multicast.md#keys).
+  Status reconfigure(const config::AdapterSection& section, bool apply) override;
+  bool rereads_files_on_reload() const override { return !config_.keys.empty(); }
 
  private:
   // Sending thread.
@@ -69,12 +79,14 @@ class MulticastAdapter final : public Adapter {
   std::string& next_datagram();
   void close_packed();
   void flush_datagrams();
-  void send_datagram(std::string_view datagram, bool retransmission);
-  void announce();
+  void send_datagram(std::string& datagram, Sealer& sealer, bool retransmission);
+  void announce(Sealer& sealer);
+  std::shared_ptr<const KeyRing> keys() const;
   bool refresh_own_interest();
   // Receiving thread.
   void run_receiver();
-  void receive(std::string_view bytes, const sockaddr_storage& from, Clock::time_point now);
+  void receive(std::string_view bytes, const sockaddr_storage& from, Clock::time_point now,
+               const std::shared_ptr<const KeyRing>& keys);
   Peer* admit(const Datagram& d, const sockaddr_storage& from, Clock::time_point now)
       REQUIRES(receive_mutex_);
   void forget(std::uint64_t node, const char* why) REQUIRES(receive_mutex_);
@@ -124,6 +136,18 @@ class MulticastAdapter final : public Adapter {
   std::atomic<bool> interest_changed_{false};
   OwnInterest own_interest_ GUARDED_BY(interest_mutex_);  // written by the sending thread
   std::uint64_t own_interest_generation_ GUARDED_BY(interest_mutex_) = 0;
+
+  // Group keys (docs/multicast.md#keys): null when the group is not keyed; a reload swaps
+  // them. What is encoded fits `body_limit_`, so that keyed datagrams, trailer included,
+  // stay within max_datagram (and full fragments are still exactly max_datagram).
+  const std::size_t body_limit_;
+  std::vector<GroupKey> running_keys_;  // main thread (reconfigure)
+  mutable Mutex keys_mutex_;
+  std::shared_ptr<const KeyRing> keys_ GUARDED_BY(keys_mutex_);
+  std::atomic<std::uint64_t> datagram_counter_{first_counter()};  // every datagram sent
+  Sealer send_sealer_;                                            // the sending thread's
+  Sealer receive_sealer_;  // the receiving thread's (NACKs, repairs, announcements it forces)
+  Opener opener_;          // the receiving thread's
 
   Counters counters_;
   const Importer<Drop> import_{counters_,
@@ -190,7 +214,7 @@ void MulticastAdapter::run_sender() {
     const bool changed = interest_changed_.exchange(false) && refresh_own_interest();
     if (changed || now >= next_announce) {
       if (!changed) refresh_own_interest();  // other adapters' lists change on a reload
-      announce();
+      announce(send_sealer_);
       next_announce = now + config_.announce_interval;
     }
   }
@@ -212,8 +236,8 @@ void MulticastAdapter::send_message(const Message& m, const WhatTheGroupWants& w
   }
   const MessageParts parts{subject, m.reply(), m.headers(), m.payload()};
   const std::size_t record = packed_size(parts);
-  if (kPackedHeaderSize + record <= config_.max_datagram) {
-    if (!packing_ || outgoing_[pending_ - 1].size() + record > config_.max_datagram) {
+  if (kPackedHeaderSize + record <= body_limit_) {
+    if (!packing_ || outgoing_[pending_ - 1].size() + record > body_limit_) {
       start_packed(next_datagram(), node_);
       packing_ = true;
     }
@@ -221,7 +245,7 @@ void MulticastAdapter::send_message(const Message& m, const WhatTheGroupWants& w
   } else {
     thread_local std::string fragment_buffer;
     const std::uint32_t count =
-        fragment(parts, m.trace(), node_, send_seq_, config_.max_datagram, fragment_buffer,
+        fragment(parts, m.trace(), node_, send_seq_, body_limit_, fragment_buffer,
                  [&](std::string_view datagram) { next_datagram().assign(datagram); });
     counters_.add(counters_.fragments_out, count);
   }
@@ -239,12 +263,22 @@ std::string& MulticastAdapter::next_datagram() {
   return d;
 }
 
-// Sends the pending datagrams in one go and keeps them for repair, under one lock.
+// Keeps the pending datagrams for repair, under one lock, and sends them in one go. The
+// window keeps them unkeyed: a repair is sealed again, with a counter of its own.
 void MulticastAdapter::flush_datagrams() {
   close_packed();
   if (pending_ == 0) return;
-  std::array<std::string_view, kSendBatch> views;
   const std::uint64_t first = send_seq_ - pending_;
+  {
+    // Refused ones too: a receiver NACKs the gap, and the repair sends them.
+    MutexLock lock(window_mutex_);
+    for (std::size_t i = 0; i < pending_; ++i) window_.keep(first + i, outgoing_[i]);
+  }
+  if (const auto ring = keys()) {
+    for (std::size_t i = 0; i < pending_; ++i)
+      send_sealer_.seal(ring, datagram_counter_, outgoing_[i]);
+  }
+  std::array<std::string_view, kSendBatch> views;
   std::size_t bytes = 0;
   for (std::size_t i = 0; i < pending_; ++i) {
     views[i] = outgoing_[i];
@@ -259,11 +293,6 @@ void MulticastAdapter::flush_datagrams() {
   if (sent < pending_) counters_.count(Drop::send_error, pending_ - sent);
   counters_.add(counters_.datagrams_out, sent);
   counters_.add(counters_.datagram_bytes_out, bytes);
-  {
-    // Refused ones too: a receiver NACKs the gap, and the repair sends them.
-    MutexLock lock(window_mutex_);
-    for (std::size_t i = 0; i < pending_; ++i) window_.keep(first + i, outgoing_[i]);
-  }
   pending_ = 0;
 }
 
@@ -274,7 +303,8 @@ void MulticastAdapter::close_packed() {
   packing_ = false;
 }
 
-void MulticastAdapter::send_datagram(std::string_view datagram, bool retransmission) {
+void MulticastAdapter::send_datagram(std::string& datagram, Sealer& sealer, bool retransmission) {
+  if (const auto ring = keys()) sealer.seal(ring, datagram_counter_, datagram);
   if (!socket_.send(datagram)) {
     counters_.count(Drop::send_error);
     return;
@@ -285,20 +315,25 @@ void MulticastAdapter::send_datagram(std::string_view datagram, bool retransmiss
 }
 
 // Presence: the sequence window, then what this gateway wants.
-void MulticastAdapter::announce() {
+void MulticastAdapter::announce(Sealer& sealer) {
   std::string datagram;
   {
     MutexLock lock(window_mutex_);
     encode_announce(datagram, node_, {window_.next_seq(), window_.oldest_seq()});
   }
-  send_datagram(datagram, false);
+  send_datagram(datagram, sealer, false);
   datagram.clear();
   {
     MutexLock lock(interest_mutex_);
     encode_interest(datagram, node_, own_interest_generation_, own_interest_.everything,
                     own_interest_.patterns);
   }
-  send_datagram(datagram, false);
+  send_datagram(datagram, sealer, false);
+}
+
+std::shared_ptr<const KeyRing> MulticastAdapter::keys() const {
+  MutexLock lock(keys_mutex_);
+  return keys_;
 }
 
 // What this gateway wants from the group: its clients' and adapters' subscriptions (through
@@ -317,9 +352,9 @@ bool MulticastAdapter::refresh_own_interest() {
       patterns.insert(patterns.end(), fabric.begin(), fabric.end());
     }
   }
-  OwnInterest next =
-      everything ? OwnInterest{true, {}}
-                 : fit_interest(std::move(patterns), config_.max_datagram - kInterestHeaderSize);
+  OwnInterest next = everything
+                         ? OwnInterest{true, {}}
+                         : fit_interest(std::move(patterns), body_limit_ - kInterestHeaderSize);
   MutexLock lock(interest_mutex_);
   if (next == own_interest_ && own_interest_generation_ > 0) return false;
   own_interest_ = std::move(next);
@@ -336,12 +371,13 @@ void MulticastAdapter::run_receiver() {
     for (std::size_t taken = 0; taken < kReceiveBurst; taken += batch.size()) {
       if (!socket_.receive(batch, taken == 0 ? 50 : 0) || batch.size() == 0) break;
       const auto now = Clock::now();
+      const auto ring = keys();
       for (std::size_t i = 0; i < batch.size(); ++i) {
         if (batch.truncated(i)) {
           counters_.count(Drop::oversized);
           continue;
         }
-        receive(batch.datagram(i), batch.from(i), now);
+        receive(batch.datagram(i), batch.from(i), now, ring);
       }
     }
     timers(Clock::now());
@@ -349,11 +385,19 @@ void MulticastAdapter::run_receiver() {
 }
 
 void MulticastAdapter::receive(std::string_view bytes, const sockaddr_storage& from,
-                               Clock::time_point now) {
+                               Clock::time_point now, const std::shared_ptr<const KeyRing>& keys) {
   counters_.add(counters_.datagrams_in, 1);
   counters_.add(counters_.datagram_bytes_in, bytes.size());
+  if (sender_of(bytes) == node_) return;  // our own, looped back: nothing to check
+  // Authenticated before anything it says is believed (docs/multicast.md#keys).
+  std::string_view plain;
+  if (const AuthError a = opener_.open(keys, bytes, plain); a != AuthError::none) {
+    counters_.count(drop_for(a));
+    return;
+  }
   thread_local Datagram d;
-  if (const DecodeError e = decode(bytes, config_.max_message, d); e != DecodeError::none) {
+  if (const DecodeError e = decode(plain, config_.max_message, d, keys != nullptr);
+      e != DecodeError::none) {
     counters_.count(drop_for(e));
     return;
   }
@@ -464,18 +508,18 @@ void MulticastAdapter::on_nack(const Nack& nack, const Source& requester, Clock:
   counters_.add(counters_.nacks_in, 1);
   bool gone = false;
   std::uint64_t news = 0;
-  const std::vector<std::string> again = resend(nack, requester, now, gone, news);
+  std::vector<std::string> again = resend(nack, requester, now, gone, news);
   // What the pacer hears: sequences NACKed that were not sent again before. Re-asking for
   // what is being repaired is no new congestion, and one NACK counts for at most
   // max_nack_datagrams, so a forged one cannot slow the sender down alone.
   counters_.add(counters_.nacked, news);
   if (!again.empty()) counters_.add(counters_.nacks_answered, 1);
-  for (const auto& datagram : again) send_datagram(datagram, true);
+  for (auto& datagram : again) send_datagram(datagram, receive_sealer_, true);
   // Tell the asker at once what can no longer be had, so it stops asking (at most once per
   // nack_interval however many ask).
   if (gone && now >= next_forced_announce_) {
     next_forced_announce_ = now + config_.repair.nack_interval;
-    announce();
+    announce(receive_sealer_);
   }
 }
 
@@ -533,7 +577,7 @@ void MulticastAdapter::timers(Clock::time_point now) {
       datagram.clear();
       encode_nack(datagram, node_, nack);
       counters_.add(counters_.nacks_out, 1);
-      send_datagram(datagram, false);
+      send_datagram(datagram, receive_sealer_, false);
     }
   }
   reassembly_.expire(now);
@@ -547,7 +591,8 @@ AdapterStatus MulticastAdapter::status() const {
   st.ready = running_.load();
   st.state = st.ready ? "joined" : "closed";
   MutexLock lock(receive_mutex_);
-  ReportInputs in{config_, node_, counters_, reassembly_, peers_, queue_.bytes(), 0, 0, {}, {}};
+  ReportInputs in{config_, node_, counters_, reassembly_, peers_, queue_.bytes(),
+                  0,       0,     {},        {},          {},     0};
   in.wants = group_interest_.peers();
   {
     MutexLock interest_lock(interest_mutex_);
@@ -558,8 +603,41 @@ AdapterStatus MulticastAdapter::status() const {
     in.window_bytes = window_.bytes();
     in.next_seq = window_.next_seq();
   }
+  if (const auto ring = keys()) {
+    for (const auto& k : ring->keys()) in.key_ids.push_back(k.id);
+  }
+  in.replay_senders = opener_.senders();
   report(in, st);
   return st;
+}
+
+// --- reload -------------------------------------------------------------------------------
+
+// The key file may name other keys, or be another file; nothing else changes live, and
+// neither does whether the group is keyed (every gateway would have to switch at once).
+Status MulticastAdapter::reconfigure(const config::AdapterSection& section, bool apply) {
+  auto next = parse_config(section);
+  if (!next) return fail(next.error());
+  if (next->restart_keys != config_.restart_keys || next->keys.empty() != config_.keys.empty()) {
+    return fail(
+        "multicast: only 'keys' (the file, and the keys it holds) changes while running; "
+        "anything else in the section, and keying an unkeyed group or the reverse, needs a "
+        "restart");
+  }
+  if (!apply || next->keys == running_keys_) return Ok{};
+  running_keys_ = next->keys;
+  auto ring = std::make_shared<const KeyRing>(running_keys_, config_.encrypt);
+  {
+    MutexLock lock(keys_mutex_);
+    keys_ = std::move(ring);
+  }
+  std::string accepted;
+  for (const auto& k : running_keys_) {
+    accepted += (accepted.empty() ? "" : ",") + std::to_string(k.id);
+  }
+  log::info("multicast: keys reloaded",
+            {{"send", std::to_string(running_keys_.front().id)}, {"accepted", accepted}});
+  return Ok{};
 }
 
 }  // namespace

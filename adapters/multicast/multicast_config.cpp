@@ -89,6 +89,29 @@ void read_test_drop_rate(config::Section& s, double& out) {
   out = v;
 }
 
+void read_keys(config::Section& s, MulticastConfig& c) {
+  s.get("keys", c.keys_file);
+  s.get("encrypt", c.encrypt);
+  if (c.keys_file.empty()) {
+    if (c.encrypt) s.error_at("encrypt", "'multicast.encrypt' needs 'multicast.keys'");
+    return;
+  }
+  auto keys = read_group_keys(c.keys_file);
+  if (!keys) {
+    s.error_at("keys", "'multicast.keys': " + keys.error());
+    return;
+  }
+  c.keys = std::move(keys.value());
+}
+
+// The section without `keys` (whose path and contents may change while running), in one
+// canonical text.
+std::string all_but_keys(const YAML::Node& section) {
+  YAML::Node copy = YAML::Clone(section);
+  if (copy.IsMap()) copy.remove("keys");
+  return YAML::Dump(copy);
+}
+
 }  // namespace
 
 Result<MulticastConfig> parse_config(const config::AdapterSection& section) {
@@ -116,6 +139,8 @@ Result<MulticastConfig> parse_config(const config::AdapterSection& section) {
   read_queue_settings(s, c.queue);
   s.get_size("receive_buffer", c.receive_buffer, 64 << 10, std::size_t{1} << 30);
   s.get_size("send_buffer", c.send_buffer, 64 << 10, std::size_t{1} << 30);
+  read_keys(s, c);
+  c.restart_keys = all_but_keys(section.node);
   read_test_drop_rate(s, c.test_drop_rate);
   if (auto st = s.finish(); !st) return fail(st.error());
   return c;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "adapters/multicast/group_keys.hpp"
 #include "adapters/multicast/repair.hpp"
 #include "adapters/queue_settings.hpp"
 #include "adapters/subject_filter.hpp"
@@ -40,6 +41,13 @@ struct MulticastConfig {
   QueueSettings queue;                   // waiting for the sending thread
   std::size_t receive_buffer = 8 << 20;  // SO_RCVBUF
   std::size_t send_buffer = 4 << 20;     // SO_SNDBUF
+  // Group keys (docs/multicast.md#keys): none, or read from `keys_file`, the sending key
+  // first. Only these change on a reload; `restart_keys` is the rest of the section as text,
+  // to tell a reload that changes something else.
+  std::string keys_file;
+  std::vector<GroupKey> keys;
+  bool encrypt = false;  // AES-256-GCM instead of HMAC-SHA256 alone
+  std::string restart_keys;
   // Test-only: the fraction of received data datagrams thrown away on purpose, to exercise
   // repair where netem is not available. Never set it in production.
   double test_drop_rate = 0;

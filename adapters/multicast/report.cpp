@@ -90,6 +90,20 @@ std::string varz(const ReportInputs& in, Clock::time_point now) {
   j.field("node_id", hex_id(in.node));
   j.field("next_seq", in.next_seq);
   wants_field(j, in.own_interest.everything, true, in.own_interest.patterns);
+  if (!in.key_ids.empty()) {
+    // Which keys, never what they are.
+    j.key("keys");
+    j.begin_object();
+    j.field("send", std::uint64_t{in.key_ids.front()});
+    std::string accepted;
+    for (const std::uint8_t id : in.key_ids) {
+      accepted += (accepted.empty() ? "" : ",") + std::to_string(id);
+    }
+    j.field_json("accepted", "[" + accepted + "]");
+    j.field("encrypt", in.config.encrypt);
+    j.field("replay_senders", std::uint64_t{in.replay_senders});
+    j.end_object();
+  }
   j.begin_array("peers");
   for (const auto& [node, p] : in.peers.peers()) {
     j.begin_object();
@@ -125,6 +139,19 @@ Drop drop_for(DecodeError e) noexcept {
                              Drop::version,   Drop::malformed, Drop::oversized};
   static_assert(std::size(kDrops) == static_cast<std::size_t>(DecodeError::count));
   return e < DecodeError::count ? kDrops[static_cast<std::size_t>(e)] : Drop::malformed;
+}
+
+Drop drop_for(AuthError e) noexcept {
+  switch (e) {
+    case AuthError::unknown_key:
+      return Drop::unknown_key;
+    case AuthError::replayed:
+      return Drop::replayed;
+    case AuthError::truncated:
+      return Drop::truncated;
+    default:
+      return Drop::unauthenticated;
+  }
 }
 
 void report(const ReportInputs& in, AdapterStatus& st) {

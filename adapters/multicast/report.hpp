@@ -13,6 +13,7 @@
 
 #include "adapters/adapter.hpp"
 #include "adapters/multicast/codec.hpp"
+#include "adapters/multicast/datagram_auth.hpp"
 #include "adapters/multicast/group_interest.hpp"
 #include "adapters/multicast/multicast_config.hpp"
 #include "adapters/multicast/peers.hpp"
@@ -24,26 +25,30 @@ namespace psycho::multicast {
 // Labels of psycho_adapter_dropped_total{adapter="multicast"}. Reassembly drops are read
 // from the Reassembler.
 enum class Drop {
-  queue_full,      // the sending thread's queue was full
-  too_large,       // above max_message, or a subject or reply of 64 KiB or more
-  send_error,      // the kernel refused a datagram
-  truncated,       // a datagram shorter than its headers
-  foreign,         // not our magic
-  version,         // a format version this build does not speak
-  malformed,       // inconsistent fields, an invalid subject or header block
-  oversized,       // a message above max_message, or a datagram above 64 KiB
-  not_imported,    // a subject outside the import lists
-  too_many_peers,  // from a new sender while max_peers are heard and none may make room
-  test_drop,       // thrown away on purpose (test_drop_rate)
-  spoofed_sender,  // a sender id from a source other than the one it is bound to
-  seq_jump,        // a sequence further ahead than repair.max_seq_jump
-  no_subscriber,   // not sent: no gateway on the group wants its subject
+  queue_full,       // the sending thread's queue was full
+  too_large,        // above max_message, or a subject or reply of 64 KiB or more
+  send_error,       // the kernel refused a datagram
+  truncated,        // a datagram shorter than its headers
+  foreign,          // not our magic
+  version,          // a format version this build does not speak
+  malformed,        // inconsistent fields, an invalid subject or header block
+  oversized,        // a message above max_message, or a datagram above 64 KiB
+  not_imported,     // a subject outside the import lists
+  too_many_peers,   // from a new sender while max_peers are heard and none may make room
+  test_drop,        // thrown away on purpose (test_drop_rate)
+  spoofed_sender,   // a sender id from a source other than the one it is bound to
+  seq_jump,         // a sequence further ahead than repair.max_seq_jump
+  no_subscriber,    // not sent: no gateway on the group wants its subject
+  unauthenticated,  // keyed group: unkeyed, or its tag does not verify (docs/multicast.md#keys)
+  unknown_key,      // keyed with a key id this gateway does not hold (or holds no keys)
+  replayed,         // keyed group: a counter its sender's replay window has seen, or older
   count
 };
 inline constexpr TrafficCounters<Drop>::Names kDropNames = {
-    "queue_full", "too_large",      "send_error", "truncated",    "foreign",
-    "version",    "malformed",      "oversized",  "not_imported", "too_many_peers",
-    "test_drop",  "spoofed_sender", "seq_jump",   "no_subscriber"};
+    "queue_full",  "too_large",      "send_error", "truncated",     "foreign",
+    "version",     "malformed",      "oversized",  "not_imported",  "too_many_peers",
+    "test_drop",   "spoofed_sender", "seq_jump",   "no_subscriber", "unauthenticated",
+    "unknown_key", "replayed"};
 
 // Labels of psycho_multicast_repair_refused_total: datagrams asked for by a NACK and not
 // sent again.
@@ -57,6 +62,7 @@ inline constexpr std::array<std::string_view, static_cast<std::size_t>(RepairRef
     kRepairRefusalNames = {"nack_limit", "requester_rate", "total_rate"};
 
 Drop drop_for(DecodeError e) noexcept;
+Drop drop_for(AuthError e) noexcept;
 
 // The traffic every adapter counts, and what only multicast does.
 struct Counters : TrafficCounters<Drop> {
@@ -84,6 +90,8 @@ struct ReportInputs {
   std::uint64_t next_seq = 0;
   std::map<std::uint64_t, GroupInterest::PeerView> wants;  // what each peer asked for
   OwnInterest own_interest;                                // what this gateway announces
+  std::vector<std::uint8_t> key_ids;  // the group keys held, the sending one first
+  std::size_t replay_senders = 0;     // senders whose replay windows are kept
 };
 
 // Fills traffic, samples and varz_json of `st`.

@@ -1,6 +1,8 @@
 // Configuration reloads: on SIGHUP and when the watched file changes, on the control thread.
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include "config/reload.hpp"
 #include "core/log.hpp"
 #include "net/client_session.hpp"
@@ -66,13 +68,15 @@ void Server::Impl::reload() {
   }
   // Changed adapter sections: every adapter must accept its change before anything is
   // applied, so that a refused reload leaves everything as it was.
+  // Adapters that read files named in their section are asked even when the text did not
+  // change: what the files hold may have.
   std::vector<std::pair<Adapter*, const config::AdapterSection*>> changed_adapters;
-  for (const auto& section : plan.changed_adapters) {
-    for (auto& a : adapters) {
-      if (a->name() != section) continue;
-      for (const auto& s : next->adapters) {
-        if (s.name == section) changed_adapters.emplace_back(a.get(), &s);
-      }
+  for (auto& a : adapters) {
+    const bool changed = std::find(plan.changed_adapters.begin(), plan.changed_adapters.end(),
+                                   a->name()) != plan.changed_adapters.end();
+    if (!changed && !a->rereads_files_on_reload()) continue;
+    for (const auto& s : next->adapters) {
+      if (s.name == a->name()) changed_adapters.emplace_back(a.get(), &s);
     }
   }
   for (const auto& [adapter, section] : changed_adapters) {
@@ -82,7 +86,16 @@ void Server::Impl::reload() {
       return;
     }
   }
+  const auto apply_adapters = [&] {
+    for (const auto& [adapter, section] : changed_adapters) {
+      if (auto st = adapter->reconfigure(*section, true); !st) {
+        log::warn("adapter not reconfigured",
+                  {{"adapter", adapter->name()}, {"error", st.error()}});
+      }
+    }
+  };
   if (plan.live.empty()) {
+    apply_adapters();  // only what their files hold may have changed; they log it
     log::info("configuration reloaded: nothing changed", {});
     return;
   }
@@ -96,11 +109,7 @@ void Server::Impl::reload() {
     authenticator = std::move(made.value());
     sessions.set_authenticator(authenticator);
   }
-  for (const auto& [adapter, section] : changed_adapters) {
-    if (auto st = adapter->reconfigure(*section, true); !st) {
-      log::warn("adapter not reconfigured", {{"adapter", adapter->name()}, {"error", st.error()}});
-    }
-  }
+  apply_adapters();
   log::configure(next->log);
   const LiveLimits limits(next->gateway);
   for (int w = 0; w < workers.size(); ++w) {

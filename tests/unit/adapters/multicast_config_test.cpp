@@ -1,6 +1,11 @@
 #include "adapters/multicast/multicast_config.hpp"
 
+#include <sys/stat.h>
+
 #include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
 
 namespace psycho::multicast {
 namespace {
@@ -125,6 +130,28 @@ TEST(MulticastConfig, RejectsWhatIsWrongWithFileAndLine) {
   expect_error("repair: {total_burst: 1KiB}", "total_burst");
   expect_error("repair: {total_rate: 10}", "total_rate");
   expect_error("grop: 239.1.1.1:1", "grop");
+}
+
+TEST(MulticastConfig, KeysComeFromAFileOnlyItsOwnerMayRead) {
+  const std::string path = ::testing::TempDir() + "/multicast_config_test.keys";
+  std::ofstream(path) << "3 " << std::string(64, 'c') << "\n";
+  ::chmod(path.c_str(), 0600);
+  auto c = parse("keys: " + path + "\nencrypt: true\n");
+  ASSERT_TRUE(c) << c.error();
+  EXPECT_EQ(c->keys_file, path);
+  ASSERT_EQ(c->keys.size(), 1u);
+  EXPECT_EQ(c->keys[0].id, 3);
+  EXPECT_TRUE(c->encrypt);
+  // Only the key file may change while running: the rest of the section is compared as text.
+  const auto other_file = parse("keys: /elsewhere\n");
+  EXPECT_FALSE(other_file);
+  EXPECT_EQ(parse("encrypt: true\nkeys: " + path + "\n")->restart_keys, c->restart_keys);
+  EXPECT_NE(parse("keys: " + path + "\n")->restart_keys, c->restart_keys);
+  ::chmod(path.c_str(), 0604);
+  expect_error("keys: " + path + "\n", "may be read or written by others");
+  std::remove(path.c_str());
+  expect_error("keys: " + path + "\n", "'multicast.keys': cannot read the key file");
+  expect_error("encrypt: true\n", "'multicast.encrypt' needs 'multicast.keys'");
 }
 
 }  // namespace
