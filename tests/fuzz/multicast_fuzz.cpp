@@ -11,6 +11,11 @@
 //    past its bounds, a reassembled message has the size its header announced, no datagram
 //    adds more loss than max_seq_jump allows and no NACK asks for more than
 //    max_nack_datagrams.
+//  - keyed (docs/multicast.md#keys, with fixed test keys, authenticated and encrypted): the
+//    input as received is opened without ever crashing, and opens only if it is ours and
+//    unkeyed-looking at no gateway; an accepted unkeyed datagram, sealed, opens once to the
+//    same bytes and decodes (authenticated) to the same datagram, is then a replay, and with
+//    any one byte changed does not open; the replay windows stay within their bound.
 // The state persists across inputs, so sequences of datagrams are exercised too.
 #include <algorithm>
 #include <cstddef>
@@ -22,6 +27,7 @@
 #include <vector>
 
 #include "adapters/multicast/codec.hpp"
+#include "adapters/multicast/datagram_auth.hpp"
 #include "adapters/multicast/group_interest.hpp"
 #include "adapters/multicast/reassembly.hpp"
 #include "adapters/multicast/repair.hpp"
@@ -110,6 +116,42 @@ void check_interest(const Interest& interest) {
   }
 }
 
+// Each mode with its fixed key; what an input opens or seals under it.
+struct Keyed {
+  std::shared_ptr<const KeyRing> ring;
+  Opener opener{8};
+  Sealer sealer;
+  std::atomic<std::uint64_t> counter{1};
+};
+
+void check_keyed(Keyed& k, const std::string& input, const Datagram& unkeyed, bool accepted) {
+  std::string_view plain;
+  const AuthError received = k.opener.open(k.ring, input, plain);
+  // Nothing can carry a valid tag but what the sealer made; what is not ours passes on.
+  check(received != AuthError::none || sender_of(input) == 0 || input[4] != kVersion,
+        "a datagram opened without being sealed");
+  check(k.opener.senders() <= 8, "replay windows unbounded");
+  if (!accepted) return;
+  std::string sealed = input;
+  k.sealer.seal(k.ring, k.counter, sealed);
+  check(sealed.size() == input.size() + kTrailerSize, "the trailer has another size");
+  check(k.opener.open(k.ring, sealed, plain) == AuthError::none, "a sealed datagram did not open");
+  std::string expected = input;
+  expected[kKeyIdOffset] = sealed[kKeyIdOffset];
+  check(plain == expected, "opened to other bytes");
+  Datagram d;
+  check(decode(plain, kMaxMessage, d, true) == DecodeError::none && d.key_id == 7 &&
+            d.type == unkeyed.type && d.sender == unkeyed.sender,
+        "a sealed datagram decodes otherwise");
+  check(k.opener.open(k.ring, sealed, plain) == AuthError::replayed, "a replay opened");
+  // One changed byte, anywhere the input chooses (but the magic and version: not ours then).
+  std::string altered = sealed;
+  const std::size_t at =
+      5 + (input.size() * 31 + static_cast<unsigned char>(input.back())) % (altered.size() - 5);
+  altered[at] = static_cast<char>(altered[at] ^ 0x5a);
+  check(k.opener.open(k.ring, altered, plain) != AuthError::none, "an altered datagram opened");
+}
+
 RepairSettings small_repair() {
   RepairSettings s;
   s.max_missing = 64;
@@ -127,9 +169,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static Clock::time_point now = Clock::time_point{} + 1h;
   now += 1ms;
 
+  static const std::vector<GroupKey> kKeys = {{7, std::string(32, 'k')}};
+  static Keyed authenticated{std::make_shared<const KeyRing>(kKeys, false)};
+  static Keyed encrypted{std::make_shared<const KeyRing>(kKeys, true)};
+
   const std::string input(reinterpret_cast<const char*>(data), size);
   Datagram d;
   const DecodeError e = decode(input, kMaxMessage, d);
+  if (size > 0) {
+    check_keyed(authenticated, input, d, e == DecodeError::none);
+    check_keyed(encrypted, input, d, e == DecodeError::none);
+  }
   if (e != DecodeError::none) {
     check(error_name(e) != "none", "a refusal without a reason");
     return 0;

@@ -4,7 +4,8 @@
 # corpus (tests/fuzz/corpus/<name>), so that nothing is written into the source tree. Exits
 # non-zero on a crash; crash inputs are kept in <work dir> as <name>-crash-*.
 # Usage: run_fuzz.sh <name> <source root> <work dir> <source files relative to the root>...
-# A dictionary tests/fuzz/<name>.dict is used when present.
+# Arguments starting with -l are libraries to link (-lcrypto). A dictionary
+# tests/fuzz/<name>.dict is used when present.
 set -euo pipefail
 name=$1
 src=$(cd "$2" && pwd)
@@ -14,7 +15,10 @@ mkdir -p "$work"
 work=$(cd "$work" && pwd)
 bin="$work/${name}_fuzz"
 sources=()
-for f in "$@"; do sources+=("$src/$f"); done
+libraries=()
+for f in "$@"; do
+  if [[ $f == -l* ]]; then libraries+=("$f"); else sources+=("$src/$f"); fi
+done
 
 # Rebuild only when a source or a gateway header changed since the last build.
 rebuild=0
@@ -26,7 +30,7 @@ done
 if ((rebuild)); then
   echo "building $bin"
   clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-    -I"$src/gateway" -I"$src" "${sources[@]}" -o "$bin.tmp"
+    -I"$src/gateway" -I"$src" "${sources[@]}" "${libraries[@]}" -o "$bin.tmp"
   mv "$bin.tmp" "$bin"
 fi
 
