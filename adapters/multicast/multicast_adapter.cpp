@@ -80,6 +80,7 @@ class MulticastAdapter final : public Adapter {
   void close_packed();
   void flush_datagrams();
   void send_datagram(std::string& datagram, Sealer& sealer, bool retransmission);
+  std::size_t seal_and_send(std::string* datagrams, std::size_t count, Sealer& sealer);
   void announce(Sealer& sealer);
   std::shared_ptr<const KeyRing> keys() const;
   bool refresh_own_interest();
@@ -145,7 +146,8 @@ class MulticastAdapter final : public Adapter {
   mutable Mutex keys_mutex_;
   std::shared_ptr<const KeyRing> keys_ GUARDED_BY(keys_mutex_);
   std::atomic<std::uint64_t> datagram_counter_{first_counter()};  // every datagram sent
-  Sealer send_sealer_;                                            // the sending thread's
+  Mutex send_mutex_;       // counters are taken in the order datagrams are sent
+  Sealer send_sealer_;     // the sending thread's
   Sealer receive_sealer_;  // the receiving thread's (NACKs, repairs, announcements it forces)
   Opener opener_;          // the receiving thread's
 
@@ -274,26 +276,33 @@ void MulticastAdapter::flush_datagrams() {
     MutexLock lock(window_mutex_);
     for (std::size_t i = 0; i < pending_; ++i) window_.keep(first + i, outgoing_[i]);
   }
-  if (const auto ring = keys()) {
-    for (std::size_t i = 0; i < pending_; ++i)
-      send_sealer_.seal(ring, datagram_counter_, outgoing_[i]);
-  }
-  std::array<std::string_view, kSendBatch> views;
-  std::size_t bytes = 0;
-  for (std::size_t i = 0; i < pending_; ++i) {
-    views[i] = outgoing_[i];
-    bytes += outgoing_[i].size();
-  }
+  std::size_t bytes = body_limit_ == config_.max_datagram ? 0 : pending_ * kTrailerSize;
+  for (std::size_t i = 0; i < pending_; ++i) bytes += outgoing_[i].size();
   // Receivers that cannot keep up say so by NACKing: the pace follows (pacer.hpp).
   const auto wait =
       pacer_.before_send(bytes, pending_, Counters::get(counters_.nacked), Clock::now());
   if (wait > Clock::duration::zero()) std::this_thread::sleep_for(wait);
   counters_.pace_rate.store(static_cast<std::uint64_t>(pacer_.rate()), std::memory_order_relaxed);
-  const std::size_t sent = socket_.send(views.data(), pending_);
+  const std::size_t sent = seal_and_send(outgoing_.data(), pending_, send_sealer_);
   if (sent < pending_) counters_.count(Drop::send_error, pending_ - sent);
   counters_.add(counters_.datagrams_out, sent);
   counters_.add(counters_.datagram_bytes_out, bytes);
   pending_ = 0;
+}
+
+// Seals (keyed groups) and sends `count` datagrams, at most kSendBatch, under one lock: the
+// two threads that send take counters in the order their datagrams reach the wire, so a
+// receiver's replay window never sees one thread's batch fall behind the other's.
+std::size_t MulticastAdapter::seal_and_send(std::string* datagrams, std::size_t count,
+                                            Sealer& sealer) {
+  const auto ring = keys();
+  std::array<std::string_view, kSendBatch> views;
+  MutexLock lock(send_mutex_);
+  for (std::size_t i = 0; i < count; ++i) {
+    if (ring) sealer.seal(ring, datagram_counter_, datagrams[i]);
+    views[i] = datagrams[i];
+  }
+  return socket_.send(views.data(), count);
 }
 
 // The open packed datagram, if any, takes no more records: its sequence goes in.
@@ -304,8 +313,7 @@ void MulticastAdapter::close_packed() {
 }
 
 void MulticastAdapter::send_datagram(std::string& datagram, Sealer& sealer, bool retransmission) {
-  if (const auto ring = keys()) sealer.seal(ring, datagram_counter_, datagram);
-  if (!socket_.send(datagram)) {
+  if (seal_and_send(&datagram, 1, sealer) == 0) {
     counters_.count(Drop::send_error);
     return;
   }
