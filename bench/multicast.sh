@@ -5,8 +5,10 @@
 # everything (a third member costs the sender nothing, the receivers their share of the
 # CPU). For 16 B, 1 KiB and 64 KiB messages, without loss and with 1% of the received data
 # datagrams dropped on every gateway (the adapter's test-only `test_drop_rate`: netem is not
-# available here), it prints delivered msgs/s, the share of messages delivered, and what the
-# subscriber's gateway repaired and lost (datagrams).
+# available here), and without loss on a keyed group (every datagram authenticated with
+# HMAC-SHA256, then encrypted with AES-256-GCM: docs/multicast.md#keys), it prints delivered
+# msgs/s, the share of messages delivered, and what the subscriber's gateway repaired and
+# lost (datagrams); keyed rows also give their rate over the unkeyed one's.
 #
 # The anchor, in the same run and namespace: bench/multicast_raw.c (compiled here with cc)
 # sends datagrams of the same size to the group with sendmmsg and three sockets bound to it
@@ -43,11 +45,20 @@ raw() {
     >"$workdir/raw-$1.json" || echo "{}" >"$workdir/raw-$1.json"
 }
 
-# start_gateway NAME GROUP_PORT DROP_RATE: sets $gw_url and $gw_admin.
+# The group key of the keyed runs (a fixed one: this is a benchmark), readable by us only.
+printf '1 %s\n' "$(printf '6b%.0s' {1..32})" >"$workdir/multicast.keys"
+chmod 600 "$workdir/multicast.keys"
+
+# start_gateway NAME GROUP_PORT DROP_RATE KEYS: sets $gw_url and $gw_admin. KEYS: none, hmac
+# or aes.
 start_gateway() {
-  local name=$1 group_port=$2 drop=$3
+  local name=$1 group_port=$2 drop=$3 keys=$4
   printf 'multicast:\n  group: 239.255.42.42:%s\n  interface: 127.0.0.1\n  test_drop_rate: %s\n' \
     "$group_port" "$drop" >"$workdir/$name.yaml"
+  if [[ $keys != none ]]; then
+    printf '  keys: %s\n  encrypt: %s\n' "$workdir/multicast.keys" \
+      "$([[ $keys == aes ]] && echo true || echo false)" >>"$workdir/$name.yaml"
+  fi
   start_psycho "$name" --config "$workdir/$name.yaml" --websocket "" --admin 127.0.0.1:0
   gw_url=tcp://127.0.0.1:$(reported "$name" listen)
   gw_admin=$(reported "$name" admin)
@@ -67,47 +78,56 @@ else:
 
 # The figures read around each run: the subscriber's gateway's repairs and losses, the
 # publisher's gateway's sending queue overflows, the subscriber gateway's router backlog and
-# slow consumers.
+# slow consumers, and the datagrams it refused as unauthenticated, replayed or of an unknown
+# key (always 0 between gateways that share a key).
 figures() {
   echo "$(metric "$sub_admin" psycho_multicast_repaired_total)" \
     "$(metric "$sub_admin" psycho_multicast_lost_total)" \
     "$(metric "$pub_admin" 'psycho_adapter_dropped_total{adapter="multicast",reason="queue_full"}')" \
     "$(metric "$sub_admin" 'psycho_router_dropped_total{reason="backlog_full"}')" \
-    "$(metric "$sub_admin" psycho_slow_consumers_total)"
+    "$(metric "$sub_admin" psycho_slow_consumers_total)" \
+    "$(($(metric "$sub_admin" 'psycho_adapter_dropped_total{adapter="multicast",reason="unauthenticated"}') + \
+      $(metric "$sub_admin" 'psycho_adapter_dropped_total{adapter="multicast",reason="replayed"}') + \
+      $(metric "$sub_admin" 'psycho_adapter_dropped_total{adapter="multicast",reason="unknown_key"}')))"
 }
 
-# One group port per drop rate (the first three gateways keep running). Every member binds
-# it, so it cannot be port 0; in this namespace of the script's own, below the ephemeral
-# range, no other socket has it.
+# The runs: injected loss and keys. One group port per run (its three gateways keep
+# running). Every member binds it, so it cannot be port 0; in this namespace of the script's
+# own, below the ephemeral range, no other socket has it.
+runs=("0 none" "0.01 none" "0 hmac" "0 aes")
 group_port=24200
-for drop in 0 0.01; do
+for run in "${runs[@]}"; do
+  read -r drop keys <<<"$run"
   group_port=$((group_port + 1))
-  start_gateway "gw0-$drop" "$group_port" "$drop"
+  start_gateway "gw0-$drop-$keys" "$group_port" "$drop" "$keys"
   pub_url=$gw_url
   pub_admin=$gw_admin
-  start_gateway "gw1-$drop" "$group_port" "$drop"
+  start_gateway "gw1-$drop-$keys" "$group_port" "$drop" "$keys"
   sub_url=$gw_url
   sub_admin=$gw_admin
-  start_gateway "gw2-$drop" "$group_port" "$drop"
+  start_gateway "gw2-$drop-$keys" "$group_port" "$drop" "$keys"
   sleep 1.5 # presence announcements: every gateway hears the other two
   for size in 16 1024 65536; do
     n=$msgs
     ((size == 65536)) && n=$((msgs / 50))
-    [[ $drop == 0 ]] && raw "$((size == 65536 ? 65507 : size))" "$n"
+    [[ $drop == 0 && $keys == none ]] && raw "$((size == 65536 ? 65507 : size))" "$n"
     read -r -a before <<<"$(figures)"
-    bench "$drop-$size" --url "$pub_url" --sub-url "$sub_url" --size "$size" --msgs "$n"
+    bench "$drop-$keys-$size" --url "$pub_url" --sub-url "$sub_url" --size "$size" --msgs "$n"
     sleep 1 # let late repairs and give-ups settle before reading the counters
     read -r -a after <<<"$(figures)"
-    for i in 0 1 2 3 4; do echo $((after[i] - before[i])); done | paste -sd' ' >"$workdir/$drop-$size.fig"
+    for i in 0 1 2 3 4 5; do echo $((after[i] - before[i])); done | paste -sd' ' \
+      >"$workdir/$drop-$keys-$size.fig"
   done
 done
 
 echo
-printf "%-6s %6s %9s %10s %10s %10s %6s %9s %7s %11s %9s %5s\n" "drop" "bytes" "messages" \
-  "msgs/s" "MB/s" "raw" "ratio" "delivered" "repaired" "lost" "queue_full" "backlog"
-for drop in 0 0.01; do
+printf "%-6s %-5s %6s %9s %10s %10s %10s %6s %8s %9s %7s %11s %9s %5s %7s\n" "drop" "keys" "bytes" \
+  "messages" "msgs/s" "MB/s" "raw" "ratio" "/unkeyed" "delivered" "repaired" "lost" \
+  "queue_full" "backlog" "refused"
+for run in "${runs[@]}"; do
+  read -r drop keys <<<"$run"
   for size in 16 1024 65536; do
-    case=$drop-$size
+    case=$drop-$keys-$size
     raw_size=$((size == 65536 ? 65507 : size))
     expected=$(value "$case" .expected)
     received=$(value "$case" .received)
@@ -124,8 +144,10 @@ for drop in 0 0.01; do
       raw_text=$raw_rate
       r=$(ratio "$rate" "$raw_rate")
     fi
+    vs="-" # keyed: the rate over the unkeyed one of the same size and loss
+    [[ $keys != none ]] && vs=$(ratio "${rate:-0}" "$(value "$drop-none-$size" .sub_msgs_per_sec)")
     read -r -a fig <"$workdir/$case.fig"
-    printf "%-6s %6s %9s %10s %10s %10s %6s %9s %7s %11s %9s %5s\n" "$drop" "$size" \
-      "${expected:--}" "${rate:--}" "$mbps" "$raw_text" "$r" "$share" "${fig[@]:0:4}"
+    printf "%-6s %-5s %6s %9s %10s %10s %10s %6s %8s %9s %7s %11s %9s %5s %7s\n" "$drop" "$keys" \
+      "$size" "${expected:--}" "${rate:--}" "$mbps" "$raw_text" "$r" "$vs" "$share" "${fig[0]}" "${fig[1]}" "${fig[2]}" "${fig[3]}" "${fig[5]}"
   done
 done
