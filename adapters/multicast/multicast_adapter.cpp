@@ -290,16 +290,22 @@ void MulticastAdapter::flush_datagrams() {
   pending_ = 0;
 }
 
-// Seals (keyed groups) and sends `count` datagrams, at most kSendBatch, under one lock: the
-// two threads that send take counters in the order their datagrams reach the wire, so a
-// receiver's replay window never sees one thread's batch fall behind the other's.
+// Sends `count` datagrams, at most kSendBatch. A keyed group's are sealed first, under one
+// lock held across the one non-blocking sendmmsg: the two threads that send take counters
+// in the order their datagrams reach the wire, so a receiver's replay window never sees one
+// thread's batch fall behind the other's (a thread preempted between sealing and sending
+// would otherwise get its batch refused as replays). Unkeyed, there is nothing to order.
 std::size_t MulticastAdapter::seal_and_send(std::string* datagrams, std::size_t count,
                                             Sealer& sealer) {
-  const auto ring = keys();
   std::array<std::string_view, kSendBatch> views;
+  const auto ring = keys();
+  if (!ring) {
+    for (std::size_t i = 0; i < count; ++i) views[i] = datagrams[i];
+    return socket_.send(views.data(), count);
+  }
   MutexLock lock(send_mutex_);
   for (std::size_t i = 0; i < count; ++i) {
-    if (ring) sealer.seal(ring, datagram_counter_, datagrams[i]);
+    sealer.seal(ring, datagram_counter_, datagrams[i]);
     views[i] = datagrams[i];
   }
   return socket_.send(views.data(), count);
