@@ -45,7 +45,19 @@ class FabricLink {
   // Any thread, serialised by the router. The set of distinct subscription patterns wanted
   // by local clients and the other adapters changed: `added` is true when the first
   // subscriber of `pattern` appeared, false when the last one left. Must not block.
+  // A link that bridges queue groups hears of plain subscriptions only here; any other
+  // link hears of every subscription, plain or queue-group member, here.
   virtual void on_interest(std::string_view pattern, bool added) = 0;
+
+  // Whether the fabric has queue groups of its own that the gateway's groups join (NATS):
+  // then the link hears of each group apart, through on_queue_interest, so that the fabric
+  // can choose one member among all its gateways. Constant for the link's life.
+  virtual bool bridges_queue_groups() const noexcept { return false; }
+  // Any thread, serialised by the router with on_interest; only for links that bridge queue
+  // groups. The first member of queue group `queue` on `pattern` appeared (added), or the
+  // last one left. Must not block.
+  virtual void on_queue_interest(std::string_view /*pattern*/, std::string_view /*queue*/,
+                                 bool /*added*/) {}
 
   // Any thread, cheap: the router asks on every 16th publication per worker. The default,
   // for an adapter that never queues: never congested.

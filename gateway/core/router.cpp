@@ -109,7 +109,7 @@ bool Router::subscribe(const std::shared_ptr<Subscriber>& subscriber, std::strin
     if (!index_.insert(pattern, subscriber, queue)) return false;
     generation_.fetch_add(1, std::memory_order_release);
   }
-  change_interest(pattern, -1, +1);
+  change_interest(pattern, queue, -1, +1);
   return true;
 }
 
@@ -120,41 +120,60 @@ bool Router::unsubscribe(const Subscriber& subscriber, std::string_view pattern,
     if (!index_.remove(pattern, subscriber, queue)) return false;
     generation_.fetch_add(1, std::memory_order_release);
   }
-  change_interest(pattern, -1, -1);
+  change_interest(pattern, queue, -1, -1);
   return true;
 }
 
 void Router::declare_interest(OriginId adapter, std::string_view pattern, bool added) {
   for (std::size_t k = 0; k < adapters_.size(); ++k) {
     if (adapters_[k]->origin_id() == adapter) {
-      change_interest(pattern, static_cast<int>(k), added ? +1 : -1);
+      change_interest(pattern, {}, static_cast<int>(k), added ? +1 : -1);
       return;
     }
   }
 }
 
-void Router::change_interest(std::string_view pattern, int from_adapter, int delta) {
+void Router::change_interest(std::string_view pattern, std::string_view queue, int from_adapter,
+                             int delta) {
   MutexLock lock(interest_mutex_);
   auto it = interest_.find(pattern);
   if (it == interest_.end()) {
     if (delta < 0) return;
-    it = interest_.emplace(std::string(pattern), Interest{0, std::vector<int>(adapters_.size())})
-             .first;
+    it =
+        interest_.emplace(std::string(pattern), Interest{0, {}, std::vector<int>(adapters_.size())})
+            .first;
   }
   Interest& in = it->second;
-  int& own = from_adapter < 0 ? in.clients : in.by_adapter[static_cast<std::size_t>(from_adapter)];
+  auto group = std::find_if(in.groups.begin(), in.groups.end(),
+                            [&](const auto& g) { return g.first == queue; });
+  if (!queue.empty() && group == in.groups.end()) {
+    if (delta < 0) return;
+    group = in.groups.emplace(in.groups.end(), std::string(queue), 0);
+  }
+  int& own = !queue.empty()     ? group->second
+             : from_adapter < 0 ? in.clients
+                                : in.by_adapter[static_cast<std::size_t>(from_adapter)];
   if (own + delta < 0) return;  // a remove nobody added
   // An adapter hears of everyone's interest but its own (split horizon for interest): it
-  // is told when the count of the *others* crosses zero.
-  auto others_want = [&in](std::size_t k) { return in.total() - in.by_adapter[k] > 0; };
+  // is told when the count of the *others* crosses zero. One that bridges queue groups
+  // counts plain interest here and hears of each group apart.
+  auto others_want = [&in, this](std::size_t k) {
+    const int all = adapters_[k]->bridges_queue_groups() ? in.plain() : in.total();
+    return all - in.by_adapter[k] > 0;
+  };
   std::vector<bool> before(adapters_.size());
   for (std::size_t k = 0; k < adapters_.size(); ++k) before[k] = others_want(k);
+  const bool group_before = own > 0;
   own += delta;
   for (std::size_t k = 0; k < adapters_.size(); ++k) {
     if (const bool after = others_want(k); after != before[k]) {
       adapters_[k]->on_interest(pattern, after);
     }
+    if (!queue.empty() && adapters_[k]->bridges_queue_groups() && (own > 0) != group_before) {
+      adapters_[k]->on_queue_interest(pattern, queue, own > 0);
+    }
   }
+  if (!queue.empty() && own == 0) in.groups.erase(group);
   if (in.total() == 0) interest_.erase(it);
 }
 

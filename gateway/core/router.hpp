@@ -121,7 +121,9 @@ class Router {
   void flush_remote(int here);
   // `from_adapter` is an index into adapters_, or -1 for client subscriptions.
   void route_injected(int worker);
-  void change_interest(std::string_view pattern, int from_adapter, int delta);
+  // `queue` is empty for plain subscriptions and adapter declarations.
+  void change_interest(std::string_view pattern, std::string_view queue, int from_adapter,
+                       int delta);
 
   WorkerPool& workers_;
   RouterOptions options_;
@@ -135,11 +137,17 @@ class Router {
 
   // Serialises interest notifications so adapters see add/remove in order.
   struct Interest {
-    int clients = 0;
+    int clients = 0;                                  // plain subscriptions
+    std::vector<std::pair<std::string, int>> groups;  // queue subscriptions, by group
     std::vector<int> by_adapter;  // declare_interest counts, by index into adapters_
-    int total() const {
+    int plain() const {
       int n = clients;
       for (int c : by_adapter) n += c;
+      return n;
+    }
+    int total() const {
+      int n = plain();
+      for (const auto& g : groups) n += g.second;
       return n;
     }
   };

@@ -84,14 +84,19 @@ class FakeAdapter : public FabricLink {
   void on_interest(std::string_view pattern, bool added) override {
     interest.emplace_back((added ? "+" : "-") + std::string(pattern));
   }
+  bool bridges_queue_groups() const noexcept override { return bridges; }
+  void on_queue_interest(std::string_view pattern, std::string_view queue, bool added) override {
+    interest.emplace_back((added ? "+" : "-") + std::string(pattern) + " " + std::string(queue));
+  }
   bool receives_directly(const Message& m) const override {
     return direct_bus != 0 && m.trace().bus == direct_bus;
   }
   FlowState flow() const noexcept override { return {congested, 0, std::chrono::seconds(1)}; }
   std::vector<MessagePtr> sent;
   bool congested = false;
-  std::uint32_t direct_bus = 0;  // the bus this fake "hears itself"
-  std::vector<std::string> interest;
+  std::uint32_t direct_bus = 0;       // the bus this fake "hears itself"
+  bool bridges = false;               // bridges queue groups: hears of each group apart
+  std::vector<std::string> interest;  // "+pattern" / "-pattern"; "+pattern group" for groups
 
  private:
   std::string name_;
