@@ -127,6 +127,10 @@ void render_router(const Snapshot& s, Families& out) {
               static_cast<double>(s.injected));
   out.counter("psycho_router_no_interest_total", "Routed messages nobody wanted.",
               static_cast<double>(s.no_interest));
+  out.counter("psycho_router_queue_fallback_total",
+              "Queue-group members picked locally because the fabric that bridges the group "
+              "could not take the message.",
+              static_cast<double>(s.queue_fallback));
   auto& drops =
       out.family("psycho_router_dropped_total",
                  "Messages from adapters dropped by the router, by reason.", MetricType::Counter);
@@ -276,6 +280,7 @@ std::string render_varz(const Snapshot& s) {
   j.begin_object();
   j.field("routed", s.routed);
   j.field("injected", s.injected);
+  j.field("queue_fallback", s.queue_fallback);
   for (std::size_t r = 0; r < kRouterDropReasons; ++r) {
     j.field("dropped_" + std::string(kRouterDropNames[r]), s.router_dropped[r]);
   }

@@ -58,6 +58,19 @@ class FabricLink {
   // last one left. Must not block.
   virtual void on_queue_interest(std::string_view /*pattern*/, std::string_view /*queue*/,
                                  bool /*added*/) {}
+  // Any thread; asked when the router builds a route, not per message. Whether the fabric
+  // chooses the member of local queue group `queue` for messages on `subject`: the link
+  // exports the subject and holds a live queue subscription of that group that brings it
+  // back. The router then picks no member itself: the message goes to the fabric, which
+  // hands it back through the queue subscription (MessageParts::queue) if it chooses this
+  // gateway. A link calls AdapterHost::exports_changed() when its answer changes.
+  virtual bool chooses_member(std::string_view /*subject*/, std::string_view /*queue*/) const {
+    return false;
+  }
+  // Any thread, cheap and allocation-free: asked per message and group the link chooses
+  // for. Whether send() would take `message` to the fabric now (connected, not from the
+  // fabric's own bus). When not, the router picks a member itself (counted as a fallback).
+  virtual bool carries(const Message& /*message*/) const noexcept { return true; }
 
   // Any thread, cheap: the router asks on every 16th publication per worker. The default,
   // for an adapter that never queues: never congested.

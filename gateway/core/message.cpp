@@ -6,8 +6,8 @@
 
 namespace psycho {
 
-// The header sits in front of every message body; the publisher id fills padding.
-static_assert(sizeof(Message) == 56);
+// The header sits in front of every message body: one cache line.
+static_assert(sizeof(Message) == 64);
 
 void MessagePtr::release() noexcept {
   // acq_rel: the thread that frees must see every other thread's reads as finished.
@@ -20,8 +20,8 @@ void MessagePtr::release() noexcept {
 
 MessagePtr make_message(const MessageParts& parts, OriginId origin, const Trace& trace,
                         PrincipalId publisher) {
-  const std::size_t body =
-      parts.subject.size() + parts.reply.size() + parts.headers.size() + parts.payload.size();
+  const std::size_t body = parts.subject.size() + parts.reply.size() + parts.headers.size() +
+                           parts.payload.size() + parts.queue.size();
   void* raw = std::malloc(sizeof(Message) + body);
   if (raw == nullptr) throw std::bad_alloc();
   auto* m = new (raw) Message();
@@ -29,11 +29,13 @@ MessagePtr make_message(const MessageParts& parts, OriginId origin, const Trace&
   m->reply_size_ = static_cast<std::uint32_t>(parts.reply.size());
   m->headers_size_ = static_cast<std::uint32_t>(parts.headers.size());
   m->payload_size_ = static_cast<std::uint32_t>(parts.payload.size());
+  m->queue_size_ = static_cast<std::uint32_t>(parts.queue.size());
   m->origin_ = origin;
   m->publisher_ = publisher;
   m->trace_ = trace;
   char* out = reinterpret_cast<char*>(m + 1);
-  for (std::string_view piece : {parts.subject, parts.reply, parts.headers, parts.payload}) {
+  for (std::string_view piece :
+       {parts.subject, parts.reply, parts.headers, parts.payload, parts.queue}) {
     if (!piece.empty()) std::memcpy(out, piece.data(), piece.size());
     out += piece.size();
   }

@@ -45,6 +45,9 @@ struct MessageParts {
   std::string_view reply;
   std::string_view headers;  // NATS header block ("NATS/1.0\r\n...\r\n\r\n") or empty
   std::string_view payload;
+  // Set only on a message a fabric handed over through one of its queue subscriptions: the
+  // fabric chose this gateway for that local queue group, which alone receives it.
+  std::string_view queue = {};
 };
 
 // Whether `headers` is empty (no headers) or a whole NATS header block: the NATS/1.0 line
@@ -60,6 +63,10 @@ class Message {
   }
   std::string_view payload() const noexcept {
     return {data() + subject_size_ + reply_size_ + headers_size_, payload_size_};
+  }
+  // The local queue group a fabric chose this gateway for (MessageParts::queue), or empty.
+  std::string_view queue() const noexcept {
+    return {data() + subject_size_ + reply_size_ + headers_size_ + payload_size_, queue_size_};
   }
   // Headers and payload as one contiguous run, exactly the body of an HMSG.
   std::string_view body() const noexcept {
@@ -82,7 +89,8 @@ class Message {
   std::uint32_t reply_size_ = 0;
   std::uint32_t headers_size_ = 0;
   std::uint32_t payload_size_ = 0;
-  PrincipalId publisher_ = 0;  // fills what would be padding before origin_
+  PrincipalId publisher_ = 0;
+  std::uint32_t queue_size_ = 0;
   OriginId origin_ = 0;
   Trace trace_;
 };

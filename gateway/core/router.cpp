@@ -24,6 +24,21 @@ std::uint64_t next_random(std::uint64_t& state) noexcept {
   return state * 0x2545F4914F6CDD1Dull;
 }
 
+// One member, starting at a random one and skipping the publisher itself (a session never
+// receives its own message through a queue group); null when there is none.
+const std::shared_ptr<Subscriber>* pick_member(
+    std::uint64_t& random, const Message& message,
+    const std::vector<std::shared_ptr<Subscriber>>& members) {
+  const std::size_t n = members.size();
+  if (n == 0) return nullptr;
+  const std::size_t start = static_cast<std::size_t>(next_random(random) % n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& member = members[(start + i) % n];
+    if (member->id() != message.origin()) return &member;
+  }
+  return nullptr;
+}
+
 struct GroupMemberHash {
   std::size_t operator()(const std::pair<std::size_t, const Subscriber*>& m) const noexcept {
     return KeyedHash{}(m.first, reinterpret_cast<std::uintptr_t>(m.second));
@@ -38,7 +53,8 @@ struct Router::MatchResult {
   struct Group {
     std::string name;
     std::vector<std::shared_ptr<Subscriber>> members;
-    std::vector<bool> also_plain;  // member already receives through a plain subscription
+    // The adapter whose fabric chooses the member (FabricLink::chooses_member), or null.
+    FabricLink* chooser = nullptr;
   };
   std::vector<Group> groups;
   std::vector<FabricLink*> adapters;  // whose export filter takes the subject
@@ -211,12 +227,17 @@ std::shared_ptr<const Router::MatchResult> Router::build_match(std::string_view 
       }
     });
   }
-  for (auto& g : result->groups) {
-    for (const auto& m : g.members) g.also_plain.push_back(plain_seen.contains(m.get()));
-  }
   result->has_local = !plain_seen.empty() || !result->groups.empty();
   for (FabricLink* a : adapters_) {
     if (a->exports(subject)) result->adapters.push_back(a);
+  }
+  for (auto& g : result->groups) {
+    for (FabricLink* a : result->adapters) {
+      if (a->bridges_queue_groups() && a->chooses_member(subject, g.name)) {
+        g.chooser = a;
+        break;
+      }
+    }
   }
   return result;
 }
@@ -241,6 +262,7 @@ Backpressure Router::publish(const MessagePtr& message) {
   WorkerState* ws = here >= 0 ? &worker_state_[here] : nullptr;
   auto result = lookup(ws, message->subject());
   stats_.routed.fetch_add(1, std::memory_order_relaxed);
+  if (!message->queue().empty()) return deliver_chosen(here, message, *result);
   if (!result->has_local && result->adapters.empty()) {
     stats_.no_interest.fetch_add(1, std::memory_order_relaxed);
     Backpressure none;
@@ -298,28 +320,59 @@ bool Router::backlogged(int worker) const {
   return false;
 }
 
+std::uint64_t& Router::random_state(int here, std::uint64_t& fallback) {
+  return here >= 0 ? worker_state_[here].random : fallback;
+}
+
+void Router::hand_to(int here, const MessagePtr& message,
+                     const std::shared_ptr<Subscriber>& member) {
+  if (member->worker() == here) {
+    member->deliver(message);
+  } else {
+    queue_remote(here, member->worker(), Delivery{message, nullptr, member});
+  }
+}
+
+// A member that also holds a plain subscription matching the message gets both copies, as a
+// NATS client with both subscriptions does.
 void Router::deliver_groups(int here, const MessagePtr& message,
                             const std::shared_ptr<const MatchResult>& result) {
   std::uint64_t fallback_random = message->trace().seq;
-  std::uint64_t& random = here >= 0 ? worker_state_[here].random : fallback_random;
+  std::uint64_t& random = random_state(here, fallback_random);
   for (const auto& group : result->groups) {
-    // Pick one member, starting at a random one and skipping the publisher itself (a
-    // session never receives its own message through a queue group).
-    const std::size_t n = group.members.size();
-    const std::size_t start = static_cast<std::size_t>(next_random(random) % n);
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::size_t k = (start + i) % n;
-      const auto& member = group.members[k];
-      if (member->id() == message->origin()) continue;
-      if (group.also_plain[k]) break;  // already delivered once through a plain subscription
-      if (member->worker() == here) {
-        member->deliver(message);
-      } else {
-        queue_remote(here, member->worker(), Delivery{message, nullptr, member});
-      }
-      break;
+    if (group.chooser != nullptr) {
+      // The group's copy comes through the fabric's queue subscription, if the fabric
+      // chooses this gateway at all.
+      if (group.chooser->origin_id() == message->origin()) continue;
+      // The fabric chooses one member among all its gateways and its own members.
+      if (group.chooser->carries(*message)) continue;
+      stats_.queue_fallback.fetch_add(1, std::memory_order_relaxed);
     }
+    if (const auto* member = pick_member(random, *message, group.members))
+      hand_to(here, message, *member);
   }
+}
+
+// A message a fabric handed back for one local queue group, having chosen this gateway: one
+// member of that group gets it and nobody else. Plain subscribers and the other groups had
+// their own copies, and no adapter gets it (it came from the fabric that chose).
+Backpressure Router::deliver_chosen(int here, const MessagePtr& message,
+                                    const MatchResult& result) {
+  const auto group = std::find_if(result.groups.begin(), result.groups.end(),
+                                  [&](const auto& g) { return g.name == message->queue(); });
+  std::uint64_t fallback_random = message->trace().seq;
+  const auto* member =
+      group == result.groups.end()
+          ? nullptr
+          : pick_member(random_state(here, fallback_random), *message, group->members);
+  if (member == nullptr) {
+    stats_.drop(RouterDrop::queue_gone);  // its members left while the message travelled
+    return {};
+  }
+  hand_to(here, message, *member);
+  Backpressure pressure;
+  if ((*member)->congested()) pressure.recipient = *member;
+  return pressure;
 }
 
 void Router::queue_remote(int here, int target, Delivery delivery) {
@@ -361,7 +414,11 @@ void Router::flush_remote(int here) {
 
 bool Router::inject(MessagePtr message) {
   const Trace& trace = message->trace();
-  if (trace.node_id == options_.node_id) {
+  // A message a fabric hands back for a queue group is neither a loop nor a duplicate,
+  // although it carries the identity of a copy already routed here (or this gateway's own,
+  // when it published it): it goes to one member of that group and nowhere else.
+  const bool chosen = !message->queue().empty();
+  if (trace.node_id == options_.node_id && !chosen) {
     stats_.drop(RouterDrop::own_origin);
     return false;
   }
@@ -369,7 +426,7 @@ bool Router::inject(MessagePtr message) {
     stats_.drop(RouterDrop::hop_limit);
     return false;
   }
-  if (trace.bus != 0) {
+  if (trace.bus != 0 && !chosen) {
     for (const FabricLink* a : adapters_) {
       if (a->origin_id() != message->origin() && a->receives_directly(*message)) {
         stats_.drop(RouterDrop::direct_path);
@@ -386,7 +443,7 @@ bool Router::inject(MessagePtr message) {
     stats_.drop(RouterDrop::backlog_full);
     return false;
   }
-  if (trace.node_id != 0 && !dedup_.insert(trace.node_id, trace.seq)) {
+  if (!chosen && trace.node_id != 0 && !dedup_.insert(trace.node_id, trace.seq)) {
     inject_backlog_.fetch_sub(cost, std::memory_order_relaxed);
     stats_.drop(RouterDrop::duplicate);
     return false;

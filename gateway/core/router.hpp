@@ -117,6 +117,9 @@ class Router {
   void deliver_local(int here, const MessagePtr& message, const MatchResult& result);
   void deliver_groups(int here, const MessagePtr& message,
                       const std::shared_ptr<const MatchResult>& result);
+  Backpressure deliver_chosen(int here, const MessagePtr& message, const MatchResult& result);
+  std::uint64_t& random_state(int here, std::uint64_t& fallback);
+  void hand_to(int here, const MessagePtr& message, const std::shared_ptr<Subscriber>& member);
   void queue_remote(int here, int target, Delivery delivery);
   void flush_remote(int here);
   // `from_adapter` is an index into adapters_, or -1 for client subscriptions.

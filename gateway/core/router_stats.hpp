@@ -19,6 +19,7 @@ enum class RouterDrop : std::uint8_t {
   hop_limit,     // hop limit exhausted
   backlog_full,  // inject backlog full
   direct_path,   // another adapter hears the bus itself
+  queue_gone,    // a fabric chose this gateway for a queue group that has no member left here
   count
 };
 
@@ -26,7 +27,7 @@ inline constexpr std::size_t kRouterDropReasons = static_cast<std::size_t>(Route
 
 // By RouterDrop, as /metrics and /varz name them.
 inline constexpr std::array<std::string_view, kRouterDropReasons> kRouterDropNames = {
-    "duplicate", "own_origin", "hop_limit", "backlog_full", "direct_path"};
+    "duplicate", "own_origin", "hop_limit", "backlog_full", "direct_path", "queue_gone"};
 // A name left out leaves the last entry empty.
 static_assert(!kRouterDropNames.back().empty(), "every RouterDrop needs a name");
 
@@ -34,6 +35,10 @@ struct RouterStats {
   std::atomic<std::uint64_t> routed{0};       // messages routed (local + injected)
   std::atomic<std::uint64_t> injected{0};     // accepted from adapters
   std::atomic<std::uint64_t> no_interest{0};  // routed to nobody
+  // Queue-group members picked here although a fabric bridges the group, because the
+  // fabric could not take the message (not connected): the fallback that keeps local
+  // members served while NATS is unreachable.
+  std::atomic<std::uint64_t> queue_fallback{0};
   std::array<std::atomic<std::uint64_t>, kRouterDropReasons> dropped{};  // by RouterDrop
 
   void drop(RouterDrop reason) noexcept {

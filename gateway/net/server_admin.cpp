@@ -19,6 +19,7 @@ metrics::Snapshot Server::Impl::snapshot() {
   s.routed = r.routed.load();
   s.injected = r.injected.load();
   s.no_interest = r.no_interest.load();
+  s.queue_fallback = r.queue_fallback.load();
   for (std::size_t k = 0; k < kRouterDropReasons; ++k) s.router_dropped[k] = r.dropped[k].load();
   for (const auto& a : adapters) {
     AdapterStatus st = a->status();

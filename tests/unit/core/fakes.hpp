@@ -2,6 +2,7 @@
 // a subscriber that records, and an adapter link that records.
 #pragma once
 
+#include <algorithm>
 #include <deque>
 #include <functional>
 #include <string>
@@ -88,6 +89,10 @@ class FakeAdapter : public FabricLink {
   void on_queue_interest(std::string_view pattern, std::string_view queue, bool added) override {
     interest.emplace_back((added ? "+" : "-") + std::string(pattern) + " " + std::string(queue));
   }
+  bool chooses_member(std::string_view, std::string_view queue) const override {
+    return std::find(chooses.begin(), chooses.end(), queue) != chooses.end();
+  }
+  bool carries(const Message&) const noexcept override { return carrying; }
   bool receives_directly(const Message& m) const override {
     return direct_bus != 0 && m.trace().bus == direct_bus;
   }
@@ -96,6 +101,8 @@ class FakeAdapter : public FabricLink {
   bool congested = false;
   std::uint32_t direct_bus = 0;       // the bus this fake "hears itself"
   bool bridges = false;               // bridges queue groups: hears of each group apart
+  std::vector<std::string> chooses;   // the groups whose member its "fabric" chooses
+  bool carrying = true;               // whether it would take a message to its fabric now
   std::vector<std::string> interest;  // "+pattern" / "-pattern"; "+pattern group" for groups
 
  private:

@@ -65,5 +65,87 @@ TEST_F(RouterQueueTest, AdapterDeclarationsArePlainInterestForABridgingLink) {
   EXPECT_EQ(overlay.interest, (std::vector<std::string>{"+x", "-x"}));
 }
 
+// A bridging link whose fabric chooses the member of `workers`; a plain subscriber, two
+// `workers` members and one `audit` member (a group the fabric does not choose for).
+class ChosenGroupTest : public RouterQueueTest {
+ protected:
+  ChosenGroupTest() : nats("nats") {
+    nats.bridges = true;
+    nats.chooses = {"workers"};
+    nats.set_origin_id(router.next_origin_id());
+    router.add_adapter(nats);
+    EXPECT_TRUE(router.subscribe(plain, "jobs", ""));
+    EXPECT_TRUE(router.subscribe(worker0, "jobs", "workers"));
+    EXPECT_TRUE(router.subscribe(worker1, "jobs", "workers"));
+    EXPECT_TRUE(router.subscribe(auditor, "jobs", "audit"));
+  }
+  std::size_t workers_received() const {
+    return worker0->received.size() + worker1->received.size();
+  }
+  MessagePtr chosen(std::string_view queue, std::uint64_t node, std::uint64_t seq) {
+    return make_message({"jobs", "", "", "payload", queue}, nats.origin_id(), Trace{node, seq, 1});
+  }
+
+  FakeAdapter nats;
+  std::shared_ptr<RecordingSubscriber> plain = subscriber(0), worker0 = subscriber(0),
+                                       worker1 = subscriber(1), auditor = subscriber(1);
+};
+
+TEST_F(ChosenGroupTest, ALocalPublicationLeavesTheChoiceToTheFabric) {
+  pool.set_current(0);
+  for (int i = 0; i < 10; ++i) {
+    router.publish(make_message({"jobs", "", "", "payload"}, 999, Trace{0xAAAA, 1u + i, 0}));
+  }
+  pool.run();
+  EXPECT_EQ(workers_received(), 0u);  // the fabric chooses, among every gateway
+  EXPECT_EQ(nats.sent.size(), 10u);
+  EXPECT_EQ(plain->received.size(), 10u);
+  EXPECT_EQ(auditor->received.size(), 10u);
+  EXPECT_EQ(router.stats().queue_fallback.load(), 0u);
+}
+
+TEST_F(ChosenGroupTest, WhenTheFabricCannotCarryTheMessageAMemberIsPickedHereAndCounted) {
+  nats.carrying = false;
+  pool.set_current(0);
+  for (int i = 0; i < 10; ++i) {
+    router.publish(make_message({"jobs", "", "", "payload"}, 999, Trace{0xAAAA, 1u + i, 0}));
+  }
+  pool.run();
+  EXPECT_EQ(workers_received(), 10u);
+  EXPECT_EQ(router.stats().queue_fallback.load(), 10u);
+}
+
+TEST_F(ChosenGroupTest, TheFabricsPlainCopySkipsTheGroupItChoosesFor) {
+  ASSERT_TRUE(router.inject(
+      make_message({"jobs", "", "", "payload"}, nats.origin_id(), Trace{0xBEEF, 1, 1})));
+  pool.run();
+  EXPECT_EQ(plain->received.size(), 1u);
+  EXPECT_EQ(auditor->received.size(), 1u);
+  EXPECT_EQ(workers_received(), 0u);  // its copy comes through the queue subscription
+}
+
+TEST_F(ChosenGroupTest, AChosenCopyReachesOneMemberOfItsGroupAndNobodyElse) {
+  // Its identity is that of a copy routed here already, or this gateway's own: neither a
+  // duplicate nor a loop.
+  ASSERT_TRUE(router.inject(
+      make_message({"jobs", "", "", "payload"}, nats.origin_id(), Trace{0xBEEF, 1, 1})));
+  ASSERT_TRUE(router.inject(chosen("workers", 0xBEEF, 1)));
+  ASSERT_TRUE(router.inject(chosen("workers", 0xAAAA, 2)));
+  pool.run();
+  EXPECT_EQ(workers_received(), 2u);
+  EXPECT_EQ(plain->received.size(), 1u);    // the plain copy only
+  EXPECT_EQ(auditor->received.size(), 1u);  // likewise
+  EXPECT_TRUE(nats.sent.empty());
+}
+
+TEST_F(ChosenGroupTest, AChosenCopyForAGroupWithNoMemberLeftIsDroppedAndCounted) {
+  ASSERT_TRUE(router.unsubscribe(*worker0, "jobs", "workers"));
+  ASSERT_TRUE(router.unsubscribe(*worker1, "jobs", "workers"));
+  ASSERT_TRUE(router.inject(chosen("workers", 0xBEEF, 1)));
+  pool.run();
+  EXPECT_EQ(router.stats().dropped_for(RouterDrop::queue_gone), 1u);
+  EXPECT_EQ(plain->received.size() + auditor->received.size(), 0u);
+}
+
 }  // namespace
 }  // namespace psycho
