@@ -26,6 +26,8 @@ struct FabricMessage {
   std::string_view reply;
   std::string_view headers;  // a NATS/1.0 header block, or empty
   std::string_view payload;
+  // The local queue group the fabric chose this gateway for (MessageParts::queue), or empty.
+  std::string_view queue = {};
 };
 
 // Publish subjects and a whole header block: what a client may route.
@@ -82,7 +84,7 @@ class Importer {
   void inject(AdapterHost& host, OriginId origin, std::string_view local, const FabricMessage& m,
               const Trace& carried) const {
     counters_.received(m.headers.size() + m.payload.size());
-    host.inject(make_message({local, m.reply, m.headers, m.payload}, origin,
+    host.inject(make_message({local, m.reply, m.headers, m.payload, m.queue}, origin,
                              one_hop_further(carried, rules_.bus)));
   }
 

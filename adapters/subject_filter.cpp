@@ -90,15 +90,51 @@ std::string SubjectFilter::import_name(std::string_view local_subject) const {
   return import_prefix_ + std::string(local_subject);
 }
 
+bool SubjectFilter::unprefixed_pattern(std::string_view local_pattern) const noexcept {
+  return std::any_of(unprefixed_.begin(), unprefixed_.end(),
+                     [&](const auto& u) { return pattern_covers(u, local_pattern); });
+}
+
 std::string SubjectFilter::fabric_pattern(std::string_view local_pattern,
                                           const std::string& prefix) const {
   // A pattern lying wholly in the unprefixed space (an inbox) is subscribed as it is.
-  if (prefix.empty() || std::any_of(unprefixed_.begin(), unprefixed_.end(), [&](const auto& u) {
-        return pattern_covers(u, local_pattern);
-      })) {
-    return std::string(local_pattern);
-  }
+  if (prefix.empty() || unprefixed_pattern(local_pattern)) return std::string(local_pattern);
   return prefix + std::string(local_pattern);
+}
+
+std::string SubjectFilter::fabric_queue(std::string_view local_pattern,
+                                        std::string_view queue) const {
+  if (import_prefix_.empty() || unprefixed_pattern(local_pattern)) return std::string(queue);
+  return import_prefix_ + std::string(queue);
+}
+
+namespace {
+
+// The patterns of `patterns` that no other one covers.
+std::vector<std::string> widest_only(const std::vector<std::string>& patterns) {
+  std::vector<std::string> widest;
+  for (const auto& p : patterns) {
+    const bool covered = std::any_of(patterns.begin(), patterns.end(), [&](const std::string& q) {
+      return q != p && pattern_covers(q, p);
+    });
+    if (!covered) widest.push_back(p);
+  }
+  return widest;
+}
+
+}  // namespace
+
+std::vector<std::string> SubjectFilter::queue_patterns_for(std::string_view local_pattern) const {
+  std::vector<std::string> out;
+  for (const auto* list : {&both_, &import_only_}) {
+    for (const auto& imported : *list) {
+      const std::string overlap = intersect_patterns(local_pattern, imported);
+      if (overlap.empty()) continue;
+      std::string fabric = fabric_pattern(overlap, import_prefix_);
+      if (std::find(out.begin(), out.end(), fabric) == out.end()) out.push_back(std::move(fabric));
+    }
+  }
+  return widest_only(out);
 }
 
 std::vector<std::string> SubjectFilter::fabric_patterns_for(std::string_view local_pattern) const {
@@ -114,14 +150,7 @@ std::vector<std::string> SubjectFilter::fabric_patterns_for(std::string_view loc
     if (std::find(out.begin(), out.end(), fabric) == out.end()) out.push_back(std::move(fabric));
   }
   // Overlapping subscriptions would bring a message in twice: keep only the widest.
-  std::vector<std::string> widest;
-  for (const auto& p : out) {
-    const bool covered = std::any_of(out.begin(), out.end(), [&](const std::string& q) {
-      return q != p && pattern_covers(q, p);
-    });
-    if (!covered) widest.push_back(p);
-  }
-  return widest;
+  return widest_only(out);
 }
 
 std::vector<std::string> SubjectFilter::static_fabric_patterns() const {

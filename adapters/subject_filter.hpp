@@ -50,6 +50,14 @@ class SubjectFilter {
   // wants: its overlap with each both-ways pattern, minus what the static imports already
   // bring. Fabric names, without duplicates; empty when nothing is importable.
   std::vector<std::string> fabric_patterns_for(std::string_view local_pattern) const;
+  // The fabric queue subscriptions that bring in what a local queue group on
+  // `local_pattern` wants: its overlap with each pattern imported (both ways or import
+  // only: the static import subscriptions are plain and cannot choose for a group), the
+  // widest only. Fabric names, without duplicates.
+  std::vector<std::string> queue_patterns_for(std::string_view local_pattern) const;
+  // The fabric's name for local queue group `queue` on `local_pattern`: renamed by the
+  // import prefix as the pattern is, so prefixed gateways form groups of their own.
+  std::string fabric_queue(std::string_view local_pattern, std::string_view queue) const;
   // The `import` list as fabric subscriptions, held for the adapter's whole life.
   std::vector<std::string> static_fabric_patterns() const;
   // What exports() lets out, as local patterns: the both-ways and `export` lists.
@@ -60,6 +68,7 @@ class SubjectFilter {
  private:
   std::string fabric_pattern(std::string_view local_pattern, const std::string& prefix) const;
   bool unprefixed(std::string_view subject) const noexcept;
+  bool unprefixed_pattern(std::string_view local_pattern) const noexcept;
 
   std::vector<std::string> both_, import_only_, export_only_, unprefixed_;
   std::string import_prefix_, export_prefix_;  // with the trailing dot, or empty

@@ -14,6 +14,7 @@
 #include "adapters/nats/connection_options.hpp"
 #include "adapters/nats/headers.hpp"
 #include "adapters/nats/jetstream.hpp"
+#include "adapters/nats/queue_subscriptions.hpp"
 #include "adapters/nats/report.hpp"
 #include "adapters/outbound_queue.hpp"
 #include "core/log.hpp"
@@ -62,6 +63,8 @@ class NatsAdapter final : public Adapter {
         filter_(std::make_shared<const SubjectFilter>(config_.subjects)),
         queue_(config_.queue),
         table_(filter_.load()),
+        queues_(config_, [this](std::string_view local_queue,
+                                natsMsg* msg) { receive_chosen(local_queue, msg); }),
         jetstream_(config_.jetstream) {}
 
   ~NatsAdapter() override { stop(0ms); }
@@ -83,12 +86,22 @@ class NatsAdapter final : public Adapter {
   }
   void send(const MessagePtr& message) override;
   void on_interest(std::string_view pattern, bool added) override;
+  bool bridges_queue_groups() const noexcept override { return true; }
+  void on_queue_interest(std::string_view pattern, std::string_view queue, bool added) override;
+  bool chooses_member(std::string_view subject, std::string_view queue) const override;
+  bool carries(const Message& message) const noexcept override {
+    return message.trace().bus != bus_ && queues_.connected() &&
+           state_.load(std::memory_order_acquire) == State::connected;
+  }
   bool receives_directly(const Message& message) const override;
   AdapterStatus status() const override;
   Status reconfigure(const config::AdapterSection& section, bool apply) override;
 
   // nats.c callbacks (library threads).
   void receive(InterestTable::SubscriptionId id, natsMsg* msg);
+  // A message nats-server chose this gateway for, for local group `local_queue`.
+  void receive_chosen(std::string_view local_queue, natsMsg* msg);
+  void import(natsMsg* msg, std::string_view local_queue);
   void set_state(State s) { state_.store(s, std::memory_order_release); }
   void disconnected() {
     if (stopping_.load()) return;  // closing on purpose
@@ -145,7 +158,11 @@ class NatsAdapter final : public Adapter {
   // the only thread that calls into nats.c for subscriptions.
   Mutex interest_mutex_;
   std::map<std::string, int, std::less<>> pending_interest_ GUARDED_BY(interest_mutex_);
+  // (pattern, group) -> +1 / -1, likewise.
+  std::map<std::pair<std::string, std::string>, int> pending_queue_interest_
+      GUARDED_BY(interest_mutex_);
   InterestTable table_;
+  QueueSubscriptions queues_;
   std::map<InterestTable::SubscriptionId, std::unique_ptr<FabricSubscription>> subscriptions_;
   std::vector<std::unique_ptr<FabricSubscription>> retired_;  // until nats.c is done with them
   std::uint64_t slow_dropped_retired_ = 0;
@@ -340,6 +357,7 @@ void NatsAdapter::stop(std::chrono::milliseconds drain) {
                     std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
   };
   jetstream_.finish(left());
+  queues_.stop(left());
   if (connection_ != nullptr) {
     if (const int buffered = natsConnection_Buffered(connection_);
         buffered > 0 && state_ != State::connected) {
@@ -483,6 +501,17 @@ void NatsAdapter::receive(InterestTable::SubscriptionId id, natsMsg* msg) {
     Counters::add(counters_.overlap_copies, 1);  // another subscription has it
     return;
   }
+  import(msg, {});
+}
+
+// nats-server chose one subscription of the group, so there are no overlapping copies to
+// weed out.
+void NatsAdapter::receive_chosen(std::string_view local_queue, natsMsg* msg) {
+  import(msg, local_queue);
+}
+
+void NatsAdapter::import(natsMsg* msg, std::string_view local_queue) {
+  const std::string_view fabric_subject = natsMsg_GetSubject(msg);
   // The import lists first: a message that is not imported costs no header rebuild and no
   // sequence number.
   const auto local = import_.local_name(*filter(), fabric_subject);
@@ -499,7 +528,8 @@ void NatsAdapter::receive(InterestTable::SubscriptionId id, natsMsg* msg) {
   const std::string_view payload(natsMsg_GetData(msg),
                                  static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
   import_.inject(*host_, origin_id(), *local,
-                 {fabric_subject, reply != nullptr ? reply : "", block, payload}, trace);
+                 {fabric_subject, reply != nullptr ? reply : "", block, payload, local_queue},
+                 trace);
 }
 
 bool NatsAdapter::receives_directly(const Message& message) const {
@@ -507,7 +537,13 @@ bool NatsAdapter::receives_directly(const Message& message) const {
       !filter()->imports(message.subject())) {
     return false;
   }
-  return table_.covers(filter()->import_name(message.subject()));
+  const std::string fabric_subject = filter()->import_name(message.subject());
+  return table_.covers(fabric_subject) || queues_.covers(fabric_subject);
+}
+
+bool NatsAdapter::chooses_member(std::string_view subject, std::string_view queue) const {
+  const auto f = filter();
+  return exports(subject) && f->imports(subject) && queues_.chooses(f->import_name(subject), queue);
 }
 
 // --- interest ----------------------------------------------------------------------------
@@ -523,19 +559,38 @@ void NatsAdapter::on_interest(std::string_view pattern, bool added) {
   queue_.poke();
 }
 
+void NatsAdapter::on_queue_interest(std::string_view pattern, std::string_view queue, bool added) {
+  {
+    MutexLock lock(interest_mutex_);
+    auto key = std::make_pair(std::string(pattern), std::string(queue));
+    auto it = pending_queue_interest_.try_emplace(std::move(key), 0).first;
+    it->second += added ? 1 : -1;
+    if (it->second == 0) pending_queue_interest_.erase(it);
+  }
+  queue_.poke();
+}
+
 void NatsAdapter::apply_interest() {
   std::map<std::string, int, std::less<>> changes;
+  std::map<std::pair<std::string, std::string>, int> queue_changes;
   bool refilter = false;
   {
     MutexLock lock(interest_mutex_);
     changes.swap(pending_interest_);
+    queue_changes.swap(pending_queue_interest_);
     refilter = std::exchange(refilter_pending_, false);
   }
   if (refilter) {
     const auto c = table_.refilter(filter());
     for (const auto& [id, fabric] : c.subscribe) subscribe(id, fabric);
     for (const auto id : c.unsubscribe) unsubscribe(id);
+    queues_.refilter(*filter());
   }
+  for (const auto& [key, delta] : queue_changes) {
+    queues_.change(*filter(), key.first, key.second, delta > 0);
+  }
+  // A group nats-server now chooses for (or no longer does) changes the router's routes.
+  if (queues_.confirm() || !queue_changes.empty()) host_->exports_changed();
   for (const auto& [pattern, delta] : changes) {
     const auto c = table_.change(pattern, delta > 0);
     // Subscribe first: during the swap a message may come twice (owns() keeps one) but is
@@ -593,6 +648,8 @@ void NatsAdapter::housekeeping() {
     }
     if (closed) reopen();
   }
+  if (!stopping_.load()) queues_.reopen_if_closed();
+  if (queues_.confirm()) host_->exports_changed();
   // Free the closures nats.c has finished with.
   std::erase_if(retired_,
                 [](const auto& fs) { return fs->complete.load(std::memory_order_acquire); });
@@ -643,7 +700,9 @@ AdapterStatus NatsAdapter::status() const {
                   table_.size(),
                   table_.patterns(),
                   queue_.bytes(),
-                  jetstream_};
+                  jetstream_,
+                  queues_.size(),
+                  queues_.patterns()};
   {
     MutexLock lock(closed_mutex_);  // connection_ and last_error_
     if (in.state != State::connected) {

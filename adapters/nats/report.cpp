@@ -21,6 +21,9 @@ void samples(const ReportInputs& in, bool ready, std::vector<metrics::Sample>& s
                       n(Counters::get(c.reconnects)));
   metrics::add_sample(s, Type::gauge, "subscriptions", "Subscriptions held on NATS.",
                       n(in.subscriptions));
+  metrics::add_sample(s, Type::gauge, "queue_subscriptions",
+                      "Queue subscriptions held on NATS for local queue groups.",
+                      n(in.queue_subscriptions));
   metrics::add_sample(s, Type::gauge, "queue_bytes", "Bytes waiting for the NATS publisher.",
                       n(in.queue_bytes));
   metrics::add_sample(s, Type::counter, "overlap_copies_total",
@@ -38,6 +41,9 @@ std::string varz(const ReportInputs& in) {
   j.end_array();
   j.begin_array("subscriptions");
   for (const auto& p : in.patterns) j.string(p);
+  j.end_array();
+  j.begin_array("queue_subscriptions");
+  for (const auto& p : in.queue_patterns) j.string(p);
   j.end_array();
   j.end_object();
   return j.take();

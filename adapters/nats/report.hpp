@@ -53,6 +53,8 @@ struct ReportInputs {
   std::vector<std::string> patterns;  // the fabric subscriptions held
   std::size_t queue_bytes = 0;
   const JetStreamExporter& jetstream;
+  std::size_t queue_subscriptions = 0;
+  std::vector<std::string> queue_patterns;  // "pattern group", the queue subscriptions held
 };
 
 // Fills every field of `st`.

@@ -78,5 +78,17 @@ TEST(SubjectFilter, BadPatternsAndPrefixesAreNamed) {
       << error;
 }
 
+TEST(SubjectFilter, QueueGroupsSubscribeWhatIsImportedAndAreRenamedLikeTheirPatterns) {
+  const SubjectFilter f =
+      parse("{subjects: [orders.>], import: [prices.>], export: [audit.*], import_prefix: hub}");
+  // The static import subscription is plain: a group on it needs a queue subscription too.
+  EXPECT_EQ(f.queue_patterns_for(">"), (std::vector<std::string>{"hub.orders.>", "hub.prices.>"}));
+  EXPECT_EQ(f.queue_patterns_for("prices.eur"), (std::vector<std::string>{"hub.prices.eur"}));
+  EXPECT_TRUE(f.queue_patterns_for("audit.log").empty());  // export only: never comes back
+  EXPECT_EQ(f.fabric_queue("orders.*", "workers"), "hub.workers");
+  EXPECT_EQ(f.fabric_queue("_INBOX.x", "workers"), "workers");  // unprefixed, as the inbox is
+  EXPECT_EQ(SubjectFilter().fabric_queue("a", "workers"), "workers");
+}
+
 }  // namespace
 }  // namespace psycho
