@@ -117,6 +117,7 @@ void NatsServer::restart() {
 }
 
 std::string NatsServer::routez() { return http_get(http_port_, "/routez"); }
+std::string NatsServer::monitor(const std::string& path) { return http_get(http_port_, path); }
 
 // --- NatsCluster --------------------------------------------------------------------------
 
@@ -264,10 +265,13 @@ void NatsClient::push(NatsMessage m) {
   arrived_.notify_all();
 }
 
-void NatsClient::subscribe(const std::string& subject) {
+void NatsClient::subscribe(const std::string& subject, const std::string& queue) {
   auto s = std::make_unique<Subscription>();
   s->client = this;
-  check(natsConnection_Subscribe(&s->sub, connection_, subject.c_str(), &on_message, s.get()),
+  check(queue.empty()
+            ? natsConnection_Subscribe(&s->sub, connection_, subject.c_str(), &on_message, s.get())
+            : natsConnection_QueueSubscribe(&s->sub, connection_, subject.c_str(), queue.c_str(),
+                                            &on_message, s.get()),
         "subscribe");
   // Tests count every message of a flood: the client itself must never drop one.
   check(natsSubscription_SetPendingLimits(s->sub, -1, -1), "pending limits");

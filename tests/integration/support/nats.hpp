@@ -69,6 +69,8 @@ class NatsServer {
   void restart();
   // The monitoring endpoint's /routez body ("" when unreachable).
   std::string routez();
+  // The body of any monitoring endpoint, e.g. "/subsz" ("" when unreachable).
+  std::string monitor(const std::string& path);
 
  private:
   void start();
@@ -108,7 +110,8 @@ class NatsClient {
   NatsClient& operator=(const NatsClient&) = delete;
 
   bool connected() const { return connection_ != nullptr; }
-  void subscribe(const std::string& subject);
+  // With a queue group, as a member of it.
+  void subscribe(const std::string& subject, const std::string& queue = "");
   // Answers requests on `subject` with handler(request payload).
   void serve(const std::string& subject, std::function<std::string(const NatsMessage&)> handler);
   void publish(const std::string& subject, const std::string& payload,
