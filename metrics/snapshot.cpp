@@ -131,6 +131,10 @@ void render_router(const Snapshot& s, Families& out) {
               "Queue-group members picked locally because the fabric that bridges the group "
               "could not take the message.",
               static_cast<double>(s.queue_fallback));
+  out.counter("psycho_router_queue_gateway_picks_total",
+              "Queue-group members picked here for a message from an adapter whose fabric does "
+              "not choose for the group: once per gateway the message reaches.",
+              static_cast<double>(s.queue_gateway_picks));
   auto& drops =
       out.family("psycho_router_dropped_total",
                  "Messages from adapters dropped by the router, by reason.", MetricType::Counter);
@@ -281,6 +285,7 @@ std::string render_varz(const Snapshot& s) {
   j.field("routed", s.routed);
   j.field("injected", s.injected);
   j.field("queue_fallback", s.queue_fallback);
+  j.field("queue_gateway_picks", s.queue_gateway_picks);
   for (std::size_t r = 0; r < kRouterDropReasons; ++r) {
     j.field("dropped_" + std::string(kRouterDropNames[r]), s.router_dropped[r]);
   }

@@ -38,6 +38,7 @@ struct Snapshot {
   std::uint64_t connection_slots = 0;      // connections counted against max_connections
   // Router
   std::uint64_t routed = 0, injected = 0, no_interest = 0, queue_fallback = 0;
+  std::uint64_t queue_gateway_picks = 0;
   std::array<std::uint64_t, kRouterDropReasons> router_dropped{};  // by RouterDrop
   std::vector<AdapterSnapshot> adapters;
 

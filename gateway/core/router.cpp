@@ -257,7 +257,7 @@ std::shared_ptr<const Router::MatchResult> Router::lookup(WorkerState* ws,
   return result;
 }
 
-Backpressure Router::publish(const MessagePtr& message) {
+Backpressure Router::route(const MessagePtr& message, bool injected) {
   const int here = workers_.current();
   WorkerState* ws = here >= 0 ? &worker_state_[here] : nullptr;
   auto result = lookup(ws, message->subject());
@@ -285,7 +285,7 @@ Backpressure Router::publish(const MessagePtr& message) {
     }
     if (target != here) queue_remote(here, target, Delivery{message, result, nullptr});
   }
-  if (!result->groups.empty()) deliver_groups(here, message, result);
+  if (!result->groups.empty()) deliver_groups(here, message, result, injected);
   if (check && ws != nullptr) pressure.backlog = backlogged(here);
   for (FabricLink* a : result->adapters) {
     if (a->origin_id() == message->origin()) continue;
@@ -336,7 +336,7 @@ void Router::hand_to(int here, const MessagePtr& message,
 // A member that also holds a plain subscription matching the message gets both copies, as a
 // NATS client with both subscriptions does.
 void Router::deliver_groups(int here, const MessagePtr& message,
-                            const std::shared_ptr<const MatchResult>& result) {
+                            const std::shared_ptr<const MatchResult>& result, bool injected) {
   std::uint64_t fallback_random = message->trace().seq;
   std::uint64_t& random = random_state(here, fallback_random);
   for (const auto& group : result->groups) {
@@ -347,9 +347,13 @@ void Router::deliver_groups(int here, const MessagePtr& message,
       // The fabric chooses one member among all its gateways and its own members.
       if (group.chooser->carries(*message)) continue;
       stats_.queue_fallback.fetch_add(1, std::memory_order_relaxed);
+    } else if (injected) {
+      // Every gateway the message reaches picks for its own members: once per gateway.
+      stats_.queue_gateway_picks.fetch_add(1, std::memory_order_relaxed);
     }
-    if (const auto* member = pick_member(random, *message, group.members))
+    if (const auto* member = pick_member(random, *message, group.members)) {
       hand_to(here, message, *member);
+    }
   }
 }
 
@@ -478,7 +482,7 @@ void Router::route_injected(int worker) {
   for (const MessagePtr& m : batch) {
     inject_backlog_.fetch_sub(m->subject().size() + m->body().size() + kDeliveryOverhead,
                               std::memory_order_relaxed);
-    Backpressure pressure = publish(m);
+    Backpressure pressure = route(m, true);
     pressure.backlog = false;  // this worker's own hand-off slows its own publishers
     if (pressure) {
       MutexLock lock(inject_pressure_mutex_);

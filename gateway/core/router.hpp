@@ -84,7 +84,7 @@ class Router {
   // Worker thread: routes a message to local subscribers and exporting adapters, never
   // back to its origin adapter. Congestion is sampled (every 16th message per worker) and
   // reported so the publisher can pause until it clears.
-  Backpressure publish(const MessagePtr& message);
+  Backpressure publish(const MessagePtr& message) { return route(message, false); }
   // Worker thread: whether deliveries from `worker` to other workers are still backlogged.
   bool backlogged(int worker) const;
   // Any thread: whether what adapters inject is piling up, so that an adapter that can should
@@ -115,8 +115,10 @@ class Router {
   std::shared_ptr<const MatchResult> lookup(WorkerState* ws, std::string_view subject);
   std::shared_ptr<const MatchResult> build_match(std::string_view subject) const;
   void deliver_local(int here, const MessagePtr& message, const MatchResult& result);
+  // `injected`: the message came from an adapter (route_injected).
+  Backpressure route(const MessagePtr& message, bool injected);
   void deliver_groups(int here, const MessagePtr& message,
-                      const std::shared_ptr<const MatchResult>& result);
+                      const std::shared_ptr<const MatchResult>& result, bool injected);
   Backpressure deliver_chosen(int here, const MessagePtr& message, const MatchResult& result);
   std::uint64_t& random_state(int here, std::uint64_t& fallback);
   void hand_to(int here, const MessagePtr& message, const std::shared_ptr<Subscriber>& member);

@@ -39,6 +39,11 @@ struct RouterStats {
   // fabric could not take the message (not connected): the fallback that keeps local
   // members served while NATS is unreachable.
   std::atomic<std::uint64_t> queue_fallback{0};
+  // Queue-group picks made here for a message from an adapter whose fabric does not choose
+  // for the group (an overlay, or NATS before its queue subscription is confirmed): every
+  // gateway the message reaches picks one of its own members, so a group spread over
+  // several gateways gets it once per gateway.
+  std::atomic<std::uint64_t> queue_gateway_picks{0};
   std::array<std::atomic<std::uint64_t>, kRouterDropReasons> dropped{};  // by RouterDrop
 
   void drop(RouterDrop reason) noexcept {

@@ -20,6 +20,7 @@ metrics::Snapshot Server::Impl::snapshot() {
   s.injected = r.injected.load();
   s.no_interest = r.no_interest.load();
   s.queue_fallback = r.queue_fallback.load();
+  s.queue_gateway_picks = r.queue_gateway_picks.load();
   for (std::size_t k = 0; k < kRouterDropReasons; ++k) s.router_dropped[k] = r.dropped[k].load();
   for (const auto& a : adapters) {
     AdapterStatus st = a->status();

@@ -147,5 +147,20 @@ TEST_F(ChosenGroupTest, AChosenCopyForAGroupWithNoMemberLeftIsDroppedAndCounted)
   EXPECT_EQ(plain->received.size() + auditor->received.size(), 0u);
 }
 
+TEST_F(RouterQueueTest, AnOverlayMessageIsPickedForOncePerGatewayAndCounted) {
+  FakeAdapter overlay("overlay");
+  overlay.set_origin_id(router.next_origin_id());
+  router.add_adapter(overlay);
+  auto a = subscriber(0);
+  auto b = subscriber(1);
+  ASSERT_TRUE(router.subscribe(a, "x", "g"));
+  ASSERT_TRUE(router.subscribe(b, "x", "g"));
+  ASSERT_TRUE(router.inject(
+      make_message({"x", "", "", "payload"}, overlay.origin_id(), Trace{0xBEEF, 1, 1})));
+  pool.run();
+  EXPECT_EQ(a->received.size() + b->received.size(), 1u);
+  EXPECT_EQ(router.stats().queue_gateway_picks.load(), 1u);
+}
+
 }  // namespace
 }  // namespace psycho
