@@ -19,6 +19,10 @@ class RouterQueueTest : public ::testing::Test {
   std::shared_ptr<RecordingSubscriber> subscriber(int worker) {
     return std::make_shared<RecordingSubscriber>(router.next_origin_id(), worker, pool);
   }
+  void attach(FakeAdapter& adapter) {
+    adapter.set_origin_id(router.next_origin_id());
+    router.add_adapter(adapter);
+  }
 
   FakeWorkers pool;
   Router router;
@@ -51,10 +55,8 @@ TEST_F(RouterQueueTest, AdapterDeclarationsArePlainInterestForABridgingLink) {
   FakeAdapter nats("nats");
   FakeAdapter overlay("overlay");
   nats.bridges = true;
-  nats.set_origin_id(router.next_origin_id());
-  overlay.set_origin_id(router.next_origin_id());
-  router.add_adapter(nats);
-  router.add_adapter(overlay);
+  attach(nats);
+  attach(overlay);
   auto s = subscriber(0);
   ASSERT_TRUE(router.subscribe(s, "x", "g"));
   router.declare_interest(overlay.origin_id(), "x", true);
@@ -72,8 +74,7 @@ class ChosenGroupTest : public RouterQueueTest {
   ChosenGroupTest() : nats("nats") {
     nats.bridges = true;
     nats.chooses = {"workers"};
-    nats.set_origin_id(router.next_origin_id());
-    router.add_adapter(nats);
+    attach(nats);
     EXPECT_TRUE(router.subscribe(plain, "jobs", ""));
     EXPECT_TRUE(router.subscribe(worker0, "jobs", "workers"));
     EXPECT_TRUE(router.subscribe(worker1, "jobs", "workers"));
@@ -149,8 +150,7 @@ TEST_F(ChosenGroupTest, AChosenCopyForAGroupWithNoMemberLeftIsDroppedAndCounted)
 
 TEST_F(RouterQueueTest, AnOverlayMessageIsPickedForOncePerGatewayAndCounted) {
   FakeAdapter overlay("overlay");
-  overlay.set_origin_id(router.next_origin_id());
-  router.add_adapter(overlay);
+  attach(overlay);
   auto a = subscriber(0);
   auto b = subscriber(1);
   ASSERT_TRUE(router.subscribe(a, "x", "g"));
