@@ -1,7 +1,9 @@
 #include "adapters/nats/headers.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <cstring>
 
 namespace psycho::nats {
 
@@ -33,13 +35,18 @@ char* put_hex16(char* out, std::uint64_t v) noexcept {
   return out + 16;
 }
 
-// "503", "404 No Messages": what followed NATS/1.0 on the first line, or empty.
+// "503", "404 No Messages": what followed NATS/1.0 on the first line, or empty. nats.c
+// files a status line under the names "Status" and "Description", which a publisher may
+// also use for headers of its own: only a three-digit Status is taken for a status line.
 std::string status_line(natsMsg* msg) {
   const char* status = nullptr;
   natsMsgHeader_Get(msg, "Status", &status);
+  const bool code = status != nullptr && std::strlen(status) == 3 &&
+                    std::all_of(status, status + 3, [](char c) { return c >= '0' && c <= '9'; });
+  if (!code) return {};
   const char* description = nullptr;
   natsMsgHeader_Get(msg, "Description", &description);
-  std::string line = status != nullptr ? status : "";
+  std::string line = status;
   if (description != nullptr && *description != '\0') line += std::string(" ") + description;
   return line;
 }
@@ -110,11 +117,12 @@ std::optional<Trace> take_headers(natsMsg* msg, std::string& block) {
   int key_count = 0;
   if (natsMsgHeader_Keys(msg, &keys, &key_count) != NATS_OK) return std::nullopt;
   HeaderBlockBuilder builder;
-  builder.begin(block, status_line(msg));
+  const std::string status = status_line(msg);
+  builder.begin(block, status);
   const char* trace[4] = {};  // by TraceHeader; pointers into the message
   for (int i = 0; i < key_count; ++i) {
     const std::string_view key = keys[i];
-    if (key == "Status" || key == "Description") continue;
+    if (!status.empty() && (key == "Status" || key == "Description")) continue;
     if (const TraceHeader kind = trace_header_kind(key); kind != TraceHeader::none) {
       const char* value = nullptr;
       natsMsgHeader_Get(msg, keys[i], &value);

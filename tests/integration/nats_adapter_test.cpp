@@ -73,10 +73,15 @@ TEST_F(NatsAdapterTest, NatsPublicationsReachPsychoClientsWithHeaders) {
   c->send("SUB orders.>\nPING\n");
   ASSERT_EQ(c->line(), "PONG\n");
   ASSERT_TRUE(bridged(nats(), *c, "orders.probe"));
-  nats().publish("orders.new", "42", "", {{"X-Trace", "abc"}});
+  nats().publish("orders.new", "42", "",
+                 {{"X-Trace", "abc"}, {"x-Multi", "1"}, {"x-Multi", "2"}, {"Status", "active"}});
   const std::string msg = c->expect("42\n");
   EXPECT_EQ(msg.rfind("HMSG orders.new ", 0), 0u) << msg;
+  EXPECT_NE(msg.find("\nNATS/1.0\r\n"), std::string::npos) << msg;  // no status line
   EXPECT_NE(msg.find("X-Trace: abc\r\n"), std::string::npos) << msg;
+  // Every value of a name, and its case, as published; a header named Status stays one.
+  EXPECT_NE(msg.find("x-Multi: 1\r\nx-Multi: 2\r\n"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("Status: active\r\n"), std::string::npos) << msg;
   // The trace headers are the gateways' business, not the clients'.
   EXPECT_EQ(msg.find("Psycho-"), std::string::npos) << msg;
 }

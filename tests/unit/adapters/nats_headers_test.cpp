@@ -108,6 +108,18 @@ TEST(NatsHeaders, TheStatusLineGoesBackOnTheFirstLine) {
   EXPECT_EQ(block, "NATS/1.0 404\r\n\r\n");
 }
 
+// nats.c files a status line under "Status" and "Description"; a publisher's own headers of
+// those names are headers, not a status.
+TEST(NatsHeaders, HeadersNamedStatusThatAreNoStatusCodeStayHeaders) {
+  ReceivedMessage m({{"Status", "active"}, {"Description", "a job"}, {"K", "v"}});
+  std::string block;
+  EXPECT_FALSE(take_headers(m.msg, block));
+  EXPECT_NE(block.find("NATS/1.0\r\n"), std::string::npos) << block;
+  EXPECT_NE(block.find("Status: active\r\n"), std::string::npos) << block;
+  EXPECT_NE(block.find("Description: a job\r\n"), std::string::npos) << block;
+  EXPECT_NE(block.find("K: v\r\n"), std::string::npos) << block;
+}
+
 TEST(NatsHeaders, AnIncompleteOrMalformedTraceMakesAPlainPublication) {
   std::string block;
   ReceivedMessage partial({{"Psycho-Origin", "00000000000000ab"}, {"Psycho-Hops", "2"}});
