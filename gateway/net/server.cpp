@@ -150,8 +150,10 @@ Status Server::Impl::start() {
   workers.start();
   if (tcp) tcp->start();
   if (websocket) websocket->start();
-  if (admin) admin->start();
+  // Before the admin listener answers: /readyz must never see the client listeners as
+  // closed once it can be asked (it did, for a moment, with the flag set after it).
   listening = true;
+  if (admin) admin->start();
   if (config.stdio) {
     asio::post(workers.context(0), [this] {
       stdio = start_stdio_session(sessions, 0, workers.context(0),
