@@ -100,6 +100,17 @@ TEST_F(NatsAdapterTest, PsychoPublicationsReachNatsWithTraceHeadersAndReply) {
   EXPECT_EQ(m->payload, "abc");
   EXPECT_EQ(m->header("A"), "1");
   EXPECT_EQ(m->header("Psycho-Origin").size(), 16u);
+  // Every value of a name and the name's case, as the client sent them.
+  const std::string multi = "NATS/1.0\r\nx-Multi: 1\r\nx-Multi: 2\r\n\r\n";
+  c->send("HPUB reports.multi " + std::to_string(multi.size()) + " " +
+          std::to_string(multi.size() + 1) + "\n" + multi + "m\n");
+  const auto got = nats().next();
+  ASSERT_TRUE(got);
+  std::vector<std::string> values;
+  for (const auto& [name, value] : got->headers) {
+    if (name == "x-Multi") values.push_back(value);
+  }
+  EXPECT_EQ(values, (std::vector<std::string>{"1", "2"}));
   EXPECT_EQ(m->header("Psycho-Msg-Id").rfind(m->header("Psycho-Origin") + "-", 0), 0u);
   EXPECT_EQ(m->header("Psycho-Hops"), "0");
   // A client cannot forge the trace: the adapter replaces it.

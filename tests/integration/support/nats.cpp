@@ -246,10 +246,12 @@ NatsMessage NatsClient::convert(natsMsg* msg) {
   const char** keys = nullptr;
   int count = 0;
   if (natsMsgHeader_Keys(msg, &keys, &count) == NATS_OK) {
-    for (int i = 0; i < count; ++i) {
-      const char* value = nullptr;
-      natsMsgHeader_Get(msg, keys[i], &value);
-      m.headers.emplace_back(keys[i], value != nullptr ? value : "");
+    for (int i = 0; i < count; ++i) {  // every value of every name, in order per name
+      const char** values = nullptr;
+      int value_count = 0;
+      if (natsMsgHeader_Values(msg, keys[i], &values, &value_count) != NATS_OK) continue;
+      for (int v = 0; v < value_count; ++v) m.headers.emplace_back(keys[i], values[v]);
+      std::free(static_cast<void*>(values));
     }
     std::free(static_cast<void*>(keys));
   }
