@@ -171,8 +171,6 @@ Status Server::Impl::start() {
   return Ok{};
 }
 
-// Every listener, the adapters' included, is open by now: connections that arrive before the
-// workers start wait in the accept backlog.
 // The gateway promises (INFO) and enforces no larger a body than every adapter that exports
 // anything accepts: a NATS server's max_payload is often smaller than the gateway's, and a
 // publication that cannot cross must be refused at once, with the standard error, rather
@@ -198,6 +196,8 @@ void Server::Impl::limits_changed() {
   asio::post(control, [this] { greet_with_payload_limit(); });
 }
 
+// Every listener, the adapters' included, is open by now: connections that arrive before the
+// workers start wait in the accept backlog.
 Status Server::Impl::report_ports() {
   if (config.ports_file.empty()) return Ok{};
   std::vector<NamedPort> ports{{"listen", tcp ? tcp->port() : std::uint16_t{0}},
