@@ -65,6 +65,11 @@ function validateValues(schemaFile, defaultsFile, files) {
 // Writes the gateway configuration of every ConfigMap holding psycho-gateway.yaml to
 // OUT_DIR/rendered-config-N.yaml, with /etc/psycho/ paths moved under OUT_DIR/etc-psycho/ and
 // empty files there standing in for what the pod mounts.
+// What a mounted file holds for --check-config: a key file needs one key; others may be empty.
+function standInFor(path) {
+  return path.includes("/etc-psycho/multicast-keys/") ? `1 ${"5a".repeat(32)}\n` : "";
+}
+
 function extractConfigs(outDir, files) {
   let n = 0;
   for (const file of files) {
@@ -75,7 +80,7 @@ function extractConfigs(outDir, files) {
       const moved = text.replaceAll("/etc/psycho/", `${outDir}/etc-psycho/`);
       for (const path of moved.match(new RegExp(`${outDir}/etc-psycho/\\S+`, "g")) ?? []) {
         mkdirSync(dirname(path), { recursive: true });
-        writeFileSync(path, "", { flag: "a" });
+        writeFileSync(path, standInFor(path), { flag: "a", mode: 0o600 });
       }
       writeFileSync(`${outDir}/rendered-config-${++n}.yaml`, moved);
     }

@@ -56,8 +56,14 @@ nats:
 {{- end }}
 {{- end }}
 {{- range $name, $section := .Values.overlays }}
+{{- if and (eq $name "multicast") $.Values.multicastKeys.secretName }}
+{{- $section = merge (dict "keys" (printf "/etc/psycho/multicast-keys/%s" $.Values.multicastKeys.key)) $section }}
+{{- end }}
 {{ $name }}:
 {{- toYaml $section | nindent 2 }}
+{{- end }}
+{{- if and .Values.multicastKeys.secretName (not .Values.overlays.multicast) }}
+{{- fail "multicastKeys.secretName needs an overlays.multicast section" }}
 {{- end }}
 {{- end -}}
 
@@ -69,7 +75,9 @@ The gateway as a container, for an application chart that wants it as a sidecar:
 
 Put it under initContainers (it sets restartPolicy: Always, a native sidecar) or, with
 "native" false in its values, under containers. The pod needs a volume named
-psycho-gateway-config holding psycho-gateway.yaml (the "psycho-gateway.config" template).
+psycho-gateway-config holding psycho-gateway.yaml (the "psycho-gateway.config" template),
+and, with multicastKeys, one named psycho-gateway-multicast-keys (the Secret, defaultMode
+0440) and fsGroup 10001 in its securityContext so the gateway can read it.
 */}}
 {{- define "psycho-gateway.sidecar" -}}
 - name: psycho-gateway
@@ -126,5 +134,8 @@ psycho-gateway-config holding psycho-gateway.yaml (the "psycho-gateway.config" t
     {{- end }}
     {{- if .Values.nats.tls.enabled }}
     - {name: psycho-gateway-nats-tls, mountPath: /etc/psycho/nats-tls, readOnly: true}
+    {{- end }}
+    {{- if .Values.multicastKeys.secretName }}
+    - {name: psycho-gateway-multicast-keys, mountPath: /etc/psycho/multicast-keys, readOnly: true}
     {{- end }}
 {{- end -}}
