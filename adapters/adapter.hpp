@@ -78,6 +78,9 @@ class AdapterHost {
   // fabrics whether or not anyone there asked (their onward_patterns()). An adapter that sends
   // only what its fabric asks for (multicast) asks for these too, so what it hears goes on.
   virtual std::vector<std::string> onward_patterns(const Adapter& /*asking*/) const { return {}; }
+  // Whether the gateway runs an adapter besides `asking`: a message `asking` exports may
+  // then reach another gateway by a second path, and needs its trace to be recognised there.
+  virtual bool runs_other_adapters(const Adapter& /*asking*/) const { return false; }
   // Any thread: an adapter's max_payload() changed (it connected to a server with another
   // limit). The gateway promises new clients no more than the smallest, and holds them to it.
   virtual void limits_changed() {}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The NATS bridge side by side with NATS itself, on loopback, in one run:
 #   (a) NATS client -> nats-server -> NATS client                (the baseline)
-#   (b) Psycho client -> gateway -> nats-server -> NATS client
+#   (b) Psycho client -> gateway -> nats-server -> NATS client (the default configuration, and
+#       with the trace header a gateway that also runs an overlay adds)
 #   (c) NATS client -> nats-server -> gateway -> Psycho client
 # for 16 B and 1 KiB messages, and request/reply round trips (a Psycho requester through the
 # gateway to a NATS responder, against both on NATS). One load generator for every path:
@@ -35,14 +36,15 @@ start_gateway() {
 start_nats
 start_gateway gw
 gw_default=$gw_url
-start_gateway gw-plain $'  trace_headers: false\n'
-gw_plain=$gw_url
+# The trace header as a gateway that also runs an overlay sends it (`auto` turns it on there).
+start_gateway gw-traced $'  trace_headers: true\n'
+gw_traced=$gw_url
 
 for size in 16 1024; do
   bench "a-$size" --dialect nats --url "$nats_url" --size "$size" --msgs "$msgs"
   bench "b-$size" --url "$gw_default" --sub-url "$nats_url" --sub-dialect nats \
     --size "$size" --msgs "$msgs"
-  bench "b-plain-$size" --url "$gw_plain" --sub-url "$nats_url" --sub-dialect nats \
+  bench "b-traced-$size" --url "$gw_traced" --sub-url "$nats_url" --sub-dialect nats \
     --size "$size" --msgs "$msgs"
   bench "c-$size" --dialect nats --url "$nats_url" --sub-url "$gw_default" \
     --size "$size" --msgs "$msgs"
@@ -64,7 +66,7 @@ printf "%-46s %6s %14s %10s\n" "path" "bytes" "msgs/s" "vs (a)"
 for size in 16 1024; do
   line "(a) NATS -> nats-server -> NATS" "a-$size"
   line "(b) Psycho -> gateway -> NATS" "b-$size"
-  line "(b) same, trace_headers: false" "b-plain-$size"
+  line "(b) same, with the trace header" "b-traced-$size"
   line "(c) NATS -> gateway -> Psycho" "c-$size"
 done
 echo

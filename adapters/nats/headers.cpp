@@ -54,22 +54,35 @@ std::string status_line(natsMsg* msg) {
 }  // namespace
 
 TraceHeader trace_header_kind(std::string_view name) noexcept {
-  if (equals_ignoring_case(name, kOriginHeader)) return TraceHeader::origin;
-  if (equals_ignoring_case(name, kMsgIdHeader)) return TraceHeader::msg_id;
-  if (equals_ignoring_case(name, kHopsHeader)) return TraceHeader::hops;
+  if (equals_ignoring_case(name, kTraceHeader)) return TraceHeader::trace;
+  if (equals_ignoring_case(name, kLegacyOriginHeader)) return TraceHeader::legacy_origin;
+  if (equals_ignoring_case(name, kLegacyMsgIdHeader)) return TraceHeader::legacy_msg_id;
+  if (equals_ignoring_case(name, kLegacyHopsHeader)) return TraceHeader::legacy_hops;
   return TraceHeader::none;
 }
 
 void format_trace(const Trace& trace, TraceValues& out) noexcept {
-  *put_hex16(out.origin, trace.node_id) = '\0';
   char* p = put_hex16(out.msg_id, trace.node_id);
   *p++ = '-';
-  *std::to_chars(p, out.msg_id + sizeof out.msg_id - 1, trace.seq).ptr = '\0';
-  *std::to_chars(out.hops, out.hops + sizeof out.hops - 1, trace.hops).ptr = '\0';
+  p = std::to_chars(p, out.msg_id + sizeof out.msg_id - 1, trace.seq).ptr;
+  *p = '\0';
+  const std::size_t id_length = static_cast<std::size_t>(p - out.msg_id);
+  std::memcpy(out.trace, out.msg_id, id_length);
+  char* q = out.trace + id_length;
+  *q++ = '-';
+  *std::to_chars(q, out.trace + sizeof out.trace - 1, trace.hops).ptr = '\0';
 }
 
-std::optional<Trace> parse_trace(std::string_view origin, std::string_view msg_id,
-                                 std::string_view hops) noexcept {
+std::optional<Trace> parse_trace(std::string_view value) noexcept {
+  const std::size_t first = value.find('-');
+  const std::size_t last = value.rfind('-');
+  if (first == std::string_view::npos || first == last) return std::nullopt;
+  const std::string_view origin = value.substr(0, first);
+  return parse_legacy_trace(origin, value.substr(0, last), value.substr(last + 1));
+}
+
+std::optional<Trace> parse_legacy_trace(std::string_view origin, std::string_view msg_id,
+                                        std::string_view hops) noexcept {
   Trace t;
   const std::size_t dash = msg_id.find('-');
   std::uint64_t id_node = 0;
@@ -119,7 +132,7 @@ std::optional<Trace> take_headers(natsMsg* msg, std::string& block) {
   HeaderBlockBuilder builder;
   const std::string status = status_line(msg);
   builder.begin(block, status);
-  const char* trace[4] = {};  // by TraceHeader; pointers into the message
+  const char* trace[5] = {};  // by TraceHeader; pointers into the message
   for (int i = 0; i < key_count; ++i) {
     const std::string_view key = keys[i];
     if (!status.empty() && (key == "Status" || key == "Description")) continue;
@@ -138,9 +151,10 @@ std::optional<Trace> take_headers(natsMsg* msg, std::string& block) {
   }
   std::free(static_cast<void*>(keys));
   builder.end(block);
-  const auto [none, origin, msg_id, hops] = trace;
+  const auto [none, compact, origin, msg_id, hops] = trace;
+  if (compact != nullptr) return parse_trace(compact);
   if (origin == nullptr || msg_id == nullptr || hops == nullptr) return std::nullopt;
-  return parse_trace(origin, msg_id, hops);
+  return parse_legacy_trace(origin, msg_id, hops);
 }
 
 }  // namespace psycho::nats

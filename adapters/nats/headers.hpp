@@ -14,30 +14,37 @@
 
 namespace psycho::nats {
 
-inline constexpr std::string_view kOriginHeader = "Psycho-Origin";  // node id, 16 hex digits
-inline constexpr std::string_view kMsgIdHeader = "Psycho-Msg-Id";   // "<node hex>-<seq>"
-inline constexpr std::string_view kHopsHeader = "Psycho-Hops";      // decimal
+// The trace of an exported message, in one header: "<node id, 16 hex>-<seq>-<hops>". One
+// header, not three: nats.c sets each header through a hash map, allocating, and that cost
+// is what bounds a bridge that publishes with headers.
+inline constexpr std::string_view kTraceHeader = "Psycho-Trace";
+// What gateways before Psycho-Trace sent instead; still read, so that a rolling upgrade
+// keeps its messages' identity, and never shown to clients.
+inline constexpr std::string_view kLegacyOriginHeader = "Psycho-Origin";  // node id, 16 hex
+inline constexpr std::string_view kLegacyMsgIdHeader = "Psycho-Msg-Id";   // "<node hex>-<seq>"
+inline constexpr std::string_view kLegacyHopsHeader = "Psycho-Hops";      // decimal
 inline constexpr std::string_view kHeaderLine = "NATS/1.0";
 
-// Which of the three a header name is (case-insensitive, as HTTP-style names are).
-enum class TraceHeader { none, origin, msg_id, hops };
+// Which trace header a header name is (case-insensitive, as HTTP-style names are).
+enum class TraceHeader { none, trace, legacy_origin, legacy_msg_id, legacy_hops };
 TraceHeader trace_header_kind(std::string_view name) noexcept;
 inline bool is_trace_header(std::string_view name) noexcept {
   return trace_header_kind(name) != TraceHeader::none;
 }
 
-// Writes the three values for `trace` into the buffers (reused, so no allocation once warm).
+// The text forms of a trace, written into fixed buffers (no allocation).
 struct TraceValues {
-  char origin[17];
-  char msg_id[40];
-  char hops[4];
+  char trace[44];   // the Psycho-Trace value: "<node hex>-<seq>-<hops>"
+  char msg_id[40];  // "<node hex>-<seq>": the message's identity (JetStream's Nats-Msg-Id)
 };
 void format_trace(const Trace& trace, TraceValues& out) noexcept;
 
-// Reads the trace back; nullopt when any value is missing or malformed (the message is then
+// Reads a Psycho-Trace value back; nullopt when it is malformed (the message is then
 // treated as a plain NATS publication). `hops` is returned as received.
-std::optional<Trace> parse_trace(std::string_view origin, std::string_view msg_id,
-                                 std::string_view hops) noexcept;
+std::optional<Trace> parse_trace(std::string_view value) noexcept;
+// The same for the three headers of older gateways.
+std::optional<Trace> parse_legacy_trace(std::string_view origin, std::string_view msg_id,
+                                        std::string_view hops) noexcept;
 
 // Calls f(name, value) for each header line of a block; stops at the blank line. Lines
 // without a colon are skipped. The first line (`NATS/1.0 ...`) is not a header.
@@ -76,8 +83,9 @@ class HeaderBlockBuilder {
 // The headers of a message received from NATS as Psycho clients see them: `block` (reused)
 // becomes its header block, rebuilt from the headers nats.c parsed, with the status line
 // nats.c lifts into `Status` and `Description` back on the first line, and without the
-// trace headers. Returns the trace those carry (hops as received), or nullopt when one is
-// missing or malformed: the message is then a plain NATS publication.
+// trace headers. Returns the trace they carry (hops as received; Psycho-Trace before the
+// legacy three), or nullopt when there is none or it is malformed: the message is then a
+// plain NATS publication.
 std::optional<Trace> take_headers(natsMsg* msg, std::string& block);
 
 }  // namespace psycho::nats

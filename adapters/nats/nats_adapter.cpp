@@ -145,6 +145,8 @@ class NatsAdapter final : public Adapter {
   bool refilter_pending_ GUARDED_BY(interest_mutex_) = false;
   AdapterHost* host_ = nullptr;
   std::uint64_t import_node_ = 0;  // identity given to plain NATS publications
+  // Whether exports carry Psycho-Trace: config_.trace_headers, `auto` resolved at start.
+  bool trace_headers_ = true;
   std::atomic<std::uint64_t> import_seq_{0};
 
   OptionsPtr options_;
@@ -257,6 +259,12 @@ Status NatsAdapter::start(AdapterHost& host) {
   // node id (the router drops its own node id as a loop).
   import_node_ = host.node_id() ^ 0x6E617473'696D7074ull;  // "natsimpt"
   if (import_node_ == 0 || import_node_ == host.node_id()) import_node_ = 1;
+  // Without a second path out of this gateway, what it exports reaches every other gateway
+  // once, through NATS, and the bus rules keep it from coming back: the trace would be dead
+  // weight (docs/nats.md, "Loops").
+  trace_headers_ =
+      config_.trace_headers == TraceHeaders::on ||
+      (config_.trace_headers == TraceHeaders::automatic && host.runs_other_adapters(*this));
 
   ConnectionCallbacks callbacks{&on_connected, &on_disconnected, &on_reconnected,
                                 &on_closed,    &on_error,        this};
@@ -442,7 +450,7 @@ void NatsAdapter::publish(const Message& message) {
   filter()->to_fabric(message.subject(), subject_buffer_);
   const bool to_jetstream = jetstream_.enabled() && jetstream_.wants(message.subject());
   natsStatus s;
-  if (!config_.trace_headers && !to_jetstream && message.headers().empty()) {
+  if (!trace_headers_ && !to_jetstream && message.headers().empty()) {
     // The fast path: no natsMsg, nats.c writes straight into its buffer.
     const auto payload = message.payload();
     if (message.reply().empty()) {
@@ -480,11 +488,7 @@ natsStatus NatsAdapter::publish_with_headers(const Message& message, bool to_jet
   });
   TraceValues trace;
   format_trace(message.trace(), trace);
-  if (s == NATS_OK && config_.trace_headers) {
-    s = natsMsgHeader_Set(msg, kOriginHeader.data(), trace.origin);
-    if (s == NATS_OK) s = natsMsgHeader_Set(msg, kMsgIdHeader.data(), trace.msg_id);
-    if (s == NATS_OK) s = natsMsgHeader_Set(msg, kHopsHeader.data(), trace.hops);
-  }
+  if (s == NATS_OK && trace_headers_) s = natsMsgHeader_Set(msg, kTraceHeader.data(), trace.trace);
   if (s == NATS_OK) {
     if (to_jetstream) return jetstream_.publish(msg, trace.msg_id);
     s = natsConnection_PublishMsg(connection_, msg);
@@ -693,6 +697,7 @@ Status NatsAdapter::reconfigure(const config::AdapterSection& section, bool appl
 
 AdapterStatus NatsAdapter::status() const {
   ReportInputs in{config_,
+                  trace_headers_,
                   state_.load(std::memory_order_acquire),
                   "",
                   std::nullopt,

@@ -74,6 +74,19 @@ void read_jetstream(config::Section& s, JetStreamSettings& js) {
   s.adopt(j);
 }
 
+// `auto`, or a bool (YAML's spellings of one: true/false, yes/no, on/off).
+void read_trace_headers(config::Section& s, TraceHeaders& out) {
+  std::string text;
+  s.get("trace_headers", text);
+  if (text.empty() || text == "auto") return;
+  if (bool on = false; config::parse_bool(text, on)) {
+    out = on ? TraceHeaders::on : TraceHeaders::off;
+  } else {
+    s.error_at("trace_headers", "'" + s.name_of("trace_headers") +
+                                    "' must be auto, true or false, not '" + text + "'");
+  }
+}
+
 void read_credentials(config::Section& s, NatsConfig& c) {
   s.get("user", c.user);
   s.get("password", c.password);
@@ -117,7 +130,7 @@ Result<NatsConfig> parse_config(const config::AdapterSection& section) {
   s.get_duration("connect_timeout", c.connect_timeout, std::chrono::milliseconds(10),
                  std::chrono::minutes(5));
   c.subjects = SubjectFilter::parse(s);
-  s.get("trace_headers", c.trace_headers);
+  read_trace_headers(s, c.trace_headers);
   s.get("bus", c.bus);
   if (c.bus.empty()) s.error_at("bus", "'nats.bus' must not be empty");
   read_queue_settings(s, c.queue);

@@ -40,6 +40,8 @@ struct JetStreamSettings {
   bool operator==(const JetStreamSettings&) const = default;
 };
 
+enum class TraceHeaders { automatic, on, off };
+
 struct NatsConfig {
   std::vector<std::string> servers;  // nats://host:port, tls://host:port
   std::string name = "psycho-gateway";
@@ -49,11 +51,12 @@ struct NatsConfig {
   ReconnectSettings reconnect;
   std::chrono::milliseconds connect_timeout{2000};
   SubjectFilter subjects;
-  // Psycho-Origin / Psycho-Msg-Id / Psycho-Hops on what is exported; needed for loop-free
-  // bridging with overlays, dispensable for a NATS-only gateway.
-  bool trace_headers = true;
-  std::string bus = "nats";           // name of this NATS system, shared by its gateways
-  QueueSettings queue;  // waiting for the publisher thread
+  // The Psycho-Trace header on what is exported (docs/nats.md, "Loops"): needed where a
+  // second path joins the gateways (an overlay); automatic: when this gateway runs another
+  // adapter besides NATS.
+  TraceHeaders trace_headers = TraceHeaders::automatic;
+  std::string bus = "nats";      // name of this NATS system, shared by its gateways
+  QueueSettings queue;           // waiting for the publisher thread
   int pending_messages = 65536;  // per NATS subscription, before nats.c drops
   std::size_t pending_bytes = 64 << 20;
   JetStreamSettings jetstream;

@@ -35,6 +35,7 @@ std::string varz(const ReportInputs& in) {
   metrics::JsonWriter j;
   j.begin_object();
   j.field("bus", in.config.bus);
+  j.field("trace_headers", in.trace_headers);
   if (in.connected_url) j.field("connected_url", *in.connected_url);
   j.begin_array("servers");
   for (const auto& s : in.config.servers) j.string(s);

@@ -45,6 +45,7 @@ struct Counters : TrafficCounters<Drop> {
 
 struct ReportInputs {
   const NatsConfig& config;
+  bool trace_headers = false;  // what `trace_headers` resolved to
   State state = State::connecting;
   std::string last_error;                    // why it is not connected, or ""
   std::optional<std::string> connected_url;  // while connected

@@ -126,11 +126,7 @@ void Section::get(std::string_view key, std::string& out) {
 void Section::get(std::string_view key, bool& out) {
   std::string v;
   if (!scalar(key, v)) return;
-  if (v == "true" || v == "yes" || v == "on") {
-    out = true;
-  } else if (v == "false" || v == "no" || v == "off") {
-    out = false;
-  } else {
+  if (!parse_bool(v, out)) {
     error_at(key, "'" + name_of(key) + "' must be true or false, not '" + v + "'");
   }
 }

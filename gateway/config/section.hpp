@@ -99,6 +99,7 @@ class Section {
 std::string did_you_mean(std::string_view key, const std::vector<std::string>& known);
 
 // Parsers shared with the command line; each returns false on junk and leaves `out` alone.
+bool parse_bool(std::string_view text, bool& out);  // true/false, yes/no, on/off
 bool parse_uint(std::string_view text, std::uint64_t& out);  // digits only
 bool parse_int(std::string_view text, std::int64_t& out);    // optional '-', digits
 bool parse_size(std::string_view text, std::size_t& out);

@@ -57,6 +57,17 @@ Result<std::size_t> expand_one(std::string_view text, std::string& out) {
 
 }  // namespace
 
+bool parse_bool(std::string_view text, bool& out) {
+  if (text == "true" || text == "yes" || text == "on") {
+    out = true;
+  } else if (text == "false" || text == "no" || text == "off") {
+    out = false;
+  } else {
+    return false;
+  }
+  return true;
+}
+
 // Only ASCII digits: from_chars would also take a leading '-' for the signed type, and we
 // want "+5", " 5" and "0x5" rejected for both.
 bool parse_uint(std::string_view text, std::uint64_t& out) {

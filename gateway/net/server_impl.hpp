@@ -8,6 +8,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -79,6 +80,11 @@ struct Server::Impl : AdapterHost {
                  std::make_move_iterator(more.end()));
     }
     return out;
+  }
+
+  bool runs_other_adapters(const Adapter& asking) const override {
+    return std::any_of(adapters.begin(), adapters.end(),
+                       [&](const auto& a) { return a.get() != &asking; });
   }
 
   void limits_changed() override;

@@ -86,8 +86,8 @@ TEST_F(NatsAdapterTest, NatsPublicationsReachPsychoClientsWithHeaders) {
   EXPECT_EQ(msg.find("Psycho-"), std::string::npos) << msg;
 }
 
-TEST_F(NatsAdapterTest, PsychoPublicationsReachNatsWithTraceHeadersAndReply) {
-  start();
+TEST_F(NatsAdapterTest, PsychoPublicationsReachNatsWithTheirHeadersAndReply) {
+  start("  trace_headers: true\n");
   nats().subscribe("reports.*");
   auto c = psycho_client(gw(), true);
   const std::string headers = "NATS/1.0\r\nA: 1\r\n\r\n";
@@ -99,7 +99,12 @@ TEST_F(NatsAdapterTest, PsychoPublicationsReachNatsWithTraceHeadersAndReply) {
   EXPECT_EQ(m->reply, "inbox.1");
   EXPECT_EQ(m->payload, "abc");
   EXPECT_EQ(m->header("A"), "1");
-  EXPECT_EQ(m->header("Psycho-Origin").size(), 16u);
+  // One trace header: "<node id, 16 hex digits>-<sequence>-<hops>".
+  const std::string trace = m->header("Psycho-Trace");
+  ASSERT_GT(trace.size(), 19u) << trace;
+  EXPECT_EQ(trace.find_first_not_of("0123456789abcdef"), 16u) << trace;
+  EXPECT_EQ(trace.substr(trace.rfind('-')), "-0") << trace;
+  EXPECT_EQ(m->header("Psycho-Origin"), "");
   // Every value of a name and the name's case, as the client sent them.
   const std::string multi = "NATS/1.0\r\nx-Multi: 1\r\nx-Multi: 2\r\n\r\n";
   c->send("HPUB reports.multi " + std::to_string(multi.size()) + " " +
@@ -111,15 +116,33 @@ TEST_F(NatsAdapterTest, PsychoPublicationsReachNatsWithTraceHeadersAndReply) {
     if (name == "x-Multi") values.push_back(value);
   }
   EXPECT_EQ(values, (std::vector<std::string>{"1", "2"}));
-  EXPECT_EQ(m->header("Psycho-Msg-Id").rfind(m->header("Psycho-Origin") + "-", 0), 0u);
-  EXPECT_EQ(m->header("Psycho-Hops"), "0");
-  // A client cannot forge the trace: the adapter replaces it.
-  const std::string forged = "NATS/1.0\r\nPsycho-Hops: 7\r\n\r\n";
+  // A client cannot forge the trace, in today's form or in older gateways' three headers:
+  // the adapter replaces the one and drops the others.
+  const std::string forged =
+      "NATS/1.0\r\nPsycho-Trace: 0000000000000001-1-7\r\nPsycho-Hops: 7\r\n"
+      "psycho-origin: 0000000000000001\r\n\r\n";
   c->send("HPUB reports.x " + std::to_string(forged.size()) + " " +
           std::to_string(forged.size() + 1) + "\n" + forged + "z\n");
   m = nats().next();
   ASSERT_TRUE(m);
-  EXPECT_EQ(m->header("Psycho-Hops"), "0");
+  EXPECT_EQ(m->header("Psycho-Trace").substr(0, 16), trace.substr(0, 16));
+  EXPECT_EQ(m->header("Psycho-Trace").substr(m->header("Psycho-Trace").rfind('-')), "-0");
+  EXPECT_EQ(m->header("Psycho-Hops"), "");
+  EXPECT_EQ(m->header("Psycho-Origin"), "");
+}
+
+// A gateway whose only fabric is NATS exports plain NATS messages by default: nothing else
+// could carry them to another gateway a second time (docs/nats.md, "Loops").
+TEST_F(NatsAdapterTest, ANatsOnlyGatewayExportsPlainMessagesByDefault) {
+  start();
+  EXPECT_EQ(varz_field(gw(), "trace_headers"), "false");
+  nats().subscribe("plain.>");
+  auto c = psycho_client(gw());
+  c->send("PUB plain.one 3\nabc\n");
+  const auto m = nats().next();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->payload, "abc");
+  EXPECT_TRUE(m->headers.empty()) << m->headers.front().first;
 }
 
 // A NATS server that accepts less than the gateway's max_payload: the gateway promises its
@@ -359,7 +382,10 @@ TEST(NatsJetStream, ExportsAreStoredOnceWithTheMessageIdAndAcknowledged) {
   ASSERT_TRUE(first);
   EXPECT_EQ(first->payload, "0");
   EXPECT_FALSE(first->header("Nats-Msg-Id").empty());
-  EXPECT_EQ(first->header("Nats-Msg-Id"), first->header("Psycho-Msg-Id"));
+  // "<node id>-<sequence>": the gateway's identity of the message, whatever the path.
+  const std::string id = first->header("Nats-Msg-Id");
+  EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), 16u) << id;
+  EXPECT_EQ(id.find_first_not_of("0123456789", 17), std::string::npos) << id;
   EXPECT_TRUE(eventually([&] {
     return gw.http_get("/metrics")
                .find("psycho_nats_jetstream_acks_total{adapter=\"nats\",result=\"ok\"} 10") !=

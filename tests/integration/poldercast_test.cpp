@@ -29,16 +29,6 @@ const std::string kCompleteness = "psycho_poldercast_ring_completeness{adapter=\
 
 bool odd(int i) { return i % 2 == 1; }
 
-// A string field of the PolderCast adapter's /varz details (its own node comes first).
-std::string varz_field(Gateway& gw, const std::string& key) {
-  const std::string varz = gw.http_get("/varz");
-  const std::string quoted = "\"" + key + "\":\"";
-  const auto at = varz.find(quoted);
-  if (at == std::string::npos) return "?";
-  const auto from = at + quoted.size();
-  return varz.substr(from, varz.find('"', from) - from);
-}
-
 // Messages the PolderCast adapter dropped on `gw` for `reason`.
 double dropped(Gateway& gw, const std::string& reason) {
   return metric(gw,

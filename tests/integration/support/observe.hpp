@@ -18,6 +18,21 @@ inline double metric(Gateway& gw, const std::string& name) {
   return std::strtod(text.c_str() + at + name.size() + 2, nullptr);
 }
 
+// The first field `key` of /varz (an adapter's details come in the order of the adapters), as
+// text: a string without its quotes, or a number or bool as written; "?" when absent.
+inline std::string varz_field(Gateway& gw, const std::string& key) {
+  const std::string varz = gw.http_get("/varz");
+  const std::string quoted = "\"" + key + "\":";
+  const auto at = varz.find(quoted);
+  if (at == std::string::npos) return "?";
+  auto from = at + quoted.size();
+  if (from < varz.size() && varz[from] == '"') {
+    ++from;
+    return varz.substr(from, varz.find('"', from) - from);
+  }
+  return varz.substr(from, varz.find_first_of(",}]", from) - from);
+}
+
 // The MSG a Psycho client receives for a message without reply subject.
 inline std::string frame(const std::string& subject, const std::string& payload) {
   return "MSG " + subject + " " + std::to_string(payload.size()) + "\n" + payload + "\n";

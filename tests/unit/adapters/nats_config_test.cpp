@@ -16,7 +16,7 @@ TEST(NatsConfig, ServersAloneMeanEverythingBothWaysWithDefaults) {
   EXPECT_TRUE(c->subjects.exports("any.thing"));
   EXPECT_TRUE(c->subjects.imports("any.thing"));
   EXPECT_EQ(c->reconnect.max_attempts, -1);  // forever
-  EXPECT_TRUE(c->trace_headers);
+  EXPECT_EQ(c->trace_headers, TraceHeaders::automatic);
   EXPECT_FALSE(c->jetstream.enabled());
 }
 
@@ -51,13 +51,32 @@ jetstream: {export: [audit.>], ack_timeout: 2s, max_pending: 100, retries: 1}
   EXPECT_EQ(c->reconnect.wait, std::chrono::milliseconds(250));
   EXPECT_EQ(c->reconnect.max_attempts, 5);
   EXPECT_EQ(c->reconnect.buffer_size, 1u << 20);
-  EXPECT_FALSE(c->trace_headers);
+  EXPECT_EQ(c->trace_headers, TraceHeaders::off);
   EXPECT_EQ(c->bus, "east");
   EXPECT_EQ(c->queue.bytes, 4u << 20);
   EXPECT_EQ(c->pending_messages, 1000);
   EXPECT_EQ(c->jetstream.exports, (std::vector<std::string>{"audit.>"}));
   EXPECT_EQ(c->jetstream.retries, 1);
   EXPECT_FALSE(c->subjects.exports("prices.x"));
+}
+
+TEST(NatsConfig, TraceHeadersAreAutoOrABool) {
+  const std::pair<const char*, TraceHeaders> cases[] = {{"auto", TraceHeaders::automatic},
+                                                        {"true", TraceHeaders::on},
+                                                        {"on", TraceHeaders::on},
+                                                        {"false", TraceHeaders::off},
+                                                        {"no", TraceHeaders::off}};
+  for (const auto& [value, expected] : cases) {
+    const auto c = parse(std::string("servers: nats://a:1\ntrace_headers: ") + value);
+    ASSERT_TRUE(c) << value << ": " << c.error();
+    EXPECT_EQ(c->trace_headers, expected) << value;
+  }
+  const auto bad = parse("servers: nats://a:1\ntrace_headers: sometimes");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().find("gw.yaml:2:16: 'nats.trace_headers' must be auto, true or false, "
+                             "not 'sometimes'"),
+            std::string::npos)
+      << bad.error();
 }
 
 TEST(NatsConfig, MistakesAreNamedWithTheirPlace) {

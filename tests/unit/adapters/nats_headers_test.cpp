@@ -12,31 +12,49 @@ namespace {
 TEST(NatsHeaders, TraceRoundTrips) {
   TraceValues v;
   format_trace(Trace{0xABCDEF0123456789ull, 42, 3, 0}, v);
-  EXPECT_STREQ(v.origin, "abcdef0123456789");
+  EXPECT_STREQ(v.trace, "abcdef0123456789-42-3");
   EXPECT_STREQ(v.msg_id, "abcdef0123456789-42");
-  EXPECT_STREQ(v.hops, "3");
-  const auto t = parse_trace(v.origin, v.msg_id, v.hops);
+  const auto t = parse_trace(v.trace);
   ASSERT_TRUE(t);
   EXPECT_EQ(t->node_id, 0xABCDEF0123456789ull);
   EXPECT_EQ(t->seq, 42u);
   EXPECT_EQ(t->hops, 3);
+
+  format_trace(Trace{~0ull, ~0ull, 255, 0}, v);  // the longest values fit
+  EXPECT_STREQ(v.trace, "ffffffffffffffff-18446744073709551615-255");
+  ASSERT_TRUE(parse_trace(v.trace));
+  EXPECT_EQ(parse_trace(v.trace)->seq, ~0ull);
 }
 
 TEST(NatsHeaders, MalformedTracesAreRefused) {
+  for (const char* value : {"", "1", "1-1", "-1-0", "1--0", "1-1-", "zz-1-0", "1-x-0", "1-1-256",
+                            "1-1--1", "0-1-0", "1 -1-0", "1-1-0-0", "1-1-0 "}) {
+    EXPECT_FALSE(parse_trace(value)) << value;
+  }
+  EXPECT_TRUE(parse_trace("1-1-0"));
+}
+
+TEST(NatsHeaders, TheThreeHeadersOfOlderGatewaysAreStillRead) {
+  const auto t = parse_legacy_trace("abcdef0123456789", "abcdef0123456789-42", "3");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->node_id, 0xABCDEF0123456789ull);
+  EXPECT_EQ(t->seq, 42u);
+  EXPECT_EQ(t->hops, 3);
   const char* cases[][3] = {
       {"", "1-1", "0"},  {"zz", "zz-1", "0"}, {"1", "2-1", "0"},  // ids disagree
       {"1", "1-", "0"},  {"1", "1-x", "0"},   {"1", "1-1", "256"}, {"1", "1-1", "-1"},
       {"0", "0-1", "0"}, {"1", "11", "0"},    {"1 ", "1-1", "0"},
   };
   for (const auto& c : cases) {
-    EXPECT_FALSE(parse_trace(c[0], c[1], c[2])) << c[0] << " " << c[1] << " " << c[2];
+    EXPECT_FALSE(parse_legacy_trace(c[0], c[1], c[2])) << c[0] << " " << c[1] << " " << c[2];
   }
 }
 
 TEST(NatsHeaders, TraceHeaderNamesIgnoreCase) {
-  EXPECT_EQ(trace_header_kind("psycho-origin"), TraceHeader::origin);
-  EXPECT_EQ(trace_header_kind("PSYCHO-MSG-ID"), TraceHeader::msg_id);
-  EXPECT_EQ(trace_header_kind("Psycho-Hops"), TraceHeader::hops);
+  EXPECT_EQ(trace_header_kind("psycho-trace"), TraceHeader::trace);
+  EXPECT_EQ(trace_header_kind("psycho-origin"), TraceHeader::legacy_origin);
+  EXPECT_EQ(trace_header_kind("PSYCHO-MSG-ID"), TraceHeader::legacy_msg_id);
+  EXPECT_EQ(trace_header_kind("Psycho-Hops"), TraceHeader::legacy_hops);
   EXPECT_EQ(trace_header_kind("Psycho-Hop"), TraceHeader::none);
 }
 
