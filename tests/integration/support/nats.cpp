@@ -110,6 +110,14 @@ void NatsServer::kill() {
   ::unlink(ports_path_.c_str());  // a killed server leaves it behind
 }
 
+void NatsServer::freeze() {
+  if (process_) process_->signal(SIGSTOP);
+}
+
+void NatsServer::thaw() {
+  if (process_) process_->signal(SIGCONT);
+}
+
 void NatsServer::restart() {
   if (!reserved_) throw std::logic_error("NatsServer::restart() needs options.restartable");
   kill();

@@ -64,6 +64,10 @@ class NatsServer {
   bool running() { return process_ && process_->running(); }
   // SIGKILL, as a crash would.
   void kill();
+  // SIGSTOP / SIGCONT: a server that stops reading (its peers' writes back up into the
+  // kernel's buffers, then block) and later carries on where it was.
+  void freeze();
+  void thaw();
   // Starts it again on the same client port (and store): needs `restartable`. Its
   // monitoring and cluster ports may change.
   void restart();
