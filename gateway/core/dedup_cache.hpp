@@ -5,11 +5,16 @@
 // here, across all adapters, which is why this lives in the core rather than in each adapter.
 // Memory is fixed: the oldest identity is forgotten when the ring is full. Identities are
 // untrusted input, so they are hashed with a per-process key (core/keyed_hash.hpp).
+//
+// Every bridged message passes through insert(), so the set is an open-addressing table
+// allocated once: linear probing in a table at most half full, and deletion by shifting the
+// rest of a probe run back (no tombstones, so lookups never slow down with age). A node-based
+// set allocated and freed a node per message, which profiles showed as the bridge's largest
+// single cost.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <unordered_set>
 #include <vector>
 
 #include "core/keyed_hash.hpp"
@@ -40,12 +45,24 @@ class DedupCache {
   };
 
  private:
+  struct Slot {
+    Key key{};
+    std::size_t home = 0;  // where the key's probe starts: its hash, masked
+    bool used = false;
+  };
+  static constexpr std::size_t kMissing = ~std::size_t{0};
+
+  // The slot holding `key`, or kMissing.
+  std::size_t find(const Key& key, std::size_t home) const REQUIRES(mutex_);
+  void erase(const Key& key) REQUIRES(mutex_);
+
   const std::size_t capacity_;
+  const std::size_t mask_;  // table size - 1; the table is a power of two, >= 2 * capacity
   mutable Mutex mutex_;
-  std::unordered_set<Key, KeyHash> seen_ GUARDED_BY(mutex_);
+  std::vector<Slot> table_ GUARDED_BY(mutex_);
   std::vector<Key> ring_ GUARDED_BY(mutex_);  // insertion order, for eviction
   std::size_t next_ GUARDED_BY(mutex_) = 0;
-  bool full_ GUARDED_BY(mutex_) = false;
+  std::size_t size_ GUARDED_BY(mutex_) = 0;
 };
 
 }  // namespace psycho
