@@ -255,10 +255,9 @@ void on_subscription_complete(void* closure) {
 
 Status NatsAdapter::start(AdapterHost& host) {
   host_ = &host;
-  // Plain NATS publications get an identity of this gateway's making that is not its own
-  // node id (the router drops its own node id as a loop).
-  import_node_ = host.node_id() ^ 0x6E617473'696D7074ull;  // "natsimpt"
-  if (import_node_ == 0 || import_node_ == host.node_id()) import_node_ = 1;
+  // Plain NATS publications get an identity of this gateway's making, which the router
+  // knows for its own (it needs no duplicate check the first time, and is a loop after).
+  import_node_ = import_node_id(host.node_id());
   // Without a second path out of this gateway, what it exports reaches every other gateway
   // once, through NATS, and the bus rules keep it from coming back: the trace would be dead
   // weight (docs/nats.md, "Loops").

@@ -55,9 +55,9 @@ struct NatsConfig {
   // second path joins the gateways (an overlay); automatic: when this gateway runs another
   // adapter besides NATS.
   TraceHeaders trace_headers = TraceHeaders::automatic;
-  std::string bus = "nats";      // name of this NATS system, shared by its gateways
-  QueueSettings queue;           // waiting for the publisher thread
-  int pending_messages = 65536;  // per NATS subscription, before nats.c drops
+  std::string bus = "nats";       // name of this NATS system, shared by its gateways
+  QueueSettings queue;            // waiting for the publisher thread
+  int pending_messages = 262144;  // per NATS subscription, before nats.c drops
   std::size_t pending_bytes = 64 << 20;
   JetStreamSettings jetstream;
   bool operator==(const NatsConfig&) const = default;

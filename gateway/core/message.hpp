@@ -35,6 +35,12 @@ struct Trace {
   std::uint32_t bus = 0;
 };
 
+// The node id under which a gateway whose own id is `node_id` gives a fabric's plain
+// publications (a NATS client's, which carry no identity) an identity of its making, with
+// its own sequence: never `node_id` itself, which the router drops as a loop, and never 0,
+// which means "no identity".
+std::uint64_t import_node_id(std::uint64_t node_id) noexcept;
+
 class MessagePtr;
 struct MessageParts;
 MessagePtr make_message(const MessageParts& parts, OriginId origin, const Trace& trace,

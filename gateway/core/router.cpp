@@ -102,6 +102,7 @@ struct Router::WorkerState {
 Router::Router(WorkerPool& workers, RouterOptions options)
     : workers_(workers),
       options_(options),
+      import_node_(import_node_id(options.node_id)),
       dedup_(options.dedup_capacity),
       worker_state_(workers.size(), [n = workers.size()](int w) { return WorkerState(n, w); }),
       inject_queues_(workers.size()) {}
@@ -422,7 +423,11 @@ bool Router::inject(MessagePtr message) {
   // although it carries the identity of a copy already routed here (or this gateway's own,
   // when it published it): it goes to one member of that group and nowhere else.
   const bool chosen = !message->queue().empty();
-  if (trace.node_id == options_.node_id && !chosen) {
+  // An identity this gateway gave a fabric's plain publication is new when it arrives with
+  // one hop (its own import): it skips the duplicate table, which costs a cache miss or two
+  // per message. Seen again after more hops, it has come back around a loop.
+  const bool minted_here = trace.node_id == import_node_;
+  if ((trace.node_id == options_.node_id || (minted_here && trace.hops > 1)) && !chosen) {
     stats_.drop(RouterDrop::own_origin);
     return false;
   }
@@ -447,7 +452,7 @@ bool Router::inject(MessagePtr message) {
     stats_.drop(RouterDrop::backlog_full);
     return false;
   }
-  if (!chosen && trace.node_id != 0 && !dedup_.insert(trace.node_id, trace.seq)) {
+  if (!chosen && !minted_here && trace.node_id != 0 && !dedup_.insert(trace.node_id, trace.seq)) {
     inject_backlog_.fetch_sub(cost, std::memory_order_relaxed);
     stats_.drop(RouterDrop::duplicate);
     return false;

@@ -132,6 +132,7 @@ class Router {
 
   WorkerPool& workers_;
   RouterOptions options_;
+  const std::uint64_t import_node_;  // import_node_id(options_.node_id)
   RouterStats stats_;
   DedupCache dedup_;
   std::vector<FabricLink*> adapters_;

@@ -247,6 +247,23 @@ TEST_F(RouterTest, OwnOriginAndExhaustedHopsAreDroppedAndCounted) {
   EXPECT_EQ(router.stats().dropped_for(RouterDrop::hop_limit), 1u);
 }
 
+// What the NATS adapter imports from a plain NATS client gets an identity under this
+// gateway's import node: new on its first hop (no duplicate check needed), a loop when it
+// comes back with more hops.
+TEST_F(RouterTest, IdentitiesMintedHereAreNewOnceAndALoopAfter) {
+  auto s = subscriber(0);
+  ASSERT_TRUE(router.subscribe(s, "x", ""));
+  const std::uint64_t minted = import_node_id(kNode);
+  EXPECT_NE(minted, kNode);
+  EXPECT_TRUE(router.inject(remote_message("x", 1, minted, 1, 1)));
+  EXPECT_TRUE(router.inject(remote_message("x", 1, minted, 2, 1)));
+  EXPECT_FALSE(router.inject(remote_message("x", 2, minted, 1, 3)));  // back from the overlay
+  pool.run();
+  EXPECT_EQ(s->received.size(), 2u);
+  EXPECT_EQ(router.stats().dropped_for(RouterDrop::own_origin), 1u);
+  EXPECT_EQ(router.stats().dropped_for(RouterDrop::duplicate), 0u);
+}
+
 TEST_F(RouterTest, InjectBacklogIsBoundedAndCounted) {
   for (std::uint64_t i = 0; i < 10; ++i) {
     const bool accepted = router.inject(remote_message("x", 1, 0xBEEF, 100 + i));
