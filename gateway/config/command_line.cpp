@@ -19,6 +19,7 @@ constexpr ValueFlag kValueFlags[] = {
     {"config", &CommandLine::config_file},
     {"listen", &CommandLine::listen},
     {"websocket", &CommandLine::websocket},
+    {"websocket-static", &CommandLine::websocket_static},
     {"admin", &CommandLine::admin},
     {"name", &CommandLine::name},
     {"check-config", &CommandLine::check_config},
@@ -132,6 +133,7 @@ Status apply_flags(const CommandLine& cl, Config& config) {
     if (cl.name->empty()) return fail("--name: must not be empty");
     config.gateway.name = *cl.name;
   }
+  if (cl.websocket_static) config.gateway.websocket_static = *cl.websocket_static;
   if (cl.ports_file) {
     if (cl.ports_file->empty()) return fail("--ports-file: must not be empty");
     config.ports_file = *cl.ports_file;
@@ -155,6 +157,8 @@ std::string usage_text(const std::vector<AdapterFlag>& adapter_flags) {
       "  --config FILE         YAML configuration (see deploy/psycho-gateway.yaml)\n"
       "  --listen HOST:PORT    Psycho over TCP (default 127.0.0.1:4242; \"\" disables)\n"
       "  --websocket HOST:PORT Psycho over WebSocket (default 127.0.0.1:4243; \"\" disables)\n"
+      "  --websocket-static DIR\n"
+      "                        also serve DIR's files over HTTP on the WebSocket port\n"
       "  --admin HOST:PORT     /metrics /healthz /readyz /varz (default 127.0.0.1:9242)\n"
       "  --name NAME           server name announced in INFO\n"
       "  --stdio               serve one client on stdin/stdout (listeners off unless set)\n"

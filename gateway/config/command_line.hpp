@@ -14,6 +14,7 @@ namespace psycho::config {
 struct CommandLine {
   std::optional<std::string> config_file;
   std::optional<std::string> listen, websocket, admin, name;
+  std::optional<std::string> websocket_static;  // --websocket-static DIR
   // --ports-file PATH: once every listener is open, the bound ports are written there as
   // JSON (net/ports_file.hpp), so that listeners can be given port 0.
   std::optional<std::string> ports_file;

@@ -80,6 +80,9 @@ struct GatewayConfig {
   Endpoint listen{"127.0.0.1", 4242};
   Endpoint websocket{"127.0.0.1", 4243};
   std::string websocket_path = "/";
+  // A directory whose files the WebSocket listener serves to plain HTTP GET/HEAD requests
+  // (net/static_files.hpp); "" (the default) serves none.
+  std::string websocket_static;
   Endpoint admin{"127.0.0.1", 9242};
   std::size_t max_payload = 1024 * 1024;
   std::size_t max_control_line = 4 * 1024;

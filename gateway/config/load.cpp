@@ -62,6 +62,7 @@ Status read_gateway(const YAML::Node& node, const std::string& file, GatewayConf
   s.get("listen", g.listen);
   s.get("websocket", g.websocket);
   s.get("websocket_path", g.websocket_path);
+  s.get("websocket_static", g.websocket_static);
   s.get("admin", g.admin);
   read_limits(s, g);
   // 100ms rather than seconds: integration tests exercise stale connections quickly.

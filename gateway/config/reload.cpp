@@ -60,6 +60,7 @@ ReloadPlan plan_reload(const Config& running, const Config& next) {
   fixed(a.listen.to_string() == b.listen.to_string(), "gateway.listen");
   fixed(a.websocket.to_string() == b.websocket.to_string(), "gateway.websocket");
   fixed(a.websocket_path == b.websocket_path, "gateway.websocket_path");
+  fixed(a.websocket_static == b.websocket_static, "gateway.websocket_static");
   fixed(a.admin.to_string() == b.admin.to_string(), "gateway.admin");
   fixed(a.max_payload == b.max_payload, "gateway.max_payload");  // announced in INFO
   fixed(a.max_control_line == b.max_control_line, "gateway.max_control_line");

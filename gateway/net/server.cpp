@@ -11,6 +11,7 @@
 #include "net/client_session.hpp"
 #include "net/ports_file.hpp"
 #include "net/server_impl.hpp"
+#include "net/static_files.hpp"
 #include "net/version.hpp"
 
 namespace psycho::net {
@@ -108,10 +109,15 @@ Status Server::Impl::open_listeners() {
     if (auto st = tcp->open(g.listen); !st) return st;
   }
   if (g.websocket.enabled()) {
-    websocket =
-        std::make_shared<Listener>(workers, "websocket", [this](int w, asio::ip::tcp::socket s) {
-          start_websocket_session(sessions, w, std::move(s), tls.get(),
-                                  config.gateway.websocket_path);
+    WebSocketEndpoint endpoint{g.websocket_path, nullptr};
+    if (!g.websocket_static.empty()) {
+      auto files = StaticFiles::open(g.websocket_static);
+      if (!files) return fail(files.error());
+      endpoint.files = std::make_shared<const StaticFiles>(std::move(files.value()));
+    }
+    websocket = std::make_shared<Listener>(
+        workers, "websocket", [this, endpoint](int w, asio::ip::tcp::socket s) {
+          start_websocket_session(sessions, w, std::move(s), tls.get(), endpoint);
         });
     if (auto st = websocket->open(g.websocket); !st) return st;
   }
@@ -168,7 +174,20 @@ Status Server::Impl::start() {
        {"websocket",
         websocket ? config.gateway.websocket.host + ":" + std::to_string(websocket->port()) : ""},
        {"admin", admin ? config.gateway.admin.host + ":" + std::to_string(admin->port()) : ""}});
+  log_static_files();
   return Ok{};
+}
+
+// Where a person opens the pages: scripts/run's demo prints this line's URL for the apps.
+void Server::Impl::log_static_files() const {
+  const auto& g = config.gateway;
+  if (!websocket || g.websocket_static.empty()) return;
+  const std::string host = g.websocket.host.find(':') == std::string::npos
+                               ? g.websocket.host
+                               : "[" + g.websocket.host + "]";
+  log::info("serving static files", {{"url", std::string(tls ? "https" : "http") + "://" + host +
+                                                 ":" + std::to_string(websocket->port()) + "/"},
+                                     {"dir", g.websocket_static}});
 }
 
 // The gateway promises (INFO) and enforces no larger a body than every adapter that exports

@@ -91,6 +91,7 @@ struct Server::Impl : AdapterHost {
 
   // server.cpp
   Status start();
+  void log_static_files() const;
   void greet_with_payload_limit();
   Status open_listeners();
   Status report_ports();

@@ -19,10 +19,20 @@ namespace psycho::net {
 void start_tcp_session(SessionContext& ctx, int worker, boost::asio::ip::tcp::socket socket,
                        boost::asio::ssl::context* tls);
 
-// Same for WebSocket: performs the HTTP upgrade on `path`, then speaks Psycho in binary
-// frames (a frame may hold several ops or part of one).
+class StaticFiles;
+
+// What a WebSocket listener answers: the upgrade on `path`, and, when `files` is set, plain
+// HTTP GET/HEAD requests with the files under its directory.
+struct WebSocketEndpoint {
+  std::string path = "/";
+  std::shared_ptr<const StaticFiles> files;
+};
+
+// Same for WebSocket: performs the HTTP upgrade on the endpoint's path, then speaks Psycho in
+// binary frames (a frame may hold several ops or part of one). A request that is not an
+// upgrade gets a static file (one response, then the connection closes) or a 404.
 void start_websocket_session(SessionContext& ctx, int worker, boost::asio::ip::tcp::socket socket,
-                             boost::asio::ssl::context* tls, const std::string& path);
+                             boost::asio::ssl::context* tls, const WebSocketEndpoint& endpoint);
 
 // The threads that carry stdin/stdout for the stdio session; destroying it stops them.
 class StdioPipe {

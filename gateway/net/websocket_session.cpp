@@ -1,7 +1,9 @@
 // Psycho over WebSocket (RFC 6455) through Beast, plain or TLS. The HTTP upgrade is checked
 // against the configured path; after it, frame payloads are fed to the same parser as TCP
 // bytes, so a frame may carry several ops or part of one. The gateway sends binary frames:
-// payloads are arbitrary bytes, and a text frame must be valid UTF-8.
+// payloads are arbitrary bytes, and a text frame must be valid UTF-8. With static files
+// configured, a request that is not an upgrade is answered from them, once: a page's few
+// dozen files do not need keep-alive, and the session never becomes a client.
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
@@ -15,6 +17,7 @@
 
 #include "core/log.hpp"
 #include "net/client_session.hpp"
+#include "net/static_files.hpp"
 #include "net/tls_identity.hpp"
 #include "net/transports.hpp"
 
@@ -42,13 +45,14 @@ class WebSocketSession final : public ClientSession {
   websocket::stream<Stream>& ws() { return ws_; }
 
   // Reads the upgrade request, checks its path and completes the handshake.
-  void upgrade(const std::string& path) {
+  void upgrade(const WebSocketEndpoint& endpoint) {
+    endpoint_ = endpoint;
     upgrade_request_.emplace();
     upgrade_request_->header_limit(kUpgradeRequestMax);
     upgrade_request_->body_limit(0);
     http::async_read(ws_.next_layer(), buffer_, *upgrade_request_,
-                     [self = shared_this(), path](const beast::error_code& ec, std::size_t) {
-                       self->on_upgrade_request(ec, path);
+                     [self = shared_this()](const beast::error_code& ec, std::size_t) {
+                       self->on_upgrade_request(ec);
                      });
   }
 
@@ -57,10 +61,14 @@ class WebSocketSession final : public ClientSession {
     return std::static_pointer_cast<WebSocketSession>(shared_from_this());
   }
 
-  void on_upgrade_request(const beast::error_code& ec, const std::string& path) {
+  void on_upgrade_request(const beast::error_code& ec) {
     if (ec) return;  // not HTTP, or gone: nothing to answer
     auto request = upgrade_request_->release();
-    if (!websocket::is_upgrade(request) || request.target() != path) {
+    if (!websocket::is_upgrade(request) && endpoint_.files) {
+      serve_static(request);
+      return;
+    }
+    if (!websocket::is_upgrade(request) || request.target() != endpoint_.path) {
       reject(request.version());
       return;
     }
@@ -82,6 +90,29 @@ class WebSocketSession final : public ClientSession {
     response->set(http::field::content_type, "text/plain");
     response->body() = "Psycho WebSocket endpoint not here\n";
     response->prepare_payload();
+    write_and_close(std::move(response));
+  }
+
+  void serve_static(const http::request<http::string_body>& request) {
+    const auto method = request.method_string();
+    const auto target = request.target();
+    StaticResponse answer =
+        endpoint_.files->respond({method.data(), method.size()}, {target.data(), target.size()});
+    auto response = std::make_shared<http::response<http::string_body>>(
+        static_cast<http::status>(answer.status), request.version());
+    response->set(http::field::content_type, answer.content_type);
+    // The apps change while a developer edits them: revalidate rather than run stale code.
+    response->set(http::field::cache_control, "no-cache");
+    response->set("X-Content-Type-Options", "nosniff");
+    if (!answer.location.empty()) response->set(http::field::location, answer.location);
+    if (!answer.allow.empty()) response->set(http::field::allow, answer.allow);
+    response->body() = std::move(answer.body);
+    // A HEAD answer has no body but the Content-Length of the GET's.
+    response->content_length(answer.content_length);
+    write_and_close(std::move(response));
+  }
+
+  void write_and_close(std::shared_ptr<http::response<http::string_body>> response) {
     response->keep_alive(false);
     http::async_write(ws_.next_layer(), *response,
                       [self = shared_this(), response](const beast::error_code&, std::size_t) {
@@ -128,6 +159,7 @@ class WebSocketSession final : public ClientSession {
   websocket::stream<Stream> ws_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> upgrade_request_;
+  WebSocketEndpoint endpoint_;
   bool shutting_down_ = false;
 };
 
@@ -137,7 +169,7 @@ using TlsWebSocket = WebSocketSession<beast::ssl_stream<tcp::socket>>;
 }  // namespace
 
 void start_websocket_session(SessionContext& ctx, int worker, tcp::socket socket,
-                             asio::ssl::context* tls, const std::string& path) {
+                             asio::ssl::context* tls, const WebSocketEndpoint& endpoint) {
   boost::system::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
   std::string remote = remote_address(socket);
@@ -145,20 +177,20 @@ void start_websocket_session(SessionContext& ctx, int worker, tcp::socket socket
   if (tls == nullptr) {
     auto session =
         std::make_shared<PlainWebSocket>(ctx, worker, io, std::move(remote), std::move(socket));
-    if (session->expect_start_within(ctx.config.handshake_timeout)) session->upgrade(path);
+    if (session->expect_start_within(ctx.config.handshake_timeout)) session->upgrade(endpoint);
     return;
   }
   auto session =
       std::make_shared<TlsWebSocket>(ctx, worker, io, std::move(remote), std::move(socket), *tls);
   if (!session->expect_start_within(ctx.config.handshake_timeout)) return;
-  auto on_handshake = [session, path](const beast::error_code& ec) {
+  auto on_handshake = [session, endpoint](const beast::error_code& ec) {
     if (ec) {
       log::info("TLS handshake failed", {{"remote", session->remote()}, {"reason", ec.message()}});
       return;
     }
     session->set_certificate_name(
         verified_peer_common_name(session->ws().next_layer().native_handle()));
-    session->upgrade(path);
+    session->upgrade(endpoint);
   };
   session->ws().next_layer().async_handshake(asio::ssl::stream_base::server,
                                              std::move(on_handshake));

@@ -108,6 +108,16 @@ TEST(CommandLine, PortsFileNamesWhereTheBoundPortsGo) {
   EXPECT_EQ(parse({"--ports-file"}).error(), "option '--ports-file' needs a value");
 }
 
+TEST(CommandLine, WebSocketStaticOverridesTheFile) {
+  TempConfig file("gateway:\n  websocket_static: /srv/www\n");
+  auto c = resolve({"--config", file.path(), "--websocket-static", "apps"});
+  ASSERT_TRUE(c) << c.error();
+  EXPECT_EQ(c->gateway.websocket_static, "apps");
+  auto off = resolve({"--config", file.path(), "--websocket-static="});
+  ASSERT_TRUE(off) << off.error();
+  EXPECT_EQ(off->gateway.websocket_static, "") << "\"\" serves no files";
+}
+
 TEST(CommandLine, WithoutAFileTheDefaultsApply) {
   auto c = resolve({"--websocket", "[::1]:0"});
   ASSERT_TRUE(c) << c.error();

@@ -27,6 +27,7 @@ void expect_defaults(const Config& c) {
   EXPECT_EQ(g.listen.to_string(), "127.0.0.1:4242");
   EXPECT_EQ(g.websocket.to_string(), "127.0.0.1:4243");
   EXPECT_EQ(g.websocket_path, "/");
+  EXPECT_EQ(g.websocket_static, "") << "no static files unless asked for";
   EXPECT_EQ(g.admin.to_string(), "127.0.0.1:9242");
   EXPECT_EQ(g.max_payload, 1024u * 1024u);
   EXPECT_EQ(g.max_control_line, 4096u);
@@ -68,6 +69,7 @@ gateway:
   listen: 0.0.0.0:5000
   websocket: "[::1]:5001"
   websocket_path: /psycho
+  websocket_static: apps
   admin: ""
   max_payload: 2MiB
   max_control_line: 1KiB
@@ -94,6 +96,7 @@ log:
   EXPECT_EQ(g.listen.to_string(), "0.0.0.0:5000");
   EXPECT_EQ(g.websocket.to_string(), "[::1]:5001");
   EXPECT_EQ(g.websocket_path, "/psycho");
+  EXPECT_EQ(g.websocket_static, "apps");
   EXPECT_FALSE(g.admin.enabled());
   EXPECT_EQ(g.max_payload, 2u << 20);
   EXPECT_EQ(g.max_control_line, 1024u);
