@@ -1,0 +1,73 @@
+// The Music Room page in headless Chromium: two pages in one room; notes played with the
+// computer keyboard in one are scheduled in the other within 100 ms of being played, in
+// order; presence lists agree; a closed page leaves the other's list within the expiry.
+// Screenshot kept; no console errors allowed.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { waitFor } from '../testkit/gateway.mjs';
+import { appUrl, launchBrowser, openApp, screenshot, startAppGateway } from '../testkit/apps.mjs';
+
+const PRESENCE_MS = 300;
+const EXPIRY_MS = 3 * PRESENCE_MS;
+const ready = () => document.querySelector('#status')?.dataset.state === 'online' && window.room?.presence;
+const names = (page) => page.$$eval('#members .name', (els) => els.map((e) => e.textContent).join());
+
+test('music room: notes cross in time and in order; presence agrees and forgets a closed page', async (t) => {
+  const gateway = await startAppGateway(t);
+  // Sound without a click: the test has no person to click.
+  const browser = await launchBrowser(t, ['--autoplay-policy=no-user-gesture-required']);
+  const query = (name, colour) => ({ room: 'jam', name, colour, presence: PRESENCE_MS });
+  const ann = await openApp(browser, appUrl(gateway, 'music-room', query('ann', '#e03131')), ready);
+  const bob = await openApp(browser, appUrl(gateway, 'music-room', query('bob', '#1971c2')), ready);
+
+  await waitFor('both lists', async () => (await names(ann.page)) === 'ann,bob' && (await names(bob.page)) === 'ann,bob', 5000);
+  const annId = await ann.page.evaluate(() => window.room.id);
+  await bob.page.waitForFunction((id) => window.room.clock.offsets.has(id), annId, { timeout: 5000 });
+  assert.equal(await bob.page.evaluate(() => window.room.audio.state), 'running');
+
+  // One note first, as a person tries the keyboard: its path through both pages runs (and
+  // is compiled) once before the melody is timed.
+  await ann.page.keyboard.press('l');
+  await bob.page.waitForFunction(() => window.room.noteLog.length === 2, null, { timeout: 5000 });
+  await bob.page.evaluate(() => { window.room.noteLog.length = 0; });
+  await ann.page.evaluate(() => { window.room.played.length = 0; });
+
+  // A melody on ann's computer keyboard: each key down and up is a note on and off.
+  for (const key of ['a', 's', 'd', 'f', 'g', 'h', 'j', 'k']) {
+    await ann.page.keyboard.down(key);
+    await ann.page.keyboard.up(key);
+  }
+  const played = await ann.page.evaluate(() => window.room.played);
+  assert.equal(played.length, 16);
+  await bob.page.waitForFunction((n) => window.room.noteLog.length >= n, played.length, { timeout: 5000 });
+  const heard = await bob.page.evaluate(() => window.room.noteLog);
+  assert.deepEqual(heard.map((n) => [n.seq, n.n, n.on]), played.map((n) => [n.seq, n.n, n.on]), 'every note, in order');
+  for (const [i, note] of heard.entries()) {
+    // Both pages stamp with timeOrigin + now on one machine: one timeline.
+    const delay = note.scheduledAt - played[i].t;
+    assert.ok(delay >= 0 && delay <= 100, `note ${i} scheduled ${delay.toFixed(1)} ms after it was played`);
+    if (i > 0) {
+      assert.ok(note.scheduledAt >= heard[i - 1].scheduledAt, 'scheduled in order');
+      assert.ok(note.audioTime >= heard[i - 1].audioTime, 'in order on the AudioContext');
+    }
+  }
+  await bob.page.waitForFunction(() => document.querySelector('#feed li')?.textContent === 'ann: C5');
+
+  // The on-screen keyboard, by pointer and by keyboard focus.
+  await bob.page.click('#piano [data-midi="64"]');
+  await bob.page.focus('#piano [data-midi="67"]');
+  await bob.page.keyboard.press('Space');
+  await ann.page.waitForFunction(() => window.room.noteLog.filter((n) => n.on).length === 2, null, { timeout: 5000 });
+  assert.deepEqual(await ann.page.evaluate(() => window.room.noteLog.filter((n) => n.on).map((n) => n.n)), [64, 67]);
+
+  await screenshot(bob.page, 'music-room');
+  for (const [name, { page }] of Object.entries({ ann, bob })) assert.deepEqual(page.errors, [], `console errors on ${name}'s page`);
+
+  // Ann closes her page: gone from bob's list within the expiry.
+  const closedAt = Date.now();
+  await ann.context.close();
+  await bob.page.waitForFunction(() => document.querySelectorAll('#members li').length === 1, null, { timeout: EXPIRY_MS + 500 });
+  assert.ok(Date.now() - closedAt <= EXPIRY_MS + 500, `gone after ${Date.now() - closedAt} ms`);
+  assert.equal(await names(bob.page), 'bob');
+  assert.deepEqual(bob.page.errors, [], "console errors on bob's page");
+});
