@@ -6,6 +6,7 @@
 // parts and the scheduled notes to the browser tests.
 import { joinPresence } from '../../clients/js/src/presence.js';
 import { monotonicNow, startClockSync } from '../../clients/js/src/clock.js';
+import { randomId } from '../../clients/js/src/random_id.js';
 import { bindProfileForm, connectShown, fatal, notice, params, profile, renderMembers, showState } from '../shared/session.js';
 import { Synth, noteName } from './synth.js';
 
@@ -28,7 +29,7 @@ async function main() {
   document.title = `${roomName} · Music Room`;
   const me = profile();
   room.conn = await connectShown(`music room ${me.name}`);
-  room.id = crypto.randomUUID().replaceAll('-', '').slice(0, 16);
+  room.id = randomId();
   room.clock = await startClockSync(room.conn, `music.${roomName}.clock`, { id: room.id });
   room.presence = await joinPresence(room.conn, `music.${roomName}.presence`,
     { id: room.id, ...me, interval: Number(params.get('presence') ?? 2000) });

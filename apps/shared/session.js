@@ -6,6 +6,19 @@ import { connect } from '../../clients/js/src/psycho.js';
 
 export const params = new URLSearchParams(location.search);
 
+// The side panel both pages share: who is online, and this person's name and colour.
+const people = document.getElementById('people');
+people.innerHTML = `<h2><span class="title"></span> (<span id="member-count">0</span>)</h2>
+  <ul id="members" class="members" aria-live="polite"></ul>
+  <form id="profile" class="profile">
+    <label for="profile-name">Your name</label>
+    <input id="profile-name" name="name" type="text" maxlength="64" required>
+    <label for="profile-colour">Your colour</label>
+    <input id="profile-colour" name="colour" type="color">
+    <button type="submit">Save</button>
+  </form>`;
+people.querySelector('.title').textContent = people.dataset.title;
+
 /** @returns {string} the WebSocket URL of the gateway that served this page (or ?gateway=) */
 export function gatewayUrl() {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';

@@ -15,18 +15,13 @@ const rows = new Map();
 const dirty = new Set();
 let renderQueued = false;
 
-function replicaId() {
-  const bytes = crypto.getRandomValues(new Uint8Array(8));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
 async function main() {
   document.getElementById('store-name').textContent = storeName;
   document.title = `${storeName} · Psycho Store`;
   const me = profile();
   const conn = await connectShown(`store page ${me.name}`);
-  const id = replicaId();
-  const store = new PsychoStore(conn, storeName, { replica: id });
+  const store = new PsychoStore(conn, storeName);
+  const id = store.replica; // presence uses the same id, so writers can be named
   const app = { conn, store, presence: null, conflicts: [], errors: [], ready: false, keysAtReady: -1 };
   window.app = app;
   // Listeners first, then start: the ready event cannot fire before anyone listens.

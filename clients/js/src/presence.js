@@ -4,6 +4,7 @@
 // member that closes says it is leaving; one that falls silent for `expiryFactor` of its own
 // announced intervals is dropped. Events: `join`, `update`, `leave` (detail: the member and,
 // for leave, `reason` 'left' or 'expired'), and `change` after each of them.
+import { randomId } from './random_id.js';
 
 const COLOUR = /^#[0-9a-fA-F]{6}$/;
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -156,11 +157,6 @@ function checkedProfile(name, colour) {
   if (typeof name !== 'string' || name.trim() === '') throw new TypeError('presence name: a non-empty string');
   if (!COLOUR.test(colour)) throw new TypeError('presence colour: #rrggbb');
   return { name: name.trim().slice(0, 64), colour };
-}
-
-function randomId() {
-  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(8));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /**

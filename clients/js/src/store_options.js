@@ -1,4 +1,5 @@
 // The Psycho Store's options, their defaults and their checks.
+import { randomId } from './random_id.js';
 import { StoreError } from './store_error.js';
 
 /** @type {Readonly<Record<string, number>>} */
@@ -36,15 +37,9 @@ export function storeOptions(name, options) {
       throw new StoreError('bad_option', `'${key}' must be a positive number, not ${resolved[key]}`);
     }
   }
-  if (resolved.replica === undefined) resolved.replica = randomReplicaId();
+  if (resolved.replica === undefined) resolved.replica = randomId();
   if (typeof resolved.replica !== 'string' || !NAME.test(resolved.replica)) {
     throw new StoreError('bad_option', "'replica' is 1 to 64 of A-Z a-z 0-9 _ -");
   }
   return resolved;
-}
-
-/** @returns {string} 16 random hex digits */
-export function randomReplicaId() {
-  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(8));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }

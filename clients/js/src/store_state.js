@@ -35,6 +35,7 @@ function entrySize(key, entry) {
   return encoder.encode(key).length + (entry.value ? entry.value.length : 0);
 }
 
+/** One replica's entries and byte count, within its limits. */
 export class StoreState {
   /**
    * @param {{maxKeys: number, maxValueBytes: number, maxStoreBytes: number, maxKeyBytes: number}} limits

@@ -13,6 +13,7 @@ import { StoreError } from './store_error.js';
  * @property {'local' | 'remote'} [origin] who made the change
  */
 
+/** One watch; `store.watch()` makes it. Iterate it, or pass a callback; `stop()` ends it. */
 export class Watcher {
   /**
    * @param {string} prefix
