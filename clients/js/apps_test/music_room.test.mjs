@@ -66,8 +66,8 @@ test('music room: notes cross in time and in order; presence agrees and forgets 
   // Ann closes her page: gone from bob's list within the expiry.
   const closedAt = Date.now();
   await ann.context.close();
-  await bob.page.waitForFunction(() => document.querySelectorAll('#members li').length === 1, null, { timeout: EXPIRY_MS + 500 });
-  assert.ok(Date.now() - closedAt <= EXPIRY_MS + 500, `gone after ${Date.now() - closedAt} ms`);
+  await bob.page.waitForFunction(() => document.querySelectorAll('#members li').length === 1, null, { timeout: EXPIRY_MS + 1000 });
+  assert.ok(Date.now() - closedAt <= EXPIRY_MS + 1000, `gone after ${Date.now() - closedAt} ms`);
   assert.equal(await names(bob.page), 'bob');
   assert.deepEqual(bob.page.errors, [], "console errors on bob's page");
 });

@@ -35,7 +35,8 @@ test('members see each other, updates, a leave, and silence expire', async (t) =
   cat.closed = true;
   const detail = await expired;
   assert.equal(detail.reason, 'expired');
-  assert.ok(Date.now() - silentAt <= 100 * 3 + 200, 'within three intervals');
+  // Three intervals, plus room for a busy machine's late timer.
+  assert.ok(Date.now() - silentAt <= 100 * 3 + 1000, 'within three intervals');
   assert.equal(names(ann), 'ann');
 });
 
