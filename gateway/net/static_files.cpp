@@ -130,6 +130,13 @@ Result<StaticFiles> StaticFiles::open(const std::string& dir) {
 
 StaticResponse StaticFiles::respond(std::string_view method, std::string_view target) const {
   const bool head = method == "HEAD";
+  StaticResponse r = answer(method, target, head);
+  if (head) r.body.clear();  // a HEAD answer, errors included, has no body; the length stays
+  return r;
+}
+
+StaticResponse StaticFiles::answer(std::string_view method, std::string_view target,
+                                   bool head) const {
   if (method != "GET" && !head) {
     auto r = error_response(405, "method not allowed: static files answer GET and HEAD only");
     r.allow = "GET, HEAD";

@@ -46,6 +46,7 @@ class StaticFiles {
 
  private:
   explicit StaticFiles(std::filesystem::path root) : root_(std::move(root)) {}
+  StaticResponse answer(std::string_view method, std::string_view target, bool head) const;
   StaticResponse serve_file(const std::filesystem::path& file, bool head) const;
 
   std::filesystem::path root_;

@@ -84,6 +84,10 @@ TEST_F(StaticFilesTest, HeadHasTheLengthButNoBody) {
   EXPECT_EQ(r.status, 200u);
   EXPECT_EQ(r.body, "");
   EXPECT_EQ(r.content_length, 10u);
+  auto missing = files_->respond("HEAD", "/nope");
+  EXPECT_EQ(missing.status, 404u);
+  EXPECT_EQ(missing.body, "") << "no body for HEAD, errors included";
+  EXPECT_EQ(missing.content_length, 10u) << "the length of the GET's body";
 }
 
 TEST_F(StaticFilesTest, OtherMethodsAre405WithAllow) {
