@@ -179,13 +179,22 @@ export class PsychoStore extends EventTarget {
     const base = this.state.get(key)?.version;
     const entry = { value, version: this.clock.now() };
     if (base) entry.base = base;
+    // Published before it is applied: a write the client refuses (above the gateway's
+    // max_payload, say) throws here and changes nothing.
+    this.publish('u', { entries: [encodeEntry([key, entry])] });
+    this.stats.updatesSent += 1;
     this.state.merge(key, entry);
     if (cas) this.trackCas(key, entry.version);
     else this.casWrites.delete(key);
     this.changed(key, entry, 'local');
-    this.publish('u', { entries: [encodeEntry([key, entry])] });
-    this.stats.updatesSent += 1;
     return entry.version;
+  }
+
+  // Bytes of entries per message: `messageBytes`, and half the gateway's max_payload at most
+  // (a NATS bridge may have lowered it), leaving room for JSON and multi-byte keys.
+  messageBudget() {
+    const max = this.conn.info?.max_payload;
+    return Number.isFinite(max) ? Math.min(this.options.messageBytes, Math.floor(max / 2)) : this.options.messageBytes;
   }
 
   trackCas(key, version) {
@@ -346,7 +355,7 @@ export class PsychoStore extends EventTarget {
       await new Promise((resolve) => setTimeout(resolve, Math.max(100, result.retryAfter)));
     }
     if (republish.length > 0) {
-      for (const chunk of chunkEntries(republish.map(encodeEntry), this.options.messageBytes)) {
+      for (const chunk of chunkEntries(republish.map(encodeEntry), this.messageBudget())) {
         this.publish('u', { entries: chunk });
       }
     }
@@ -384,7 +393,7 @@ export class PsychoStore extends EventTarget {
   }
 
   sendEntries(reply, entries) {
-    const chunks = chunkEntries(entries.map(encodeEntry), this.options.messageBytes);
+    const chunks = chunkEntries(entries.map(encodeEntry), this.messageBudget());
     chunks.forEach((chunk, part) => {
       this.conn.publish(reply, encodeMessage({ e: this.epoch, from: this.replica, part, parts: chunks.length, entries: chunk }));
     });
@@ -433,7 +442,7 @@ export class PsychoStore extends EventTarget {
     if (this.closed || this.epoch !== epoch) return;
     const newer = this.state.entriesIn(differing)
       .filter(([key, entry]) => compareVersions(entry.version, theirs.get(key)) > 0);
-    for (const chunk of chunkEntries(newer.map(encodeEntry), this.options.messageBytes)) {
+    for (const chunk of chunkEntries(newer.map(encodeEntry), this.messageBudget())) {
       if (chunk.length === 0) continue;
       this.publish('u', { entries: chunk });
       this.stats.repairsSent += chunk.length;

@@ -210,3 +210,17 @@ test('tombstones are forgotten after their time', async (t) => {
   await waitFor('the tombstone to go', () => a.version('x') === null);
   assert.equal(a.stats.tombstonesPurged, 1);
 });
+
+test('a write the gateway would refuse throws and leaves the store as it was', async (t) => {
+  const gateway = await startGateway(t, { config: 'gateway:\n  max_payload: 1KiB\n' });
+  const a = await replica(t, gateway.url, 'tiny');
+  await a.ready;
+  assert.throws(() => a.put('big', 'x'.repeat(2000)), (e) => e.kind === 'max_payload');
+  assert.equal(a.get('big'), null);
+  assert.equal(a.stats.updatesSent, 0);
+  // Snapshot answers are cut to fit the smaller limit.
+  for (let i = 0; i < 40; ++i) a.put(`k${i}`, 'y'.repeat(100));
+  const b = await replica(t, gateway.url, 'tiny');
+  await b.ready;
+  assert.equal(b.keys().length, 40);
+});
