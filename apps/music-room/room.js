@@ -15,10 +15,13 @@ export const DELAY_MS = 40;
 const KEYS = ['a', 'w', 's', 'e', 'd', 'f', 't', 'g', 'y', 'h', 'u', 'j', 'k', 'o', 'l', 'p', ';'];
 const BLACK = new Set([1, 3, 6, 8, 10]);
 const encoder = new TextEncoder();
+/** Notes a second taken from one player (on and off count); more are dropped and counted. */
+const MAX_NOTES_PER_SECOND = 60;
 
 const roomName = params.get('room') ?? 'lobby';
 const room = {
   noteLog: [], played: [], octave: 4, seq: 0, lastTarget: new Map(), lastAudio: new Map(), late: 0,
+  dropped: 0, rates: new Map(),
   conn: null, presence: null, clock: null, audio: null, synth: null,
 };
 window.room = room;
@@ -55,6 +58,7 @@ function watchPresence() {
   presence.addEventListener('leave', (e) => {
     notice(`${e.detail.name} ${e.detail.reason === 'expired' ? 'went silent' : 'left'}`);
     clock.forget(e.detail.id);
+    for (const perPlayer of [room.rates, room.lastTarget, room.lastAudio]) perPlayer.delete(e.detail.id);
   });
   renderMembers(presence.members());
   // Clocks drift: measure everyone again from time to time.
@@ -87,6 +91,20 @@ function play(midi, on) {
   if (on) addToFeed(room.presence.members().find((m) => m.self), midi);
 }
 
+// A player (or a broken page) sending notes by the thousand must not make thousands of
+// oscillators here: past the rate, notes are dropped and counted.
+function overRate(player, now) {
+  const span = room.rates.get(player);
+  if (!span || now - span.start >= 1000) {
+    room.rates.set(player, { start: now, count: 1 });
+    return false;
+  }
+  span.count += 1;
+  if (span.count <= MAX_NOTES_PER_SECOND) return false;
+  room.dropped += 1;
+  return true;
+}
+
 /** @type {Map<number, object>} the latest scheduled event of each key, for its highlight */
 const shownEvent = new Map();
 
@@ -96,6 +114,7 @@ function onNote(msg) {
   if (typeof note?.id !== 'string' || note.id === room.id || !Number.isInteger(note.n) || note.n < 0 ||
       note.n > 127 || typeof note.on !== 'boolean' || !Number.isFinite(note.t)) return;
   const now = monotonicNow();
+  if (overRate(note.id, now)) return;
   // The player's timeline, on our clock, plus the fixed delay; never before an earlier note of
   // the same player, so that jitter cannot reorder a melody.
   let target = room.clock.toLocal(note.id, note.t) + DELAY_MS;
