@@ -16,6 +16,14 @@ test('music room: notes cross in time and in order; presence agrees and forgets 
   const gateway = await startAppGateway(t);
   // Sound without a click: the test has no person to click.
   const browser = await launchBrowser(t, ['--autoplay-policy=no-user-gesture-required']);
+  // The page scripts/run's log points at leads to both apps.
+  const index = await openApp(browser, `http://127.0.0.1:${gateway.ports.websocket}/apps/`, () => document.readyState === 'complete');
+  await index.page.fill('#room', 'hall');
+  await index.page.press('#room', 'Enter');
+  await index.page.waitForFunction(() => window.room?.presence && document.title === 'hall · Music Room');
+  assert.deepEqual(index.page.errors, [], 'console errors on the apps page');
+  await index.context.close();
+
   const query = (name, colour) => ({ room: 'jam', name, colour, presence: PRESENCE_MS });
   const ann = await openApp(browser, appUrl(gateway, 'music-room', query('ann', '#e03131')), ready);
   const bob = await openApp(browser, appUrl(gateway, 'music-room', query('bob', '#1971c2')), ready);
