@@ -1,4 +1,4 @@
-// The hand-written declarations (src/psycho.d.ts) against the code: tsc compiles a file that
+// The hand-written declarations (src/*.d.ts) against the code: tsc compiles a file that
 // uses every export strictly, and every name the module exports at run time is declared.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,12 +17,14 @@ test('the declarations compile against a strict use of every export', async () =
   await assert.doesNotReject(run, (err) => `tsc failed:\n${err.stdout}${err.stderr}`);
 });
 
-test('every run-time export is declared', async () => {
-  const declared = await readFile(here('../src/psycho.d.ts'), 'utf8');
-  const exported = Object.keys(await import('../src/psycho.js'));
-  assert.ok(exported.length > 0);
-  for (const name of exported) {
-    const pattern = new RegExp(`^export (declare )?(class|function|const|let) ${name}\\b`, 'm');
-    assert.match(declared, pattern, `${name} is exported but not declared in psycho.d.ts`);
-  }
-});
+for (const module of ['psycho', 'store', 'presence', 'clock']) {
+  test(`every run-time export of ${module}.js is declared`, async () => {
+    const declared = await readFile(here(`../src/${module}.d.ts`), 'utf8');
+    const exported = Object.keys(await import(`../src/${module}.js`));
+    assert.ok(exported.length > 0);
+    for (const name of exported) {
+      const pattern = new RegExp(`^export (declare )?(class|function|const|let) ${name}\\b`, 'm');
+      assert.match(declared, pattern, `${name} is exported but not declared in ${module}.d.ts`);
+    }
+  });
+}
