@@ -7,7 +7,7 @@ namespace psycho::sim {
 class Network::Transport final : public poldercast::Transport {
  public:
   Transport(Network& network, Index self) : network_(network), self_(self) {}
-  bool send(const std::string& address, const SharedBytes& message) override {
+  bool send(const std::string& address, std::uint64_t, const SharedBytes& message) override {
     bool ok = false;
     network_.post(self_, address, message, ok);
     return ok;

@@ -36,6 +36,8 @@ class FrameBuffer {
 
   // Bytes of a frame that has not arrived whole are held.
   bool partial() const { return end_ > begin_; }
+  // A link that finished its handshake takes frames up to the data limit from then on.
+  void set_max_frame(std::size_t max_frame) { max_frame_ = max_frame; }
   // What the buffer costs.
   std::size_t capacity() const { return buffer_.capacity(); }
 
@@ -44,7 +46,7 @@ class FrameBuffer {
   std::size_t needed() const;
   void reallocate(std::size_t size);
 
-  const std::size_t max_frame_;
+  std::size_t max_frame_;
   std::vector<char> buffer_;
   std::size_t begin_ = 0, end_ = 0;  // [begin_, end_) not yet taken out
 };

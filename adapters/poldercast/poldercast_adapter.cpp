@@ -64,11 +64,13 @@ class PolderCastAdapter final : public Adapter, private TransportEvents, private
 
  private:
   // TransportEvents, forwarded to the node (which needs the transport to exist first).
-  void on_message(std::string_view bytes) override { node_->on_message(bytes); }
+  void on_message(std::string_view bytes, std::uint64_t sender) override {
+    node_->on_message(bytes, sender);
+  }
   // Last: publications held up by a link that was just cut can go to the others now, and
   // the node must know first, or they would reconnect to the peer that stopped reading.
-  void on_unreachable(const std::string& address) override {
-    node_->on_unreachable(address);
+  void on_unreachable(const std::string& address, std::uint64_t peer) override {
+    node_->on_unreachable(address, peer);
     resume_held();
   }
   // LinkEvents: a write completed.
@@ -106,6 +108,7 @@ class PolderCastAdapter final : public Adapter, private TransportEvents, private
   mutable asio::io_context io_;
   asio::steady_timer timer_;
   std::vector<MessagePtr> draining_;  // a batch taken from queue_, kept to reuse its memory
+  std::shared_ptr<NodeKey> key_;      // set by start()
   std::unique_ptr<StreamTransport> transport_;
   std::uint16_t listening_port_ = 0;  // set by start()
   std::unique_ptr<Node> node_;
@@ -132,17 +135,26 @@ Status PolderCastAdapter::start(AdapterHost& host) {
   if (config_.listen.port == 0 && advertise == config_.listen.to_string()) {
     advertise = config::Endpoint{config_.listen.host, port.value()}.to_string();
   }
-  // Keyed by the real address: two gateways on port 0 sharing a state_dir must not share an
-  // id. A restart keeps its id only on the same address, as other gateways know it there.
-  auto id = load_node_id(config_, advertise);
-  if (!id) return fail(id.error());
-  node_ = std::make_unique<Node>(config_.node, id.value(), advertise, *transport_, jitter_());
+  // Keyed by the real address: two gateways on port 0 sharing a state_dir must not share a
+  // key. A restart keeps its key only on the same address, as other gateways know it there.
+  auto key = load_node_key(config_, advertise);
+  if (!key) return fail(key.error());
+  key_ = key.value();
+  const std::uint64_t id = key_->id();
+  // Nothing was accepted yet: the loop that runs the acceptor starts below.
+  if (!config_.plaintext) {
+    transport_->secure(std::make_shared<LinkSecurity>(key_, config_.admission));
+  }
+  node_ = std::make_unique<Node>(config_.node, id, advertise, *transport_, jitter_());
   node_->set_seeds(config_.seeds);
   node_->on_deliver([this](const Publication& p) { deliver(p); });
   apply(interest_.start());
-  log::info(
-      "poldercast: listening",
-      {{"address", advertise}, {"node_id", hex_id(id.value())}, {"seeds", config_.seeds.size()}});
+  const std::string_view public_key(reinterpret_cast<const char*>(key_->public_key().data()),
+                                    key_->public_key().size());
+  log::info("poldercast: listening", {{"address", advertise},
+                                      {"node_id", hex_id(id)},
+                                      {"node_key", to_hex(public_key)},
+                                      {"seeds", config_.seeds.size()}});
   schedule_tick(10ms);  // bootstrap straight away, then once per cycle
   running_.store(true);
   thread_ = std::thread([this] { io_.run(); });
@@ -315,7 +327,10 @@ void PolderCastAdapter::apply(const InterestTable::Changes& changes) {
 AdapterStatus PolderCastAdapter::snapshot() const {
   AdapterStatus st;
   const auto transport = transport_->counters();
-  report({*node_, transport, counters_, queue_.bytes() + held_bytes_, running_.load()}, st);
+  const auto& key = key_->public_key();
+  report({*node_, transport, counters_, queue_.bytes() + held_bytes_, running_.load(),
+          to_hex({reinterpret_cast<const char*>(key.data()), key.size()}), !config_.plaintext},
+         st);
   return st;
 }
 

@@ -5,7 +5,10 @@
 #include <fstream>
 #include <random>
 
+#include <openssl/evp.h>
+
 #include "adapters/adapter.hpp"
+#include "adapters/multicast/group_keys.hpp"
 #include "config/section.hpp"
 #include "core/host_port.hpp"
 
@@ -56,6 +59,60 @@ void read_views(config::Section& s, NodeOptions& n) {
   }
 }
 
+// A shared overlay secret becomes the handshake's 32-byte pre-shared key through SHA-256
+// with a label, so the same secret used elsewhere (a multicast group key) gives another key.
+noise::Key32 overlay_psk(const std::string& secret) {
+  noise::Key32 psk{};
+  const std::string input = "psycho-poldercast overlay secret:" + secret;
+  unsigned int size = 0;
+  EVP_Digest(input.data(), input.size(), psk.data(), &size, EVP_sha256(), nullptr);
+  return psk;
+}
+
+void read_admission(config::Section& parent, PolderCastConfig& c) {
+  config::Section s = parent.child("admission");
+  std::string secret_file;
+  s.get("secret_file", secret_file);
+  if (!secret_file.empty()) {
+    // The multicast group key file's format: `ID SECRET` lines, the first one dialled with,
+    // every one accepted, so a secret can be replaced one gateway at a time.
+    auto keys = multicast::read_group_keys(secret_file);
+    if (!keys) {
+      s.error_at("secret_file", "'poldercast.admission.secret_file': " + keys.error());
+    } else {
+      for (const auto& k : keys.value())
+        c.admission.secrets.emplace_back(k.id, overlay_psk(k.secret));
+    }
+  }
+  std::vector<std::string> allow;
+  s.get("allow", allow);
+  for (const auto& hex : allow) {
+    std::string raw;
+    PublicKey key{};
+    if (hex.size() != 2 * key.size() || !from_hex(hex, raw)) {
+      s.error_at("allow", "'poldercast.admission.allow': '" + hex +
+                              "' is not a node public key (64 hex digits, as /varz shows it)");
+      continue;
+    }
+    std::copy(raw.begin(), raw.end(), key.begin());
+    c.admission.allow.insert(key);
+  }
+  s.get("open", c.admission.open);
+  s.get("plaintext", c.plaintext);
+  const bool chosen = !secret_file.empty() || !allow.empty() || c.admission.open;
+  if (c.plaintext && chosen) {
+    s.error_at("plaintext",
+               "'poldercast.admission.plaintext' turns the handshake off: it cannot go with "
+               "'secret_file', 'allow' or 'open'");
+  } else if (!c.plaintext && !chosen) {
+    parent.error_at("admission",
+                    "'poldercast.admission' must say who may join the overlay: 'secret_file' (a "
+                    "shared overlay secret), 'allow' (a list of node public keys), or "
+                    "'open: true' (anyone with a key); see docs/poldercast.md#admission");
+  }
+  parent.adopt(s);
+}
+
 }  // namespace
 
 Result<PolderCastConfig> parse_config(const config::AdapterSection& section) {
@@ -65,15 +122,13 @@ Result<PolderCastConfig> parse_config(const config::AdapterSection& section) {
   std::string id;
   s.get("node_id", id);
   if (!id.empty()) {
-    std::uint64_t v = 0;
-    const auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), v, 16);
-    if (ec != std::errc{} || end != id.data() + id.size() || id.size() > 16) {
-      s.error_at("node_id", "'poldercast.node_id' must be up to 16 hex digits");
-    } else {
-      c.node_id = v;
-    }
+    s.error_at("node_id",
+               "'poldercast.node_id' is gone: the node id derives from the node's key "
+               "('poldercast.key_file', or the one kept in 'state_dir')");
   }
+  s.get("key_file", c.key_file);
   s.get("state_dir", c.state_dir);
+  read_admission(s, c);
   s.get_duration("cycle", c.cycle, milliseconds(10), std::chrono::minutes(10));
   read_views(s, c.node);
   c.subjects = SubjectFilter::parse(s);
@@ -91,6 +146,8 @@ Result<PolderCastConfig> parse_config(const config::AdapterSection& section) {
   s.get_size("max_connections_per_address", c.transport.max_connections_per_address, 1, 1 << 16);
   s.get_duration("frame_timeout", c.transport.frame_timeout, milliseconds(0),
                  std::chrono::hours(1));
+  s.get_duration("handshake_timeout", c.transport.handshake_timeout, milliseconds(10),
+                 std::chrono::minutes(1));
   // A frame carries subject, reply, headers and payload plus the wire header.
   c.node.max_publication = c.max_payload + 2 * c.node.max_gossip_message;
   c.transport.max_frame = c.node.max_publication;
@@ -102,10 +159,10 @@ Result<PolderCastConfig> parse_config(const config::AdapterSection& section) {
   return c;
 }
 
-std::string node_id_file(const std::string& advertised) {
+std::string node_key_file(const std::string& advertised) {
   // Named after the advertised address, so that gateways started from one directory (one
-  // state_dir) keep one id each instead of sharing one.
-  std::string name = "poldercast-" + advertised + ".id";
+  // state_dir) keep one key each instead of sharing one.
+  std::string name = "poldercast-" + advertised + ".key";
   for (char& c : name) {
     const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                        c == '.' || c == '-';
@@ -114,32 +171,11 @@ std::string node_id_file(const std::string& advertised) {
   return name;
 }
 
-Result<std::uint64_t> load_node_id(const PolderCastConfig& config, const std::string& advertised) {
-  if (config.node_id) return *config.node_id;
-  namespace fs = std::filesystem;
-  const fs::path file = fs::path(config.state_dir) / node_id_file(advertised);
-  if (std::ifstream in(file); in) {
-    std::string text;
-    in >> text;
-    std::uint64_t v = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v, 16);
-    if (ec == std::errc{} && end == text.data() + text.size() && !text.empty()) return v;
-    return fail("poldercast: " + file.string() + " does not hold a node id (16 hex digits)");
-  }
-  std::error_code ec;
-  fs::create_directories(config.state_dir, ec);
-  if (ec)
-    return fail("poldercast: cannot create state_dir " + config.state_dir + ": " + ec.message());
-  const std::uint64_t id = std::random_device{}() * 0x100000000ULL ^ std::random_device{}();
-  const fs::path temp = file.string() + ".tmp";
-  {
-    std::ofstream out(temp, std::ios::trunc);
-    out << hex_id(id) << '\n';
-    if (!out) return fail("poldercast: cannot write " + temp.string());
-  }
-  fs::rename(temp, file, ec);  // atomic: a crash never leaves half an id
-  if (ec) return fail("poldercast: cannot write " + file.string() + ": " + ec.message());
-  return id;
+Result<std::shared_ptr<NodeKey>> load_node_key(const PolderCastConfig& config,
+                                               const std::string& advertised) {
+  if (!config.key_file.empty()) return NodeKey::load(config.key_file, false);
+  return NodeKey::load(
+      (std::filesystem::path(config.state_dir) / node_key_file(advertised)).string(), true);
 }
 
 }  // namespace psycho::poldercast

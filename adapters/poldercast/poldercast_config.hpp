@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "adapters/poldercast/link_security.hpp"
+#include "adapters/poldercast/node_key.hpp"
 #include "adapters/poldercast/protocol/node.hpp"
 #include "adapters/poldercast/stream_transport.hpp"
 #include "adapters/queue_settings.hpp"
@@ -23,9 +25,16 @@ struct PolderCastConfig {
   config::Endpoint listen{"0.0.0.0", 4250};  // overlay links arrive here
   // What others should dial ("host:port"); required when `listen` is a wildcard address.
   std::string advertise;
-  std::vector<std::string> seeds;        // "host:port" each
-  std::optional<std::uint64_t> node_id;  // unset: generated once, kept in state_dir
+  std::vector<std::string> seeds;  // "host:port" each
+  // The node's Ed25519 key (PEM); empty: the one kept in state_dir, created on first start.
+  // The node id derives from it.
+  std::string key_file;
   std::string state_dir = "psycho-state";
+  // Who may join (docs/poldercast.md#admission); one of its options must be chosen.
+  AdmissionPolicy admission;
+  // No handshake, no encryption, no authentication: for measuring what security costs, on a
+  // network where every host is trusted. Chosen explicitly, never combined with admission.
+  bool plaintext = false;
   std::chrono::milliseconds cycle{1000};
   NodeOptions node;
   SubjectFilter subjects;
@@ -45,13 +54,14 @@ inline std::vector<config::AdapterFlag> command_line_flags() {
            "HOST:PORT  a gateway already in the overlay, to join through"}};
 }
 
-// The file in `state_dir` that keeps the generated node id: "poldercast-<advertised>.id",
+// The file in `state_dir` that keeps the generated node key: "poldercast-<advertised>.key",
 // with anything but letters, digits, '.' and '-' replaced by '_'. `advertised` is the
 // address the node really advertises: with `listen` on port 0, the one that was bound.
-std::string node_id_file(const std::string& advertised);
+std::string node_key_file(const std::string& advertised);
 
-// The node id: the configured one, else the one kept in `state_dir` for `advertised`, else a
-// new random one, which is written there for next time.
-Result<std::uint64_t> load_node_id(const PolderCastConfig& config, const std::string& advertised);
+// The node key: `key_file` when set (it must exist), else the one kept in `state_dir` for
+// `advertised`, created there (mode 0600) on first start.
+Result<std::shared_ptr<NodeKey>> load_node_key(const PolderCastConfig& config,
+                                               const std::string& advertised);
 
 }  // namespace psycho::poldercast

@@ -91,6 +91,21 @@ void samples(const ReportInputs& in, std::vector<metrics::Sample>& s) {
              n(in.transport.receive_buffer_bytes));
   add_sample(s, Type::gauge, "queue_bytes", "Bytes from the router waiting for the overlay.",
              n(in.queue_bytes));
+  const char* const refusal_help =
+      "Overlay links refused in their handshake, by reason; wrong_peer and sender_mismatch "
+      "count messages (for, or claiming to be from, another node than the link proved).";
+  for (std::size_t r = 1; r <= kRefusalNames.size(); ++r) {
+    const bool mismatch = r == kRefusalNames.size();  // the node's count comes last
+    s.push_back(
+        {Type::counter,
+         "link_refusals_total",
+         refusal_help,
+         {{"reason", mismatch ? std::string("sender_mismatch") : std::string(kRefusalNames[r])}},
+         n(mismatch ? c.sender_mismatch : in.transport.refused[r])});
+  }
+  add_sample(s, Type::counter, "handshakes_total",
+             "Overlay links that finished their handshake (both directions).",
+             n(in.transport.handshakes));
   add_sample(s, Type::counter, "wildcard_interest_total",
              "Local wildcard subscriptions, which do not join exact-subject rings.",
              n(AdapterCounters::get(in.counters.wildcard_interest)));
@@ -129,6 +144,15 @@ std::string varz(const ReportInputs& in) {
   j.begin_object();
   j.field("node_id", hex_id(node.id()));
   j.field("address", node.address());
+  j.field("node_key", in.node_key);
+  j.field("links", in.secure ? "noise" : "plaintext");
+  j.key("link_refusals");
+  j.begin_object();
+  for (std::size_t r = 1; r < kRefusalNames.size(); ++r) {
+    j.field(kRefusalNames[r], static_cast<std::uint64_t>(in.transport.refused[r]));
+  }
+  j.field("sender_mismatch", static_cast<std::uint64_t>(node.counters().sender_mismatch));
+  j.end_object();
   j.field("cycle", node.cycle());
   entries(j, "cyclon", node.cyclon());
   entries(j, "vicinity", node.vicinity());

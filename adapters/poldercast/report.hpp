@@ -36,6 +36,8 @@ struct ReportInputs {
   const AdapterCounters& counters;
   std::size_t queue_bytes = 0;
   bool listening = false;
+  std::string node_key;  // hex
+  bool secure = false;   // links run the handshake
 };
 
 // Fills `st` (state, traffic, drops, samples, histogram, varz_json).

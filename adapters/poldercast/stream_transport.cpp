@@ -6,7 +6,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
+#include <algorithm>
 #include <array>
+#include <boost/asio/post.hpp>
 #include <map>
 #include <optional>
 #include <unordered_map>
@@ -61,13 +63,19 @@ class StreamCore : public std::enable_shared_from_this<StreamCore> {
         retry_timer_(io) {}
 
   Result<std::uint16_t> listen(const std::string& host, std::uint16_t port);
-  bool send(const std::string& address, const SharedBytes& message);
+  bool send(const std::string& address, std::uint64_t peer, const SharedBytes& message);
   void close();
+  bool closed() const { return closed_; }
+  void refuse(Refusal reason) { ++counters_.refused[static_cast<std::size_t>(reason)]; }
+  // The frame limit on a link: before its handshake, a handshake message's.
+  std::size_t first_frame_limit() const {
+    return options_.security ? kMaxHandshakeMessage : options_.max_frame;
+  }
   void forget(Outbound& c);
   void forget(Inbound& c);
 
   asio::io_context& io_;
-  const StreamTransportOptions options_;
+  StreamTransportOptions options_;  // security is set once, before any connection
   TransportEvents& events_;
   LinkEvents* const links_;  // may be null
   StreamTransportCounters counters_;
@@ -98,10 +106,12 @@ class Inbound : public std::enable_shared_from_this<Inbound> {
         remote_(std::move(remote)),
         timer_(core.io_),
         pause_(core.io_),
-        frames_(core.options_.max_frame) {}
+        frames_(core.first_frame_limit()) {
+    if (core.options_.security) link_ = core.options_.security->start(false);
+  }
 
   void start() {
-    last_active_ = Clock::now();
+    last_active_ = started_ = Clock::now();
     watch();
     do_read();
   }
@@ -164,14 +174,17 @@ class Inbound : public std::enable_shared_from_this<Inbound> {
       const auto next = frames_.next(frame);
       if (next == FrameBuffer::Next::more) break;
       if (next == FrameBuffer::Next::oversized) {
-        ++core_->counters_.dropped_oversized;
+        // Before the handshake ends, anything above a handshake message's size is one.
+        if (link_ && !link_->ready()) {
+          core_->refuse(Refusal::malformed);
+        } else {
+          ++core_->counters_.dropped_oversized;
+        }
         core_->forget(*this);
         return false;
       }
       delivered = true;
-      ++core_->counters_.frames_received;
-      core_->events_.on_message(frame);
-      if (core_ == nullptr) return false;
+      if (!receive(frame)) return false;
     }
     // What is left started arriving in this read if a frame ended in it, or earlier.
     if (!frames_.partial()) {
@@ -182,11 +195,56 @@ class Inbound : public std::enable_shared_from_this<Inbound> {
     return true;
   }
 
-  // The earlier of the two deadlines; max when neither applies.
+  // One frame: a handshake message, or an overlay message (sealed on a secure link). False
+  // when the connection is gone.
+  bool receive(std::string_view frame) {
+    if (link_ && !link_->ready()) return handshake(frame);
+    ++core_->counters_.frames_received;
+    std::uint64_t sender = 0;
+    if (link_) {
+      opened_.clear();
+      if (!link_->open(frame, opened_)) {
+        core_->refuse(Refusal::bad_frame);
+        core_->forget(*this);
+        return false;
+      }
+      frame = opened_;
+      sender = link_->peer();
+    }
+    core_->events_.on_message(frame, sender);
+    return core_ != nullptr;
+  }
+
+  // The responder's side: message 1 gets message 2 back, message 3 finishes.
+  bool handshake(std::string_view frame) {
+    std::string reply;
+    if (const auto r = link_->on_message(frame, reply); r != Refusal::none) {
+      core_->refuse(r);
+      core_->forget(*this);
+      return false;
+    }
+    if (link_->ready()) {
+      ++core_->counters_.handshakes;
+      frames_.set_max_frame(core_->options_.max_frame + noise::kTag);
+    }
+    if (reply.empty()) return true;
+    reply_.resize(kHeader);
+    store_be(reply.size(), kHeader, reply_.data());
+    reply_ += reply;
+    // The only write on an inbound link; reply_ stays put until it completes.
+    asio::async_write(socket_, asio::buffer(reply_),
+                      [self = shared_from_this()](const ErrorCode& ec, std::size_t) {
+                        if (ec && self->core_ != nullptr) self->core_->forget(*self);
+                      });
+    return true;
+  }
+
+  // The earlier of the deadlines; max when none applies.
   Clock::time_point deadline() const {
     const auto& o = core_->options_;
     auto at = Clock::time_point::max();
-    if (enabled(o.idle_timeout)) at = last_active_ + o.idle_timeout;
+    if (link_ && !link_->ready()) at = started_ + o.handshake_timeout;
+    if (enabled(o.idle_timeout)) at = std::min(at, last_active_ + o.idle_timeout);
     if (enabled(o.frame_timeout) && frame_started_) {
       at = std::min(at, *frame_started_ + o.frame_timeout);
     }
@@ -211,6 +269,10 @@ class Inbound : public std::enable_shared_from_this<Inbound> {
   void on_timer() {
     const auto now = Clock::now();
     const auto& o = core_->options_;
+    if (link_ && !link_->ready() && now >= started_ + o.handshake_timeout) {
+      core_->refuse(Refusal::timeout);
+      return core_->forget(*this);
+    }
     if (enabled(o.frame_timeout) && frame_started_ && now - *frame_started_ >= o.frame_timeout) {
       ++core_->counters_.dropped_frame_timeout;
       return core_->forget(*this);
@@ -229,8 +291,11 @@ class Inbound : public std::enable_shared_from_this<Inbound> {
   asio::steady_timer pause_;  // flow control: a wait before the next read
   Clock::time_point paused_at_;
   FrameBuffer frames_;
-  Clock::time_point last_active_;
+  Clock::time_point last_active_, started_;
   std::optional<Clock::time_point> frame_started_;  // first byte of the incomplete frame
+  std::unique_ptr<SecureLink> link_;                // null on a plaintext transport
+  std::string reply_;                               // the handshake message being written back
+  std::string opened_;                              // the last frame, unsealed
 };
 
 // Connects, then writes every frame queued while the previous write was in flight in one
@@ -270,10 +335,10 @@ class Outbound : public std::enable_shared_from_this<Outbound> {
   }
 
   // False when the queue is full.
-  bool enqueue(const SharedBytes& message) {
+  bool enqueue(const SharedBytes& message, std::uint64_t peer) {
     const std::size_t size = kHeader + message->size();
     if (queued_bytes_ + size > core_->options_.max_queue_bytes) return false;
-    Frame& frame = queued_.emplace_back(Frame{{}, message});
+    Frame& frame = queued_.emplace_back(Frame{{}, message, peer});
     store_be(message->size(), kHeader, frame.prefix.data());
     queued_bytes_ += size;
     if (!backed_up_ && 2 * queued_bytes_ > core_->options_.max_queue_bytes) back_up();
@@ -301,6 +366,7 @@ class Outbound : public std::enable_shared_from_this<Outbound> {
   struct Frame {
     std::array<char, kHeader> prefix;
     SharedBytes payload;
+    std::uint64_t peer;  // the node it is for (0: whoever is there)
   };
 
   // Past half the queue: from now on the stall deadline applies too.
@@ -308,7 +374,7 @@ class Outbound : public std::enable_shared_from_this<Outbound> {
     backed_up_ = true;
     backed_up_at_ = Clock::now();
     ++core_->backed_up_links_;
-    if (connected_ && deadline() < timer_.expiry()) arm_timer(deadline());
+    if (open_ && deadline() < timer_.expiry()) arm_timer(deadline());
   }
 
   // Down to a quarter: a gap wide enough that the flag does not flap with every write.
@@ -342,6 +408,64 @@ class Outbound : public std::enable_shared_from_this<Outbound> {
     connected_ = true;
     ErrorCode ignored;  // only a latency optimisation
     socket_.set_option(tcp::no_delay(true), ignored);
+    if (core_->options_.security) return start_handshake();
+    on_open();
+  }
+
+  // --- the initiator's handshake: message 1 out, message 2 in, message 3 goes first in the
+  // first write of data (do_write).
+  void start_handshake() {
+    link_ = core_->options_.security->start(true);
+    handshake_frames_ = std::make_unique<FrameBuffer>(kMaxHandshakeMessage);
+    arm_timer(Clock::now() + core_->options_.handshake_timeout);
+    hello_ = framed(link_->first_message());
+    asio::async_write(socket_, asio::buffer(hello_),
+                      [self = shared_from_this()](const ErrorCode& ec, std::size_t) {
+                        if (ec && self->core_ != nullptr) self->fail(true);
+                      });
+    read_handshake();
+  }
+
+  void read_handshake() {
+    const auto space = handshake_frames_->space();
+    socket_.async_read_some(asio::buffer(space.data(), space.size()),
+                            [self = shared_from_this()](const ErrorCode& ec, std::size_t n) {
+                              self->on_handshake_read(ec, n);
+                            });
+  }
+
+  void on_handshake_read(const ErrorCode& ec, std::size_t n) {
+    if (core_ == nullptr) return;
+    if (ec) {  // the responder refused us (or went away)
+      core_->refuse(Refusal::closed);
+      return fail(true);
+    }
+    handshake_frames_->commit(n);
+    std::string_view frame;
+    const auto next = handshake_frames_->next(frame);
+    if (next == FrameBuffer::Next::more) return read_handshake();
+    std::string reply;
+    const Refusal r =
+        next == FrameBuffer::Next::oversized ? Refusal::malformed : link_->on_message(frame, reply);
+    if (r != Refusal::none) {
+      core_->refuse(r);
+      return fail(true);
+    }
+    finish_ = framed(reply);
+    handshake_frames_.reset();
+    ++core_->counters_.handshakes;
+    on_open();
+  }
+
+  static std::string framed(const std::string& message) {
+    std::string out(kHeader, '\0');
+    store_be(message.size(), kHeader, out.data());
+    return out + message;
+  }
+
+  // Connected (and, with security, authenticated): data may flow.
+  void on_open() {
+    open_ = true;
     last_active_ = Clock::now();
     if (const auto at = deadline(); at != Clock::time_point::max()) {
       arm_timer(at);
@@ -353,13 +477,19 @@ class Outbound : public std::enable_shared_from_this<Outbound> {
   }
 
   void do_write() {
-    if (!connected_ || !writing_.empty() || queued_.empty()) return;
+    if (!open_ || !writing_.empty() || queued_.empty()) return;
     // writing_ is left untouched until the write completes: its prefixes are the buffers.
     std::swap(writing_, queued_);
     buffers_.clear();
-    for (const Frame& f : writing_) {
-      buffers_.emplace_back(f.prefix.data(), f.prefix.size());
-      buffers_.emplace_back(f.payload->data(), f.payload->size());
+    writing_cost_ = 0;
+    for (const Frame& f : writing_) writing_cost_ += kHeader + f.payload->size();
+    if (link_) {
+      seal_all();
+    } else {
+      for (const Frame& f : writing_) {
+        buffers_.emplace_back(f.prefix.data(), f.prefix.size());
+        buffers_.emplace_back(f.payload->data(), f.payload->size());
+      }
     }
     asio::async_write(
         socket_, buffers_,
@@ -367,6 +497,38 @@ class Outbound : public std::enable_shared_from_this<Outbound> {
           return write_progress(ec, n, done);
         },
         [self = shared_from_this()](const ErrorCode& ec, std::size_t n) { self->on_write(ec, n); });
+  }
+
+  // Seals writing_ into sealed_ (one buffer: message 3 first, once). A frame for another node
+  // than the one this link proved to be is not sent: counted, and reported once per node.
+  void seal_all() {
+    sealed_ = std::move(finish_);
+    finish_.clear();
+    for (const Frame& f : writing_) {
+      if (f.peer != 0 && f.peer != link_->peer()) {
+        core_->refuse(Refusal::wrong_peer);
+        report_wrong_peer(f.peer);
+        continue;
+      }
+      const std::size_t at = sealed_.size();
+      sealed_.resize(at + kHeader);
+      link_->seal(*f.payload, sealed_);
+      store_be(sealed_.size() - at - kHeader, kHeader, sealed_.data() + at);
+    }
+    buffers_.emplace_back(sealed_.data(), sealed_.size());
+  }
+
+  // Later, not from inside send(): the node must not be re-entered while it sends.
+  void report_wrong_peer(std::uint64_t peer) {
+    constexpr std::size_t kMaxReported = 64;
+    if (refused_peers_.size() >= kMaxReported ||
+        std::find(refused_peers_.begin(), refused_peers_.end(), peer) != refused_peers_.end()) {
+      return;
+    }
+    refused_peers_.push_back(peer);
+    asio::post(core_->io_, [core = core_->shared_from_this(), address = address_, peer] {
+      if (!core->closed()) core->events_.on_unreachable(address, peer);
+    });
   }
 
   // async_write's completion condition, asked after every partial write. A large write
@@ -386,8 +548,10 @@ class Outbound : public std::enable_shared_from_this<Outbound> {
     if (ec) return fail(true);
     core_->counters_.frames_sent += writing_.size();
     core_->counters_.bytes_sent += n;
-    queued_bytes_ -= n;
+    queued_bytes_ -= writing_cost_;
     writing_.clear();
+    sealed_.clear();
+    finish_.clear();
     last_active_ = Clock::now();
     catch_up();
     do_write();
@@ -420,6 +584,10 @@ class Outbound : public std::enable_shared_from_this<Outbound> {
       ++core_->counters_.connect_failures;
       return fail(true);
     }
+    if (!open_) {
+      core_->refuse(Refusal::timeout);
+      return fail(true);
+    }
     const auto now = Clock::now();
     if (now < deadline()) return arm_timer(deadline());
     // Idle, or a write that moved nothing for a whole period (a backed-up link: for
@@ -435,7 +603,7 @@ class Outbound : public std::enable_shared_from_this<Outbound> {
         writing_.size() + queued_.size();
     core.forget(*this);
     // Last: the callback may send() to this address again, or close the transport.
-    if (report) core.events_.on_unreachable(address_);
+    if (report) core.events_.on_unreachable(address_, 0);
   }
 
   StreamCore* core_;
@@ -446,7 +614,14 @@ class Outbound : public std::enable_shared_from_this<Outbound> {
   std::vector<Frame> queued_, writing_;
   std::vector<asio::const_buffer> buffers_;
   std::size_t queued_bytes_ = 0;  // in queued_ and writing_, prefixes included
+  std::size_t writing_cost_ = 0;  // of writing_ in queued_bytes_
   bool connected_ = false;
+  bool open_ = false;  // connected, and authenticated when secure
+  std::unique_ptr<SecureLink> link_;
+  std::unique_ptr<FrameBuffer> handshake_frames_;  // message 2, while it arrives
+  std::string hello_, finish_;                     // handshake messages 1 and 3, framed
+  std::string sealed_;                             // writing_, sealed, prefixes included
+  std::vector<std::uint64_t> refused_peers_;       // reported as not this link's node
   bool backed_up_ = false;
   Clock::time_point backed_up_at_;
   Clock::time_point last_active_;
@@ -528,7 +703,7 @@ void StreamCore::admit(tcp::socket socket) {
   c->start();
 }
 
-bool StreamCore::send(const std::string& address, const SharedBytes& message) {
+bool StreamCore::send(const std::string& address, std::uint64_t peer, const SharedBytes& message) {
   if (closed_ || message == nullptr || message->empty()) return false;
   if (message->size() > options_.max_frame || message->size() > UINT32_MAX) {
     ++counters_.dropped_oversized;
@@ -548,7 +723,7 @@ bool StreamCore::send(const std::string& address, const SharedBytes& message) {
     it = outbound_.emplace(address, std::make_shared<Outbound>(*this, address)).first;
     it->second->start(*target);
   }
-  if (!it->second->enqueue(message)) {
+  if (!it->second->enqueue(message, peer)) {
     ++counters_.dropped_queue_full;
     return false;
   }
@@ -595,8 +770,9 @@ Result<std::uint16_t> StreamTransport::listen(const std::string& host, std::uint
   return core_->listen(host, port);
 }
 
-bool StreamTransport::send(const std::string& address, const SharedBytes& message) {
-  return core_->send(address, message);
+bool StreamTransport::send(const std::string& address, std::uint64_t peer,
+                           const SharedBytes& message) {
+  return core_->send(address, peer, message);
 }
 
 std::size_t StreamTransport::backlog(const std::string& address) const {
@@ -605,6 +781,10 @@ std::size_t StreamTransport::backlog(const std::string& address) const {
 }
 
 bool StreamTransport::backed_up() const { return core_->backed_up_links_ > 0; }
+
+void StreamTransport::secure(std::shared_ptr<const LinkSecurity> security) {
+  core_->options_.security = std::move(security);
+}
 
 void StreamTransport::close() { core_->close(); }
 

@@ -12,12 +12,14 @@
 // must outlive the transport.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 
+#include "adapters/poldercast/link_security.hpp"
 #include "adapters/poldercast/protocol/transport.hpp"
 #include "core/result.hpp"
 
@@ -56,6 +58,11 @@ struct StreamTransportOptions {
   // slowly its bytes keep coming; otherwise the connection is closed
   // (`dropped_frame_timeout`). Zero: never.
   std::chrono::milliseconds frame_timeout{10000};
+  // Authenticated, encrypted links (link_security.hpp); null: plaintext, which neither
+  // proves nor hides anything (an explicit choice, docs/poldercast.md#admission).
+  std::shared_ptr<const LinkSecurity> security;
+  // A link must finish its handshake within this long of connecting, or it is refused.
+  std::chrono::milliseconds handshake_timeout{5000};
 };
 
 struct StreamTransportCounters {
@@ -71,6 +78,10 @@ struct StreamTransportCounters {
   std::uint64_t dropped_frame_timeout = 0;  // inbound connections cut mid-frame
   std::uint64_t dropped_stalled = 0;        // frames lost with a backed-up link that stalled
   std::uint64_t read_pauses = 0;            // inbound reads put off while the gateway was behind
+  std::uint64_t handshakes = 0;             // links that finished their handshake, both ways
+  // Links refused by reason (link_security.hpp); `wrong_peer` counts messages instead: those
+  // not sent because the link proved to be another node than the one they were for.
+  std::array<std::uint64_t, static_cast<std::size_t>(Refusal::count)> refused{};
   std::size_t connections_in = 0, connections_out = 0;
   std::size_t receive_buffer_bytes = 0;  // held by the inbound connections' read buffers
 };
@@ -110,13 +121,19 @@ class StreamTransport final : public Transport {
   // its queued messages are dropped, and the next send() tries again. Returns false when
   // the message was dropped at once: bad address, too large, queue full, no connection
   // slot, after close(), or a null or empty message (a caller bug, not counted).
-  bool send(const std::string& address, const SharedBytes& message) override;
+  // With security, a message for `peer` (non-zero) goes only over a link that proved to be
+  // that node; otherwise it is refused (`wrong_peer`) and on_unreachable(address, peer) follows.
+  bool send(const std::string& address, std::uint64_t peer, const SharedBytes& message) override;
   // Bytes queued or being written to `address` (0 without a connection).
   std::size_t backlog(const std::string& address) const override;
   // Whether any outgoing link is backed up: past half of max_queue_bytes, and not yet back
   // down to a quarter. A link that stalls while backed up is cut after stall_timeout, so a
   // peer that stopped reading stops counting here after that long.
   bool backed_up() const;
+
+  // Turns on authenticated, encrypted links (StreamTransportOptions::security) once the node
+  // key, which may be named after the bound port, is known: before the io_context first runs.
+  void secure(std::shared_ptr<const LinkSecurity> security);
 
   // Closes the listener and every connection, dropping what is queued. Final.
   void close();

@@ -99,7 +99,7 @@ monitoring_check() {
   local port admin tries=0
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   admin=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  printf 'nats:\n  servers: nats://127.0.0.1:1\n  jetstream: {export: [audit.>]}\npoldercast:\n  listen: 127.0.0.1:0\n  state_dir: %s\n' \
+  printf 'nats:\n  servers: nats://127.0.0.1:1\n  jetstream: {export: [audit.>]}\npoldercast:\n  listen: 127.0.0.1:0\n  state_dir: %s\n  admission: {open: true}\n' \
     "$work/poldercast-state" >"$work/live.yaml"
   "$gateway" --config "$work/live.yaml" --listen "127.0.0.1:$port" --websocket "" \
     --admin "127.0.0.1:$admin" 2>"$work/live.log" &

@@ -20,7 +20,7 @@ using namespace psycho::poldercast;
 
 class NullTransport final : public Transport {
  public:
-  bool send(const std::string&, const SharedBytes&) override { return true; }
+  bool send(const std::string&, std::uint64_t, const SharedBytes&) override { return true; }
 };
 
 void check(bool ok, const char* what) {

@@ -219,7 +219,7 @@ TEST_F(MulticastTest, ASenderSkipsWhatNobodyOnTheGroupWants) {
 // A gateway whose other adapter carries every exported message on (PolderCast here, NATS
 // alike) asks the group for all of it, with no subscriber of its own: what it hears goes on.
 TEST_F(MulticastTest, AGatewayThatBridgesOnAsksForWhatItCarriesOn) {
-  const std::string overlay = "poldercast:\n  listen: 127.0.0.1:0\n";
+  const std::string overlay = "poldercast:\n  listen: 127.0.0.1:0\n  admission:\n    open: true\n";
   gateways_.push_back(std::make_unique<Gateway>(with_config(multicast_config(group_port_.port()))));
   gateways_.push_back(
       std::make_unique<Gateway>(with_config(multicast_config(group_port_.port(), overlay))));

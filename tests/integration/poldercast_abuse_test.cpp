@@ -1,7 +1,9 @@
 // Hostile peers on the PolderCast overlay port of a real gateway: connections that announce
 // large frames and never send them, too many connections from one address, a frame that
 // never completes, and a taken overlay port. The gateway stays small and keeps serving its
-// clients. Bounded in count and time.
+// clients. Bounded in count and time. The overlay runs in plaintext here (chosen with
+// admission.plaintext), so that raw frames reach the decoder; what a secure overlay's handshake
+// refuses is in poldercast_security_test.cpp.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -78,8 +80,9 @@ class PolderCastAbuse : public ::testing::Test {
 
   // A gateway whose overlay listens on an ephemeral port, which it reports in its log.
   void start(const std::string& extra_yaml) {
-    gateway_ = std::make_unique<Gateway>(with_config(
-        "poldercast:\n  listen: 127.0.0.1:0\n  state_dir: " + state_dir_ + "\n" + extra_yaml));
+    gateway_ = std::make_unique<Gateway>(
+        with_config("poldercast:\n  listen: 127.0.0.1:0\n  state_dir: " + state_dir_ +
+                    "\n  admission:\n    plaintext: true\n" + extra_yaml));
     ASSERT_TRUE(eventually(
         [&] { return gateway_->http_get("/readyz").rfind("HTTP/1.1 200", 0) == 0; }, 10s))
         << gateway_->process().errors();
@@ -173,8 +176,8 @@ TEST_F(PolderCastAbuse, ATakenOverlayPortIsExplainedOnce) {
   // code and the gateway's stderr.
   std::string log;
   try {
-    Gateway doomed(
-        with_config("poldercast:\n  listen: " + where + "\n  state_dir: " + state_dir_ + "\n"));
+    Gateway doomed(with_config("poldercast:\n  listen: " + where + "\n  state_dir: " + state_dir_ +
+                               "\n  admission:\n    open: true\n"));
     FAIL() << "the gateway started on a taken overlay port";
   } catch (const std::runtime_error& e) {
     log = e.what();

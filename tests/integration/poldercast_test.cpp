@@ -17,6 +17,7 @@
 #include "support/gateway.hpp"
 #include "support/observe.hpp"
 #include "support/ports.hpp"
+#include "support/secret_file.hpp"
 
 namespace psycho::testing {
 namespace {
@@ -62,6 +63,7 @@ class PolderCastTest : public ::testing::Test {
   };
 
   void SetUp() override {
+    write_secret(secret_file_);
     members_.resize(kGateways);
     for (int i = 0; i < kGateways; ++i) {
       if (restarted(i)) members_[i].reserved = std::make_unique<ReservedPort>();
@@ -72,6 +74,8 @@ class PolderCastTest : public ::testing::Test {
   }
 
   void TearDown() override {
+    std::error_code ignored;  // best effort: a temp file
+    fs::remove(secret_file_, ignored);
     for (auto& m : members_) {
       m.client.reset();
       m.gateway.reset();
@@ -88,7 +92,8 @@ class PolderCastTest : public ::testing::Test {
            (m.reserved ? m.reserved->address() : std::string("127.0.0.1:0")) + "\n  seeds: [" +
            (i == 0 ? "" : "127.0.0.1:" + std::to_string(members_[0].overlay_port)) +
            "]\n  state_dir: " + m.state_dir + "\n  cycle: " + cycle_ +
-           "\n  connect_timeout: 500ms\n" + extra_config_;
+           "\n  connect_timeout: 500ms\n  admission:\n    secret_file: " + secret_file_ + "\n" +
+           extra_config_;
   }
 
   // Starts gateway i with a client on `pc.all`, and on `pc.odd` for odd i.
@@ -216,6 +221,9 @@ class PolderCastTest : public ::testing::Test {
 
   std::vector<Member> members_;
   std::string extra_config_;  // appended to every gateway's poldercast section
+  // The overlay's shared secret, made for this run (security is on, as by default).
+  const std::string secret_file_ =
+      (fs::temp_directory_path() / ("psycho-pc-secret-" + std::to_string(getpid()))).string();
   std::string cycle_ = "150ms";
 };
 
@@ -438,18 +446,19 @@ TEST_F(PolderCastTest, WhatAStoppedPeerHeldUpGoesOnWhenItsLinkIsCut) {
 }
 
 // Port 0 for the overlay: each gateway advertises the port it was given, and two of them
-// sharing a state directory keep an id each (the id file is named after the real address).
+// sharing a state directory keep a key and so an id each (the key file is named after the
+// real address).
 TEST(PolderCastPortZero, EachGatewayAdvertisesItsBoundPortAndKeepsItsOwnId) {
   const fs::path dir = fs::temp_directory_path() / ("psycho-pc-zero-" + std::to_string(getpid()));
-  const std::string yaml =
-      "poldercast:\n  listen: 127.0.0.1:0\n  state_dir: " + dir.string() + "\n  cycle: 150ms\n";
+  const std::string yaml = "poldercast:\n  listen: 127.0.0.1:0\n  state_dir: " + dir.string() +
+                           "\n  cycle: 150ms\n  admission:\n    open: true\n";
   Gateway a(with_config(yaml));
   Gateway b(with_config(yaml));
   for (Gateway* gw : {&a, &b}) {
     const int port = gw->reported_port("poldercast");
     ASSERT_NE(port, 0);
     EXPECT_EQ(varz_field(*gw, "address"), "127.0.0.1:" + std::to_string(port));
-    EXPECT_TRUE(fs::exists(dir / ("poldercast-127.0.0.1_" + std::to_string(port) + ".id")));
+    EXPECT_TRUE(fs::exists(dir / ("poldercast-127.0.0.1_" + std::to_string(port) + ".key")));
   }
   EXPECT_NE(varz_field(a, "node_id"), varz_field(b, "node_id"));
   std::error_code ec;

@@ -60,7 +60,10 @@ void Node::publish(Publication p) {
       // A reply: straight back to the gateway that asked, once.
       p.direct = true;
       m.publication = std::move(p);
-      if (send_publication(*requester, encode_message(m))) ++counters_.replies_direct;
+      // The requester's gateway is known by its address only: any admitted node there.
+      if (send_publication(Profile{0, *requester, false, {}}, encode_message(m))) {
+        ++counters_.replies_direct;
+      }
       return;
     }
   }
@@ -153,7 +156,7 @@ void Node::forward(const Publication& p, const Rings::Ring& ring, std::uint64_t 
   m.publication = p;
   auto bytes = encode_message(m);
   for (const auto& t : targets) {
-    if (send_publication(t->address, bytes)) ++counters_.forwarded;
+    if (send_publication(*t, bytes)) ++counters_.forwarded;
   }
 }
 
@@ -183,7 +186,7 @@ void Node::publish_unsubscribed(const Publication& p, SharedBytes bytes,
     std::shuffle(subs.begin(), subs.end(), rng_);
     if (subs.size() > options_.fanout) subs.resize(options_.fanout);
     for (const auto& s : subs) {
-      if (send_publication(s->address, bytes)) ++counters_.forwarded;
+      if (send_publication(*s, bytes)) ++counters_.forwarded;
     }
     publish_cache_.use(p.topic, now_ms_) = std::move(subs);
     return;
@@ -222,7 +225,7 @@ void Node::start_walks(std::uint64_t topic) {
   find.entries = {{*self_, 0}};
   auto walk = encode_message(find);
   for (const auto& e : cyclon_.sample(options_.find_walks, 0, rng_)) {
-    if (send(e.profile->address, walk)) ++counters_.finds_started;
+    if (send(*e.profile, walk)) ++counters_.finds_started;
   }
 }
 
@@ -254,7 +257,7 @@ void Node::on_find(const WireMessage& m, const ProfilePtr& sender) {
     WireMessage found = message(Type::find_subscriber_response);
     found.topic = m.topic;
     for (const auto& s : subs) found.entries.push_back({*s, 0});
-    send(origin.address, encode_message(found));
+    send(origin, encode_message(found));
     return;
   }
   // No further than our own walks go, whatever TTL it came with.
@@ -267,7 +270,7 @@ void Node::on_find(const WireMessage& m, const ProfilePtr& sender) {
   WireMessage walk = m;
   walk.sender = *self_;
   walk.ttl = static_cast<std::uint8_t>(ttl - 1);
-  send(next.front().profile->address, encode_message(walk));
+  send(*next.front().profile, encode_message(walk));
 }
 
 // Only answers to walks this node started, while it still awaits them, may fill the publish
@@ -301,7 +304,7 @@ void Node::flush_pending(std::uint64_t topic) {
   for (const auto& bytes : it->second.messages) {
     pending_bytes_ -= bytes->size();
     for (const auto& s : subs) {
-      if (send_publication(s->address, bytes)) ++counters_.forwarded;
+      if (send_publication(*s, bytes)) ++counters_.forwarded;
     }
   }
   pending_.erase(it);

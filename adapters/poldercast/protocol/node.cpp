@@ -106,23 +106,24 @@ SharedBytes Node::encode_message(const WireMessage& m) const {
   return bytes;
 }
 
-bool Node::send(const std::string& address, const SharedBytes& bytes) {
-  if (transport_.send(address, bytes)) return true;
+bool Node::send(const std::string& address, std::uint64_t peer, const SharedBytes& bytes) {
+  if (transport_.send(address, peer, bytes)) return true;
   ++counters_.send_failed;
   return false;
 }
 
-bool Node::send_publication(const std::string& address, const SharedBytes& bytes) {
+bool Node::send_publication(const Profile& to, const SharedBytes& bytes) {
   if (options_.publication_backlog != 0 &&
-      transport_.backlog(address) > options_.publication_backlog) {
+      transport_.backlog(to.address) > options_.publication_backlog) {
     ++counters_.link_busy;
     return false;
   }
-  return send(address, bytes);
+  return send(to, bytes);
 }
 
 // Sends a gossip message, dropping entries from the end until it fits the portable size.
-bool Node::send_gossip(Type type, const std::string& address, std::vector<Entry>& entries) {
+bool Node::send_gossip(Type type, const std::string& address, std::uint64_t peer,
+                       std::vector<Entry>& entries) {
   std::size_t size = kHeaderSize + profile_size(*self_) + 1;
   std::size_t fits = 0;
   for (; fits < entries.size(); ++fits) {
@@ -136,7 +137,7 @@ bool Node::send_gossip(Type type, const std::string& address, std::vector<Entry>
   for (const auto& e : entries) m.entries.push_back({*e.profile, e.age});
   auto bytes = encode_message(m);
   counters_.gossip_bytes_sent += bytes->size();
-  return send(address, bytes);
+  return send(address, peer, bytes);
 }
 
 // --- the cycle -------------------------------------------------------------------------------
@@ -208,7 +209,7 @@ void Node::ping_step() {
   const auto bytes = encode_message(message(Type::ping));
   for (const auto* p : quiet) {
     expect_answer(p->profile->node_id, Layer::ping, {}, p->profile->address);
-    if (send(p->profile->address, bytes)) ++counters_.pings_sent;
+    if (send(*p->profile, bytes)) ++counters_.pings_sent;
   }
 }
 
@@ -226,7 +227,7 @@ void Node::contact_seed() {
   if (seed == address_) return;
   std::vector<Entry> none;
   // Seeds have no id yet: the answer's sender profile introduces them.
-  if (send_gossip(Type::cyclon_request, seed, none)) ++counters_.exchanges_started[0];
+  if (send_gossip(Type::cyclon_request, seed, 0, none)) ++counters_.exchanges_started[0];
 }
 
 void Node::cyclon_step() {
@@ -239,7 +240,7 @@ void Node::cyclon_step() {
   for (const auto& e : entries) sent.push_back(e.id());
   entries.push_back({self_, 0});
   expect_answer(target.id(), Layer::cyclon, std::move(sent), target.profile->address);
-  if (send_gossip(Type::cyclon_request, target.profile->address, entries)) {
+  if (send_gossip(Type::cyclon_request, target.profile->address, target.id(), entries)) {
     ++counters_.exchanges_started[0];
   }
 }
@@ -254,7 +255,7 @@ void Node::vicinity_step() {
   auto entries =
       select_for(*target.profile, candidates(target.id()), options_.vicinity_gossip, rng_);
   expect_answer(target.id(), Layer::vicinity, {}, target.profile->address);
-  if (send_gossip(Type::vicinity_request, target.profile->address, entries)) {
+  if (send_gossip(Type::vicinity_request, target.profile->address, target.id(), entries)) {
     ++counters_.exchanges_started[1];
   }
 }
@@ -288,7 +289,7 @@ void Node::rings_step() {
     if (waiting_.count(key) > 0) continue;  // already asked; its silence will tell
     auto entries = rings_entries_for(*target);
     expect_answer(target->node_id, Layer::rings, {}, target->address);
-    if (send_gossip(Type::rings_request, target->address, entries))
+    if (send_gossip(Type::rings_request, target->address, target->node_id, entries))
       ++counters_.exchanges_started[2];
   }
 }
@@ -387,7 +388,7 @@ std::vector<Entry> Node::rings_entries_for(const Profile& target) const {
 
 // --- receiving -------------------------------------------------------------------------------
 
-void Node::on_message(std::string_view bytes) {
+void Node::on_message(std::string_view bytes, std::uint64_t sender_id) {
   Limits limits;
   limits.max_gossip_message = options_.max_gossip_message;
   limits.max_publication = options_.max_publication;
@@ -396,6 +397,12 @@ void Node::on_message(std::string_view bytes) {
     return;
   }
   WireMessage& m = scratch_;
+  // A link that proved its peer's key carries only that peer's messages: nobody can speak
+  // for another node, so views, rings and liveness hear only from whoever really sent.
+  if (sender_id != 0 && m.sender.node_id != sender_id) {
+    ++counters_.sender_mismatch;
+    return;
+  }
   if (m.sender.node_id == id_ || m.sender.address.empty()) return;  // our own echo, or no way back
   normalize(m.sender);
   auto sender = std::make_shared<const Profile>(std::move(m.sender));
@@ -440,7 +447,7 @@ void Node::on_message(std::string_view bytes) {
       dead(sender->node_id);
       break;
     case Type::ping:
-      send(sender->address, encode_message(message(Type::pong)));
+      send(*sender, encode_message(message(Type::pong)));
       break;
     case Type::pong:
       break;
@@ -467,7 +474,7 @@ void Node::on_cyclon(const WireMessage& m, const ProfilePtr& sender, std::vector
   if (m.type == Type::cyclon_request) {
     auto reply = cyclon_.sample(options_.cyclon_gossip, sender->node_id, rng_);
     for (const auto& e : reply) sent.push_back(e.id());
-    send_gossip(Type::cyclon_response, sender->address, reply);
+    send_gossip(Type::cyclon_response, sender->address, sender->node_id, reply);
     // The requester put itself in with age 0; a seed's first contact may not have.
     if (std::none_of(received.begin(), received.end(),
                      [&](const Entry& e) { return e.id() == sender->node_id; })) {
@@ -492,7 +499,7 @@ void Node::on_vicinity(const WireMessage& m, const ProfilePtr& sender,
                        std::vector<Entry>& received) {
   if (m.type == Type::vicinity_request) {
     auto reply = select_for(*sender, candidates(sender->node_id), options_.vicinity_gossip, rng_);
-    send_gossip(Type::vicinity_response, sender->address, reply);
+    send_gossip(Type::vicinity_response, sender->address, sender->node_id, reply);
   } else if (waiting_.erase({sender->node_id, Layer::vicinity}) > 0) {
     ++counters_.exchanges_answered[1];
   }
@@ -512,7 +519,7 @@ void Node::on_rings(const WireMessage& m, const ProfilePtr& sender) {
   // The received entries were offered to the rings on arrival.
   if (m.type == Type::rings_request) {
     auto reply = rings_entries_for(*sender);
-    send_gossip(Type::rings_response, sender->address, reply);
+    send_gossip(Type::rings_response, sender->address, sender->node_id, reply);
   } else if (waiting_.erase({sender->node_id, Layer::rings}) > 0) {
     ++counters_.exchanges_answered[2];
   }
@@ -558,15 +565,18 @@ bool Node::suspect(std::uint64_t id) const {
   return false;
 }
 
-void Node::on_unreachable(const std::string& address) {
+void Node::on_unreachable(const std::string& address, std::uint64_t peer) {
   std::vector<std::uint64_t> ids;
+  auto gone = [&](const Profile& p) {
+    return p.address == address && (peer == 0 || p.node_id == peer);
+  };
   for (const auto* view : {&cyclon_, &vicinity_}) {
     for (const auto& e : view->entries()) {
-      if (e.profile->address == address) ids.push_back(e.id());
+      if (gone(*e.profile)) ids.push_back(e.id());
     }
   }
-  for (const auto& [id, peer] : rings_.peers()) {
-    if (peer.profile && peer.profile->address == address) ids.push_back(id);
+  for (const auto& [id, ring_peer] : rings_.peers()) {
+    if (ring_peer.profile && gone(*ring_peer.profile)) ids.push_back(id);
   }
   for (auto id : ids) dead(id);
 }
@@ -575,7 +585,7 @@ void Node::leave() {
   const auto bytes = encode_message(message(Type::leave));
   std::unordered_set<std::string> told;
   for (const auto& e : candidates(id_)) {
-    if (e.id() != id_ && told.insert(e.profile->address).second) send(e.profile->address, bytes);
+    if (e.id() != id_ && told.insert(e.profile->address).second) send(*e.profile, bytes);
   }
 }
 

@@ -112,6 +112,8 @@ struct NodeCounters {
   std::uint64_t replies_direct = 0;   // replies sent straight to the requester's gateway
   std::array<std::uint64_t, 8> decode_errors{};  // by DecodeError
   std::uint64_t bad_topic = 0;                   // topic id not the hash of the subject
+  // Messages whose sender is not the node their link authenticated, dropped.
+  std::uint64_t sender_mismatch = 0;
   std::array<std::uint64_t, kHopBuckets.size() + 1> hops{};
   std::uint64_t hops_sum = 0;
 };
@@ -147,9 +149,9 @@ class Node final : public TransportEvents {
   // A clean shutdown: tells every known peer.
   void leave();
 
-  // TransportEvents
-  void on_message(std::string_view bytes) override;
-  void on_unreachable(const std::string& address) override;
+  // TransportEvents. `sender` 0: the transport does not authenticate (tests, the simulator).
+  void on_message(std::string_view bytes, std::uint64_t sender = 0) override;
+  void on_unreachable(const std::string& address, std::uint64_t peer = 0) override;
 
   const NodeCounters& counters() const noexcept { return counters_; }
   const PartialView& cyclon() const noexcept { return cyclon_; }
@@ -209,10 +211,15 @@ class Node final : public TransportEvents {
   // A request to `id` from an earlier cycle is still unanswered.
   bool suspect(std::uint64_t id) const;
   void refresh_profile();
-  bool send(const std::string& address, const SharedBytes& bytes);
+  // `peer`: the node expected at `address` (0: unknown), see Transport::send.
+  bool send(const std::string& address, std::uint64_t peer, const SharedBytes& bytes);
+  bool send(const Profile& to, const SharedBytes& bytes) {
+    return send(to.address, to.node_id, bytes);
+  }
   // send() for publications: refused while the link holds options_.publication_backlog.
-  bool send_publication(const std::string& address, const SharedBytes& bytes);
-  bool send_gossip(Type type, const std::string& address, std::vector<Entry>& entries);
+  bool send_publication(const Profile& to, const SharedBytes& bytes);
+  bool send_gossip(Type type, const std::string& address, std::uint64_t peer,
+                   std::vector<Entry>& entries);
   // A message of `type` from this node (our profile as its sender), to fill in and encode.
   WireMessage message(Type type) const;
   SharedBytes encode_message(const WireMessage& m) const;

@@ -15,18 +15,20 @@ Result<PolderCastConfig> parse(const std::string& yaml) {
   return parse_config(config::AdapterSection{"poldercast", YAML::Load(yaml), "pc.yaml"});
 }
 
-TEST(PolderCastConfig, DefaultsNeedOnlyAnAddressOthersCanDial) {
-  const auto c = parse("{advertise: 'gw-1.example:4250'}");
+TEST(PolderCastConfig, DefaultsNeedOnlyAnAddressOthersCanDialAndAnAdmissionPolicy) {
+  const auto c = parse("{advertise: 'gw-1.example:4250', admission: {open: true}}");
   ASSERT_TRUE(c) << c.error();
   EXPECT_EQ(c->listen.to_string(), "0.0.0.0:4250");
   EXPECT_EQ(c->cycle, 1000ms);
   EXPECT_EQ(c->node.fanout, 3u);
   EXPECT_EQ(c->node.cyclon_view, 20u);
   EXPECT_EQ(c->node.vicinity_gossip, 10u);
-  EXPECT_FALSE(c->node_id.has_value());
+  EXPECT_TRUE(c->key_file.empty());
+  EXPECT_TRUE(c->admission.open);
+  EXPECT_FALSE(c->plaintext);
   EXPECT_TRUE(c->subjects.exports("any.thing"));
   // A listen address that is not a wildcard is its own advertised address.
-  const auto local = parse("{listen: '127.0.0.1:7000'}");
+  const auto local = parse("{listen: '127.0.0.1:7000', admission: {plaintext: true}}");
   ASSERT_TRUE(local) << local.error();
   EXPECT_EQ(local->advertise, "127.0.0.1:7000");
 }
@@ -36,8 +38,10 @@ TEST(PolderCastConfig, EveryKeyIsRead) {
 listen: '[::1]:7001'
 advertise: 'peer.example:7001'
 seeds: ['a.example:1', '10.0.0.2:4250']
-node_id: 00000000deadbeef
+key_file: /etc/psycho/node.key
 state_dir: /var/lib/psycho
+admission:
+  allow: [0101010101010101010101010101010101010101010101010101010101010101]
 cycle: 200ms
 fanout: 4
 cyclon_view: 30
@@ -57,11 +61,13 @@ stall_timeout: 3s
 answer_timeout: 2500ms
 max_connections_per_address: 5
 frame_timeout: 2s
+handshake_timeout: 750ms
 )");
   ASSERT_TRUE(c) << c.error();
   EXPECT_EQ(c->listen.host, "::1");
   EXPECT_EQ(c->seeds.size(), 2u);
-  EXPECT_EQ(c->node_id, 0xdeadbeefULL);
+  EXPECT_EQ(c->key_file, "/etc/psycho/node.key");
+  EXPECT_EQ(c->admission.allow.size(), 1u);
   EXPECT_EQ(c->state_dir, "/var/lib/psycho");
   EXPECT_EQ(c->cycle, 200ms);
   EXPECT_EQ(c->node.fanout, 4u);
@@ -74,6 +80,7 @@ frame_timeout: 2s
   EXPECT_EQ(c->node.answer_timeout_ms, 2500);
   EXPECT_EQ(c->transport.max_connections_per_address, 5u);
   EXPECT_EQ(c->transport.frame_timeout, 2s);
+  EXPECT_EQ(c->transport.handshake_timeout, 750ms);
   EXPECT_GE(c->transport.max_frame, c->max_payload);
   EXPECT_FALSE(c->subjects.exports("other"));
 }
@@ -83,7 +90,16 @@ TEST(PolderCastConfig, RejectsWhatIsWrongWithFileAndLine) {
            {"{}", "'poldercast.advertise' is required"},
            {"{listen: '127.0.0.1:1', seeds: [nope]}", "'nope' is not host:port"},
            {"{listen: '127.0.0.1:1', advertise: 'x'}", "must be host:port"},
-           {"{listen: '127.0.0.1:1', node_id: xyz}", "16 hex digits"},
+           {"{listen: '127.0.0.1:1', node_id: 12}", "derives from the node's key"},
+           {"{listen: '127.0.0.1:1'}",
+            "'secret_file' (a shared overlay secret), 'allow' (a list of node public keys), or "
+            "'open: true'"},
+           {"{listen: '127.0.0.1:1', admission: {open: false}}", "must say who may join"},
+           {"{listen: '127.0.0.1:1', admission: {plaintext: true, open: true}}", "cannot go with"},
+           {"{listen: '127.0.0.1:1', admission: {allow: [abc]}}", "64 hex digits"},
+           {"{listen: '127.0.0.1:1', admission: {secret_file: /nonexistent/secret}}",
+            "cannot read the key file"},
+           {"{listen: '127.0.0.1:1', admission: {opne: true}}", "opne"},
            {"{listen: '127.0.0.1:1', fanout: 0}", "fanout"},
            {"{listen: '127.0.0.1:1', cyclon_view: 5, cyclon_gossip: 6}", "must not exceed"},
            {"{listen: '127.0.0.1:1', bogus: 1}", "bogus"},
@@ -99,30 +115,54 @@ TEST(PolderCastConfig, RejectsWhatIsWrongWithFileAndLine) {
   }
 }
 
-TEST(PolderCastConfig, AGeneratedNodeIdIsKeptInTheStateDirectory) {
+TEST(PolderCastConfig, ASharedSecretFileBecomesOnePreSharedKeyPerLine) {
+  namespace fs = std::filesystem;
+  const fs::path file =
+      fs::temp_directory_path() / ("psycho-pc-secret-" + std::to_string(getpid()));
+  std::ofstream(file) << "2 " << std::string(64, 'b') << "\n1 " << std::string(64, 'a') << "\n";
+  fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);
+  const auto c =
+      parse("{listen: '127.0.0.1:1', admission: {secret_file: '" + file.string() + "'}}");
+  ASSERT_TRUE(c) << c.error();
+  ASSERT_EQ(c->admission.secrets.size(), 2u);
+  EXPECT_EQ(c->admission.secrets[0].first, 2);  // dialled with
+  EXPECT_NE(c->admission.secrets[0].second, c->admission.secrets[1].second);
+  fs::permissions(file, fs::perms::others_read, fs::perm_options::add);
+  const auto readable =
+      parse("{listen: '127.0.0.1:1', admission: {secret_file: '" + file.string() + "'}}");
+  ASSERT_FALSE(readable);
+  EXPECT_NE(readable.error().find("read or written by others"), std::string::npos);
+  fs::remove(file);
+}
+
+TEST(PolderCastConfig, AGeneratedNodeKeyIsKeptInTheStateDirectory) {
   namespace fs = std::filesystem;
   const fs::path dir = fs::temp_directory_path() / ("psycho-pc-config-" + std::to_string(getpid()));
   fs::remove_all(dir);
-  auto c = parse("{listen: '127.0.0.1:1', state_dir: '" + (dir / "state").string() + "'}");
+  auto c = parse("{listen: '127.0.0.1:1', admission: {open: true}, state_dir: '" +
+                 (dir / "state").string() + "'}");
   ASSERT_TRUE(c) << c.error();
-  const auto first = load_node_id(*c, c->advertise);
+  const auto first = load_node_key(*c, c->advertise);
   ASSERT_TRUE(first) << first.error();
-  const auto again = load_node_id(*c, c->advertise);
+  const auto again = load_node_key(*c, c->advertise);
   ASSERT_TRUE(again) << again.error();
-  EXPECT_EQ(first.value(), again.value());
-  // A configured id wins; a damaged file is an error, not a silent new identity.
-  c->node_id = 42;
-  EXPECT_EQ(load_node_id(*c, c->advertise).value(), 42u);
-  c->node_id.reset();
-  // Another gateway in the same directory (another address) gets an id of its own.
-  EXPECT_EQ(node_id_file(c->advertise), "poldercast-127.0.0.1_1.id");
-  const auto second = load_node_id(*c, "127.0.0.1:2");
+  EXPECT_EQ(first.value()->id(), again.value()->id());
+  // Another gateway in the same directory (another address) gets a key of its own.
+  EXPECT_EQ(node_key_file(c->advertise), "poldercast-127.0.0.1_1.key");
+  const auto second = load_node_key(*c, "127.0.0.1:2");
   ASSERT_TRUE(second) << second.error();
-  EXPECT_NE(second.value(), first.value());
-  std::ofstream(dir / "state" / node_id_file(c->advertise)) << "not hex\n";
-  const auto damaged = load_node_id(*c, c->advertise);
+  EXPECT_NE(second.value()->id(), first.value()->id());
+  // A configured key file wins, and must exist: never a silent new identity.
+  c->key_file = (dir / "state" / "poldercast-127.0.0.1_2.key").string();
+  EXPECT_EQ(load_node_key(*c, c->advertise).value()->id(), second.value()->id());
+  c->key_file = (dir / "missing.key").string();
+  EXPECT_FALSE(load_node_key(*c, c->advertise));
+  // A damaged file is an error too.
+  c->key_file.clear();
+  std::ofstream(dir / "state" / node_key_file(c->advertise)) << "not a key\n";
+  const auto damaged = load_node_key(*c, c->advertise);
   ASSERT_FALSE(damaged);
-  EXPECT_NE(damaged.error().find("does not hold a node id"), std::string::npos);
+  EXPECT_NE(damaged.error().find("Ed25519"), std::string::npos);
   fs::remove_all(dir);
 }
 

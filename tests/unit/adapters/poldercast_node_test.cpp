@@ -23,7 +23,7 @@ using sim::Network;
 // Records what a node sends.
 class RecordingTransport final : public Transport {
  public:
-  bool send(const std::string& address, const SharedBytes& message) override {
+  bool send(const std::string& address, std::uint64_t, const SharedBytes& message) override {
     sent.push_back({address, *message});
     return true;
   }

@@ -1,5 +1,7 @@
 #include "adapters/poldercast/stream_transport.hpp"
 
+#include "adapters/poldercast/node_key.hpp"
+
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
@@ -24,18 +26,21 @@ using namespace std::chrono_literals;
 constexpr std::chrono::milliseconds kWait = 10s;  // every wait is bounded by this
 
 struct Recorder final : TransportEvents {
-  void on_message(std::string_view m) override {
+  void on_message(std::string_view m, std::uint64_t sender) override {
     EXPECT_FALSE(closed) << "on_message after close";
     messages.emplace_back(m);
+    senders.push_back(sender);
     if (after_message) after_message(m);
   }
-  void on_unreachable(const std::string& address) override {
+  void on_unreachable(const std::string& address, std::uint64_t peer) override {
     EXPECT_FALSE(closed) << "on_unreachable after close";
     unreachable.push_back(address);
+    unreachable_peers.push_back(peer);
     if (after_unreachable) after_unreachable(address);
   }
 
   std::vector<std::string> messages, unreachable;
+  std::vector<std::uint64_t> senders, unreachable_peers;
   bool closed = false;  // set by a test once no callback may come
   std::function<void(std::string_view)> after_message;
   std::function<void(const std::string&)> after_unreachable;
@@ -134,8 +139,8 @@ std::string dead_address(asio::io_context& io) {
 TEST(PolderCastStreamTransport, TwoTransportsTalkBothWays) {
   asio::io_context io;
   Peer a(io), b(io);
-  ASSERT_TRUE(a.transport.send(b.address, bytes("to b")));
-  ASSERT_TRUE(b.transport.send(a.address, bytes("to a")));
+  ASSERT_TRUE(a.transport.send(b.address, 0, bytes("to b")));
+  ASSERT_TRUE(b.transport.send(a.address, 0, bytes("to a")));
   ASSERT_TRUE(run_until(
       io, [&] { return a.events.messages.size() == 1 && b.events.messages.size() == 1; }));
   EXPECT_EQ(a.events.messages[0], "to a");
@@ -150,7 +155,7 @@ TEST(PolderCastStreamTransport, TwoTransportsTalkBothWays) {
     EXPECT_EQ(c.connections_in, 1u);
   }
   // The cached connection carries the next message too.
-  ASSERT_TRUE(a.transport.send(b.address, bytes("again")));
+  ASSERT_TRUE(a.transport.send(b.address, 0, bytes("again")));
   ASSERT_TRUE(run_until(io, [&] { return b.events.messages.size() == 2; }));
   EXPECT_EQ(b.events.messages[1], "again");
   EXPECT_EQ(b.counters().connections_in, 1u);
@@ -163,14 +168,14 @@ TEST(PolderCastStreamTransport, AnInboundLinkWaitsWhileTheGatewayIsBehind) {
   asio::io_context io;
   Peer a(io), b(io);
   b.moves.congested = true;
-  ASSERT_TRUE(a.transport.send(b.address, bytes("one")));
+  ASSERT_TRUE(a.transport.send(b.address, 0, bytes("one")));
   ASSERT_TRUE(run_until(io, [&] { return b.events.messages.size() == 1; }));
   EXPECT_GE(b.counters().read_pauses, 1u);
-  ASSERT_TRUE(a.transport.send(b.address, bytes("two")));
+  ASSERT_TRUE(a.transport.send(b.address, 0, bytes("two")));
   ASSERT_TRUE(run_until(io, [&] { return b.events.messages.size() == 2; }));
   b.moves.congested = false;
   const auto pauses = b.counters().read_pauses;
-  ASSERT_TRUE(a.transport.send(b.address, bytes("three")));
+  ASSERT_TRUE(a.transport.send(b.address, 0, bytes("three")));
   ASSERT_TRUE(run_until(io, [&] { return b.events.messages.size() == 3; }));
   EXPECT_EQ(b.counters().read_pauses, pauses);
 }
@@ -186,7 +191,7 @@ TEST(PolderCastStreamTransport, ManyMessagesArriveInOrderAndWhole) {
       std::string m = std::to_string(n) + ":";
       m.append(static_cast<std::size_t>(n * 37 % 3001), static_cast<char>('a' + n % 26));
       sent.push_back(m);
-      ASSERT_TRUE(a.transport.send(b.address, bytes(m)));
+      ASSERT_TRUE(a.transport.send(b.address, 0, bytes(m)));
     }
     for (int i = 0; i < 3; ++i) io.run_one_for(5ms);
   }
@@ -208,11 +213,11 @@ TEST(PolderCastStreamTransport, AMessageOfExactlyMaxFrameArrives) {
   std::string big(max, 'x');
   big.front() = '<';
   big.back() = '>';
-  ASSERT_TRUE(a.transport.send(b.address, bytes(big)));
+  ASSERT_TRUE(a.transport.send(b.address, 0, bytes(big)));
   ASSERT_TRUE(run_until(io, [&] { return b.events.messages.size() == 1; }));
   EXPECT_EQ(b.events.messages[0], big);
   // One byte more is refused by the sender, as the receiver would refuse it.
-  EXPECT_FALSE(a.transport.send(b.address, bytes(std::string(max + 1, 'y'))));
+  EXPECT_FALSE(a.transport.send(b.address, 0, bytes(std::string(max + 1, 'y'))));
   EXPECT_EQ(a.counters().dropped_oversized, 1u);
 }
 
@@ -267,7 +272,7 @@ TEST(PolderCastStreamTransport, AnUnreachablePeerIsReportedOnce) {
   asio::io_context io;
   Peer a(io);
   const std::string dead = dead_address(io);
-  for (int i = 0; i < 3; ++i) EXPECT_TRUE(a.transport.send(dead, bytes("lost")));
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(a.transport.send(dead, 0, bytes("lost")));
   ASSERT_TRUE(run_until(io, [&] { return !a.events.unreachable.empty(); }));
   run_for(io, 100ms);
   ASSERT_EQ(a.events.unreachable, std::vector<std::string>{dead});
@@ -279,10 +284,10 @@ TEST(PolderCastStreamTransport, AnUnreachablePeerIsReportedOnce) {
   int resent = 0;
   a.events.after_unreachable = [&](const std::string& address) {
     if (resent++ == 0) {
-      EXPECT_TRUE(a.transport.send(address, bytes("retry")));
+      EXPECT_TRUE(a.transport.send(address, 0, bytes("retry")));
     }
   };
-  EXPECT_TRUE(a.transport.send(dead, bytes("again")));
+  EXPECT_TRUE(a.transport.send(dead, 0, bytes("again")));
   ASSERT_TRUE(run_until(io, [&] { return a.events.unreachable.size() == 3; }));
   run_for(io, 100ms);
   c = a.counters();
@@ -309,7 +314,7 @@ struct Deaf {
 // More than the socket buffers hold while the peer does not read, so a write stays in flight.
 void send_a_lot(StreamTransport& t, const std::string& address) {
   const SharedBytes chunk = bytes(std::string(1 << 20, 'w'));
-  for (int i = 0; i < 32; ++i) ASSERT_TRUE(t.send(address, chunk));
+  for (int i = 0; i < 32; ++i) ASSERT_TRUE(t.send(address, 0, chunk));
 }
 
 TEST(PolderCastStreamTransport, AResetDuringAWriteIsReportedOnce) {
@@ -408,10 +413,10 @@ TEST(PolderCastStreamTransport, ALinkIsBackedUpFromHalfItsQueueDownToAQuarter) {
   options.max_queue_bytes = 40 << 20;
   Peer a(io, options);
   const SharedBytes chunk = bytes(std::string(1 << 20, 'w'));
-  for (int i = 0; i < 19; ++i) ASSERT_TRUE(a.transport.send(slow.address(), chunk));
+  for (int i = 0; i < 19; ++i) ASSERT_TRUE(a.transport.send(slow.address(), 0, chunk));
   EXPECT_FALSE(a.transport.backed_up());  // 19 MiB and their prefixes: not past half yet
   // Nothing is written before the connection is up, so the next one is past half at once.
-  ASSERT_TRUE(a.transport.send(slow.address(), chunk));
+  ASSERT_TRUE(a.transport.send(slow.address(), 0, chunk));
   EXPECT_TRUE(a.transport.backed_up());
   ASSERT_TRUE(run_until(
       io, [&] { return !a.transport.backed_up(); }, 30s));
@@ -481,7 +486,7 @@ TEST(PolderCastStreamTransport, AConnectTimeoutIsReportedOnce) {
   options.connect_timeout = 200ms;
   Peer a(io, options);
   const std::string address = "127.0.0.1:" + std::to_string(stuck.local_endpoint().port());
-  ASSERT_TRUE(a.transport.send(address, bytes("x")));
+  ASSERT_TRUE(a.transport.send(address, 0, bytes("x")));
   ASSERT_TRUE(run_until(io, [&] { return !a.events.unreachable.empty(); }));
   run_for(io, 300ms);
   EXPECT_EQ(a.events.unreachable, std::vector<std::string>{address});
@@ -493,7 +498,7 @@ TEST(PolderCastStreamTransport, AConnectTimeoutIsReportedOnce) {
 TEST(PolderCastStreamTransport, AHostNameIsResolved) {
   asio::io_context io;
   Peer a(io), b(io);
-  ASSERT_TRUE(a.transport.send("localhost:" + std::to_string(port_of(b.address)), bytes("hi")));
+  ASSERT_TRUE(a.transport.send("localhost:" + std::to_string(port_of(b.address)), 0, bytes("hi")));
   ASSERT_TRUE(run_until(io, [&] { return b.events.messages.size() == 1; }));
   EXPECT_EQ(b.events.messages[0], "hi");
 }
@@ -505,7 +510,7 @@ TEST(PolderCastStreamTransport, IPv6AddressesWork) {
   auto port = b.listen("::1", 0);
   if (!port.ok()) GTEST_SKIP() << port.error();
   Peer a(io);
-  ASSERT_TRUE(a.transport.send("[::1]:" + std::to_string(*port), bytes("six")));
+  ASSERT_TRUE(a.transport.send("[::1]:" + std::to_string(*port), 0, bytes("six")));
   ASSERT_TRUE(run_until(io, [&] { return events.messages.size() == 1; }));
   EXPECT_EQ(events.messages[0], "six");
 }
@@ -518,16 +523,16 @@ TEST(PolderCastStreamTransport, QueueOverflowIsCounted) {
   // 104 bytes a frame: 9 fit while the connection opens.
   int accepted = 0;
   for (int i = 0; i < 12; ++i)
-    accepted += a.transport.send(b.address, bytes(std::string(100, 'q')));
+    accepted += a.transport.send(b.address, 0, bytes(std::string(100, 'q')));
   EXPECT_EQ(accepted, 9);
   EXPECT_EQ(a.counters().dropped_queue_full, 3u);
   ASSERT_TRUE(run_until(io, [&] { return b.events.messages.size() == 9; }));
   // Written, they no longer count against the queue.
   ASSERT_TRUE(run_until(io, [&] { return a.counters().frames_sent == 9; }));
-  EXPECT_TRUE(a.transport.send(b.address, bytes(std::string(100, 'r'))));
+  EXPECT_TRUE(a.transport.send(b.address, 0, bytes(std::string(100, 'r'))));
   ASSERT_TRUE(run_until(io, [&] { return b.events.messages.size() == 10; }));
   // A message that can never fit is refused at once.
-  EXPECT_FALSE(a.transport.send(b.address, bytes(std::string(1000, 's'))));
+  EXPECT_FALSE(a.transport.send(b.address, 0, bytes(std::string(1000, 's'))));
   EXPECT_EQ(a.counters().dropped_queue_full, 4u);
 }
 
@@ -542,12 +547,12 @@ TEST(PolderCastStreamTransport, ABadAddressIsRefused) {
                                         "[::1]",    "[::1]80",
                                         "[]:80",    "host:99999999999999999999",
                                         "[::1]:",   "a:b:c"};
-  for (const auto& address : bad) EXPECT_FALSE(a.transport.send(address, bytes("x"))) << address;
+  for (const auto& address : bad) EXPECT_FALSE(a.transport.send(address, 0, bytes("x"))) << address;
   EXPECT_EQ(a.counters().dropped_bad_address, bad.size());
   EXPECT_EQ(a.counters().connections_out, 0u);
   // Not messages at all: refused, not counted.
-  EXPECT_FALSE(a.transport.send(a.address, nullptr));
-  EXPECT_FALSE(a.transport.send(a.address, bytes("")));
+  EXPECT_FALSE(a.transport.send(a.address, 0, nullptr));
+  EXPECT_FALSE(a.transport.send(a.address, 0, bytes("")));
   EXPECT_EQ(a.counters().connections_out, 0u);
 }
 
@@ -555,7 +560,7 @@ TEST(PolderCastStreamTransport, OneBufferIsDeliveredToThreePeers) {
   asio::io_context io;
   Peer a(io), b(io), c(io), d(io);
   const SharedBytes shared = bytes(std::string(5000, 'f') + "anout");
-  for (const Peer* p : {&b, &c, &d}) ASSERT_TRUE(a.transport.send(p->address, shared));
+  for (const Peer* p : {&b, &c, &d}) ASSERT_TRUE(a.transport.send(p->address, 0, shared));
   ASSERT_TRUE(run_until(io, [&] {
     return b.events.messages.size() == 1 && c.events.messages.size() == 1 &&
            d.events.messages.size() == 1;
@@ -578,8 +583,8 @@ TEST(PolderCastStreamTransport, ConnectionLimitsAreEnforced) {
   EXPECT_EQ(a.counters().dropped_no_connection_slot, 1u);
   EXPECT_EQ(a.counters().connections_in, 1u);
 
-  EXPECT_TRUE(a.transport.send(b.address, bytes("1")));
-  EXPECT_FALSE(a.transport.send(c.address, bytes("2")));
+  EXPECT_TRUE(a.transport.send(b.address, 0, bytes("1")));
+  EXPECT_FALSE(a.transport.send(c.address, 0, bytes("2")));
   EXPECT_EQ(a.counters().dropped_no_connection_slot, 2u);
   EXPECT_EQ(a.counters().connections_out, 1u);
 }
@@ -680,12 +685,12 @@ TEST(PolderCastStreamTransport, IdleConnectionsAreClosedQuietly) {
   StreamTransportOptions options;
   options.idle_timeout = 100ms;
   Peer a(io, options), b(io, options);
-  ASSERT_TRUE(a.transport.send(b.address, bytes("one")));
+  ASSERT_TRUE(a.transport.send(b.address, 0, bytes("one")));
   ASSERT_TRUE(run_until(io, [&] { return b.events.messages.size() == 1; }));
   ASSERT_TRUE(run_until(
       io, [&] { return a.counters().connections_out == 0 && b.counters().connections_in == 0; }));
   EXPECT_TRUE(a.events.unreachable.empty());
-  ASSERT_TRUE(a.transport.send(b.address, bytes("two")));
+  ASSERT_TRUE(a.transport.send(b.address, 0, bytes("two")));
   ASSERT_TRUE(run_until(io, [&] { return b.events.messages.size() == 2; }));
   EXPECT_EQ(b.events.messages[1], "two");
 }
@@ -693,22 +698,22 @@ TEST(PolderCastStreamTransport, IdleConnectionsAreClosedQuietly) {
 TEST(PolderCastStreamTransport, APeerClosingIsNoticedAtOnce) {
   asio::io_context io;
   Peer a(io), b(io);
-  ASSERT_TRUE(a.transport.send(b.address, bytes("one")));
+  ASSERT_TRUE(a.transport.send(b.address, 0, bytes("one")));
   ASSERT_TRUE(run_until(io, [&] { return b.events.messages.size() == 1; }));
   b.events.closed = true;
   b.transport.close();
   ASSERT_TRUE(run_until(io, [&] { return a.counters().connections_out == 0; }));
   EXPECT_TRUE(a.events.unreachable.empty());  // nothing was lost
-  EXPECT_FALSE(b.transport.send(a.address, bytes("after close")));
+  EXPECT_FALSE(b.transport.send(a.address, 0, bytes("after close")));
 }
 
 TEST(PolderCastStreamTransport, CloseWithPendingWorkIsSafe) {
   asio::io_context io;
   Peer a(io), b(io);
   for (int i = 0; i < 100; ++i)
-    ASSERT_TRUE(a.transport.send(b.address, bytes(std::string(60000, 'p'))));
-  ASSERT_TRUE(a.transport.send(dead_address(io), bytes("connecting")));
-  ASSERT_TRUE(a.transport.send("localhost:1", bytes("resolving")));
+    ASSERT_TRUE(a.transport.send(b.address, 0, bytes(std::string(60000, 'p'))));
+  ASSERT_TRUE(a.transport.send(dead_address(io), 0, bytes("connecting")));
+  ASSERT_TRUE(a.transport.send("localhost:1", 0, bytes("resolving")));
   tcp::socket raw = raw_client(io, b.address);
   asio::write(raw, asio::buffer(prefix(1000) + "partial"));
   ASSERT_TRUE(run_until(io, [&] { return !b.events.messages.empty(); }));
@@ -721,7 +726,7 @@ TEST(PolderCastStreamTransport, CloseWithPendingWorkIsSafe) {
     EXPECT_EQ(p->counters().connections_out, 0u);
   }
   EXPECT_TRUE(closed_by_peer(io, raw));
-  EXPECT_FALSE(a.transport.send(b.address, bytes("after close")));
+  EXPECT_FALSE(a.transport.send(b.address, 0, bytes("after close")));
   a.transport.close();  // twice is fine
 }
 
@@ -730,9 +735,9 @@ TEST(PolderCastStreamTransport, DestroyingWithPendingWorkIsSafe) {
   auto a = std::make_unique<Peer>(io);
   auto b = std::make_unique<Peer>(io);
   for (int i = 0; i < 100; ++i)
-    ASSERT_TRUE(a->transport.send(b->address, bytes(std::string(60000, 'p'))));
-  ASSERT_TRUE(a->transport.send(dead_address(io), bytes("connecting")));
-  ASSERT_TRUE(a->transport.send("localhost:1", bytes("resolving")));
+    ASSERT_TRUE(a->transport.send(b->address, 0, bytes(std::string(60000, 'p'))));
+  ASSERT_TRUE(a->transport.send(dead_address(io), 0, bytes("connecting")));
+  ASSERT_TRUE(a->transport.send("localhost:1", 0, bytes("resolving")));
   ASSERT_TRUE(run_until(io, [&] { return !b->events.messages.empty(); }));
   // Handlers already queued run after the transports and their Recorders are gone: any
   // callback or access would be a use after free under ASan.
@@ -771,6 +776,115 @@ TEST(PolderCastStreamTransport, ListenFailuresAreExplained) {
   auto bad = other.listen("no such host.invalid", 0);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().find("cannot resolve"), std::string::npos) << bad.error();
+}
+
+}  // namespace
+}  // namespace psycho::poldercast
+
+namespace psycho::poldercast {
+namespace {
+
+// --- secure links (link_security.hpp) --------------------------------------------------------
+
+struct SecurePeer {
+  SecurePeer(asio::io_context& io, AdmissionPolicy policy = open(),
+             StreamTransportOptions options = {})
+      : key(NodeKey::generate()), peer(io, with(options, key, std::move(policy))) {}
+  static AdmissionPolicy open() {
+    AdmissionPolicy p;
+    p.open = true;
+    return p;
+  }
+  static StreamTransportOptions with(StreamTransportOptions o, std::shared_ptr<NodeKey> key,
+                                     AdmissionPolicy policy) {
+    o.security = std::make_shared<LinkSecurity>(std::move(key), std::move(policy));
+    return o;
+  }
+  std::uint64_t id() const { return key->id(); }
+  std::uint64_t refused(Refusal r) const {
+    return peer.counters().refused[static_cast<std::size_t>(r)];
+  }
+  std::shared_ptr<NodeKey> key;
+  Peer peer;
+};
+
+TEST(PolderCastSecureTransport, MessagesArriveWithTheSenderTheLinkProved) {
+  asio::io_context io;
+  SecurePeer a(io), b(io);
+  ASSERT_TRUE(a.peer.transport.send(b.peer.address, b.id(), bytes("known")));
+  ASSERT_TRUE(a.peer.transport.send(b.peer.address, 0, bytes("seed")));
+  ASSERT_TRUE(b.peer.transport.send(a.peer.address, a.id(), bytes(std::string(200000, 'z'))));
+  ASSERT_TRUE(run_until(io, [&] {
+    return b.peer.events.messages.size() == 2 && a.peer.events.messages.size() == 1;
+  }));
+  EXPECT_EQ(b.peer.events.messages, (std::vector<std::string>{"known", "seed"}));
+  EXPECT_EQ(b.peer.events.senders, (std::vector<std::uint64_t>{a.id(), a.id()}));
+  EXPECT_EQ(a.peer.events.messages.front().size(), 200000u);
+  EXPECT_EQ(a.peer.events.senders.front(), b.id());
+  EXPECT_EQ(a.peer.counters().handshakes + b.peer.counters().handshakes, 4u);
+}
+
+// A peer gossiped under another node's id is refused that id's messages: counted, reported
+// for that id alone, and the link still carries what is for the node it proved to be.
+TEST(PolderCastSecureTransport, ADialledPeerThatIsNotTheGossipedNodeIsRefused) {
+  asio::io_context io;
+  SecurePeer a(io), b(io);
+  const std::uint64_t claimed = b.id() ^ 1;
+  ASSERT_TRUE(a.peer.transport.send(b.peer.address, claimed, bytes("for someone else")));
+  ASSERT_TRUE(a.peer.transport.send(b.peer.address, b.id(), bytes("for b")));
+  ASSERT_TRUE(run_until(io, [&] {
+    return b.peer.events.messages.size() == 1 && a.peer.events.unreachable.size() == 1;
+  }));
+  run_for(io, 50ms);
+  EXPECT_EQ(b.peer.events.messages, (std::vector<std::string>{"for b"}));
+  EXPECT_EQ(a.peer.events.unreachable_peers, (std::vector<std::uint64_t>{claimed}));
+  EXPECT_EQ(a.refused(Refusal::wrong_peer), 1u);
+}
+
+TEST(PolderCastSecureTransport, AStrangerWithoutTheSecretCannotJoinEitherWay) {
+  asio::io_context io;
+  AdmissionPolicy secret;
+  secret.secrets.emplace_back(1, noise::Key32{1});
+  SecurePeer member(io, secret), stranger(io);
+  ASSERT_TRUE(stranger.peer.transport.send(member.peer.address, 0, bytes("let me in")));
+  ASSERT_TRUE(member.peer.transport.send(stranger.peer.address, 0, bytes("hello?")));
+  ASSERT_TRUE(run_until(io, [&] {
+    return stranger.peer.events.unreachable.size() == 1 &&
+           member.peer.events.unreachable.size() == 1;
+  }));
+  run_for(io, 50ms);
+  EXPECT_TRUE(member.peer.events.messages.empty());
+  EXPECT_TRUE(stranger.peer.events.messages.empty());
+  // Each refused the other's dial, and saw its own refused.
+  for (const SecurePeer* p : {&member, &stranger}) {
+    EXPECT_EQ(p->refused(Refusal::bad_secret), 1u);
+    EXPECT_EQ(p->refused(Refusal::closed), 1u);
+  }
+  EXPECT_EQ(member.peer.counters().handshakes, 0u);
+}
+
+TEST(PolderCastSecureTransport, PlaintextFramesAndSilentHandshakesAreRefused) {
+  asio::io_context io;
+  StreamTransportOptions options;
+  options.handshake_timeout = 200ms;
+  SecurePeer a(io, SecurePeer::open(), options);
+  // A plaintext gateway's first frame is no handshake message (its first byte names no
+  // secret this node has).
+  Peer plain(io);
+  ASSERT_TRUE(plain.transport.send(a.peer.address, 0, bytes("PC plaintext gossip")));
+
+  // A frame too large for a handshake message is refused before it is read whole.
+  auto big = raw_client(io, a.peer.address);
+  asio::write(big, asio::buffer(frame(std::string(1000, 'x'))));
+  EXPECT_TRUE(closed_by_peer(io, big));
+  // A connection that says nothing is cut at the handshake deadline.
+  auto silent = raw_client(io, a.peer.address);
+  EXPECT_TRUE(closed_by_peer(io, silent));
+  ASSERT_TRUE(run_until(io, [&] {
+    return a.refused(Refusal::malformed) == 1 && a.refused(Refusal::bad_secret) == 1;
+  }));
+  EXPECT_EQ(a.refused(Refusal::timeout), 1u);
+  EXPECT_TRUE(a.peer.events.messages.empty());
 }
 
 }  // namespace
