@@ -147,6 +147,7 @@ Status PolderCastAdapter::start(AdapterHost& host) {
   }
   node_ = std::make_unique<Node>(config_.node, id, advertise, *transport_, jitter_());
   node_->set_seeds(config_.seeds);
+  if (!config_.plaintext) node_->set_crypto(key_.get());
   node_->on_deliver([this](const Publication& p) { deliver(p); });
   apply(interest_.start());
   const std::string_view public_key(reinterpret_cast<const char*>(key_->public_key().data()),

@@ -59,8 +59,8 @@ void read_views(config::Section& s, NodeOptions& n) {
   }
 }
 
-// A shared overlay secret becomes the handshake's 32-byte pre-shared key through SHA-256
-// with a label, so the same secret used elsewhere (a multicast group key) gives another key.
+}  // namespace
+
 noise::Key32 overlay_psk(const std::string& secret) {
   noise::Key32 psk{};
   const std::string input = "psycho-poldercast overlay secret:" + secret;
@@ -68,6 +68,8 @@ noise::Key32 overlay_psk(const std::string& secret) {
   EVP_Digest(input.data(), input.size(), psk.data(), &size, EVP_sha256(), nullptr);
   return psk;
 }
+
+namespace {
 
 void read_admission(config::Section& parent, PolderCastConfig& c) {
   config::Section s = parent.child("admission");

@@ -43,6 +43,10 @@ struct PolderCastConfig {
   StreamTransportOptions transport;
 };
 
+// A shared overlay secret as the handshake's 32-byte pre-shared key: SHA-256 with a label,
+// so the same secret used elsewhere (a multicast group key) gives another key.
+noise::Key32 overlay_psk(const std::string& secret);
+
 // Parses `poldercast:`. Errors name file:line:col.
 Result<PolderCastConfig> parse_config(const config::AdapterSection& section);
 // The command-line shortcuts into the section: `--poldercast HOST:PORT` sets

@@ -103,6 +103,15 @@ void samples(const ReportInputs& in, std::vector<metrics::Sample>& s) {
          {{"reason", mismatch ? std::string("sender_mismatch") : std::string(kRefusalNames[r])}},
          n(mismatch ? c.sender_mismatch : in.transport.refused[r])});
   }
+  add_family(s, Type::counter, "signatures_total",
+             "Publications signed here; signatures checked on arrival; publications taken "
+             "without a check because their link was proven to be their signer's; signatures "
+             "that did not hold (those publications are dropped).",
+             "result",
+             {{"signed", n(c.signed_here)},
+              {"checked", n(c.signatures_checked)},
+              {"signer_link", n(c.signer_links)},
+              {"bad", n(c.bad_signature)}});
   add_sample(s, Type::counter, "handshakes_total",
              "Overlay links that finished their handshake (both directions).",
              n(in.transport.handshakes));
@@ -191,6 +200,7 @@ void report(const ReportInputs& in, AdapterStatus& st) {
   d["not_subscribed"] = c.not_subscribed;
   d["send_refused"] = c.send_failed;
   d["link_busy"] = c.link_busy;
+  d["bad_signature"] = c.bad_signature;
   for (std::size_t e = 1; e < c.decode_errors.size(); ++e) {
     d["decode_" + std::string(error_name(static_cast<DecodeError>(e)))] = c.decode_errors[e];
   }

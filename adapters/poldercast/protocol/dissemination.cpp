@@ -45,6 +45,11 @@ void Node::publish(Publication p) {
   p.direct = false;
   // Only replies to an inbox may come straight back (reply_routes.hpp).
   p.reply_address = inbox_subject(p.reply) ? address_ : std::string();
+  if (crypto_ != nullptr) {
+    p.signer = crypto_->public_key();
+    p.signature = crypto_->sign(signed_content(p));
+    ++counters_.signed_here;
+  }
   seen_.insert(p.msg_id, now_ms_);
   ++counters_.published;
   // A ring, or any subscriber we know of, always gets the publication the ordinary way: a
@@ -57,11 +62,13 @@ void Node::publish(Publication p) {
   WireMessage m = message(Type::publish);
   if (subs.empty()) {
     if (auto requester = reply_routes_.take(p.subject, now_ms_)) {
-      // A reply: straight back to the gateway that asked, once.
+      // A reply: straight back to the gateway that asked, once, and only to the node that
+      // signed the request (0 on an overlay without keys).
       p.direct = true;
+      if (crypto_ != nullptr) p.signature = crypto_->sign(signed_content(p));
       m.publication = std::move(p);
-      // The requester's gateway is known by its address only: any admitted node there.
-      if (send_publication(Profile{0, *requester, false, {}}, encode_message(m))) {
+      if (send_publication(Profile{requester->second, requester->first, false, {}},
+                           encode_message(m))) {
         ++counters_.replies_direct;
       }
       return;
@@ -71,16 +78,34 @@ void Node::publish(Publication p) {
   publish_unsubscribed(m.publication, encode_message(m), std::move(subs));
 }
 
-void Node::on_publish(WireMessage& m, const ProfilePtr& sender) {
+bool Node::authentic(const Publication& p, std::uint64_t link_sender) {
+  if (crypto_ == nullptr) return true;
+  const std::uint64_t signer = crypto_->node_id(p.signer);
+  if (link_sender != 0 && signer == link_sender) {
+    ++counters_.signer_links;
+  } else {
+    ++counters_.signatures_checked;
+    if (!crypto_->verify(p.signer, signed_content(p), p.signature)) {
+      ++counters_.bad_signature;
+      return false;
+    }
+  }
+  return true;
+}
+
+void Node::on_publish(WireMessage& m, const ProfilePtr& sender, std::uint64_t link_sender) {
   Publication& p = m.publication;
   if (p.topic != topic_id(p.subject)) {
     ++counters_.bad_topic;
     return;
   }
-  if (!seen_.insert(p.msg_id, now_ms_)) {
+  // Duplicates first (cheap), then the signature, and only then is the id remembered.
+  if (seen_.contains(p.msg_id, now_ms_)) {
     ++counters_.duplicates;
     return;
   }
+  if (!authentic(p, link_sender)) return;
+  seen_.insert(p.msg_id, now_ms_);
   if (p.direct) {  // a reply to a request from here: delivered, never forwarded
     deliver_here(p);
     return;
@@ -91,7 +116,9 @@ void Node::on_publish(WireMessage& m, const ProfilePtr& sender) {
     return;
   }
   if (ring->subject == p.subject) {
-    reply_routes_.remember(p.reply, p.reply_address, now_ms_);  // inboxes only
+    // Inboxes only; the reply goes to the requester's node, proven by its signature.
+    reply_routes_.remember(p.reply, p.reply_address,
+                           crypto_ != nullptr ? crypto_->node_id(p.signer) : 0, now_ms_);
     deliver_here(p);
   }
   if (p.overlay_hops >= options_.max_overlay_hops) {

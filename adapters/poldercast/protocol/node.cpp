@@ -432,7 +432,7 @@ void Node::on_message(std::string_view bytes, std::uint64_t sender_id) {
       on_rings(m, sender);
       break;
     case Type::publish:
-      on_publish(m, sender);
+      on_publish(m, sender, sender_id);
       break;
     case Type::find_subscriber:
       on_find(m, sender);

@@ -114,6 +114,9 @@ struct NodeCounters {
   std::uint64_t bad_topic = 0;                   // topic id not the hash of the subject
   // Messages whose sender is not the node their link authenticated, dropped.
   std::uint64_t sender_mismatch = 0;
+  // Publications signed here; checked on arrival; taken without a check because their link
+  // was proven to be their signer's; dropped for a signature that does not hold.
+  std::uint64_t signed_here = 0, signatures_checked = 0, signer_links = 0, bad_signature = 0;
   std::array<std::uint64_t, kHopBuckets.size() + 1> hops{};
   std::uint64_t hops_sum = 0;
 };
@@ -129,6 +132,10 @@ class Node final : public TransportEvents {
   const std::string& address() const noexcept { return address_; }
   // Called for the first copy of every publication on a subject this node subscribes to.
   void on_deliver(Deliver deliver) { deliver_ = std::move(deliver); }
+  // Signs what this node publishes and checks what it receives (docs/poldercast.md#signed-
+  // publications); without it (the simulator, a plaintext overlay) neither happens. The
+  // crypto must outlive the node.
+  void set_crypto(const Crypto* crypto) { crypto_ = crypto; }
   // Bootstrap addresses, contacted while the Cyclon view is empty.
   void set_seeds(std::vector<std::string> seeds) { seeds_ = std::move(seeds); }
 
@@ -190,7 +197,10 @@ class Node final : public TransportEvents {
   std::vector<Entry> rings_entries_for(const Profile& target) const;
 
   // Dissemination.
-  void on_publish(WireMessage& m, const ProfilePtr& sender);
+  void on_publish(WireMessage& m, const ProfilePtr& sender, std::uint64_t link_sender);
+  // Whether the publication's signature holds (and counts the outcome). One that came over
+  // a link proven to be its signer's needs no check: the link already vouches for it.
+  bool authentic(const Publication& p, std::uint64_t link_sender);
   void forward(const Publication& p, const Rings::Ring& ring, std::uint64_t from, bool from_ring);
   void publish_unsubscribed(const Publication& p, SharedBytes bytes, std::vector<ProfilePtr> subs);
   void start_walks(std::uint64_t topic);
@@ -232,6 +242,7 @@ class Node final : public TransportEvents {
   Transport& transport_;
   std::mt19937_64 rng_;
   Deliver deliver_;
+  const Crypto* crypto_ = nullptr;
   std::vector<std::string> seeds_;
 
   ProfilePtr self_;

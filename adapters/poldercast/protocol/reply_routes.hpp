@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 namespace psycho::poldercast {
 
@@ -28,26 +29,29 @@ class ReplyRoutes {
  public:
   ReplyRoutes(std::size_t capacity, std::int64_t ttl_ms) : capacity_(capacity), ttl_ms_(ttl_ms) {}
 
-  // Remembers that replies on `reply` go to `address`; ignored unless `reply` is an inbox.
-  void remember(const std::string& reply, const std::string& address, std::int64_t now_ms) {
+  // Remembers that replies on `reply` go to `address`, where node `node` is (0: whoever is
+  // there); ignored unless `reply` is an inbox.
+  void remember(const std::string& reply, const std::string& address, std::uint64_t node,
+                std::int64_t now_ms) {
     if (!inbox_subject(reply) || address.empty() || capacity_ == 0) return;
     expire(now_ms);
     forget(reply);
-    order_.push_back({reply, address, now_ms});
+    order_.push_back({reply, address, node, now_ms});
     index_.emplace(order_.back().reply, std::prev(order_.end()));
     while (index_.size() > capacity_) forget_oldest();
   }
 
-  // The requester's address for a reply on `subject`, if there is a route; the route is
-  // used up.
-  std::optional<std::string> take(std::string_view subject, std::int64_t now_ms) {
+  // The requester's address and node for a reply on `subject`, if there is a route; the
+  // route is used up.
+  std::optional<std::pair<std::string, std::uint64_t>> take(std::string_view subject,
+                                                            std::int64_t now_ms) {
     expire(now_ms);
     auto it = index_.find(subject);
     if (it == index_.end()) return std::nullopt;
-    std::string address = std::move(it->second->address);
+    std::pair<std::string, std::uint64_t> route{std::move(it->second->address), it->second->node};
     order_.erase(it->second);
     index_.erase(it);
-    return address;
+    return route;
   }
 
   std::size_t size() const noexcept { return index_.size(); }
@@ -55,6 +59,7 @@ class ReplyRoutes {
  private:
   struct Route {
     std::string reply, address;
+    std::uint64_t node;
     std::int64_t at_ms;
   };
   void expire(std::int64_t now_ms) {

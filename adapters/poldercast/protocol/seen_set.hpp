@@ -40,6 +40,14 @@ class SeenSet {
     return true;
   }
 
+  // Whether `id` is remembered, without remembering it: a publication is checked for
+  // duplicates before its signature, and remembered only once the signature holds, so a
+  // forged copy cannot make the genuine one look like a duplicate.
+  bool contains(const MessageId& id, std::int64_t now_ms) {
+    expire(now_ms);
+    return find(key_of(id)) != kNone;
+  }
+
   std::size_t size() const noexcept { return count_; }
 
  private:

@@ -1,5 +1,7 @@
 #include "adapters/poldercast/protocol/wire.hpp"
 
+#include <cstring>
+
 #include "adapters/wire_bytes.hpp"
 
 namespace psycho::poldercast {
@@ -105,7 +107,29 @@ DecodeError read_publication(ByteReader& r, const Limits& limits, Publication& p
       !read_str(r, 4, limits.max_publication, p.payload, error)) {
     return error;
   }
+  std::string_view key, signature;
+  if (!r.bytes(p.signer.size(), key) || !r.bytes(p.signature.size(), signature)) {
+    return DecodeError::truncated;
+  }
+  std::memcpy(p.signer.data(), key.data(), key.size());
+  std::memcpy(p.signature.data(), signature.data(), signature.size());
   return DecodeError::none;
+}
+
+// The fields a publication's origin vouches for, in wire order.
+void write_signed_fields(ByteWriter& w, const Publication& p) {
+  w.bytes(std::string_view(reinterpret_cast<const char*>(p.msg_id.data()), p.msg_id.size()));
+  w.u64(p.origin);
+  w.u64(p.seq);
+  w.u32(p.bus);
+  w.u8(p.hops);
+  w.u8(p.direct ? kDirectFlag : 0);
+  write_str(w, p.reply_address, 1);
+  write_str(w, p.subject, 2);
+  write_str(w, p.reply, 2);
+  write_str(w, p.headers, 4);
+  write_str(w, p.payload, 4);
+  w.bytes(std::string_view(reinterpret_cast<const char*>(p.signer.data()), p.signer.size()));
 }
 
 bool is_gossip(Type t) {
@@ -138,6 +162,9 @@ void encode(const WireMessage& m, std::string& out) {
     write_str(w, p.reply, 2);
     write_str(w, p.headers, 4);
     write_str(w, p.payload, 4);
+    w.bytes(std::string_view(reinterpret_cast<const char*>(p.signer.data()), p.signer.size()));
+    w.bytes(
+        std::string_view(reinterpret_cast<const char*>(p.signature.data()), p.signature.size()));
   } else if (m.type == Type::find_subscriber) {
     w.u64(m.topic);
     w.u8(m.ttl);
@@ -179,6 +206,13 @@ DecodeError decode(std::string_view data, const Limits& limits, WireMessage& out
   }
   if (e != DecodeError::none) return e;
   return r.at_end() ? DecodeError::none : DecodeError::trailing_bytes;
+}
+
+std::string signed_content(const Publication& p) {
+  std::string out = "psycho-poldercast publication 1:";
+  ByteWriter w(out);
+  write_signed_fields(w, p);
+  return out;
 }
 
 }  // namespace psycho::poldercast

@@ -15,9 +15,12 @@
 #include <string_view>
 #include <vector>
 
+#include "adapters/poldercast/protocol/crypto.hpp"
+
 namespace psycho::poldercast {
 
-inline constexpr std::uint8_t kVersion = 1;
+// 2: publications carry their signer's key and signature.
+inline constexpr std::uint8_t kVersion = 2;
 
 enum class Type : std::uint8_t {
   cyclon_request = 1,
@@ -90,8 +93,17 @@ struct Publication {
   // go straight back (a requester's inbox is usually a wildcard, which joins no ring).
   std::string reply_address;
   std::string subject, reply, headers, payload;
+  // The node that put it on the overlay (its id is the key's hash), and its Ed25519
+  // signature over signed_content(): no relay can forge or alter what it signed. Zero on an
+  // overlay without keys (the simulator, a plaintext overlay).
+  PublicKey signer{};
+  Signature signature{};
   bool operator==(const Publication&) const = default;
 };
+
+// What a publication's signature covers: everything but overlay_hops (which each relay
+// counts up) and the topic (the subject's hash, checked on arrival), in one canonical form.
+std::string signed_content(const Publication& p);
 
 // One message between overlay nodes, decoded; not the gateway's psycho::Message, which a
 // publication carries inside it.

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 namespace psycho::poldercast {
 namespace {
 
@@ -50,7 +52,26 @@ TEST(PolderCastWire, PublishFindSubscriberAndLeaveRoundTrip) {
                      "_INBOX.x",
                      "NATS/1.0\r\nA: 1\r\n\r\n",
                      std::string(100000, 'p')};
+  pub.publication.signer.fill(0xAB);
+  pub.publication.signature.fill(0xCD);
   EXPECT_EQ(round_trip(pub), pub);
+  // The signature covers every field but the relays' hop count (and the topic, the
+  // subject's hash), and changes with each of them.
+  const std::string content = signed_content(pub.publication);
+  Publication hops = pub.publication;
+  hops.overlay_hops = 99;
+  EXPECT_EQ(signed_content(hops), content);
+  for (auto change : std::vector<std::function<void(Publication&)>>{
+           [](Publication& p) { p.msg_id[15] ^= 1; }, [](Publication& p) { p.origin ^= 1; },
+           [](Publication& p) { p.seq ^= 1; }, [](Publication& p) { p.bus ^= 1; },
+           [](Publication& p) { p.hops ^= 1; }, [](Publication& p) { p.direct = false; },
+           [](Publication& p) { p.reply_address += "x"; }, [](Publication& p) { p.subject += "x"; },
+           [](Publication& p) { p.reply += "x"; }, [](Publication& p) { p.headers += "x"; },
+           [](Publication& p) { p.payload += "x"; }, [](Publication& p) { p.signer[0] ^= 1; }}) {
+    Publication changed = pub.publication;
+    change(changed);
+    EXPECT_NE(signed_content(changed), content);
+  }
   WireMessage find;
   find.type = Type::find_subscriber;
   find.sender = profile(2);
@@ -96,7 +117,7 @@ TEST(PolderCastWire, EveryRefusalHasItsReason) {
   bad[0] = 'X';
   EXPECT_EQ(decode(bad, limits, out), DecodeError::bad_magic);
   bad = good;
-  bad[2] = 2;
+  bad[2] = 1;  // the version before publications were signed
   EXPECT_EQ(decode(bad, limits, out), DecodeError::bad_version);
   bad = good;
   bad[3] = 0;
@@ -134,8 +155,9 @@ TEST(PolderCastWire, AClaimedLengthBeyondTheDataIsTruncatedNotAnAllocation) {
   m.publication.payload = "abc";
   std::string wire;
   encode(m, wire);
-  // Claim a 1 GiB payload in the last length field (4 bytes before the 3 payload bytes).
-  wire[wire.size() - 7] = 0x40;
+  // Claim a 1 GiB payload in the last length field (4 bytes before the 3 payload bytes,
+  // which the signer's key and signature follow).
+  wire[wire.size() - 96 - 7] = 0x40;
   WireMessage out;
   EXPECT_EQ(decode(wire, Limits{}, out), DecodeError::too_large);
   Limits big;
