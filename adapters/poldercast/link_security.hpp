@@ -41,11 +41,12 @@ enum class Refusal {
   timeout,       // no finished handshake within handshake_timeout
   bad_frame,     // a sealed frame that is not authentic
   closed,        // a dialled peer closed the link before the handshake ended: it refused us
+  banned,        // a node cut off for flooding, for ban_duration (links and messages)
   count
 };
 inline constexpr std::array<std::string_view, static_cast<std::size_t>(Refusal::count)>
     kRefusalNames = {"none",       "malformed", "bad_secret", "bad_identity", "not_allowed",
-                     "wrong_peer", "timeout",   "bad_frame",  "closed"};
+                     "wrong_peer", "timeout",   "bad_frame",  "closed",       "banned"};
 
 // Who may complete a handshake. At least one of the three must be chosen (config checks).
 struct AdmissionPolicy {

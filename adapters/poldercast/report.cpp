@@ -112,6 +112,17 @@ void samples(const ReportInputs& in, std::vector<metrics::Sample>& s) {
               {"checked", n(c.signatures_checked)},
               {"signer_link", n(c.signer_links)},
               {"bad", n(c.bad_signature)}});
+  add_family(s, Type::counter, "throttled_total",
+             "What one peer sent beyond its share: gossip requests and pings, and FIND_SUB "
+             "walks, past their per-cycle share (dropped); descriptors beyond an exchange's "
+             "size (ignored).",
+             "kind",
+             {{"request", n(c.throttled_requests)},
+              {"walk", n(c.throttled_walks)},
+              {"descriptor", n(c.descriptors_ignored)}});
+  add_sample(s, Type::counter, "peers_cut_total",
+             "Peers cut off for flooding: their links closed, and refused for ban_duration.",
+             n(c.peers_cut));
   add_sample(s, Type::counter, "handshakes_total",
              "Overlay links that finished their handshake (both directions).",
              n(in.transport.handshakes));

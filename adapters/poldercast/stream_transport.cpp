@@ -66,6 +66,15 @@ class StreamCore : public std::enable_shared_from_this<StreamCore> {
   bool send(const std::string& address, std::uint64_t peer, const SharedBytes& message);
   void close();
   bool closed() const { return closed_; }
+  void disconnect(std::uint64_t peer);
+  // Whether `peer` is cut off for flooding (forgetting bans that ran out).
+  bool banned(std::uint64_t peer) {
+    auto it = banned_.find(peer);
+    if (it == banned_.end()) return false;
+    if (Clock::now() < it->second) return true;
+    banned_.erase(it);
+    return false;
+  }
   void refuse(Refusal reason) { ++counters_.refused[static_cast<std::size_t>(reason)]; }
   // The frame limit on a link: before its handshake, a handshake message's.
   std::size_t first_frame_limit() const {
@@ -83,6 +92,8 @@ class StreamCore : public std::enable_shared_from_this<StreamCore> {
   std::unordered_map<std::string, std::shared_ptr<Outbound>> outbound_;
   std::unordered_set<std::shared_ptr<Inbound>> inbound_;
   std::map<asio::ip::address, std::size_t> inbound_per_address_;  // no std::hash in Boost 1.74
+  // Nodes cut off for flooding, until when; at most kMaxBanned.
+  std::unordered_map<std::uint64_t, Clock::time_point> banned_;
 
  private:
   void do_accept();
@@ -126,6 +137,8 @@ class Inbound : public std::enable_shared_from_this<Inbound> {
 
   const asio::ip::address& remote() const { return remote_; }
   std::size_t buffer_bytes() const { return frames_.capacity(); }
+  // The node this link proved to be (0 before its handshake, or without security).
+  std::uint64_t peer() const { return link_ && link_->ready() ? link_->peer() : 0; }
 
  private:
   void do_read() {
@@ -224,6 +237,11 @@ class Inbound : public std::enable_shared_from_this<Inbound> {
       return false;
     }
     if (link_->ready()) {
+      if (core_->banned(link_->peer())) {
+        core_->refuse(Refusal::banned);
+        core_->forget(*this);
+        return false;
+      }
       ++core_->counters_.handshakes;
       frames_.set_max_frame(core_->options_.max_frame + noise::kTag);
     }
@@ -348,6 +366,7 @@ class Outbound : public std::enable_shared_from_this<Outbound> {
 
   const std::string& address() const { return address_; }
   std::size_t queued_bytes() const { return queued_bytes_; }
+  std::uint64_t peer() const { return link_ && link_->ready() ? link_->peer() : 0; }
   bool backed_up() const { return backed_up_; }
 
   void detach() {
@@ -705,6 +724,10 @@ void StreamCore::admit(tcp::socket socket) {
 
 bool StreamCore::send(const std::string& address, std::uint64_t peer, const SharedBytes& message) {
   if (closed_ || message == nullptr || message->empty()) return false;
+  if (peer != 0 && !banned_.empty() && banned(peer)) {
+    refuse(Refusal::banned);
+    return false;
+  }
   if (message->size() > options_.max_frame || message->size() > UINT32_MAX) {
     ++counters_.dropped_oversized;
     return false;
@@ -746,6 +769,26 @@ void StreamCore::forget(Inbound& c) {
   }
 }
 
+void StreamCore::disconnect(std::uint64_t peer) {
+  constexpr std::size_t kMaxBanned = 1024;
+  if (peer == 0 || !options_.security) return;
+  if (banned_.size() >= kMaxBanned) {
+    std::erase_if(banned_, [now = Clock::now()](const auto& b) { return b.second <= now; });
+    if (banned_.size() >= kMaxBanned) banned_.erase(banned_.begin());
+  }
+  banned_[peer] = Clock::now() + options_.ban_duration;
+  std::vector<std::shared_ptr<Inbound>> in;
+  for (const auto& c : inbound_) {
+    if (c->peer() == peer) in.push_back(c);
+  }
+  for (const auto& c : in) forget(*c);
+  std::vector<std::shared_ptr<Outbound>> out;
+  for (const auto& [address, c] : outbound_) {
+    if (c->peer() == peer) out.push_back(c);
+  }
+  for (const auto& c : out) forget(*c);
+}
+
 void StreamCore::close() {
   closed_ = true;
   ErrorCode ignored;  // closing regardless
@@ -781,6 +824,8 @@ std::size_t StreamTransport::backlog(const std::string& address) const {
 }
 
 bool StreamTransport::backed_up() const { return core_->backed_up_links_ > 0; }
+
+void StreamTransport::disconnect(std::uint64_t peer) { core_->disconnect(peer); }
 
 void StreamTransport::secure(std::shared_ptr<const LinkSecurity> security) {
   core_->options_.security = std::move(security);

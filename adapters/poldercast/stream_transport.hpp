@@ -63,6 +63,8 @@ struct StreamTransportOptions {
   std::shared_ptr<const LinkSecurity> security;
   // A link must finish its handshake within this long of connecting, or it is refused.
   std::chrono::milliseconds handshake_timeout{5000};
+  // A node cut off for flooding (disconnect()) is refused links and messages this long.
+  std::chrono::milliseconds ban_duration{60000};
 };
 
 struct StreamTransportCounters {
@@ -124,6 +126,9 @@ class StreamTransport final : public Transport {
   // With security, a message for `peer` (non-zero) goes only over a link that proved to be
   // that node; otherwise it is refused (`wrong_peer`) and on_unreachable(address, peer) follows.
   bool send(const std::string& address, std::uint64_t peer, const SharedBytes& message) override;
+  // Closes every link that proved to be `peer`, and refuses it (handshakes, and messages
+  // for it) for ban_duration. Without security, nothing: no link knows its peer.
+  void disconnect(std::uint64_t peer) override;
   // Bytes queued or being written to `address` (0 without a connection).
   std::size_t backlog(const std::string& address) const override;
   // Whether any outgoing link is backed up: past half of max_queue_bytes, and not yet back

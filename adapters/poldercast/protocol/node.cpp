@@ -20,6 +20,8 @@ constexpr std::size_t kHeaderSize = 4;  // magic, version, type
 // and how many are made per cycle on top of the usual ones.
 constexpr std::size_t kMaxUrgent = 32;
 constexpr std::size_t kUrgentPerCycle = 2;
+// Senders whose share is tracked separately in one cycle; the rest share one entry (0).
+constexpr std::size_t kMaxSharesTracked = 4096;
 
 }  // namespace
 
@@ -147,6 +149,7 @@ void Node::tick(std::int64_t now_ms) {
   ++cycle_;
   finds_this_cycle_ = 0;
   finds_by_origin_.clear();
+  shares_.clear();
   // A partner that has not answered within a cycle and answer_timeout is gone (it was
   // already taken out of the Cyclon and Vicinity views before we wrote to it), unless it has
   // sent us something since: then it is alive, and our request or its answer is stuck behind
@@ -404,6 +407,12 @@ void Node::on_message(std::string_view bytes, std::uint64_t sender_id) {
     return;
   }
   if (m.sender.node_id == id_ || m.sender.address.empty()) return;  // our own echo, or no way back
+  if (!within_share(m.sender.node_id, m.type)) return;
+  // Nobody needs to tell us about more nodes than an exchange of that kind carries.
+  if (const std::size_t cap = exchange_size(m.type); m.entries.size() > cap) {
+    counters_.descriptors_ignored += m.entries.size() - cap;
+    m.entries.resize(cap);
+  }
   normalize(m.sender);
   auto sender = std::make_shared<const Profile>(std::move(m.sender));
   heard_from(sender);
@@ -452,6 +461,47 @@ void Node::on_message(std::string_view bytes, std::uint64_t sender_id) {
     case Type::pong:
       break;
   }
+}
+
+std::size_t Node::exchange_size(Type type) const {
+  switch (type) {
+    case Type::cyclon_request:
+    case Type::cyclon_response:
+      return options_.cyclon_gossip;
+    case Type::vicinity_request:
+    case Type::vicinity_response:
+      return options_.vicinity_gossip;
+    case Type::rings_request:
+    case Type::rings_response:
+      return options_.rings_gossip;
+    case Type::find_subscriber:
+      return 1;
+    case Type::find_subscriber_response:
+      return options_.fanout;
+    default:
+      return 0;
+  }
+}
+
+bool Node::within_share(std::uint64_t peer, Type type) {
+  const bool request = type == Type::cyclon_request || type == Type::vicinity_request ||
+                       type == Type::rings_request || type == Type::ping;
+  const bool walk = type == Type::find_subscriber;
+  if (!request && !walk) return true;  // answers, publications, LEAVE: bounded elsewhere
+  if (shares_.size() >= kMaxSharesTracked && shares_.count(peer) == 0) peer = 0;
+  Share& share = shares_[peer];
+  if (share.cut) return false;
+  std::size_t& used = request ? share.requests : share.walks;
+  if (++used <= (request ? options_.requests_per_peer : options_.walks_per_peer)) return true;
+  ++(request ? counters_.throttled_requests : counters_.throttled_walks);
+  if (++share.dropped >= options_.flood_drops && peer != 0) {
+    // A flood, not a burst: cut its links, and forget it as a peer.
+    share.cut = true;
+    ++counters_.peers_cut;
+    transport_.disconnect(peer);
+    dead(peer);
+  }
+  return false;
 }
 
 void Node::heard_from(const ProfilePtr& sender) {

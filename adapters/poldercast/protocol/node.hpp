@@ -83,6 +83,12 @@ struct NodeOptions {
   // cycle, does not get a healthy peer declared dead.
   std::int64_t answer_timeout_ms = 1000;
   std::size_t dead_memory_capacity = 4096;
+  // What one peer may send us per cycle (docs/poldercast.md#hostile-peers): gossip requests
+  // and pings, and FIND_SUB walks handed to us. Beyond, they are dropped (throttled); a
+  // peer that has this many dropped in one cycle is flooding and is cut off.
+  std::size_t requests_per_peer = 16;
+  std::size_t walks_per_peer = 32;
+  std::size_t flood_drops = 64;
 };
 
 enum class Layer : std::uint8_t { cyclon, vicinity, rings, ping };
@@ -114,6 +120,10 @@ struct NodeCounters {
   std::uint64_t bad_topic = 0;                   // topic id not the hash of the subject
   // Messages whose sender is not the node their link authenticated, dropped.
   std::uint64_t sender_mismatch = 0;
+  // Messages dropped from a peer past its per-cycle share (requests, walks), descriptors
+  // beyond a layer's exchange size ignored, and peers cut off for flooding.
+  std::uint64_t throttled_requests = 0, throttled_walks = 0, descriptors_ignored = 0;
+  std::uint64_t peers_cut = 0;
   // Publications signed here; checked on arrival; taken without a check because their link
   // was proven to be their signer's; dropped for a signature that does not hold.
   std::uint64_t signed_here = 0, signatures_checked = 0, signer_links = 0, bad_signature = 0;
@@ -212,6 +222,11 @@ class Node final : public TransportEvents {
   void expire_publishing();
 
   // Peers.
+  // Whether a message of `type` from `peer` is within its share this cycle; counts and,
+  // for a flood, cuts the peer off.
+  bool within_share(std::uint64_t peer, Type type);
+  // The entries an exchange of `type` may carry.
+  std::size_t exchange_size(Type type) const;
   void heard_from(const ProfilePtr& sender);
   void dead(std::uint64_t id);
   // Notes a request that `id` must answer on `layer` (see Waiting).
@@ -263,6 +278,13 @@ class Node final : public TransportEvents {
   // Walks handled this cycle per origin; one entry per walk handled, so at most
   // max_finds_per_cycle entries.
   std::unordered_map<std::uint64_t, std::size_t> finds_by_origin_;
+  // This cycle's messages per sending peer; cleared every cycle, and bounded: past
+  // kMaxSharesTracked senders in one cycle, new ones share one entry.
+  struct Share {
+    std::size_t requests = 0, walks = 0, dropped = 0;
+    bool cut = false;
+  };
+  std::unordered_map<std::uint64_t, Share> shares_;
 
   // Ring neighbours to run a Rings exchange with soon: those that moved into a slot a dead
   // peer left. They know the neighbourhood we have just lost track of.

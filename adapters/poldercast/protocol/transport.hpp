@@ -33,6 +33,9 @@ class Transport {
   // Bytes still waiting to go to `address`. A peer behind a backlog answers late because
   // our own requests are queued behind data, not because it died.
   virtual std::size_t backlog(const std::string& /*address*/) const { return 0; }
+  // Node `peer` flooded us: cut its links and refuse it for a while. A transport that cannot
+  // tell its peers apart (the simulator) does nothing.
+  virtual void disconnect(std::uint64_t /*peer*/) {}
 };
 
 // What a transport reports to the overlay.

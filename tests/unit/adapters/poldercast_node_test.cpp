@@ -477,7 +477,12 @@ TEST(PolderCastNode, OneWalkOriginCannotUseUpTheBudgetOfAnother) {
   RecordingTransport t;
   Node node(NodeOptions{}, 1, "me", t, 7);
   node.subscribe("s");
-  for (int i = 0; i < 200; ++i) node.on_message(encoded(walk("s", 50, 32)));
+  // Handed on by many peers, so that no one of them exceeds its own share of walks.
+  for (int i = 0; i < 200; ++i) {
+    WireMessage m = walk("s", 50, 32);
+    m.sender = peer(1000 + static_cast<std::uint64_t>(i));
+    node.on_message(encoded(m));
+  }
   node.on_message(encoded(walk("s", 60, 32)));
   const auto answers = sent_to(t, Type::find_subscriber_response);
   EXPECT_EQ(std::count(answers.begin(), answers.end(), "peer60"), 1);

@@ -887,5 +887,34 @@ TEST(PolderCastSecureTransport, PlaintextFramesAndSilentHandshakesAreRefused) {
   EXPECT_TRUE(a.peer.events.messages.empty());
 }
 
+// A node cut off for flooding loses its links at once and is refused while banned: its
+// handshakes (it dials again) and the messages for it.
+TEST(PolderCastSecureTransport, ADisconnectedPeerIsCutAndRefusedWhileBanned) {
+  asio::io_context io;
+  StreamTransportOptions options;
+  options.ban_duration = 300ms;
+  SecurePeer a(io, SecurePeer::open(), options), flooder(io);
+  ASSERT_TRUE(flooder.peer.transport.send(a.peer.address, a.id(), bytes("one")));
+  ASSERT_TRUE(a.peer.transport.send(flooder.peer.address, flooder.id(), bytes("back")));
+  ASSERT_TRUE(run_until(io, [&] {
+    return a.peer.events.messages.size() == 1 && flooder.peer.events.messages.size() == 1;
+  }));
+  a.peer.transport.disconnect(flooder.id());
+  EXPECT_EQ(a.peer.counters().connections_in, 0u);
+  EXPECT_EQ(a.peer.counters().connections_out, 0u);
+  EXPECT_FALSE(a.peer.transport.send(flooder.peer.address, flooder.id(), bytes("no")));
+  // It dials again (once it has seen its link closed): refused in the handshake, nothing
+  // delivered.
+  run_for(io, 100ms);
+  ASSERT_TRUE(flooder.peer.transport.send(a.peer.address, a.id(), bytes("two")));
+  ASSERT_TRUE(run_until(io, [&] { return a.refused(Refusal::banned) >= 2; }));
+  EXPECT_EQ(a.peer.events.messages.size(), 1u);
+  // The ban runs out.
+  run_for(io, 350ms);
+  ASSERT_TRUE(flooder.peer.transport.send(a.peer.address, a.id(), bytes("three")));
+  ASSERT_TRUE(run_until(io, [&] { return a.peer.events.messages.size() == 2; }));
+  EXPECT_EQ(a.peer.events.messages.back(), "three");
+}
+
 }  // namespace
 }  // namespace psycho::poldercast
