@@ -87,12 +87,15 @@ DecodeError read_entries(ByteReader& r, const Limits& limits, std::vector<Descri
   return DecodeError::none;
 }
 
+// Wire order: what relays set (topic, overlay_hops), then the signed fields in the order
+// write_signed_fields() writes them, then the signature.
 DecodeError read_publication(ByteReader& r, const Limits& limits, Publication& p) {
   std::string_view id;
-  if (!r.bytes(p.msg_id.size(), id)) return DecodeError::truncated;
+  if (!r.u64(p.topic) || !r.u16(p.overlay_hops) || !r.bytes(p.msg_id.size(), id)) {
+    return DecodeError::truncated;
+  }
   for (std::size_t i = 0; i < id.size(); ++i) p.msg_id[i] = static_cast<std::uint8_t>(id[i]);
-  if (!r.u64(p.topic) || !r.u64(p.origin) || !r.u64(p.seq) || !r.u32(p.bus) || !r.u8(p.hops) ||
-      !r.u16(p.overlay_hops)) {
+  if (!r.u64(p.origin) || !r.u64(p.seq) || !r.u32(p.bus) || !r.u8(p.hops)) {
     return DecodeError::truncated;
   }
   std::uint8_t flags = 0;
@@ -149,20 +152,9 @@ void encode(const WireMessage& m, std::string& out) {
     write_entries(w, m.entries);
   } else if (m.type == Type::publish) {
     const auto& p = m.publication;
-    w.bytes(std::string_view(reinterpret_cast<const char*>(p.msg_id.data()), p.msg_id.size()));
     w.u64(p.topic);
-    w.u64(p.origin);
-    w.u64(p.seq);
-    w.u32(p.bus);
-    w.u8(p.hops);
     w.u16(p.overlay_hops);
-    w.u8(p.direct ? kDirectFlag : 0);
-    write_str(w, p.reply_address, 1);
-    write_str(w, p.subject, 2);
-    write_str(w, p.reply, 2);
-    write_str(w, p.headers, 4);
-    write_str(w, p.payload, 4);
-    w.bytes(std::string_view(reinterpret_cast<const char*>(p.signer.data()), p.signer.size()));
+    write_signed_fields(w, p);
     w.bytes(
         std::string_view(reinterpret_cast<const char*>(p.signature.data()), p.signature.size()));
   } else if (m.type == Type::find_subscriber) {
