@@ -432,7 +432,8 @@ class Outbound : public std::enable_shared_from_this<Outbound> {
   }
 
   // --- the initiator's handshake: message 1 out, message 2 in, message 3 goes first in the
-  // first write of data (do_write).
+  // first write of data (do_write). A link is made by send(), so a message is always queued
+  // by then.
   void start_handshake() {
     link_ = core_->options_.security->start(true);
     handshake_frames_ = std::make_unique<FrameBuffer>(kMaxHandshakeMessage);
