@@ -1,13 +1,28 @@
 #include "adapters/poldercast/link_security.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 namespace psycho::poldercast {
 
 namespace {
 
-constexpr std::uint8_t kIdentityVersion = 1;
+constexpr std::uint8_t kIdentityVersion = 1, kCertifiedVersion = 2;
+
+void append(std::string& out, const std::uint8_t* data, std::size_t size) {
+  out.append(reinterpret_cast<const char*>(data), size);
+}
+
+void put_u64(std::string& out, std::uint64_t v) {
+  for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>(v >> (8 * i)));
+}
+
+std::uint64_t get_u64(const char* p) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
 constexpr std::string_view kPrologue = "psycho-poldercast link 1";
 
 std::string prologue(std::uint8_t key_id) {
@@ -18,26 +33,59 @@ std::string prologue(std::uint8_t key_id) {
 
 }  // namespace
 
+// The CA signed this key, and the certificate has not run out (by this host's clock).
+bool certified(const PublicKey& ca, const Identity& id, const Crypto& crypto) {
+  if (!id.certificate) return false;
+  const auto& c = *id.certificate;
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  if (c.not_after != 0 && static_cast<std::uint64_t>(now) >= c.not_after) return false;
+  return crypto.verify(ca, certificate_statement(id.key, c.not_after), c.signature);
+}
+
 std::string static_key_statement(const noise::Key32& static_key) {
   std::string s = "psycho-poldercast noise key:";
   s.append(reinterpret_cast<const char*>(static_key.data()), static_key.size());
   return s;
 }
 
+std::string certificate_statement(const PublicKey& node, std::uint64_t not_after) {
+  std::string s = "psycho-poldercast node certificate 1:";
+  append(s, node.data(), node.size());
+  put_u64(s, not_after);
+  return s;
+}
+
 std::string encode_identity(const Identity& identity) {
-  std::string out(1, static_cast<char>(kIdentityVersion));
-  out.append(reinterpret_cast<const char*>(identity.key.data()), identity.key.size());
-  out.append(reinterpret_cast<const char*>(identity.signature.data()), identity.signature.size());
+  const auto& cert = identity.certificate;
+  std::string out(1, static_cast<char>(cert ? kCertifiedVersion : kIdentityVersion));
+  append(out, identity.key.data(), identity.key.size());
+  append(out, identity.signature.data(), identity.signature.size());
+  if (cert) {
+    put_u64(out, cert->not_after);
+    append(out, cert->signature.data(), cert->signature.size());
+  }
   return out;
 }
 
 bool decode_identity(std::string_view payload, Identity& out) {
-  if (payload.size() != kIdentitySize ||
-      static_cast<std::uint8_t>(payload[0]) != kIdentityVersion) {
+  if (payload.empty()) return false;
+  const auto version = static_cast<std::uint8_t>(payload[0]);
+  const bool certified = version == kCertifiedVersion;
+  if ((version != kIdentityVersion && !certified) ||
+      payload.size() != (certified ? kCertifiedIdentitySize : kIdentitySize)) {
     return false;
   }
   std::memcpy(out.key.data(), payload.data() + 1, out.key.size());
   std::memcpy(out.signature.data(), payload.data() + 1 + out.key.size(), out.signature.size());
+  out.certificate.reset();
+  if (certified) {
+    Certificate c;
+    c.not_after = get_u64(payload.data() + kIdentitySize);
+    std::memcpy(c.signature.data(), payload.data() + kIdentitySize + 8, c.signature.size());
+    out.certificate = c;
+  }
   return true;
 }
 
@@ -45,8 +93,9 @@ LinkSecurity::LinkSecurity(std::shared_ptr<const Crypto> key, AdmissionPolicy po
     : key_(std::move(key)),
       policy_(std::move(policy)),
       static_(std::make_shared<noise::DhKey>(noise::DhKey::generate())) {
-  identity_ = encode_identity(
-      {key_->public_key(), key_->sign(static_key_statement(static_->public_key()))});
+  identity_ =
+      encode_identity({key_->public_key(), key_->sign(static_key_statement(static_->public_key())),
+                       policy_.certificate});
 }
 
 std::unique_ptr<SecureLink> LinkSecurity::start(bool initiator) const {
@@ -117,8 +166,9 @@ Refusal SecureLink::check_identity(std::string_view payload) {
   if (!crypto.verify(id.key, static_key_statement(handshake_->remote_static()), id.signature)) {
     return Refusal::bad_identity;
   }
-  const auto& allow = security_->policy_.allow;
-  if (!allow.empty() && allow.count(id.key) == 0) return Refusal::not_allowed;
+  const auto& policy = security_->policy_;
+  if (!policy.allow.empty() && policy.allow.count(id.key) == 0) return Refusal::not_allowed;
+  if (policy.ca && !certified(*policy.ca, id, crypto)) return Refusal::bad_certificate;
   peer_key_ = id.key;
   peer_ = crypto.node_id(id.key);
   return Refusal::none;

@@ -141,6 +141,16 @@ Status PolderCastAdapter::start(AdapterHost& host) {
   if (!key) return fail(key.error());
   key_ = key.value();
   const std::uint64_t id = key_->id();
+  // A node in a CA's overlay must hold a certificate for this very key, or every peer would
+  // refuse it: say so now rather than after a cycle of refused handshakes.
+  if (const auto& a = config_.admission;
+      a.ca && !certified(*a.ca, {key_->public_key(), {}, a.certificate}, *key_)) {
+    return fail(
+        "poldercast: 'admission.certificate_file' is not a current certificate from "
+        "'admission.ca' for this node's key " +
+        to_hex(
+            {reinterpret_cast<const char*>(key_->public_key().data()), key_->public_key().size()}));
+  }
   // Nothing was accepted yet: the loop that runs the acceptor starts below.
   if (!config_.plaintext) {
     transport_->secure(std::make_shared<LinkSecurity>(key_, config_.admission));

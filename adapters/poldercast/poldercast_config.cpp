@@ -71,6 +71,44 @@ noise::Key32 overlay_psk(const std::string& secret) {
 
 namespace {
 
+bool parse_key(const std::string& hex, PublicKey& key) {
+  std::string raw;
+  if (hex.size() != 2 * key.size() || !from_hex(hex, raw)) return false;
+  std::copy(raw.begin(), raw.end(), key.begin());
+  return true;
+}
+
+// `ca`: the CA's public key; `certificate_file`: this node's certificate from it, one line
+// `NOT_AFTER SIGNATURE` (Unix seconds, 0 for none; 128 hex digits), docs/poldercast.md#admission.
+void read_certificates(config::Section& s, AdmissionPolicy& a) {
+  std::string ca, file;
+  s.get("ca", ca);
+  s.get("certificate_file", file);
+  s.require_both_or_neither("ca", ca, "certificate_file", file);
+  if (!ca.empty()) {
+    PublicKey key{};
+    if (!parse_key(ca, key)) {
+      s.error_at("ca", "'poldercast.admission.ca' must be the CA's public key (64 hex digits)");
+    } else {
+      a.ca = key;
+    }
+  }
+  if (file.empty()) return;
+  std::ifstream in(file);
+  std::uint64_t not_after = 0;
+  std::string hex, raw;
+  Certificate cert;
+  if (!(in >> not_after >> hex) || hex.size() != 2 * cert.signature.size() || !from_hex(hex, raw)) {
+    s.error_at("certificate_file", "'poldercast.admission.certificate_file': '" + file +
+                                       "' does not hold 'NOT_AFTER SIGNATURE' (seconds, then "
+                                       "128 hex digits)");
+    return;
+  }
+  cert.not_after = not_after;
+  std::copy(raw.begin(), raw.end(), cert.signature.begin());
+  a.certificate = cert;
+}
+
 void read_admission(config::Section& parent, PolderCastConfig& c) {
   config::Section s = parent.child("admission");
   std::string secret_file;
@@ -89,28 +127,29 @@ void read_admission(config::Section& parent, PolderCastConfig& c) {
   std::vector<std::string> allow;
   s.get("allow", allow);
   for (const auto& hex : allow) {
-    std::string raw;
     PublicKey key{};
-    if (hex.size() != 2 * key.size() || !from_hex(hex, raw)) {
+    if (!parse_key(hex, key)) {
       s.error_at("allow", "'poldercast.admission.allow': '" + hex +
                               "' is not a node public key (64 hex digits, as /varz shows it)");
       continue;
     }
-    std::copy(raw.begin(), raw.end(), key.begin());
     c.admission.allow.insert(key);
   }
   s.get("open", c.admission.open);
+  read_certificates(s, c.admission);
   s.get("plaintext", c.plaintext);
-  const bool chosen = !secret_file.empty() || !allow.empty() || c.admission.open;
+  const bool chosen =
+      !secret_file.empty() || !allow.empty() || c.admission.open || c.admission.ca.has_value();
   if (c.plaintext && chosen) {
     s.error_at("plaintext",
                "'poldercast.admission.plaintext' turns the handshake off: it cannot go with "
-               "'secret_file', 'allow' or 'open'");
+               "'secret_file', 'allow', 'ca' or 'open'");
   } else if (!c.plaintext && !chosen) {
     parent.error_at("admission",
                     "'poldercast.admission' must say who may join the overlay: 'secret_file' (a "
-                    "shared overlay secret), 'allow' (a list of node public keys), or "
-                    "'open: true' (anyone with a key); see docs/poldercast.md#admission");
+                    "shared overlay secret), 'allow' (a list of node public keys), 'ca' (a CA "
+                    "key that certifies node keys), or 'open: true' (anyone with a key); see "
+                    "docs/poldercast.md#admission");
   }
   parent.adopt(s);
 }

@@ -92,14 +92,21 @@ TEST(PolderCastConfig, RejectsWhatIsWrongWithFileAndLine) {
            {"{listen: '127.0.0.1:1', advertise: 'x'}", "must be host:port"},
            {"{listen: '127.0.0.1:1', node_id: 12}", "derives from the node's key"},
            {"{listen: '127.0.0.1:1'}",
-            "'secret_file' (a shared overlay secret), 'allow' (a list of node public keys), or "
-            "'open: true'"},
+            "'secret_file' (a shared overlay secret), 'allow' (a list of node public keys), 'ca' "
+            "(a CA key that certifies node keys), or 'open: true'"},
            {"{listen: '127.0.0.1:1', admission: {open: false}}", "must say who may join"},
            {"{listen: '127.0.0.1:1', admission: {plaintext: true, open: true}}", "cannot go with"},
            {"{listen: '127.0.0.1:1', admission: {allow: [abc]}}", "64 hex digits"},
            {"{listen: '127.0.0.1:1', admission: {secret_file: /nonexistent/secret}}",
             "cannot read the key file"},
            {"{listen: '127.0.0.1:1', admission: {opne: true}}", "opne"},
+           {"{listen: '127.0.0.1:1', admission: {ca: " + std::string(64, 'a') + "}}",
+            "go together"},
+           {"{listen: '127.0.0.1:1', admission: {ca: abc, certificate_file: /nonexistent}}",
+            "64 hex digits"},
+           {"{listen: '127.0.0.1:1', admission: {ca: " + std::string(64, 'a') +
+                ", certificate_file: /nonexistent}}",
+            "does not hold 'NOT_AFTER SIGNATURE'"},
            {"{listen: '127.0.0.1:1', fanout: 0}", "fanout"},
            {"{listen: '127.0.0.1:1', cyclon_view: 5, cyclon_gossip: 6}", "must not exceed"},
            {"{listen: '127.0.0.1:1', bogus: 1}", "bogus"},
@@ -110,7 +117,7 @@ TEST(PolderCastConfig, RejectsWhatIsWrongWithFileAndLine) {
        }) {
     const auto c = parse(yaml);
     ASSERT_FALSE(c) << yaml;
-    EXPECT_NE(c.error().find(part), std::string::npos) << c.error();
+    EXPECT_NE(c.error().find(part), std::string::npos) << yaml << ": " << c.error();
     EXPECT_NE(c.error().find("pc.yaml:"), std::string::npos) << c.error();
   }
 }
@@ -132,6 +139,21 @@ TEST(PolderCastConfig, ASharedSecretFileBecomesOnePreSharedKeyPerLine) {
       parse("{listen: '127.0.0.1:1', admission: {secret_file: '" + file.string() + "'}}");
   ASSERT_FALSE(readable);
   EXPECT_NE(readable.error().find("read or written by others"), std::string::npos);
+  fs::remove(file);
+}
+
+TEST(PolderCastConfig, ACaAndThisNodesCertificateAreRead) {
+  namespace fs = std::filesystem;
+  const fs::path file = fs::temp_directory_path() / ("psycho-pc-cert-" + std::to_string(getpid()));
+  std::ofstream(file) << "1700000000 " << std::string(128, 'c') << "\n";
+  const auto c = parse("{listen: '127.0.0.1:1', admission: {ca: " + std::string(64, 'a') +
+                       ", certificate_file: '" + file.string() + "'}}");
+  ASSERT_TRUE(c) << c.error();
+  ASSERT_TRUE(c->admission.ca.has_value());
+  EXPECT_EQ((*c->admission.ca)[0], 0xaa);
+  ASSERT_TRUE(c->admission.certificate.has_value());
+  EXPECT_EQ(c->admission.certificate->not_after, 1700000000u);
+  EXPECT_EQ(c->admission.certificate->signature[63], 0xcc);
   fs::remove(file);
 }
 

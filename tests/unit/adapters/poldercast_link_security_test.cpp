@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 
@@ -131,6 +132,40 @@ TEST(PolderCastLinkSecurity, AllowListRefusesOthersOnBothSides) {
   EXPECT_EQ(handshake(a, c).initiator, Refusal::not_allowed);
 }
 
+Certificate certify(const NodeKey& ca, const PublicKey& node, std::uint64_t not_after) {
+  return {not_after, ca.sign(certificate_statement(node, not_after))};
+}
+
+TEST(PolderCastLinkSecurity, ACaAdmitsTheNodesItCertifiedUntilTheirCertificatesRunOut) {
+  auto ca = NodeKey::generate(), other_ca = NodeKey::generate();
+  const auto now =
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
+  auto member = [&](std::optional<Certificate> cert, Side& side) {
+    side.policy = AdmissionPolicy{};
+    side.policy.ca = ca->public_key();
+    side.policy.certificate = cert;
+  };
+  Side a, b, uncertified, expired, foreign, stolen;
+  member(certify(*ca, a.key->public_key(), 0), a);
+  member(certify(*ca, b.key->public_key(), now + 3600), b);
+  member(std::nullopt, uncertified);
+  member(certify(*ca, expired.key->public_key(), now - 1), expired);
+  member(certify(*other_ca, foreign.key->public_key(), 0), foreign);
+  member(certify(*ca, a.key->public_key(), 0), stolen);  // a's certificate, another key
+  EXPECT_TRUE(handshake(a, b).r->ready());
+  EXPECT_TRUE(handshake(b, a).r->ready());
+  for (Side* outsider : {&uncertified, &expired, &foreign, &stolen}) {
+    EXPECT_EQ(handshake(*outsider, a).responder, Refusal::bad_certificate);
+    EXPECT_EQ(handshake(a, *outsider).initiator, Refusal::bad_certificate);
+  }
+  Identity id{a.key->public_key(), {}, certify(*ca, a.key->public_key(), 0)};
+  EXPECT_TRUE(certified(ca->public_key(), id, *a.key));
+  id.certificate->not_after = 1;
+  EXPECT_FALSE(certified(ca->public_key(), id, *a.key));
+}
+
 // A Crypto that presents another node's public key but cannot sign for it.
 class Impostor final : public Crypto {
  public:
@@ -189,7 +224,18 @@ TEST(PolderCastLinkSecurity, IdentityPayloadDecodesOnlyItsOwnForm) {
   EXPECT_FALSE(decode_identity(bytes + "x", back));
   std::string other_version = bytes;
   other_version[0] = 2;
+  other_version[0] = 3;
   EXPECT_FALSE(decode_identity(other_version, back));
+  // Version 2 carries a certificate, and must be exactly that long.
+  id.certificate = Certificate{1234, {}};
+  id.certificate->signature.fill(5);
+  const std::string certified_bytes = encode_identity(id);
+  ASSERT_EQ(certified_bytes.size(), kCertifiedIdentitySize);
+  ASSERT_TRUE(decode_identity(certified_bytes, back));
+  ASSERT_TRUE(back.certificate.has_value());
+  EXPECT_EQ(back.certificate->not_after, 1234u);
+  EXPECT_EQ(back.certificate->signature, id.certificate->signature);
+  EXPECT_FALSE(decode_identity(certified_bytes.substr(0, kIdentitySize), back));
 }
 
 class NodeKeyFile : public ::testing::Test {
