@@ -59,7 +59,7 @@ class NatsAndOverlayTest : public ::testing::Test {
                      const std::string& seed) const {
     return "nats:\n  servers: " + server_.url() + "\n" + nats_keys +
            "poldercast:\n  listen: 127.0.0.1:0\n  seeds: [" + seed +
-           "]\n  state_dir: " + (state_dir_ / name).string() + "\n  cycle: 150ms\n";
+           "]\n  state_dir: " + (state_dir_ / name).string() + "\n  cycle: 150ms\n  admission:\n    open: true\n";
   }
 
   static std::unique_ptr<RawClient> connect(Gateway& gw) {
