@@ -71,11 +71,11 @@ helm_check() {
   grep -q "restartPolicy: Always" "$work/helm-sidecar.yaml" || fail "the sidecar template is not native"
   # Every gateway configuration the chart renders must be one the gateway accepts. Files the
   # pod mounts under /etc/psycho are stood in for by empty files in the work directory, and
-  # the Secrets' environment variables by dummies.
+  # the Secrets' and the pod's environment variables by dummies.
   rm -rf "$work"/rendered-config-*.yaml "$work/etc-psycho"
   node validate.mjs configs "$work" "$work"/helm-*.yaml
   for cfg in "$work"/rendered-config-*.yaml; do
-    NATS_USER=u NATS_PASSWORD=p NATS_TOKEN=t "$gateway" --check-config "$cfg" >/dev/null ||
+    NATS_USER=u NATS_PASSWORD=p NATS_TOKEN=t POD_IP=10.0.0.7 "$gateway" --check-config "$cfg" >/dev/null ||
       fail "$cfg: rejected by psycho-gateway --check-config"
   done
   if command -v helm >/dev/null; then

@@ -65,9 +65,11 @@ function validateValues(schemaFile, defaultsFile, files) {
 // Writes the gateway configuration of every ConfigMap holding psycho-gateway.yaml to
 // OUT_DIR/rendered-config-N.yaml, with /etc/psycho/ paths moved under OUT_DIR/etc-psycho/ and
 // empty files there standing in for what the pod mounts.
-// What a mounted file holds for --check-config: a key file needs one key; others may be empty.
+// What a mounted file holds for --check-config: a key or secret file needs one key; others
+// may be empty.
 function standInFor(path) {
-  return path.includes("/etc-psycho/multicast-keys/") ? `1 ${"5a".repeat(32)}\n` : "";
+  const keyFile = ["/etc-psycho/multicast-keys/", "/etc-psycho/poldercast-secret/"];
+  return keyFile.some((dir) => path.includes(dir)) ? `1 ${"5a".repeat(32)}\n` : "";
 }
 
 function extractConfigs(outDir, files) {

@@ -59,11 +59,24 @@ nats:
 {{- if and (eq $name "multicast") $.Values.multicastKeys.secretName }}
 {{- $section = merge (dict "keys" (printf "/etc/psycho/multicast-keys/%s" $.Values.multicastKeys.key)) $section }}
 {{- end }}
+{{- if eq $name "poldercast" }}
+{{- if not (or (hasKey $section "state_dir") (hasKey $section "key_file")) }}
+{{- /* Each pod makes its own node key on its first start, kept in the pod's state volume. */}}
+{{- $section = merge (dict "state_dir" "/var/lib/psycho/poldercast") $section }}
+{{- end }}
+{{- if $.Values.poldercastSecret.secretName }}
+{{- $admission := merge (dict "secret_file" (printf "/etc/psycho/poldercast-secret/%s" $.Values.poldercastSecret.key)) ($section.admission | default dict) }}
+{{- $section = merge (dict "admission" $admission) $section }}
+{{- end }}
+{{- end }}
 {{ $name }}:
 {{- toYaml $section | nindent 2 }}
 {{- end }}
 {{- if and .Values.multicastKeys.secretName (not .Values.overlays.multicast) }}
 {{- fail "multicastKeys.secretName needs an overlays.multicast section" }}
+{{- end }}
+{{- if and .Values.poldercastSecret.secretName (not .Values.overlays.poldercast) }}
+{{- fail "poldercastSecret.secretName needs an overlays.poldercast section" }}
 {{- end }}
 {{- end -}}
 
@@ -76,8 +89,10 @@ The gateway as a container, for an application chart that wants it as a sidecar:
 Put it under initContainers (it sets restartPolicy: Always, a native sidecar) or, with
 "native" false in its values, under containers. The pod needs a volume named
 psycho-gateway-config holding psycho-gateway.yaml (the "psycho-gateway.config" template),
-and, with multicastKeys, one named psycho-gateway-multicast-keys (the Secret, defaultMode
-0440) and fsGroup 10001 in its securityContext so the gateway can read it.
+with overlays.poldercast an emptyDir named psycho-gateway-state (the node key lives there), and, with
+multicastKeys or poldercastSecret, one named psycho-gateway-multicast-keys or
+psycho-gateway-poldercast-secret (the Secret, defaultMode 0440) and fsGroup 10001 in its
+securityContext so the gateway can read it.
 */}}
 {{- define "psycho-gateway.sidecar" -}}
 - name: psycho-gateway
@@ -129,6 +144,9 @@ and, with multicastKeys, one named psycho-gateway-multicast-keys (the Secret, de
   {{- end }}
   volumeMounts:
     - {name: psycho-gateway-config, mountPath: /etc/psycho/config, readOnly: true}
+    {{- if .Values.overlays.poldercast }}
+    - {name: psycho-gateway-state, mountPath: /var/lib/psycho}
+    {{- end }}
     {{- if .Values.tls.enabled }}
     - {name: psycho-gateway-tls, mountPath: /etc/psycho/tls, readOnly: true}
     {{- end }}
@@ -137,5 +155,8 @@ and, with multicastKeys, one named psycho-gateway-multicast-keys (the Secret, de
     {{- end }}
     {{- if .Values.multicastKeys.secretName }}
     - {name: psycho-gateway-multicast-keys, mountPath: /etc/psycho/multicast-keys, readOnly: true}
+    {{- end }}
+    {{- if .Values.poldercastSecret.secretName }}
+    - {name: psycho-gateway-poldercast-secret, mountPath: /etc/psycho/poldercast-secret, readOnly: true}
     {{- end }}
 {{- end -}}
