@@ -115,11 +115,13 @@ void samples(const ReportInputs& in, std::vector<metrics::Sample>& s) {
   add_family(s, Type::counter, "throttled_total",
              "What one peer sent beyond its share: gossip requests and pings, and FIND_SUB "
              "walks, past their per-cycle share (dropped); descriptors beyond an exchange's "
-             "size (ignored).",
+             "size (ignored); descriptors of other nodes beyond one peer's share of a view "
+             "(hearsay, refused).",
              "kind",
              {{"request", n(c.throttled_requests)},
               {"walk", n(c.throttled_walks)},
-              {"descriptor", n(c.descriptors_ignored)}});
+              {"descriptor", n(c.descriptors_ignored)},
+              {"hearsay", n(c.hearsay_refused)}});
   add_sample(s, Type::counter, "peers_cut_total",
              "Peers cut off for flooding: their links closed, and refused for ban_duration.",
              n(c.peers_cut));

@@ -318,7 +318,7 @@ std::vector<Entry> Node::candidates(std::uint64_t except) {
     }
     ++seen;
   }
-  dedupe_youngest(all, id_);
+  dedupe_best(all, id_);
   std::erase_if(all, [&](const Entry& e) { return e.id() == except; });
   all.push_back({self_, 0});
   return all;
@@ -423,7 +423,8 @@ void Node::on_message(std::string_view bytes, std::uint64_t sender_id) {
     for (auto& d : m.entries) {
       if (d.profile.address.empty() || known_dead(d.profile.node_id)) continue;
       normalize(d.profile);
-      received.push_back({std::make_shared<const Profile>(std::move(d.profile)), d.age});
+      received.push_back(
+          {std::make_shared<const Profile>(std::move(d.profile)), d.age, sender->node_id});
       rings_.offer(received.back().profile);
     }
   }
@@ -542,7 +543,8 @@ void Node::on_cyclon(const WireMessage& m, const ProfilePtr& sender, std::vector
       ++counters_.exchanges_answered[0];
     }
   }
-  cyclon_.merge_cyclon(received, std::move(sent), id_);
+  counters_.hearsay_refused +=
+      cyclon_.merge_cyclon(received, std::move(sent), id_, cyclon_.capacity() / 2);
 }
 
 void Node::on_vicinity(const WireMessage& m, const ProfilePtr& sender,
@@ -561,7 +563,8 @@ void Node::merge_vicinity(const std::vector<Entry>& received) {
   auto all = candidates(id_);
   all.pop_back();  // ourselves
   all.insert(all.end(), received.begin(), received.end());
-  dedupe_youngest(all, id_);
+  dedupe_best(all, id_);
+  counters_.hearsay_refused += limit_hearsay(all, vicinity_.capacity() / 2);
   vicinity_.assign(select_for(*self_, all, vicinity_.capacity(), rng_));
 }
 

@@ -121,8 +121,10 @@ struct NodeCounters {
   // Messages whose sender is not the node their link authenticated, dropped.
   std::uint64_t sender_mismatch = 0;
   // Messages dropped from a peer past its per-cycle share (requests, walks), descriptors
-  // beyond a layer's exchange size ignored, and peers cut off for flooding.
+  // beyond a layer's exchange size ignored, hearsay beyond one peer's share of a view
+  // refused, and peers cut off for flooding.
   std::uint64_t throttled_requests = 0, throttled_walks = 0, descriptors_ignored = 0;
+  std::uint64_t hearsay_refused = 0;
   std::uint64_t peers_cut = 0;
   // Publications signed here; checked on arrival; taken without a check because their link
   // was proven to be their signer's; dropped for a signature that does not hold.

@@ -57,7 +57,10 @@ bool PartialView::remove(std::uint64_t id) noexcept {
 }
 
 void PartialView::refresh(const ProfilePtr& profile) noexcept {
-  if (auto it = at(profile->node_id); it != entries_.end()) it->profile = profile;
+  if (auto it = at(profile->node_id); it != entries_.end()) {
+    it->profile = profile;
+    it->via = 0;
+  }
 }
 
 void PartialView::assign(std::vector<Entry> entries) {
@@ -77,12 +80,21 @@ std::vector<Entry> PartialView::sample(std::size_t n, std::uint64_t except,
   return out;
 }
 
-void PartialView::merge_cyclon(const std::vector<Entry>& received, std::vector<std::uint64_t> sent,
-                               std::uint64_t self) {
+std::size_t PartialView::merge_cyclon(const std::vector<Entry>& received,
+                                      std::vector<std::uint64_t> sent, std::uint64_t self,
+                                      std::size_t per_source) {
+  std::size_t refused = 0;
   for (const auto& r : received) {
     if (r.id() == self) continue;
     if (auto have = at(r.id()); have != entries_.end()) {
-      if (r.age < have->age) *have = r;  // known: keep the fresher copy of its profile
+      // Known: keep the fresher copy of its profile, unless only hearsay says so.
+      if (r.age < have->age && (r.via == 0 || have->via != 0)) *have = r;
+      continue;
+    }
+    if (r.via != 0 && static_cast<std::size_t>(std::count_if(
+                          entries_.begin(), entries_.end(),
+                          [&](const Entry& e) { return e.via == r.via; })) >= per_source) {
+      ++refused;
       continue;
     }
     if (entries_.size() < capacity_) {
@@ -99,6 +111,7 @@ void PartialView::merge_cyclon(const std::vector<Entry>& received, std::vector<s
       }
     }
   }
+  return refused;
 }
 
 // --- Vicinity's selection --------------------------------------------------------------------
@@ -164,7 +177,12 @@ std::vector<Entry> select_for(const Profile& target, const std::vector<Entry>& c
   return chosen;
 }
 
-void dedupe_youngest(std::vector<Entry>& entries, std::uint64_t self) {
+void dedupe_best(std::vector<Entry>& entries, std::uint64_t self) {
+  // Whether `a` is the better descriptor of one node: first-hand over hearsay, then younger.
+  auto better = [](const Entry& a, const Entry& b) {
+    if ((a.via == 0) != (b.via == 0)) return a.via == 0;
+    return a.age < b.age;
+  };
   std::unordered_map<std::uint64_t, std::size_t> at;
   std::vector<Entry> out;
   out.reserve(entries.size());
@@ -173,11 +191,18 @@ void dedupe_youngest(std::vector<Entry>& entries, std::uint64_t self) {
     auto [it, fresh] = at.try_emplace(e.id(), out.size());
     if (fresh) {
       out.push_back(std::move(e));
-    } else if (e.age < out[it->second].age) {
+    } else if (better(e, out[it->second])) {
       out[it->second] = std::move(e);
     }
   }
   entries = std::move(out);
+}
+
+std::size_t limit_hearsay(std::vector<Entry>& entries, std::size_t per_source) {
+  std::unordered_map<std::uint64_t, std::size_t> told;
+  const std::size_t before = entries.size();
+  std::erase_if(entries, [&](const Entry& e) { return e.via != 0 && ++told[e.via] > per_source; });
+  return before - entries.size();
 }
 
 }  // namespace psycho::poldercast

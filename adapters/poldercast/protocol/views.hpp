@@ -19,6 +19,11 @@ using ProfilePtr = std::shared_ptr<const Profile>;
 struct Entry {
   ProfilePtr profile;
   std::uint16_t age = 0;
+  // Whose word the descriptor is: 0 when the node itself told us (its own message over its
+  // own link, or an entry of ours), else the peer that gossiped it. Hearsay is bounded per
+  // peer in every view and never overrides what a node said of itself, so one peer cannot
+  // fill a view with made-up nodes (docs/poldercast.md, "Hostile peers").
+  std::uint64_t via = 0;
   std::uint64_t id() const noexcept { return profile->node_id; }
 };
 
@@ -42,17 +47,20 @@ class PartialView {
   const Entry* oldest() const noexcept;
   const Entry* find(std::uint64_t id) const noexcept;
   bool remove(std::uint64_t id) noexcept;
-  // The entry for `profile`'s node, if any, takes that profile and keeps its age.
+  // The node of `profile` spoke to us itself: its entry, if any, takes that profile, keeps
+  // its age, and is no longer hearsay.
   void refresh(const ProfilePtr& profile) noexcept;
   // Replaces the whole content (Vicinity's merge computes it from scratch).
   void assign(std::vector<Entry> entries);
   // Up to `n` entries drawn at random, none with id `except`.
   std::vector<Entry> sample(std::size_t n, std::uint64_t except, std::mt19937_64& rng) const;
 
-  // Cyclon's merge: skips `self` and ids already present; fills free slots first, then
-  // overwrites the entries whose ids are in `sent` (what went to the partner).
-  void merge_cyclon(const std::vector<Entry>& received, std::vector<std::uint64_t> sent,
-                    std::uint64_t self);
+  // Cyclon's merge: skips `self`; a known id takes a fresher copy unless that copy is hearsay
+  // and ours is not; fills free slots first, then overwrites the entries whose ids are in
+  // `sent` (what went to the partner). Hearsay beyond `per_source` entries on one peer's
+  // word is refused. Returns how many were refused.
+  std::size_t merge_cyclon(const std::vector<Entry>& received, std::vector<std::uint64_t> sent,
+                           std::uint64_t self, std::size_t per_source);
 
  private:
   std::vector<Entry>::iterator at(std::uint64_t id) noexcept;
@@ -68,7 +76,12 @@ class PartialView {
 std::vector<Entry> select_for(const Profile& target, const std::vector<Entry>& candidates,
                               std::size_t count, std::mt19937_64& rng);
 
-// Keeps one entry per id in `entries` (the youngest), dropping `self`.
-void dedupe_youngest(std::vector<Entry>& entries, std::uint64_t self);
+// Keeps one entry per id in `entries`, dropping `self`: the one the node told us itself if
+// any, else the youngest.
+void dedupe_best(std::vector<Entry>& entries, std::uint64_t self);
+
+// Drops hearsay beyond `per_source` entries on any one peer's word, keeping the first ones.
+// Returns how many were dropped.
+std::size_t limit_hearsay(std::vector<Entry>& entries, std::size_t per_source);
 
 }  // namespace psycho::poldercast

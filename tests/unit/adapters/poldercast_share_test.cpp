@@ -2,6 +2,8 @@
 // cycle, what happens beyond, and that a flooder is cut off once while others are not.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "adapters/poldercast/protocol/node.hpp"
 #include "adapters/poldercast/protocol/topic.hpp"
 
@@ -80,6 +82,61 @@ TEST(PolderCastShares, DescriptorsBeyondAnExchangesSizeAreIgnored) {
   node.on_message(message_from(5, Type::cyclon_request, 64), 5);
   EXPECT_EQ(node.counters().descriptors_ignored, 64 - o.cyclon_gossip);
   EXPECT_LE(node.cyclon().size(), o.cyclon_gossip + 1);
+}
+
+// What a peer that gossips made-up nodes sends: `count` of them from id `first` on.
+std::string hearsay(std::uint64_t first, std::size_t count, Type type,
+                    const std::string& address = "") {
+  WireMessage m;
+  m.type = type;
+  m.sender = {5, "peer5", false, {}};
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::string at = address.empty() ? "made-up" + std::to_string(first + i) : address;
+    m.entries.push_back({{first + i, at, false, {}}, 0});
+  }
+  std::string out;
+  encode(m, out);
+  return out;
+}
+
+// Ten new made-up nodes in each of a peer's requests: it gets at most half of each view on
+// its word, however often it asks.
+TEST(PolderCastShares, HearsayFromOnePeerFillsAtMostHalfAView) {
+  Cutting t;
+  NodeOptions o;
+  Node node(o, 1, "me", t, 7);
+  node.tick(0);
+  for (std::uint64_t round = 0; round < 8; ++round) {
+    node.on_message(hearsay(10'000 + round * 100, o.cyclon_gossip, Type::cyclon_request), 5);
+    node.on_message(hearsay(20'000 + round * 100, o.vicinity_gossip, Type::vicinity_request), 5);
+  }
+  auto on_its_word = [](const PartialView& view) {
+    return std::count_if(view.entries().begin(), view.entries().end(),
+                         [](const Entry& e) { return e.id() >= 10'000; });
+  };
+  EXPECT_EQ(on_its_word(node.cyclon()), static_cast<long>(o.cyclon_view / 2));
+  EXPECT_EQ(on_its_word(node.vicinity()), static_cast<long>(o.vicinity_view / 2));
+  EXPECT_GT(node.counters().hearsay_refused, 0u);
+}
+
+// Node 6 spoke for itself; a peer then tells of it at another address, and younger: both
+// Cyclon's merge and the dedupe before Vicinity's selection keep what 6 said.
+TEST(PolderCastShares, HearsayNeverOverridesWhatANodeSaidOfItself) {
+  auto profile = [](const std::string& address) {
+    return std::make_shared<const Profile>(Profile{6, address, false, {}});
+  };
+  const Entry own{profile("peer6"), 2, 0}, told{profile("made-up"), 0, 5};
+  PartialView view(4);
+  view.merge_cyclon({own}, {}, 1, 2);
+  view.merge_cyclon({told}, {}, 1, 2);
+  EXPECT_EQ(view.find(6)->profile->address, "peer6");
+  std::vector<Entry> candidates{told, own};
+  dedupe_best(candidates, 1);
+  ASSERT_EQ(candidates.size(), 1u);
+  EXPECT_EQ(candidates[0].profile->address, "peer6");
+  // Between two first-hand copies the younger wins, as before.
+  view.merge_cyclon({Entry{profile("peer6-moved"), 0, 0}}, {}, 1, 2);
+  EXPECT_EQ(view.find(6)->profile->address, "peer6-moved");
 }
 
 }  // namespace
