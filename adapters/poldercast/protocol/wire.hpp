@@ -35,6 +35,9 @@ enum class Type : std::uint8_t {
   leave,
   ping,  // are you alive? (a ring neighbour not heard from for a while)
   pong,
+  // An envelope that a transport passes on to the node it names (relay.hpp): never handed to
+  // a node, so decode() refuses it as bad_type.
+  relay,
 };
 
 // What a message was refused for; each is a counter.
