@@ -50,6 +50,12 @@ struct AdapterStatus {
 
 class Adapter;
 
+// A listener of an adapter's own and the port it bound.
+struct ListeningPort {
+  std::string name;
+  std::uint16_t port = 0;
+};
+
 // What the gateway offers an adapter. Every method is thread-safe and never blocks.
 class AdapterHost {
  public:
@@ -118,6 +124,9 @@ class Adapter : public FabricLink {
   // Main thread, after start(): the TCP port the adapter's own listener bound (what
   // --ports-file reports under the adapter's name), or 0 when it has none.
   virtual std::uint16_t listening_port() const { return 0; }
+  // Main thread, after start(): the adapter's further listeners, by the names --ports-file
+  // reports them under ("poldercast.websocket").
+  virtual std::vector<ListeningPort> more_listening_ports() const { return {}; }
 
   // Main (control) thread, on a configuration reload that changed this adapter's section.
   // With `apply` false, only checks whether the change can be made while running; with it

@@ -15,8 +15,10 @@
 #include "adapters/outbound_queue.hpp"
 #include "adapters/poldercast/poldercast_config.hpp"
 #include "adapters/poldercast/protocol/node.hpp"
+#include "adapters/poldercast/relaying_transport.hpp"
 #include "adapters/poldercast/report.hpp"
 #include "adapters/poldercast/stream_transport.hpp"
+#include "adapters/poldercast/websocket_links.hpp"
 #include "core/log.hpp"
 
 namespace psycho::poldercast {
@@ -52,6 +54,7 @@ class PolderCastAdapter final : public Adapter, private TransportEvents, private
 
   std::string_view name() const override { return "poldercast"; }
   Status start(AdapterHost& host) override;
+  Status listen_for_browsers(const std::string& advertise);
   void stop(std::chrono::milliseconds drain) override;
   bool exports(std::string_view subject) const override { return filter_->exports(subject); }
   // Every exported message is published: the overlay finds its subscribers (FIND_SUB).
@@ -61,6 +64,7 @@ class PolderCastAdapter final : public Adapter, private TransportEvents, private
   void on_interest(std::string_view pattern, bool added) override;
   AdapterStatus status() const override;
   std::uint16_t listening_port() const override { return listening_port_; }
+  std::vector<ListeningPort> more_listening_ports() const override;
 
  private:
   // TransportEvents, forwarded to the node (which needs the transport to exist first).
@@ -109,8 +113,12 @@ class PolderCastAdapter final : public Adapter, private TransportEvents, private
   asio::steady_timer timer_;
   std::vector<MessagePtr> draining_;  // a batch taken from queue_, kept to reuse its memory
   std::shared_ptr<NodeKey> key_;      // set by start()
+  // Browsers' links (poldercast.websocket, optional) and what joins them to transport_.
+  std::unique_ptr<RelayingTransport> relaying_;
+  std::unique_ptr<WebSocketLinks> links_;
   std::unique_ptr<StreamTransport> transport_;
   std::uint16_t listening_port_ = 0;  // set by start()
+  std::uint16_t websocket_port_ = 0;
   std::unique_ptr<Node> node_;
   std::thread thread_;
   std::atomic<bool> running_{false};
@@ -125,8 +133,12 @@ class PolderCastAdapter final : public Adapter, private TransportEvents, private
 
 Status PolderCastAdapter::start(AdapterHost& host) {
   host_ = &host;
-  transport_ = std::make_unique<StreamTransport>(
-      io_, config_.transport, static_cast<TransportEvents&>(*this), static_cast<LinkEvents*>(this));
+  relaying_ = std::make_unique<RelayingTransport>(
+      static_cast<TransportEvents&>(*this),
+      Limits{.max_gossip_message = config_.node.max_gossip_message,
+             .max_publication = config_.node.max_publication});
+  transport_ = std::make_unique<StreamTransport>(io_, config_.transport, *relaying_,
+                                                 static_cast<LinkEvents*>(this));
   auto port = transport_->listen(config_.listen.host, config_.listen.port);
   if (!port) return fail(port.error());  // it names the address and the module already
   listening_port_ = port.value();
@@ -135,6 +147,7 @@ Status PolderCastAdapter::start(AdapterHost& host) {
   if (config_.listen.port == 0 && advertise == config_.listen.to_string()) {
     advertise = config::Endpoint{config_.listen.host, port.value()}.to_string();
   }
+  if (auto st = listen_for_browsers(advertise); !st) return st;
   // Keyed by the real address: two gateways on port 0 sharing a state_dir must not share a
   // key. A restart keeps its key only on the same address, as other gateways know it there.
   auto key = load_node_key(config_, advertise);
@@ -155,7 +168,7 @@ Status PolderCastAdapter::start(AdapterHost& host) {
   if (!config_.plaintext) {
     transport_->secure(std::make_shared<LinkSecurity>(key_, config_.admission));
   }
-  node_ = std::make_unique<Node>(config_.node, id, advertise, *transport_, jitter_());
+  node_ = std::make_unique<Node>(config_.node, id, advertise, *relaying_, jitter_());
   node_->set_seeds(config_.seeds);
   if (!config_.plaintext) node_->set_crypto(key_.get());
   node_->on_deliver([this](const Publication& p) { deliver(p); });
@@ -186,11 +199,39 @@ void PolderCastAdapter::stop(std::chrono::milliseconds drain) {
   std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(drain, 200ms));
   asio::post(io_, [this] {
     timer_.cancel();
+    if (links_) links_->close();
     transport_->close();
     io_.stop();
   });
   thread_.join();
   running_.store(false);
+}
+
+// Browsers link here over WebSocket and name this gateway as their relay; without
+// poldercast.websocket the relaying transport only wraps the stream transport.
+Status PolderCastAdapter::listen_for_browsers(const std::string& advertise) {
+  if (config_.websocket.enabled()) {
+    links_ = std::make_unique<WebSocketLinks>(
+        io_,
+        WebSocketLinkOptions{.limits = {.max_gossip_message = config_.node.max_gossip_message,
+                                        .max_publication = config_.node.max_publication},
+                             .max_queue_bytes = config_.transport.max_queue_bytes,
+                             .max_links = config_.transport.max_connections,
+                             .idle_timeout = config_.transport.idle_timeout},
+        *relaying_);
+    auto port = links_->listen(config_.websocket.host, config_.websocket.port, advertise);
+    if (!port) return fail(port.error());
+    websocket_port_ = port.value();
+    log::info("poldercast: browser links listening",
+              {{"address", config::Endpoint{config_.websocket.host, port.value()}.to_string()}});
+  }
+  relaying_->attach(*transport_, links_.get(), advertise);
+  return Ok{};
+}
+
+std::vector<ListeningPort> PolderCastAdapter::more_listening_ports() const {
+  if (!links_) return {};
+  return {{"poldercast.websocket", websocket_port_}};
 }
 
 void PolderCastAdapter::schedule_tick(std::chrono::milliseconds delay) {
@@ -342,6 +383,7 @@ AdapterStatus PolderCastAdapter::snapshot() const {
   report({*node_, transport, counters_, queue_.bytes() + held_bytes_, running_.load(),
           to_hex({reinterpret_cast<const char*>(key.data()), key.size()}), !config_.plaintext},
          st);
+  relaying_->report(st);
   return st;
 }
 

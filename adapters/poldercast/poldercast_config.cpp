@@ -9,6 +9,7 @@
 
 #include "adapters/adapter.hpp"
 #include "adapters/multicast/group_keys.hpp"
+#include "adapters/poldercast/protocol/relay.hpp"
 #include "config/section.hpp"
 #include "core/host_port.hpp"
 
@@ -35,6 +36,7 @@ void read_addresses(config::Section& s, PolderCastConfig& c) {
   } else if (!parse_host_port(c.advertise)) {
     s.error_at("advertise", "'poldercast.advertise' must be host:port, not '" + c.advertise + "'");
   }
+  s.get("websocket", c.websocket);
   s.get("seeds", c.seeds);
   for (const auto& seed : c.seeds) {
     if (!parse_host_port(seed)) {
@@ -170,6 +172,15 @@ Result<PolderCastConfig> parse_config(const config::AdapterSection& section) {
   s.get("key_file", c.key_file);
   s.get("state_dir", c.state_dir);
   read_admission(s, c);
+  // A page's node cannot sign its publications nor prove a key yet, and an authenticated
+  // link carries only its own node's messages, so browsers join only an unauthenticated
+  // overlay (docs/poldercast.md#browser-peers-and-admission).
+  if (c.websocket.enabled() && !c.plaintext) {
+    s.error_at("websocket",
+               "'poldercast.websocket' (browser links) needs 'poldercast.admission.plaintext: "
+               "true': browser nodes neither sign their publications nor prove a node key, so "
+               "they cannot join an authenticated overlay");
+  }
   s.get_duration("cycle", c.cycle, milliseconds(10), std::chrono::minutes(10));
   read_views(s, c.node);
   c.subjects = SubjectFilter::parse(s);
@@ -191,7 +202,8 @@ Result<PolderCastConfig> parse_config(const config::AdapterSection& section) {
                  std::chrono::minutes(1));
   // A frame carries subject, reply, headers and payload plus the wire header.
   c.node.max_publication = c.max_payload + 2 * c.node.max_gossip_message;
-  c.transport.max_frame = c.node.max_publication;
+  // A frame may also carry a publication for a browser in a relay envelope.
+  c.transport.max_frame = c.node.max_publication + kRelayOverhead;
   c.transport.max_queue_bytes =
       std::max<std::size_t>(c.transport.max_queue_bytes, 2 * c.transport.max_frame);
   // Publications fill a link to three quarters; the last quarter stays for gossip and pings.

@@ -29,6 +29,8 @@ struct PolderCastConfig {
   // The node's Ed25519 key (PEM); empty: the one kept in state_dir, created on first start.
   // The node id derives from it.
   std::string key_file;
+  // Browsers open their overlay links here, over WebSocket (disabled: no browser links).
+  config::Endpoint websocket;
   std::string state_dir = "psycho-state";
   // Who may join (docs/poldercast.md#admission); one of its options must be chosen.
   AdmissionPolicy admission;
@@ -54,6 +56,8 @@ Result<PolderCastConfig> parse_config(const config::AdapterSection& section);
 inline std::vector<config::AdapterFlag> command_line_flags() {
   return {{"poldercast", "poldercast", "listen",
            "HOST:PORT  join the PolderCast overlay, listening here for its links"},
+          {"poldercast-websocket", "poldercast", "websocket",
+           "HOST:PORT  accept overlay links from browsers over WebSocket here"},
           {"poldercast-seed", "poldercast", "seeds",
            "HOST:PORT  a gateway already in the overlay, to join through"}};
 }

@@ -222,7 +222,10 @@ Status Server::Impl::report_ports() {
   std::vector<NamedPort> ports{{"listen", tcp ? tcp->port() : std::uint16_t{0}},
                                {"websocket", websocket ? websocket->port() : std::uint16_t{0}},
                                {"admin", admin ? admin->port() : std::uint16_t{0}}};
-  for (const auto& a : adapters) ports.push_back({std::string(a->name()), a->listening_port()});
+  for (const auto& a : adapters) {
+    ports.push_back({std::string(a->name()), a->listening_port()});
+    for (const auto& more : a->more_listening_ports()) ports.push_back({more.name, more.port});
+  }
   return write_ports_file(config.ports_file, ports);
 }
 

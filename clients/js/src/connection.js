@@ -26,7 +26,7 @@ function report(error) {
 }
 
 /** @param {unknown} data @returns {Uint8Array} */
-function toBytes(data) {
+export function toBytes(data) {
   if (data === undefined || data === null) return EMPTY;
   if (typeof data === 'string') return encoder.encode(data);
   if (data instanceof Uint8Array) return data;

@@ -33,6 +33,34 @@ TEST(PolderCastConfig, DefaultsNeedOnlyAnAddressOthersCanDialAndAnAdmissionPolic
   EXPECT_EQ(local->advertise, "127.0.0.1:7000");
 }
 
+TEST(PolderCastConfig, BrowserLinksAreOptIn) {
+  const auto off = parse("{listen: '127.0.0.1:7000', admission: {plaintext: true}}");
+  ASSERT_TRUE(off) << off.error();
+  EXPECT_FALSE(off->websocket.enabled());
+  const auto on =
+      parse("{listen: '127.0.0.1:7000', websocket: '127.0.0.1:0', admission: {plaintext: true}}");
+  ASSERT_TRUE(on) << on.error();
+  EXPECT_EQ(on->websocket.to_string(), "127.0.0.1:0");
+  // A stream frame may carry a whole publication inside a relay envelope for a browser.
+  EXPECT_GT(on->transport.max_frame, on->node.max_publication);
+  EXPECT_FALSE(
+      parse("{listen: '127.0.0.1:7000', websocket: 'nowhere', admission: {plaintext: true}}"));
+}
+
+// Browser nodes publish unsigned and prove no key: no admission policy but plaintext lets
+// them in, and the error names both keys.
+TEST(PolderCastConfig, BrowserLinksOnlyOnAPlaintextOverlay) {
+  for (const auto& admission :
+       std::vector<std::string>{"{open: true}", "{allow: [" + std::string(64, 'a') + "]}"}) {
+    const auto c =
+        parse("{listen: '127.0.0.1:7000', websocket: '127.0.0.1:0', admission: " + admission + "}");
+    ASSERT_FALSE(c) << admission;
+    EXPECT_NE(c.error().find("'poldercast.websocket'"), std::string::npos) << c.error();
+    EXPECT_NE(c.error().find("'poldercast.admission.plaintext: true'"), std::string::npos)
+        << c.error();
+  }
+}
+
 TEST(PolderCastConfig, EveryKeyIsRead) {
   const auto c = parse(R"(
 listen: '[::1]:7001'

@@ -1,0 +1,418 @@
+// A page (or a Node process) as a PolderCast node: the gateways' own overlay code, compiled
+// to WebAssembly (wasm.js), linked to the overlay through a gateway's `poldercast.websocket`
+// listener. It offers the publish/subscribe/request API of psycho.js's Connection, so an app
+// moves between "through a gateway" (`connect`) and "in the overlay" (`connectOverlay`) by
+// changing one line (docs/poldercast.md, "Browser nodes and undialable peers").
+//
+// A page cannot be dialled: its address is "web:<id>@<gateway>", and everything it sends to
+// a node other than its gateway goes to the gateway in a relay envelope, which passes it on.
+import { Backoff } from '../backoff.js';
+import { toBytes } from '../connection.js';
+import { PsychoError } from '../errors.js';
+import { encodeHeaders } from '../headers.js';
+import { Msg } from '../message.js';
+import { RequestMux } from '../requests.js';
+import { checkSubject } from '../subject.js';
+import { Subscription } from '../subscription.js';
+import { SubscriptionTable } from '../subscriptions.js';
+import { GatewayLink } from './gateway_link.js';
+import { defaultWasmUrl, loadPolderCast } from './wasm.js';
+
+const DEFAULTS = Object.freeze({
+  name: '',
+  echo: false,
+  timeout: 10_000,
+  reconnect: true,
+  reconnectDelay: 250,
+  reconnectDelayMax: 10_000,
+  maxReconnectAttempts: -1,
+  maxPendingBytes: 8 * 1024 * 1024,
+  maxPendingMessages: 65_536,
+  requestTimeout: 5_000,
+  maxPayload: 1024 * 1024,
+  cycle: 1000,
+  wasm: undefined,
+  WebSocket: undefined,
+});
+const POSITIVE = ['timeout', 'reconnectDelay', 'reconnectDelayMax', 'maxPendingBytes',
+  'maxPendingMessages', 'requestTimeout', 'maxPayload', 'cycle'];
+// A publication's wire message holds its subject, reply and headers besides the payload;
+// the gateways allow max_payload plus this much (poldercast_config.cpp).
+const WIRE_ALLOWANCE = 32 * 1024;
+
+function resolveOptions(url, given) {
+  const href = url instanceof URL ? url.href : url;
+  if (typeof href !== 'string' || !/^wss?:\/\/./i.test(href)) {
+    throw new PsychoError('invalid_option', `the url must start with ws:// or wss:// (got ${JSON.stringify(href)})`);
+  }
+  for (const key of Object.keys(given ?? {})) {
+    if (!(key in DEFAULTS)) throw new PsychoError('invalid_option', `unknown option ${JSON.stringify(key)}`);
+  }
+  const options = { ...DEFAULTS, ...given, url: href };
+  for (const key of POSITIVE) {
+    if (!Number.isFinite(options[key]) || options[key] <= 0) {
+      throw new PsychoError('invalid_option', `${key} must be a positive number`);
+    }
+  }
+  options.WebSocket ??= globalThis.WebSocket;
+  if (typeof options.WebSocket !== 'function') {
+    throw new PsychoError('invalid_option', 'no WebSocket implementation: pass one as the WebSocket option');
+  }
+  options.wasm ??= defaultWasmUrl;
+  return options;
+}
+
+/** 16 random hex digits: this node's id for one link's lifetime. */
+function randomId() {
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(8));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+const hasWildcard = (subject) => subject.split('.').some((t) => t === '*' || t === '>');
+
+export class OverlayConnection extends EventTarget {
+  /**
+   * Use `connectOverlay()`, which waits for the first link.
+   * @param {string | URL} url a gateway's `poldercast.websocket` listener
+   * @param {Record<string, unknown>} [options]
+   */
+  constructor(url, options = {}) {
+    super();
+    this.options = resolveOptions(url, options);
+    /** @type {'connecting' | 'connected' | 'disconnected' | 'reconnecting' | 'closed'} */
+    this.status = 'connecting';
+    this.stats = {
+      inMsgs: 0, inBytes: 0, outMsgs: 0, outBytes: 0, reconnects: 0,
+      droppedPublishes: 0, droppedBytes: 0, droppedMessages: 0, linkDrops: 0,
+    };
+    this.subscriptions = new SubscriptionTable();
+    this.requests = new RequestMux((pattern, callback) => this.subscribe(pattern, { callback }));
+    this.backoff = new Backoff(this.options.reconnectDelay, this.options.reconnectDelayMax);
+    this.publishForReply = (subject, data, opts) => this.publish(subject, data, opts);
+    /** @type {GatewayLink | null} */
+    this.link = null;
+    /** @type {any} the wasm Node of the current link */
+    this.node = null;
+    this.module = null;
+    /** Publications made while no link is up, sent when one is: [subject, reply, headers, payload]. */
+    this.waiting = [];
+    this.waitingBytes = 0;
+    /** Deliveries the node made during a call, dispatched once it returns (it is not re-entrant). */
+    this.deliveries = [];
+    this.inNode = false;
+    this.attempts = 0;
+    this.everConnected = false;
+    this.closing = false;
+    this.tickTimer = undefined;
+    this.reconnectTimer = undefined;
+    this.firstConnect = new Promise((resolve, reject) => {
+      this.resolveFirst = resolve;
+      this.rejectFirst = reject;
+    });
+    this.firstConnect.catch(() => {});
+    /** @type {Promise<PsychoError | undefined>} */
+    this.closedPromise = new Promise((resolve) => { this.resolveClosed = resolve; });
+    this.open();
+  }
+
+  /**
+   * Publishes `data` to `subject` through the overlay. While no link is up, publications
+   * wait up to `maxPendingBytes`; past it they are dropped and counted.
+   * @param {string} subject
+   * @param {Uint8Array | ArrayBuffer | string} [data]
+   * @param {{reply?: string, headers?: object}} [options]
+   */
+  publish(subject, data, options = {}) {
+    this.checkOpen();
+    checkSubject(subject, { wildcards: false });
+    const reply = options.reply ?? '';
+    if (reply !== '') checkSubject(reply, { wildcards: false, what: 'reply subject' });
+    const payload = toBytes(data);
+    const headers = options.headers === undefined ? new Uint8Array(0) : encodeHeaders(options.headers);
+    if (payload.length + headers.length > this.options.maxPayload) {
+      throw new PsychoError('max_payload',
+        `${payload.length + headers.length} bytes exceed maxPayload (${this.options.maxPayload})`);
+    }
+    if (this.options.echo) this.dispatch(subject, reply, headers, payload);
+    if (this.node === null) return this.hold([subject, reply, headers, payload]);
+    this.stats.outMsgs += 1;
+    this.stats.outBytes += payload.length;
+    this.call(() => this.node.publish(subject, reply, headers, payload));
+  }
+
+  /**
+   * Subscribes to `subject`. An exact subject joins its ring in the overlay; a wildcard
+   * hears what reaches this node for its exact subscriptions and replies to its requests.
+   * Queue groups need a gateway (they are shared by its clients), so there are none here.
+   * @param {string} subject
+   * @param {{callback?: (err: PsychoError | null, msg: Msg | null) => void, max?: number,
+   *   maxPending?: number}} [options]
+   * @returns {Subscription}
+   */
+  subscribe(subject, options = {}) {
+    this.checkOpen();
+    checkSubject(subject, { wildcards: true });
+    if (options.queue !== undefined && options.queue !== '') {
+      throw new PsychoError('invalid_option', 'queue groups need a gateway connection (connect())');
+    }
+    const sub = new Subscription({
+      subject, queue: '',
+      max: options.max ?? 0,
+      maxPending: options.maxPending ?? this.options.maxPendingMessages,
+      callback: options.callback ?? null,
+      onDone: (done) => this.forget(done),
+      onDrop: () => { this.stats.droppedMessages += 1; },
+    });
+    if (this.subscriptions.add(sub) && !hasWildcard(subject) && this.node !== null) {
+      this.call(() => this.node.subscribe(subject));
+    }
+    return sub;
+  }
+
+  /**
+   * Publishes a request and resolves with the first reply, which comes straight back to
+   * this node through the overlay.
+   * @param {string} subject
+   * @param {Uint8Array | ArrayBuffer | string} [data]
+   * @param {{timeout?: number, headers?: object}} [options]
+   * @returns {Promise<Msg>} rejects with kind `timeout` or `connection_closed`
+   */
+  async request(subject, data, options = {}) {
+    const timeout = options.timeout ?? this.options.requestTimeout;
+    if (!Number.isFinite(timeout) || timeout <= 0) {
+      throw new PsychoError('invalid_option', 'timeout must be a positive number of milliseconds');
+    }
+    checkSubject(subject, { wildcards: false });
+    const { reply, result } = this.requests.start(subject, timeout);
+    this.publish(subject, data, { headers: options.headers, reply });
+    return result;
+  }
+
+  /**
+   * Resolves once what was published has left this page (the link's socket buffer is
+   * empty); the overlay has no end-to-end acknowledgement.
+   * @returns {Promise<void>}
+   */
+  async flush() {
+    this.checkOpen();
+    const deadline = Date.now() + this.options.timeout;
+    while (this.link === null || this.link.backlog > 0 || this.waiting.length > 0) {
+      if (Date.now() > deadline) throw new PsychoError('timeout', `not flushed within ${this.options.timeout} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  /** Tells the overlay this node leaves, and closes. @returns {Promise<void>} */
+  async close() {
+    if (this.status !== 'closed' && !this.closing) {
+      this.closing = true;
+      clearTimeout(this.reconnectTimer);
+      if (this.node !== null) this.call(() => this.node.leave());
+      this.finish(undefined);
+    }
+    await this.closedPromise;
+  }
+
+  /** @returns {Promise<PsychoError | undefined>} */
+  closed() {
+    return this.closedPromise;
+  }
+
+  /**
+   * The overlay node's own figures: cycle, view sizes, rings (and how many are complete),
+   * publications published/forwarded/delivered/duplicates, and refusals.
+   * @returns {Record<string, number> | null}
+   */
+  overlay() {
+    return this.node === null ? null : this.node.stats();
+  }
+
+  /** This node's overlay address ("web:<id>@<gateway>"), or "" between links. */
+  get address() {
+    return this.node === null ? '' : this.node.address();
+  }
+
+  // ---- internals -------------------------------------------------------------------------
+
+  checkOpen() {
+    if (this.status === 'closed' || this.closing) {
+      throw new PsychoError('connection_closed', 'the connection is closed');
+    }
+  }
+
+  hold(publication) {
+    const size = publication[2].length + publication[3].length;
+    if (this.waitingBytes + size > this.options.maxPendingBytes) {
+      this.stats.droppedPublishes += 1;
+      this.stats.droppedBytes += size;
+      return;
+    }
+    this.waiting.push(publication);
+    this.waitingBytes += size;
+  }
+
+  /** Runs `fn` inside the node, then hands out what it delivered meanwhile. */
+  call(fn) {
+    if (this.inNode) throw new Error('psycho.js: the overlay node was entered again');
+    this.inNode = true;
+    try {
+      fn();
+    } finally {
+      this.inNode = false;
+    }
+    const deliveries = this.deliveries;
+    this.deliveries = [];
+    for (const m of deliveries) this.dispatch(m.subject, m.reply, m.headers, m.payload);
+  }
+
+  dispatch(subject, reply, headers, payload) {
+    this.stats.inMsgs += 1;
+    this.stats.inBytes += payload.length;
+    for (const sub of this.subscriptions.recipients(subject)) {
+      sub.deliver(new Msg(subject, reply, payload, headers.length > 0 ? headers : null, this.publishForReply));
+    }
+  }
+
+  forget(sub) {
+    if (this.subscriptions.remove(sub) && !hasWildcard(sub.subject) && this.node !== null && !this.closing) {
+      this.call(() => this.node.unsubscribe(sub.subject));
+    }
+  }
+
+  setStatus(status, error) {
+    this.status = status;
+    this.dispatchEvent(Object.assign(new Event('status'), { detail: { status, error, attempt: this.attempts } }));
+  }
+
+  async open() {
+    try {
+      this.module ??= await loadPolderCast(this.options.wasm);
+    } catch (e) {
+      return this.finish(new PsychoError('connect_failed', `cannot load the PolderCast module: ${e?.message ?? e}`));
+    }
+    if (this.closing) return;
+    const link = new GatewayLink(this.options.WebSocket, this.options.url, {
+      maxBufferedBytes: this.options.maxPendingBytes,
+      timeout: this.options.timeout,
+      onMessage: (bytes) => {
+        if (this.link === link && this.node !== null) this.call(() => this.node.onMessage(bytes));
+      },
+      onClose: (error) => this.lost(link, error),
+    });
+    this.link = link;
+    let relay;
+    try {
+      relay = await link.ready;
+    } catch {
+      return; // lost() has dealt with it
+    }
+    if (this.link !== link || this.closing) return;
+    this.start(link, relay);
+  }
+
+  /** A new node for a new link: its address names the gateway that relays for it. */
+  start(link, relay) {
+    const module = this.module;
+    const id = randomId();
+    const transport = {
+      send: (address, bytes) => {
+        const ok = link.send(address === relay ? bytes : module.encodeRelay(address, bytes));
+        if (!ok) this.stats.linkDrops += 1;
+        return ok;
+      },
+      backlog: () => link.backlog,
+    };
+    this.node = new module.Node(
+      { id, address: `web:${id}@${relay}`, seed: Math.floor(Math.random() * 2 ** 52),
+        maxPublication: this.options.maxPayload + WIRE_ALLOWANCE },
+      transport, (m) => this.deliveries.push(m));
+    this.call(() => {
+      this.node.setSeeds([relay]);
+      for (const entry of this.subscriptions.entries.values()) {
+        if (!hasWildcard(entry.subject)) this.node.subscribe(entry.subject);
+      }
+      this.node.tick(Date.now());
+    });
+    this.attempts = 0;
+    this.everConnected = true;
+    this.backoff.reset();
+    this.scheduleTick();
+    const waiting = this.waiting;
+    this.waiting = [];
+    this.waitingBytes = 0;
+    for (const [subject, reply, headers, payload] of waiting) {
+      this.call(() => this.node.publish(subject, reply, headers, payload));
+    }
+    this.setStatus('connected');
+    this.resolveFirst(this);
+  }
+
+  scheduleTick() {
+    clearTimeout(this.tickTimer);
+    // ±20%, as the gateways do, so that pages loaded together do not gossip in lockstep.
+    const delay = this.options.cycle * (0.8 + 0.4 * Math.random());
+    this.tickTimer = setTimeout(() => {
+      if (this.node === null) return;
+      this.call(() => this.node.tick(Date.now()));
+      this.scheduleTick();
+    }, delay);
+  }
+
+  lost(link, error) {
+    if (this.link !== link) return;
+    this.link = null;
+    clearTimeout(this.tickTimer);
+    if (this.node !== null) {
+      this.node.delete();
+      this.node = null;
+    }
+    if (this.closing) return;
+    // The first link failed: connectOverlay() rejects.
+    if (!this.everConnected) return this.finish(error);
+    if (this.status === 'connected') this.setStatus('disconnected', error);
+    if (!this.options.reconnect ||
+        (this.options.maxReconnectAttempts >= 0 && this.attempts >= this.options.maxReconnectAttempts)) {
+      return this.finish(error);
+    }
+    this.attempts += 1;
+    this.reconnectTimer = setTimeout(() => {
+      this.stats.reconnects += 1;
+      this.setStatus('reconnecting');
+      this.open();
+    }, this.backoff.next());
+  }
+
+  finish(error) {
+    if (this.status === 'closed') return;
+    clearTimeout(this.tickTimer);
+    clearTimeout(this.reconnectTimer);
+    const link = this.link;
+    this.link = null;
+    if (this.node !== null) {
+      this.node.delete();
+      this.node = null;
+    }
+    link?.close();
+    this.closing = true;
+    this.setStatus('closed', error);
+    for (const entry of this.subscriptions.entries.values()) {
+      for (const sub of [...entry.subs]) sub.finish(null);
+    }
+    this.requests.failAll(new PsychoError('connection_closed', 'the connection is closed'));
+    this.rejectFirst(error ?? new PsychoError('connection_closed', 'closed before connecting'));
+    this.resolveClosed(error);
+  }
+}
+
+/**
+ * Joins the PolderCast overlay as a node, linked through the gateway whose
+ * `poldercast.websocket` listener is at `url`; resolves once linked.
+ * @param {string | URL} url
+ * @param {Record<string, unknown>} [options]
+ * @returns {Promise<OverlayConnection>}
+ */
+export async function connectOverlay(url, options = {}) {
+  const conn = new OverlayConnection(url, options);
+  await conn.firstConnect;
+  return conn;
+}
