@@ -180,6 +180,87 @@ export class Connection extends EventTarget {
 /** Connects and resolves once the server has accepted the connection. */
 export function connect(url: string | URL, options?: ConnectOptions): Promise<Connection>;
 
+export interface OverlayOptions {
+  /** Kept for symmetry with connect(); overlay links carry no name. */
+  name?: string;
+  /** Receive your own publications (default false). */
+  echo?: boolean;
+  /** A WebSocket class; default `globalThis.WebSocket` (Node 20: pass the ws package's). */
+  WebSocket?: new (url: string) => unknown;
+  /** The built PolderCast module (`poldercast.mjs`); default: beside `src/poldercast/wasm.js`. */
+  wasm?: string | URL;
+  /** Gossip cycle in ms, ±20% jitter (default 1000, as the gateways). */
+  cycle?: number;
+  /** Largest headers + payload of a publication, in bytes (default 1 MiB: the gateways' max_payload). */
+  maxPayload?: number;
+  /** Link attempt and flush timeout in ms (default 10000). */
+  timeout?: number;
+  /** Link again (as a new node) after losing the link (default true). */
+  reconnect?: boolean;
+  reconnectDelay?: number;
+  reconnectDelayMax?: number;
+  maxReconnectAttempts?: number;
+  /** Bytes of publications held while no link is up, and of the link's unsent buffer (default 8 MiB). */
+  maxPendingBytes?: number;
+  maxPendingMessages?: number;
+  requestTimeout?: number;
+}
+
+export interface OverlayStats {
+  inMsgs: number;
+  inBytes: number;
+  outMsgs: number;
+  outBytes: number;
+  reconnects: number;
+  /** Publications dropped while no link was up, past maxPendingBytes. */
+  droppedPublishes: number;
+  droppedBytes: number;
+  droppedMessages: number;
+  /** Overlay messages not sent because the link's socket held maxPendingBytes unsent. */
+  linkDrops: number;
+}
+
+/** The overlay node's own figures (`OverlayConnection.overlay()`). */
+export interface OverlayNodeStats {
+  cycle: number;
+  cyclon: number;
+  vicinity: number;
+  rings: number;
+  ringsComplete: number;
+  published: number;
+  forwarded: number;
+  delivered: number;
+  duplicates: number;
+  noSubscriber: number;
+  sendFailed: number;
+  peersDead: number;
+  malformed: number;
+}
+
+/**
+ * This page as a PolderCast node (the gateways' own code, in WebAssembly), linked through a
+ * gateway's `poldercast.websocket` listener: the publish/subscribe/request API of
+ * Connection. No queue groups (they belong to a gateway's clients). Events: `status`.
+ */
+export class OverlayConnection extends EventTarget {
+  readonly status: Status;
+  readonly stats: OverlayStats;
+  /** This node's overlay address, `web:<id>@<gateway>`; "" between links. */
+  readonly address: string;
+  publish(subject: string, data?: Payload, options?: { reply?: string; headers?: HeadersInit }): void;
+  subscribe(subject: string, options?: Omit<SubscribeOptions, 'queue'>): Subscription;
+  request(subject: string, data?: Payload, options?: { timeout?: number; headers?: HeadersInit }): Promise<Msg>;
+  /** Resolves once what was published has left the page (there is no end-to-end acknowledgement). */
+  flush(): Promise<void>;
+  /** Tells the overlay this node leaves, and closes. */
+  close(): Promise<void>;
+  closed(): Promise<PsychoError | undefined>;
+  overlay(): OverlayNodeStats | null;
+}
+
+/** Joins the overlay through the gateway whose `poldercast.websocket` listener is at `url`. */
+export function connectOverlay(url: string | URL, options?: OverlayOptions): Promise<OverlayConnection>;
+
 /** A fresh inbox subject (`_INBOX.<random>`). */
 export function createInbox(): string;
 

@@ -281,7 +281,7 @@ export class OverlayConnection extends EventTarget {
 
   setStatus(status, error) {
     this.status = status;
-    this.dispatchEvent(Object.assign(new Event('status'), { detail: { status, error, attempt: this.attempts } }));
+    this.dispatchEvent(new CustomEvent('status', { detail: { status, error: error ?? null, attempt: this.attempts } }));
   }
 
   async open() {
