@@ -460,7 +460,8 @@ void Node::on_message(std::string_view bytes, std::uint64_t sender_id) {
       send(*sender, encode_message(message(Type::pong)));
       break;
     case Type::pong:
-    case Type::relay:  // decode() refuses it: transports open relay envelopes
+    case Type::relay:   // decode() refuses it: transports open relay envelopes
+    case Type::signal:  // for the transports of browsers, which take it before the node
       break;
   }
 }

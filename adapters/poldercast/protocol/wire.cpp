@@ -164,6 +164,8 @@ void encode(const WireMessage& m, std::string& out) {
   } else if (m.type == Type::find_subscriber_response) {
     w.u64(m.topic);
     write_entries(w, m.entries);
+  } else if (m.type == Type::signal) {
+    write_str(w, m.data, 2);
   }
 }
 
@@ -176,7 +178,8 @@ DecodeError decode(std::string_view data, const Limits& limits, WireMessage& out
   if (!r.u8(version) || !r.u8(type)) return DecodeError::truncated;
   if (version != kVersion) return DecodeError::bad_version;
   if (type < static_cast<std::uint8_t>(Type::cyclon_request) ||
-      type > static_cast<std::uint8_t>(Type::pong)) {
+      type > static_cast<std::uint8_t>(Type::signal) ||
+      type == static_cast<std::uint8_t>(Type::relay)) {
     return DecodeError::bad_type;
   }
   out.type = static_cast<Type>(type);
@@ -195,6 +198,8 @@ DecodeError decode(std::string_view data, const Limits& limits, WireMessage& out
     if (e == DecodeError::none && out.entries.size() != 1) e = DecodeError::bad_value;
   } else if (out.type == Type::find_subscriber_response) {
     e = r.u64(out.topic) ? read_entries(r, limits, out.entries) : DecodeError::truncated;
+  } else if (out.type == Type::signal) {
+    read_str(r, 2, limits.max_gossip_message, out.data, e);
   }
   if (e != DecodeError::none) return e;
   return r.at_end() ? DecodeError::none : DecodeError::trailing_bytes;

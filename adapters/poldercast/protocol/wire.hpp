@@ -38,6 +38,9 @@ enum class Type : std::uint8_t {
   // An envelope that a transport passes on to the node it names (relay.hpp): never handed to
   // a node, so decode() refuses it as bad_type.
   relay,
+  // Opaque bytes between the transports of two nodes (a browser's WebRTC offers, answers and
+  // ICE candidates), carried like any message so relays can check its sender; nodes ignore it.
+  signal,
 };
 
 // What a message was refused for; each is a counter.
@@ -119,6 +122,7 @@ struct WireMessage {
   Publication publication;  // publish
   std::uint64_t topic = 0;  // find_subscriber, find_subscriber_response
   std::uint8_t ttl = 0;     // find_subscriber
+  std::string data;         // signal: up to max_gossip_message
   bool operator==(const WireMessage&) const = default;
 };
 

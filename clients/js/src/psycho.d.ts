@@ -204,6 +204,28 @@ export interface OverlayOptions {
   maxPendingBytes?: number;
   maxPendingMessages?: number;
   requestTimeout?: number;
+  /** Link to other pages with WebRTC data channels (default: when RTCPeerConnection exists). */
+  webrtc?: boolean;
+  /** For RTCPeerConnection: STUN/TURN servers (default `{iceServers: []}`). */
+  rtcConfiguration?: RTCConfiguration;
+  /** RTCPeerConnections this page may ever create (default 400; Chromium allows 500 per tab). */
+  maxPeerConnections?: number;
+  /** Data channel links open at once (default 32). */
+  maxPeerLinks?: number;
+}
+
+export interface PeerStats {
+  created: number;
+  open: number;
+  closed: number;
+  /** Links not made: the budget was spent. */
+  refusedBudget: number;
+  /** Messages dropped: the channel's send buffer was full. */
+  bufferDrops: number;
+  /** Frames no node sends, and SDP the browser refused: the link was cut. */
+  malformed: number;
+  messagesIn: number;
+  messagesOut: number;
 }
 
 export interface OverlayStats {
@@ -216,8 +238,12 @@ export interface OverlayStats {
   droppedPublishes: number;
   droppedBytes: number;
   droppedMessages: number;
-  /** Overlay messages not sent because the link's socket held maxPendingBytes unsent. */
+  /** Overlay messages not sent: no gateway link, or its socket held maxPendingBytes unsent. */
   linkDrops: number;
+  /** Signals that did not decode. */
+  malformedSignals: number;
+  /** The data channels' figures; null without WebRTC. */
+  readonly peers: PeerStats | null;
 }
 
 /** The overlay node's own figures (`OverlayConnection.overlay()`). */

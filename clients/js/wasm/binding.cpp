@@ -171,6 +171,30 @@ val encode_relay_js(const std::string& destination, val message) {
   return to_bytes(out);
 }
 
+// A signal (wire type 14) from `address`: bytes for the peer's transport, not its node. The
+// sender's profile lists no topics and is flagged partial, so it says nothing about rings.
+val encode_signal_js(const std::string& id, const std::string& address, val data) {
+  WireMessage m;
+  m.type = Type::signal;
+  m.sender = {from_hex(id), address, true, {}};
+  m.data = from_bytes(data);
+  std::string out;
+  encode(m, out);
+  return to_bytes(out);
+}
+
+// {from, data} when `bytes` is a well-formed signal; null otherwise.
+val decode_signal_js(val bytes) {
+  WireMessage m;
+  if (decode(from_bytes(bytes), Limits{}, m) != DecodeError::none || m.type != Type::signal) {
+    return val::null();
+  }
+  val out = val::object();
+  out.set("from", m.sender.address);
+  out.set("data", to_bytes(m.data));
+  return out;
+}
+
 }  // namespace
 
 EMSCRIPTEN_BINDINGS(poldercast) {
@@ -188,6 +212,8 @@ EMSCRIPTEN_BINDINGS(poldercast) {
       .function("leave", &WasmNode::leave)
       .function("stats", &WasmNode::stats);
   emscripten::function("encodeRelay", &encode_relay_js);
+  emscripten::function("encodeSignal", &encode_signal_js);
+  emscripten::function("decodeSignal", &decode_signal_js);
 }
 
 }  // namespace psycho::poldercast

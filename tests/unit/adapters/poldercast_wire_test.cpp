@@ -99,6 +99,19 @@ TEST(PolderCastWire, PublishFindSubscriberAndLeaveRoundTrip) {
   }
 }
 
+TEST(PolderCastWire, SignalsCarryOpaqueBytesWithinTheGossipLimit) {
+  WireMessage signal;
+  signal.type = Type::signal;
+  signal.sender = profile(6, 0);
+  signal.data = std::string("{\"sdp\":\"v=0\"}\0\xff", 16);
+  EXPECT_EQ(round_trip(signal), signal);
+  signal.data.assign(17 * 1024, 'x');
+  std::string wire;
+  encode(signal, wire);
+  WireMessage out;
+  EXPECT_EQ(decode(wire, Limits{}, out), DecodeError::too_large);
+}
+
 TEST(PolderCastWire, EveryRefusalHasItsReason) {
   WireMessage m;
   m.type = Type::cyclon_request;

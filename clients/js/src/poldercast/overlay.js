@@ -5,7 +5,10 @@
 // changing one line (docs/poldercast.md, "Browser nodes and undialable peers").
 //
 // A page cannot be dialled: its address is "web:<id>@<gateway>", and everything it sends to
-// a node other than its gateway goes to the gateway in a relay envelope, which passes it on.
+// a node other than its gateway goes to the gateway in a relay envelope, which passes it on,
+// until a WebRTC data channel to that node (another page) is open (peer_links.js). The
+// channels' signalling travels through the overlay, and they outlive the gateway link: with
+// every gateway gone, pages that have linked keep delivering to one another.
 import { Backoff } from '../backoff.js';
 import { toBytes } from '../connection.js';
 import { PsychoError } from '../errors.js';
@@ -16,6 +19,7 @@ import { checkSubject } from '../subject.js';
 import { Subscription } from '../subscription.js';
 import { SubscriptionTable } from '../subscriptions.js';
 import { GatewayLink } from './gateway_link.js';
+import { PeerLinks } from './peer_links.js';
 import { defaultWasmUrl, loadPolderCast } from './wasm.js';
 
 const DEFAULTS = Object.freeze({
@@ -33,9 +37,16 @@ const DEFAULTS = Object.freeze({
   cycle: 1000,
   wasm: undefined,
   WebSocket: undefined,
+  webrtc: undefined,
+  rtcConfiguration: undefined,
+  maxPeerConnections: 400,
+  maxPeerLinks: 32,
 });
 const POSITIVE = ['timeout', 'reconnectDelay', 'reconnectDelayMax', 'maxPendingBytes',
-  'maxPendingMessages', 'requestTimeout', 'maxPayload', 'cycle'];
+  'maxPendingMessages', 'requestTimeout', 'maxPayload', 'cycle', 'maxPeerConnections', 'maxPeerLinks'];
+const SIGNAL = 14; // the wire type of a signal (wire.hpp)
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 // A publication's wire message holds its subject, reply and headers besides the payload;
 // the gateways allow max_payload plus this much (poldercast_config.cpp).
 const WIRE_ALLOWANCE = 32 * 1024;
@@ -59,6 +70,8 @@ function resolveOptions(url, given) {
     throw new PsychoError('invalid_option', 'no WebSocket implementation: pass one as the WebSocket option');
   }
   options.wasm ??= defaultWasmUrl;
+  options.webrtc ??= typeof globalThis.RTCPeerConnection === 'function';
+  options.rtcConfiguration ??= { iceServers: [] };
   return options;
 }
 
@@ -69,6 +82,7 @@ function randomId() {
 }
 
 const hasWildcard = (subject) => subject.split('.').some((t) => t === '*' || t === '>');
+const undialable = (address) => /^web:[^@]+@./.test(address);
 
 export class OverlayConnection extends EventTarget {
   /**
@@ -83,16 +97,23 @@ export class OverlayConnection extends EventTarget {
     this.status = 'connecting';
     this.stats = {
       inMsgs: 0, inBytes: 0, outMsgs: 0, outBytes: 0, reconnects: 0,
-      droppedPublishes: 0, droppedBytes: 0, droppedMessages: 0, linkDrops: 0,
+      droppedPublishes: 0, droppedBytes: 0, droppedMessages: 0, linkDrops: 0, malformedSignals: 0,
+      /** The data channels' own figures (see PeerLinks), or null without WebRTC. */
+      get peers() { return peers(); },
     };
+    const peers = () => this.peers?.stats ?? null;
     this.subscriptions = new SubscriptionTable();
     this.requests = new RequestMux((pattern, callback) => this.subscribe(pattern, { callback }));
     this.backoff = new Backoff(this.options.reconnectDelay, this.options.reconnectDelayMax);
     this.publishForReply = (subject, data, opts) => this.publish(subject, data, opts);
     /** @type {GatewayLink | null} */
     this.link = null;
-    /** @type {any} the wasm Node of the current link */
+    /** @type {any} the wasm Node; replaced when a new link names another relay */
     this.node = null;
+    /** The gateway address this node's own address names. */
+    this.relay = '';
+    /** @type {PeerLinks | null} data channels to other pages, for the current node */
+    this.peers = null;
     this.module = null;
     /** Publications made while no link is up, sent when one is: [subject, reply, headers, payload]. */
     this.waiting = [];
@@ -189,14 +210,16 @@ export class OverlayConnection extends EventTarget {
   }
 
   /**
-   * Resolves once what was published has left this page (the link's socket buffer is
-   * empty); the overlay has no end-to-end acknowledgement.
+   * Resolves once what was published has left this page (the gateway link's and the data
+   * channels' buffers are empty); the overlay has no end-to-end acknowledgement.
    * @returns {Promise<void>}
    */
   async flush() {
     this.checkOpen();
     const deadline = Date.now() + this.options.timeout;
-    while (this.link === null || this.link.backlog > 0 || this.waiting.length > 0) {
+    const unsent = () => (this.link?.backlog ?? 0) + this.waitingBytes +
+      [...(this.peers?.links.values() ?? [])].reduce((sum, l) => sum + (l.channel?.bufferedAmount ?? 0), 0);
+    while (unsent() > 0) {
       if (Date.now() > deadline) throw new PsychoError('timeout', `not flushed within ${this.options.timeout} ms`);
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
@@ -295,7 +318,7 @@ export class OverlayConnection extends EventTarget {
       maxBufferedBytes: this.options.maxPendingBytes,
       timeout: this.options.timeout,
       onMessage: (bytes) => {
-        if (this.link === link && this.node !== null) this.call(() => this.node.onMessage(bytes));
+        if (this.link === link) this.received(bytes);
       },
       onClose: (error) => this.lost(link, error),
     });
@@ -307,36 +330,12 @@ export class OverlayConnection extends EventTarget {
       return; // lost() has dealt with it
     }
     if (this.link !== link || this.closing) return;
-    this.start(link, relay);
-  }
-
-  /** A new node for a new link: its address names the gateway that relays for it. */
-  start(link, relay) {
-    const module = this.module;
-    const id = randomId();
-    const transport = {
-      send: (address, bytes) => {
-        const ok = link.send(address === relay ? bytes : module.encodeRelay(address, bytes));
-        if (!ok) this.stats.linkDrops += 1;
-        return ok;
-      },
-      backlog: () => link.backlog,
-    };
-    this.node = new module.Node(
-      { id, address: `web:${id}@${relay}`, seed: Math.floor(Math.random() * 2 ** 52),
-        maxPublication: this.options.maxPayload + WIRE_ALLOWANCE },
-      transport, (m) => this.deliveries.push(m));
-    this.call(() => {
-      this.node.setSeeds([relay]);
-      for (const entry of this.subscriptions.entries.values()) {
-        if (!hasWildcard(entry.subject)) this.node.subscribe(entry.subject);
-      }
-      this.node.tick(Date.now());
-    });
+    // The same gateway again (it restarted, or the link dropped): the node and its data
+    // channels go on. Another gateway: the node's address must name it, so a new node.
+    if (this.node === null || relay !== this.relay) this.startNode(relay);
     this.attempts = 0;
     this.everConnected = true;
     this.backoff.reset();
-    this.scheduleTick();
     const waiting = this.waiting;
     this.waiting = [];
     this.waitingBytes = 0;
@@ -345,6 +344,88 @@ export class OverlayConnection extends EventTarget {
     }
     this.setStatus('connected');
     this.resolveFirst(this);
+  }
+
+  /** A new node whose address names `relay`, subscribed to what the page subscribes. */
+  startNode(relay) {
+    this.stopNode();
+    const module = this.module;
+    const id = randomId();
+    const address = `web:${id}@${relay}`;
+    this.relay = relay;
+    const maxPublication = this.options.maxPayload + WIRE_ALLOWANCE;
+    const transport = {
+      send: (to, bytes) => this.send(to, bytes),
+      backlog: (to) => this.peers?.links.get(to)?.channel?.bufferedAmount ?? this.link?.backlog ?? 0,
+    };
+    if (this.options.webrtc) {
+      this.peers = new PeerLinks({
+        self: address,
+        rtcConfiguration: this.options.rtcConfiguration,
+        maxConnections: this.options.maxPeerConnections,
+        maxLinks: this.options.maxPeerLinks,
+        maxMessage: maxPublication,
+        maxBufferedBytes: this.options.maxPendingBytes,
+        signal: (to, message) => this.relayed(to, module.encodeSignal(id, address, encoder.encode(JSON.stringify(message)))),
+        onMessage: (_from, bytes) => this.received(bytes),
+        onClosed: (gone) => {
+          if (this.node !== null) this.call(() => this.node.onUnreachable(gone, ''));
+        },
+      });
+    }
+    this.node = new module.Node({ id, address, seed: Math.floor(Math.random() * 2 ** 52), maxPublication },
+      transport, (m) => this.deliveries.push(m));
+    this.call(() => {
+      this.node.setSeeds([relay]);
+      for (const entry of this.subscriptions.entries.values()) {
+        if (!hasWildcard(entry.subject)) this.node.subscribe(entry.subject);
+      }
+      this.node.tick(Date.now());
+    });
+    this.scheduleTick();
+  }
+
+  stopNode() {
+    clearTimeout(this.tickTimer);
+    this.peers?.close();
+    this.peers = null;
+    if (this.node !== null) {
+      this.node.delete();
+      this.node = null;
+    }
+  }
+
+  /** The node's transport: a data channel when one is open, else the gateway (relaying). */
+  send(to, bytes) {
+    const direct = this.peers?.send(to, bytes);
+    if (direct !== undefined) return direct;
+    if (undialable(to)) this.peers?.want(to);
+    return this.relayed(to, bytes);
+  }
+
+  relayed(to, bytes) {
+    const link = this.link;
+    const ok = link !== null && link.send(to === this.relay ? bytes : this.module.encodeRelay(to, bytes));
+    if (!ok) this.stats.linkDrops += 1;
+    return ok;
+  }
+
+  /** A message from the gateway or a data channel: a signal for PeerLinks, or the node's. */
+  received(bytes) {
+    if (this.node === null) return;
+    if (bytes.length > 3 && bytes[3] === SIGNAL) {
+      const signal = this.module.decodeSignal(bytes);
+      let message = null;
+      try {
+        message = signal === null ? null : JSON.parse(decoder.decode(signal.data));
+      } catch {
+        message = null;
+      }
+      if (message === null) this.stats.malformedSignals += 1;
+      else this.peers?.onSignal(signal.from, message);
+      return;
+    }
+    this.call(() => this.node.onMessage(bytes));
   }
 
   scheduleTick() {
@@ -361,11 +442,6 @@ export class OverlayConnection extends EventTarget {
   lost(link, error) {
     if (this.link !== link) return;
     this.link = null;
-    clearTimeout(this.tickTimer);
-    if (this.node !== null) {
-      this.node.delete();
-      this.node = null;
-    }
     if (this.closing) return;
     // The first link failed: connectOverlay() rejects.
     if (!this.everConnected) return this.finish(error);
@@ -384,14 +460,10 @@ export class OverlayConnection extends EventTarget {
 
   finish(error) {
     if (this.status === 'closed') return;
-    clearTimeout(this.tickTimer);
     clearTimeout(this.reconnectTimer);
     const link = this.link;
     this.link = null;
-    if (this.node !== null) {
-      this.node.delete();
-      this.node = null;
-    }
+    this.stopNode();
     link?.close();
     this.closing = true;
     this.setStatus('closed', error);

@@ -1,0 +1,119 @@
+// Pages of one headless Chromium link to one another with WebRTC data channels whose offers,
+// answers and ICE candidates travel through the overlay (no signalling server, no STUN or
+// TURN on loopback). Once linked they keep delivering to one another, exactly once, with
+// every gateway stopped; a 1 MiB publication crosses a data channel in fragments; a page that
+// sends malformed frames is cut off and counted; a closed tab is noticed by its peers.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { waitFor } from '../testkit/gateway.mjs';
+import { converge, startOverlayGateways } from '../testkit/overlay.mjs';
+import { openPage, WEBRTC_ARGS } from '../testkit/page.mjs';
+
+function join(page, url, subjects) {
+  return page.evaluate(async ({ url, subjects }) => {
+    const conn = await window.psycho.connectOverlay(url, { cycle: 100 });
+    window.conn = conn;
+    window.got = {};
+    window.big = [];
+    for (const subject of subjects) {
+      conn.subscribe(subject, {
+        callback: (err, msg) => {
+          if (subject === 'p2p.big') {
+            let sum = 0;
+            for (const b of msg.data) sum = (sum + b) % 65521;
+            window.big.push({ length: msg.data.length, sum });
+            return;
+          }
+          const key = msg.string();
+          window.got[key] = (window.got[key] ?? 0) + 1;
+        },
+      });
+    }
+    return conn.address;
+  }, { url, subjects });
+}
+
+const got = (page) => page.evaluate(() => window.got);
+const peerStats = (page) => page.evaluate(() => window.conn.stats.peers);
+const publishAll = (page, prefix, n) => page.evaluate(({ prefix, n }) => {
+  for (let i = 0; i < n; ++i) window.conn.publish('p2p.x', `${prefix} ${i}`);
+}, { prefix, n });
+
+/** Every page hears every other page's `n` publications tagged `tag`, each exactly once. */
+async function allOnce(pages, tag, n) {
+  const want = (who) => pages.flatMap((_, j) => (j === who ? [] : Array.from({ length: n }, (__, i) => `${tag}${j} ${i}`)));
+  await waitFor(`every ${tag} publication at every page`, async () => {
+    for (let i = 0; i < pages.length; ++i) {
+      const counts = await got(pages[i]);
+      if (!want(i).every((k) => counts[k] >= 1)) return false;
+    }
+    return true;
+  }, 20_000);
+  for (let i = 0; i < pages.length; ++i) {
+    const counts = await got(pages[i]);
+    for (const k of want(i)) assert.equal(counts[k], 1, `page ${i}: "${k}" once`);
+    assert.equal(counts[`${tag}${i} 0`], undefined, `page ${i} does not hear itself`);
+  }
+}
+
+test('in Chromium: pages link over data channels signalled through the overlay and outlive the gateways', async (t) => {
+  const gateways = await startOverlayGateways(t, 2);
+  const browser = await openPage({ pages: 4, args: WEBRTC_ARGS });
+  t.after(() => browser.close());
+  const pages = browser.pages;
+  const addresses = [];
+  for (const [i, page] of pages.entries()) {
+    addresses.push(await join(page, gateways[i % 2].overlayUrl, ['p2p.x', ...(i === 2 ? ['p2p.big'] : [])]));
+  }
+
+  // Each page talks to the others through the gateways first; data channels follow.
+  let heard = [];
+  await converge('every page to hear every other', async () => {
+    for (const [i, page] of pages.entries()) await page.evaluate((i) => window.conn.publish('p2p.x', `probe${i}`), i);
+    heard = await Promise.all(pages.map(got));
+  }, () => heard.every((h, i) => pages.every((_, j) => j === i || h[`probe${j}`] > 0)));
+  await waitFor('data channels between every pair of pages', async () =>
+    (await Promise.all(pages.map(peerStats))).every((s) => s.open === pages.length - 1), 20_000);
+
+  for (const [i, page] of pages.entries()) await publishAll(page, `a${i}`, 30);
+  await allOnce(pages, 'a', 30);
+
+  // The people-to-people proof: no gateway left, the pages go on over their channels.
+  for (const g of gateways) await g.kill('SIGKILL');
+  await waitFor('every page to see its gateway gone', async () =>
+    (await Promise.all(pages.map((p) => p.evaluate(() => window.conn.status)))).every((s) => s !== 'connected'));
+  for (const [i, page] of pages.entries()) await publishAll(page, `b${i}`, 30);
+  await allOnce(pages, 'b', 30);
+
+  // 1 MiB from page 0 to page 2, in 16 KiB fragments over their channel.
+  const sent = await pages[0].evaluate(() => {
+    const data = new Uint8Array(1024 * 1024);
+    for (let i = 0; i < data.length; ++i) data[i] = (i * 7 + 3) & 0xff;
+    window.conn.publish('p2p.big', data);
+    let sum = 0;
+    for (const b of data) sum = (sum + b) % 65521;
+    return { length: data.length, sum };
+  });
+  await waitFor('the 1 MiB publication', async () => (await pages[2].evaluate(() => window.big.length)) > 0, 20_000);
+  assert.deepEqual(await pages[2].evaluate(() => window.big), [sent]);
+
+  // A hostile page sends page 0 a frame no node sends: page 0 cuts that link and counts it.
+  const before = await peerStats(pages[0]);
+  await pages[3].evaluate((to) => window.conn.peers.links.get(to).channel.send(new Uint8Array([7, 1, 2])), addresses[0]);
+  await waitFor('the malformed frame counted', async () => (await peerStats(pages[0])).malformed > before.malformed);
+  assert.equal(await pages[0].evaluate((from) => window.conn.peers.links.has(from), addresses[3]), false);
+
+  // A tab closed without a word: the others route around it at once (their nodes find it
+  // silent, as a crashed gateway), and drop its channels once its connection is gone.
+  await pages[3].close();
+  const live = pages.slice(0, 3);
+  for (const [i, page] of live.entries()) await publishAll(page, `c${i}`, 20);
+  await allOnce(live, 'c', 20);
+  for (const page of pages.slice(1, 3)) {
+    await waitFor('the closed tab\'s channel dropped', async () =>
+      !(await page.evaluate((gone) => window.conn.peers.links.has(gone), addresses[3])), 30_000);
+  }
+  const created = await Promise.all(live.map((p) => p.evaluate(() => window.conn.stats.peers.created)));
+  for (const n of created) assert.ok(n <= 10, `RTCPeerConnections created: ${n}`);
+  assert.deepEqual(browser.errors.filter((e) => !e.includes('WebSocket')), [], 'no console errors');
+});
