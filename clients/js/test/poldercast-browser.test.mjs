@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { connect } from '../testkit/client.mjs';
 import { waitFor } from '../testkit/gateway.mjs';
 import { converge, dropped, startOverlayGateways } from '../testkit/overlay.mjs';
-import { openPage } from '../testkit/page.mjs';
+import { openPage, WEBRTC_ARGS } from '../testkit/page.mjs';
 
 /** Joins the overlay from `page` through `url`; counts what `subjects` deliver in window.got. */
 function join(page, url, subjects) {
@@ -101,4 +101,58 @@ test('in Chromium: pages and a gateway client share subjects through the overlay
   for (const g of [g1, g2]) assert.equal(await dropped(g, 'link_bad_address'), 0, 'nobody dialled a page');
   for (const page of browser.pages) await page.evaluate(() => window.conn.close());
   assert.deepEqual(browser.errors, [], 'no console errors');
+});
+
+test('in Chromium: 3 gateways and 8 pages, each publication at each subscriber exactly once', async (t) => {
+  const subjects = ['s.0', 's.1', 's.2', 's.3'];
+  const gateways = await startOverlayGateways(t, 3);
+  const browser = await openPage({ pages: 8, args: WEBRTC_ARGS });
+  t.after(() => browser.close());
+  const pages = browser.pages;
+  // Page i subscribes to two subjects of the set; the last page to none (it only publishes).
+  const interests = pages.map((_, i) => (i === 7 ? [] : [subjects[i % 4], subjects[(i + 1) % 4]]));
+  for (const [i, page] of pages.entries()) await join(page, gateways[i % 3].overlayUrl, interests[i]);
+  const client = await connect(t, gateways[2].url);
+  const clientGot = {};
+  for (const subject of ['s.0', 's.2']) {
+    client.subscribe(subject, { callback: (err, msg) => {
+      const key = `${subject} ${msg.string()}`;
+      clientGot[key] = (clientGot[key] ?? 0) + 1;
+    } });
+  }
+  await client.flush();
+  const subscribers = [...interests.map((subs, i) => ({ subs, counts: () => counts(pages[i]) })),
+    { subs: ['s.0', 's.2'], counts: async () => clientGot }];
+  const publishers = [...pages.map((page, i) => (subject, texts) => publish(page, subject, texts.map((x) => `${x}`))),
+    async (subject, texts) => { for (const x of texts) client.publish(subject, x); }];
+
+  // Converged once every subscriber has heard a probe from every publisher on its subjects.
+  let snapshot = [];
+  await converge('every subscriber to hear every publisher', async () => {
+    for (const [p, pub] of publishers.entries()) {
+      for (const subject of subjects) await pub(subject, [`probe${p}`]);
+    }
+    snapshot = await Promise.all(subscribers.map((s) => s.counts()));
+  }, () => snapshot.length > 0 && subscribers.every((s, i) => s.subs.every((subject) =>
+    publishers.every((_, p) => p === i || snapshot[i][`${subject} probe${p}`] > 0))), 60_000);
+
+  for (const [p, pub] of publishers.entries()) {
+    for (const subject of subjects) await pub(subject, Array.from({ length: 5 }, (_, k) => `m${p}.${k}`));
+  }
+  const expected = (i) => subscribers[i].subs.flatMap((subject) => publishers.flatMap((_, p) =>
+    (p === i ? [] : Array.from({ length: 5 }, (__, k) => `${subject} m${p}.${k}`))));
+  await waitFor('every publication at every subscriber', async () => {
+    for (const [i, s] of subscribers.entries()) {
+      const c = await s.counts();
+      if (!expected(i).every((k) => c[k] >= 1)) return false;
+    }
+    return true;
+  }, 30_000);
+  for (const [i, s] of subscribers.entries()) {
+    const c = await s.counts();
+    for (const k of expected(i)) assert.equal(c[k], 1, `subscriber ${i}: "${k}" once`);
+    const stray = Object.keys(c).filter((k) => !k.includes('probe') && !expected(i).includes(k));
+    assert.deepEqual(stray, [], `subscriber ${i}: nothing else`);
+  }
+  assert.deepEqual(browser.errors.filter((e) => !e.includes('WebSocket')), [], 'no console errors');
 });
