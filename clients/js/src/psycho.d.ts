@@ -218,6 +218,8 @@ export interface PeerStats {
   created: number;
   open: number;
   closed: number;
+  /** RTCPeerConnections this page has created in its lifetime, over all its connections. */
+  createdInPage: number;
   /** Links not made: the budget was spent. */
   refusedBudget: number;
   /** Messages dropped: the channel's send buffer was full. */

@@ -117,3 +117,46 @@ test('in Chromium: pages link over data channels signalled through the overlay a
   for (const n of created) assert.ok(n <= 10, `RTCPeerConnections created: ${n}`);
   assert.deepEqual(browser.errors.filter((e) => !e.includes('WebSocket')), [], 'no console errors');
 });
+
+test('in Chromium: a page keeps within its RTCPeerConnection budget as peers come and go, the relay carrying the rest', async (t) => {
+  const [gateway] = await startOverlayGateways(t, 1);
+  const browser = await openPage({ pages: 4, args: WEBRTC_ARGS });
+  t.after(() => browser.close());
+  const [frugal, ...others] = browser.pages;
+  await frugal.evaluate(async (url) => {
+    window.conn = await window.psycho.connectOverlay(url, { cycle: 100, maxPeerConnections: 2 });
+    window.got = {};
+    window.conn.subscribe('p2p.x', { callback: (err, msg) => {
+      window.got[msg.string()] = (window.got[msg.string()] ?? 0) + 1;
+    } });
+  }, gateway.overlayUrl);
+  const heardFrom = async (page, tag) => {
+    let heard = false;
+    await converge(`the frugal page to hear ${tag}`, async () => {
+      await page.evaluate((tag) => window.conn.publish('p2p.x', tag), tag);
+      heard = await frugal.evaluate((tag) => window.got[tag] > 0, tag);
+    }, () => heard);
+  };
+  for (const [i, page] of others.entries()) {
+    await join(page, gateway.overlayUrl, ['p2p.x']);
+    await heardFrom(page, `hello${i}`);
+  }
+  // Peers come and go: each newcomer is a new node the frugal page may want a link to.
+  const comer = others[2];
+  for (let round = 0; round < 20; ++round) {
+    await comer.evaluate(() => window.conn.close());
+    await join(comer, gateway.overlayUrl, ['p2p.x']);
+    await heardFrom(comer, `round${round}`);
+  }
+  const stats = await frugal.evaluate(() => window.conn.stats.peers);
+  assert.ok(stats.createdInPage <= 2, `created ${stats.createdInPage}`);
+  assert.ok(stats.refusedBudget > 0, 'links were refused for the budget');
+  // What the budget refused, the relay carried: every publication still arrives once.
+  for (const [i, page] of others.entries()) await publishAll(page, `z${i}`, 10);
+  await waitFor('every publication at the frugal page', async () => {
+    const c = await got(frugal);
+    return others.every((_, i) => Array.from({ length: 10 }, (__, k) => c[`z${i} ${k}`] === 1).every(Boolean));
+  }, 20_000);
+  const comerCreated = await comer.evaluate(() => window.conn.stats.peers.createdInPage);
+  assert.ok(comerCreated <= 60, `the coming and going page created ${comerCreated}`);
+});

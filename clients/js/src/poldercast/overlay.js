@@ -19,7 +19,7 @@ import { checkSubject } from '../subject.js';
 import { Subscription } from '../subscription.js';
 import { SubscriptionTable } from '../subscriptions.js';
 import { GatewayLink } from './gateway_link.js';
-import { PeerLinks } from './peer_links.js';
+import { PeerLinks, peerConnectionsCreated } from './peer_links.js';
 import { defaultWasmUrl, loadPolderCast } from './wasm.js';
 
 const DEFAULTS = Object.freeze({
@@ -101,7 +101,8 @@ export class OverlayConnection extends EventTarget {
       /** The data channels' own figures (see PeerLinks), or null without WebRTC. */
       get peers() { return peers(); },
     };
-    const peers = () => this.peers?.stats ?? null;
+    const peers = () => (this.peers === null ? null
+      : { ...this.peers.stats, createdInPage: peerConnectionsCreated() });
     this.subscriptions = new SubscriptionTable();
     this.requests = new RequestMux((pattern, callback) => this.subscribe(pattern, { callback }));
     this.backoff = new Backoff(this.options.reconnectDelay, this.options.reconnectDelayMax);

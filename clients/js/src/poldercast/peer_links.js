@@ -4,8 +4,8 @@
 //
 // Chromium's limits shape it: a tab may create at most 500 RTCPeerConnections in its
 // lifetime (closed ones count), so links are made only to peers the node talks to, kept
-// while they work, and budgeted (`maxConnections` ever, `maxLinks` at once); past the budget
-// the overlay keeps using the relay. A data channel message of 16 KiB is what every browser
+// while they work, and budgeted (`maxConnections` in the page's lifetime, over all its
+// nodes; `maxLinks` at once); past the budget the overlay keeps using the relay. A data channel message of 16 KiB is what every browser
 // takes, so larger overlay messages go in fragments (one header byte: 1 = more follow) and
 // are put back together up to `maxMessage`. A channel whose send buffer is past
 // `maxBufferedBytes` drops what would overflow it, counted, rather than let it close.
@@ -20,6 +20,14 @@ const CALL_AGAIN_MS = 10_000;
 const RETRY_MS = 30_000;
 // A connection 'disconnected' this long is taken as gone.
 const DISCONNECTED_MS = 5_000;
+// RTCPeerConnections this page (this JavaScript realm: one tab) has created, over every
+// connection and node it has had: Chromium's limit is per tab lifetime, not per node.
+let createdInThisPage = 0;
+
+/** RTCPeerConnections created in this page so far. */
+export function peerConnectionsCreated() {
+  return createdInThisPage;
+}
 
 export class PeerLinks {
   /**
@@ -129,7 +137,7 @@ export class PeerLinks {
   }
 
   affordable() {
-    if (this.stats.created < this.options.maxConnections && this.links.size < this.options.maxLinks) return true;
+    if (createdInThisPage < this.options.maxConnections && this.links.size < this.options.maxLinks) return true;
     this.stats.refusedBudget += 1;
     return false;
   }
@@ -158,6 +166,7 @@ export class PeerLinks {
 
   connection(address) {
     const pc = new RTCPeerConnection(this.options.rtcConfiguration);
+    createdInThisPage += 1;
     this.stats.created += 1;
     const link = { pc, channel: null, open: false, remoteSet: false, candidates: [], parts: [], size: 0,
       disconnected: undefined };
