@@ -36,15 +36,33 @@ const POSITIVE = ['timeout', 'reconnectDelay', 'reconnectDelayMax', 'pingInterva
  * @throws {PsychoError} kind `invalid_option`
  */
 export function resolveOptions(url, given) {
+  const options = checkOptions(url, given, DEFAULTS, POSITIVE);
+  if (options.networkEvents === undefined && typeof globalThis.addEventListener === 'function') {
+    options.networkEvents = globalThis;
+  }
+  return options;
+}
+
+/**
+ * What every kind of connection checks: a ws:// or wss:// url, no unknown option, positive
+ * numbers where they must be, a whole maxReconnectAttempts, a WebSocket class.
+ * @param {unknown} url
+ * @param {Record<string, unknown>} given
+ * @param {Readonly<Record<string, unknown>>} defaults every known option, with its default
+ * @param {string[]} positive the options that must be positive numbers
+ * @returns {Record<string, any>} the options with defaults filled in and `url`
+ * @throws {PsychoError} kind `invalid_option`
+ */
+export function checkOptions(url, given, defaults, positive) {
   const href = url instanceof URL ? url.href : url;
   if (typeof href !== 'string' || !/^wss?:\/\/./i.test(href)) {
     throw new PsychoError('invalid_option', `the url must start with ws:// or wss:// (got ${JSON.stringify(href)})`);
   }
   for (const key of Object.keys(given ?? {})) {
-    if (!(key in DEFAULTS)) throw new PsychoError('invalid_option', `unknown option ${JSON.stringify(key)}`);
+    if (!(key in defaults)) throw new PsychoError('invalid_option', `unknown option ${JSON.stringify(key)}`);
   }
-  const options = { ...DEFAULTS, ...given, url: href };
-  for (const key of POSITIVE) {
+  const options = { ...defaults, ...given, url: href };
+  for (const key of positive) {
     if (!Number.isFinite(options[key]) || options[key] <= 0) {
       throw new PsychoError('invalid_option', `${key} must be a positive number`);
     }
@@ -56,9 +74,6 @@ export function resolveOptions(url, given) {
   if (typeof options.WebSocket !== 'function') {
     throw new PsychoError('invalid_option',
       'no WebSocket implementation: pass one as the WebSocket option (Node 20 has none built in; the ws package works)');
-  }
-  if (options.networkEvents === undefined && typeof globalThis.addEventListener === 'function') {
-    options.networkEvents = globalThis;
   }
   return options;
 }

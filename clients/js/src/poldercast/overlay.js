@@ -12,6 +12,7 @@
 import { Backoff } from '../backoff.js';
 import { toBytes } from '../connection.js';
 import { PsychoError } from '../errors.js';
+import { checkOptions } from '../options.js';
 import { encodeHeaders } from '../headers.js';
 import { Msg } from '../message.js';
 import { RequestMux } from '../requests.js';
@@ -52,23 +53,7 @@ const decoder = new TextDecoder();
 const WIRE_ALLOWANCE = 32 * 1024;
 
 function resolveOptions(url, given) {
-  const href = url instanceof URL ? url.href : url;
-  if (typeof href !== 'string' || !/^wss?:\/\/./i.test(href)) {
-    throw new PsychoError('invalid_option', `the url must start with ws:// or wss:// (got ${JSON.stringify(href)})`);
-  }
-  for (const key of Object.keys(given ?? {})) {
-    if (!(key in DEFAULTS)) throw new PsychoError('invalid_option', `unknown option ${JSON.stringify(key)}`);
-  }
-  const options = { ...DEFAULTS, ...given, url: href };
-  for (const key of POSITIVE) {
-    if (!Number.isFinite(options[key]) || options[key] <= 0) {
-      throw new PsychoError('invalid_option', `${key} must be a positive number`);
-    }
-  }
-  options.WebSocket ??= globalThis.WebSocket;
-  if (typeof options.WebSocket !== 'function') {
-    throw new PsychoError('invalid_option', 'no WebSocket implementation: pass one as the WebSocket option');
-  }
+  const options = checkOptions(url, given, DEFAULTS, POSITIVE);
   options.wasm ??= defaultWasmUrl;
   options.webrtc ??= typeof globalThis.RTCPeerConnection === 'function';
   options.rtcConfiguration ??= { iceServers: [] };

@@ -18,8 +18,10 @@ const LAST = 0;
 // costs one of the tab's RTCPeerConnections for good.
 const CALL_AGAIN_MS = 10_000;
 const RETRY_MS = 30_000;
-// A connection 'disconnected' this long is taken as gone.
+// A connection 'disconnected' this long is taken as gone, and one not open this long after
+// it was made (an offer nobody answered, ICE that found no path) is given up.
 const DISCONNECTED_MS = 5_000;
+const OPEN_TIMEOUT_MS = 15_000;
 // RTCPeerConnections this page (this JavaScript realm: one tab) has created, over every
 // connection and node it has had: Chromium's limit is per tab lifetime, not per node.
 let createdInThisPage = 0;
@@ -105,6 +107,8 @@ export class PeerLinks {
         if (this.options.self < from && !this.links.has(from) && !this.resting(from) && this.affordable()) {
           this.call(from);
         }
+      } else if (message.t === 'busy') {
+        this.drop(from); // it cannot afford a link: the relay carries on, and we rest
       } else if (message.t === 'offer' && typeof message.sdp === 'string') {
         await this.answer(from, message.sdp);
       } else if (message.t === 'answer' && typeof message.sdp === 'string') {
@@ -155,7 +159,10 @@ export class PeerLinks {
 
   async answer(from, sdp) {
     if (this.links.has(from)) this.drop(from, false); // the peer starts over
-    if (!this.affordable()) return;
+    if (!this.affordable()) {
+      this.options.signal(from, { t: 'busy' });
+      return;
+    }
     const link = this.connection(from);
     link.pc.ondatachannel = (event) => this.attach(from, link, event.channel);
     await link.pc.setRemoteDescription({ type: 'offer', sdp });
@@ -169,8 +176,11 @@ export class PeerLinks {
     createdInThisPage += 1;
     this.stats.created += 1;
     const link = { pc, channel: null, open: false, remoteSet: false, candidates: [], parts: [], size: 0,
-      disconnected: undefined };
+      disconnected: undefined, opening: undefined };
     this.links.set(address, link);
+    link.opening = setTimeout(() => {
+      if (!link.open && this.links.get(address) === link) this.drop(address);
+    }, OPEN_TIMEOUT_MS);
     pc.onicecandidate = (event) => {
       if (event.candidate) this.options.signal(address, { t: 'ice', c: event.candidate.toJSON() });
     };
@@ -241,6 +251,7 @@ export class PeerLinks {
     if (link === undefined) return;
     this.links.delete(address);
     clearTimeout(link.disconnected);
+    clearTimeout(link.opening);
     this.failed.set(address, Date.now());
     if (this.failed.size > 4 * this.options.maxLinks) this.failed.delete(this.failed.keys().next().value);
     if (link.open) this.stats.open -= 1;
