@@ -407,6 +407,9 @@ void Node::on_message(std::string_view bytes, std::uint64_t sender_id) {
     return;
   }
   if (m.sender.node_id == id_ || m.sender.address.empty()) return;  // our own echo, or no way back
+  // A signal is for a browser's transport; its sender profile (partial, no topics) must not
+  // replace the fuller one our views hold.
+  if (m.type == Type::signal) return;
   if (!within_share(m.sender.node_id, m.type)) return;
   // Nobody needs to tell us about more nodes than an exchange of that kind carries.
   if (const std::size_t cap = exchange_size(m.type); m.entries.size() > cap) {
@@ -461,7 +464,7 @@ void Node::on_message(std::string_view bytes, std::uint64_t sender_id) {
       break;
     case Type::pong:
     case Type::relay:   // decode() refuses it: transports open relay envelopes
-    case Type::signal:  // for the transports of browsers, which take it before the node
+    case Type::signal:  // returned above
       break;
   }
 }

@@ -607,5 +607,25 @@ TEST(PolderCastNode, APartnerHeardFromSinceTheRequestIsNotDead) {
   EXPECT_EQ(node.counters().peers_dead, 1u);
 }
 
+// Signals are for browsers' transports: a node answers none and keeps the profile it holds.
+TEST(PolderCastNode, SignalsChangeNothing) {
+  RecordingTransport t;
+  Node node({}, 1, "self", t, 1);
+  WireMessage hello;
+  hello.type = Type::cyclon_request;
+  hello.sender = peer(7, {topic_id("news")});
+  node.on_message(encoded(hello));
+  ASSERT_EQ(node.cyclon().size(), 1u);
+  t.sent.clear();
+  WireMessage signal;
+  signal.type = Type::signal;
+  signal.sender = {7, "peer7", true, {}};
+  signal.data = "{\"t\":\"call\"}";
+  node.on_message(encoded(signal));
+  EXPECT_TRUE(t.sent.empty());
+  ASSERT_EQ(node.cyclon().size(), 1u);
+  EXPECT_EQ(node.cyclon().entries().front().profile->topics.size(), 1u);
+}
+
 }  // namespace
 }  // namespace psycho::poldercast
