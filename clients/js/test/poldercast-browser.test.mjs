@@ -123,22 +123,21 @@ test('in Chromium: 3 gateways and 8 pages, each publication at each subscriber e
   await client.flush();
   const subscribers = [...interests.map((subs, i) => ({ subs, counts: () => counts(pages[i]) })),
     { subs: ['s.0', 's.2'], counts: async () => clientGot }];
-  const publishers = [...pages.map((page, i) => (subject, texts) => publish(page, subject, texts.map((x) => `${x}`))),
-    async (subject, texts) => { for (const x of texts) client.publish(subject, x); }];
+  // Each publisher publishes `texts` on every subject of the set, in one call.
+  const publishers = [...pages.map((page) => (texts) => page.evaluate(({ subjects, texts }) => {
+    for (const subject of subjects) for (const text of texts) window.conn.publish(subject, text);
+  }, { subjects, texts })),
+  async (texts) => { for (const subject of subjects) for (const x of texts) client.publish(subject, x); }];
 
   // Converged once every subscriber has heard a probe from every publisher on its subjects.
   let snapshot = [];
   await converge('every subscriber to hear every publisher', async () => {
-    for (const [p, pub] of publishers.entries()) {
-      for (const subject of subjects) await pub(subject, [`probe${p}`]);
-    }
+    await Promise.all(publishers.map((pub, p) => pub([`probe${p}`])));
     snapshot = await Promise.all(subscribers.map((s) => s.counts()));
   }, () => snapshot.length > 0 && subscribers.every((s, i) => s.subs.every((subject) =>
     publishers.every((_, p) => p === i || snapshot[i][`${subject} probe${p}`] > 0))), 60_000);
 
-  for (const [p, pub] of publishers.entries()) {
-    for (const subject of subjects) await pub(subject, Array.from({ length: 5 }, (_, k) => `m${p}.${k}`));
-  }
+  await Promise.all(publishers.map((pub, p) => pub(Array.from({ length: 5 }, (_, k) => `m${p}.${k}`))));
   const expected = (i) => subscribers[i].subs.flatMap((subject) => publishers.flatMap((_, p) =>
     (p === i ? [] : Array.from({ length: 5 }, (__, k) => `${subject} m${p}.${k}`))));
   await waitFor('every publication at every subscriber', async () => {
