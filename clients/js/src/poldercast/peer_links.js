@@ -6,13 +6,16 @@
 // lifetime (closed ones count), so links are made only to peers the node talks to, kept
 // while they work, and budgeted (`maxConnections` in the page's lifetime, over all its
 // nodes; `maxLinks` at once); past the budget the overlay keeps using the relay. A data channel message of 16 KiB is what every browser
-// takes, so larger overlay messages go in fragments (one header byte: 1 = more follow) and
-// are put back together up to `maxMessage`. A channel whose send buffer is past
+// takes, so larger overlay messages go in fragments (one header byte: 1 = more follow, 0 =
+// the last) and are put back together up to `maxMessage`; the small ones a turn sends to
+// one peer go together in one channel message (header byte 2, then u16 length + message
+// each), as a browser sends only a few thousand channel messages a second. A channel whose send buffer is past
 // `maxBufferedBytes` drops what would overflow it, counted, rather than let it close.
 
 const CHUNK = 16 * 1024 - 1;
 const MORE = 1;
 const LAST = 0;
+const BATCH = 2;
 // A peer asked to call us (it has the higher address) is asked again only after this long,
 // and a peer whose link failed or closed is tried again only after this long: each attempt
 // costs one of the tab's RTCPeerConnections for good.
@@ -65,10 +68,26 @@ export class PeerLinks {
     const link = this.links.get(address);
     if (link === undefined || !link.open) return undefined;
     const channel = /** @type {RTCDataChannel} */ (link.channel);
-    if (channel.bufferedAmount + bytes.length + Math.ceil(bytes.length / CHUNK) > this.options.maxBufferedBytes) {
+    if (channel.bufferedAmount + link.batchBytes + bytes.length + Math.ceil(bytes.length / CHUNK) >
+        this.options.maxBufferedBytes) {
       this.stats.bufferDrops += 1;
       return false;
     }
+    this.stats.messagesOut += 1;
+    if (bytes.length > 0 && bytes.length + 2 <= CHUNK) {
+      if (link.batchBytes + bytes.length + 2 > CHUNK) this.flushBatch(address, link);
+      link.batch.push(bytes);
+      link.batchBytes += bytes.length + 2;
+      if (link.batch.length === 1) queueMicrotask(() => this.flushBatch(address, link));
+      return true;
+    }
+    this.flushBatch(address, link); // what was sent before goes first
+    return this.sendFragments(address, link, bytes);
+  }
+
+  /** One message in fragments of at most CHUNK bytes. */
+  sendFragments(address, link, bytes) {
+    const channel = /** @type {RTCDataChannel} */ (link.channel);
     try {
       for (let offset = 0; offset < bytes.length || offset === 0; offset += CHUNK) {
         const end = Math.min(bytes.length, offset + CHUNK);
@@ -82,8 +101,34 @@ export class PeerLinks {
       this.drop(address); // closed under us
       return false;
     }
-    this.stats.messagesOut += 1;
     return true;
+  }
+
+  /** Sends the small messages waiting for `link` as one channel message. */
+  flushBatch(address, link) {
+    if (link.batch.length === 0 || this.links.get(address) !== link) return;
+    const batch = link.batch;
+    const size = link.batchBytes;
+    link.batch = [];
+    link.batchBytes = 0;
+    if (batch.length === 1) {
+      this.sendFragments(address, link, batch[0]);
+      return;
+    }
+    const frame = new Uint8Array(size + 1);
+    frame[0] = BATCH;
+    let at = 1;
+    for (const m of batch) {
+      frame[at] = m.length >> 8;
+      frame[at + 1] = m.length & 0xff;
+      frame.set(m, at + 2);
+      at += m.length + 2;
+    }
+    try {
+      /** @type {RTCDataChannel} */ (link.channel).send(frame);
+    } catch {
+      this.drop(address);
+    }
   }
 
   /** The node talks to `address` through the relay: make a direct link if the budget allows. */
@@ -176,7 +221,7 @@ export class PeerLinks {
     createdInThisPage += 1;
     this.stats.created += 1;
     const link = { pc, channel: null, open: false, remoteSet: false, candidates: [], parts: [], size: 0,
-      disconnected: undefined, opening: undefined };
+      batch: [], batchBytes: 0, disconnected: undefined, opening: undefined };
     this.links.set(address, link);
     link.opening = setTimeout(() => {
       if (!link.open && this.links.get(address) === link) this.drop(address);
@@ -222,6 +267,9 @@ export class PeerLinks {
   received(address, link, data) {
     if (this.links.get(address) !== link) return;
     const frame = data instanceof ArrayBuffer ? new Uint8Array(data) : null;
+    if (frame !== null && frame.length > 0 && frame[0] === BATCH && link.parts.length === 0) {
+      return this.receivedBatch(address, link, frame);
+    }
     if (frame === null || frame.length === 0 || frame[0] > MORE ||
         link.size + frame.length - 1 > this.options.maxMessage) {
       // Not what a node sends: the peer does not follow the protocol.
@@ -244,6 +292,25 @@ export class PeerLinks {
     link.size = 0;
     this.stats.messagesIn += 1;
     this.options.onMessage(address, whole);
+  }
+
+  /** A batch: u16 length + message, to the end of the frame; any misfit cuts the link. */
+  receivedBatch(address, link, frame) {
+    const messages = [];
+    for (let at = 1; at < frame.length;) {
+      const n = at + 2 <= frame.length ? (frame[at] << 8) | frame[at + 1] : 0;
+      if (n === 0 || at + 2 + n > frame.length) {
+        this.stats.malformed += 1;
+        return this.drop(address);
+      }
+      messages.push(frame.subarray(at + 2, at + 2 + n));
+      at += 2 + n;
+    }
+    for (const m of messages) {
+      if (this.links.get(address) !== link) return; // the node cut it meanwhile
+      this.stats.messagesIn += 1;
+      this.options.onMessage(address, m);
+    }
   }
 
   drop(address, tell = true) {
