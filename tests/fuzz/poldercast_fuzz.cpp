@@ -1,6 +1,6 @@
 // libFuzzer target for what any peer on the PolderCast overlay can send.
-//  1. The wire decoder never crashes or reads out of bounds (ASan), and the encoding is
-//     canonical: whatever decodes re-encodes to exactly the same bytes.
+//  1. The wire decoder and the relay envelope's never crash or read out of bounds (ASan),
+//     and both encodings are canonical: whatever decodes re-encodes to the same bytes.
 //  2. A node fed every input, one after another (its state carried across inputs, with a
 //     gossip cycle every 64), never crashes, and its views, rings and caches stay within
 //     their bounds however hostile the sequence.
@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "adapters/poldercast/protocol/node.hpp"
+#include "adapters/poldercast/protocol/relay.hpp"
 #include "adapters/poldercast/protocol/wire.hpp"
 
 namespace {
@@ -40,6 +41,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::string again;
     encode(m, again);
     check(again == input, "a decoded message re-encodes differently");
+  }
+  std::string_view destination, message;
+  if (decode_relay(input, limits, destination, message) == DecodeError::none) {
+    std::string again;
+    encode_relay(destination, message, again);
+    check(again == input, "a decoded relay envelope re-encodes differently");
   }
 
   static NullTransport transport;

@@ -4,4 +4,4 @@
 p=adapters/poldercast/protocol
 exec bash "$(dirname "$0")/run_fuzz.sh" poldercast "$1" "$2" \
   tests/fuzz/poldercast_fuzz.cpp $p/wire.cpp $p/node.cpp $p/dissemination.cpp $p/views.cpp \
-  $p/rings.cpp
+  $p/rings.cpp $p/relay.cpp
