@@ -25,6 +25,8 @@ const RETRY_MS = 30_000;
 // it was made (an offer nobody answered, ICE that found no path) is given up.
 const DISCONNECTED_MS = 5_000;
 const OPEN_TIMEOUT_MS = 15_000;
+// How long a closing page's connections stay up for what it sent last.
+const CLOSE_GRACE_MS = 1_000;
 // RTCPeerConnections this page (this JavaScript realm: one tab) has created, over every
 // connection and node it has had: Chromium's limit is per tab lifetime, not per node.
 let createdInThisPage = 0;
@@ -173,10 +175,24 @@ export class PeerLinks {
     }
   }
 
-  /** Closes every link. */
+  /**
+   * Closes every link. What is waiting to go (the node's LEAVE, say) is sent first, and the
+   * connections close a moment later: closing one at once would discard it.
+   */
   close() {
     this.closed = true;
-    for (const address of [...this.links.keys()]) this.drop(address, false);
+    for (const [address, link] of [...this.links]) {
+      this.flushBatch(address, link);
+      this.links.delete(address);
+      clearTimeout(link.disconnected);
+      clearTimeout(link.opening);
+      try {
+        link.channel?.close();
+      } catch {
+        // closing already
+      }
+      setTimeout(() => link.pc.close(), CLOSE_GRACE_MS);
+    }
   }
 
   // ---- internals -------------------------------------------------------------------------
