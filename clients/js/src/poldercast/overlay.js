@@ -345,7 +345,7 @@ export class OverlayConnection extends EventTarget {
       backlog: (to) => this.peers?.links.get(to)?.channel?.bufferedAmount ?? this.link?.backlog ?? 0,
     };
     if (this.options.webrtc) {
-      this.peers = new PeerLinks({
+      const peers = new PeerLinks({
         self: address,
         rtcConfiguration: this.options.rtcConfiguration,
         maxConnections: this.options.maxPeerConnections,
@@ -354,10 +354,12 @@ export class OverlayConnection extends EventTarget {
         maxBufferedBytes: this.options.maxPendingBytes,
         signal: (to, message) => this.relayed(to, module.encodeSignal(id, address, encoder.encode(JSON.stringify(message)))),
         onMessage: (_from, bytes) => this.received(bytes),
-        onClosed: (gone) => {
-          if (this.node !== null) this.call(() => this.node.onUnreachable(gone, ''));
-        },
+        // Later: a channel can fail inside a send, that is inside the node.
+        onClosed: (gone) => queueMicrotask(() => {
+          if (this.node !== null && this.peers === peers) this.call(() => this.node.onUnreachable(gone, ''));
+        }),
       });
+      this.peers = peers;
     }
     this.node = new module.Node({ id, address, seed: Math.floor(Math.random() * 2 ** 52), maxPublication },
       transport, (m) => this.deliveries.push(m));
