@@ -2,7 +2,9 @@
 // way its README shows, so a declaration that drifts from the API fails the build of this file.
 import {
   connect,
+  connectOverlay,
   createInbox,
+  OverlayConnection,
   Connection,
   Msg,
   MsgHeaders,
@@ -11,6 +13,10 @@ import {
   VERSION,
   type ConnectOptions,
   type ErrorKind,
+  type OverlayNodeStats,
+  type OverlayOptions,
+  type OverlayStats,
+  type PeerStats,
   type Payload,
   type Stats,
   type Status,
@@ -67,4 +73,27 @@ export async function useEverything(url: string): Promise<string> {
   await nc.close();
   const why: PsychoError | undefined = await nc.closed();
   return `${createInbox()} ${VERSION} ${why?.kind ?? 'clean'}`;
+}
+
+// The same application in the overlay: one line differs (connectOverlay), the rest is the API.
+export async function useOverlay(url: string): Promise<string> {
+  const options: OverlayOptions = {
+    cycle: 1000,
+    maxPayload: 1 << 20,
+    rtcConfiguration: { iceServers: [{ urls: 'stun:stun.example:3478' }] },
+    maxPeerConnections: 400,
+    maxPeerLinks: 32,
+  };
+  const nc: OverlayConnection = await connectOverlay(url, options);
+  const sub: Subscription = nc.subscribe('chat.room', { max: 1 });
+  nc.publish('chat.room', 'hello', { headers: { 'X-Id': '1' } });
+  for await (const msg of sub) console.log(msg.string());
+  const reply: Msg = await nc.request('svc.echo', 'hi', { timeout: 500 });
+  const stats: OverlayStats = nc.stats;
+  const peers: PeerStats | null = stats.peers;
+  const node: OverlayNodeStats | null = nc.overlay();
+  console.log(reply.string(), stats.linkDrops, peers?.createdInPage, node?.ringsComplete, nc.address);
+  await nc.flush();
+  await nc.close();
+  return nc.status;
 }
