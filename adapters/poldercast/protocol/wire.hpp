@@ -1,4 +1,4 @@
-// The PolderCast wire format, version 1 (docs/poldercast.md): what overlay nodes send each
+// The PolderCast wire format, version 2 (docs/poldercast.md): what overlay nodes send each
 // other, independent of the transport (UDP datagram, stream frame, data-channel message).
 //
 // Every message starts with {magic "PC", version, type, the sender's profile}. Integers are
