@@ -217,6 +217,7 @@ Status PolderCastAdapter::listen_for_browsers(const std::string& advertise) {
                                         .max_publication = config_.node.max_publication},
                              .max_queue_bytes = config_.transport.max_queue_bytes,
                              .max_links = config_.transport.max_connections,
+                             .max_links_per_address = config_.websocket_max_per_address,
                              .idle_timeout = config_.transport.idle_timeout},
         *relaying_);
     auto port = links_->listen(config_.websocket.host, config_.websocket.port, advertise);

@@ -37,6 +37,7 @@ void read_addresses(config::Section& s, PolderCastConfig& c) {
     s.error_at("advertise", "'poldercast.advertise' must be host:port, not '" + c.advertise + "'");
   }
   s.get("websocket", c.websocket);
+  s.get_size("websocket_max_per_address", c.websocket_max_per_address, 1, 1 << 16);
   s.get("seeds", c.seeds);
   for (const auto& seed : c.seeds) {
     if (!parse_host_port(seed)) {

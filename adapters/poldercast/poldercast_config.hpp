@@ -31,6 +31,9 @@ struct PolderCastConfig {
   std::string key_file;
   // Browsers open their overlay links here, over WebSocket (disabled: no browser links).
   config::Endpoint websocket;
+  // Browser links from one IP address at once: more than gateways' own, since many people
+  // may share one address behind a NAT.
+  std::size_t websocket_max_per_address = 64;
   std::string state_dir = "psycho-state";
   // Who may join (docs/poldercast.md#admission); one of its options must be chosen.
   AdmissionPolicy admission;

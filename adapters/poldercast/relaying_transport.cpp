@@ -67,6 +67,7 @@ void RelayingTransport::report(AdapterStatus& st) const {
   d["browser_queue_full"] = c.queue_full;
   d["browser_no_link"] = c.no_link;
   d["browser_no_slot"] = c.refused_no_slot;
+  d["browser_address_limit"] = c.refused_per_address;
   metrics::add_sample(st.samples, SampleType::gauge, "browser_links",
                       "Open overlay links that browsers opened over WebSocket.",
                       static_cast<double>(c.open));

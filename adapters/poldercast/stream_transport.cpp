@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <array>
 #include <boost/asio/post.hpp>
-#include <map>
 #include <optional>
 #include <unordered_map>
 #include <unordered_set>
@@ -17,6 +16,7 @@
 #include <vector>
 
 #include "adapters/poldercast/frame_buffer.hpp"
+#include "adapters/poldercast/link_listener.hpp"
 #include "adapters/wire_bytes.hpp"
 #include "core/host_port.hpp"
 
@@ -32,7 +32,6 @@ namespace {
 constexpr std::size_t kHeader = FrameBuffer::kHeader;
 // Per write system call; the same as asio's own transfer_all().
 constexpr std::size_t kMaxWriteChunk = 64 * 1024;
-constexpr auto kAcceptRetry = std::chrono::milliseconds(100);
 // An inbound link waits while the gateway is behind on what links deliver: checked this
 // often, for at most kMaxReadPause before each read (as a local publisher waits for its
 // subscribers: a subscriber that never reads is cut off as a slow consumer, not the link).
@@ -55,12 +54,7 @@ class StreamCore : public std::enable_shared_from_this<StreamCore> {
  public:
   StreamCore(asio::io_context& io, StreamTransportOptions options, TransportEvents& events,
              LinkEvents* links)
-      : io_(io),
-        options_(options),
-        events_(events),
-        links_(links),
-        acceptor_(io),
-        retry_timer_(io) {}
+      : io_(io), options_(options), events_(events), links_(links) {}
 
   Result<std::uint16_t> listen(const std::string& host, std::uint16_t port);
   bool send(const std::string& address, std::uint64_t peer, const SharedBytes& message);
@@ -91,17 +85,13 @@ class StreamCore : public std::enable_shared_from_this<StreamCore> {
   std::size_t backed_up_links_ = 0;  // outbound links whose backed_up() is true
   std::unordered_map<std::string, std::shared_ptr<Outbound>> outbound_;
   std::unordered_set<std::shared_ptr<Inbound>> inbound_;
-  std::map<asio::ip::address, std::size_t> inbound_per_address_;  // no std::hash in Boost 1.74
+  std::shared_ptr<LinkListener> listener_;  // once listening
   // Nodes cut off for flooding, until when; at most kMaxBanned.
   std::unordered_map<std::uint64_t, Clock::time_point> banned_;
 
  private:
-  void do_accept();
-  void on_accept(const ErrorCode& ec, tcp::socket socket);
-  void admit(tcp::socket socket);
+  void admit(tcp::socket socket, const asio::ip::address& remote);
 
-  tcp::acceptor acceptor_;
-  asio::steady_timer retry_timer_;
   bool closed_ = false;
 };
 
@@ -649,75 +639,20 @@ class Outbound : public std::enable_shared_from_this<Outbound> {
 };
 
 Result<std::uint16_t> StreamCore::listen(const std::string& host, std::uint16_t port) {
-  std::string name = host;
-  if (name.size() >= 2 && name.front() == '[' && name.back() == ']') {
-    name = name.substr(1, name.size() - 2);
+  if (closed_) return fail("poldercast: cannot listen on '" + host + "': transport closed");
+  if (!listener_) {
+    listener_ = std::make_shared<LinkListener>(
+        io_, "poldercast",
+        ListenerBounds{.max_connections = options_.max_connections,
+                       .max_per_address = options_.max_connections_per_address},
+        [weak = weak_from_this()](tcp::socket socket, const asio::ip::address& remote) {
+          if (auto self = weak.lock()) self->admit(std::move(socket), remote);
+        });
   }
-  const std::string where = format_host_port(name, port);
-  if (closed_) return fail("poldercast: cannot listen on " + where + ": transport closed");
-  if (acceptor_.is_open()) {
-    return fail("poldercast: cannot listen on " + where + ": already listening");
-  }
-  ErrorCode ec;
-  tcp::endpoint endpoint(asio::ip::make_address(name, ec), port);
-  if (ec) {
-    tcp::resolver resolver(io_);
-    const auto results = resolver.resolve(name, std::to_string(port), tcp::resolver::passive, ec);
-    if (ec || results.empty()) {
-      return fail("poldercast: cannot resolve '" + host +
-                  "': " + (ec ? ec.message() : std::string("no address")));
-    }
-    endpoint = results.begin()->endpoint();
-  }
-  acceptor_.open(endpoint.protocol(), ec);
-  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(endpoint, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    ErrorCode ignored;  // already failing; the first error is the one to report
-    acceptor_.close(ignored);
-    return fail("poldercast: cannot listen on " + where + ": " + ec.message());
-  }
-  const std::uint16_t bound = acceptor_.local_endpoint(ec).port();
-  do_accept();
-  return bound;
+  return listener_->listen(host, port);
 }
 
-void StreamCore::do_accept() {
-  acceptor_.async_accept([weak = weak_from_this()](const ErrorCode& ec, tcp::socket socket) {
-    if (auto self = weak.lock(); self && !self->closed_) self->on_accept(ec, std::move(socket));
-  });
-}
-
-void StreamCore::on_accept(const ErrorCode& ec, tcp::socket socket) {
-  if (ec == asio::error::operation_aborted) return;
-  if (ec) {
-    // Typically EMFILE: back off instead of spinning on an accept that keeps failing.
-    retry_timer_.expires_after(kAcceptRetry);
-    retry_timer_.async_wait([weak = weak_from_this()](const ErrorCode& wait_ec) {
-      if (auto self = weak.lock(); self && !wait_ec && !self->closed_) self->do_accept();
-    });
-    return;
-  }
-  admit(std::move(socket));
-  do_accept();
-}
-
-// Refused connections are closed at once; the peer sees the close.
-void StreamCore::admit(tcp::socket socket) {
-  ErrorCode ec;
-  const auto remote = socket.remote_endpoint(ec).address();
-  if (ec) return;  // already gone: the socket closes as it goes out of scope
-  if (inbound_.size() >= options_.max_connections) {
-    ++counters_.dropped_no_connection_slot;
-    return;
-  }
-  std::size_t& from_remote = inbound_per_address_[remote];
-  if (from_remote >= options_.max_connections_per_address) {
-    ++counters_.refused_per_address;
-    return;
-  }
-  ++from_remote;
+void StreamCore::admit(tcp::socket socket, const asio::ip::address& remote) {
   auto c = std::make_shared<Inbound>(*this, std::move(socket), remote);
   inbound_.insert(c);
   c->start();
@@ -765,9 +700,7 @@ void StreamCore::forget(Outbound& c) {
 void StreamCore::forget(Inbound& c) {
   c.detach();
   if (inbound_.erase(c.shared_from_this()) == 0) return;  // already forgotten
-  if (auto it = inbound_per_address_.find(c.remote()); it != inbound_per_address_.end()) {
-    if (--it->second == 0) inbound_per_address_.erase(it);
-  }
+  listener_->release(c.remote());
 }
 
 void StreamCore::disconnect(std::uint64_t peer) {
@@ -792,14 +725,11 @@ void StreamCore::disconnect(std::uint64_t peer) {
 
 void StreamCore::close() {
   closed_ = true;
-  ErrorCode ignored;  // closing regardless
-  acceptor_.close(ignored);
-  retry_timer_.cancel();
+  if (listener_) listener_->close();
   for (const auto& entry : outbound_) entry.second->detach();
   for (const auto& c : inbound_) c->detach();
   outbound_.clear();
   inbound_.clear();
-  inbound_per_address_.clear();
 }
 
 }  // namespace detail
@@ -838,6 +768,10 @@ StreamTransportCounters StreamTransport::counters() const {
   StreamTransportCounters c = core_->counters_;
   c.connections_in = core_->inbound_.size();
   c.connections_out = core_->outbound_.size();
+  if (const auto& listener = core_->listener_) {
+    c.dropped_no_connection_slot += listener->counters().refused_no_slot;
+    c.refused_per_address = listener->counters().refused_per_address;
+  }
   for (const auto& in : core_->inbound_) c.receive_buffer_bytes += in->buffer_bytes();
   return c;
 }

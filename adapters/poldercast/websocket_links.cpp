@@ -2,15 +2,14 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
 #include <deque>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "adapters/poldercast/link_listener.hpp"
 #include "adapters/poldercast/protocol/relay.hpp"
-#include "core/host_port.hpp"
 
 namespace psycho::poldercast {
 
@@ -21,7 +20,6 @@ using tcp = asio::ip::tcp;
 using ErrorCode = boost::system::error_code;
 
 namespace {
-constexpr auto kAcceptRetry = std::chrono::milliseconds(100);
 constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
 }  // namespace
 
@@ -34,7 +32,7 @@ class Link;
 class LinkCore : public std::enable_shared_from_this<LinkCore> {
  public:
   LinkCore(asio::io_context& io, WebSocketLinkOptions options, WebSocketLinkEvents& events)
-      : io_(io), options_(std::move(options)), events_(events), acceptor_(io), retry_(io) {}
+      : io_(io), options_(std::move(options)), events_(events) {}
 
   Result<std::uint16_t> listen(const std::string& host, std::uint16_t port);
   void on_frame(Link& link, std::string_view bytes);
@@ -48,13 +46,12 @@ class LinkCore : public std::enable_shared_from_this<LinkCore> {
   WebSocketLinkCounters counters_;
   std::unordered_set<std::shared_ptr<Link>> links_;
   std::unordered_map<std::string, std::shared_ptr<Link>> bound_;  // by the browser's address
+  std::shared_ptr<LinkListener> listener_;                        // once listening
 
  private:
-  void do_accept();
+  void admit(tcp::socket socket, const asio::ip::address& remote);
   void bind(Link& link, const std::string& address);
 
-  tcp::acceptor acceptor_;
-  asio::steady_timer retry_;
   WireMessage scratch_;  // decoding target, reused
   bool closed_ = false;
 };
@@ -63,7 +60,8 @@ class LinkCore : public std::enable_shared_from_this<LinkCore> {
 // queue.
 class Link : public std::enable_shared_from_this<Link> {
  public:
-  Link(LinkCore& core, tcp::socket socket) : core_(&core), ws_(std::move(socket)) {}
+  Link(LinkCore& core, tcp::socket socket, asio::ip::address remote)
+      : core_(&core), ws_(std::move(socket)), remote_(std::move(remote)) {}
 
   void start() {
     websocket::stream_base::timeout timeout;
@@ -88,6 +86,7 @@ class Link : public std::enable_shared_from_this<Link> {
   }
 
   const std::string& address() const { return address_; }
+  const asio::ip::address& remote() const { return remote_; }
   void set_address(std::string address) { address_ = std::move(address); }
   std::size_t backlog() const { return queued_bytes_; }
 
@@ -158,6 +157,7 @@ class Link : public std::enable_shared_from_this<Link> {
 
   LinkCore* core_;
   websocket::stream<tcp::socket> ws_;
+  const asio::ip::address remote_;
   beast::flat_buffer buffer_;
   std::deque<Out> queue_;
   std::size_t queued_bytes_ = 0;
@@ -166,52 +166,24 @@ class Link : public std::enable_shared_from_this<Link> {
 };
 
 Result<std::uint16_t> LinkCore::listen(const std::string& host, std::uint16_t port) {
-  std::string name = host;
-  if (name.size() >= 2 && name.front() == '[' && name.back() == ']') {
-    name = name.substr(1, name.size() - 2);
+  if (closed_ || listener_) {
+    return fail("poldercast.websocket: cannot listen on '" + host +
+                "': " + (closed_ ? "closed" : "already listening"));
   }
-  ErrorCode ec;
-  const auto address = asio::ip::make_address(name, ec);
-  if (ec) return fail("poldercast.websocket: '" + host + "' is not an IP address");
-  const tcp::endpoint endpoint(address, port);
-  acceptor_.open(endpoint.protocol(), ec);
-  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(endpoint, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    ErrorCode ignored;  // already failing; the first error is the one to report
-    acceptor_.close(ignored);
-    return fail("poldercast.websocket: cannot listen on " + format_host_port(name, port) + ": " +
-                ec.message());
-  }
-  do_accept();
-  return acceptor_.local_endpoint().port();
+  listener_ = std::make_shared<LinkListener>(
+      io_, "poldercast.websocket",
+      ListenerBounds{.max_connections = options_.max_links,
+                     .max_per_address = options_.max_links_per_address},
+      [weak = weak_from_this()](tcp::socket socket, const asio::ip::address& remote) {
+        if (auto self = weak.lock()) self->admit(std::move(socket), remote);
+      });
+  return listener_->listen(host, port);
 }
 
-void LinkCore::do_accept() {
-  acceptor_.async_accept([weak = weak_from_this()](const ErrorCode& ec, tcp::socket socket) {
-    auto self = weak.lock();
-    if (!self || self->closed_) return;
-    if (ec) {
-      // Out of descriptors, most likely: try again shortly rather than spin.
-      self->retry_.expires_after(kAcceptRetry);
-      self->retry_.async_wait([weak](const ErrorCode& wait_ec) {
-        if (auto core = weak.lock(); core && !wait_ec && !core->closed_) core->do_accept();
-      });
-      return;
-    }
-    if (self->links_.size() >= self->options_.max_links) {
-      ++self->counters_.refused_no_slot;
-      ErrorCode ignored;
-      socket.close(ignored);
-    } else {
-      ++self->counters_.accepted;
-      auto link = std::make_shared<Link>(*self, std::move(socket));
-      self->links_.insert(link);
-      link->start();
-    }
-    self->do_accept();
-  });
+void LinkCore::admit(tcp::socket socket, const asio::ip::address& remote) {
+  auto link = std::make_shared<Link>(*this, std::move(socket), remote);
+  links_.insert(link);
+  link->start();
 }
 
 // Checks one message from a browser: the wire decoder must take it (inside its envelope, if
@@ -255,7 +227,8 @@ void LinkCore::bind(Link& link, const std::string& address) {
 
 void LinkCore::forget(Link& link) {
   auto self = link.shared_from_this();  // alive until the end of this call
-  links_.erase(self);
+  if (links_.erase(self) == 0) return;  // already forgotten
+  listener_->release(link.remote());
   link.detach();
   if (link.address().empty()) return;
   auto it = bound_.find(link.address());
@@ -266,9 +239,7 @@ void LinkCore::forget(Link& link) {
 
 void LinkCore::close() {
   closed_ = true;
-  ErrorCode ignored;
-  acceptor_.close(ignored);
-  retry_.cancel();
+  if (listener_) listener_->close();
   for (const auto& link : links_) link->detach();
   links_.clear();
   bound_.clear();
@@ -311,6 +282,11 @@ void WebSocketLinks::close() { core_->close(); }
 WebSocketLinkCounters WebSocketLinks::counters() const {
   auto c = core_->counters_;
   c.open = core_->links_.size();
+  if (const auto& listener = core_->listener_) {
+    c.accepted = listener->counters().accepted;
+    c.refused_no_slot = listener->counters().refused_no_slot;
+    c.refused_per_address = listener->counters().refused_per_address;
+  }
   return c;
 }
 

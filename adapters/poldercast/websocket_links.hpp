@@ -33,15 +33,17 @@ class io_context;
 namespace psycho::poldercast {
 
 struct WebSocketLinkOptions {
-  Limits limits;                          // what a message (and an envelope's) may hold
-  std::size_t max_queue_bytes = 8 << 20;  // per link; beyond, a message is dropped
-  std::size_t max_links = 1024;           // beyond, a new connection is closed at once
+  Limits limits;                           // what a message (and an envelope's) may hold
+  std::size_t max_queue_bytes = 8 << 20;   // per link; beyond, a message is dropped
+  std::size_t max_links = 1024;            // beyond, a new connection is closed at once
+  std::size_t max_links_per_address = 16;  // the same, from one IP address
   // A link that carried nothing for this long is closed (browser nodes gossip every cycle).
   std::chrono::milliseconds idle_timeout{30000};
 };
 
 struct WebSocketLinkCounters {
   std::uint64_t accepted = 0, refused_no_slot = 0;
+  std::uint64_t refused_per_address = 0;  // beyond max_links_per_address
   std::uint64_t messages_in = 0, messages_out = 0, bytes_in = 0, bytes_out = 0;
   std::uint64_t malformed = 0;       // refused by the decoder, or not a binary message
   std::uint64_t foreign_sender = 0;  // a sender that is not the link's own undialable address

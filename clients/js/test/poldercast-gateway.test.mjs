@@ -149,3 +149,27 @@ test('a link that sends malformed frames or speaks for another node is cut and c
   const page = await (await import('../testkit/overlay.mjs')).joinOverlay(t, g1.overlayUrl);
   assert.equal(page.status, 'connected');
 });
+
+test('browser links from one IP address are bounded by websocket_max_per_address', async (t) => {
+  const [g1] = await startOverlayGateways(t, 1, { more: '  websocket_max_per_address: 2\n' });
+  const first = await rawLink(g1.overlayUrl);
+  const second = await rawLink(g1.overlayUrl);
+  // A third from the same address is closed before its WebSocket handshake: no hello.
+  const third = new WebSocket(g1.overlayUrl);
+  let greeted = false;
+  third.on('message', () => { greeted = true; });
+  third.on('error', () => {}); // the refusal surfaces as an error, then the close
+  await new Promise((resolve) => third.once('close', resolve));
+  assert.equal(greeted, false);
+  assert.equal(await dropped(g1, 'browser_address_limit'), 1);
+
+  // A link that ends frees its slot for the next.
+  first.ws.close();
+  await first.closed;
+  await waitFor('the closed link released', async () =>
+    await metric(g1, 'psycho_poldercast_browser_links{adapter="poldercast"}') === 1);
+  const again = await rawLink(g1.overlayUrl);
+  assert.deepEqual(again.hello, { poldercast: 1, relay: g1.overlayAddress });
+  again.ws.close();
+  second.ws.close();
+});

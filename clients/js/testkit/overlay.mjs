@@ -7,7 +7,8 @@ import { connectOverlay } from '../src/psycho.js';
 import { Gateway, waitFor } from './gateway.mjs';
 import { wasmUrl } from './wasm.mjs';
 
-export function overlayConfig(dir, seeds, cycle) {
+/** The `poldercast:` section of a test gateway; `more` is added to it as it is. */
+export function overlayConfig(dir, seeds, cycle, more = '') {
   return `poldercast:
   listen: 127.0.0.1:0
   websocket: 127.0.0.1:0
@@ -15,19 +16,20 @@ export function overlayConfig(dir, seeds, cycle) {
   cycle: ${cycle}
   state_dir: ${dir}/state
   seeds: [${seeds.join(', ')}]
-`;
+${more}`;
 }
 
 /**
- * Starts `count` gateways, each seeded with the first; `t.after` stops them.
+ * Starts `count` gateways, each seeded with the first; `t.after` stops them. `more`: lines
+ * added to their `poldercast:` section (indented by two spaces).
  * @returns {Promise<Gateway[]>} each with `overlayUrl` (browser links) and `overlayAddress`
  */
-export async function startOverlayGateways(t, count, { cycle = '100ms' } = {}) {
+export async function startOverlayGateways(t, count, { cycle = '100ms', more = '' } = {}) {
   const gateways = [];
   for (let i = 0; i < count; ++i) {
     const seeds = i === 0 ? [] : [gateways[0].overlayAddress];
     const gateway = new Gateway();
-    gateway.options.config = overlayConfig(gateway.dir, seeds, cycle);
+    gateway.options.config = overlayConfig(gateway.dir, seeds, cycle, more);
     await gateway.start();
     t.after(() => gateway.stop());
     gateway.overlayAddress = `127.0.0.1:${gateway.ports.poldercast}`;

@@ -47,6 +47,21 @@ TEST(PolderCastConfig, BrowserLinksAreOptIn) {
       parse("{listen: '127.0.0.1:7000', websocket: 'nowhere', admission: {plaintext: true}}"));
 }
 
+TEST(PolderCastConfig, BrowserLinksPerAddressHaveTheirOwnBound) {
+  const auto plain = parse("{listen: '127.0.0.1:7000', admission: {plaintext: true}}");
+  ASSERT_TRUE(plain) << plain.error();
+  EXPECT_EQ(plain->websocket_max_per_address, 64u);  // above the gateways' 16: NATs
+  const auto set = parse(
+      "{listen: '127.0.0.1:7000', websocket: '127.0.0.1:0', websocket_max_per_address: 3, "
+      "admission: {plaintext: true}}");
+  ASSERT_TRUE(set) << set.error();
+  EXPECT_EQ(set->websocket_max_per_address, 3u);
+  const auto zero = parse(
+      "{listen: '127.0.0.1:7000', websocket_max_per_address: 0, admission: {plaintext: true}}");
+  ASSERT_FALSE(zero);
+  EXPECT_NE(zero.error().find("websocket_max_per_address"), std::string::npos) << zero.error();
+}
+
 // Browser nodes publish unsigned and prove no key: no admission policy but plaintext lets
 // them in, and the error names both keys.
 TEST(PolderCastConfig, BrowserLinksOnlyOnAPlaintextOverlay) {

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "run_until.hpp"
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -23,7 +25,8 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
 
-constexpr std::chrono::milliseconds kWait = 10s;  // every wait is bounded by this
+using test::kWait;
+using test::run_until;
 
 struct Recorder final : TransportEvents {
   void on_message(std::string_view m, std::uint64_t sender) override {
@@ -45,18 +48,6 @@ struct Recorder final : TransportEvents {
   std::function<void(std::string_view)> after_message;
   std::function<void(const std::string&)> after_unreachable;
 };
-
-// Runs the loop on this thread until `done()`; false when `timeout` passed first.
-template <class Done>
-bool run_until(asio::io_context& io, Done done, std::chrono::milliseconds timeout = kWait) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    if (io.stopped()) io.restart();
-    if (io.run_one_for(5ms) == 0 && io.stopped()) std::this_thread::sleep_for(1ms);
-  }
-  return true;
-}
 
 void run_for(asio::io_context& io, std::chrono::milliseconds duration) {
   EXPECT_FALSE(run_until(
