@@ -76,6 +76,10 @@ void samples(const ReportInputs& in, std::vector<metrics::Sample>& s) {
   add_sample(s, Type::counter, "leaves_total", "LEAVE messages received.", n(c.leaves_received));
   add_sample(s, Type::counter, "pings_total", "Pings sent to quiet ring neighbours.",
              n(c.pings_sent));
+  add_family(s, Type::counter, "ring_checks_total",
+             "Ring candidates known only from gossip, nearer than a neighbour heard from "
+             "directly: pinged before they may displace it, or left for a later cycle.",
+             "result", {{"pinged", n(c.ring_checks)}, {"deferred", n(c.ring_checks_deferred)}});
   add_sample(s, Type::counter, "replies_direct_total",
              "Replies sent straight to the requester's gateway rather than along a ring.",
              n(c.replies_direct));

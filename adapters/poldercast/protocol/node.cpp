@@ -16,6 +16,13 @@ std::size_t profile_size(const Profile& p) {
   return 8 + 1 + p.address.size() + 1 + 2 + 9 * p.topics.size();  // id, address, flags, topics
 }
 constexpr std::size_t kHeaderSize = 4;  // magic, version, type
+
+// Messages that only come back for something this node sent.
+bool is_answer(Type type) {
+  return type == Type::cyclon_response || type == Type::vicinity_response ||
+         type == Type::rings_response || type == Type::pong ||
+         type == Type::find_subscriber_response;
+}
 // Rings exchanges owed to neighbours that took a dead peer's slot: how many are remembered,
 // and how many are made per cycle on top of the usual ones.
 constexpr std::size_t kMaxUrgent = 32;
@@ -48,10 +55,10 @@ bool Node::subscribe(std::string_view subject) {
   if (!rings_.join(topic, std::string(subject))) return false;
   // Whoever we already know that subscribes is a ring candidate straight away.
   for (const auto* view : {&cyclon_, &vicinity_}) {
-    for (const auto& e : view->entries()) rings_.offer(e.profile);
+    for (const auto& e : view->entries()) offer_to_rings(e.profile, e.via == 0);
   }
   if (const auto* cached = publish_cache_.find(topic)) {
-    for (const auto& p : *cached) rings_.offer(p);
+    for (const auto& p : *cached) offer_to_rings(p, false);
     publish_cache_.erase(topic);
   }
   refresh_profile();
@@ -148,6 +155,7 @@ void Node::tick(std::int64_t now_ms) {
   now_ms_ = now_ms;
   ++cycle_;
   finds_this_cycle_ = 0;
+  ring_checks_this_cycle_ = 0;
   finds_by_origin_.clear();
   shares_.clear();
   // A partner that has not answered within a cycle and answer_timeout is gone (it was
@@ -416,6 +424,10 @@ void Node::on_message(std::string_view bytes, std::uint64_t sender_id) {
     counters_.descriptors_ignored += m.entries.size() - cap;
     m.entries.resize(cap);
   }
+  // An answer from a node found dead or gone since we asked was under way when it left (its
+  // LEAVE took another link): it must not bring the node back. A node that restarted asks
+  // afresh, and its requests do.
+  if (is_answer(m.type) && known_dead(m.sender.node_id)) return;
   normalize(m.sender);
   auto sender = std::make_shared<const Profile>(std::move(m.sender));
   heard_from(sender);
@@ -428,7 +440,7 @@ void Node::on_message(std::string_view bytes, std::uint64_t sender_id) {
       normalize(d.profile);
       received.push_back(
           {std::make_shared<const Profile>(std::move(d.profile)), d.age, sender->node_id});
-      rings_.offer(received.back().profile);
+      offer_to_rings(received.back().profile, false);
     }
   }
   switch (m.type) {
@@ -458,6 +470,7 @@ void Node::on_message(std::string_view bytes, std::uint64_t sender_id) {
     case Type::leave:
       ++counters_.leaves_received;
       dead(sender->node_id);
+      remember_dead(sender->node_id);
       break;
     case Type::ping:
       send(*sender, encode_message(message(Type::pong)));
@@ -518,11 +531,26 @@ void Node::heard_from(const ProfilePtr& sender) {
        it != waiting_.end() && it->first.first == id; ++it) {
     it->second.heard_since = true;
   }
-  rings_.offer(sender);
+  rings_.offer(sender, true);
   rings_.touch(id);
   // Views keep their ages, but take the fresher profile.
   cyclon_.refresh(sender);
   vicinity_.refresh(sender);
+}
+
+void Node::offer_to_rings(const ProfilePtr& profile, bool first_hand) {
+  if (!rings_.offer(profile, first_hand).wants_contact) return;
+  const std::uint64_t id = profile->node_id;
+  if (waiting_.count({id, Layer::ping}) > 0) return;  // already asked; its answer will tell
+  if (ring_checks_this_cycle_ >= options_.max_ring_checks) {
+    ++counters_.ring_checks_deferred;
+    return;
+  }
+  ++ring_checks_this_cycle_;
+  // Its PONG comes over its own link: heard_from() then offers it first-hand. Silence makes
+  // it dead, and it is forgotten by the views too.
+  expect_answer(id, Layer::ping, {}, profile->address);
+  if (send(*profile, encode_message(message(Type::ping)))) ++counters_.ring_checks;
 }
 
 void Node::on_cyclon(const WireMessage& m, const ProfilePtr& sender, std::vector<Entry>& received) {
@@ -592,13 +620,16 @@ void Node::dead(std::uint64_t id) {
   const bool in_vicinity = vicinity_.remove(id);
   const bool known = in_cyclon || in_vicinity || !topics.empty();
   publish_cache_.forget_peer(id);
+  // Nothing we asked it is awaited any more: an answer still under way is stale.
+  waiting_.erase(waiting_.lower_bound({id, Layer::cyclon}),
+                 waiting_.upper_bound({id, Layer::ping}));
   if (!known) return;
   ++counters_.peers_dead;
-  if (dead_.size() < options_.dead_memory_capacity) dead_[id] = cycle_;
+  remember_dead(id);
   // Refill the ring slots it leaves empty from what the views hold, and ask the new
   // nearest neighbours of those rings what they know.
   for (const auto* view : {&cyclon_, &vicinity_}) {
-    for (const auto& e : view->entries()) rings_.offer(e.profile);
+    for (const auto& e : view->entries()) offer_to_rings(e.profile, e.via == 0);
   }
   for (auto topic : topics) {
     const auto* ring = rings_.ring(topic);
@@ -611,6 +642,10 @@ void Node::dead(std::uint64_t id) {
       }
     }
   }
+}
+
+void Node::remember_dead(std::uint64_t id) {
+  if (dead_.size() < options_.dead_memory_capacity || dead_.count(id) > 0) dead_[id] = cycle_;
 }
 
 bool Node::known_dead(std::uint64_t id) const { return dead_.count(id) > 0; }

@@ -43,6 +43,9 @@ struct NodeOptions {
   // `max_pings` a cycle, so that a crash is noticed in a few cycles.
   std::uint32_t ping_after_cycles = 3;
   std::size_t max_pings = 8;
+  // Hearsay ring candidates nearer than a neighbour we heard from are pinged first (see
+  // rings.hpp), at most this many a cycle; the rest wait for the next time they are offered.
+  std::size_t max_ring_checks = 16;
   std::size_t fanout = 3;  // F
   Dissemination dissemination = Dissemination::polder;
   std::size_t max_profile_topics = 256;
@@ -112,6 +115,9 @@ struct NodeCounters {
   std::uint64_t finds_over_budget = 0;  // walks refused: their origin used its share
   std::uint64_t finds_unsolicited = 0;  // answers to no walk of ours in progress, dropped
   std::uint64_t peers_dead = 0, leaves_received = 0, pings_sent = 0;
+  // Hearsay ring candidates pinged before they may displace a neighbour, and those left for
+  // a later cycle because this one's checks were used up.
+  std::uint64_t ring_checks = 0, ring_checks_deferred = 0;
   std::uint64_t answers_overdue = 0;  // requests left unanswered by a peer that is alive
   std::uint64_t send_failed = 0;      // the transport refused at once
   std::uint64_t link_busy = 0;        // publications not sent: the link's backlog was too long
@@ -230,10 +236,15 @@ class Node final : public TransportEvents {
   // The entries an exchange of `type` may carry.
   std::size_t exchange_size(Type type) const;
   void heard_from(const ProfilePtr& sender);
+  // Offers a profile to the rings; hearsay that would displace a neighbour is pinged first.
+  void offer_to_rings(const ProfilePtr& profile, bool first_hand);
   void dead(std::uint64_t id);
   // Notes a request that `id` must answer on `layer` (see Waiting).
   void expect_answer(std::uint64_t id, Layer layer, std::vector<std::uint64_t> sent,
                      const std::string& address);
+  // Keeps `id` as dead for dead_memory_cycles (within dead_memory_capacity): gossip about it
+  // is ignored meanwhile.
+  void remember_dead(std::uint64_t id);
   bool known_dead(std::uint64_t id) const;
   // A request to `id` from an earlier cycle is still unanswered.
   bool suspect(std::uint64_t id) const;
@@ -277,6 +288,7 @@ class Node final : public TransportEvents {
   std::unordered_map<std::uint64_t, std::uint64_t> unfound_;  // topic -> cycle to search again
   std::size_t pending_bytes_ = 0;
   std::size_t finds_this_cycle_ = 0;
+  std::size_t ring_checks_this_cycle_ = 0;
   // Walks handled this cycle per origin; one entry per walk handled, so at most
   // max_finds_per_cycle entries.
   std::unordered_map<std::uint64_t, std::size_t> finds_by_origin_;

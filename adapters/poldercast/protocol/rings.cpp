@@ -22,22 +22,31 @@ const Rings::Ring* Rings::ring(std::uint64_t topic) const {
   return it == rings_.end() ? nullptr : &it->second;
 }
 
-bool Rings::insert(std::uint64_t topic, std::vector<std::uint64_t>& side, std::uint64_t id,
-                   bool successor) {
+bool Rings::heard(std::uint64_t id) const {
+  auto it = peers_.find(id);
+  return it != peers_.end() && it->second.heard;
+}
+
+Rings::Insert Rings::insert(std::uint64_t topic, std::vector<std::uint64_t>& side, std::uint64_t id,
+                            bool successor, bool vouched) {
   // Distance along the ring in this side's direction; unsigned arithmetic wraps around.
   auto distance = [&](std::uint64_t x) { return successor ? x - self_ : self_ - x; };
   const std::uint64_t d = distance(id);
   auto pos = side.begin();
   while (pos != side.end() && distance(*pos) < d) ++pos;
-  if (pos != side.end() && *pos == id) return false;
-  if (static_cast<std::size_t>(pos - side.begin()) >= slots_) return false;
+  if (pos != side.end() && *pos == id) return Insert::not_near;
+  if (static_cast<std::size_t>(pos - side.begin()) >= slots_) return Insert::not_near;
+  // Every slot from `pos` on would move back or out: hearsay moves only hearsay.
+  if (!vouched && std::any_of(pos, side.end(), [&](std::uint64_t n) { return heard(n); })) {
+    return Insert::needs_contact;
+  }
   side.insert(pos, id);
   peers_[id].topics.push_back(topic);
   if (side.size() > slots_) {
     release(side.back(), topic);
     side.pop_back();
   }
-  return true;
+  return Insert::taken;
 }
 
 bool Rings::evict(std::uint64_t id, std::uint64_t topic) {
@@ -53,10 +62,11 @@ bool Rings::evict(std::uint64_t id, std::uint64_t topic) {
   return held;
 }
 
-bool Rings::offer(const ProfilePtr& profile) {
+Rings::Offer Rings::offer(const ProfilePtr& profile, bool first_hand) {
   const std::uint64_t id = profile->node_id;
-  if (id == self_) return false;
-  bool changed = false;
+  Offer result;
+  if (id == self_) return result;
+  bool& changed = result.changed;
   if (auto known = peers_.find(id); known != peers_.end()) {
     // A complete list that leaves out a topic we hold it for: it unsubscribed. (A partial
     // list says nothing about the topics it leaves out.)
@@ -67,12 +77,23 @@ bool Rings::offer(const ProfilePtr& profile) {
       }
     }
   }
+  const bool vouched = first_hand || heard(id);
   for (const auto& t : profile->topics) {
     auto r = rings_.find(t.topic);
     if (r == rings_.end()) continue;
-    const bool s = insert(t.topic, r->second.succ, id, true);
-    const bool p = insert(t.topic, r->second.pred, id, false);
-    changed = changed || s || p;
+    for (const bool successor : {true, false}) {
+      switch (
+          insert(t.topic, successor ? r->second.succ : r->second.pred, id, successor, vouched)) {
+        case Insert::taken:
+          changed = true;
+          break;
+        case Insert::needs_contact:
+          result.wants_contact = true;
+          break;
+        case Insert::not_near:
+          break;
+      }
+    }
   }
   // Keep the fuller of the two profiles: a Rings exchange sends trimmed ones (partial, with
   // only the topics the receiver shares), which are news for the rings but poorer for the
@@ -82,12 +103,16 @@ bool Rings::offer(const ProfilePtr& profile) {
     if (!old || !profile->partial || profile->topics.size() >= old->topics.size()) {
       it->second.profile = profile;
     }
+    if (first_hand) it->second.heard = true;
   }
-  return changed;
+  return result;
 }
 
 void Rings::touch(std::uint64_t id) noexcept {
-  if (auto it = peers_.find(id); it != peers_.end()) it->second.age = 0;
+  if (auto it = peers_.find(id); it != peers_.end()) {
+    it->second.age = 0;
+    it->second.heard = true;
+  }
 }
 
 void Rings::release(std::uint64_t id, std::uint64_t topic) {

@@ -2,6 +2,12 @@
 // id on either side (successors and predecessors, `slots` each, nearest first). The rings
 // are kept incrementally: every profile the node sees is offered, and slots keep the nearest
 // ids; a peer found dead is removed from every slot at once.
+//
+// Ring slots decide where publications go, so hearsay may not take them from peers we know
+// are there: a candidate we have only heard of (from another node's gossip) may fill an
+// empty slot or displace other hearsay, but not move or push out a neighbour we have heard
+// from directly. Such a candidate is reported as wanting contact; once it answers us itself,
+// it takes its place. A made-up id near ours therefore never displaces a real neighbour.
 #pragma once
 
 #include <cstddef>
@@ -24,6 +30,7 @@ class Rings {
   struct Peer {
     ProfilePtr profile;
     std::uint16_t age = 0;
+    bool heard = false;                 // it spoke to us itself, not only others of it
     std::vector<std::uint64_t> topics;  // one per slot naming it (a topic twice: both sides)
   };
 
@@ -35,10 +42,15 @@ class Rings {
   const Ring* ring(std::uint64_t topic) const;
   const std::unordered_map<std::uint64_t, Ring>& rings() const noexcept { return rings_; }
 
-  // A candidate for the rings of every topic it shares with us. A known peer's newer profile
-  // also takes it out of the rings of topics it no longer lists. Returns whether a slot changed.
-  bool offer(const ProfilePtr& profile);
-  // We heard from `id` directly: it is alive.
+  struct Offer {
+    bool changed = false;        // a slot changed
+    bool wants_contact = false;  // it would displace a neighbour we heard from, once heard itself
+  };
+  // A candidate for the rings of every topic it shares with us; `first_hand` when the profile
+  // comes from the node itself. A known peer's newer profile also takes it out of the rings of
+  // topics it no longer lists.
+  Offer offer(const ProfilePtr& profile, bool first_hand = false);
+  // We heard from `id` directly: it is alive, and no hearsay displaces it.
   void touch(std::uint64_t id) noexcept;
   // `id` is gone: it leaves every slot. Returns the topics whose rings it was in.
   std::vector<std::uint64_t> remove(std::uint64_t id);
@@ -57,8 +69,10 @@ class Rings {
   }
 
  private:
-  bool insert(std::uint64_t topic, std::vector<std::uint64_t>& side, std::uint64_t id,
-              bool successor);
+  enum class Insert { taken, not_near, needs_contact };
+  Insert insert(std::uint64_t topic, std::vector<std::uint64_t>& side, std::uint64_t id,
+                bool successor, bool vouched);
+  bool heard(std::uint64_t id) const;
   void release(std::uint64_t id, std::uint64_t topic);
   // Takes `id` out of both sides of `topic`'s ring.
   bool evict(std::uint64_t id, std::uint64_t topic);

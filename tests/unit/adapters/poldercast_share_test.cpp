@@ -139,5 +139,92 @@ TEST(PolderCastShares, HearsayNeverOverridesWhatANodeSaidOfItself) {
   EXPECT_EQ(view.find(6)->profile->address, "peer6-moved");
 }
 
+// Records what a node sends: to which address, and the message type.
+class Recording final : public Transport {
+ public:
+  bool send(const std::string& address, std::uint64_t, const SharedBytes& bytes) override {
+    sent.emplace_back(address, static_cast<Type>(static_cast<std::uint8_t>((*bytes)[3])));
+    return true;
+  }
+  bool pinged(const std::string& address) const {
+    return std::find(sent.begin(), sent.end(), std::make_pair(address, Type::ping)) != sent.end();
+  }
+  std::vector<std::pair<std::string, Type>> sent;
+};
+
+// A message of `type` from node `id` itself, subscribed to "s".
+std::string own_word(std::uint64_t id, Type type) {
+  WireMessage m;
+  m.type = type;
+  m.sender = {id, "peer" + std::to_string(id), false, {{topic_id("s"), 0}}};
+  std::string out;
+  encode(m, out);
+  return out;
+}
+
+// Peer 5 tells of node `id` (subscribed to "s") at `address`.
+std::string told_of(std::uint64_t id, const std::string& address) {
+  WireMessage m;
+  m.type = Type::cyclon_request;
+  m.sender = {5, "peer5", false, {}};
+  m.entries.push_back({{id, address, false, {{topic_id("s"), 0}}}, 0});
+  std::string out;
+  encode(m, out);
+  return out;
+}
+
+// Ring slots carry publications: a node only heard of, nearer than neighbours that spoke to
+// us, is pinged first and takes a slot only once it answers itself; a made-up one never does.
+TEST(PolderCastShares, HearsayTakesNoRingSlotFromANeighbourUntilItAnswers) {
+  Recording t;
+  NodeOptions o;  // two slots a side
+  Node node(o, 1000, "me", t, 7);
+  node.subscribe("s");
+  node.tick(0);
+  node.on_message(own_word(1100, Type::ping), 1100);
+  node.on_message(own_word(1200, Type::ping), 1200);
+  const auto* ring = node.rings().ring(topic_id("s"));
+  ASSERT_EQ(ring->succ, (std::vector<std::uint64_t>{1100, 1200}));
+
+  // A made-up successor nearer than both: pinged, not placed.
+  node.on_message(told_of(1001, "made-up"), 5);
+  EXPECT_EQ(ring->succ, (std::vector<std::uint64_t>{1100, 1200}));
+  EXPECT_TRUE(t.pinged("made-up"));
+  EXPECT_EQ(node.counters().ring_checks, 1u);
+  // Told again while the check is out: not pinged twice.
+  node.on_message(told_of(1001, "made-up"), 5);
+  EXPECT_EQ(node.counters().ring_checks, 1u);
+  // It never answers: dead, and gone from the views that took it on hearsay. (The two
+  // neighbours answer whatever they are asked.)
+  for (std::int64_t now : {1000, 2000}) {
+    node.tick(now);
+    node.on_message(own_word(1100, Type::pong), 1100);
+    node.on_message(own_word(1200, Type::pong), 1200);
+  }
+  EXPECT_EQ(node.cyclon().find(1001), nullptr);
+  EXPECT_EQ(ring->succ, (std::vector<std::uint64_t>{1100, 1200}));
+
+  // A real node told of the same way answers the ping itself, and takes its place.
+  node.on_message(told_of(1050, "peer1050"), 5);
+  EXPECT_EQ(ring->succ, (std::vector<std::uint64_t>{1100, 1200}));
+  EXPECT_TRUE(t.pinged("peer1050"));
+  node.on_message(own_word(1050, Type::pong), 1050);
+  EXPECT_EQ(ring->succ, (std::vector<std::uint64_t>{1050, 1100}));
+}
+
+// Hearsay may still fill an empty slot, or displace other hearsay: a ring fills at gossip
+// speed where nobody it would push out has spoken to us.
+TEST(PolderCastShares, HearsayFillsEmptyRingSlots) {
+  Recording t;
+  NodeOptions o;
+  Node node(o, 1000, "me", t, 7);
+  node.subscribe("s");
+  node.tick(0);
+  node.on_message(told_of(1200, "peer1200"), 5);
+  node.on_message(told_of(1100, "peer1100"), 5);
+  EXPECT_EQ(node.rings().ring(topic_id("s"))->succ, (std::vector<std::uint64_t>{1100, 1200}));
+  EXPECT_EQ(node.counters().ring_checks, 0u);
+}
+
 }  // namespace
 }  // namespace psycho::poldercast
