@@ -212,6 +212,19 @@ export interface OverlayOptions {
   maxPeerConnections?: number;
   /** Data channel links open at once (default 32). */
   maxPeerLinks?: number;
+  /**
+   * Joining without a gateway (default "": off): the name of the overlay's rendezvous
+   * channel (a BroadcastChannel, so only pages of this origin in this browser profile). A page
+   * that reaches no gateway asks there for a page to join through, and answers such pages
+   * itself. At most 64 of `A-Z a-z 0-9 _ . -`. Needs WebRTC.
+   */
+  rendezvous?: string;
+  /** A BroadcastChannel class; default `globalThis.BroadcastChannel`. */
+  BroadcastChannel?: new (name: string) => unknown;
+  /** Pages that joined through this one it relays for at once (default 8). */
+  maxRelayedPages?: number;
+  /** Bytes a second this page passes on for those pages (default 4 MiB). */
+  maxRelayBytes?: number;
 }
 
 export interface PeerStats {
@@ -230,6 +243,35 @@ export interface PeerStats {
   messagesOut: number;
 }
 
+/** What a page relays for the pages that joined through it (`stats.relay`). */
+export interface RelayStats {
+  /** Pages relayed for now (at most maxRelayedPages). */
+  pages: number;
+  forwarded: number;
+  forwardedBytes: number;
+  /** Envelopes that did not decode, or spoke for another page than their channel's. */
+  malformed: number;
+  /** Envelopes neither from nor for a page relayed for here. */
+  refused: number;
+  /** No open data channel to the page named. */
+  noRoute: number;
+  /** Past maxRelayBytes a second. */
+  overBudget: number;
+  /** The channel's send buffer was full. */
+  bufferDrops: number;
+}
+
+/** What the rendezvous channel heard (`stats.rendezvous`). */
+export interface RendezvousStats {
+  received: number;
+  /** Messages that are not what a page sends (too long, not JSON, a field wrong): ignored. */
+  malformed: number;
+  /** Seeks answered: this page offered to relay. */
+  answered: number;
+  /** Seeks not answered (no room, or past 16 a second) and joins refused. */
+  refused: number;
+}
+
 export interface OverlayStats {
   inMsgs: number;
   inBytes: number;
@@ -246,6 +288,9 @@ export interface OverlayStats {
   malformedSignals: number;
   /** The data channels' figures; null without WebRTC. */
   readonly peers: PeerStats | null;
+  readonly relay: RelayStats;
+  /** Null without a `rendezvous` channel. */
+  readonly rendezvous: RendezvousStats | null;
 }
 
 /** The overlay node's own figures (`OverlayConnection.overlay()`). */
@@ -273,7 +318,7 @@ export interface OverlayNodeStats {
 export class OverlayConnection extends EventTarget {
   readonly status: Status;
   readonly stats: OverlayStats;
-  /** This node's overlay address, `web:<id>@<gateway>`; "" between links. */
+  /** This node's overlay address, `web:<id>@<gateway>` (`web:<id>@<page>` when it joined through a page); "" between links. */
   readonly address: string;
   publish(subject: string, data?: Payload, options?: { reply?: string; headers?: HeadersInit }): void;
   subscribe(subject: string, options?: Omit<SubscribeOptions, 'queue'>): Subscription;
@@ -286,7 +331,10 @@ export class OverlayConnection extends EventTarget {
   overlay(): OverlayNodeStats | null;
 }
 
-/** Joins the overlay through the gateway whose `poldercast.websocket` listener is at `url`. */
+/**
+ * Joins the overlay through the gateway whose `poldercast.websocket` listener is at `url`; with
+ * `rendezvous`, through a page of this origin when no gateway answers.
+ */
 export function connectOverlay(url: string | URL, options?: OverlayOptions): Promise<OverlayConnection>;
 
 /** A fresh inbox subject (`_INBOX.<random>`). */

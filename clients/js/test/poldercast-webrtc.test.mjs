@@ -1,8 +1,10 @@
 // Pages of one headless Chromium link to one another with WebRTC data channels whose offers,
 // answers and ICE candidates travel through the overlay (no signalling server, no STUN or
 // TURN on loopback). Once linked they keep delivering to one another, exactly once, with
-// every gateway stopped; a 1 MiB publication crosses a data channel in fragments; a page that
-// sends malformed frames is cut off and counted; a closed tab is noticed by its peers.
+// every gateway stopped, and a page reloaded then rejoins through a surviving page (found over
+// the rendezvous BroadcastChannel) and links directly to every other; a 1 MiB publication
+// crosses a data channel in fragments; a page that sends malformed frames is cut off and
+// counted; a closed tab is noticed by its peers.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { waitFor } from '../testkit/gateway.mjs';
@@ -56,6 +58,17 @@ async function allOnce(pages, tag, n) {
   }
 }
 
+/** Every page hears every other's probes tagged `tag`, then has a data channel to each. */
+async function linkAll(pages, tag) {
+  let heard = [];
+  await converge(`every page to hear every other (${tag})`, async () => {
+    for (const [i, page] of pages.entries()) await page.evaluate(([i, tag]) => window.conn.publish('p2p.x', `${tag}${i}`), [i, tag]);
+    heard = await Promise.all(pages.map(got));
+  }, () => heard.every((h, i) => pages.every((_, j) => j === i || h[`${tag}${j}`] > 0)));
+  await waitFor(`data channels between every pair of pages (${tag})`, async () =>
+    (await Promise.all(pages.map(peerStats))).every((s) => s.open === pages.length - 1), 20_000);
+}
+
 test('in Chromium: pages link over data channels signalled through the overlay and outlive the gateways', async (t) => {
   const gateways = await startOverlayGateways(t, 2);
   const browser = await openPage({ pages: 4, args: WEBRTC_ARGS });
@@ -63,17 +76,12 @@ test('in Chromium: pages link over data channels signalled through the overlay a
   const pages = browser.pages;
   const addresses = [];
   for (const [i, page] of pages.entries()) {
-    addresses.push(await join(page, gateways[i % 2].overlayUrl, ['p2p.x', ...(i === 2 ? ['p2p.big'] : [])]));
+    addresses.push(await join(page, gateways[i % 2].overlayUrl, ['p2p.x', ...(i === 2 ? ['p2p.big'] : [])],
+      { rendezvous: 'p2p' }));
   }
 
   // Each page talks to the others through the gateways first; data channels follow.
-  let heard = [];
-  await converge('every page to hear every other', async () => {
-    for (const [i, page] of pages.entries()) await page.evaluate((i) => window.conn.publish('p2p.x', `probe${i}`), i);
-    heard = await Promise.all(pages.map(got));
-  }, () => heard.every((h, i) => pages.every((_, j) => j === i || h[`probe${j}`] > 0)));
-  await waitFor('data channels between every pair of pages', async () =>
-    (await Promise.all(pages.map(peerStats))).every((s) => s.open === pages.length - 1), 20_000);
+  await linkAll(pages, 'probe');
 
   for (const [i, page] of pages.entries()) await publishAll(page, `a${i}`, 30);
   await allOnce(pages, 'a', 30);
@@ -96,6 +104,30 @@ test('in Chromium: pages link over data channels signalled through the overlay a
   });
   await waitFor('the 1 MiB publication', async () => (await pages[2].evaluate(() => window.big.length)) > 0, 20_000);
   assert.deepEqual(await pages[2].evaluate(() => window.big), [sent]);
+
+  // A page reloads (all its state gone) with every gateway still down: the same call finds
+  // no gateway, and joins through a surviving page found on the rendezvous channel. That
+  // page relays for it until it has channels of its own to every other page.
+  const started = Date.now();
+  await pages[1].reload();
+  await pages[1].waitForFunction(() => document.title === 'ready', null, { timeout: 10_000 });
+  addresses[1] = await join(pages[1], gateways[1].overlayUrl, ['p2p.x'], { rendezvous: 'p2p' });
+  const via = addresses[1].slice(addresses[1].indexOf('@') + 1);
+  const host = addresses.indexOf(via);
+  assert.ok(host >= 0 && host !== 1, `${addresses[1]} joined through a surviving page`);
+  await linkAll(pages, 'again');
+  for (const [j, page] of pages.entries()) {
+    if (j === 1) continue;
+    assert.ok(await page.evaluate((a) => window.conn.peers.links.get(a)?.open === true, addresses[1]),
+      `page ${j} has its own channel to the rejoined page`);
+  }
+  for (const page of pages) await page.evaluate(() => { window.got = {}; });
+  for (const [i, page] of pages.entries()) await publishAll(page, `r${i}`, 30);
+  await allOnce(pages, 'r', 30);
+  const relayed = await pages[host].evaluate(() => window.conn.stats.relay);
+  assert.ok(relayed.forwarded > 0, 'the page joined through passed messages on for it');
+  assert.equal(relayed.malformed + relayed.refused, 0, JSON.stringify(relayed));
+  t.diagnostic(`reload to rejoined and linked to every page: ${Date.now() - started} ms; relayed ${JSON.stringify(relayed)}`);
 
   // A hostile page sends page 0 a frame no node sends: page 0 cuts that link and counts it.
   const before = await peerStats(pages[0]);

@@ -195,6 +195,27 @@ val decode_signal_js(val bytes) {
   return out;
 }
 
+// {destination, message, sender} when `bytes` is a relay envelope (relay.hpp) whose message
+// decodes too, `sender` being the address that speaks in it; null otherwise. For a page that
+// passes envelopes on for the pages that joined through it (docs/poldercast.md): the message
+// must come from the data channel's own peer, as a gateway checks its browsers.
+val decode_relay_js(val bytes, double max_publication) {
+  const std::string data = from_bytes(bytes);
+  Limits limits;
+  if (max_publication > 0) limits.max_publication = static_cast<std::size_t>(max_publication);
+  std::string_view destination, message;
+  WireMessage m;
+  if (decode_relay(data, limits, destination, message) != DecodeError::none ||
+      decode(message, limits, m) != DecodeError::none) {
+    return val::null();
+  }
+  val out = val::object();
+  out.set("destination", std::string(destination));
+  out.set("message", to_bytes(message));
+  out.set("sender", m.sender.address);
+  return out;
+}
+
 }  // namespace
 
 EMSCRIPTEN_BINDINGS(poldercast) {
@@ -214,6 +235,7 @@ EMSCRIPTEN_BINDINGS(poldercast) {
   emscripten::function("encodeRelay", &encode_relay_js);
   emscripten::function("encodeSignal", &encode_signal_js);
   emscripten::function("decodeSignal", &decode_signal_js);
+  emscripten::function("decodeRelay", &decode_relay_js);
 }
 
 }  // namespace psycho::poldercast

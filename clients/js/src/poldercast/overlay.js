@@ -8,7 +8,9 @@
 // a node other than its gateway goes to the gateway in a relay envelope, which passes it on,
 // until a WebRTC data channel to that node (another page) is open (peer_links.js). The
 // channels' signalling travels through the overlay, and they outlive the gateway link: with
-// every gateway gone, pages that have linked keep delivering to one another.
+// every gateway gone, pages that have linked keep delivering to one another. A page that
+// finds no gateway can join through another page of its origin (the `rendezvous` option:
+// rendezvous.js), which then relays for it over their data channel (page_relay.js).
 import { Backoff } from '../backoff.js';
 import { toBytes } from '../connection.js';
 import { PsychoError } from '../errors.js';
@@ -20,7 +22,9 @@ import { checkSubject } from '../subject.js';
 import { Subscription } from '../subscription.js';
 import { SubscriptionTable } from '../subscriptions.js';
 import { GatewayLink } from './gateway_link.js';
+import { PageRelay } from './page_relay.js';
 import { PeerLinks, peerConnectionsCreated } from './peer_links.js';
+import { Rendezvous } from './rendezvous.js';
 import { defaultWasmUrl, loadPolderCast } from './wasm.js';
 
 const DEFAULTS = Object.freeze({
@@ -42,10 +46,22 @@ const DEFAULTS = Object.freeze({
   rtcConfiguration: undefined,
   maxPeerConnections: 400,
   maxPeerLinks: 32,
+  rendezvous: '',
+  BroadcastChannel: undefined,
+  maxRelayedPages: 8,
+  maxRelayBytes: 4 * 1024 * 1024,
 });
 const POSITIVE = ['timeout', 'reconnectDelay', 'reconnectDelayMax', 'maxPendingBytes',
-  'maxPendingMessages', 'requestTimeout', 'maxPayload', 'cycle', 'maxPeerConnections', 'maxPeerLinks'];
+  'maxPendingMessages', 'requestTimeout', 'maxPayload', 'cycle', 'maxPeerConnections', 'maxPeerLinks',
+  'maxRelayedPages', 'maxRelayBytes'];
 const SIGNAL = 14; // the wire type of a signal (wire.hpp)
+// The relay envelope's magic, version and type (relay.hpp), and its bytes on top of the message.
+const RELAY_HEAD = [0x50, 0x43, 2, 13];
+const RELAY_OVERHEAD = 4 + 1 + 255 + 4;
+// How long a page that found no gateway waits for a page of its origin to answer; and how
+// deep pages may join through pages (each level lengthens the address by an id).
+const SEEK_MS = 2_000;
+const MAX_PAGE_DEPTH = 3;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 // A publication's wire message holds its subject, reply and headers besides the payload;
@@ -57,6 +73,13 @@ function resolveOptions(url, given) {
   options.wasm ??= defaultWasmUrl;
   options.webrtc ??= typeof globalThis.RTCPeerConnection === 'function';
   options.rtcConfiguration ??= { iceServers: [] };
+  options.BroadcastChannel ??= globalThis.BroadcastChannel;
+  if (typeof options.rendezvous !== 'string' || !/^[\w.-]{0,64}$/.test(options.rendezvous)) {
+    throw new PsychoError('invalid_option', 'rendezvous must be a name of at most 64 letters, digits, _ . -');
+  }
+  if (options.rendezvous !== '' && options.webrtc && typeof options.BroadcastChannel !== 'function') {
+    throw new PsychoError('invalid_option', 'rendezvous needs a BroadcastChannel');
+  }
   return options;
 }
 
@@ -68,6 +91,11 @@ function randomId() {
 
 const hasWildcard = (subject) => subject.split('.').some((t) => t === '*' || t === '>');
 const undialable = (address) => /^web:[^@]+@./.test(address);
+/** The relay an undialable address names ("" for any other): a gateway, or a page. */
+const relayOf = (address) => (undialable(address) ? address.slice(address.indexOf('@') + 1) : '');
+const isRelay = (bytes) => bytes.length > 4 && RELAY_HEAD.every((b, i) => bytes[i] === b);
+/** How many pages deep an address is: 1 for a page linked to a gateway. */
+const depthOf = (address) => address.split('@').length - 1;
 
 export class OverlayConnection extends EventTarget {
   /**
@@ -85,7 +113,13 @@ export class OverlayConnection extends EventTarget {
       droppedPublishes: 0, droppedBytes: 0, droppedMessages: 0, linkDrops: 0, malformedSignals: 0,
       /** The data channels' own figures (see PeerLinks), or null without WebRTC. */
       get peers() { return peers(); },
+      /** What this page relays for pages that joined through it (see PageRelay). */
+      get relay() { return pageRelay.stats; },
+      /** What the rendezvous channel heard, or null without one. */
+      get rendezvous() { return rendezvous(); },
     };
+    const pageRelay = new PageRelay({ maxPages: this.options.maxRelayedPages, bytesPerSecond: this.options.maxRelayBytes });
+    const rendezvous = () => (this.rendezvous === null ? null : { ...this.rendezvous.stats });
     const peers = () => (this.peers === null ? null
       : { ...this.peers.stats, createdInPage: peerConnectionsCreated() });
     this.subscriptions = new SubscriptionTable();
@@ -96,8 +130,25 @@ export class OverlayConnection extends EventTarget {
     this.link = null;
     /** @type {any} the wasm Node; replaced when a new link names another relay */
     this.node = null;
-    /** The gateway address this node's own address names. */
+    /** The gateway (or page) address this node's own address names. */
     this.relay = '';
+    /** The page this node joined through, when no gateway could be reached; else "". */
+    this.upstream = '';
+    this.pageRelay = pageRelay;
+    this.maxPublication = this.options.maxPayload + WIRE_ALLOWANCE;
+    /** @type {Rendezvous | null} */
+    this.rendezvous = this.options.rendezvous !== '' && this.options.webrtc ? new Rendezvous({
+      name: this.options.rendezvous,
+      BroadcastChannel: this.options.BroadcastChannel,
+      self: () => this.address,
+      canRelay: () => this.canRelay(),
+      onJoin: (from) => this.canRelay() !== '' && pageRelay.adopt(from, (a) => this.peers?.links.has(a) ?? false),
+      onSignal: (from, data) => {
+        if (from === this.upstream || pageRelay.adopts(from)) this.peers?.onSignal(from, data);
+      },
+    }) : null;
+    /** Resolves the wait for the channel to the page being joined through. */
+    this.upstreamOpened = null;
     /** @type {PeerLinks | null} data channels to other pages, for the current node */
     this.peers = null;
     this.module = null;
@@ -236,7 +287,8 @@ export class OverlayConnection extends EventTarget {
     return this.node === null ? null : this.node.stats();
   }
 
-  /** This node's overlay address ("web:<id>@<gateway>"), or "" between links. */
+  /** This node's overlay address ("web:<id>@<gateway>", or "web:<id>@<page>" when it joined
+   * through a page), or "" between links. */
   get address() {
     return this.node === null ? '' : this.node.address();
   }
@@ -300,25 +352,74 @@ export class OverlayConnection extends EventTarget {
       return this.finish(new PsychoError('connect_failed', `cannot load the PolderCast module: ${e?.message ?? e}`));
     }
     if (this.closing) return;
+    const relay = await this.linkGateway();
+    if (this.closing) return;
+    if (typeof relay === 'string') {
+      // The same gateway again (it restarted, or the link dropped): the node and its data
+      // channels go on. Another gateway: the node's address must name it, so a new node.
+      if (this.node === null || relay !== this.relay) this.startNode(relay);
+      return this.linked();
+    }
+    if (await this.joinThroughPage()) return this.linked();
+    if (!this.closing) this.failed(relay);
+  }
+
+  /** One attempt at the gateway: its relay address, or why not. @returns {Promise<string | PsychoError>} */
+  async linkGateway() {
     const link = new GatewayLink(this.options.WebSocket, this.options.url, {
       maxBufferedBytes: this.options.maxPendingBytes,
       timeout: this.options.timeout,
       onMessage: (bytes) => {
         if (this.link === link) this.received(bytes);
       },
-      onClose: (error) => this.lost(link, error),
+      // A link that never came up is open()'s to deal with.
+      onClose: (error) => {
+        if (link.up) this.lost(link, error);
+      },
     });
     this.link = link;
-    let relay;
     try {
-      relay = await link.ready;
-    } catch {
-      return; // lost() has dealt with it
+      const relay = await link.ready;
+      if (this.link !== link) return new PsychoError('connection_closed', 'closed');
+      link.up = true;
+      return relay;
+    } catch (e) {
+      if (this.link === link) this.link = null;
+      return e;
     }
-    if (this.link !== link || this.closing) return;
-    // The same gateway again (it restarted, or the link dropped): the node and its data
-    // channels go on. Another gateway: the node's address must name it, so a new node.
-    if (this.node === null || relay !== this.relay) this.startNode(relay);
+  }
+
+  /**
+   * No gateway answered: join through a page of this origin that answers on the rendezvous
+   * channel, the first data channel signalled over it. Not for a node that still has data
+   * channels: it keeps them (and its address) while it tries the gateway again.
+   * @returns {Promise<boolean>}
+   */
+  async joinThroughPage() {
+    if (this.rendezvous === null || (this.peers?.stats.open ?? 0) > 0) return false;
+    const via = await this.rendezvous.seek(SEEK_MS);
+    if (via === '' || this.closing || depthOf(via) >= MAX_PAGE_DEPTH) return false;
+    // The page hears who we are before anything else we send it.
+    const id = randomId();
+    this.rendezvous.join(via, `web:${id}@${via}`);
+    this.startNode(via, via, id);
+    const opened = new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), this.options.timeout);
+      this.upstreamOpened = (ok) => {
+        clearTimeout(timer);
+        resolve(ok);
+      };
+    });
+    this.peers?.want(via);
+    const ok = await opened;
+    this.upstreamOpened = null;
+    if (ok && !this.closing && this.upstream === via) return true;
+    if (!this.closing && this.upstream === via) this.stopNode();
+    return false;
+  }
+
+  /** Linked (to a gateway, or through a page): what waited is published. */
+  linked() {
     this.attempts = 0;
     this.everConnected = true;
     this.backoff.reset();
@@ -332,14 +433,28 @@ export class OverlayConnection extends EventTarget {
     this.resolveFirst(this);
   }
 
-  /** A new node whose address names `relay`, subscribed to what the page subscribes. */
-  startNode(relay) {
+  /** This page's address, when it can relay for one more page joining through it; else "". */
+  canRelay() {
+    const linked = this.link?.up === true || (this.peers?.stats.open ?? 0) > 0;
+    if (this.node === null || this.peers === null || this.closing || !linked ||
+        depthOf(this.address) >= MAX_PAGE_DEPTH ||
+        !this.pageRelay.room((a) => this.peers?.links.has(a) ?? false)) {
+      return '';
+    }
+    return this.address;
+  }
+
+  /**
+   * A new node whose address names `relay`, subscribed to what the page subscribes;
+   * `upstream` is the page it joins through (then also its relay), or "".
+   */
+  startNode(relay, upstream = '', id = randomId()) {
     this.stopNode();
     const module = this.module;
-    const id = randomId();
     const address = `web:${id}@${relay}`;
     this.relay = relay;
-    const maxPublication = this.options.maxPayload + WIRE_ALLOWANCE;
+    this.upstream = upstream;
+    const maxPublication = this.maxPublication;
     const transport = {
       send: (to, bytes) => this.send(to, bytes),
       backlog: (to) => this.peers?.links.get(to)?.channel?.bufferedAmount ?? this.link?.backlog ?? 0,
@@ -350,13 +465,19 @@ export class OverlayConnection extends EventTarget {
         rtcConfiguration: this.options.rtcConfiguration,
         maxConnections: this.options.maxPeerConnections,
         maxLinks: this.options.maxPeerLinks,
-        maxMessage: maxPublication,
+        maxMessage: maxPublication + RELAY_OVERHEAD,
         maxBufferedBytes: this.options.maxPendingBytes,
-        signal: (to, message) => this.relayed(to, module.encodeSignal(id, address, encoder.encode(JSON.stringify(message)))),
-        onMessage: (_from, bytes) => this.received(bytes),
+        signal: (to, message) => this.signal(id, address, to, message),
+        onMessage: (from, bytes) => (isRelay(bytes) ? this.forward(from, bytes) : this.received(bytes)),
+        onOpen: (opened) => {
+          if (opened === this.upstream && this.peers === peers) this.upstreamOpened?.(true);
+        },
         // Later: a channel can fail inside a send, that is inside the node.
         onClosed: (gone) => queueMicrotask(() => {
-          if (this.node !== null && this.peers === peers) this.call(() => this.node.onUnreachable(gone, ''));
+          if (this.node === null || this.peers !== peers) return;
+          this.pageRelay.forget(gone);
+          this.call(() => this.node.onUnreachable(gone, ''));
+          if (gone === this.upstream) this.upstreamLost();
         }),
       });
       this.peers = peers;
@@ -377,6 +498,9 @@ export class OverlayConnection extends EventTarget {
     clearTimeout(this.tickTimer);
     this.peers?.close();
     this.peers = null;
+    this.upstream = '';
+    this.upstreamOpened?.(false);
+    this.pageRelay.clear();
     if (this.node !== null) {
       this.node.delete();
       this.node = null;
@@ -392,10 +516,68 @@ export class OverlayConnection extends EventTarget {
   }
 
   relayed(to, bytes) {
-    const link = this.link;
-    const ok = link !== null && link.send(to === this.relay ? bytes : this.module.encodeRelay(to, bytes));
+    const ok = this.route(to, bytes);
     if (!ok) this.stats.linkDrops += 1;
     return ok;
+  }
+
+  /**
+   * Without a channel to `to`: to a page that joined through a page, over our channel to that
+   * page, in an envelope; else through our gateway; else (we joined through a page) through
+   * the page we joined through.
+   */
+  route(to, bytes) {
+    const via = relayOf(to);
+    if (undialable(via)) {
+      if (via === this.address) return false; // ours, but its channel is gone
+      const sent = this.peers?.send(via, this.module.encodeRelay(to, bytes));
+      if (sent !== undefined) return sent;
+    }
+    const wrap = (relay) => (to === relay ? bytes : this.module.encodeRelay(to, bytes));
+    if (this.link !== null) return this.link.send(wrap(this.relay));
+    if (this.upstream !== '') return this.peers?.send(this.upstream, wrap(this.upstream)) ?? false;
+    return false;
+  }
+
+  /** A PeerLinks signal: over the rendezvous channel to the page we joined through, or one
+   * that joined through us (their first channel is signalled there); else through the overlay. */
+  signal(id, address, to, message) {
+    if (this.rendezvous !== null && (to === this.upstream || this.pageRelay.adopts(to))) {
+      this.rendezvous.signal(to, address, message);
+      return true;
+    }
+    return this.relayed(to, this.module.encodeSignal(id, address, encoder.encode(JSON.stringify(message))));
+  }
+
+  /**
+   * An envelope over a data channel: for a page that joined through this one, or from it.
+   * Its message must speak for the channel's peer; it goes on only over a data channel.
+   */
+  forward(from, bytes) {
+    const relay = this.pageRelay;
+    const r = this.module.decodeRelay(bytes, this.maxPublication);
+    if (r === null || r.sender !== from) {
+      relay.stats.malformed += 1;
+      return;
+    }
+    if (r.destination === this.address) return this.received(r.message);
+    if (!relay.adopts(from) && !relay.adopts(r.destination)) {
+      relay.stats.refused += 1;
+      return;
+    }
+    if (!relay.charge(r.message.length)) {
+      relay.stats.overBudget += 1;
+      return;
+    }
+    const sent = this.peers?.send(r.destination, r.message);
+    if (sent === undefined) {
+      relay.stats.noRoute += 1;
+    } else if (!sent) {
+      relay.stats.bufferDrops += 1;
+    } else {
+      relay.stats.forwarded += 1;
+      relay.stats.forwardedBytes += r.message.length;
+    }
   }
 
   /** A message from the gateway or a data channel: a signal for PeerLinks, or the node's. */
@@ -431,6 +613,17 @@ export class OverlayConnection extends EventTarget {
     if (this.link !== link) return;
     this.link = null;
     if (this.closing) return;
+    this.failed(error);
+  }
+
+  /** The data channel to the page this node joined through closed: as a lost link. */
+  upstreamLost() {
+    if (this.closing || this.link !== null || this.status !== 'connected') return;
+    this.failed(new PsychoError('disconnected', 'the page this node joined through is gone'));
+  }
+
+  /** No link: connectOverlay() rejects the first time; later, try again after a while. */
+  failed(error) {
     // The first link failed: connectOverlay() rejects.
     if (!this.everConnected) return this.finish(error);
     if (this.status === 'connected') this.setStatus('disconnected', error);
@@ -453,6 +646,7 @@ export class OverlayConnection extends EventTarget {
     this.link = null;
     this.stopNode();
     link?.close();
+    this.rendezvous?.close();
     this.closing = true;
     this.setStatus('closed', error);
     for (const entry of this.subscriptions.entries.values()) {

@@ -42,7 +42,7 @@ export class PeerLinks {
    *   maxMessage: number, maxBufferedBytes: number,
    *   signal: (address: string, message: object) => boolean,
    *   onMessage: (address: string, bytes: Uint8Array) => void,
-   *   onClosed: (address: string) => void}} options
+   *   onClosed: (address: string) => void, onOpen?: (address: string) => void}} options
    */
   constructor(options) {
     this.options = options;
@@ -272,6 +272,7 @@ export class PeerLinks {
       if (this.links.get(address) !== link) return;
       link.open = true;
       this.stats.open += 1;
+      this.options.onOpen?.(address);
     };
     channel.onclose = () => {
       if (this.links.get(address) === link) this.drop(address);

@@ -83,6 +83,9 @@ export async function useOverlay(url: string): Promise<string> {
     rtcConfiguration: { iceServers: [{ urls: 'stun:stun.example:3478' }] },
     maxPeerConnections: 400,
     maxPeerLinks: 32,
+    rendezvous: 'chat',
+    maxRelayedPages: 8,
+    maxRelayBytes: 4 << 20,
   };
   const nc: OverlayConnection = await connectOverlay(url, options);
   const sub: Subscription = nc.subscribe('chat.room', { max: 1 });
@@ -93,6 +96,7 @@ export async function useOverlay(url: string): Promise<string> {
   const peers: PeerStats | null = stats.peers;
   const node: OverlayNodeStats | null = nc.overlay();
   console.log(reply.string(), stats.linkDrops, peers?.createdInPage, node?.ringsComplete, nc.address);
+  console.log(stats.relay.forwarded, stats.relay.overBudget, stats.rendezvous?.malformed);
   await nc.flush();
   await nc.close();
   return nc.status;
