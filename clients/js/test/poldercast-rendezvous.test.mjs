@@ -1,10 +1,16 @@
 // The rendezvous channel (src/poldercast/rendezvous.js): every message another tab may post is
 // checked before use, and what a page would not send is ignored and counted. Node 20 has
 // BroadcastChannel, so the conversation runs here between objects as it does between tabs.
+// And the bounds of what a page relays for the pages that joined through it (page_relay.js).
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { test } from 'node:test';
+import WebSocket from 'ws';
+import { PageRelay } from '../src/poldercast/page_relay.js';
 import { channelName, MAX_MESSAGE, parseRendezvous, Rendezvous } from '../src/poldercast/rendezvous.js';
+import { connectOverlay, PsychoError } from '../src/psycho.js';
 import { waitFor } from '../testkit/gateway.mjs';
+import { wasmUrl } from '../testkit/wasm.mjs';
 
 const N = '0123456789abcdef';
 const S = 'web:1111111111111111@127.0.0.1:4250';
@@ -116,9 +122,55 @@ test('rendezvous: a page answers at most 16 seeks a second', async (t) => {
 });
 
 test('rendezvous: the option is a short name', async () => {
-  const { connectOverlay } = await import('../src/psycho.js');
   for (const rendezvous of ['a b', 'x'.repeat(65), 7, 'ü']) {
     await assert.rejects(connectOverlay('ws://127.0.0.1:9/', { rendezvous, webrtc: false }),
       (e) => e.kind === 'invalid_option', String(rendezvous));
   }
+});
+
+test('page relay: at most maxPages adopted, lapsing when their channel never opened', (t) => {
+  let now = 1_000_000;
+  t.mock.method(Date, 'now', () => now);
+  const relay = new PageRelay({ maxPages: 2, bytesPerSecond: 100 });
+  const linked = new Set();
+  const isLinked = (a) => linked.has(a);
+  assert.equal(relay.adopt('web:a@s', isLinked), true);
+  assert.equal(relay.adopt('web:b@s', isLinked), true);
+  assert.equal(relay.adopt('web:c@s', isLinked), false, 'full');
+  assert.equal(relay.adopt('web:a@s', isLinked), true, 'adopted already');
+  assert.deepEqual([relay.adopts('web:a@s'), relay.adopts('web:c@s')], [true, false]);
+  assert.equal(relay.stats.pages, 2);
+  // 15 s later: the one with a link stays, the one without lapses and makes room.
+  linked.add('web:a@s');
+  now += 15_001;
+  assert.equal(relay.adopt('web:c@s', isLinked), true);
+  assert.deepEqual([relay.adopts('web:a@s'), relay.adopts('web:b@s')], [true, false]);
+  relay.forget('web:a@s');
+  assert.equal(relay.stats.pages, 1);
+});
+
+test('page relay: at most bytesPerSecond passed on in a second', (t) => {
+  let now = 5_000;
+  t.mock.method(Date, 'now', () => now);
+  const relay = new PageRelay({ maxPages: 1, bytesPerSecond: 100 });
+  assert.equal(relay.charge(60), true);
+  assert.equal(relay.charge(41), false);
+  assert.equal(relay.charge(40), true);
+  assert.equal(relay.charge(1), false);
+  now += 1_000;
+  assert.equal(relay.charge(100), true);
+});
+
+test('rendezvous: with no gateway and no page answering, connectOverlay fails within the seek\'s bound', async (t) => {
+  // A listener that refuses every WebSocket upgrade: a gateway that is not there.
+  const server = http.createServer((request, response) => response.writeHead(404).end());
+  server.on('upgrade', (request, socket) => socket.end('HTTP/1.1 404 Not Found\r\n\r\n'));
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => server.close());
+  const started = Date.now();
+  await assert.rejects(connectOverlay(`ws://127.0.0.1:${server.address().port}/`, {
+    WebSocket, wasm: wasmUrl(), webrtc: true, rendezvous: `none-${process.pid}`,
+  }), (e) => e instanceof PsychoError);
+  const took = Date.now() - started;
+  assert.ok(took >= 1_900 && took < 6_000, `failed after ${took} ms`);
 });

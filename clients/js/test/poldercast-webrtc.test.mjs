@@ -129,6 +129,22 @@ test('in Chromium: pages link over data channels signalled through the overlay a
   assert.equal(relayed.malformed + relayed.refused, 0, JSON.stringify(relayed));
   t.diagnostic(`reload to rejoined and linked to every page: ${Date.now() - started} ms; relayed ${JSON.stringify(relayed)}`);
 
+  // What the relaying page refuses to pass on: an envelope whose message speaks for another
+  // page than the channel's (malformed), and one neither from nor for a page it relays for.
+  const [k, other] = [0, 2, 3].filter((i) => i !== host);
+  await pages[k].evaluate(([host, rejoined, other]) => {
+    const { module, peers } = window.conn;
+    const id = (a) => a.slice(4, 20);
+    const spoofed = module.encodeSignal(id(other), other, new TextEncoder().encode('{"t":"call"}'));
+    peers.send(host, module.encodeRelay(rejoined, spoofed));
+    const own = module.encodeSignal(id(window.conn.address), window.conn.address, new TextEncoder().encode('{"t":"call"}'));
+    peers.send(host, module.encodeRelay(other, own));
+  }, [addresses[host], addresses[1], addresses[other]]);
+  await waitFor('the relaying page to refuse both', async () => {
+    const r = await pages[host].evaluate(() => window.conn.stats.relay);
+    return r.malformed === 1 && r.refused === 1;
+  });
+
   // A hostile page sends page 0 a frame no node sends: page 0 cuts that link and counts it.
   const before = await peerStats(pages[0]);
   await pages[3].evaluate((to) => window.conn.peers.links.get(to).channel.send(new Uint8Array([7, 1, 2])), addresses[0]);
