@@ -174,3 +174,24 @@ test('rendezvous: with no gateway and no page answering, connectOverlay fails wi
   const took = Date.now() - started;
   assert.ok(took >= 1_900 && took < 6_000, `failed after ${took} ms`);
 });
+
+test('page relay: passes on only for its pages, only what speaks for its channel, and counts the rest', () => {
+  const relay = new PageRelay({ maxPages: 1, bytesPerSecond: 1 << 20 });
+  relay.adopt(P, () => true);
+  const Q = 'web:3333333333333333@127.0.0.1:4251';
+  const sent = [];
+  const open = new Set([P, Q]);
+  const send = (to, bytes) => (open.has(to) ? (sent.push(to), bytes.length !== 13) : undefined);
+  const message = new Uint8Array(5);
+  relay.pass(Q, { destination: P, message, sender: Q }, send); // for its page
+  relay.pass(P, { destination: Q, message, sender: P }, send); // from its page
+  relay.pass(Q, null, send); // did not decode
+  relay.pass(Q, { destination: P, message, sender: 'web:4444444444444444@x' }, send); // spoofed
+  relay.pass(Q, { destination: 'web:5555555555555555@x', message, sender: Q }, send); // not its page
+  relay.pass(P, { destination: 'web:5555555555555555@x', message, sender: P }, send); // no channel there
+  relay.pass(Q, { destination: P, message: new Uint8Array(13), sender: Q }, send); // buffer full
+  assert.deepEqual(sent, [P, Q, P]);
+  const { forwarded, forwardedBytes, malformed, refused, noRoute, bufferDrops, overBudget } = relay.stats;
+  assert.deepEqual({ forwarded, forwardedBytes, malformed, refused, noRoute, bufferDrops, overBudget },
+    { forwarded: 2, forwardedBytes: 10, malformed: 2, refused: 1, noRoute: 1, bufferDrops: 1, overBudget: 0 });
+});

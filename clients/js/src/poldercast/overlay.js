@@ -554,30 +554,9 @@ export class OverlayConnection extends EventTarget {
    * Its message must speak for the channel's peer; it goes on only over a data channel.
    */
   forward(from, bytes) {
-    const relay = this.pageRelay;
-    const r = this.module.decodeRelay(bytes, this.maxPublication);
-    if (r === null || r.sender !== from) {
-      relay.stats.malformed += 1;
-      return;
-    }
-    if (r.destination === this.address) return this.received(r.message);
-    if (!relay.adopts(from) && !relay.adopts(r.destination)) {
-      relay.stats.refused += 1;
-      return;
-    }
-    if (!relay.charge(r.message.length)) {
-      relay.stats.overBudget += 1;
-      return;
-    }
-    const sent = this.peers?.send(r.destination, r.message);
-    if (sent === undefined) {
-      relay.stats.noRoute += 1;
-    } else if (!sent) {
-      relay.stats.bufferDrops += 1;
-    } else {
-      relay.stats.forwarded += 1;
-      relay.stats.forwardedBytes += r.message.length;
-    }
+    const envelope = this.module.decodeRelay(bytes, this.maxPublication);
+    if (envelope?.sender === from && envelope.destination === this.address) return this.received(envelope.message);
+    this.pageRelay.pass(from, envelope, (to, message) => this.peers?.send(to, message));
   }
 
   /** A message from the gateway or a data channel: a signal for PeerLinks, or the node's. */

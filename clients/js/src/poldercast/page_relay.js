@@ -72,6 +72,34 @@ export class PageRelay {
     this.stats.pages = 0;
   }
 
+  /**
+   * An envelope from the data channel of `from`, decoded (null when it did not): its
+   * message goes on over the channel to the page it names, or it is counted.
+   * @param {string} from
+   * @param {{destination: string, message: Uint8Array, sender: string} | null} envelope
+   * @param {(address: string, bytes: Uint8Array) => boolean | undefined} send PeerLinks.send:
+   *   undefined without an open channel, false when its buffer is full
+   */
+  pass(from, envelope, send) {
+    if (envelope === null || envelope.sender !== from) {
+      this.stats.malformed += 1;
+    } else if (!this.adopts(from) && !this.adopts(envelope.destination)) {
+      this.stats.refused += 1;
+    } else if (!this.charge(envelope.message.length)) {
+      this.stats.overBudget += 1;
+    } else {
+      const sent = send(envelope.destination, envelope.message);
+      if (sent === undefined) {
+        this.stats.noRoute += 1;
+      } else if (!sent) {
+        this.stats.bufferDrops += 1;
+      } else {
+        this.stats.forwarded += 1;
+        this.stats.forwardedBytes += envelope.message.length;
+      }
+    }
+  }
+
   /** Takes `bytes` from this second's allowance: false when it does not fit. */
   charge(bytes) {
     const second = Math.floor(Date.now() / 1000);
