@@ -10,6 +10,7 @@
 
 const ADOPT_MS = 15_000; // as long as PeerLinks waits for a channel to open
 
+/** The pages relayed for, what is passed on for them, and its bounds and counters. */
 export class PageRelay {
   /** @param {{maxPages: number, bytesPerSecond: number}} options */
   constructor(options) {

@@ -57,6 +57,7 @@ export function parseRendezvous(raw) {
   }
 }
 
+/** One page's end of the rendezvous channel: it seeks, answers seeks, and carries signals. */
 export class Rendezvous {
   /**
    * @param {{name: string, BroadcastChannel: any,
