@@ -4,7 +4,8 @@
 // every gateway stopped, and a page reloaded then rejoins through a surviving page (found over
 // the rendezvous BroadcastChannel) and links directly to every other; a 1 MiB publication
 // crosses a data channel in fragments; a page that sends malformed frames is cut off and
-// counted; a closed tab is noticed by its peers.
+// counted; a closed tab is noticed by its peers, and the page that joined through it keeps
+// delivering over its own channels.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { waitFor } from '../testkit/gateway.mjs';
@@ -145,22 +146,28 @@ test('in Chromium: pages link over data channels signalled through the overlay a
     return r.malformed === 1 && r.refused === 1;
   });
 
-  // A hostile page sends page 0 a frame no node sends: page 0 cuts that link and counts it.
-  const before = await peerStats(pages[0]);
-  await pages[3].evaluate((to) => window.conn.peers.links.get(to).channel.send(new Uint8Array([7, 1, 2])), addresses[0]);
-  await waitFor('the malformed frame counted', async () => (await peerStats(pages[0])).malformed > before.malformed);
-  assert.equal(await pages[0].evaluate((from) => window.conn.peers.links.has(from), addresses[3]), false);
+  // The page the rejoined one came through turns hostile: it sends another page a frame no
+  // node sends, and that page cuts the link and counts it.
+  const target = k;
+  const before = await peerStats(pages[target]);
+  await pages[host].evaluate((to) => window.conn.peers.links.get(to).channel.send(new Uint8Array([7, 1, 2])), addresses[target]);
+  await waitFor('the malformed frame counted', async () => (await peerStats(pages[target])).malformed > before.malformed);
+  assert.equal(await pages[target].evaluate((from) => window.conn.peers.links.has(from), addresses[host]), false);
 
-  // A tab closed without a word: the others route around it at once (their nodes find it
-  // silent, as a crashed gateway), and drop its channels once its connection is gone.
-  await pages[3].close();
-  const live = pages.slice(0, 3);
+  // Then its tab closes without a word: the others route around it at once (their nodes
+  // find it silent, as a crashed gateway), and drop its channels once its connection is
+  // gone. The rejoined page loses the page it joined through, but keeps its node and
+  // address while it has channels of its own: it goes on delivering both ways.
+  await pages[host].close();
+  const live = pages.filter((_, i) => i !== host);
   for (const [i, page] of live.entries()) await publishAll(page, `c${i}`, 20);
   await allOnce(live, 'c', 20);
-  for (const page of pages.slice(1, 3)) {
+  for (const [i, page] of pages.entries()) {
+    if (i === host || i === target) continue;
     await waitFor('the closed tab\'s channel dropped', async () =>
-      !(await page.evaluate((gone) => window.conn.peers.links.has(gone), addresses[3])), 30_000);
+      !(await page.evaluate((gone) => window.conn.peers.links.has(gone), addresses[host])), 30_000);
   }
+  assert.equal(await pages[1].evaluate(() => window.conn.address), addresses[1], 'the rejoined page kept its node');
   const created = await Promise.all(live.map((p) => p.evaluate(() => window.conn.stats.peers.created)));
   for (const n of created) assert.ok(n <= 10, `RTCPeerConnections created: ${n}`);
   assert.deepEqual(browser.errors.filter((e) => !e.includes('WebSocket')), [], 'no console errors');
