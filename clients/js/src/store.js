@@ -12,12 +12,16 @@
 import { HybridClock, compareVersions } from './hlc.js';
 import { collect } from './store_collect.js';
 import { chunkEntries, decodeEntry, decodeMessage, encodeEntry, encodeMessage } from './store_codec.js';
+import { PsychoError } from './errors.js';
 import { StoreError } from './store_error.js';
 import { storeOptions } from './store_options.js';
 import { BUCKETS, StoreState } from './store_state.js';
 import { Watcher } from './store_watcher.js';
 
 /** @typedef {import('./hlc.js').Version} Version */
+
+/** Whether `e` is the client's refusal to use a connection that is closed or closing. */
+const connectionClosed = (e) => e instanceof PsychoError && e.kind === 'connection_closed';
 /** @typedef {import('./store_state.js').Entry} Entry */
 
 const encoder = new TextEncoder();
@@ -276,13 +280,28 @@ export class PsychoStore extends EventTarget {
       } else if (kind === 'snap') {
         this.answerSnapshot(msg);
       } else if (kind === 'digest') {
-        this.compareDigest(message);
+        this.background(() => this.compareDigest(message));
       } else {
         this.answerPull(msg, message);
       }
     } catch (e) {
+      if (connectionClosed(e)) return;
       this.stats.badMessages += 1;
       this.report(e instanceof StoreError ? e : new StoreError('bad_message', String(e)));
+    }
+  }
+
+  /**
+   * Runs replication work nobody waits for (a timer's, or an answer's). Its owner may close
+   * the connection before the store: then there is nothing left to replicate, which ends the
+   * work without an error. Any other failure is reported as the store's `error` event.
+   * @param {() => unknown} work
+   */
+  async background(work) {
+    try {
+      await work();
+    } catch (e) {
+      if (!connectionClosed(e)) this.report(e instanceof StoreError ? e : new StoreError('bad_message', String(e)));
     }
   }
 
@@ -407,7 +426,7 @@ export class PsychoStore extends EventTarget {
     const delay = this.options.antiEntropyInterval * (0.75 + Math.random() / 2);
     this.antiEntropyTimer = setTimeout(() => {
       this.stats.tombstonesPurged += this.state.purgeTombstones(Date.now() - this.options.tombstoneTtl);
-      if (this.isReady && this.conn.status === 'connected') this.publishDigest();
+      if (this.isReady && this.conn.status === 'connected') this.background(() => this.publishDigest());
       this.scheduleAntiEntropy();
     }, delay);
   }

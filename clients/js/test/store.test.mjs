@@ -224,3 +224,23 @@ test('a write the gateway would refuse throws and leaves the store as it was', a
   await b.ready;
   assert.equal(b.keys().length, 40);
 });
+
+test('a connection closed under the store ends its background work without an error', async (t) => {
+  const gateway = await startGateway(t);
+  const conn = await connect(t, gateway.url);
+  const store = await openStore(conn, 'early', fast);
+  t.after(() => store.close());
+  await store.ready;
+  const errors = [];
+  store.addEventListener('error', (e) => errors.push(e.detail));
+  // Its owner closes the connection first; what the anti-entropy timer (or a peer's digest)
+  // then starts finds it closing, then closed.
+  const closing = conn.close();
+  await store.background(() => store.publishDigest());
+  await closing;
+  await store.background(() => store.publishDigest());
+  assert.deepEqual(errors, []);
+  // Anything else still surfaces.
+  await store.background(() => { throw new Error('boom'); });
+  assert.equal(errors.length, 1);
+});
