@@ -213,7 +213,8 @@ export interface OverlayOptions {
   /** Data channel links open at once (default 32). */
   maxPeerLinks?: number;
   /**
-   * Joining without a gateway (default "": off): the name of the overlay's rendezvous
+   * Joining without a gateway (default "default" where WebRTC and BroadcastChannel exist,
+   * else ""; "" turns it off): the name of the overlay's rendezvous
    * channel (a BroadcastChannel, so only pages of this origin in this browser profile). A page
    * that reaches no gateway asks there for a page to join through, and answers such pages
    * itself. At most 64 of `A-Z a-z 0-9 _ . -`. Needs WebRTC.

@@ -46,7 +46,7 @@ const DEFAULTS = Object.freeze({
   rtcConfiguration: undefined,
   maxPeerConnections: 400,
   maxPeerLinks: 32,
-  rendezvous: '',
+  rendezvous: undefined,
   BroadcastChannel: undefined,
   maxRelayedPages: 8,
   maxRelayBytes: 4 * 1024 * 1024,
@@ -74,6 +74,9 @@ function resolveOptions(url, given) {
   options.webrtc ??= typeof globalThis.RTCPeerConnection === 'function';
   options.rtcConfiguration ??= { iceServers: [] };
   options.BroadcastChannel ??= globalThis.BroadcastChannel;
+  // On by default where a page can use it: a reloaded tab then rejoins through another with
+  // no gateway left, with nothing for the app to do.
+  options.rendezvous ??= options.webrtc && typeof options.BroadcastChannel === 'function' ? 'default' : '';
   if (typeof options.rendezvous !== 'string' || !/^[\w.-]{0,64}$/.test(options.rendezvous)) {
     throw new PsychoError('invalid_option', 'rendezvous must be a name of at most 64 letters, digits, _ . -');
   }
