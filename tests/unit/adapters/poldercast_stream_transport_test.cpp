@@ -883,7 +883,8 @@ TEST(PolderCastSecureTransport, PlaintextFramesAndSilentHandshakesAreRefused) {
 TEST(PolderCastSecureTransport, ADisconnectedPeerIsCutAndRefusedWhileBanned) {
   asio::io_context io;
   StreamTransportOptions options;
-  options.ban_duration = 300ms;
+  // Long enough that a slow machine (a sanitizer build under load) redials well within it.
+  options.ban_duration = 2s;
   SecurePeer a(io, SecurePeer::open(), options), flooder(io);
   ASSERT_TRUE(flooder.peer.transport.send(a.peer.address, a.id(), bytes("one")));
   ASSERT_TRUE(a.peer.transport.send(flooder.peer.address, flooder.id(), bytes("back")));
@@ -891,17 +892,23 @@ TEST(PolderCastSecureTransport, ADisconnectedPeerIsCutAndRefusedWhileBanned) {
     return a.peer.events.messages.size() == 1 && flooder.peer.events.messages.size() == 1;
   }));
   a.peer.transport.disconnect(flooder.id());
+  const auto ban_ends = std::chrono::steady_clock::now() + options.ban_duration;
   EXPECT_EQ(a.peer.counters().connections_in, 0u);
   EXPECT_EQ(a.peer.counters().connections_out, 0u);
   EXPECT_FALSE(a.peer.transport.send(flooder.peer.address, flooder.id(), bytes("no")));
-  // It dials again (once it has seen its link closed): refused in the handshake, nothing
+  // It dials again once it has seen its links closed: refused in the handshake, nothing
   // delivered.
-  run_for(io, 100ms);
+  const auto flooder_unlinked = [&] {
+    const auto c = flooder.peer.counters();
+    return c.connections_in == 0 && c.connections_out == 0;
+  };
+  ASSERT_TRUE(run_until(io, flooder_unlinked));
   ASSERT_TRUE(flooder.peer.transport.send(a.peer.address, a.id(), bytes("two")));
   ASSERT_TRUE(run_until(io, [&] { return a.refused(Refusal::banned) >= 2; }));
   EXPECT_EQ(a.peer.events.messages.size(), 1u);
-  // The ban runs out.
-  run_for(io, 350ms);
+  // The ban runs out (what the test waits for is the time itself).
+  ASSERT_TRUE(run_until(
+      io, [&] { return std::chrono::steady_clock::now() >= ban_ends && flooder_unlinked(); }));
   ASSERT_TRUE(flooder.peer.transport.send(a.peer.address, a.id(), bytes("three")));
   ASSERT_TRUE(run_until(io, [&] { return a.peer.events.messages.size() == 2; }));
   EXPECT_EQ(a.peer.events.messages.back(), "three");
