@@ -174,6 +174,13 @@ bool NodeKey::verify(const PublicKey& key, std::string_view message,
   return check(key, message, signature);
 }
 
+Digest NodeKey::hash(std::string_view data) const {
+  Digest digest{};
+  unsigned int size = 0;
+  EVP_Digest(data.data(), data.size(), digest.data(), &size, EVP_sha256(), nullptr);
+  return digest;
+}
+
 std::uint64_t NodeKey::id_of(const PublicKey& key) {
   unsigned char digest[32];
   unsigned int size = 0;

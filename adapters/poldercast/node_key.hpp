@@ -33,6 +33,7 @@ class NodeKey final : public Crypto {
   Signature sign(std::string_view message) const override;
   bool verify(const PublicKey& key, std::string_view message,
               const Signature& signature) const override;
+  Digest hash(std::string_view data) const override;
   std::uint64_t node_id(const PublicKey& key) const override { return id_of(key); }
 
   static std::uint64_t id_of(const PublicKey& key);

@@ -28,6 +28,10 @@ namespace {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
+// Bytes of publications put on the overlay in one batch at most (with kMaxBatch their
+// count): a fraction of a link's 8 MiB queue, so the half-queue mark still paces publishers.
+constexpr std::size_t kMaxBatchBytes = 256 * 1024;
+
 bool has_wildcard(std::string_view pattern) {
   return pattern == ">" || pattern.find('*') != std::string_view::npos || pattern.ends_with(".>");
 }
@@ -85,7 +89,8 @@ class PolderCastAdapter final : public Adapter, private TransportEvents, private
   void drain_queue();
   void resume_held();
   void update_flow();
-  void publish(const psycho::Message& m);
+  // Adds `m` to batch_ as a publication (unless it cannot cross, counted).
+  void add_to_batch(const psycho::Message& m);
   void deliver(const Publication& p);
   void apply(const InterestTable::Changes& changes);
   void schedule_tick(std::chrono::milliseconds delay);
@@ -112,6 +117,7 @@ class PolderCastAdapter final : public Adapter, private TransportEvents, private
   mutable asio::io_context io_;
   asio::steady_timer timer_;
   std::vector<MessagePtr> draining_;  // a batch taken from queue_, kept to reuse its memory
+  std::vector<Publication> batch_;    // publications put on the overlay together (one signature)
   std::shared_ptr<NodeKey> key_;      // set by start()
   // Browsers' links (poldercast.websocket, optional) and what joins them to transport_.
   std::unique_ptr<RelayingTransport> relaying_;
@@ -290,9 +296,18 @@ void PolderCastAdapter::drain_queue() {
   }
   const bool gated = blocks_ && !flushing_;
   while (!held_.empty() && !(gated && transport_->backed_up())) {
-    held_bytes_ -= OutboundQueue::cost_of(held_.front());
-    publish(*held_.front());
-    held_.pop_front();
+    // A batch at a time, so that one signature covers it; small enough in bytes that the
+    // links' marks still gate what goes out.
+    batch_.clear();
+    std::size_t batch_bytes = 0;
+    while (!held_.empty() && batch_.size() < kMaxBatch && batch_bytes < kMaxBatchBytes) {
+      const std::size_t cost = OutboundQueue::cost_of(held_.front());
+      held_bytes_ -= cost;
+      batch_bytes += cost;
+      add_to_batch(*held_.front());
+      held_.pop_front();
+    }
+    node_->publish(std::span<Publication>(batch_));
   }
   // What arrived while these were held posted a drain that found them held: take it now.
   if (resumed && held_.empty()) schedule_drain();
@@ -316,14 +331,15 @@ void PolderCastAdapter::update_flow() {
                          std::memory_order_relaxed);
 }
 
-void PolderCastAdapter::publish(const psycho::Message& m) {
+void PolderCastAdapter::add_to_batch(const psycho::Message& m) {
   if (m.headers().size() + m.payload().size() > config_.max_payload) {
     counters_.count(Drop::too_large);
     return;
   }
-  Publication p;
+  Publication& p = batch_.emplace_back();
   config_.subjects.to_fabric(m.subject(), p.subject);
   if (p.subject.size() > Limits{}.max_subject || m.reply().size() > Limits{}.max_subject) {
+    batch_.pop_back();
     counters_.count(Drop::too_large);
     return;
   }
@@ -335,7 +351,6 @@ void PolderCastAdapter::publish(const psycho::Message& m) {
   p.seq = t.seq;
   p.bus = t.bus;
   p.hops = t.hops;
-  node_->publish(std::move(p));
   counters_.sent(m.body().size());
 }
 

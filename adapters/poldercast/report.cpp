@@ -108,14 +108,20 @@ void samples(const ReportInputs& in, std::vector<metrics::Sample>& s) {
          n(mismatch ? c.sender_mismatch : in.transport.refused[r])});
   }
   add_family(s, Type::counter, "signatures_total",
-             "Publications signed here; signatures checked on arrival; publications taken "
+             "Publications signed here; signatures checked on arrival; publications taken on "
+             "the signature of their batch, checked before (only their proof is); taken "
              "without a check because their link was proven to be their signer's; signatures "
              "that did not hold (those publications are dropped).",
              "result",
              {{"signed", n(c.signed_here)},
               {"checked", n(c.signatures_checked)},
+              {"batch_proof", n(c.batch_proofs)},
               {"signer_link", n(c.signer_links)},
               {"bad", n(c.bad_signature)}});
+  add_sample(s, Type::counter, "signing_batches_total",
+             "Signatures made here: each covers a batch of publications put on the overlay "
+             "together (their Merkle root).",
+             n(c.batches_signed));
   add_family(s, Type::counter, "throttled_total",
              "What one peer sent beyond its share: gossip requests and pings, and FIND_SUB "
              "walks, past their per-cycle share (dropped); descriptors beyond an exchange's "

@@ -15,6 +15,7 @@ namespace psycho::poldercast {
 
 using PublicKey = std::array<std::uint8_t, 32>;
 using Signature = std::array<std::uint8_t, 64>;
+using Digest = std::array<std::uint8_t, 32>;
 
 class Crypto {
  public:
@@ -26,6 +27,8 @@ class Crypto {
   // Whether `signature` is `key`'s over `message`.
   virtual bool verify(const PublicKey& key, std::string_view message,
                       const Signature& signature) const = 0;
+  // SHA-256 of `data`.
+  virtual Digest hash(std::string_view data) const = 0;
   // The node id `key` stands for: the first 8 bytes of its SHA-256, big-endian. Nobody can
   // use an id without the private key of a public key that hashes to it.
   virtual std::uint64_t node_id(const PublicKey& key) const = 0;

@@ -38,18 +38,28 @@ void Node::deliver_here(const Publication& p) {
   if (deliver_) deliver_(p);
 }
 
-void Node::publish(Publication p) {
-  for (auto& byte : p.msg_id) byte = static_cast<std::uint8_t>(rng_());
-  p.topic = topic_id(p.subject);
-  p.overlay_hops = 0;
-  p.direct = false;
-  // Only replies to an inbox may come straight back (reply_routes.hpp).
-  p.reply_address = inbox_subject(p.reply) ? address_ : std::string();
-  if (crypto_ != nullptr) {
-    p.signer = crypto_->public_key();
-    p.signature = crypto_->sign(signed_content(p));
-    ++counters_.signed_here;
+void Node::publish(Publication p) { publish(std::span<Publication>(&p, 1)); }
+
+void Node::publish(std::span<Publication> batch) {
+  for (auto& p : batch) {
+    for (auto& byte : p.msg_id) byte = static_cast<std::uint8_t>(rng_());
+    p.topic = topic_id(p.subject);
+    p.overlay_hops = 0;
+    p.direct = false;
+    // Only replies to an inbox may come straight back (reply_routes.hpp).
+    p.reply_address = inbox_subject(p.reply) ? address_ : std::string();
   }
+  if (crypto_ != nullptr) {
+    for (std::size_t at = 0; at < batch.size(); at += kMaxBatch) {
+      sign_batch(*crypto_, batch.subspan(at, std::min(kMaxBatch, batch.size() - at)));
+      ++counters_.batches_signed;
+    }
+    counters_.signed_here += batch.size();
+  }
+  for (auto& p : batch) send_published(std::move(p));
+}
+
+void Node::send_published(Publication p) {
   seen_.insert(p.msg_id, now_ms_);
   ++counters_.published;
   // A ring, or any subscriber we know of, always gets the publication the ordinary way: a
@@ -65,7 +75,10 @@ void Node::publish(Publication p) {
       // A reply: straight back to the gateway that asked, once, and only to the node that
       // signed the request (0 on an overlay without keys).
       p.direct = true;
-      if (crypto_ != nullptr) p.signature = crypto_->sign(signed_content(p));
+      if (crypto_ != nullptr) {
+        sign_batch(*crypto_, std::span<Publication>(&p, 1));
+        ++counters_.batches_signed;
+      }
       m.publication = std::move(p);
       if (send_publication(Profile{requester->second, requester->first, false, {}},
                            encode_message(m))) {
@@ -83,13 +96,19 @@ bool Node::authentic(const Publication& p, std::uint64_t link_sender) {
   const std::uint64_t signer = crypto_->node_id(p.signer);
   if (link_sender != 0 && signer == link_sender) {
     ++counters_.signer_links;
-  } else {
-    ++counters_.signatures_checked;
-    if (!crypto_->verify(p.signer, signed_content(p), p.signature)) {
-      ++counters_.bad_signature;
-      return false;
-    }
+    return true;
   }
+  const Digest root = batch_root(*crypto_, p);
+  if (verified_roots_.contains(p.signer, root)) {
+    ++counters_.batch_proofs;
+    return true;
+  }
+  ++counters_.signatures_checked;
+  if (!crypto_->verify(p.signer, batch_signed_message(root), p.signature)) {
+    ++counters_.bad_signature;
+    return false;
+  }
+  verified_roots_.insert(p.signer, root);
   return true;
 }
 

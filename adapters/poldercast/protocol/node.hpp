@@ -15,11 +15,13 @@
 #include <functional>
 #include <map>
 #include <random>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "adapters/poldercast/protocol/batch_signature.hpp"
 #include "adapters/poldercast/protocol/publish_cache.hpp"
 #include "adapters/poldercast/protocol/reply_routes.hpp"
 #include "adapters/poldercast/protocol/rings.hpp"
@@ -135,6 +137,9 @@ struct NodeCounters {
   // Publications signed here; checked on arrival; taken without a check because their link
   // was proven to be their signer's; dropped for a signature that does not hold.
   std::uint64_t signed_here = 0, signatures_checked = 0, signer_links = 0, bad_signature = 0;
+  // Signatures made here (one per batch), and publications taken on a batch signature
+  // verified before (only their proof was checked).
+  std::uint64_t batches_signed = 0, batch_proofs = 0;
   std::array<std::uint64_t, kHopBuckets.size() + 1> hops{};
   std::uint64_t hops_sum = 0;
 };
@@ -168,6 +173,9 @@ class Node final : public TransportEvents {
   // Sends a publication that originated at this gateway. `msg_id`, `topic` and
   // `overlay_hops` are filled in here.
   void publish(Publication publication);
+  // Publishes several at once: on an overlay with keys, one signature covers them all
+  // (batch_signature.hpp).
+  void publish(std::span<Publication> batch);
 
   // One gossip cycle at time `now_ms`: timeouts, then each layer's active step.
   void tick(std::int64_t now_ms);
@@ -219,6 +227,8 @@ class Node final : public TransportEvents {
   // Whether the publication's signature holds (and counts the outcome). One that came over
   // a link proven to be its signer's needs no check: the link already vouches for it.
   bool authentic(const Publication& p, std::uint64_t link_sender);
+  // One publication whose signed fields are final: on to its ring or subscribers.
+  void send_published(Publication p);
   void forward(const Publication& p, const Rings::Ring& ring, std::uint64_t from, bool from_ring);
   void publish_unsubscribed(const Publication& p, SharedBytes bytes, std::vector<ProfilePtr> subs);
   void start_walks(std::uint64_t topic);
@@ -271,6 +281,7 @@ class Node final : public TransportEvents {
   std::mt19937_64 rng_;
   Deliver deliver_;
   const Crypto* crypto_ = nullptr;
+  VerifiedRoots verified_roots_{1024};
   std::vector<std::string> seeds_;
 
   ProfilePtr self_;

@@ -1,5 +1,6 @@
 #include "adapters/poldercast/protocol/wire.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "adapters/wire_bytes.hpp"
@@ -88,7 +89,7 @@ DecodeError read_entries(ByteReader& r, const Limits& limits, std::vector<Descri
 }
 
 // Wire order: what relays set (topic, overlay_hops), then the signed fields in the order
-// write_signed_fields() writes them, then the signature.
+// write_signed_fields() writes them, then the signature and the publication's batch proof.
 DecodeError read_publication(ByteReader& r, const Limits& limits, Publication& p) {
   std::string_view id;
   if (!r.u64(p.topic) || !r.u16(p.overlay_hops) || !r.bytes(p.msg_id.size(), id)) {
@@ -116,6 +117,18 @@ DecodeError read_publication(ByteReader& r, const Limits& limits, Publication& p
   }
   std::memcpy(p.signer.data(), key.data(), key.size());
   std::memcpy(p.signature.data(), signature.data(), signature.size());
+  BatchProof& b = p.batch;
+  if (!r.u8(b.depth) || !r.u16(b.index)) return DecodeError::truncated;
+  if (b.depth > kMaxBatchDepth || (b.index >> b.depth) != 0) return DecodeError::bad_value;
+  for (std::size_t level = 0; level < kMaxBatchDepth; ++level) {
+    if (level >= b.depth) {
+      b.path[level] = {};
+      continue;
+    }
+    std::string_view sibling;
+    if (!r.bytes(b.path[level].size(), sibling)) return DecodeError::truncated;
+    std::memcpy(b.path[level].data(), sibling.data(), sibling.size());
+  }
   return DecodeError::none;
 }
 
@@ -157,6 +170,13 @@ void encode(const WireMessage& m, std::string& out) {
     write_signed_fields(w, p);
     w.bytes(
         std::string_view(reinterpret_cast<const char*>(p.signature.data()), p.signature.size()));
+    w.u8(p.batch.depth);
+    w.u16(p.batch.index);
+    const std::size_t depth = std::min<std::size_t>(p.batch.depth, kMaxBatchDepth);
+    for (std::size_t level = 0; level < depth; ++level) {
+      const Digest& sibling = p.batch.path[level];
+      w.bytes(std::string_view(reinterpret_cast<const char*>(sibling.data()), sibling.size()));
+    }
   } else if (m.type == Type::find_subscriber) {
     w.u64(m.topic);
     w.u8(m.ttl);

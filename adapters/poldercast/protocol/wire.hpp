@@ -1,4 +1,4 @@
-// The PolderCast wire format, version 2 (docs/poldercast.md): what overlay nodes send each
+// The PolderCast wire format, version 3 (docs/poldercast.md): what overlay nodes send each
 // other, independent of the transport (UDP datagram, stream frame, data-channel message).
 //
 // Every message starts with {magic "PC", version, type, the sender's profile}. Integers are
@@ -20,7 +20,7 @@
 namespace psycho::poldercast {
 
 // 2: publications carry their signer's key and signature.
-inline constexpr std::uint8_t kVersion = 2;
+inline constexpr std::uint8_t kVersion = 3;
 
 enum class Type : std::uint8_t {
   cyclon_request = 1,
@@ -84,6 +84,15 @@ struct Descriptor {
   bool operator==(const Descriptor&) const = default;
 };
 
+// A publication's place in a signed batch: a Merkle tree of at most 2^kMaxBatchDepth leaves.
+inline constexpr std::size_t kMaxBatchDepth = 8;
+struct BatchProof {
+  std::uint16_t index = 0;                    // < 2^depth
+  std::uint8_t depth = 0;                     // 0: a batch of one, whose root is the leaf
+  std::array<Digest, kMaxBatchDepth> path{};  // the first `depth` are used, leaf level first
+  bool operator==(const BatchProof&) const = default;
+};
+
 struct Publication {
   std::array<std::uint8_t, 16> msg_id{};
   std::uint64_t topic = 0;
@@ -104,6 +113,9 @@ struct Publication {
   // overlay without keys (the simulator, a plaintext overlay).
   PublicKey signer{};
   Signature signature{};
+  // Where it sits in the batch its signer signed at once (batch_signature.hpp): its index
+  // and the sibling hashes from its leaf up to the root the signature covers.
+  BatchProof batch;
   bool operator==(const Publication&) const = default;
 };
 

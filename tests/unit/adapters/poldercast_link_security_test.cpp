@@ -175,6 +175,7 @@ class Impostor final : public Crypto {
   bool verify(const PublicKey& k, std::string_view m, const Signature& s) const override {
     return own_->verify(k, m, s);
   }
+  Digest hash(std::string_view d) const override { return own_->hash(d); }
   std::uint64_t node_id(const PublicKey& k) const override { return own_->node_id(k); }
 
  private:

@@ -196,7 +196,7 @@ TEST(PolderCastNode, HostileMessagesAreCountedAndBoundNothing) {
   Node node(o, 1, "me", t, 7);
   node.subscribe("s");
   node.on_message("garbage");
-  node.on_message(std::string("PC\x02\x7f", 4));
+  node.on_message(std::string("PC\x03\x7f", 4));
   EXPECT_EQ(node.counters().decode_errors[static_cast<int>(DecodeError::bad_magic)], 1u);
   EXPECT_EQ(node.counters().decode_errors[static_cast<int>(DecodeError::bad_type)], 1u);
 

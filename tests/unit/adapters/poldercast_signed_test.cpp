@@ -122,13 +122,13 @@ TEST(PolderCastSigned, NobodyCanSignForAnotherNode) {
   // The forger puts the origin's key in, and signs with its own.
   auto forger = NodeKey::generate();
   forged.publication.payload = "forged";
-  forged.publication.signature = forger->sign(signed_content(forged.publication));
+  forged.publication.signature =
+      forger->sign(batch_signed_message(batch_root(*forger, forged.publication)));
   w.relay(forged);
   // Or its own key with the origin's trace: it is then signed by the forger, as it says.
   WireMessage own = forged;
-  own.publication.signer = forger->public_key();
   own.publication.msg_id[1] ^= 1;
-  own.publication.signature = forger->sign(signed_content(own.publication));
+  sign_batch(*forger, std::span<Publication>(&own.publication, 1));
   w.relay(own);
   EXPECT_EQ(w.subscriber.counters().bad_signature, 1u);
   EXPECT_EQ(w.delivered, (std::vector<std::string>{"forged"}));  // the forger's own, as its own
@@ -143,6 +143,69 @@ TEST(PolderCastSigned, APublicationFromItsSignersOwnLinkNeedsNoCheck) {
   EXPECT_EQ(w.delivered, (std::vector<std::string>{"direct"}));
   EXPECT_EQ(w.subscriber.counters().signer_links, 1u);
   EXPECT_EQ(w.subscriber.counters().signatures_checked, 0u);
+}
+
+// One signature covers what the origin publishes together; a node verifies it once and
+// takes the rest of the batch on its proof, while any change to one publication, or a proof
+// moved to another, still fails.
+TEST(PolderCastSigned, OneSignatureCoversABatchAndEachPublicationItsOwnPlace) {
+  Pair w;
+  w.published("warm-up");  // the origin joins the ring it shares with the subscriber
+  w.out.messages.clear();
+  std::vector<Publication> batch(5);
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    batch[i].subject = "s";
+    batch[i].payload = "item " + std::to_string(i);
+  }
+  w.origin.publish(std::span<Publication>(batch));
+  EXPECT_EQ(w.origin.counters().batches_signed, 2u);  // the warm-up's and this one's
+  EXPECT_EQ(w.origin.counters().signed_here, 6u);
+  std::vector<WireMessage> sent;
+  for (const auto& bytes : w.out.messages) {
+    if (WireMessage m = decoded(bytes); m.type == Type::publish) sent.push_back(m);
+  }
+  ASSERT_EQ(sent.size(), 5u);
+  EXPECT_EQ(sent[4].publication.batch.depth, 3);
+  EXPECT_EQ(sent[4].publication.batch.index, 4);
+
+  // Moved: the proof of item 1 on item 2, and item 3 with its index changed.
+  WireMessage moved = sent[2];
+  moved.publication.batch = sent[1].publication.batch;
+  w.relay(moved);
+  WireMessage reindexed = sent[3];
+  reindexed.publication.batch.index = 2;
+  w.relay(reindexed);
+  EXPECT_EQ(w.subscriber.counters().bad_signature, 2u);
+
+  for (const auto& m : sent) w.relay(m);
+  EXPECT_EQ(w.delivered,
+            (std::vector<std::string>{"item 0", "item 1", "item 2", "item 3", "item 4"}));
+  EXPECT_EQ(w.subscriber.counters().signatures_checked, 3u);  // two refused, one held
+  EXPECT_EQ(w.subscriber.counters().batch_proofs, 4u);
+
+  // A verified batch vouches for nothing else: an altered item still fails.
+  WireMessage altered = sent[0];
+  altered.publication.msg_id[0] ^= 1;
+  altered.publication.payload = "item 0, altered";
+  w.relay(altered);
+  EXPECT_EQ(w.subscriber.counters().bad_signature, 3u);
+}
+
+TEST(PolderCastBatchSignature, TheRootsOfAVerifiedBatchAreRememberedWithinABound) {
+  auto key = NodeKey::generate(), other = NodeKey::generate();
+  VerifiedRoots roots(2);
+  Digest a{}, b{}, c{};
+  a[0] = 1;
+  b[0] = 2;
+  c[0] = 3;
+  roots.insert(key->public_key(), a);
+  roots.insert(key->public_key(), b);
+  EXPECT_TRUE(roots.contains(key->public_key(), a));
+  EXPECT_FALSE(roots.contains(other->public_key(), a));  // the signer is part of it
+  roots.insert(key->public_key(), c);
+  EXPECT_FALSE(roots.contains(key->public_key(), a));  // the oldest went first
+  EXPECT_TRUE(roots.contains(key->public_key(), c));
+  EXPECT_EQ(roots.size(), 2u);
 }
 
 }  // namespace

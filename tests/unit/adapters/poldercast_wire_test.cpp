@@ -51,9 +51,16 @@ TEST(PolderCastWire, PublishFindSubscriberAndLeaveRoundTrip) {
                      "orders.new",
                      "_INBOX.x",
                      "NATS/1.0\r\nA: 1\r\n\r\n",
-                     std::string(100000, 'p')};
+                     std::string(100000, 'p'),
+                     {},
+                     {},
+                     {}};
   pub.publication.signer.fill(0xAB);
   pub.publication.signature.fill(0xCD);
+  pub.publication.batch.depth = 2;
+  pub.publication.batch.index = 3;
+  pub.publication.batch.path[0].fill(0x11);
+  pub.publication.batch.path[1].fill(0x22);
   EXPECT_EQ(round_trip(pub), pub);
   // The signature covers every field but the relays' hop count (and the topic, the
   // subject's hash), and changes with each of them.
@@ -71,6 +78,17 @@ TEST(PolderCastWire, PublishFindSubscriberAndLeaveRoundTrip) {
     Publication changed = pub.publication;
     change(changed);
     EXPECT_NE(signed_content(changed), content);
+  }
+  // A proof deeper than a batch can be, or an index outside its tree, is refused.
+  for (auto bad : std::vector<std::function<void(Publication&)>>{
+           [](Publication& p) { p.batch.depth = kMaxBatchDepth + 1; },
+           [](Publication& p) { p.batch.index = 4; }}) {
+    WireMessage m = pub;
+    bad(m.publication);
+    std::string bytes;
+    encode(m, bytes);
+    WireMessage decoded;
+    EXPECT_EQ(decode(bytes, Limits{}, decoded), DecodeError::bad_value);
   }
   WireMessage find;
   find.type = Type::find_subscriber;
@@ -169,8 +187,8 @@ TEST(PolderCastWire, AClaimedLengthBeyondTheDataIsTruncatedNotAnAllocation) {
   std::string wire;
   encode(m, wire);
   // Claim a 1 GiB payload in the last length field (4 bytes before the 3 payload bytes,
-  // which the signer's key and signature follow).
-  wire[wire.size() - 96 - 7] = 0x40;
+  // which the signer's key and signature and a batch proof of depth 0 follow).
+  wire[wire.size() - 3 - 96 - 7] = 0x40;
   WireMessage out;
   EXPECT_EQ(decode(wire, Limits{}, out), DecodeError::too_large);
   Limits big;

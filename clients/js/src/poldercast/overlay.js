@@ -56,7 +56,7 @@ const POSITIVE = ['timeout', 'reconnectDelay', 'reconnectDelayMax', 'maxPendingB
   'maxRelayedPages', 'maxRelayBytes'];
 const SIGNAL = 14; // the wire type of a signal (wire.hpp)
 // The relay envelope's magic, version and type (relay.hpp), and its bytes on top of the message.
-const RELAY_HEAD = [0x50, 0x43, 2, 13];
+const RELAY_HEAD = [0x50, 0x43, 3, 13];
 const RELAY_OVERHEAD = 4 + 1 + 255 + 4;
 // How long a page that found no gateway waits for a page of its origin to answer; and how
 // deep pages may join through pages (each level lengthens the address by an id).
