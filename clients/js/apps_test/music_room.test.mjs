@@ -6,11 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { waitFor } from '../testkit/gateway.mjs';
 import { appUrl, launchBrowser, openApp, screenshot, startAppGateway } from '../testkit/apps.mjs';
-
-const PRESENCE_MS = 300;
-const EXPIRY_MS = 3 * PRESENCE_MS;
-const ready = () => document.querySelector('#status')?.dataset.state === 'online' && window.room?.presence;
-const names = (page) => page.$$eval('#members .name', (els) => els.map((e) => e.textContent).join());
+import { EXPIRY_MS, memberNames as names, roomQuery, roomReady as ready } from '../testkit/music.mjs';
 
 test('music room: notes cross in time and in order; presence agrees and forgets a closed page', async (t) => {
   const gateway = await startAppGateway(t);
@@ -24,7 +20,7 @@ test('music room: notes cross in time and in order; presence agrees and forgets 
   assert.deepEqual(index.page.errors, [], 'console errors on the apps page');
   await index.context.close();
 
-  const query = (name, colour) => ({ room: 'jam', name, colour, presence: PRESENCE_MS });
+  const query = (name, colour) => roomQuery('jam', name, colour);
   const ann = await openApp(browser, appUrl(gateway, 'music-room', query('ann', '#e03131')), ready);
   const bob = await openApp(browser, appUrl(gateway, 'music-room', query('bob', '#1971c2')), ready);
 

@@ -12,11 +12,14 @@ import { startGateway, waitFor } from './gateway.mjs';
 export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const artifacts = process.env.PSYCHO_ARTIFACTS_DIR ?? path.join(repo, 'build/artifacts');
 
-/** A gateway serving the repository's files, optionally bridged to NATS; `t.after` stops it. */
-export function startAppGateway(t, natsUrl) {
+/**
+ * A gateway serving the repository's files, optionally bridged to NATS, optionally with a
+ * configuration file's text (`config`); `t.after` stops it.
+ */
+export function startAppGateway(t, natsUrl, config) {
   const extra = ['--websocket-static', repo];
   if (natsUrl) extra.push('--nats', natsUrl);
-  return startGateway(t, { extra });
+  return startGateway(t, { extra, config });
 }
 
 /** The http URL of an app page on `gateway`, with query parameters. */
@@ -25,15 +28,15 @@ export function appUrl(gateway, page, query = {}) {
 }
 
 /**
- * Waits until a message published on `from` reaches a subscriber on `to`: the bridge between
- * them carries traffic. Publishes again on each try, since interest may not have crossed yet.
+ * Waits until a message published on `from` reaches a subscriber on `to`: the fabric between
+ * them (NATS, multicast, PolderCast) carries traffic. Publishes again on each try, since interest may not have crossed yet.
  */
 export async function waitForBridge(t, from, to) {
   const [sender, receiver] = await Promise.all([connect(t, from.url), connect(t, to.url)]);
   let arrived = false;
   receiver.subscribe('bridge.probe', { callback: () => { arrived = true; } });
   await receiver.flush();
-  await waitFor('the NATS bridge to carry a message', async () => {
+  await waitFor('the fabric between two gateways to carry a message', async () => {
     sender.publish('bridge.probe', 'x');
     await sender.flush();
     return arrived;

@@ -21,14 +21,15 @@ ${more}`;
 
 /**
  * Starts `count` gateways, each seeded with the first; `t.after` stops them. `more`: lines
- * added to their `poldercast:` section (indented by two spaces).
+ * added to their `poldercast:` section (indented by two spaces); `extra`: more command-line
+ * arguments.
  * @returns {Promise<Gateway[]>} each with `overlayUrl` (browser links) and `overlayAddress`
  */
-export async function startOverlayGateways(t, count, { cycle = '100ms', more = '' } = {}) {
+export async function startOverlayGateways(t, count, { cycle = '100ms', more = '', extra = [] } = {}) {
   const gateways = [];
   for (let i = 0; i < count; ++i) {
     const seeds = i === 0 ? [] : [gateways[0].overlayAddress];
-    const gateway = new Gateway();
+    const gateway = new Gateway({ extra });
     gateway.options.config = overlayConfig(gateway.dir, seeds, cycle, more);
     await gateway.start();
     t.after(() => gateway.stop());

@@ -1,0 +1,122 @@
+// Two Music Room pages playing to each other, for the browser tests: on one gateway, on two
+// gateways joined by a fabric (NATS, multicast, PolderCast), or as nodes of the overlay
+// itself. Each page stamps a note with its own clock (timeOrigin + now): pages of one
+// machine share that timeline, so a note's delay is the listener's time minus the player's.
+import assert from 'node:assert/strict';
+import { waitFor } from './gateway.mjs';
+import { appUrl, launchBrowser, openApp } from './apps.mjs';
+
+/** Presence announcements every 300 ms, so a closed page is forgotten within a second. */
+export const PRESENCE_MS = 300;
+export const EXPIRY_MS = 3 * PRESENCE_MS;
+
+/** The page is up: connected, and its presence joined. */
+export const roomReady = () => document.querySelector('#status')?.dataset.state === 'online' && window.room?.presence;
+
+/** The names in a page's presence list, comma separated, in the page's order. */
+export const memberNames = (page) => page.$$eval('#members .name', (els) => els.map((e) => e.textContent).join());
+
+/** Query parameters of a Music Room page in room `room`. */
+export const roomQuery = (room, name, colour, more = {}) => ({ room, name, colour, presence: PRESENCE_MS, ...more });
+
+/**
+ * Opens two pages (`urls[0]` for ann, `urls[1]` for bob) and waits until each lists both and
+ * has measured the other's clock.
+ * @returns {Promise<{ann: any, bob: any}>} openApp results
+ */
+export async function openPair(browser, urls, ms = 10_000) {
+  const ann = await openApp(browser, urls[0], roomReady);
+  const bob = await openApp(browser, urls[1], roomReady);
+  await waitFor('both presence lists to hold both', async () =>
+    (await memberNames(ann.page)) === 'ann,bob' && (await memberNames(bob.page)) === 'ann,bob', ms);
+  const [annId, bobId] = await Promise.all([ann.page, bob.page].map((p) => p.evaluate(() => window.room.id)));
+  await bob.page.waitForFunction((id) => window.room.clock.offsets.has(id), annId, { timeout: ms });
+  await ann.page.waitForFunction((id) => window.room.clock.offsets.has(id), bobId, { timeout: ms });
+  return { ann, bob };
+}
+
+/**
+ * One note first, as a person tries the keyboard: its path through both pages (and, on a
+ * fabric, the subscriptions it finds on the way) is set up before the melody is timed.
+ * Played until heard, since a fabric may still be settling who subscribes to what.
+ */
+export async function warmUp(from, to, ms = 10_000) {
+  await waitFor('a first note to cross', async () => {
+    await from.keyboard.press('l');
+    try {
+      await to.waitForFunction(() => window.room.noteLog.length >= 2, null, { timeout: 500 });
+      return true;
+    } catch {
+      return false;
+    }
+  }, ms);
+  // Late copies of the tries may still be under way: wait until the log stops growing.
+  let count = -1;
+  await waitFor('the first notes to settle', async () => {
+    const now = await to.evaluate(() => window.room.noteLog.length);
+    if (now === count) return true;
+    count = now;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    return false;
+  }, ms);
+  await to.evaluate(() => { window.room.noteLog.length = 0; });
+  await from.evaluate(() => { window.room.played.length = 0; });
+}
+
+/**
+ * Plays eight notes (on and off) on `from`'s computer keyboard and waits until `to` has
+ * scheduled all sixteen events.
+ * @returns {Promise<{played: any[], heard: any[], delays: number[], transits: number[]}>}
+ */
+export async function playMelody(from, to, ms = 10_000) {
+  for (const key of ['a', 's', 'd', 'f', 'g', 'h', 'j', 'k']) {
+    await from.keyboard.down(key);
+    await from.keyboard.up(key);
+  }
+  const played = await from.evaluate(() => window.room.played);
+  assert.equal(played.length, 16);
+  await to.waitForFunction((n) => window.room.noteLog.length >= n, played.length, { timeout: ms });
+  const heard = await to.evaluate(() => window.room.noteLog);
+  const delays = heard.map((note, i) => note.scheduledAt - (played[i]?.t ?? NaN));
+  const transits = heard.map((note, i) => note.receivedAt - (played[i]?.t ?? NaN));
+  return { played, heard, delays, transits };
+}
+
+/** Every note arrived once, in the order played, and was scheduled in that order. */
+export function assertInOrder({ played, heard, delays, transits }, what) {
+  const measured = `scheduled after ${delays.map((d) => d.toFixed(1)).join(', ')} ms; ` +
+    `arrived after ${transits.map((d) => d.toFixed(1)).join(', ')} ms`;
+  assert.deepEqual(heard.map((n) => [n.seq, n.n, n.on]), played.map((n) => [n.seq, n.n, n.on]),
+    `${what}: every note, in order (${measured})`);
+  for (let i = 1; i < heard.length; ++i) {
+    assert.ok(heard[i].scheduledAt >= heard[i - 1].scheduledAt, `${what}: note ${i} scheduled in order (${measured})`);
+    assert.ok(heard[i].audioTime >= heard[i - 1].audioTime, `${what}: note ${i} in order on the AudioContext (${measured})`);
+  }
+  return measured;
+}
+
+/**
+ * Ann on `east`, bob on `west`, in room `room`: the melody both ways, then ann leaves.
+ * `t.diagnostic` records the measured delays.
+ */
+export async function playAcross(t, east, west, room) {
+  const browser = await launchBrowser(t, ['--autoplay-policy=no-user-gesture-required']);
+  const { ann, bob } = await openPair(browser, [
+    appUrl(east, 'music-room', roomQuery(room, 'ann', '#e03131')),
+    appUrl(west, 'music-room', roomQuery(room, 'bob', '#1971c2')),
+  ]);
+  for (const [from, to, what] of [[ann, bob, 'ann to bob'], [bob, ann, 'bob to ann']]) {
+    await warmUp(from.page, to.page);
+    const measured = assertInOrder(await playMelody(from.page, to.page), `${room}, ${what}`);
+    t.diagnostic(`${room}, ${what}: ${measured}`);
+  }
+  assert.equal(await memberNames(ann.page), await memberNames(bob.page), 'presence lists agree');
+  for (const [name, { page }] of Object.entries({ ann, bob })) assert.deepEqual(page.errors, [], `console errors on ${name}'s page`);
+
+  const closedAt = Date.now();
+  await ann.context.close();
+  await bob.page.waitForFunction(() => document.querySelectorAll('#members li').length === 1, null, { timeout: EXPIRY_MS + 2000 });
+  t.diagnostic(`${room}: ann gone from bob's list after ${Date.now() - closedAt} ms`);
+  assert.equal(await memberNames(bob.page), 'bob');
+  assert.deepEqual(bob.page.errors, [], "console errors on bob's page");
+}
