@@ -65,8 +65,10 @@ void Node::send_published(Publication p) {
   // A ring, or any subscriber we know of, always gets the publication the ordinary way: a
   // reply route (which any peer can plant) must never divert a subject others listen to.
   if (const auto* ring = rings_.ring(p.topic)) {
-    forward(p, *ring, 0, false);
-    return;
+    if (forward(p, *ring, 0, false)) return;
+    // A subscriber that knows no other yet (it has just subscribed: its ring is empty and
+    // its views name nobody) searches as a non-subscriber does, rather than losing its own
+    // publication uncounted: a page's first request, right after it subscribed, was lost so.
   }
   auto subs = known_subscribers(p.topic, 0);
   WireMessage m = message(Type::publish);
@@ -153,7 +155,7 @@ void Node::on_publish(WireMessage& m, const ProfilePtr& sender, std::uint64_t li
 // The forwarding rule (docs/poldercast.md): from a ring neighbour, on to the nearest
 // neighbour on the other side; otherwise to both sides; the rest of the fan-out F goes to
 // random Vicinity neighbours that subscribe, each starting a new walk.
-void Node::forward(const Publication& p, const Rings::Ring& ring, std::uint64_t from,
+bool Node::forward(const Publication& p, const Rings::Ring& ring, std::uint64_t from,
                    bool from_ring) {
   std::vector<ProfilePtr> targets;
   auto add = [&](std::uint64_t id) {
@@ -197,13 +199,14 @@ void Node::forward(const Publication& p, const Rings::Ring& ring, std::uint64_t 
       if (s->node_id != from && !has_node(targets, s->node_id)) targets.push_back(s);
     }
   }
-  if (targets.empty()) return;
+  if (targets.empty()) return false;
   WireMessage m = message(Type::publish);
   m.publication = p;
   auto bytes = encode_message(m);
   for (const auto& t : targets) {
     if (send_publication(*t, bytes)) ++counters_.forwarded;
   }
+  return true;
 }
 
 // Subscribers of `topic` known from any view, the rings and the publish cache.
@@ -357,6 +360,11 @@ void Node::flush_pending(std::uint64_t topic) {
 }
 
 void Node::expire_publishing() {
+  // Subscribers the views learnt of meanwhile take what waits: a node that published before
+  // its first exchange had nobody to send its walks to.
+  std::vector<std::uint64_t> waiting;
+  for (const auto& [topic, pending] : pending_) waiting.push_back(topic);
+  for (auto topic : waiting) flush_pending(topic);
   for (auto it = pending_.begin(); it != pending_.end();) {
     if (cycle_ - it->second.since_cycle > options_.find_timeout_cycles) {
       if (unfound_.size() >= options_.publish_cache_topics) unfound_.erase(unfound_.begin());

@@ -229,7 +229,8 @@ class Node final : public TransportEvents {
   bool authentic(const Publication& p, std::uint64_t link_sender);
   // One publication whose signed fields are final: on to its ring or subscribers.
   void send_published(Publication p);
-  void forward(const Publication& p, const Rings::Ring& ring, std::uint64_t from, bool from_ring);
+  // False when it found nobody to send to.
+  bool forward(const Publication& p, const Rings::Ring& ring, std::uint64_t from, bool from_ring);
   void publish_unsubscribed(const Publication& p, SharedBytes bytes, std::vector<ProfilePtr> subs);
   void start_walks(std::uint64_t topic);
   std::vector<ProfilePtr> known_subscribers(std::uint64_t topic, std::uint64_t except) const;

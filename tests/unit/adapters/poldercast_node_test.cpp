@@ -136,6 +136,35 @@ TEST(PolderCastNode, APublisherThatKnowsNoSubscriberFindsOneWithAWalk) {
   EXPECT_GT(walks, 0u) << "some publisher had to search";
 }
 
+TEST(PolderCastNode, ANewcomerThatSubscribesAndPublishesAtOnceStillReachesTheOthers) {
+  // Node 9 of 20 subscribes. A newcomer subscribes too and publishes before its first
+  // exchange: its ring is empty and its views name nobody, so the publication waits for a
+  // subscriber to be found (as a page's snapshot request does) instead of going nowhere.
+  World w(20, [](std::size_t i) {
+    return i == 9 ? std::vector<std::string>{"rare"} : std::vector<std::string>{};
+  });
+  w.cycles(10);
+  const auto at = w.net.add({}, {0});
+  w.net.node(at).on_deliver([&w, at](const Publication& p) { w.got[at].push_back(p.payload); });
+  Node& newcomer = w.net.node(at);
+  newcomer.subscribe("rare");
+  Publication p;
+  p.subject = "rare";
+  p.payload = "first";
+  newcomer.publish(p);
+  w.net.drain(2000);
+  w.cycles(3);
+  EXPECT_EQ(w.got[9], std::vector<std::string>{"first"});
+  EXPECT_EQ(newcomer.counters().no_subscriber, 0u);
+  // Once it knows the other subscriber, its ring carries what it publishes.
+  w.cycles(5);
+  p.payload = "second";
+  newcomer.publish(p);
+  w.net.drain(2000);
+  EXPECT_EQ(w.got[9], (std::vector<std::string>{"first", "second"}));
+  EXPECT_TRUE(w.got[at].empty());
+}
+
 TEST(PolderCastNode, ASubjectNobodyWantsCostsOneSearchNotOnePerPublication) {
   World w(20, [](std::size_t) { return std::vector<std::string>{"busy"}; });
   w.cycles(10);
