@@ -1,5 +1,5 @@
 // Type declarations of clock.js, written by hand next to the JavaScript.
-import type { Connection } from './psycho.js';
+import type { Connection, OverlayConnection } from './psycho.js';
 
 /** `performance.timeOrigin + performance.now()`: monotonic milliseconds. */
 export function monotonicNow(): number;
@@ -13,7 +13,7 @@ export interface ClockSyncOptions {
 }
 
 export class ClockSync {
-  constructor(conn: Connection, prefix: string, options: ClockSyncOptions);
+  constructor(conn: Connection | OverlayConnection, prefix: string, options: ClockSyncOptions);
   readonly offsets: Map<string, { offset: number; rtt: number }>;
   start(): Promise<void>;
   measure(peer: string): Promise<{ offset: number; rtt: number }>;
@@ -22,4 +22,4 @@ export class ClockSync {
   close(): void;
 }
 
-export function startClockSync(conn: Connection, prefix: string, options: ClockSyncOptions): Promise<ClockSync>;
+export function startClockSync(conn: Connection | OverlayConnection, prefix: string, options: ClockSyncOptions): Promise<ClockSync>;

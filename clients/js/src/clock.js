@@ -11,7 +11,7 @@ export function monotonicNow() {
 /** Offsets to peers' clocks. Make one with `startClockSync`. */
 export class ClockSync {
   /**
-   * @param {import('./connection.js').Connection} conn
+   * @param {import('./connection.js').Connection | import('./poldercast/overlay.js').OverlayConnection} conn
    * @param {string} prefix answers are on `prefix.<id>`
    * @param {{id: string, now?: () => number, samples?: number, timeout?: number}} options
    */
@@ -78,7 +78,7 @@ export class ClockSync {
 
 /**
  * Starts answering on `prefix.<id>` and returns the ClockSync.
- * @param {import('./connection.js').Connection} conn
+ * @param {import('./connection.js').Connection | import('./poldercast/overlay.js').OverlayConnection} conn
  * @param {string} prefix
  * @param {ConstructorParameters<typeof ClockSync>[2]} options
  * @returns {Promise<ClockSync>}

@@ -1,5 +1,5 @@
 // Type declarations of presence.js, written by hand next to the JavaScript.
-import type { Connection } from './psycho.js';
+import type { Connection, OverlayConnection } from './psycho.js';
 
 export interface Member {
   readonly id: string;
@@ -23,7 +23,7 @@ export interface PresenceOptions {
 
 /** Events: `join`, `update`, `leave` (detail: Member, plus `reason` for leave), `change`. */
 export class Presence extends EventTarget {
-  constructor(conn: Connection, subject: string, options?: PresenceOptions);
+  constructor(conn: Connection | OverlayConnection, subject: string, options?: PresenceOptions);
   readonly id: string;
   readonly subject: string;
   readonly stats: { announcements: number; received: number; ignored: number; expired: number };
@@ -33,4 +33,4 @@ export class Presence extends EventTarget {
   close(): void;
 }
 
-export function joinPresence(conn: Connection, subject: string, options?: PresenceOptions): Promise<Presence>;
+export function joinPresence(conn: Connection | OverlayConnection, subject: string, options?: PresenceOptions): Promise<Presence>;

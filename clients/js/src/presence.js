@@ -23,7 +23,7 @@ const decoder = new TextDecoder();
 /** Presence on a subject. Make one with `joinPresence`. */
 export class Presence extends EventTarget {
   /**
-   * @param {import('./connection.js').Connection} conn
+   * @param {import('./connection.js').Connection | import('./poldercast/overlay.js').OverlayConnection} conn
    * @param {string} subject where every member announces (a plain subject, no wildcards)
    * @param {{id?: string, name?: string, colour?: string, interval?: number, expiryFactor?: number, maxMembers?: number}} [options]
    */
@@ -161,7 +161,7 @@ function checkedProfile(name, colour) {
 
 /**
  * Joins presence on `subject`: subscribes, announces, and keeps announcing until `close()`.
- * @param {import('./connection.js').Connection} conn
+ * @param {import('./connection.js').Connection | import('./poldercast/overlay.js').OverlayConnection} conn
  * @param {string} subject
  * @param {ConstructorParameters<typeof Presence>[2]} [options]
  * @returns {Promise<Presence>}

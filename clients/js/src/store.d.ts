@@ -1,5 +1,5 @@
 // Type declarations of the Psycho Store (store.js), written by hand next to the JavaScript.
-import type { Connection } from './psycho.js';
+import type { Connection, OverlayConnection } from './psycho.js';
 
 /** A write's version: hybrid logical clock (`t` ms, `c` counter) and the writing replica `r`. */
 export interface Version {
@@ -73,7 +73,7 @@ export interface StoreStats {
  * `change` (a Change), `conflict` ({key, lost, winner}), `resync` ({epoch, kept}), `error` (a StoreError).
  */
 export class PsychoStore extends EventTarget {
-  constructor(conn: Connection, name: string, options?: StoreOptions);
+  constructor(conn: Connection | OverlayConnection, name: string, options?: StoreOptions);
   readonly name: string;
   readonly replica: string;
   readonly epoch: number;
@@ -94,4 +94,4 @@ export class PsychoStore extends EventTarget {
 }
 
 /** Opens a replica: subscribes, then joins by snapshot (await `store.ready`). */
-export function openStore(conn: Connection, name: string, options?: StoreOptions): Promise<PsychoStore>;
+export function openStore(conn: Connection | OverlayConnection, name: string, options?: StoreOptions): Promise<PsychoStore>;

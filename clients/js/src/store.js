@@ -8,7 +8,8 @@
 // live). docs/apps.md explains the design.
 //
 // Subjects: `.u` updates, `.snap` snapshot requests, `.digest` anti-entropy digests,
-// `.pull.<replica>` requests for key ranges from one replica.
+// `.pull.<replica>` requests for key ranges from one replica; each replica subscribes to
+// these four exact subjects, so a store works on every fabric and as overlay nodes.
 import { HybridClock, compareVersions } from './hlc.js';
 import { collect } from './store_collect.js';
 import { chunkEntries, decodeEntry, decodeMessage, encodeEntry, encodeMessage } from './store_codec.js';
@@ -30,7 +31,7 @@ const MAX_TRACKED_CAS = 1000;
 /** A store replica. Make one with `openStore`. Events: `ready`, `change`, `conflict`, `resync`, `error`. */
 export class PsychoStore extends EventTarget {
   /**
-   * @param {import('./connection.js').Connection} conn
+   * @param {import('./connection.js').Connection | import('./poldercast/overlay.js').OverlayConnection} conn
    * @param {string} name
    * @param {Record<string, unknown>} [options]
    */
@@ -63,7 +64,11 @@ export class PsychoStore extends EventTarget {
 
   /** Subscribes, then joins (snapshot). @returns {Promise<void>} once subscribed */
   async start() {
-    this.sub = this.conn.subscribe(`${this.prefix}.>`, { callback: (err, msg) => this.onMessage(err, msg) });
+    // Four exact subjects rather than `store.NAME.>`: a wildcard joins no PolderCast ring, so
+    // through a PolderCast gateway or as an overlay node (connectOverlay) it would hear nothing.
+    const callback = (err, msg) => this.onMessage(err, msg);
+    this.subs = ['u', 'snap', 'digest', `pull.${this.replica}`]
+      .map((kind) => this.conn.subscribe(`${this.prefix}.${kind}`, { callback }));
     this.conn.addEventListener('status', this.onStatus);
     // The subscription must be in place before the snapshot is asked for: an update made
     // between the two then arrives by the subscription, never falls in a gap.
@@ -166,7 +171,7 @@ export class PsychoStore extends EventTarget {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.antiEntropyTimer);
-    this.sub?.unsubscribe();
+    for (const sub of this.subs ?? []) sub.unsubscribe();
     this.conn.removeEventListener('status', this.onStatus);
     for (const watcher of [...this.watchers]) watcher.stop();
   }
@@ -262,7 +267,6 @@ export class PsychoStore extends EventTarget {
   onMessage(err, msg) {
     if (err || this.closed) return;
     const kind = msg.subject.slice(this.prefix.length + 1);
-    // Other subjects under the store's (an app's presence, pulls meant for others) are not ours.
     if (kind !== 'u' && kind !== 'snap' && kind !== 'digest' && kind !== `pull.${this.replica}`) return;
     let message;
     try {
@@ -485,7 +489,7 @@ function toBytes(value) {
 /**
  * Opens replica of store `name` on a connection: subscribes, then joins. Await
  * `store.ready` (or listen for `ready`) for the initial data.
- * @param {import('./connection.js').Connection} conn
+ * @param {import('./connection.js').Connection | import('./poldercast/overlay.js').OverlayConnection} conn
  * @param {string} name
  * @param {Record<string, unknown>} [options] see STORE_DEFAULTS, and `replica` (an id)
  * @returns {Promise<PsychoStore>}

@@ -14,7 +14,7 @@ import { decodeEntry, decodeMessage, encodeMessage } from './store_codec.js';
  */
 
 /**
- * @param {import('./connection.js').Connection} conn
+ * @param {import('./connection.js').Connection | import('./poldercast/overlay.js').OverlayConnection} conn
  * @param {string} subject
  * @param {object} body
  * @param {{timeout: number, epoch: () => number,

@@ -1,6 +1,7 @@
 // Compiled by types.test.mjs with `tsc --noEmit --strict`: every export of the store,
-// presence and clock modules used the way the README shows.
-import type { Connection } from 'psycho-client';
+// presence and clock modules used the way the README shows, through a gateway connection
+// or as an overlay node (both are accepted).
+import type { Connection, OverlayConnection } from 'psycho-client';
 import {
   compareVersions,
   openStore,
@@ -17,7 +18,7 @@ import {
 import { joinPresence, Presence, type Member, type PresenceOptions } from 'psycho-client/presence';
 import { ClockSync, monotonicNow, startClockSync, type ClockSyncOptions } from 'psycho-client/clock';
 
-export async function useStore(nc: Connection): Promise<string[]> {
+export async function useStore(nc: Connection | OverlayConnection): Promise<string[]> {
   const options: StoreOptions = { maxKeys: STORE_DEFAULTS.maxKeys, tombstoneTtl: 60_000, replica: 'r1' };
   const store: PsychoStore = await openStore(nc, 'shop', options);
   await store.ready;
@@ -48,7 +49,7 @@ export async function useStore(nc: Connection): Promise<string[]> {
   return [...store.keys('a'), String(order), String(stats.applied), store.replica, String(store.epoch), String(store.isReady)];
 }
 
-export async function usePresence(nc: Connection): Promise<string[]> {
+export async function usePresence(nc: OverlayConnection): Promise<string[]> {
   const options: PresenceOptions = { name: 'ann', colour: '#ff0000', interval: 2000, expiryFactor: 3 };
   const presence: Presence = await joinPresence(nc, 'room.presence', options);
   presence.update({ name: 'anne' });
