@@ -1,8 +1,9 @@
 // What both apps do the same way: find the gateway (the page's own origin, or ?gateway=),
-// remember the person's name and colour, connect with the state shown in the header, list
-// who is online, and show notices. Pages import psycho.js by a relative path: the gateway
-// serves the repository root, so /apps/... and /clients/js/src/... share one origin.
-import { connect } from '../../clients/js/src/psycho.js';
+// or join the PolderCast overlay as a node of its own (?overlay=), remember the person's name
+// and colour, connect with the state shown in the header, list who is online, and show
+// notices. Pages import psycho.js by a relative path: the gateway serves the repository root,
+// so /apps/... and /clients/js/src/... share one origin.
+import { connect, connectOverlay } from '../../clients/js/src/psycho.js';
 
 export const params = new URLSearchParams(location.search);
 
@@ -24,6 +25,20 @@ export function gatewayUrl() {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
   return params.get('gateway') ?? `${scheme}://${location.host}/`;
 }
+
+/**
+ * The overlay listener (a gateway's `poldercast.websocket`) to join the PolderCast overlay
+ * through as a node of this page's own (peer to peer), from ?overlay=; null: through the
+ * gateway (psycho.js `connect`).
+ * @returns {string | null}
+ */
+export function overlayUrl() {
+  return params.get('overlay') || null;
+}
+
+// The PolderCast node compiled to WebAssembly, as scripts/build leaves it in the repository
+// the demo serves (?wasm= names another place).
+const WASM = new URL('../../build/wasm/poldercast.mjs', import.meta.url).href;
 
 const COLOURS = ['#e03131', '#2f9e44', '#1971c2', '#f08c00', '#9c36b5', '#0c8599', '#d6336c', '#5c940d'];
 
@@ -64,13 +79,34 @@ export function notice(text, kind = 'info') {
   setTimeout(() => el.remove(), 6000);
 }
 
+/** Says in the header how this page reaches the others: through a gateway, or peer to peer. */
+function showMode(overlay) {
+  const mode = document.createElement('span');
+  mode.id = 'mode';
+  mode.className = 'mode';
+  mode.dataset.mode = overlay ? 'overlay' : 'gateway';
+  mode.textContent = overlay ? 'peer to peer' : 'through the gateway';
+  mode.title = overlay ? `a PolderCast node of its own, linked through ${overlay}` : gatewayUrl();
+  document.getElementById('status').before(mode);
+}
+
 /**
- * Connects, keeping the header's state in step with the connection's.
+ * Connects (or joins the overlay, with ?overlay=), keeping the header's state in step with
+ * the connection's. Both give the same publish/subscribe/request API.
  * @param {string} name for the gateway's logs
+ * @returns {Promise<import('../../clients/js/src/psycho.js').Connection | import('../../clients/js/src/psycho.js').OverlayConnection>}
  */
 export async function connectShown(name) {
   showState('connecting', 'connecting…');
-  const conn = await connect(gatewayUrl(), { name, waitOnFirstConnect: true, timeout: 5000 });
+  const overlay = overlayUrl();
+  showMode(overlay);
+  const conn = overlay
+    ? await connectOverlay(overlay, {
+      name, timeout: 5000, wasm: params.get('wasm') ?? WASM,
+      // The gossip period; the gateways' default (1 s) unless ?cycle= (ms) says otherwise.
+      ...(params.has('cycle') ? { cycle: Number(params.get('cycle')) } : {}),
+    })
+    : await connect(gatewayUrl(), { name, waitOnFirstConnect: true, timeout: 5000 });
   conn.addEventListener('status', (e) => {
     const { status, error } = e.detail;
     if (status === 'connected') showState('online', 'online');

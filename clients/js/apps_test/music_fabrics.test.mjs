@@ -9,19 +9,19 @@ import { test } from 'node:test';
 import { repo, startAppGateway, waitForBridge } from '../testkit/apps.mjs';
 import { startNats } from '../testkit/nats.mjs';
 import { startOverlayGateways } from '../testkit/overlay.mjs';
-import { playAcross } from '../testkit/music.mjs';
+import { playAcross, roomUrls } from '../testkit/music.mjs';
 
 test('music room: two gateways bridged by NATS', async (t) => {
   const nats = await startNats(t);
   const [east, west] = await Promise.all([startAppGateway(t, nats.url), startAppGateway(t, nats.url)]);
   await waitForBridge(t, east, west);
   await waitForBridge(t, west, east);
-  await playAcross(t, east, west, 'nats');
+  await playAcross(t, roomUrls(east, west, 'nats'), 'nats');
 });
 
 test('music room: two gateways joined by PolderCast', async (t) => {
   const [east, west] = await startOverlayGateways(t, 2, { extra: ['--websocket-static', repo] });
   await waitForBridge(t, east, west);
   await waitForBridge(t, west, east);
-  await playAcross(t, east, west, 'poldercast');
+  await playAcross(t, roomUrls(east, west, 'poldercast'), 'poldercast');
 });

@@ -6,7 +6,7 @@
 // PSYCHO_MULTICAST_NETNS (tests/CMakeLists.txt). Run any other way, it is skipped.
 import { test } from 'node:test';
 import { repo, startAppGateway, waitForBridge } from '../testkit/apps.mjs';
-import { playAcross } from '../testkit/music.mjs';
+import { playAcross, roomUrls } from '../testkit/music.mjs';
 
 // The group's port is shared by every gateway on it, so it cannot be "port 0": it is fixed,
 // which is safe only because the namespace holds nothing but this test.
@@ -22,5 +22,5 @@ test('music room: two gateways joined by multicast', { skip: process.env.PSYCHO_
   const [east, west] = await Promise.all([0, 1].map(() => startAppGateway(t, undefined, MULTICAST)));
   await waitForBridge(t, east, west);
   await waitForBridge(t, west, east);
-  await playAcross(t, east, west, 'multicast');
+  await playAcross(t, roomUrls(east, west, 'multicast'), 'multicast');
 });

@@ -96,15 +96,23 @@ export function assertInOrder({ played, heard, delays, transits }, what) {
 }
 
 /**
- * Ann on `east`, bob on `west`, in room `room`: the melody both ways, then ann leaves.
- * `t.diagnostic` records the measured delays.
+ * The pages of ann (served by `east`) and bob (by `west`) in room `room`; `more(gateway)`
+ * adds query parameters for the page that gateway serves.
  */
-export async function playAcross(t, east, west, room) {
-  const browser = await launchBrowser(t, ['--autoplay-policy=no-user-gesture-required']);
-  const { ann, bob } = await openPair(browser, [
-    appUrl(east, 'music-room', roomQuery(room, 'ann', '#e03131')),
-    appUrl(west, 'music-room', roomQuery(room, 'bob', '#1971c2')),
-  ]);
+export function roomUrls(east, west, room, more = () => ({})) {
+  return [appUrl(east, 'music-room', roomQuery(room, 'ann', '#e03131', more(east))),
+    appUrl(west, 'music-room', roomQuery(room, 'bob', '#1971c2', more(west)))];
+}
+
+/**
+ * Ann's and bob's pages (`urls`, from roomUrls) in room `room`: the melody both ways, then
+ * ann leaves (after `beforeLeave(annPage, bobPage)`). `t.diagnostic` records the measured
+ * delays.
+ * @returns {Promise<void>}
+ */
+export async function playAcross(t, urls, room, { args = [], beforeLeave = async () => {} } = {}) {
+  const browser = await launchBrowser(t, ['--autoplay-policy=no-user-gesture-required', ...args]);
+  const { ann, bob } = await openPair(browser, urls);
   for (const [from, to, what] of [[ann, bob, 'ann to bob'], [bob, ann, 'bob to ann']]) {
     await warmUp(from.page, to.page);
     const measured = assertInOrder(await playMelody(from.page, to.page), `${room}, ${what}`);
@@ -112,6 +120,7 @@ export async function playAcross(t, east, west, room) {
   }
   assert.equal(await memberNames(ann.page), await memberNames(bob.page), 'presence lists agree');
   for (const [name, { page }] of Object.entries({ ann, bob })) assert.deepEqual(page.errors, [], `console errors on ${name}'s page`);
+  await beforeLeave(ann.page, bob.page);
 
   const closedAt = Date.now();
   await ann.context.close();
