@@ -36,6 +36,15 @@ export function overlayUrl() {
   return params.get('overlay') || null;
 }
 
+/**
+ * The overlay node's gossip period in milliseconds: ?cycle=, else the gateways' default (1 s).
+ * A newcomer finds the others within a few of them.
+ * @returns {number}
+ */
+export function overlayCycle() {
+  return params.has('cycle') ? Number(params.get('cycle')) : 1000;
+}
+
 // The PolderCast node compiled to WebAssembly, as scripts/build leaves it in the repository
 // the demo serves (?wasm= names another place).
 const WASM = new URL('../../build/wasm/poldercast.mjs', import.meta.url).href;
@@ -103,8 +112,7 @@ export async function connectShown(name) {
   const conn = overlay
     ? await connectOverlay(overlay, {
       name, timeout: 5000, wasm: params.get('wasm') ?? WASM,
-      // The gossip period; the gateways' default (1 s) unless ?cycle= (ms) says otherwise.
-      ...(params.has('cycle') ? { cycle: Number(params.get('cycle')) } : {}),
+      cycle: overlayCycle(),
     })
     : await connect(gatewayUrl(), { name, waitOnFirstConnect: true, timeout: 5000 });
   conn.addEventListener('status', (e) => {

@@ -3,7 +3,9 @@
 // store.NAME.presence; `window.app` exposes both for the browser tests.
 import { PsychoStore } from '../../clients/js/src/store.js';
 import { joinPresence } from '../../clients/js/src/presence.js';
-import { bindProfileForm, connectShown, fatal, notice, params, profile, renderMembers, showState } from '../shared/session.js';
+import {
+  bindProfileForm, connectShown, fatal, notice, overlayCycle, overlayUrl, params, profile, renderMembers, showState,
+} from '../shared/session.js';
 
 const storeName = params.get('store') ?? 'demo';
 const presenceInterval = Number(params.get('presence') ?? 2000);
@@ -20,7 +22,11 @@ async function main() {
   document.title = `${storeName} · Psycho Store`;
   const me = profile();
   const conn = await connectShown(`store page ${me.name}`);
-  const store = new PsychoStore(conn, storeName);
+  // As an overlay node, the snapshot request of a newcomer waits until the overlay finds it
+  // another replica (its walks give up after three gossip cycles): it is given that long
+  // before the page takes itself for the first.
+  const store = new PsychoStore(conn, storeName,
+    overlayUrl() ? { snapshotTimeout: Math.max(2000, 3 * overlayCycle()) } : {});
   const id = store.replica; // presence uses the same id, so writers can be named
   const app = { conn, store, presence: null, conflicts: [], errors: [], ready: false, keysAtReady: -1 };
   window.app = app;
