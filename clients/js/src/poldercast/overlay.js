@@ -14,50 +14,22 @@
 import { Backoff } from '../backoff.js';
 import { toBytes } from '../connection.js';
 import { PsychoError } from '../errors.js';
-import { checkOptions } from '../options.js';
+import { randomId } from '../random_id.js';
 import { encodeHeaders } from '../headers.js';
 import { Msg } from '../message.js';
 import { RequestMux } from '../requests.js';
 import { checkSubject } from '../subject.js';
 import { Subscription } from '../subscription.js';
 import { SubscriptionTable } from '../subscriptions.js';
+import { depthOf, isRelay, RELAY_OVERHEAD, relayOf, undialable } from './addresses.js';
 import { GatewayLink } from './gateway_link.js';
+import { resolveOptions } from './overlay_options.js';
 import { PageRelay } from './page_relay.js';
 import { PeerLinks, peerConnectionsCreated } from './peer_links.js';
 import { Rendezvous } from './rendezvous.js';
-import { defaultWasmUrl, loadPolderCast } from './wasm.js';
+import { loadPolderCast } from './wasm.js';
 
-const DEFAULTS = Object.freeze({
-  name: '',
-  echo: false,
-  timeout: 10_000,
-  reconnect: true,
-  reconnectDelay: 250,
-  reconnectDelayMax: 10_000,
-  maxReconnectAttempts: -1,
-  maxPendingBytes: 8 * 1024 * 1024,
-  maxPendingMessages: 65_536,
-  requestTimeout: 5_000,
-  maxPayload: 1024 * 1024,
-  cycle: 1000,
-  wasm: undefined,
-  WebSocket: undefined,
-  webrtc: undefined,
-  rtcConfiguration: undefined,
-  maxPeerConnections: 400,
-  maxPeerLinks: 32,
-  rendezvous: undefined,
-  BroadcastChannel: undefined,
-  maxRelayedPages: 8,
-  maxRelayBytes: 4 * 1024 * 1024,
-});
-const POSITIVE = ['timeout', 'reconnectDelay', 'reconnectDelayMax', 'maxPendingBytes',
-  'maxPendingMessages', 'requestTimeout', 'maxPayload', 'cycle', 'maxPeerConnections', 'maxPeerLinks',
-  'maxRelayedPages', 'maxRelayBytes'];
 const SIGNAL = 14; // the wire type of a signal (wire.hpp)
-// The relay envelope's magic, version and type (relay.hpp), and its bytes on top of the message.
-const RELAY_HEAD = [0x50, 0x43, 3, 13];
-const RELAY_OVERHEAD = 4 + 1 + 255 + 4;
 // How long a page that found no gateway waits for a page of its origin to answer; and how
 // deep pages may join through pages (each level lengthens the address by an id).
 const SEEK_MS = 2_000;
@@ -68,37 +40,7 @@ const decoder = new TextDecoder();
 // the gateways allow max_payload plus this much (poldercast_config.cpp).
 const WIRE_ALLOWANCE = 32 * 1024;
 
-function resolveOptions(url, given) {
-  const options = checkOptions(url, given, DEFAULTS, POSITIVE);
-  options.wasm ??= defaultWasmUrl;
-  options.webrtc ??= typeof globalThis.RTCPeerConnection === 'function';
-  options.rtcConfiguration ??= { iceServers: [] };
-  options.BroadcastChannel ??= globalThis.BroadcastChannel;
-  // On by default where a page can use it: a reloaded tab then rejoins through another with
-  // no gateway left, with nothing for the app to do.
-  options.rendezvous ??= options.webrtc && typeof options.BroadcastChannel === 'function' ? 'default' : '';
-  if (typeof options.rendezvous !== 'string' || !/^[\w.-]{0,64}$/.test(options.rendezvous)) {
-    throw new PsychoError('invalid_option', 'rendezvous must be a name of at most 64 letters, digits, _ . -');
-  }
-  if (options.rendezvous !== '' && options.webrtc && typeof options.BroadcastChannel !== 'function') {
-    throw new PsychoError('invalid_option', 'rendezvous needs a BroadcastChannel');
-  }
-  return options;
-}
-
-/** 16 random hex digits: this node's id for one link's lifetime. */
-function randomId() {
-  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(8));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
 const hasWildcard = (subject) => subject.split('.').some((t) => t === '*' || t === '>');
-const undialable = (address) => /^web:[^@]+@./.test(address);
-/** The relay an undialable address names ("" for any other): a gateway, or a page. */
-const relayOf = (address) => (undialable(address) ? address.slice(address.indexOf('@') + 1) : '');
-const isRelay = (bytes) => bytes.length > 4 && RELAY_HEAD.every((b, i) => bytes[i] === b);
-/** How many pages deep an address is: 1 for a page linked to a gateway. */
-const depthOf = (address) => address.split('@').length - 1;
 
 export class OverlayConnection extends EventTarget {
   /**

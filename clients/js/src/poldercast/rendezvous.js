@@ -11,6 +11,7 @@
 //   both      {v:1, t:'signal', to, from, data} the PeerLinks signals between the two
 // Everything heard is input from another tab: it is checked (parseRendezvous) before use, and
 // what does not fit is dropped and counted; a page answers at most ANSWERS_PER_SECOND seeks.
+import { relayOf, undialable } from './addresses.js';
 
 /** The longest message taken: a signal's SDP (at most 16 KiB, as on the overlay) and its frame. */
 export const MAX_MESSAGE = 20 * 1024;
@@ -23,7 +24,7 @@ const encoder = new TextEncoder();
 /** The BroadcastChannel name of the overlay named `name`. */
 export const channelName = (name) => `psycho.poldercast.rendezvous.${name}`;
 
-const isAddress = (a) => typeof a === 'string' && /^web:[^@]+@./.test(a) &&
+const isAddress = (a) => typeof a === 'string' && undialable(a) &&
   encoder.encode(a).length <= MAX_ADDRESS;
 
 /**
@@ -49,7 +50,7 @@ export function parseRendezvous(raw) {
       return HEX16.test(m.n) && isAddress(m.relay) ? { t: m.t, n: m.n, relay: m.relay } : null;
     case 'join':
       return isAddress(m.to) && isAddress(m.from) && new RegExp('^web:[0-9a-f]{16}@').test(m.from) &&
-        m.from.slice(m.from.indexOf('@') + 1) === m.to ? { t: m.t, to: m.to, from: m.from } : null;
+        relayOf(m.from) === m.to ? { t: m.t, to: m.to, from: m.from } : null;
     default: // signal
       return isAddress(m.to) && isAddress(m.from) && typeof m.data === 'object' && m.data !== null &&
         !Array.isArray(m.data) && typeof m.data.t === 'string'
