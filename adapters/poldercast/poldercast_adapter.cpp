@@ -224,7 +224,8 @@ Status PolderCastAdapter::listen_for_browsers(const std::string& advertise) {
                              .max_queue_bytes = config_.transport.max_queue_bytes,
                              .max_links = config_.transport.max_connections,
                              .max_links_per_address = config_.websocket_max_per_address,
-                             .idle_timeout = config_.transport.idle_timeout},
+                             .idle_timeout = config_.transport.idle_timeout,
+                             .ban_duration = config_.transport.ban_duration},
         *relaying_);
     auto port = links_->listen(config_.websocket.host, config_.websocket.port, advertise);
     if (!port) return fail(port.error());

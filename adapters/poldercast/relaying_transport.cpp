@@ -21,6 +21,13 @@ bool RelayingTransport::send(const std::string& address, std::uint64_t peer,
   return stream_->send(std::string(relay), 0, envelope);
 }
 
+// A peer cut off for flooding: a gateway loses its stream links (with security), a page its
+// browser link; both are refused for a while.
+void RelayingTransport::disconnect(std::uint64_t peer) {
+  stream_->disconnect(peer);
+  if (links_ != nullptr) links_->disconnect(peer);
+}
+
 std::size_t RelayingTransport::backlog(const std::string& address) const {
   if (links_ != nullptr && links_->linked(address)) return links_->backlog(address);
   const auto relay = relay_of(address);
@@ -68,6 +75,7 @@ void RelayingTransport::report(AdapterStatus& st) const {
   d["browser_no_link"] = c.no_link;
   d["browser_no_slot"] = c.refused_no_slot;
   d["browser_address_limit"] = c.refused_per_address;
+  d["browser_banned"] = c.banned;
   metrics::add_sample(st.samples, SampleType::gauge, "browser_links",
                       "Open overlay links that browsers opened over WebSocket.",
                       static_cast<double>(c.open));

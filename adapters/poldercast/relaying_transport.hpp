@@ -45,7 +45,7 @@ class RelayingTransport final : public Transport,
   std::size_t backlog(const std::string& address) const override;
   // Gateways' links only: a browser's link proves no id, so (like a plaintext stream link)
   // it is not cut by one; it is cut when the page breaks the protocol.
-  void disconnect(std::uint64_t peer) override { stream_->disconnect(peer); }
+  void disconnect(std::uint64_t peer) override;
 
   // TransportEvents, from the stream transport (other gateways).
   void on_message(std::string_view bytes, std::uint64_t sender) override;
@@ -55,7 +55,9 @@ class RelayingTransport final : public Transport,
 
   // WebSocketLinkEvents, from browser links (already checked by the decoder). A browser's
   // link authenticates nobody: its messages go on with sender 0.
-  void on_link_message(std::string_view message) override { overlay_.on_message(message, 0); }
+  void on_link_message(std::string_view message, std::uint64_t node_id) override {
+    overlay_.on_message(message, node_id);
+  }
   void on_link_relay(const std::string& destination, std::string_view message) override;
   void on_link_closed(const std::string& address) override { overlay_.on_unreachable(address, 0); }
 

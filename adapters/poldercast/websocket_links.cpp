@@ -7,6 +7,7 @@
 #include <deque>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "adapters/poldercast/link_listener.hpp"
 #include "adapters/poldercast/protocol/relay.hpp"
@@ -37,6 +38,7 @@ class LinkCore : public std::enable_shared_from_this<LinkCore> {
   Result<std::uint16_t> listen(const std::string& host, std::uint16_t port);
   void on_frame(Link& link, std::string_view bytes);
   void forget(Link& link);
+  void disconnect(std::uint64_t node_id);
   void close();
 
   asio::io_context& io_;
@@ -50,7 +52,11 @@ class LinkCore : public std::enable_shared_from_this<LinkCore> {
 
  private:
   void admit(tcp::socket socket, const asio::ip::address& remote);
-  void bind(Link& link, const std::string& address);
+  // Binds `link` to the browser at `address` with `node_id`; false (the link is cut) when
+  // that node is banned.
+  bool bind(Link& link, const std::string& address, std::uint64_t node_id);
+  // Nodes cut off for flooding, until when; at most kMaxBanned.
+  std::unordered_map<std::uint64_t, std::chrono::steady_clock::time_point> banned_;
 
   WireMessage scratch_;  // decoding target, reused
   bool closed_ = false;
@@ -86,6 +92,8 @@ class Link : public std::enable_shared_from_this<Link> {
   }
 
   const std::string& address() const { return address_; }
+  std::uint64_t node_id() const { return node_id_; }
+  void set_node_id(std::uint64_t id) { node_id_ = id; }
   const asio::ip::address& remote() const { return remote_; }
   void set_address(std::string address) { address_ = std::move(address); }
   std::size_t backlog() const { return queued_bytes_; }
@@ -162,7 +170,8 @@ class Link : public std::enable_shared_from_this<Link> {
   std::deque<Out> queue_;
   std::size_t queued_bytes_ = 0;
   bool writing_ = false;
-  std::string address_;  // the browser's, bound by its first valid message
+  std::string address_;        // the browser's, bound by its first valid message
+  std::uint64_t node_id_ = 0;  // its node id, bound with it
 };
 
 Result<std::uint16_t> LinkCore::listen(const std::string& host, std::uint16_t port) {
@@ -201,20 +210,30 @@ void LinkCore::on_frame(Link& link, std::string_view bytes) {
     return forget(link);
   }
   const std::string& from = scratch_.sender.address;
-  if (relay_of(from) != relay_ || (!link.address().empty() && link.address() != from)) {
+  const std::uint64_t id = scratch_.sender.node_id;
+  if (relay_of(from) != relay_ || id == 0 ||
+      (!link.address().empty() && (link.address() != from || link.node_id() != id))) {
     ++counters_.foreign_sender;
     return forget(link);
   }
-  if (link.address().empty()) bind(link, from);
+  if (link.address().empty() && !bind(link, from, id)) return;
   if (destination.empty()) {
-    events_.on_link_message(message);
+    events_.on_link_message(message, id);
   } else {
     events_.on_link_relay(std::string(destination), message);
   }
 }
 
 // A browser that reconnects keeps its address: the newer link takes it over.
-void LinkCore::bind(Link& link, const std::string& address) {
+bool LinkCore::bind(Link& link, const std::string& address, std::uint64_t node_id) {
+  if (auto ban = banned_.find(node_id); ban != banned_.end()) {
+    if (std::chrono::steady_clock::now() < ban->second) {
+      ++counters_.banned;
+      forget(link);
+      return false;
+    }
+    banned_.erase(ban);
+  }
   auto& slot = bound_[address];
   if (slot) {
     auto older = slot;
@@ -222,7 +241,27 @@ void LinkCore::bind(Link& link, const std::string& address) {
     forget(*older);
   }
   link.set_address(address);
+  link.set_node_id(node_id);
   slot = link.shared_from_this();
+  return true;
+}
+
+void LinkCore::disconnect(std::uint64_t node_id) {
+  constexpr std::size_t kMaxBanned = 1024;
+  const auto now = std::chrono::steady_clock::now();
+  if (banned_.size() >= kMaxBanned) {
+    std::erase_if(banned_, [&](const auto& b) { return b.second <= now; });
+    if (banned_.size() >= kMaxBanned) banned_.erase(banned_.begin());
+  }
+  banned_[node_id] = now + options_.ban_duration;
+  std::vector<std::shared_ptr<Link>> cut;
+  for (const auto& [address, link] : bound_) {
+    if (link->node_id() == node_id) cut.push_back(link);
+  }
+  for (const auto& link : cut) {
+    ++counters_.banned;
+    forget(*link);
+  }
 }
 
 void LinkCore::forget(Link& link) {
@@ -276,6 +315,8 @@ std::size_t WebSocketLinks::backlog(const std::string& address) const {
   auto it = core_->bound_.find(address);
   return it == core_->bound_.end() ? 0 : it->second->backlog();
 }
+
+void WebSocketLinks::disconnect(std::uint64_t node_id) { core_->disconnect(node_id); }
 
 void WebSocketLinks::close() { core_->close(); }
 

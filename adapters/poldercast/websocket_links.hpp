@@ -7,7 +7,8 @@
 // browser then names itself "web:<id>@<that address>". Every later message is binary: one
 // wire message, or a relay envelope (relay.hpp) for a node the browser cannot reach itself.
 // Each is checked by the wire decoder first, and its sender must be the link's own
-// undialable address (the first valid message binds it): a page can speak only for itself.
+// undialable address and node id (the first valid message binds both): a page can speak
+// only for itself, and a flooding page is cut off by its node id (disconnect).
 // Every queue is bounded and every drop counted.
 //
 // Threading: everything runs on the io_context's thread (the adapter's event loop), like
@@ -39,6 +40,8 @@ struct WebSocketLinkOptions {
   std::size_t max_links_per_address = 16;  // the same, from one IP address
   // A link that carried nothing for this long is closed (browser nodes gossip every cycle).
   std::chrono::milliseconds idle_timeout{30000};
+  // A page cut off for flooding (disconnect) is refused this long under its node id.
+  std::chrono::milliseconds ban_duration{60000};
 };
 
 struct WebSocketLinkCounters {
@@ -46,7 +49,8 @@ struct WebSocketLinkCounters {
   std::uint64_t refused_per_address = 0;  // beyond max_links_per_address
   std::uint64_t messages_in = 0, messages_out = 0, bytes_in = 0, bytes_out = 0;
   std::uint64_t malformed = 0;       // refused by the decoder, or not a binary message
-  std::uint64_t foreign_sender = 0;  // a sender that is not the link's own undialable address
+  std::uint64_t foreign_sender = 0;  // a sender that is not the link's own address and node id
+  std::uint64_t banned = 0;          // links cut: their page was cut off for flooding
   std::uint64_t queue_full = 0;      // dropped: the link's queue was full
   std::uint64_t no_link = 0;         // dropped: for a browser with no link here
   std::size_t open = 0;
@@ -56,8 +60,9 @@ struct WebSocketLinkCounters {
 class WebSocketLinkEvents {
  public:
   virtual ~WebSocketLinkEvents() = default;
-  // A message for this gateway's node, from the browser at `from`.
-  virtual void on_link_message(std::string_view message) = 0;
+  // A message for this gateway's node from a browser, whose link is bound to `node_id`: the
+  // link carries no other node's messages, so the node may count it as that page's.
+  virtual void on_link_message(std::string_view message, std::uint64_t node_id) = 0;
   // A message the browser at `from` asks this gateway to pass on to `destination`.
   virtual void on_link_relay(const std::string& destination, std::string_view message) = 0;
   // The link of `address` closed: the browser is gone (or moved to another link).
@@ -86,6 +91,8 @@ class WebSocketLinks {
   // its queue is full.
   bool send(const std::string& address, const SharedBytes& message);
   std::size_t backlog(const std::string& address) const;
+  // Cuts the links of the page with `node_id` (a flood) and refuses it for ban_duration.
+  void disconnect(std::uint64_t node_id);
   void close();
   WebSocketLinkCounters counters() const;
 

@@ -173,3 +173,32 @@ test('browser links from one IP address are bounded by websocket_max_per_address
   again.ws.close();
   second.ws.close();
 });
+
+/** Resolves when `link` closes; fails after `ms`. */
+function closedWithin(link, ms = 10_000) {
+  let timer;
+  const late = new Promise((resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`the link still open after ${ms} ms`)), ms);
+  });
+  return Promise.race([link.closed, late]).finally(() => clearTimeout(timer));
+}
+
+test('a page that floods its gateway with requests is cut off and refused for a while', async (t) => {
+  const [g1] = await startOverlayGateways(t, 1);
+  const flood = await rawLink(g1.overlayUrl);
+  // One node (its link is bound to the node id of its first message), asking for far more
+  // than its share of a cycle: the gateway's node throttles it, then cuts it off.
+  const request = await wireMessage(`web:flood@${g1.overlayAddress}`, g1.overlayAddress);
+  for (let i = 0; i < 300; ++i) flood.ws.send(request);
+  await closedWithin(flood);
+  assert.ok(await metric(g1, 'psycho_poldercast_peers_cut_total{adapter="poldercast"}') >= 1);
+  assert.equal(await dropped(g1, 'browser_banned'), 1);
+  // The same node again, on a new link and under another address: refused at once.
+  const again = await rawLink(g1.overlayUrl);
+  again.ws.send(await wireMessage(`web:again@${g1.overlayAddress}`, g1.overlayAddress));
+  await closedWithin(again);
+  assert.equal(await dropped(g1, 'browser_banned'), 2);
+  // Everyone else is welcome as before.
+  const page = await (await import('../testkit/overlay.mjs')).joinOverlay(t, g1.overlayUrl);
+  assert.equal(page.status, 'connected');
+});
