@@ -116,6 +116,8 @@ class NatsQueueGroupTest : public ::testing::TestWithParam<bool> {
     ASSERT_EQ(plain_psycho_.psycho->line(), "PONG\n");
     plain_nats_.nats = std::make_unique<NatsClient>(node(2).url());
     plain_nats_.nats->subscribe("jobs");
+    beside_psycho_.nats = std::make_unique<NatsClient>(node(1).url());
+    beside_psycho_.nats->subscribe("jobs");
     for (auto& gw : gateways_) {
       // Confirmed by the server: from now on nats-server chooses for this gateway's members.
       ASSERT_TRUE(eventually(
@@ -139,6 +141,7 @@ class NatsQueueGroupTest : public ::testing::TestWithParam<bool> {
     for (auto& m : members_) m.handled.clear();
     plain_psycho_.handled.clear();
     plain_nats_.handled.clear();
+    beside_psycho_.handled.clear();
   }
 
   static std::unique_ptr<RawClient> connect(Gateway& gw) {
@@ -161,6 +164,7 @@ class NatsQueueGroupTest : public ::testing::TestWithParam<bool> {
     for (auto& m : members_) m.collect();
     plain_psycho_.collect();
     plain_nats_.collect();
+    beside_psycho_.collect();
   }
   std::size_t handled_total() const {
     std::size_t n = plain_psycho_.handled.size() + plain_nats_.handled.size();
@@ -208,6 +212,9 @@ class NatsQueueGroupTest : public ::testing::TestWithParam<bool> {
   std::vector<Member> members_;
   Member plain_psycho_{"plain psycho", nullptr, nullptr, {}};
   Member plain_nats_{"plain nats", nullptr, nullptr, {}};
+  // A NATS client with the plain subscriber's subscription on the server its gateway uses:
+  // what NATS itself delivers there.
+  Member beside_psycho_{"plain nats beside the plain psycho", nullptr, nullptr, {}};
   std::unique_ptr<RawClient> psycho_publisher_;
   std::unique_ptr<NatsClient> nats_publisher_;
 };
@@ -288,14 +295,27 @@ TEST_P(NatsQueueGroupTest, AGatewayKilledMidStreamLosesOnlyWhatWasOnItsWay) {
   std::cout << "lost before the gateway died (on their way to it): " << lost_before << "\n";
   EXPECT_EQ(twice, 0u);       // core NATS never delivers again
   EXPECT_EQ(lost_after, 0u);  // the survivors take everything once it is gone
-  // A plain subscriber's copies, each once; on failure, which ones were not.
-  std::map<std::string, int> plain;
-  for (const auto& p : plain_psycho_.handled) ++plain[p];
+  // A plain subscriber gets every message, and each as often as NATS delivers it to a plain
+  // NATS subscriber on the same server. That is once, except in a cluster: nats-server
+  // 2.9.10 delivers some of what it had routed to the dead gateway's queue subscription a
+  // second time to the plain subscriptions of another server (seen under load: 2,025 copies
+  // of 2,000 at a plain nats.c client there, and the same at the gateway beside it).
+  std::map<std::string, int> psycho, nats;
+  for (const auto& p : plain_psycho_.handled) ++psycho[p];
+  for (const auto& p : beside_psycho_.handled) ++nats[p];
   std::string off;
-  for (const auto& [payload, n] : plain) {
-    if (n != 1 && off.size() < 200) off += " " + payload + "x" + std::to_string(n);
+  for (char side : {'p', 'n'}) {
+    for (int i = 0; i < kPerSide; ++i) {
+      const std::string p = side + std::to_string(i);
+      if ((psycho[p] == 0 || psycho[p] != nats[p]) && off.size() < 200) {
+        off += " " + p + ": " + std::to_string(psycho[p]) + " vs " + std::to_string(nats[p]);
+      }
+    }
   }
-  EXPECT_EQ(plain_psycho_.handled.size(), 2u * kPerSide) << "not once:" << off;
+  EXPECT_TRUE(off.empty()) << "plain copies, Psycho vs NATS on the same server:" << off;
+  if (!clustered()) {
+    EXPECT_EQ(plain_psycho_.handled.size(), 2u * kPerSide);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Topologies, NatsQueueGroupTest, ::testing::Values(false, true),
