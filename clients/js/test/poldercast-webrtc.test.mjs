@@ -66,8 +66,10 @@ async function linkAll(pages, tag) {
     for (const [i, page] of pages.entries()) await page.evaluate(([i, tag]) => window.conn.publish('p2p.x', `${tag}${i}`), [i, tag]);
     heard = await Promise.all(pages.map(got));
   }, () => heard.every((h, i) => pages.every((_, j) => j === i || h[`${tag}${j}`] > 0)));
+  // At least one to each other page: a reloaded page's old channels may take a while to be
+  // seen closed by the others on a busy machine.
   await waitFor(`data channels between every pair of pages (${tag})`, async () =>
-    (await Promise.all(pages.map(peerStats))).every((s) => s.open === pages.length - 1), 20_000);
+    (await Promise.all(pages.map(peerStats))).every((s) => s.open >= pages.length - 1), 40_000);
 }
 
 test('in Chromium: pages link over data channels signalled through the overlay and outlive the gateways', async (t) => {
