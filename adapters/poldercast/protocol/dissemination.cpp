@@ -357,6 +357,9 @@ void Node::flush_pending(std::uint64_t topic) {
     }
   }
   pending_.erase(it);
+  // As publish_unsubscribed() does: the next publications go to them at once, rather than
+  // waiting again whenever the views (which swap entries every cycle) happen to lack them.
+  publish_cache_.use(topic, now_ms_) = std::move(subs);
 }
 
 void Node::expire_publishing() {

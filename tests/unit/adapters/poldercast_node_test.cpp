@@ -165,6 +165,36 @@ TEST(PolderCastNode, ANewcomerThatSubscribesAndPublishesAtOnceStillReachesTheOth
   EXPECT_TRUE(w.got[at].empty());
 }
 
+// In an overlay of two, a publisher's views hold its only peer only between exchanges (each
+// Cyclon exchange takes the partner out). What waited for a subscriber and went to one the
+// views named remembers it, so the next publications go to it whatever the views hold then.
+TEST(PolderCastNode, AWaitingPublicationsSubscriberIsRememberedForTheNext) {
+  RecordingTransport t;
+  Node node(NodeOptions{}, 1, "me", t, 7);
+  node.tick(0);
+  Publication p;
+  p.subject = "s";
+  p.payload = "first";
+  node.publish(p);  // nobody known: it waits
+  WireMessage hello;
+  hello.type = Type::cyclon_request;
+  hello.sender = peer(5, {topic_id("s")});
+  node.on_message(encoded(hello));  // the subscriber speaks: the views hold it
+  t.sent.clear();
+  node.tick(1000);  // what waited goes to it; then this node's own exchange takes it out
+  auto publications_to_5 = [&] {
+    return std::count_if(t.sent.begin(), t.sent.end(), [](const auto& s) {
+      return s.first == "peer5" && decoded(s.second).type == Type::publish;
+    });
+  };
+  EXPECT_EQ(publications_to_5(), 1);
+  ASSERT_EQ(node.cyclon().find(5), nullptr);
+  p.payload = "second";
+  node.publish(p);
+  EXPECT_EQ(publications_to_5(), 2);
+  EXPECT_EQ(node.counters().pending_full, 0u);
+}
+
 TEST(PolderCastNode, ASubjectNobodyWantsCostsOneSearchNotOnePerPublication) {
   World w(20, [](std::size_t) { return std::vector<std::string>{"busy"}; });
   w.cycles(10);
