@@ -1,5 +1,7 @@
 #include "adapters/nats/headers.hpp"
 
+#include "adapters/nats/raw_message.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
@@ -51,7 +53,17 @@ std::string status_line(natsMsg* msg) {
   return line;
 }
 
+constexpr std::string_view kJetStreamMsgIdHeader = "Nats-Msg-Id";
+
 }  // namespace
+
+std::string_view header_value(std::string_view line) noexcept {
+  const std::size_t colon = line.find(':');
+  if (colon == std::string_view::npos) return {};
+  std::string_view value = line.substr(colon + 1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  return value;
+}
 
 TraceHeader trace_header_kind(std::string_view name) noexcept {
   if (equals_ignoring_case(name, kTraceHeader)) return TraceHeader::trace;
@@ -124,8 +136,90 @@ void HeaderBlockBuilder::end(std::string& out) {
   out += "\r\n";
 }
 
-std::optional<Trace> take_headers(natsMsg* msg, std::string& block) {
+std::optional<Trace> split_trace(std::string_view block, std::string& scratch,
+                                 std::string_view& headers) {
+  std::string_view trace[5];  // by TraceHeader
+  bool any_trace = false;
+  bool any_other = false;
+  for_each_header_line(block, [&](std::string_view line, std::string_view name) {
+    const TraceHeader kind = trace_header_kind(name);
+    if (kind == TraceHeader::none) {
+      any_other = true;
+      return;
+    }
+    any_trace = true;
+    trace[static_cast<int>(kind)] = header_value(line);
+  });
+  const std::string_view first_line = block.substr(0, block.find("\r\n"));
+  if (!any_other && first_line == kHeaderLine) {
+    headers = {};  // nothing for a client: no header and no status
+  } else if (!any_trace) {
+    headers = block;
+  } else {
+    scratch.assign(first_line);
+    scratch += "\r\n";
+    for_each_header_line(block, [&](std::string_view line, std::string_view name) {
+      if (is_trace_header(name)) return;
+      scratch += line;
+      scratch += "\r\n";
+    });
+    scratch += "\r\n";
+    headers = scratch;
+  }
+  if (!any_trace) return std::nullopt;
+  const auto [none, compact, origin, msg_id, hops] = trace;
+  if (!compact.empty()) return parse_trace(compact);
+  if (origin.empty() || msg_id.empty() || hops.empty()) return std::nullopt;
+  return parse_legacy_trace(origin, msg_id, hops);
+}
+
+OutgoingBody outgoing_body(std::string_view headers, std::string_view payload,
+                           std::string_view trace, std::string_view msg_id, std::string& scratch) {
+  const auto dropped = [&](std::string_view name) {
+    return is_trace_header(name) ||
+           (!msg_id.empty() && equals_ignoring_case(name, kJetStreamMsgIdHeader));
+  };
+  bool unchanged = trace.empty() && msg_id.empty();
+  if (unchanged) {
+    for_each_header_line(headers, [&](std::string_view, std::string_view name) {
+      if (dropped(name)) unchanged = false;
+    });
+  }
+  if (unchanged && headers.data() + headers.size() == payload.data()) {
+    return {std::string_view(headers.data(), headers.size() + payload.size()), headers.size()};
+  }
+  if (unchanged && headers.empty()) return {payload, 0};
+  if (headers.empty()) {
+    scratch.assign(kHeaderLine);
+    scratch += "\r\n";
+  } else {
+    scratch.assign(headers.substr(0, headers.find("\r\n") + 2));
+    for_each_header_line(headers, [&](std::string_view line, std::string_view name) {
+      if (dropped(name)) return;
+      scratch += line;
+      scratch += "\r\n";
+    });
+  }
+  const auto add = [&](std::string_view name, std::string_view value) {
+    if (value.empty()) return;
+    scratch += name;
+    scratch += ": ";
+    scratch += value;
+    scratch += "\r\n";
+  };
+  add(kTraceHeader, trace);
+  add(kJetStreamMsgIdHeader, msg_id);
+  scratch += "\r\n";
+  const std::size_t header_size = scratch.size();
+  scratch += payload;
+  return {scratch, header_size};
+}
+
+std::optional<Trace> take_headers(natsMsg* msg, std::string& scratch, std::string_view& headers) {
+  if (const auto raw = received_header_block(msg)) return split_trace(*raw, scratch, headers);
+  std::string& block = scratch;
   block.clear();
+  headers = {};
   const char** keys = nullptr;
   int key_count = 0;
   if (natsMsgHeader_Keys(msg, &keys, &key_count) != NATS_OK) return std::nullopt;
@@ -151,6 +245,7 @@ std::optional<Trace> take_headers(natsMsg* msg, std::string& block) {
   }
   std::free(static_cast<void*>(keys));
   builder.end(block);
+  headers = block;
   const auto [none, compact, origin, msg_id, hops] = trace;
   if (compact != nullptr) return parse_trace(compact);
   if (origin == nullptr || msg_id == nullptr || hops == nullptr) return std::nullopt;

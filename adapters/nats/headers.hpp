@@ -46,26 +46,24 @@ std::optional<Trace> parse_trace(std::string_view value) noexcept;
 std::optional<Trace> parse_legacy_trace(std::string_view origin, std::string_view msg_id,
                                         std::string_view hops) noexcept;
 
-// Calls f(name, value) for each header line of a block; stops at the blank line. Lines
-// without a colon are skipped. The first line (`NATS/1.0 ...`) is not a header.
+// Calls f(line, name) for each header line of a block, as its bytes (without the CRLF);
+// stops at the blank line. `name` is what precedes the colon, or the whole line when there
+// is none. The first line (`NATS/1.0 ...`) is not a header.
 template <class F>
-void for_each_header(std::string_view block, F&& f) {
+void for_each_header_line(std::string_view block, F&& f) {
   std::size_t pos = block.find("\r\n");
   while (pos != std::string_view::npos) {
     pos += 2;
     const std::size_t end = block.find("\r\n", pos);
     if (end == std::string_view::npos || end == pos) return;
     const std::string_view line = block.substr(pos, end - pos);
-    if (const std::size_t colon = line.find(':'); colon != std::string_view::npos) {
-      std::string_view value = line.substr(colon + 1);
-      while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
-        value.remove_prefix(1);
-      }
-      f(line.substr(0, colon), value);
-    }
+    f(line, line.substr(0, line.find(':')));
     pos = end;
   }
 }
+
+// The value of a header line: what follows the colon, less leading blanks ("" without one).
+std::string_view header_value(std::string_view line) noexcept;
 
 // Builds a header block into `out` (cleared first). `status` is the text after NATS/1.0 on
 // the first line ("503", "404 No Messages"), or empty.
@@ -80,12 +78,30 @@ class HeaderBlockBuilder {
   bool any_ = false;
 };
 
-// The headers of a message received from NATS as Psycho clients see them: `block` (reused)
-// becomes its header block, rebuilt from the headers nats.c parsed, with the status line
-// nats.c lifts into `Status` and `Description` back on the first line, and without the
-// trace headers. Returns the trace they carry (hops as received; Psycho-Trace before the
-// legacy three), or nullopt when there is none or it is malformed: the message is then a
-// plain NATS publication.
-std::optional<Trace> take_headers(natsMsg* msg, std::string& block);
+// The headers of a received block (its bytes as they arrived) as Psycho clients see them:
+// `headers` becomes the block without its trace headers (the block itself when it has none,
+// else a copy in `scratch`), or empty when neither a header nor a status is left. Returns
+// the trace they carried (hops as received; Psycho-Trace before the legacy three), or
+// nullopt when there is none or it is malformed: the message is then a plain NATS
+// publication.
+std::optional<Trace> split_trace(std::string_view block, std::string& scratch,
+                                 std::string_view& headers);
+
+// The same for a message nats.c received: from its bytes where they can be read
+// (received_header_block), else rebuilt from the headers nats.c parsed, with the status line
+// it lifts into `Status` and `Description` put back on the first line.
+std::optional<Trace> take_headers(natsMsg* msg, std::string& scratch, std::string_view& headers);
+
+// What to publish for a message whose header block is `headers` (as a client sent it, or
+// empty) and whose payload follows: the block byte for byte, less any trace header (and
+// less a Nats-Msg-Id of its own when `msg_id` is given), plus `Psycho-Trace: <trace>` and
+// `Nats-Msg-Id: <msg_id>` where those are not empty, then the payload. `bytes` is the
+// message's own memory when nothing changes, else `scratch`.
+struct OutgoingBody {
+  std::string_view bytes;
+  std::size_t header_size = 0;
+};
+OutgoingBody outgoing_body(std::string_view headers, std::string_view payload,
+                           std::string_view trace, std::string_view msg_id, std::string& scratch);
 
 }  // namespace psycho::nats

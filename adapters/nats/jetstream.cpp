@@ -52,10 +52,9 @@ Status JetStreamExporter::start(natsConnection* connection) {
   return Ok{};
 }
 
-natsStatus JetStreamExporter::publish(natsMsg*& message, const char* msg_id) {
+natsStatus JetStreamExporter::publish(natsMsg*& message) {
   jsPubOptions options;
   jsPubOptions_Init(&options);
-  options.MsgId = msg_id;
   options.MaxWait = static_cast<int64_t>(settings_.ack_timeout.count());
   natsMsg* sent = message;
   {
@@ -136,7 +135,7 @@ void JetStreamExporter::retry_failed() {
     jsPubOptions_Init(&options);
     options.MaxWait = static_cast<int64_t>(settings_.ack_timeout.count());
     natsMsg* original = m;
-    // The Nats-Msg-Id header set by the first publish is still on the message.
+    // The Nats-Msg-Id header is in the message's own header block.
     if (const natsStatus s = js_PublishMsgAsync(js_, &m, &options); s != NATS_OK) {
       {
         MutexLock lock(mutex_);

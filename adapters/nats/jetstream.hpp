@@ -34,9 +34,9 @@ class JetStreamExporter {
   Status start(natsConnection* connection);
   // Publisher thread: the connection closed for good; what was in flight is lost.
   void reset();
-  // Publisher thread. Takes `message` (set to null) whatever the outcome; `msg_id` is the
-  // de-duplication id.
-  natsStatus publish(natsMsg*& message, const char* msg_id);
+  // Publisher thread. Takes `message` (set to null) whatever the outcome; its header block
+  // carries the de-duplication id (Nats-Msg-Id).
+  natsStatus publish(natsMsg*& message);
   // Publisher thread: publishes again what failed and still has retries left.
   void retry_failed();
   // Publisher thread, at shutdown: waits up to `timeout` for outstanding acks, then gives

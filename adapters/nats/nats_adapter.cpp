@@ -15,6 +15,7 @@
 #include "adapters/nats/headers.hpp"
 #include "adapters/nats/jetstream.hpp"
 #include "adapters/nats/queue_subscriptions.hpp"
+#include "adapters/nats/raw_message.hpp"
 #include "adapters/nats/report.hpp"
 #include "adapters/outbound_queue.hpp"
 #include "core/log.hpp"
@@ -180,7 +181,7 @@ class NatsAdapter final : public Adapter {
   JetStreamExporter jetstream_;
 
   // Reused by the publisher thread so that a publish allocates nothing of ours.
-  std::string subject_buffer_, reply_buffer_, key_buffer_, value_buffer_;
+  std::string subject_buffer_, reply_buffer_, body_buffer_;
 
   std::atomic<State> state_{State::connecting};
   // Also held by the publisher thread, the only one to replace connection_, while it does,
@@ -244,7 +245,7 @@ void on_error(natsConnection* nc, natsSubscription*, natsStatus err, void* closu
 void on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
   auto* fs = static_cast<FabricSubscription*>(closure);
   fs->adapter->receive(fs->id, msg);
-  natsMsg_Destroy(msg);
+  free_message(msg);
 }
 
 void on_subscription_complete(void* closure) {
@@ -471,28 +472,20 @@ void NatsAdapter::publish(const Message& message) {
 }
 
 natsStatus NatsAdapter::publish_with_headers(const Message& message, bool to_jetstream) {
-  reply_buffer_.assign(message.reply());
-  const auto payload = message.payload();
-  natsMsg* msg = nullptr;
-  natsStatus s = natsMsg_Create(&msg, subject_buffer_.c_str(),
-                                reply_buffer_.empty() ? nullptr : reply_buffer_.c_str(),
-                                payload.data(), static_cast<int>(payload.size()));
-  if (s != NATS_OK) return s;
-  // The client's own headers go along; Psycho-* ones are ours to set, never a client's.
-  for_each_header(message.headers(), [&](std::string_view key, std::string_view value) {
-    if (s != NATS_OK || is_trace_header(key)) return;
-    key_buffer_.assign(key);
-    value_buffer_.assign(value);
-    s = natsMsgHeader_Add(msg, key_buffer_.c_str(), value_buffer_.c_str());
-  });
+  // The client's own header block goes out byte for byte; Psycho-* headers are ours to set,
+  // never a client's (raw_message.hpp).
   TraceValues trace;
   format_trace(message.trace(), trace);
-  if (s == NATS_OK && trace_headers_) s = natsMsgHeader_Set(msg, kTraceHeader.data(), trace.trace);
-  if (s == NATS_OK) {
-    if (to_jetstream) return jetstream_.publish(msg, trace.msg_id);
-    s = natsConnection_PublishMsg(connection_, msg);
-  }
-  natsMsg_Destroy(msg);
+  const OutgoingBody body =
+      outgoing_body(message.headers(), message.payload(), trace_headers_ ? trace.trace : "",
+                    to_jetstream ? trace.msg_id : "", body_buffer_);
+  natsMsg* msg = nullptr;
+  natsStatus s =
+      make_raw_message(&msg, subject_buffer_, message.reply(), body.bytes, body.header_size);
+  if (s != NATS_OK) return s;
+  if (to_jetstream) return jetstream_.publish(msg);
+  s = natsConnection_PublishMsg(connection_, msg);
+  free_message(msg);
   return s;
 }
 
@@ -521,8 +514,9 @@ void NatsAdapter::import(natsMsg* msg, std::string_view local_queue) {
   if (!local) return;
   // A plain NATS publication gets an identity of this gateway's making; one that another
   // gateway exported carries its own in the trace headers.
-  thread_local std::string block;
-  const auto carried = take_headers(msg, block);
+  thread_local std::string scratch;
+  std::string_view headers;
+  const auto carried = take_headers(msg, scratch, headers);
   const Trace trace =
       carried
           ? *carried
@@ -531,7 +525,7 @@ void NatsAdapter::import(natsMsg* msg, std::string_view local_queue) {
   const std::string_view payload(natsMsg_GetData(msg),
                                  static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
   import_.inject(*host_, origin_id(), *local,
-                 {fabric_subject, reply != nullptr ? reply : "", block, payload, local_queue},
+                 {fabric_subject, reply != nullptr ? reply : "", headers, payload, local_queue},
                  trace);
 }
 

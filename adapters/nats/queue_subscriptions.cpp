@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "adapters/nats/connection_options.hpp"
+#include "adapters/nats/raw_message.hpp"
 #include "core/log.hpp"
 #include "core/subject.hpp"
 
@@ -33,7 +34,7 @@ void QueueSubscriptions::on_message(natsConnection*, natsSubscription*, natsMsg*
                                     void* closure) {
   auto* s = static_cast<Subscription*>(closure);
   s->owner->receive_(s->local_queue, msg);  // local_queue never changes: no lock
-  natsMsg_Destroy(msg);
+  free_message(msg);
 }
 
 void QueueSubscriptions::on_complete(void* closure) {

@@ -131,6 +131,38 @@ TEST_F(NatsAdapterTest, PsychoPublicationsReachNatsWithTheirHeadersAndReply) {
   EXPECT_EQ(m->header("Psycho-Origin"), "");
 }
 
+// Header blocks cross byte for byte both ways: key order, case, repeated keys and a
+// status line, as a NATS client on the wire (not through nats.c's header map) sees them.
+TEST_F(NatsAdapterTest, HeaderBlocksCrossByteForByteBothWays) {
+  start();
+  RawClient wire(server_.port());
+  ASSERT_NE(wire.expect("\r\n"), "");  // INFO
+  wire.send(
+      "CONNECT {\"verbose\":false,\"headers\":true,\"protocol\":1}\r\n"
+      "SUB order.out 1\r\nPING\r\n");
+  ASSERT_NE(wire.expect("PONG\r\n"), "");
+  auto c = psycho_client(gw(), /*headers=*/true);
+  c->send("SUB order.in\nPING\n");
+  ASSERT_EQ(c->line(), "PONG\n");
+  ASSERT_TRUE(bridged(nats(), *c, "order.in"));
+
+  const std::string out = "NATS/1.0\r\nZ-Last: 1\r\nA-First: 2\r\nz-last: 3\r\n\r\n";
+  c->send("HPUB order.out " + std::to_string(out.size()) + " " + std::to_string(out.size() + 3) +
+          "\n" + out + "abc\n");
+  const std::string got = wire.expect("abc\r\n");
+  EXPECT_EQ(got, "HMSG order.out 1 " + std::to_string(out.size()) + " " +
+                     std::to_string(out.size() + 3) + "\r\n" + out + "abc\r\n");
+
+  for (const std::string in : {"NATS/1.0\r\nZ: 1\r\nA: 2\r\nz: 3\r\nZ: 4\r\n\r\n",
+                               "NATS/1.0 404 No Messages\r\nK: v\r\n\r\n"}) {
+    wire.send("HPUB order.in " + std::to_string(in.size()) + " " + std::to_string(in.size() + 3) +
+              "\r\n" + in + "xyz\r\n");
+    const std::string msg = c->expect("xyz\n");
+    EXPECT_EQ(msg, "HMSG order.in " + std::to_string(in.size()) + " " +
+                       std::to_string(in.size() + 3) + "\n" + in + "xyz\n");
+  }
+}
+
 // A gateway whose only fabric is NATS exports plain NATS messages by default: nothing else
 // could carry them to another gateway a second time (docs/nats.md, "Loops").
 TEST_F(NatsAdapterTest, ANatsOnlyGatewayExportsPlainMessagesByDefault) {

@@ -1,8 +1,13 @@
 #include "adapters/nats/headers.hpp"
 
+#include "adapters/nats/raw_message.hpp"
+
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <initializer_list>
+#include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -60,11 +65,13 @@ TEST(NatsHeaders, TraceHeaderNamesIgnoreCase) {
 
 TEST(NatsHeaders, BlocksAreReadAndBuilt) {
   std::vector<std::pair<std::string, std::string>> seen;
-  for_each_header("NATS/1.0\r\nA: 1\r\nB:2\r\nnot a header\r\nC:  three \r\n\r\n",
-                  [&](std::string_view k, std::string_view v) { seen.emplace_back(k, v); });
+  for_each_header_line("NATS/1.0\r\nA: 1\r\nB:2\r\nnot a header\r\nC:  three \r\n\r\nD: after\r\n",
+                       [&](std::string_view line, std::string_view name) {
+                         seen.emplace_back(name, header_value(line));
+                       });
   EXPECT_EQ(seen, (std::vector<std::pair<std::string, std::string>>{
-                      {"A", "1"}, {"B", "2"}, {"C", "three "}}));
-  for_each_header("", [&](std::string_view, std::string_view) { FAIL(); });
+                      {"A", "1"}, {"B", "2"}, {"not a header", ""}, {"C", "three "}}));
+  for_each_header_line("", [&](std::string_view, std::string_view) { FAIL(); });
 
   std::string block;
   HeaderBlockBuilder b;
@@ -91,7 +98,8 @@ natsMsg* new_message() {
   return msg;
 }
 
-// A message as nats.c hands it to a subscription callback, with these headers.
+// A message with these headers, set through nats.c's map (as nats.c holds a block it has
+// parsed): take_headers rebuilds the block from the map.
 struct ReceivedMessage {
   explicit ReceivedMessage(std::initializer_list<std::pair<const char*, const char*>> headers)
       : msg(new_message()) {
@@ -101,6 +109,15 @@ struct ReceivedMessage {
   natsMsg* msg;
 };
 
+// take_headers, with the block it gives copied into `block`.
+std::optional<Trace> take(natsMsg* msg, std::string& block) {
+  std::string scratch = "old";
+  std::string_view headers;
+  const auto trace = take_headers(msg, scratch, headers);
+  block.assign(headers);
+  return trace;
+}
+
 TEST(NatsHeaders, ReceivedHeadersBecomeABlockAndTheTraceAPart) {
   ReceivedMessage m({{"Psycho-Origin", "00000000000000ab"},
                      {"psycho-msg-id", "00000000000000ab-7"},
@@ -108,7 +125,7 @@ TEST(NatsHeaders, ReceivedHeadersBecomeABlockAndTheTraceAPart) {
                      {"K", "one"},
                      {"K", "two"}});
   std::string block = "old";
-  const auto trace = take_headers(m.msg, block);
+  const auto trace = take(m.msg, block);
   EXPECT_EQ(block, "NATS/1.0\r\nK: one\r\nK: two\r\n\r\n");
   ASSERT_TRUE(trace);
   EXPECT_EQ(trace->node_id, 0xABu);
@@ -119,10 +136,10 @@ TEST(NatsHeaders, ReceivedHeadersBecomeABlockAndTheTraceAPart) {
 TEST(NatsHeaders, TheStatusLineGoesBackOnTheFirstLine) {
   ReceivedMessage m({{"Status", "503"}, {"Description", "No Responders"}});
   std::string block;
-  EXPECT_FALSE(take_headers(m.msg, block));
+  EXPECT_FALSE(take(m.msg, block));
   EXPECT_EQ(block, "NATS/1.0 503 No Responders\r\n\r\n");
   ReceivedMessage bare({{"Status", "404"}});
-  EXPECT_FALSE(take_headers(bare.msg, block));
+  EXPECT_FALSE(take(bare.msg, block));
   EXPECT_EQ(block, "NATS/1.0 404\r\n\r\n");
 }
 
@@ -131,7 +148,7 @@ TEST(NatsHeaders, TheStatusLineGoesBackOnTheFirstLine) {
 TEST(NatsHeaders, HeadersNamedStatusThatAreNoStatusCodeStayHeaders) {
   ReceivedMessage m({{"Status", "active"}, {"Description", "a job"}, {"K", "v"}});
   std::string block;
-  EXPECT_FALSE(take_headers(m.msg, block));
+  EXPECT_FALSE(take(m.msg, block));
   EXPECT_NE(block.find("NATS/1.0\r\n"), std::string::npos) << block;
   EXPECT_NE(block.find("Status: active\r\n"), std::string::npos) << block;
   EXPECT_NE(block.find("Description: a job\r\n"), std::string::npos) << block;
@@ -141,19 +158,128 @@ TEST(NatsHeaders, HeadersNamedStatusThatAreNoStatusCodeStayHeaders) {
 TEST(NatsHeaders, AnIncompleteOrMalformedTraceMakesAPlainPublication) {
   std::string block;
   ReceivedMessage partial({{"Psycho-Origin", "00000000000000ab"}, {"Psycho-Hops", "2"}});
-  EXPECT_FALSE(take_headers(partial.msg, block));
+  EXPECT_FALSE(take(partial.msg, block));
   EXPECT_EQ(block, "");  // trace headers never reach clients, even unused
   ReceivedMessage malformed({{"Psycho-Origin", "00000000000000ab"},
                              {"Psycho-Msg-Id", "00000000000000ac-7"},
                              {"Psycho-Hops", "2"}});
-  EXPECT_FALSE(take_headers(malformed.msg, block));
+  EXPECT_FALSE(take(malformed.msg, block));
 }
 
 TEST(NatsHeaders, NoHeadersNoBlock) {
   ReceivedMessage m({});
   std::string block = "old";
-  EXPECT_FALSE(take_headers(m.msg, block));
+  EXPECT_FALSE(take(m.msg, block));
   EXPECT_EQ(block, "");
+}
+
+// A message as nats.c's parser makes it from what arrived: the block kept as bytes.
+struct RawMessage {
+  RawMessage(std::string_view block, std::string_view payload, std::string_view reply = "") {
+    EXPECT_EQ(nats_Open(-1), NATS_OK);
+    body.assign(block).append(payload);
+    EXPECT_EQ(make_raw_message(&msg, "subject", reply, body, block.size()), NATS_OK);
+  }
+  ~RawMessage() { natsMsg_Destroy(msg); }
+  std::string body;
+  natsMsg* msg = nullptr;
+};
+
+TEST(NatsRawHeaders, AReceivedBlockIsReadAsTheBytesThatArrived) {
+  const std::string_view block = "NATS/1.0 503 No Responders\r\nB: 2\r\na: 1\r\nB: 3\r\n\r\n";
+  for (const std::string_view reply : {"", "_INBOX.x"}) {
+    RawMessage m(block, "data", reply);
+    const auto raw = received_header_block(m.msg);
+    ASSERT_TRUE(raw);
+    EXPECT_EQ(*raw, block);
+    EXPECT_EQ(std::string_view(natsMsg_GetData(m.msg)), "data");
+    std::string scratch;
+    std::string_view headers;
+    EXPECT_FALSE(take_headers(m.msg, scratch, headers));
+    EXPECT_EQ(headers, block);  // order, case, repeats and the status line as they came
+  }
+  RawMessage none("", "data");
+  EXPECT_FALSE(received_header_block(none.msg));
+  std::string scratch;
+  std::string_view headers = "old";
+  EXPECT_FALSE(take_headers(none.msg, scratch, headers));
+  EXPECT_EQ(headers, "");
+}
+
+// Asking nats.c for a header parses the block in place; the bytes are no longer the block,
+// and the map answers instead.
+TEST(NatsRawHeaders, ABlockNatsParsedIsReadFromItsMap) {
+  RawMessage m("NATS/1.0\r\nK: v\r\n\r\n", "data");
+  const char* value = nullptr;
+  ASSERT_EQ(natsMsgHeader_Get(m.msg, "K", &value), NATS_OK);
+  EXPECT_FALSE(received_header_block(m.msg));
+  std::string block;
+  EXPECT_FALSE(take(m.msg, block));
+  EXPECT_EQ(block, "NATS/1.0\r\nK: v\r\n\r\n");
+}
+
+TEST(NatsRawHeaders, TraceHeadersAreSplitOffAndTheRestKeptInOrder) {
+  std::string scratch;
+  std::string_view headers;
+  const auto trace = split_trace(
+      "NATS/1.0\r\nZ: 1\r\nPsycho-Trace: 00000000000000ab-7-2\r\nA: 2\r\n\r\n", scratch, headers);
+  ASSERT_TRUE(trace);
+  EXPECT_EQ(trace->node_id, 0xABu);
+  EXPECT_EQ(trace->seq, 7u);
+  EXPECT_EQ(trace->hops, 2);
+  EXPECT_EQ(headers, "NATS/1.0\r\nZ: 1\r\nA: 2\r\n\r\n");
+  // Only the trace: the message had no headers of its own.
+  EXPECT_TRUE(
+      split_trace("NATS/1.0\r\npsycho-trace: 00000000000000ab-7-2\r\n\r\n", scratch, headers));
+  EXPECT_EQ(headers, "");
+  // The legacy three are read and never shown.
+  EXPECT_TRUE(
+      split_trace("NATS/1.0\r\nPsycho-Origin: 00000000000000ab\r\nK: v\r\n"
+                  "Psycho-Msg-Id: 00000000000000ab-7\r\nPsycho-Hops: 1\r\n\r\n",
+                  scratch, headers));
+  EXPECT_EQ(headers, "NATS/1.0\r\nK: v\r\n\r\n");
+  // A status with no headers stays a status.
+  EXPECT_FALSE(split_trace("NATS/1.0 404 No Messages\r\n\r\n", scratch, headers));
+  EXPECT_EQ(headers, "NATS/1.0 404 No Messages\r\n\r\n");
+}
+
+TEST(NatsRawHeaders, WhatIsPublishedKeepsTheClientsBlockAndAddsTheTrace) {
+  const std::string body = "NATS/1.0\r\nZ: 1\r\nz: 2\r\nZ: 3\r\n\r\npayload";
+  const std::string_view headers = std::string_view(body).substr(0, body.size() - 7);
+  const std::string_view payload = std::string_view(body).substr(headers.size());
+  std::string scratch;
+  // Nothing to change: the message's own bytes.
+  auto out = outgoing_body(headers, payload, "", "", scratch);
+  EXPECT_EQ(out.bytes.data(), body.data());
+  EXPECT_EQ(out.bytes.size(), body.size());
+  EXPECT_EQ(out.header_size, headers.size());
+  // The trace goes last; a client's own trace header never goes out.
+  const std::string forged = "NATS/1.0\r\nPsycho-Trace: 0000000000000001-1-1\r\nZ: 1\r\n\r\n";
+  out = outgoing_body(forged, "p", "00000000000000ab-7-1", "", scratch);
+  EXPECT_EQ(out.bytes, "NATS/1.0\r\nZ: 1\r\nPsycho-Trace: 00000000000000ab-7-1\r\n\r\np");
+  EXPECT_EQ(out.header_size, out.bytes.size() - 1);
+  // No block of its own: one is made for the trace. JetStream gets the message's identity.
+  out = outgoing_body("", "p", "", "00000000000000ab-7", scratch);
+  EXPECT_EQ(out.bytes, "NATS/1.0\r\nNats-Msg-Id: 00000000000000ab-7\r\n\r\np");
+  out = outgoing_body("NATS/1.0\r\nnats-msg-id: mine\r\nK: v\r\n\r\n", "p", "",
+                      "00000000000000ab-7", scratch);
+  EXPECT_EQ(out.bytes, "NATS/1.0\r\nK: v\r\nNats-Msg-Id: 00000000000000ab-7\r\n\r\np");
+  // A status line goes out as the client wrote it.
+  out = outgoing_body("NATS/1.0 503\r\n\r\n", "", "00000000000000ab-7-1", "", scratch);
+  EXPECT_EQ(out.bytes, "NATS/1.0 503\r\nPsycho-Trace: 00000000000000ab-7-1\r\n\r\n");
+}
+
+// Made by make_raw_message, a message goes out with its block byte for byte: nats.c encodes
+// it back as it was (what the publish path relies on).
+TEST(NatsRawHeaders, ARawMessageKeepsItsBlockWhenReadThroughNats) {
+  RawMessage m("NATS/1.0\r\nB: 2\r\na: 1\r\nB: 3\r\n\r\n", "data");
+  const char** values = nullptr;
+  int count = 0;
+  ASSERT_EQ(natsMsgHeader_Values(m.msg, "B", &values, &count), NATS_OK);
+  ASSERT_EQ(count, 2);
+  EXPECT_STREQ(values[0], "2");
+  EXPECT_STREQ(values[1], "3");
+  std::free(static_cast<void*>(values));
 }
 
 }  // namespace
