@@ -28,6 +28,11 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
+// pace_import(): how often a paused delivery thread looks again, and for how long at most;
+// as a paused local publisher does (net/client_session.cpp).
+constexpr std::chrono::microseconds kImportStallStep{200};
+constexpr std::chrono::milliseconds kImportStall{50};
+
 // Batches up to this size are flushed at once (see run_publisher).
 constexpr std::size_t kLatencyBatch = 16;
 
@@ -103,6 +108,7 @@ class NatsAdapter final : public Adapter {
   // A message nats-server chose this gateway for, for local group `local_queue`.
   void receive_chosen(std::string_view local_queue, natsMsg* msg);
   void import(natsMsg* msg, std::string_view local_queue);
+  void pace_import();
   void set_state(State s) { state_.store(s, std::memory_order_release); }
   void disconnected() {
     if (stopping_.load()) return;  // closing on purpose
@@ -149,6 +155,8 @@ class NatsAdapter final : public Adapter {
   // Whether exports carry Psycho-Trace: config_.trace_headers, `auto` resolved at start.
   bool trace_headers_ = true;
   std::atomic<std::uint64_t> import_seq_{0};
+  // pace_import()'s state; only nats.c's delivery thread (a pool of one) touches it.
+  bool import_stall_expired_ = false;
 
   OptionsPtr options_;
   natsConnection* connection_ = nullptr;
@@ -506,7 +514,32 @@ void NatsAdapter::receive_chosen(std::string_view local_queue, natsMsg* msg) {
   import(msg, local_queue);
 }
 
+// Flow control, the receiving half, as nats-server does it for a fast publisher and a slow
+// subscriber: while what the gateway injects piles up at a recipient (or in the router),
+// the delivery thread waits, and nats.c holds what keeps arriving (`pending_messages`,
+// `pending_bytes`). A wait lasts kImportStall at most; after one that ran out, messages go
+// on at full speed until the congestion has cleared once, so a subscriber that does not
+// read is cut as a slow consumer (the bridge is never the one that falls behind).
+void NatsAdapter::pace_import() {
+  if (!host_->congested()) {
+    import_stall_expired_ = false;
+    return;
+  }
+  if (import_stall_expired_) return;
+  Counters::add(counters_.import_stalls, 1);
+  const auto deadline = Clock::now() + kImportStall;
+  while (host_->congested()) {
+    if (Clock::now() >= deadline) {
+      import_stall_expired_ = true;
+      Counters::add(counters_.import_stall_timeouts, 1);
+      return;
+    }
+    std::this_thread::sleep_for(kImportStallStep);
+  }
+}
+
 void NatsAdapter::import(natsMsg* msg, std::string_view local_queue) {
+  pace_import();
   const std::string_view fabric_subject = natsMsg_GetSubject(msg);
   // The import lists first: a message that is not imported costs no header rebuild and no
   // sequence number.

@@ -29,6 +29,12 @@ void samples(const ReportInputs& in, bool ready, std::vector<metrics::Sample>& s
   metrics::add_sample(s, Type::counter, "overlap_copies_total",
                       "Second copies of a message from overlapping NATS subscriptions, skipped.",
                       n(Counters::get(c.overlap_copies)));
+  metrics::add_sample(s, Type::counter, "import_stalls_total",
+                      "Times delivery from NATS waited for a congested recipient (flow control).",
+                      n(Counters::get(c.import_stalls)));
+  metrics::add_sample(s, Type::counter, "import_stall_timeouts_total",
+                      "Waits for a congested recipient that ran out; delivery went on.",
+                      n(Counters::get(c.import_stall_timeouts)));
 }
 
 std::string varz(const ReportInputs& in) {

@@ -39,8 +39,10 @@ inline constexpr TrafficCounters<Drop>::Names kDropNames = {
 struct Counters : TrafficCounters<Drop> {
   Counters() noexcept : TrafficCounters(kDropNames) {}
   Counter reconnects{0};
-  Counter overlap_copies{0};  // second copies from overlapping subscriptions, skipped
-  Counter slow_dropped{0};    // what nats.c dropped for slow subscriptions, summed (a total)
+  Counter overlap_copies{0};         // second copies from overlapping subscriptions, skipped
+  Counter slow_dropped{0};           // what nats.c dropped for slow subscriptions, summed (a total)
+  Counter import_stalls{0};          // times the delivery thread waited for a congested recipient
+  Counter import_stall_timeouts{0};  // waits that ran out (kImportStall)
 };
 
 struct ReportInputs {

@@ -65,6 +65,7 @@ struct Router::Delivery {
   MessagePtr message;
   std::shared_ptr<const MatchResult> result;  // deliver to result->by_worker[target] ...
   std::shared_ptr<Subscriber> single;         // ... or, when set, to this one only
+  bool injected = false;                      // it came from an adapter
 
   // On the target worker's thread.
   void run(int target) const {
@@ -74,14 +75,25 @@ struct Router::Delivery {
     }
     for (const auto& s : result->by_worker[static_cast<std::size_t>(target)]) s->deliver(message);
   }
+
+  // On the target worker's thread, after run(): a recipient that is congested now, or null.
+  std::shared_ptr<Subscriber> congested_recipient(int target) const {
+    if (single) return single->congested() ? single : nullptr;
+    for (const auto& s : result->by_worker[static_cast<std::size_t>(target)]) {
+      if (s->congested()) return s;
+    }
+    return nullptr;
+  }
 };
 
 // One per worker, each on its own cache line (PerWorker): only its worker writes it, except
-// in_flight, which the targets decrement.
+// in_flight, which the targets decrement. outbound_bytes and in_flight are atomics because
+// adapters' threads read them too (handing_off).
 struct Router::WorkerState {
   WorkerState(int workers, int index)
       : outbound(static_cast<std::size_t>(workers)),
-        outbound_bytes(static_cast<std::size_t>(workers)),
+        outbound_bytes(
+            std::make_unique<std::atomic<std::size_t>[]>(static_cast<std::size_t>(workers))),
         in_flight(std::make_unique<std::atomic<std::size_t>[]>(static_cast<std::size_t>(workers))),
         random(0x9E3779B97F4A7C15ull ^
                static_cast<std::uint64_t>(index + 1) * 0xBF58476D1CE4E5B9ull) {}
@@ -90,7 +102,8 @@ struct Router::WorkerState {
       cache;
   std::uint64_t cache_generation = 0;
   std::vector<std::vector<Delivery>> outbound;  // by target worker
-  std::vector<std::size_t> outbound_bytes;      // body bytes in `outbound`, by target
+  // Body bytes in `outbound`, by target; written by the worker alone.
+  std::unique_ptr<std::atomic<std::size_t>[]> outbound_bytes;
   // Body bytes posted to each target and not yet delivered there; written by both sides.
   std::unique_ptr<std::atomic<std::size_t>[]> in_flight;
   bool flush_scheduled = false;
@@ -284,7 +297,7 @@ Backpressure Router::route(const MessagePtr& message, bool injected) {
       if (target == here) s->deliver(message);
       if (check && !pressure.recipient && s->congested()) pressure.recipient = s;
     }
-    if (target != here) queue_remote(here, target, Delivery{message, result, nullptr});
+    if (target != here) queue_remote(here, target, Delivery{message, result, nullptr, injected});
   }
   if (!result->groups.empty()) deliver_groups(here, message, result, injected);
   if (check && ws != nullptr) pressure.backlog = backlogged(here);
@@ -297,23 +310,37 @@ Backpressure Router::route(const MessagePtr& message, bool injected) {
 }
 
 bool Router::injection_congested() const {
-  if (2 * inject_backlog_.load(std::memory_order_relaxed) > options_.inject_backlog) return true;
+  const std::size_t pause_at = std::min(options_.inject_pause, options_.inject_backlog / 2);
+  if (inject_backlog_.load(std::memory_order_relaxed) > pause_at) return true;
   if (!inject_pressured_.load(std::memory_order_relaxed)) return false;
   MutexLock lock(inject_pressure_mutex_);
   const auto recipient = inject_pressure_.recipient;
   if ((recipient && recipient->congested()) ||
-      (inject_pressure_.adapter != nullptr && inject_pressure_.adapter->flow().congested)) {
+      (inject_pressure_.adapter != nullptr && inject_pressure_.adapter->flow().congested) ||
+      (inject_pressure_worker_ >= 0 && handing_off(inject_pressure_worker_))) {
     return true;
   }
   inject_pressure_ = {};
+  inject_pressure_worker_ = -1;
   inject_pressured_.store(false, std::memory_order_relaxed);
   return false;
+}
+
+bool Router::handing_off(int worker) const {
+  const WorkerState& ws = worker_state_[worker];
+  std::size_t in_flight = 0;
+  for (std::size_t t = 0; t < ws.outbound.size(); ++t) {
+    in_flight += ws.in_flight[t].load(std::memory_order_relaxed) +
+                 ws.outbound_bytes[t].load(std::memory_order_relaxed);
+  }
+  return in_flight > options_.worker_backlog;
 }
 
 bool Router::backlogged(int worker) const {
   const WorkerState& ws = worker_state_[worker];
   for (std::size_t t = 0; t < ws.outbound.size(); ++t) {
-    if (ws.in_flight[t].load(std::memory_order_relaxed) + ws.outbound_bytes[t] >
+    if (ws.in_flight[t].load(std::memory_order_relaxed) +
+            ws.outbound_bytes[t].load(std::memory_order_relaxed) >
         options_.worker_backlog) {
       return true;
     }
@@ -390,8 +417,10 @@ void Router::queue_remote(int here, int target, Delivery delivery) {
   WorkerState& ws = worker_state_[here];
   // The body, plus what the recipient's worker will encode around it: an empty-bodied
   // message is not free to deliver.
-  ws.outbound_bytes[static_cast<std::size_t>(target)] +=
-      delivery.message->body().size() + delivery.message->subject().size() + kDeliveryOverhead;
+  std::atomic<std::size_t>& queued = ws.outbound_bytes[static_cast<std::size_t>(target)];
+  queued.store(queued.load(std::memory_order_relaxed) + delivery.message->body().size() +
+                   delivery.message->subject().size() + kDeliveryOverhead,
+               std::memory_order_relaxed);
   ws.outbound[static_cast<std::size_t>(target)].push_back(std::move(delivery));
   if (!ws.flush_scheduled) {
     ws.flush_scheduled = true;
@@ -407,12 +436,29 @@ void Router::flush_remote(int here) {
     if (pending.empty()) continue;
     auto batch = std::make_shared<std::vector<Delivery>>(std::move(pending));
     pending.clear();
-    const std::size_t bytes = std::exchange(ws.outbound_bytes[static_cast<std::size_t>(target)], 0);
     std::atomic<std::size_t>* in_flight = &ws.in_flight[static_cast<std::size_t>(target)];
+    // In flight before it stops being queued, so that a reader never sees it in neither.
+    const std::size_t bytes =
+        ws.outbound_bytes[static_cast<std::size_t>(target)].load(std::memory_order_relaxed);
     in_flight->fetch_add(bytes, std::memory_order_relaxed);
-    workers_.post(target, [batch, target, bytes, in_flight] {
+    ws.outbound_bytes[static_cast<std::size_t>(target)].store(0, std::memory_order_relaxed);
+    workers_.post(target, [this, batch, target, bytes, in_flight] {
       for (const Delivery& d : *batch) d.run(target);
       in_flight->fetch_sub(bytes, std::memory_order_relaxed);
+      // Injected messages were routed on another worker, which could not see what delivering
+      // them here did to their recipients: tell the adapters here (the last one stands for
+      // the batch, as routing samples one message in 16).
+      const auto last = std::find_if(batch->rbegin(), batch->rend(),
+                                     [](const Delivery& d) { return d.injected; });
+      if (last == batch->rend()) return;
+      if (auto recipient = last->congested_recipient(target)) {
+        Backpressure pressure;
+        pressure.recipient = std::move(recipient);
+        MutexLock lock(inject_pressure_mutex_);
+        inject_pressure_ = std::move(pressure);
+        inject_pressure_worker_ = -1;
+        inject_pressured_.store(true, std::memory_order_relaxed);
+      }
     });
   }
 }
@@ -487,11 +533,14 @@ void Router::route_injected(int worker) {
   for (const MessagePtr& m : batch) {
     inject_backlog_.fetch_sub(m->subject().size() + m->body().size() + kDeliveryOverhead,
                               std::memory_order_relaxed);
-    Backpressure pressure = route(m, true);
-    pressure.backlog = false;  // this worker's own hand-off slows its own publishers
-    if (pressure) {
+    // What this worker hands on to other workers leaves the inject backlog here, so its
+    // hand-off is a reason for the adapter to pause too: without it, a burst from a fabric
+    // would pile up between workers with no bound.
+    if (Backpressure pressure = route(m, true)) {
+      const bool handoff = pressure.backlog;
       MutexLock lock(inject_pressure_mutex_);
       inject_pressure_ = std::move(pressure);
+      inject_pressure_worker_ = handoff ? worker : -1;
       inject_pressured_.store(true, std::memory_order_relaxed);
     }
   }

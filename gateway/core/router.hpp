@@ -54,9 +54,13 @@ struct Backpressure {
 struct RouterOptions {
   std::uint64_t node_id = 0;
   std::size_t dedup_capacity = 1 << 16;
-  std::uint8_t max_hops = 8;                // inbound messages that travelled more are dropped
-  std::size_t match_cache_entries = 4096;   // per worker; cleared whole when full
-  std::size_t inject_backlog = 64 << 20;    // bytes of adapter messages queued to workers
+  std::uint8_t max_hops = 8;               // inbound messages that travelled more are dropped
+  std::size_t match_cache_entries = 4096;  // per worker; cleared whole when full
+  std::size_t inject_backlog = 64 << 20;   // bytes of adapter messages queued to workers
+  // Past this many of those bytes (or half the bound, if less), adapters that can read their
+  // fabric more slowly. Well below a subscriber's max_pending: what is queued when a
+  // recipient turns congested still reaches it, and must fit.
+  std::size_t inject_pause = 4 << 20;
   std::size_t worker_backlog = 256 * 1024;  // body bytes in flight from one worker to another
 };
 
@@ -89,7 +93,7 @@ class Router {
   bool backlogged(int worker) const;
   // Any thread: whether what adapters inject is piling up, so that an adapter that can should
   // read its fabric more slowly (the other half of flow control): the backlog of injected
-  // messages is past half its bound, or a recipient of one was congested and still is.
+  // messages is past inject_pause, or a recipient of one was congested and still is.
   bool injection_congested() const;
 
   // Any thread: a message from an adapter. Checks loops and duplicates, then routes it on a
@@ -121,6 +125,9 @@ class Router {
                       const std::shared_ptr<const MatchResult>& result, bool injected);
   Backpressure deliver_chosen(int here, const MessagePtr& message, const MatchResult& result);
   std::uint64_t& random_state(int here, std::uint64_t& fallback);
+  // Any thread: whether what `worker` posted to other workers and they have not delivered
+  // yet is past worker_backlog.
+  bool handing_off(int worker) const;
   void hand_to(int here, const MessagePtr& message, const std::shared_ptr<Subscriber>& member);
   void queue_remote(int here, int target, Delivery delivery);
   void flush_remote(int here);
@@ -176,6 +183,8 @@ class Router {
   // them), and whether there is one: read by adapters through injection_congested().
   mutable Mutex inject_pressure_mutex_;
   mutable Backpressure inject_pressure_ GUARDED_BY(inject_pressure_mutex_);
+  // The worker whose hand-off to other workers was backlogged with them, or -1.
+  mutable int inject_pressure_worker_ GUARDED_BY(inject_pressure_mutex_) = -1;
   mutable std::atomic<bool> inject_pressured_{false};
 };
 

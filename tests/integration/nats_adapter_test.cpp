@@ -403,6 +403,62 @@ TEST_F(NatsAdapterTest, AnUnthrottledPublisherLosesNothingIntoNats) {
             0);
 }
 
+// The other direction: a NATS publisher as fast as nats.c can write, a Psycho subscriber
+// that reads as fast as it can but, on a shared machine, not always as fast. The adapter
+// waits while the subscriber is congested (as nats-server stalls a publisher), so the
+// subscriber is never cut as a slow consumer and everything arrives. 64 MB: what nats.c may
+// hold for the gateway meanwhile (`pending_bytes`) holds it all. Two workers: the adapter's
+// messages are routed on one and handed to the other, which must not pile up either.
+TEST_F(NatsAdapterTest, AFastNatsPublisherIsFollowedNotCutOff) {
+  constexpr std::size_t kCount = 50'000;
+  start("  pending_bytes: 128MiB\ngateway:\n  workers: 2\n");
+  auto c = psycho_client(gw());
+  c->send("SUB flood.>\nPING\n");
+  ASSERT_EQ(c->line(), "PONG\n");
+  ASSERT_TRUE(bridged(nats(), *c, "flood.probe"));
+  std::jthread publisher([&] {
+    for (std::size_t i = 0; i < kCount; ++i) {
+      std::string payload = std::to_string(i);
+      payload.insert(0, 1024 - payload.size(), '0');
+      nats().publish("flood.x", payload);
+    }
+    nats().flush();
+  });
+  FloodTally tally(kCount);
+  receive_flood(*c, tally, 120s);
+  publisher.join();
+  EXPECT_TRUE(tally.complete()) << tally.summary();
+  EXPECT_EQ(metric(gw(), "psycho_slow_consumers_total"), 0);
+  EXPECT_EQ(
+      metric(gw(), "psycho_adapter_dropped_total{adapter=\"nats\",reason=\"slow_subscription\"}"),
+      0);
+}
+
+// A subscriber that stops reading holds the adapter back for kImportStall, not for ever:
+// then it is cut as a slow consumer (as nats-server cuts one), nats.c has dropped nothing,
+// and the bridge carries on.
+TEST_F(NatsAdapterTest, AStuckSubscriberIsCutNotWaitedFor) {
+  constexpr std::size_t kCount = 20'000;  // 20 MB: more than max_pending and the socket hold
+  start("  pending_bytes: 128MiB\n");
+  auto stuck = psycho_client(gw());
+  stuck->send("SUB flood.>\nPING\n");
+  ASSERT_EQ(stuck->line(), "PONG\n");
+  ASSERT_TRUE(bridged(nats(), *stuck, "flood.probe"));
+  stuck->shrink_receive_buffer();
+  const std::string payload(1024, 'x');
+  for (std::size_t i = 0; i < kCount; ++i) nats().publish("flood.x", payload);
+  ASSERT_TRUE(nats().flush());
+  EXPECT_TRUE(eventually([&] { return metric(gw(), "psycho_slow_consumers_total") == 1; }, 30s));
+  EXPECT_GE(metric(gw(), "psycho_nats_import_stall_timeouts_total{adapter=\"nats\"}"), 1);
+  EXPECT_EQ(
+      metric(gw(), "psycho_adapter_dropped_total{adapter=\"nats\",reason=\"slow_subscription\"}"),
+      0);
+  auto next = psycho_client(gw());
+  next->send("SUB flood.>\nPING\n");
+  ASSERT_EQ(next->line(), "PONG\n");
+  EXPECT_TRUE(bridged(nats(), *next, "flood.after"));
+}
+
 // --- JetStream ----------------------------------------------------------------------------
 
 TEST(NatsJetStream, ExportsAreStoredOnceWithTheMessageIdAndAcknowledged) {
