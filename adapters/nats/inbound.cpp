@@ -1,0 +1,94 @@
+// The way in: what NATS subscriptions deliver, paced by the gateway's congestion, becomes a
+// message of the gateway's with its headers and trace.
+#include "adapters/nats/headers.hpp"
+#include "adapters/nats/nats_adapter_impl.hpp"
+
+namespace psycho::nats {
+
+namespace {
+
+// pace_import(): how often a paused delivery thread looks again, and for how long at most;
+// as a paused local publisher does (net/client_session.cpp).
+constexpr std::chrono::microseconds kImportStallStep{200};
+constexpr std::chrono::milliseconds kImportStall{50};
+
+}  // namespace
+
+void NatsAdapter::receive(InterestTable::SubscriptionId id, natsMsg* msg) {
+  const std::string_view fabric_subject = natsMsg_GetSubject(msg);
+  if (!table_.owns(id, fabric_subject)) {
+    Counters::add(counters_.overlap_copies, 1);  // another subscription has it
+    return;
+  }
+  import(msg, {});
+}
+
+// nats-server chose one subscription of the group, so there are no overlapping copies to
+// weed out.
+void NatsAdapter::receive_chosen(std::string_view local_queue, natsMsg* msg) {
+  import(msg, local_queue);
+}
+
+// Flow control, the receiving half, as nats-server does it for a fast publisher and a slow
+// subscriber: while what the gateway injects piles up at a recipient (or in the router),
+// the delivery thread waits, and nats.c holds what keeps arriving (`pending_messages`,
+// `pending_bytes`). A wait lasts kImportStall at most; after one that ran out, messages go
+// on at full speed until the congestion has cleared once, so a subscriber that does not
+// read is cut as a slow consumer (the bridge is never the one that falls behind).
+void NatsAdapter::pace_import() {
+  if (!host_->congested()) {
+    import_stall_expired_ = false;
+    return;
+  }
+  if (import_stall_expired_) return;
+  Counters::add(counters_.import_stalls, 1);
+  const auto deadline = Clock::now() + kImportStall;
+  while (host_->congested()) {
+    if (Clock::now() >= deadline) {
+      import_stall_expired_ = true;
+      Counters::add(counters_.import_stall_timeouts, 1);
+      return;
+    }
+    std::this_thread::sleep_for(kImportStallStep);
+  }
+}
+
+void NatsAdapter::import(natsMsg* msg, std::string_view local_queue) {
+  pace_import();
+  const std::string_view fabric_subject = natsMsg_GetSubject(msg);
+  // The import lists first: a message that is not imported costs no header rebuild and no
+  // sequence number.
+  const auto local = import_.local_name(*filter(), fabric_subject);
+  if (!local) return;
+  // A plain NATS publication gets an identity of this gateway's making; one that another
+  // gateway exported carries its own in the trace headers.
+  thread_local std::string scratch;
+  std::string_view headers;
+  const auto carried = take_headers(msg, scratch, headers);
+  const Trace trace =
+      carried
+          ? *carried
+          : Trace{import_node_, import_seq_.fetch_add(1, std::memory_order_relaxed) + 1, 0, bus_};
+  const char* reply = natsMsg_GetReply(msg);
+  const std::string_view payload(natsMsg_GetData(msg),
+                                 static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
+  import_.inject(*host_, origin_id(), *local,
+                 {fabric_subject, reply != nullptr ? reply : "", headers, payload, local_queue},
+                 trace);
+}
+
+bool NatsAdapter::receives_directly(const Message& message) const {
+  if (message.trace().bus != bus_ || state_.load(std::memory_order_acquire) != State::connected ||
+      !filter()->imports(message.subject())) {
+    return false;
+  }
+  const std::string fabric_subject = filter()->import_name(message.subject());
+  return table_.covers(fabric_subject) || queues_.covers(fabric_subject);
+}
+
+bool NatsAdapter::chooses_member(std::string_view subject, std::string_view queue) const {
+  const auto f = filter();
+  return exports(subject) && f->imports(subject) && queues_.chooses(f->import_name(subject), queue);
+}
+
+}  // namespace psycho::nats
