@@ -68,6 +68,18 @@ inline std::uint64_t multicast_node_id(Gateway& gw) {
   return std::strtoull(varz.c_str() + at + key.size(), nullptr, 16);
 }
 
+// Whether `sender` has heard a peer on the group want `fabric_pattern` (or everything): a
+// gateway sends only what someone wants, and one peer may hear another's interest later
+// than the other heard of it. Reads the peers in /varz.
+inline bool hears_wanted(Gateway& sender, const std::string& fabric_pattern) {
+  const std::string varz = sender.http_get("/varz");
+  const auto peers = varz.find("\"peers\":[");
+  if (peers == std::string::npos) return false;
+  return varz.find("\"" + fabric_pattern + "\"", peers) != std::string::npos ||
+         varz.find("\"wants\":\"everything\"", peers) != std::string::npos ||
+         varz.find("\"wants\":\"unknown\"", peers) != std::string::npos;
+}
+
 inline std::string payload_of(std::size_t size, char seed) {
   std::string p(size, ' ');
   for (std::size_t i = 0; i < size; ++i) p[i] = static_cast<char>('a' + (seed + i * 7) % 26);

@@ -175,6 +175,7 @@ TEST_F(MulticastKeysTest, ACapturedDatagramSentAgainIsAReplay) {
   auto b = start(port, key_file("b", kOld));
   auto sub_b = subscriber(*b);
   ASSERT_TRUE(eventually([&] { return multicast_metric(*b, "peers") == 1; }));
+  ASSERT_TRUE(eventually([&] { return hears_wanted(*a, "mc.>"); })) << a->http_get("/varz");
   auto pub_a = psycho_client(*a);
   pub_a->send("PUB mc.once 4\nonce\n");
   ASSERT_EQ(sub_b->expect(frame("mc.once", "once"), 10s), frame("mc.once", "once"));
@@ -213,6 +214,7 @@ TEST_F(MulticastKeysTest, KeysRotateByReloadWithoutLosingADatagram) {
   auto b = start(port, file_b);
   auto sub_b = subscriber(*b, "mc.rot");
   ASSERT_TRUE(eventually([&] { return multicast_metric(*b, "peers") == 1; }));
+  ASSERT_TRUE(eventually([&] { return hears_wanted(*a, "mc.rot"); })) << a->http_get("/varz");
 
   // a publishes all along; each batch waits for its PONG, so a is never far ahead.
   std::atomic<bool> stop{false};

@@ -66,6 +66,8 @@ TEST_F(MulticastTrustTest, ForgedAnnouncementsDoNotSilenceAGateway) {
   auto pub = psycho_client(*victim);
   auto sub = subscriber(*receiver);
   ASSERT_TRUE(eventually([&] { return multicast_metric(*receiver, "peers") == 1; }));
+  ASSERT_TRUE(eventually([&] { return hears_wanted(*victim, "mc.>"); }))
+      << victim->http_get("/varz");
   pub->send("PUB mc.before 2\nok\n");
   ASSERT_FALSE(sub->expect(frame("mc.before", "ok"), 10s).empty());
   const std::uint64_t id = multicast_node_id(*victim);
