@@ -2,6 +2,7 @@
 // publish cache and FIND_SUB walks, and replies sent straight back), forwarding along rings
 // and shortcuts, and the walks themselves. Part one (node.cpp) keeps the gossip layers.
 #include <algorithm>
+#include <cstring>
 
 #include "adapters/poldercast/protocol/node.hpp"
 #include "adapters/poldercast/protocol/topic.hpp"
@@ -42,7 +43,10 @@ void Node::publish(Publication p) { publish(std::span<Publication>(&p, 1)); }
 
 void Node::publish(std::span<Publication> batch) {
   for (auto& p : batch) {
-    for (auto& byte : p.msg_id) byte = static_cast<std::uint8_t>(rng_());
+    // Two draws of 64 bits, not sixteen of which eight bits are kept.
+    const std::uint64_t id[2] = {rng_(), rng_()};
+    static_assert(sizeof id == sizeof p.msg_id);
+    std::memcpy(p.msg_id.data(), id, sizeof id);
     p.topic = topic_id(p.subject);
     p.overlay_hops = 0;
     p.direct = false;
