@@ -1,5 +1,7 @@
 // The way in: what NATS subscriptions deliver, paced by the gateway's congestion, becomes a
 // message of the gateway's with its headers and trace.
+#include <algorithm>
+
 #include "adapters/nats/headers.hpp"
 #include "adapters/nats/nats_adapter_impl.hpp"
 
@@ -7,35 +9,39 @@ namespace psycho::nats {
 
 namespace {
 
-// pace_import(): how often a paused delivery thread looks again, and for how long at most;
-// as a paused local publisher does (net/client_session.cpp).
+// pace_import(): how often a paused delivery thread looks again, and for how long at most.
+// Longer than a paused local publisher's 50 ms (net/client_session.cpp): what arrives
+// meanwhile waits in nats.c's memory, not in a socket, and is bounded there.
 constexpr std::chrono::microseconds kImportStallStep{200};
-constexpr std::chrono::milliseconds kImportStall{50};
+constexpr std::chrono::seconds kImportStall{1};
 
 }  // namespace
 
-void NatsAdapter::receive(InterestTable::SubscriptionId id, natsMsg* msg) {
+void NatsAdapter::receive(InterestTable::SubscriptionId id, natsSubscription* sub, natsMsg* msg) {
   const std::string_view fabric_subject = natsMsg_GetSubject(msg);
   if (!table_.owns(id, fabric_subject)) {
     Counters::add(counters_.overlap_copies, 1);  // another subscription has it
     return;
   }
-  import(msg, {});
+  import(sub, msg, {});
 }
 
 // nats-server chose one subscription of the group, so there are no overlapping copies to
 // weed out.
-void NatsAdapter::receive_chosen(std::string_view local_queue, natsMsg* msg) {
-  import(msg, local_queue);
+void NatsAdapter::receive_chosen(std::string_view local_queue, natsSubscription* sub,
+                                 natsMsg* msg) {
+  import(sub, msg, local_queue);
 }
 
 // Flow control, the receiving half, as nats-server does it for a fast publisher and a slow
 // subscriber: while what the gateway injects piles up at a recipient (or in the router),
-// the delivery thread waits, and nats.c holds what keeps arriving (`pending_messages`,
-// `pending_bytes`). A wait lasts kImportStall at most; after one that ran out, messages go
-// on at full speed until the congestion has cleared once, so a subscriber that does not
-// read is cut as a slow consumer (the bridge is never the one that falls behind).
-void NatsAdapter::pace_import() {
+// the delivery thread waits, and nats.c holds what keeps arriving. A wait ends when the
+// congestion clears, after kImportStall, or as soon as nats.c holds half of what it may for
+// the subscription (`pending_messages`, `pending_bytes`); then messages go on at full speed
+// until the congestion has cleared once. So a subscriber that reads slower than the
+// publisher writes, or not at all, is cut as a slow consumer, and the bridge never falls
+// behind nats-server for it.
+void NatsAdapter::pace_import(natsSubscription* sub) {
   if (!host_->congested()) {
     import_stall_expired_ = false;
     return;
@@ -44,7 +50,7 @@ void NatsAdapter::pace_import() {
   Counters::add(counters_.import_stalls, 1);
   const auto deadline = Clock::now() + kImportStall;
   while (host_->congested()) {
-    if (Clock::now() >= deadline) {
+    if (Clock::now() >= deadline || nats_holds_too_much(sub)) {
       import_stall_expired_ = true;
       Counters::add(counters_.import_stall_timeouts, 1);
       return;
@@ -53,8 +59,16 @@ void NatsAdapter::pace_import() {
   }
 }
 
-void NatsAdapter::import(natsMsg* msg, std::string_view local_queue) {
-  pace_import();
+bool NatsAdapter::nats_holds_too_much(natsSubscription* sub) const {
+  int messages = 0, bytes = 0;
+  if (natsSubscription_GetPending(sub, &messages, &bytes) != NATS_OK) return true;
+  return 2 * static_cast<std::int64_t>(messages) > config_.pending_messages ||
+         2 * static_cast<std::uint64_t>(std::max(bytes, 0)) >
+             std::min<std::size_t>(config_.pending_bytes, 2'000'000'000);
+}
+
+void NatsAdapter::import(natsSubscription* sub, natsMsg* msg, std::string_view local_queue) {
+  pace_import(sub);
   const std::string_view fabric_subject = natsMsg_GetSubject(msg);
   // The import lists first: a message that is not imported costs no header rebuild and no
   // sequence number.

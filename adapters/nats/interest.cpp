@@ -6,9 +6,9 @@
 
 namespace psycho::nats {
 
-void on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+void on_message(natsConnection*, natsSubscription* sub, natsMsg* msg, void* closure) {
   auto* fs = static_cast<FabricSubscription*>(closure);
-  fs->adapter->receive(fs->id, msg);
+  fs->adapter->receive(fs->id, sub, msg);
   free_message(msg);
 }
 

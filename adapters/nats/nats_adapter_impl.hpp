@@ -48,8 +48,8 @@ class NatsAdapter final : public Adapter {
         filter_(std::make_shared<const SubjectFilter>(config_.subjects)),
         queue_(config_.queue),
         table_(filter_.load()),
-        queues_(config_, [this](std::string_view local_queue,
-                                natsMsg* msg) { receive_chosen(local_queue, msg); }),
+        queues_(config_, [this](std::string_view local_queue, natsSubscription* sub,
+                                natsMsg* msg) { receive_chosen(local_queue, sub, msg); }),
         jetstream_(config_.jetstream) {}
 
   ~NatsAdapter() override { stop(0ms); }
@@ -83,11 +83,12 @@ class NatsAdapter final : public Adapter {
   Status reconfigure(const config::AdapterSection& section, bool apply) override;
 
   // nats.c callbacks (library threads).
-  void receive(InterestTable::SubscriptionId id, natsMsg* msg);
+  void receive(InterestTable::SubscriptionId id, natsSubscription* sub, natsMsg* msg);
   // A message nats-server chose this gateway for, for local group `local_queue`.
-  void receive_chosen(std::string_view local_queue, natsMsg* msg);
-  void import(natsMsg* msg, std::string_view local_queue);
-  void pace_import();
+  void receive_chosen(std::string_view local_queue, natsSubscription* sub, natsMsg* msg);
+  void import(natsSubscription* sub, natsMsg* msg, std::string_view local_queue);
+  void pace_import(natsSubscription* sub);
+  bool nats_holds_too_much(natsSubscription* sub) const;
   void set_state(State s) { state_.store(s, std::memory_order_release); }
   void disconnected() {
     if (stopping_.load()) return;  // closing on purpose

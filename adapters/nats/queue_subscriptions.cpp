@@ -30,10 +30,10 @@ QueueSubscriptions::QueueSubscriptions(const NatsConfig& config, Receive receive
 
 QueueSubscriptions::~QueueSubscriptions() { stop(0ms); }
 
-void QueueSubscriptions::on_message(natsConnection*, natsSubscription*, natsMsg* msg,
+void QueueSubscriptions::on_message(natsConnection*, natsSubscription* sub, natsMsg* msg,
                                     void* closure) {
   auto* s = static_cast<Subscription*>(closure);
-  s->owner->receive_(s->local_queue, msg);  // local_queue never changes: no lock
+  s->owner->receive_(s->local_queue, sub, msg);  // local_queue never changes: no lock
   free_message(msg);
 }
 

@@ -40,7 +40,8 @@ class QueueSubscriptions {
  public:
   // Called on nats.c's delivery thread with a message nats-server chose this gateway for,
   // and the local group it is for. Must not keep `msg`.
-  using Receive = std::function<void(std::string_view local_queue, natsMsg* msg)>;
+  using Receive =
+      std::function<void(std::string_view local_queue, natsSubscription* sub, natsMsg* msg)>;
 
   QueueSubscriptions(const NatsConfig& config, Receive receive);
   ~QueueSubscriptions();

@@ -33,7 +33,8 @@ void samples(const ReportInputs& in, bool ready, std::vector<metrics::Sample>& s
                       "Times delivery from NATS waited for a congested recipient (flow control).",
                       n(Counters::get(c.import_stalls)));
   metrics::add_sample(s, Type::counter, "import_stall_timeouts_total",
-                      "Waits for a congested recipient that ran out; delivery went on.",
+                      "Waits for a congested recipient that ran out (time, or nats.c pending "
+                      "room); delivery went on.",
                       n(Counters::get(c.import_stall_timeouts)));
 }
 

@@ -42,7 +42,7 @@ struct Counters : TrafficCounters<Drop> {
   Counter overlap_copies{0};         // second copies from overlapping subscriptions, skipped
   Counter slow_dropped{0};           // what nats.c dropped for slow subscriptions, summed (a total)
   Counter import_stalls{0};          // times the delivery thread waited for a congested recipient
-  Counter import_stall_timeouts{0};  // waits that ran out (kImportStall)
+  Counter import_stall_timeouts{0};  // waits that ran out (time, or nats.c pending room)
 };
 
 struct ReportInputs {

@@ -434,7 +434,7 @@ TEST_F(NatsAdapterTest, AFastNatsPublisherIsFollowedNotCutOff) {
       0);
 }
 
-// A subscriber that stops reading holds the adapter back for kImportStall, not for ever:
+// A subscriber that stops reading holds the adapter back for a while (1 s), not for ever:
 // then it is cut as a slow consumer (as nats-server cuts one), nats.c has dropped nothing,
 // and the bridge carries on.
 TEST_F(NatsAdapterTest, AStuckSubscriberIsCutNotWaitedFor) {
