@@ -5,7 +5,8 @@
 #       with the trace header a gateway that also runs an overlay adds)
 #   (c) NATS client -> nats-server -> gateway -> Psycho client
 # for 16 B and 1 KiB messages, and request/reply round trips (a Psycho requester through the
-# gateway to a NATS responder, against both on NATS). One load generator for every path:
+# gateway to a NATS responder, against both on NATS), and what one thread hand-off costs
+# here (bench/thread_handoff.c, compiled with cc). One load generator for every path:
 # `psycho bench`, in the NATS dialect for NATS clients, with --sub-url for the bridged paths.
 # Builds nothing.
 #
@@ -81,3 +82,13 @@ p50=$(awk "BEGIN{printf \"%.1f\", $(value b-rtt .rtt_us.p50) - $(value a-rtt .rt
 p99=$(awk "BEGIN{printf \"%.1f\", $(value b-rtt .rtt_us.p99) - $(value a-rtt .rtt_us.p99)}")
 echo "the gateway hop adds ${p50} us at p50 and ${p99} us at p99 to a round trip"
 echo "(* = not every message was delivered; rates count what arrived)"
+
+# What the hop is made of: a round trip through the gateway crosses five thread hand-offs
+# that a direct NATS client does not (docs/nats.md, "Performance"). One of each kind, on
+# this machine, now:
+if command -v cc >/dev/null; then
+  cc -O2 -pthread "$here/thread_handoff.c" -o "$workdir/thread_handoff"
+  echo
+  echo "one thread hand-off (a sleeping thread woken):"
+  "$workdir/thread_handoff" 3000
+fi
