@@ -10,6 +10,19 @@ void HoldBack::hold(std::uint64_t node, std::uint64_t seq, std::string_view plai
   bytes_ += plain.size();
 }
 
+bool HoldBack::take(std::uint64_t node, std::uint64_t before, std::string& plain) {
+  const auto s = senders_.find(node);
+  if (s == senders_.end()) return false;
+  auto& datagrams = s->second.datagrams;
+  if (datagrams.empty() || datagrams.begin()->first >= before) return false;
+  plain = std::move(datagrams.begin()->second);
+  datagrams.erase(datagrams.begin());
+  s->second.bytes -= plain.size();
+  bytes_ -= plain.size();
+  if (datagrams.empty()) senders_.erase(s);
+  return true;
+}
+
 void HoldBack::forget(std::uint64_t node) {
   const auto s = senders_.find(node);
   if (s == senders_.end()) return;

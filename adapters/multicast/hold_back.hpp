@@ -20,12 +20,11 @@ class HoldBack {
  public:
   explicit HoldBack(std::size_t max_bytes) : max_bytes_(max_bytes) {}
 
-  // Keeps datagram `seq` of sender `node` (its authenticated, plain bytes) until release().
+  // Keeps datagram `seq` of sender `node` (its authenticated, plain bytes) until taken.
   void hold(std::uint64_t node, std::uint64_t seq, std::string_view plain);
-  // Hands `use(std::string_view plain)` the datagrams of `node` before `before`, oldest
-  // first, at most `limit` of them, and forgets them.
-  template <class Use>
-  void release(std::uint64_t node, std::uint64_t before, Use&& use, std::size_t limit = SIZE_MAX);
+  // Moves the oldest datagram of `node` before `before` into `plain` and forgets it; false
+  // when there is none. Taken one at a time, so the caller may hold more in between.
+  bool take(std::uint64_t node, std::uint64_t before, std::string& plain);
   // Whether `node` has datagrams held: what arrives next from it waits behind them.
   bool holds(std::uint64_t node) const { return senders_.contains(node); }
   // Drops what `node` held (it is gone: nothing before it will come).
@@ -45,21 +44,5 @@ class HoldBack {
   std::map<std::uint64_t, Sender> senders_;
   std::size_t bytes_ = 0;
 };
-
-template <class Use>
-void HoldBack::release(std::uint64_t node, std::uint64_t before, Use&& use, std::size_t limit) {
-  const auto s = senders_.find(node);
-  if (s == senders_.end()) return;
-  auto& datagrams = s->second.datagrams;
-  for (; limit > 0 && !datagrams.empty() && datagrams.begin()->first < before; --limit) {
-    // Out of the map first: `use` may hold more (for this sender, later sequences).
-    const std::string plain = std::move(datagrams.begin()->second);
-    datagrams.erase(datagrams.begin());
-    s->second.bytes -= plain.size();
-    bytes_ -= plain.size();
-    use(std::string_view(plain));
-  }
-  if (datagrams.empty()) senders_.erase(s);
-}
 
 }  // namespace psycho::multicast

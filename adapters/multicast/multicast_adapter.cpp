@@ -557,11 +557,12 @@ void MulticastAdapter::use(const Datagram& d, Clock::time_point now) {
 // The datagrams `node` held back that nothing missing stands before any more, in order.
 void MulticastAdapter::release(std::uint64_t node, Peer& peer, Clock::time_point now) {
   if (!config_.repair.ordered) return;
-  held_.release(node, peer.tracker.complete_before(), [&](std::string_view plain) {
-    thread_local Datagram d;  // not receive()'s: that one is still in use
+  thread_local std::string plain;
+  thread_local Datagram d;  // not receive()'s: that one is still in use
+  while (held_.take(node, peer.tracker.complete_before(), plain)) {
     if (decode(plain, config_.max_message, d, !config_.keys.empty()) == DecodeError::none)
       use(d, now);
-  });
+  }
 }
 
 // Beyond repair.hold_bytes, the oldest gap of the sender holding the most is given up on

@@ -10,7 +10,7 @@ namespace {
 
 std::vector<std::string> release(HoldBack& h, std::uint64_t node, std::uint64_t before) {
   std::vector<std::string> out;
-  h.release(node, before, [&](std::string_view plain) { out.emplace_back(plain); });
+  for (std::string plain; h.take(node, before, plain);) out.push_back(plain);
   return out;
 }
 
@@ -49,16 +49,17 @@ TEST(MulticastHoldBack, IsBoundedAndNamesTheLargestHolder) {
   EXPECT_EQ(h.bytes(), 0u);
 }
 
-TEST(MulticastHoldBack, AReleaseMayHoldMoreWhileItRuns) {
+TEST(MulticastHoldBack, MoreMayBeHeldBetweenTakes) {
   HoldBack h(1000);
   h.hold(1, 1, "a");
   h.hold(1, 2, "b");
-  std::vector<std::string> out;
-  h.release(1, 3, [&](std::string_view plain) {
-    out.emplace_back(plain);
-    if (plain == "a") h.hold(1, 9, "later");
-  });
-  EXPECT_EQ(out, (std::vector<std::string>{"a", "b"}));
+  std::string plain;
+  ASSERT_TRUE(h.take(1, 3, plain));
+  EXPECT_EQ(plain, "a");
+  h.hold(1, 9, "later");
+  ASSERT_TRUE(h.take(1, 3, plain));
+  EXPECT_EQ(plain, "b");
+  EXPECT_FALSE(h.take(1, 3, plain));
   EXPECT_EQ(h.bytes(), 5u);
 }
 
