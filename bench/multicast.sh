@@ -24,6 +24,7 @@
 # "0:none 0.01:none 0:hmac 0:aes": injected loss and keys) and BENCH_SIZES (default
 # "16 1024 65536"), e.g. BENCH_RUNS="0:none 0:hmac 0:aes" BENCH_SIZES=65536 for the keyed
 # flood alone. A keyed group's /unkeyed column needs the unkeyed group in the same run.
+# BENCH_ORDERED=1 sets repair.ordered on every gateway (in-order delivery around repairs).
 # BENCH_KEEP=DIR copies each case's logs and results there, with the publisher's and the
 # subscriber's gateways' /metrics, the subscriber's /varz and /proc/net/udp (drops per socket).
 # BENCH_BASELINE=BUILD_DIR runs every case with that build's gateway too, just before this
@@ -72,6 +73,7 @@ start_gateway() {
   # messages; cut off as a Slow Consumer, it would measure itself, not the group.
   printf 'gateway:\n  max_pending: 256MiB\nmulticast:\n  group: 239.255.42.42:%s\n  interface: 127.0.0.1\n  test_drop_rate: %s\n' \
     "$group_port" "$drop" >"$workdir/$name.yaml"
+  [[ -n ${BENCH_ORDERED:-} ]] && printf '  repair: {ordered: true}\n' >>"$workdir/$name.yaml"
   if [[ $keys != none ]]; then
     printf '  keys: %s\n  encrypt: %s\n' "$workdir/multicast.keys" \
       "$([[ $keys == aes ]] && echo true || echo false)" >>"$workdir/$name.yaml"
