@@ -31,15 +31,24 @@ std::string_view SendWindow::resendable(std::uint64_t seq, Clock::time_point now
 }
 
 void SendWindow::owe(std::uint64_t seq, Clock::time_point now) {
-  if (seq >= oldest_seq() && seq < next_)
-    entries_[static_cast<std::size_t>(seq - oldest_seq())].owed = now;
+  if (seq < oldest_seq() || seq >= next_) return;
+  Entry& e = entries_[static_cast<std::size_t>(seq - oldest_seq())];
+  // Not asked for lately: owed afresh, its time starts now. Asked for all along: max_owed
+  // runs from the first time.
+  if (e.owed == Clock::time_point{} || now - e.owed >= settings_.owed_for) e.first_owed = now;
+  e.owed = now;
+}
+
+bool SendWindow::owed(const Entry& e, Clock::time_point now) const noexcept {
+  return e.owed != Clock::time_point{} && now - e.owed < settings_.owed_for &&
+         now - e.first_owed < settings_.max_owed;
 }
 
 bool SendWindow::would_drop_owed(std::size_t bytes, Clock::time_point now) const {
   std::size_t kept = bytes_ + bytes;
   for (const Entry& e : entries_) {
     if (kept <= settings_.window_bytes) return false;
-    if (e.owed != Clock::time_point{} && now - e.owed < settings_.owed_for) return true;
+    if (owed(e, now)) return true;
     kept -= e.datagram.size() + kEntryOverhead;
   }
   return false;

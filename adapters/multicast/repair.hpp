@@ -52,6 +52,9 @@ struct RepairSettings {
   // (receivers ask every nack_interval while they wait; one that gave up or went away
   // stops asking).
   std::chrono::milliseconds owed_for{100};
+  // sender: the longest one datagram holds the window, however often it is asked for (a
+  // receiver that never gets it, or forged NACKs, must not stop the sender for good).
+  std::chrono::milliseconds max_owed{2000};
   // sender: retransmitted bytes per second (and the burst allowed) per requesting host
   // (ip), and in total.
   std::size_t requester_rate = 8 << 20, requester_burst = 2 << 20;
@@ -96,8 +99,11 @@ class SendWindow {
   struct Entry {
     std::string datagram;
     Clock::time_point last_sent{};
-    Clock::time_point owed{};  // when a NACK last asked for it
+    Clock::time_point owed{};        // when a NACK last asked for it
+    Clock::time_point first_owed{};  // when it became owed
   };
+  bool owed(const Entry& e, Clock::time_point now) const noexcept;
+
   const RepairSettings settings_;
   std::deque<Entry> entries_;
   std::uint64_t next_ = 1;

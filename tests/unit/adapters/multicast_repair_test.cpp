@@ -84,6 +84,26 @@ TEST(MulticastSendWindow, WhatIsOwedIsNotPushedOutWhileAskedFor) {
   w.owe(99, t0);                                        // not held: nothing to keep
 }
 
+TEST(MulticastSendWindow, NothingHoldsTheWindowLongerThanMaxOwed) {
+  RepairSettings s = settings();  // window 1000 bytes
+  s.owed_for = 50ms;
+  s.max_owed = 200ms;
+  SendWindow w(s);
+  const std::string d(200, 'x');
+  for (std::uint64_t seq = 1; seq <= 3; ++seq) w.keep(seq, d);
+  // Asked for every 20 ms, for ever (a receiver that never gets it, or forged NACKs).
+  auto now = t0;
+  for (; now < t0 + 190ms; now += 20ms) {
+    w.owe(1, now);
+    EXPECT_TRUE(w.would_drop_owed(264, now));
+  }
+  w.owe(1, now += 20ms);
+  EXPECT_FALSE(w.would_drop_owed(264, now));  // 200 ms and more since it became owed
+  // Not asked for a while, then asked again: owed afresh.
+  w.owe(1, now += 60ms);
+  EXPECT_TRUE(w.would_drop_owed(264, now));
+}
+
 TEST(MulticastReceiveTracker, JoinsWhereItFindsTheStream) {
   ReceiveTracker r(settings());
   EXPECT_EQ(r.on_data(1000, t0), Verdict::fresh);
