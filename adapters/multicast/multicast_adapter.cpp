@@ -635,8 +635,8 @@ std::vector<std::string> MulticastAdapter::resend(const Nack& nack, const Source
         break;
       }
       const std::string_view datagram = window_.resendable(s, now);
-      // Asked for: kept in the window while receivers still ask (SendWindow::owe), whether
-      // it goes out now, went out a moment ago (and may be lost again) or a budget is short.
+      // Asked for: kept in the window until it goes out (SendWindow::owe), whether that is
+      // now, or later because it went out a moment ago or a budget is short.
       window_.owe(s, now);
       if (datagram.empty()) continue;
       if (!window_.resent(s)) ++news;

@@ -58,6 +58,10 @@ std::string_view SendWindow::mark_resent(std::uint64_t seq, Clock::time_point no
   if (seq < oldest_seq() || seq >= next_) return {};
   Entry& e = entries_[static_cast<std::size_t>(seq - oldest_seq())];
   e.last_sent = now;
+  // Sent: owed no more. Lost again, it is NACKed again, and owed again (resendable() will
+  // not send it twice within nack_interval): at full speed the window is gone in tens of
+  // milliseconds, and holding what was just repaired would slow every sender with loss.
+  e.owed = {};
   e.datagram[kFlagsOffset] = static_cast<char>(e.datagram[kFlagsOffset] | kFlagRetransmit);
   return e.datagram;
 }

@@ -77,9 +77,10 @@ class SendWindow {
   // what would be sent, and marking it sent (flagged as a retransmission), returned.
   std::string_view resendable(std::uint64_t seq, Clock::time_point now) const;
   std::string_view mark_resent(std::uint64_t seq, Clock::time_point now);
-  // A NACK asked for `seq`: until nobody has asked for it for `owed_for`, keeping more must
-  // not push it out (a repair refused by a budget, or sent and lost again, is asked for
-  // again every nack_interval, and must still be there).
+  // A NACK asked for `seq` and it is not being sent again now: until it is, or nobody has
+  // asked for it for `owed_for`, keeping more must not push it out (a repair refused by a
+  // budget, or sent a moment ago and lost again, is asked for again every nack_interval,
+  // and must still be there).
   void owe(std::uint64_t seq, Clock::time_point now);
   // Whether keeping `bytes` more now would push out a datagram still owed. The sender then
   // waits (the repairs go first) instead of breaking a promise it can still keep.

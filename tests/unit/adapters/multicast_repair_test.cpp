@@ -74,13 +74,15 @@ TEST(MulticastSendWindow, WhatIsOwedIsNotPushedOutWhileAskedFor) {
   EXPECT_FALSE(w.would_drop_owed(100, t0 + 10ms));  // still fits: nothing goes
   EXPECT_FALSE(w.would_drop_owed(264, t0 + 50ms));  // not asked for again: no longer owed
   w.owe(1, t0 + 60ms);
-  EXPECT_FALSE(w.mark_resent(1, t0 + 61ms).empty());
-  // Sent again, but it may be lost again: owed while receivers still ask.
-  EXPECT_TRUE(w.would_drop_owed(264, t0 + 62ms));
-  EXPECT_FALSE(w.would_drop_owed(264, t0 + 110ms));
-  w.owe(2, t0 + 110ms);
-  EXPECT_FALSE(w.would_drop_owed(264, t0 + 111ms));     // only 1 would go
-  EXPECT_TRUE(w.would_drop_owed(2 * 264, t0 + 111ms));  // 1 and 2 would go
+  EXPECT_FALSE(w.mark_resent(1, t0 + 61ms).empty());  // sent: owed no more
+  EXPECT_FALSE(w.would_drop_owed(264, t0 + 62ms));
+  w.owe(1, t0 + 70ms);  // lost again, asked again (and not sent twice within 20 ms)
+  EXPECT_TRUE(w.resendable(1, t0 + 70ms).empty());
+  EXPECT_TRUE(w.would_drop_owed(264, t0 + 71ms));
+  EXPECT_FALSE(w.would_drop_owed(264, t0 + 120ms));
+  w.owe(2, t0 + 130ms);
+  EXPECT_FALSE(w.would_drop_owed(264, t0 + 131ms));     // only 1 would go
+  EXPECT_TRUE(w.would_drop_owed(2 * 264, t0 + 131ms));  // 1 and 2 would go
   w.owe(99, t0);                                        // not held: nothing to keep
 }
 
