@@ -20,7 +20,23 @@
 #   bench/multicast.sh [BUILD_DIR]       (default: build)
 #
 # Environment: BENCH_MSGS (messages at 16 B and 1 KiB, default 200000; a fiftieth of it at
-# 64 KiB), BENCH_TIMEOUT (default 60 s per run).
+# 64 KiB), BENCH_TIMEOUT (default 60 s per run), BENCH_RUNS (the groups, default
+# "0:none 0.01:none 0:hmac 0:aes": injected loss and keys) and BENCH_SIZES (default
+# "16 1024 65536"), e.g. BENCH_RUNS="0:none 0:hmac 0:aes" BENCH_SIZES=65536 for the keyed
+# flood alone. A keyed group's /unkeyed column needs the unkeyed group in the same run.
+# BENCH_ORDERED=1 sets repair.ordered on every gateway (in-order delivery around repairs).
+# BENCH_KEEP=DIR copies each case's logs and results there, with the publisher's and the
+# subscriber's gateways' /metrics, the subscriber's /varz and /proc/net/udp (drops per socket).
+# BENCH_BASELINE=BUILD_DIR runs every case with that build's gateway too, just before this
+# one's, each group on gateways of its own: rows "base" and "new", and `/base`, a new row's
+# msgs/s over its base row's (before/after, side by side, in one run).
+#
+# Besides the subscriber gateway's repairs and losses, each row shows why datagrams went
+# missing and what the sender did about it: `rcvbuf`, the datagrams the kernel dropped for
+# full socket buffers in the namespace (UDP RcvbufErrors of /proc/net/snmp, all three
+# gateways); `nacked`, the sequences NACKed to the publisher's gateway; `budget`, the
+# retransmissions its repair budgets refused; `pace`, the lowest pace it set (MB/s, "-":
+# never paced).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -53,8 +69,11 @@ chmod 600 "$workdir/multicast.keys"
 # or aes.
 start_gateway() {
   local name=$1 group_port=$2 drop=$3 keys=$4
-  printf 'multicast:\n  group: 239.255.42.42:%s\n  interface: 127.0.0.1\n  test_drop_rate: %s\n' \
+  # max_pending: psycho bench's subscriber reads more slowly than a gateway writes 64 KiB
+  # messages; cut off as a Slow Consumer, it would measure itself, not the group.
+  printf 'gateway:\n  max_pending: 256MiB\nmulticast:\n  group: 239.255.42.42:%s\n  interface: 127.0.0.1\n  test_drop_rate: %s\n' \
     "$group_port" "$drop" >"$workdir/$name.yaml"
+  [[ -n ${BENCH_ORDERED:-} ]] && printf '  repair: {ordered: true}\n' >>"$workdir/$name.yaml"
   if [[ $keys != none ]]; then
     printf '  keys: %s\n  encrypt: %s\n' "$workdir/multicast.keys" \
       "$([[ $keys == aes ]] && echo true || echo false)" >>"$workdir/$name.yaml"
@@ -88,46 +107,101 @@ figures() {
     "$(metric "$sub_admin" psycho_slow_consumers_total)" \
     "$(($(metric "$sub_admin" 'psycho_adapter_dropped_total{adapter="multicast",reason="unauthenticated"}') + \
       $(metric "$sub_admin" 'psycho_adapter_dropped_total{adapter="multicast",reason="replayed"}') + \
-      $(metric "$sub_admin" 'psycho_adapter_dropped_total{adapter="multicast",reason="unknown_key"}')))"
+      $(metric "$sub_admin" 'psycho_adapter_dropped_total{adapter="multicast",reason="unknown_key"}')))" \
+    "$(rcvbuf_errors)" \
+    "$(metric "$pub_admin" psycho_multicast_nacked_total)" \
+    "$(($(metric "$pub_admin" 'psycho_multicast_repair_refused_total{adapter="multicast",reason="requester_rate"}') + \
+      $(metric "$pub_admin" 'psycho_multicast_repair_refused_total{adapter="multicast",reason="total_rate"}')))"
+}
+
+# UDP datagrams the kernel dropped for a full socket buffer, in this namespace.
+rcvbuf_errors() {
+  awk '$1 == "Udp:" { if (!h) { for (i = 1; i <= NF; i++) if ($i == "RcvbufErrors") c = i; h = 1 }
+                      else print $c }' /proc/net/snmp
+}
+
+# pace_watch ADMIN_PORT FILE: until killed, writes the lowest non-zero pace the gateway set
+# (bytes/s) into FILE, looking every 50 ms.
+pace_watch() {
+  exec python3 -c 'import sys, time, urllib.request
+low = 0
+while True:
+    text = urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1]).read().decode()
+    for line in text.splitlines():
+        if line.startswith("psycho_multicast_pace_bytes_per_second"):
+            v = float(line.split()[-1])
+            if v > 0 and (low == 0 or v < low):
+                low = v
+                open(sys.argv[2], "w").write("%d\n" % low)
+    time.sleep(0.05)' "$1" "$2"
 }
 
 # The runs: injected loss and keys. One group port per run (its three gateways keep
 # running). Every member binds it, so it cannot be port 0; in this namespace of the script's
 # own, below the ephemeral range, no other socket has it.
-runs=("0 none" "0.01 none" "0 hmac" "0 aes")
+read -r -a runs <<<"${BENCH_RUNS:-0:none 0.01:none 0:hmac 0:aes}"
+read -r -a sizes <<<"${BENCH_SIZES:-16 1024 65536}"
 group_port=24200
-for run in "${runs[@]}"; do
-  read -r drop keys <<<"$run"
+variants=("")
+[[ -n ${BENCH_BASELINE:-} ]] && variants=("base-" "new-")
+new_gateway=$gateway
+for run in "${runs[@]}" ; do
+  IFS=: read -r drop keys <<<"$run"
+  for v in "${variants[@]}"; do
+  gateway=$new_gateway
+  [[ $v == base- ]] && gateway=$BENCH_BASELINE/gateway/psycho-gateway
   group_port=$((group_port + 1))
-  start_gateway "gw0-$drop-$keys" "$group_port" "$drop" "$keys"
+  start_gateway "${v}gw0-$drop-$keys" "$group_port" "$drop" "$keys"
   pub_url=$gw_url
   pub_admin=$gw_admin
-  start_gateway "gw1-$drop-$keys" "$group_port" "$drop" "$keys"
+  start_gateway "${v}gw1-$drop-$keys" "$group_port" "$drop" "$keys"
   sub_url=$gw_url
   sub_admin=$gw_admin
-  start_gateway "gw2-$drop-$keys" "$group_port" "$drop" "$keys"
+  start_gateway "${v}gw2-$drop-$keys" "$group_port" "$drop" "$keys"
   sleep 1.5 # presence announcements: every gateway hears the other two
-  for size in 16 1024 65536; do
+  for size in "${sizes[@]}"; do
     n=$msgs
     ((size == 65536)) && n=$((msgs / 50))
-    [[ $drop == 0 && $keys == none ]] && raw "$((size == 65536 ? 65507 : size))" "$n"
+    raw_size=$((size == 65536 ? 65507 : size))
+    [[ -s $workdir/raw-$raw_size.json ]] || raw "$raw_size" "$n"
     read -r -a before <<<"$(figures)"
-    bench "$drop-$keys-$size" --url "$pub_url" --sub-url "$sub_url" --size "$size" --msgs "$n"
+    pace_watch "$pub_admin" "$workdir/$v$drop-$keys-$size.pace" &
+    watcher=$!
+    bench "$v$drop-$keys-$size" --url "$pub_url" --sub-url "$sub_url" --size "$size" --msgs "$n"
     sleep 1 # let late repairs and give-ups settle before reading the counters
+    kill "$watcher"
+    wait "$watcher" 2>/dev/null || true
     read -r -a after <<<"$(figures)"
-    for i in 0 1 2 3 4 5; do echo $((after[i] - before[i])); done | paste -sd' ' \
-      >"$workdir/$drop-$keys-$size.fig"
+    if [[ -n ${BENCH_KEEP:-} ]]; then
+      curl -s "http://127.0.0.1:$sub_admin/varz" >"$BENCH_KEEP/$v$drop-$keys-$size.varz"
+      for a in "$pub_admin" "$sub_admin"; do
+        curl -s "http://127.0.0.1:$a/metrics" >"$BENCH_KEEP/$v$drop-$keys-$size-$a.metrics"
+      done
+      cp "$workdir"/*.log "$workdir/$v$drop-$keys-$size".* "$BENCH_KEEP/" 2>/dev/null || true
+      # Per socket drops (the last column), and which gateway holds which socket.
+      { cat /proc/net/udp; for pid in "${pids[@]: -3}"; do
+        echo "pid $pid: $(find "/proc/$pid/fd" -lname 'socket:*' -printf '%l ' 2>/dev/null)"
+      done; } >"$BENCH_KEEP/$v$drop-$keys-$size.udp"
+    fi
+    for i in 0 1 2 3 4 5 6 7 8; do echo $((after[i] - before[i])); done | paste -sd' ' \
+      >"$workdir/$v$drop-$keys-$size.fig"
+  done
+  # This group's gateways are done: stopped, so that they take no CPU from the next.
+  for pid in "${pids[@]: -3}"; do kill "$pid" && wait "$pid" 2>/dev/null || true; done
   done
 done
 
 echo
-printf "%-6s %-5s %6s %9s %10s %10s %10s %6s %8s %9s %7s %11s %9s %5s %7s\n" "drop" "keys" "bytes" \
-  "messages" "msgs/s" "MB/s" "raw" "ratio" "/unkeyed" "delivered" "repaired" "lost" \
-  "queue_full" "backlog" "refused"
+fmt="%-6s %-5s %6s %9s %10s %10s %10s %6s %8s %9s %8s %7s %10s %7s %7s %7s %8s %7s %6s %5s\n"
+# shellcheck disable=SC2059
+printf "%-5s $fmt" "build" "drop" "keys" "bytes" "messages" "msgs/s" "MB/s" "raw" "ratio" "/unkeyed" \
+  "delivered" "repaired" "lost" "queue_full" "backlog" "refused" "rcvbuf" "nacked" "budget" "pace" \
+  "/base"
 for run in "${runs[@]}"; do
-  read -r drop keys <<<"$run"
-  for size in 16 1024 65536; do
-    case=$drop-$keys-$size
+  IFS=: read -r drop keys <<<"$run"
+  for size in "${sizes[@]}"; do
+  for v in "${variants[@]}"; do
+    case=$v$drop-$keys-$size
     raw_size=$((size == 65536 ? 65507 : size))
     expected=$(value "$case" .expected)
     received=$(value "$case" .received)
@@ -145,9 +219,17 @@ for run in "${runs[@]}"; do
       r=$(ratio "$rate" "$raw_rate")
     fi
     vs="-" # keyed: the rate over the unkeyed one of the same size and loss
-    [[ $keys != none ]] && vs=$(ratio "${rate:-0}" "$(value "$drop-none-$size" .sub_msgs_per_sec)")
+    [[ $keys != none && -s $workdir/$v$drop-none-$size.json ]] &&
+      vs=$(ratio "${rate:-0}" "$(value "$v$drop-none-$size" .sub_msgs_per_sec)")
+    base="-" # with a baseline: the new build's rate over the base build's
+    [[ $v == new- ]] && base=$(ratio "${rate:-0}" "$(value "base-$drop-$keys-$size" .sub_msgs_per_sec)")
     read -r -a fig <"$workdir/$case.fig"
-    printf "%-6s %-5s %6s %9s %10s %10s %10s %6s %8s %9s %7s %11s %9s %5s %7s\n" "$drop" "$keys" \
-      "$size" "${expected:--}" "${rate:--}" "$mbps" "$raw_text" "$r" "$vs" "$share" "${fig[0]}" "${fig[1]}" "${fig[2]}" "${fig[3]}" "${fig[5]}"
+    pace="-"
+    [[ -s $workdir/$case.pace ]] && pace=$(ratio "$(cat "$workdir/$case.pace")" 1000000)
+    # shellcheck disable=SC2059
+    printf "%-5s $fmt" "${v%-}" "$drop" "$keys" "$size" "${expected:--}" "${rate:--}" "$mbps" \
+      "$raw_text" "$r" "$vs" "$share" "${fig[0]}" "${fig[1]}" "${fig[2]}" "${fig[3]}" "${fig[5]}" \
+      "${fig[6]}" "${fig[7]}" "${fig[8]}" "$pace" "$base"
+  done
   done
 done

@@ -9,6 +9,7 @@
 #include "adapters/interest_table.hpp"
 #include "adapters/multicast/datagram_auth.hpp"
 #include "adapters/multicast/group_interest.hpp"
+#include "adapters/multicast/hold_back.hpp"
 #include "adapters/multicast/multicast_config.hpp"
 #include "adapters/multicast/pacer.hpp"
 #include "adapters/multicast/reassembly.hpp"
@@ -40,6 +41,7 @@ class MulticastAdapter final : public Adapter {
         queue_(config_.queue),
         window_(config_.repair),
         reassembly_(config_.reassembly_memory, config_.reassembly_timeout),
+        held_(config_.repair.hold_bytes),
         // A peer that missed two announcements may make room for a newcomer.
         peers_(config_.max_peers, config_.peer_timeout, 2 * config_.announce_interval,
                config_.repair),
@@ -79,6 +81,7 @@ class MulticastAdapter final : public Adapter {
   std::string& next_datagram();
   void close_packed();
   void flush_datagrams();
+  void wait_for_owed_repairs(std::size_t bytes);
   void send_datagram(std::string& datagram, Sealer& sealer, bool retransmission);
   std::size_t seal_and_send(std::string* datagrams, std::size_t count, Sealer& sealer);
   void announce(Sealer& sealer);
@@ -91,7 +94,11 @@ class MulticastAdapter final : public Adapter {
   Peer* admit(const Datagram& d, const sockaddr_storage& from, Clock::time_point now)
       REQUIRES(receive_mutex_);
   void forget(std::uint64_t node, const char* why) REQUIRES(receive_mutex_);
-  void on_data(const Datagram& d, Peer& peer, Clock::time_point now) REQUIRES(receive_mutex_);
+  void on_data(const Datagram& d, std::string_view plain, Peer& peer, Clock::time_point now)
+      REQUIRES(receive_mutex_);
+  void use(const Datagram& d, Clock::time_point now) REQUIRES(receive_mutex_);
+  void release(std::uint64_t node, Peer& peer, Clock::time_point now) REQUIRES(receive_mutex_);
+  void bound_held(Clock::time_point now) REQUIRES(receive_mutex_);
   void on_announce(const Announce& a, Peer& peer, Clock::time_point now);
   void deliver(const DataHeader& h, std::string_view bytes);
   void on_nack(const Nack& nack, const Source& requester, Clock::time_point now);
@@ -123,6 +130,7 @@ class MulticastAdapter final : public Adapter {
 
   mutable Mutex receive_mutex_;  // receiving thread vs status()
   Reassembler reassembly_ GUARDED_BY(receive_mutex_);
+  HoldBack held_ GUARDED_BY(receive_mutex_);
   PeerTable peers_ GUARDED_BY(receive_mutex_);
   RepairBudget repair_budget_;
   Clock::time_point next_timers_{};
@@ -271,13 +279,14 @@ void MulticastAdapter::flush_datagrams() {
   close_packed();
   if (pending_ == 0) return;
   const std::uint64_t first = send_seq_ - pending_;
+  std::size_t bytes = body_limit_ == config_.max_datagram ? 0 : pending_ * kTrailerSize;
+  for (std::size_t i = 0; i < pending_; ++i) bytes += outgoing_[i].size();
+  wait_for_owed_repairs(bytes);
   {
     // Refused ones too: a receiver NACKs the gap, and the repair sends them.
     MutexLock lock(window_mutex_);
     for (std::size_t i = 0; i < pending_; ++i) window_.keep(first + i, outgoing_[i]);
   }
-  std::size_t bytes = body_limit_ == config_.max_datagram ? 0 : pending_ * kTrailerSize;
-  for (std::size_t i = 0; i < pending_; ++i) bytes += outgoing_[i].size();
   // Receivers that cannot keep up say so by NACKing: the pace follows (pacer.hpp).
   const auto wait =
       pacer_.before_send(bytes, pending_, Counters::get(counters_.nacked), Clock::now());
@@ -288,6 +297,25 @@ void MulticastAdapter::flush_datagrams() {
   counters_.add(counters_.datagrams_out, sent);
   counters_.add(counters_.datagram_bytes_out, bytes);
   pending_ = 0;
+}
+
+// Repairs go before new data: while keeping `bytes` more would push out of the window a
+// datagram a receiver asked for and the repair budgets have not let through yet, the
+// sending thread waits (and its queue, full, pauses the publishers). Bounded: an owed
+// datagram is resent as the budgets refill, or stops being owed when nobody asks for it
+// for repair.owed_for.
+void MulticastAdapter::wait_for_owed_repairs(std::size_t bytes) {
+  for (bool waited = false;; waited = true) {
+    {
+      MutexLock lock(window_mutex_);
+      if (!window_.would_drop_owed(bytes, Clock::now())) {
+        if (waited) pacer_.restart(Counters::get(counters_.nacked), Clock::now());
+        return;
+      }
+    }
+    counters_.add(counters_.owed_waits, 1);
+    std::this_thread::sleep_for(1ms);
+  }
 }
 
 // Sends `count` datagrams, at most kSendBatch. A keyed group's are sealed first, under one
@@ -427,7 +455,7 @@ void MulticastAdapter::receive(std::string_view bytes, const sockaddr_storage& f
   switch (d.type) {
     case Type::data:
     case Type::packed:
-      on_data(d, *peer, now);
+      on_data(d, plain, *peer, now);
       break;
     case Type::nack:
       // A NACK is no sign that the peer's own stream makes sense to us: a peer whose data we
@@ -437,6 +465,7 @@ void MulticastAdapter::receive(std::string_view bytes, const sockaddr_storage& f
       break;
     case Type::announce:
       on_announce(d.announce, *peer, now);
+      release(d.sender, *peer, now);  // what the sender no longer holds is given up
       break;
     case Type::interest:
       // No sign of life either (it comes with every announcement, which is the sign), so a
@@ -467,6 +496,7 @@ Peer* MulticastAdapter::admit(const Datagram& d, const sockaddr_storage& from,
 
 void MulticastAdapter::forget(std::uint64_t node, const char* why) {
   reassembly_.forget(node);
+  held_.forget(node);
   group_interest_.left(node);
   // Displacements can come as fast as forged ids do: counted, and logged only at debug.
   const auto level = std::string_view(why) == "silent" ? log::Level::info : log::Level::debug;
@@ -483,7 +513,8 @@ void MulticastAdapter::on_announce(const Announce& a, Peer& peer, Clock::time_po
   PeerTable::heard(peer, now);
 }
 
-void MulticastAdapter::on_data(const Datagram& d, Peer& peer, Clock::time_point now) {
+void MulticastAdapter::on_data(const Datagram& d, std::string_view plain, Peer& peer,
+                               Clock::time_point now) {
   const auto verdict = peer.tracker.on_data(d.data.seq, now);
   if (verdict == ReceiveTracker::Verdict::implausible) {
     counters_.count(Drop::seq_jump);
@@ -496,6 +527,19 @@ void MulticastAdapter::on_data(const Datagram& d, Peer& peer, Clock::time_point 
     ++peer.duplicates;
     return;
   }
+  // Behind an older one still missing, or behind what waits already: held, in order.
+  if (config_.repair.ordered &&
+      (d.data.seq > peer.tracker.complete_before() || held_.holds(d.sender))) {
+    held_.hold(d.sender, d.data.seq, plain);
+    bound_held(now);
+  } else {
+    use(d, now);
+  }
+  release(d.sender, peer, now);
+}
+
+// What a datagram carries goes on: whole messages, or a fragment into reassembly.
+void MulticastAdapter::use(const Datagram& d, Clock::time_point now) {
   if (d.type == Type::packed) {
     for_each_record(d.chunk,
                     [&](const DataHeader& h, std::string_view bytes) { deliver(h, bytes); });
@@ -508,6 +552,36 @@ void MulticastAdapter::on_data(const Datagram& d, Peer& peer, Clock::time_point 
   counters_.add(counters_.fragments_in, 1);
   if (auto done = reassembly_.add(d.sender, d.data, d.chunk, now))
     deliver(done->header, done->bytes);
+}
+
+// The datagrams `node` held back that nothing missing stands before any more, in order.
+void MulticastAdapter::release(std::uint64_t node, Peer& peer, Clock::time_point now) {
+  if (!config_.repair.ordered) return;
+  thread_local std::string plain;
+  thread_local Datagram d;  // not receive()'s: that one is still in use
+  while (held_.take(node, peer.tracker.complete_before(), plain)) {
+    if (decode(plain, config_.max_message, d, !config_.keys.empty()) == DecodeError::none)
+      use(d, now);
+  }
+}
+
+// Beyond repair.hold_bytes, the oldest gap of the sender holding the most is given up on
+// (lost, and counted) and what it held back goes on.
+void MulticastAdapter::bound_held(Clock::time_point now) {
+  while (held_.over()) {
+    const std::uint64_t node = held_.largest();
+    const auto it = peers_.peers().find(node);
+    if (it == peers_.peers().end()) {
+      held_.forget(node);
+      continue;
+    }
+    if (!it->second.tracker.give_up_oldest()) {
+      held_.forget(node);  // nothing missing, so nothing held: cannot be, but never loop
+      continue;
+    }
+    counters_.add(counters_.hold_overflows, 1);
+    release(node, it->second, now);
+  }
 }
 
 void MulticastAdapter::deliver(const DataHeader& h, std::string_view bytes) {
@@ -561,6 +635,9 @@ std::vector<std::string> MulticastAdapter::resend(const Nack& nack, const Source
         break;
       }
       const std::string_view datagram = window_.resendable(s, now);
+      // Asked for: kept in the window until it goes out (SendWindow::owe), whether that is
+      // now, or later because it went out a moment ago or a budget is short.
+      window_.owe(s, now);
       if (datagram.empty()) continue;
       if (!window_.resent(s)) ++news;
       switch (repair_budget_.take(requester, datagram.size(), now)) {
@@ -593,6 +670,7 @@ void MulticastAdapter::timers(Clock::time_point now) {
       counters_.add(counters_.nacks_out, 1);
       send_datagram(datagram, receive_sealer_, false);
     }
+    release(node, peer, now);  // what was given up on no longer holds the rest back
   }
   reassembly_.expire(now);
   for (const std::uint64_t gone : peers_.expire(now)) forget(gone, "silent");
@@ -608,6 +686,7 @@ AdapterStatus MulticastAdapter::status() const {
   ReportInputs in{config_, node_, counters_, reassembly_, peers_, queue_.bytes(),
                   0,       0,     {},        {},          {},     0};
   in.wants = group_interest_.peers();
+  in.held_bytes = held_.bytes();
   {
     MutexLock interest_lock(interest_mutex_);
     in.own_interest = own_interest_;

@@ -51,6 +51,10 @@ void read_repair(config::Section& s, RepairSettings& r) {
   c.get_size("max_missing", r.max_missing, 16, 1 << 24);
   c.get("max_seq_jump", r.max_seq_jump, 16, std::uint64_t{1} << 40);
   c.get("max_nack_datagrams", r.max_nack_datagrams, 1, 1 << 20);
+  c.get("ordered", r.ordered);
+  c.get_size("hold", r.hold_bytes, 64 << 10, std::size_t{16} << 30);
+  c.get_duration("owed_for", r.owed_for, milliseconds(1), std::chrono::seconds(60));
+  c.get_duration("max_owed", r.max_owed, milliseconds(1), std::chrono::minutes(10));
   // Bursts hold at least the largest UDP datagram, so every datagram can be sent again.
   c.get_size("requester_rate", r.requester_rate, 1 << 10, std::size_t{4} << 30);
   c.get_size("requester_burst", r.requester_burst, 64 << 10, std::size_t{4} << 30);

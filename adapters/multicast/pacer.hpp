@@ -51,6 +51,16 @@ class Pacer {
         std::chrono::duration<double>(-tokens_ / rate_));
   }
 
+  // The sender waited for something else (repairs owed, see repair.hpp): that time says
+  // nothing about the rate it sends at, nor do the NACKs that came meanwhile (they asked for
+  // what it waited for), so the interval starts afresh rather than read as a slow sender
+  // with much loss.
+  void restart(std::uint64_t nacked, Clock::time_point now) noexcept {
+    if (interval_start_ == Clock::time_point{}) return;
+    refilled_ = now;
+    start_interval(now, nacked);
+  }
+
   // Bytes per second; 0 while unpaced.
   double rate() const noexcept { return rate_; }
 

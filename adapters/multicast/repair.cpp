@@ -30,10 +30,38 @@ std::string_view SendWindow::resendable(std::uint64_t seq, Clock::time_point now
   return e.datagram;
 }
 
+void SendWindow::owe(std::uint64_t seq, Clock::time_point now) {
+  if (seq < oldest_seq() || seq >= next_) return;
+  Entry& e = entries_[static_cast<std::size_t>(seq - oldest_seq())];
+  // Not asked for lately: owed afresh, its time starts now. Asked for all along: max_owed
+  // runs from the first time.
+  if (e.owed == Clock::time_point{} || now - e.owed >= settings_.owed_for) e.first_owed = now;
+  e.owed = now;
+}
+
+bool SendWindow::owed(const Entry& e, Clock::time_point now) const noexcept {
+  return e.owed != Clock::time_point{} && now - e.owed < settings_.owed_for &&
+         now - e.first_owed < settings_.max_owed;
+}
+
+bool SendWindow::would_drop_owed(std::size_t bytes, Clock::time_point now) const {
+  std::size_t kept = bytes_ + bytes;
+  for (const Entry& e : entries_) {
+    if (kept <= settings_.window_bytes) return false;
+    if (owed(e, now)) return true;
+    kept -= e.datagram.size() + kEntryOverhead;
+  }
+  return false;
+}
+
 std::string_view SendWindow::mark_resent(std::uint64_t seq, Clock::time_point now) {
   if (seq < oldest_seq() || seq >= next_) return {};
   Entry& e = entries_[static_cast<std::size_t>(seq - oldest_seq())];
   e.last_sent = now;
+  // Sent: owed no more. Lost again, it is NACKed again, and owed again (resendable() will
+  // not send it twice within nack_interval): at full speed the window is gone in tens of
+  // milliseconds, and holding what was just repaired would slow every sender with loss.
+  e.owed = {};
   e.datagram[kFlagsOffset] = static_cast<char>(e.datagram[kFlagsOffset] | kFlagRetransmit);
   return e.datagram;
 }
@@ -69,6 +97,7 @@ ReceiveTracker::Verdict ReceiveTracker::on_data(std::uint64_t seq, Clock::time_p
   }
   if (missing_.erase(seq) == 1) {
     ++repaired_;
+    last_repair_ = now;
     return Verdict::repaired;
   }
   return Verdict::duplicate;
@@ -96,13 +125,17 @@ bool ReceiveTracker::on_announce(const Announce& a, Clock::time_point now) {
 bool ReceiveTracker::due(Clock::time_point now, Nack& nack) {
   nack.range_count = 0;
   std::size_t asked = 0;
+  // A sender that repaired anything lately is alive and answering, only slower than asked
+  // (its repair budget, or its backlog and ours): what it still holds is worth asking for.
+  const bool answering = last_repair_ != Clock::time_point{} &&
+                         now - last_repair_ < settings_.max_nacks * settings_.nack_interval;
   for (auto it = missing_.begin(); it != missing_.end() && asked < settings_.max_nack_datagrams;) {
     Missing& m = it->second;
     if (m.next_nack > now) {
       ++it;
       continue;
     }
-    if (m.nacks >= settings_.max_nacks) {
+    if (m.nacks >= settings_.max_nacks && !answering) {
       ++lost_;
       it = missing_.erase(it);
       continue;
@@ -123,6 +156,13 @@ bool ReceiveTracker::due(Clock::time_point now, Nack& nack) {
   }
   if (nack.range_count > 0) ++nacks_;
   return nack.range_count > 0;
+}
+
+bool ReceiveTracker::give_up_oldest() {
+  if (missing_.empty()) return false;
+  missing_.erase(missing_.begin());
+  ++lost_;
+  return true;
 }
 
 Clock::time_point ReceiveTracker::next_due() const noexcept {

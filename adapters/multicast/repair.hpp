@@ -1,7 +1,9 @@
 // Reliability over multicast: the sender keeps its recent datagrams (SendWindow); each
 // receiver tracks every sender's datagram sequence (ReceiveTracker), notices gaps, asks for
 // what is missing with NACKs, and gives up (counting the loss) when the sender no longer has
-// it or has not answered after `max_nacks` requests.
+// it, or has not answered it after `max_nacks` requests while repairing nothing else either.
+// A sender that repairs slowly (its budgets, its pace) is still repairing: what it holds is
+// asked for again until it comes.
 //
 // Both are pure: the caller passes the time, and sockets stay in the adapter. Neither is
 // thread-safe; the adapter guards the SendWindow (its sending and receiving threads both use
@@ -28,7 +30,9 @@ struct RepairSettings {
   std::chrono::milliseconds nack_delay{2};      // receiver: wait this long for reordering
   std::chrono::milliseconds nack_interval{20};  // receiver: between NACKs for one sequence;
                                                 // sender: between retransmissions of one
-  int max_nacks = 8;                            // receiver: then the datagram is lost
+  // receiver: then the datagram is lost, unless the sender repaired something within the
+  // last max_nacks * nack_interval (it still answers, only not this one yet).
+  int max_nacks = 8;
   std::size_t max_missing = 16384;  // receiver: sequences tracked per sender; beyond: lost
   // receiver: the furthest a sender's sequence may move ahead in one datagram. Further is
   // refused (a forged announce or datagram), so nothing a sender says can move the expected
@@ -36,8 +40,21 @@ struct RepairSettings {
   // skips is tracked as missing, and the sender's real datagrams behind a forged jump are
   // taken as repairs, not dropped as duplicates.
   std::uint64_t max_seq_jump = 16384;
+  // receiver: bytes of datagrams held back behind a gap, so that what follows a repaired
+  // datagram is delivered after it (all senders together); beyond, the oldest gap is lost.
+  std::size_t hold_bytes = 64 << 20;
+  // receiver: deliver each sender's messages in its order, holding back what follows a gap
+  // until the gap is repaired or given up on (hold_back.hpp).
+  bool ordered = false;
   // both: sequences one NACK asks for (receiver) and is answered for (sender).
   std::size_t max_nack_datagrams = 512;
+  // sender: how long a datagram a NACK asked for stays owed without being asked for again
+  // (receivers ask every nack_interval while they wait; one that gave up or went away
+  // stops asking).
+  std::chrono::milliseconds owed_for{100};
+  // sender: the longest one datagram holds the window, however often it is asked for (a
+  // receiver that never gets it, or forged NACKs, must not stop the sender for good).
+  std::chrono::milliseconds max_owed{2000};
   // sender: retransmitted bytes per second (and the burst allowed) per requesting host
   // (ip), and in total.
   std::size_t requester_rate = 8 << 20, requester_burst = 2 << 20;
@@ -60,6 +77,14 @@ class SendWindow {
   // what would be sent, and marking it sent (flagged as a retransmission), returned.
   std::string_view resendable(std::uint64_t seq, Clock::time_point now) const;
   std::string_view mark_resent(std::uint64_t seq, Clock::time_point now);
+  // A NACK asked for `seq` and it is not being sent again now: until it is, or nobody has
+  // asked for it for `owed_for`, keeping more must not push it out (a repair refused by a
+  // budget, or sent a moment ago and lost again, is asked for again every nack_interval,
+  // and must still be there).
+  void owe(std::uint64_t seq, Clock::time_point now);
+  // Whether keeping `bytes` more now would push out a datagram still owed. The sender then
+  // waits (the repairs go first) instead of breaking a promise it can still keep.
+  bool would_drop_owed(std::size_t bytes, Clock::time_point now) const;
   // Whether `seq` has been sent again already (a NACK for it is not news).
   bool resent(std::uint64_t seq) const noexcept {
     return seq >= oldest_seq() && seq < next_ &&
@@ -75,7 +100,11 @@ class SendWindow {
   struct Entry {
     std::string datagram;
     Clock::time_point last_sent{};
+    Clock::time_point owed{};        // when a NACK last asked for it
+    Clock::time_point first_owed{};  // when it became owed
   };
+  bool owed(const Entry& e, Clock::time_point now) const noexcept;
+
   const RepairSettings settings_;
   std::deque<Entry> entries_;
   std::uint64_t next_ = 1;
@@ -100,8 +129,15 @@ class ReceiveTracker {
   // most max_nack_datagrams in all) and gives up on what has been asked for max_nacks times. False
   // when nothing is due.
   bool due(Clock::time_point now, Nack& nack);
+  // Gives up on the oldest sequence missing (counted as lost); false when none is.
+  bool give_up_oldest();
   // When due() next has something to do (Clock::time_point::max() when nothing is missing).
   Clock::time_point next_due() const noexcept;
+  // The oldest sequence still missing, or the next one expected when none is: everything
+  // before it has arrived or been given up on.
+  std::uint64_t complete_before() const noexcept {
+    return missing_.empty() ? next_ : missing_.begin()->first;
+  }
 
   std::uint64_t gaps() const noexcept { return gaps_; }  // gap events
   std::uint64_t missing() const noexcept { return missing_.size(); }
@@ -123,6 +159,7 @@ class ReceiveTracker {
   bool started_ = false;
   std::uint64_t next_ = 0;  // the next sequence expected
   std::map<std::uint64_t, Missing> missing_;
+  Clock::time_point last_repair_{};  // when a repair last came from this sender
   std::uint64_t gaps_ = 0, nacks_ = 0, repaired_ = 0, lost_ = 0;
 };
 

@@ -70,8 +70,10 @@ struct Counters : TrafficCounters<Drop> {
   Counter datagrams_in{0}, datagram_bytes_in{0}, datagrams_out{0}, datagram_bytes_out{0};
   Counter fragments_in{0}, fragments_out{0}, retransmissions{0};
   Counter nacks_in{0}, nacks_out{0}, nacks_answered{0};
-  Counter nacked{0};     // sequences NACKs addressed to us asked for (each NACK's capped)
-  Counter pace_rate{0};  // the sending thread's pace, bytes per second; 0: unpaced
+  Counter nacked{0};          // sequences NACKs addressed to us asked for (each NACK's capped)
+  Counter pace_rate{0};       // the sending thread's pace, bytes per second; 0: unpaced
+  Counter owed_waits{0};      // milliseconds the sending thread waited for owed repairs
+  Counter hold_overflows{0};  // gaps given up on because repair.hold was full
   std::array<Counter, static_cast<std::size_t>(RepairRefusal::count)> repair_refused{};
 
   void refuse(RepairRefusal r, std::uint64_t datagrams) noexcept {
@@ -92,6 +94,7 @@ struct ReportInputs {
   OwnInterest own_interest;                                // what this gateway announces
   std::vector<std::uint8_t> key_ids;  // the group keys held, the sending one first
   std::size_t replay_senders = 0;     // senders whose replay windows are kept
+  std::size_t held_bytes = 0;         // held back behind gaps (hold_back.hpp)
 };
 
 // Fills traffic, samples and varz_json of `st`.

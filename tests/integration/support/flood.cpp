@@ -1,5 +1,6 @@
 #include "flood.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace psycho::testing {
@@ -31,12 +32,14 @@ void FloodTally::add(std::string_view payload) {
   }
   seen_[i] = true;
   ++distinct_;
+  if (i + 1 < highest_) ++out_of_order_;
+  highest_ = std::max(highest_, i + 1);
 }
 
 std::string FloodTally::summary() const {
   std::string s = std::to_string(distinct_) + " of " + std::to_string(seen_.size()) + ", " +
                   std::to_string(duplicates_) + " duplicates, " + std::to_string(malformed_) +
-                  " malformed";
+                  " malformed, " + std::to_string(out_of_order_) + " out of order";
   for (std::size_t i = 0; i < seen_.size(); ++i) {
     if (!seen_[i]) return s + ", first missing: " + std::to_string(i);
   }

@@ -22,15 +22,19 @@ class FloodTally {
   // One received payload.
   void add(std::string_view payload);
   std::size_t received() const noexcept { return distinct_; }
+  // Payloads that came after a higher one: a flood from one publisher arrives in order.
+  std::size_t out_of_order() const noexcept { return out_of_order_; }
   bool complete() const noexcept {
     return distinct_ == seen_.size() && duplicates_ == 0 && malformed_ == 0;
   }
-  // "99998 of 100000, 0 duplicates, 0 malformed, first missing: 17", for failure messages.
+  // "99998 of 100000, 0 duplicates, 0 malformed, 0 out of order, first missing: 17", for
+  // failure messages.
   std::string summary() const;
 
  private:
   std::vector<bool> seen_;
-  std::size_t distinct_ = 0, duplicates_ = 0, malformed_ = 0;
+  std::size_t distinct_ = 0, duplicates_ = 0, malformed_ = 0, out_of_order_ = 0;
+  std::size_t highest_ = 0;  // the highest payload seen, plus one
 };
 
 // Reads the MSG frames `client` receives into `tally` until it is complete, or no message

@@ -53,7 +53,8 @@ max_message: 8MiB
 reassembly: {memory: 16MiB, timeout: 2s}
 repair: {window: 1MiB, nack_delay: 0s, nack_interval: 5ms, max_nacks: 3, max_missing: 1000,
          max_seq_jump: 800, max_nack_datagrams: 64, requester_rate: 1MiB,
-         requester_burst: 256KiB, total_rate: 4MiB, total_burst: 1MiB}
+         requester_burst: 256KiB, total_rate: 4MiB, total_burst: 1MiB, hold: 2MiB,
+         owed_for: 300ms, max_owed: 5s, ordered: true}
 announce_interval: 250ms
 peer_timeout: 1s
 max_peers: 8
@@ -89,6 +90,10 @@ test_drop_rate: 0.01
   EXPECT_EQ(c->repair.requester_burst, 256u << 10);
   EXPECT_EQ(c->repair.total_rate, 4u << 20);
   EXPECT_EQ(c->repair.total_burst, 1u << 20);
+  EXPECT_EQ(c->repair.hold_bytes, 2u << 20);
+  EXPECT_EQ(c->repair.owed_for, 300ms);
+  EXPECT_EQ(c->repair.max_owed, 5s);
+  EXPECT_TRUE(c->repair.ordered);
   EXPECT_EQ(c->announce_interval, 250ms);
   EXPECT_EQ(c->peer_timeout, 1s);
   EXPECT_EQ(c->max_peers, 8u);

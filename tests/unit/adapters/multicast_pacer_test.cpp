@@ -71,5 +71,25 @@ TEST(MulticastPacer, HoldsTheSenderToItsPaceRaisesItAndLetsGoWhenIdle) {
   EXPECT_EQ(s.pacer.rate(), 0);
 }
 
+TEST(MulticastPacer, AWaitForOwedRepairsIsNotReadAsASlowLossySender) {
+  Sender s;
+  s.send_for(10ms);  // 100 MB/s, unpaced
+  // It waited 50 ms for repairs owed while receivers NACKed what it waited for.
+  s.now += 50ms;
+  s.nacked += 100;
+  s.pacer.restart(s.nacked, s.now);
+  s.send_for(20ms);
+  EXPECT_EQ(s.pacer.rate(), 0);
+  EXPECT_EQ(s.waited, Clock::duration::zero());
+  // Without the restart, the same wait would have halved a rate of about 2 MB/s.
+  Sender t;
+  t.send_for(10ms);
+  t.now += 50ms;
+  t.nacked += 100;
+  t.send_for(20ms);
+  EXPECT_GT(t.pacer.rate(), 0);
+  EXPECT_LT(t.pacer.rate(), 10e6);
+}
+
 }  // namespace
 }  // namespace psycho::multicast

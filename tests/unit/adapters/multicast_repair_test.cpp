@@ -62,6 +62,50 @@ TEST(MulticastSendWindow, RetransmissionsAreFlaggedAndRateLimited) {
 
 // --- receiver ------------------------------------------------------------------------------
 
+TEST(MulticastSendWindow, WhatIsOwedIsNotPushedOutWhileAskedFor) {
+  RepairSettings s = settings();  // window 1000 bytes
+  s.owed_for = 50ms;
+  SendWindow w(s);
+  const std::string d(200, 'x');  // 264 with bookkeeping: three fit
+  for (std::uint64_t seq = 1; seq <= 3; ++seq) w.keep(seq, d);
+  EXPECT_FALSE(w.would_drop_owed(264, t0));  // 1 would go, but nobody asked for it
+  w.owe(1, t0);                              // a NACK asked for it
+  EXPECT_TRUE(w.would_drop_owed(264, t0 + 10ms));
+  EXPECT_FALSE(w.would_drop_owed(100, t0 + 10ms));  // still fits: nothing goes
+  EXPECT_FALSE(w.would_drop_owed(264, t0 + 50ms));  // not asked for again: no longer owed
+  w.owe(1, t0 + 60ms);
+  EXPECT_FALSE(w.mark_resent(1, t0 + 61ms).empty());  // sent: owed no more
+  EXPECT_FALSE(w.would_drop_owed(264, t0 + 62ms));
+  w.owe(1, t0 + 70ms);  // lost again, asked again (and not sent twice within 20 ms)
+  EXPECT_TRUE(w.resendable(1, t0 + 70ms).empty());
+  EXPECT_TRUE(w.would_drop_owed(264, t0 + 71ms));
+  EXPECT_FALSE(w.would_drop_owed(264, t0 + 120ms));
+  w.owe(2, t0 + 130ms);
+  EXPECT_FALSE(w.would_drop_owed(264, t0 + 131ms));     // only 1 would go
+  EXPECT_TRUE(w.would_drop_owed(2 * 264, t0 + 131ms));  // 1 and 2 would go
+  w.owe(99, t0);                                        // not held: nothing to keep
+}
+
+TEST(MulticastSendWindow, NothingHoldsTheWindowLongerThanMaxOwed) {
+  RepairSettings s = settings();  // window 1000 bytes
+  s.owed_for = 50ms;
+  s.max_owed = 200ms;
+  SendWindow w(s);
+  const std::string d(200, 'x');
+  for (std::uint64_t seq = 1; seq <= 3; ++seq) w.keep(seq, d);
+  // Asked for every 20 ms, for ever (a receiver that never gets it, or forged NACKs).
+  auto now = t0;
+  for (; now < t0 + 190ms; now += 20ms) {
+    w.owe(1, now);
+    EXPECT_TRUE(w.would_drop_owed(264, now));
+  }
+  w.owe(1, now += 20ms);
+  EXPECT_FALSE(w.would_drop_owed(264, now));  // 200 ms and more since it became owed
+  // Not asked for a while, then asked again: owed afresh.
+  w.owe(1, now += 60ms);
+  EXPECT_TRUE(w.would_drop_owed(264, now));
+}
+
 TEST(MulticastReceiveTracker, JoinsWhereItFindsTheStream) {
   ReceiveTracker r(settings());
   EXPECT_EQ(r.on_data(1000, t0), Verdict::fresh);
@@ -110,6 +154,42 @@ TEST(MulticastReceiveTracker, UnansweredNacksEndInLoss) {
   EXPECT_EQ(r.lost(), 1u);
   EXPECT_EQ(r.missing(), 0u);
   EXPECT_EQ(r.on_data(2, now), Verdict::duplicate);  // too late to count as repaired
+}
+
+TEST(MulticastReceiveTracker, ASenderStillRepairingIsAskedUntilItAnswers) {
+  ReceiveTracker r(settings());  // max_nacks 3, 20 ms apart
+  r.on_data(1, t0);
+  r.on_data(3, t0);
+  r.on_data(5, t0);  // 2 and 4 missing
+  Nack n;
+  auto now = t0 + 2ms;
+  for (int i = 0; i < 3; ++i, now += 20ms) ASSERT_TRUE(r.due(now, n)) << i;
+  // The sender repaired 2 (its budget let one through): it answers, only slowly, so 4 is
+  // asked for again rather than given up on.
+  EXPECT_EQ(r.on_data(2, now - 1ms), Verdict::repaired);
+  for (int i = 0; i < 3; ++i, now += 20ms) {
+    ASSERT_TRUE(r.due(now, n)) << i;
+    EXPECT_EQ(ranges(n), (Ranges{{4, 1}}));
+  }
+  EXPECT_EQ(r.lost(), 0u);
+  // Silent for max_nacks * nack_interval: then it is lost.
+  now += 60ms;
+  EXPECT_FALSE(r.due(now, n));
+  EXPECT_EQ(r.lost(), 1u);
+}
+
+TEST(MulticastReceiveTracker, SaysWhatIsCompleteAndGivesUpOldestFirst) {
+  ReceiveTracker r(settings());
+  r.on_data(1, t0);
+  EXPECT_EQ(r.complete_before(), 2u);
+  r.on_data(4, t0);  // 2 and 3 missing
+  EXPECT_EQ(r.complete_before(), 2u);
+  EXPECT_TRUE(r.give_up_oldest());
+  EXPECT_EQ(r.complete_before(), 3u);
+  EXPECT_EQ(r.on_data(3, t0), Verdict::repaired);
+  EXPECT_EQ(r.complete_before(), 5u);
+  EXPECT_FALSE(r.give_up_oldest());
+  EXPECT_EQ(r.lost(), 1u);
 }
 
 TEST(MulticastReceiveTracker, AnnouncementsRevealTailLossAndWhatIsGone) {
