@@ -82,16 +82,23 @@ inline std::uint64_t multicast_node_id(Gateway& gw) {
   return std::strtoull(varz.c_str() + at + key.size(), nullptr, 16);
 }
 
-// Whether `sender` has heard a peer on the group want `fabric_pattern` (or everything): a
-// gateway sends only what someone wants, and one peer may hear another's interest later
-// than the other heard of it. Reads the peers in /varz.
-inline bool hears_wanted(Gateway& sender, const std::string& fabric_pattern) {
+// Whether `sender` has heard `peers` peers on the group want `fabric_pattern` (or
+// everything): a gateway sends only what someone wants, and one peer may hear another's
+// interest later than the other heard of it. Reads the peers in /varz.
+inline bool hears_wanted(Gateway& sender, const std::string& fabric_pattern, int peers = 1) {
   const std::string varz = sender.http_get("/varz");
-  const auto peers = varz.find("\"peers\":[");
-  if (peers == std::string::npos) return false;
-  return varz.find("\"" + fabric_pattern + "\"", peers) != std::string::npos ||
-         varz.find("\"wants\":\"everything\"", peers) != std::string::npos ||
-         varz.find("\"wants\":\"unknown\"", peers) != std::string::npos;
+  const auto list = varz.find("\"peers\":[");
+  if (list == std::string::npos) return false;
+  int found = 0;
+  for (const std::string& needle :
+       {"\"" + fabric_pattern + "\"", std::string("\"wants\":\"everything\""),
+        std::string("\"wants\":\"unknown\"")}) {
+    for (auto at = varz.find(needle, list); at != std::string::npos;
+         at = varz.find(needle, at + 1)) {
+      ++found;
+    }
+  }
+  return found >= peers;
 }
 
 inline std::string payload_of(std::size_t size, char seed) {

@@ -44,6 +44,8 @@ class MulticastTest : public ::testing::Test {
       ASSERT_TRUE(eventually([&] {
         return metric(*gw, "psycho_multicast_peers{adapter=\"multicast\"}") == 2;
       })) << gw->http_get("/varz");
+      ASSERT_TRUE(eventually([&] { return hears_wanted(*gw, "mc.>", 2); }))
+          << gw->http_get("/varz");
     }
   }
 
