@@ -1,0 +1,168 @@
+// The multicast adapter's class, shared by the files that implement it: its life cycle,
+// status and reload (multicast_adapter.cpp), the sending thread (sending.cpp) and the
+// receiving thread (receiving.cpp). Private to adapters/multicast/.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <random>
+#include <thread>
+
+#include "adapters/import.hpp"
+#include "adapters/interest_table.hpp"
+#include "adapters/multicast/datagram_auth.hpp"
+#include "adapters/multicast/group_interest.hpp"
+#include "adapters/multicast/hold_back.hpp"
+#include "adapters/multicast/multicast_config.hpp"
+#include "adapters/multicast/pacer.hpp"
+#include "adapters/multicast/reassembly.hpp"
+#include "adapters/multicast/repair_budget.hpp"
+#include "adapters/multicast/report.hpp"
+#include "adapters/multicast/socket.hpp"
+#include "adapters/outbound_queue.hpp"
+#include "core/log.hpp"
+#include "core/mutex.hpp"
+
+namespace psycho::multicast {
+
+using namespace std::chrono_literals;
+
+// Datagrams taken from the socket before the timers are looked at, and per recvmmsg.
+constexpr std::size_t kReceiveBurst = 256;
+constexpr std::size_t kReceiveBatch = 32;
+// Big enough for any UDP datagram, so none is ever cut.
+constexpr std::size_t kReceiveBufferSize = 65536;
+// Datagrams built before they go out in one sendmmsg.
+constexpr std::size_t kSendBatch = 64;
+
+class MulticastAdapter final : public Adapter {
+ public:
+  explicit MulticastAdapter(MulticastConfig config)
+      : config_(std::move(config)),
+        queue_(config_.queue),
+        window_(config_.repair),
+        reassembly_(config_.reassembly_memory, config_.reassembly_timeout),
+        held_(config_.repair.hold_bytes),
+        // A peer that missed two announcements may make room for a newcomer.
+        peers_(config_.max_peers, config_.peer_timeout, 2 * config_.announce_interval,
+               config_.repair),
+        repair_budget_(config_.repair, config_.max_peers, Clock::now()),
+        group_interest_(config_.interest),
+        local_interest_(std::make_shared<const SubjectFilter>(config_.subjects)),
+        body_limit_(config_.max_datagram - (config_.keys.empty() ? 0 : kTrailerSize)),
+        running_keys_(config_.keys),
+        opener_(4 * config_.max_peers) {
+    if (!config_.keys.empty())
+      keys_ = std::make_shared<const KeyRing>(config_.keys, config_.encrypt);
+  }
+
+  ~MulticastAdapter() override { stop(0ms); }
+
+  std::string_view name() const override { return "multicast"; }
+  Status start(AdapterHost& host) override;
+  void stop(std::chrono::milliseconds drain) override;
+  bool exports(std::string_view subject) const override {
+    return config_.subjects.exports(subject);
+  }
+  FlowState flow() const noexcept override { return queue_.flow(); }
+  void send(const MessagePtr& message) override {
+    if (!queue_.push(message)) counters_.count(Drop::queue_full);
+  }
+  // What this gateway wants changed: the sending thread announces it at once.
+  void on_interest(std::string_view pattern, bool added) override;
+  AdapterStatus status() const override;
+  // Only the group keys change while running (docs/multicast.md#keys).
+  Status reconfigure(const config::AdapterSection& section, bool apply) override;
+  bool rereads_files_on_reload() const override { return !config_.keys.empty(); }
+
+ private:
+  // Sending thread.
+  void run_sender();
+  void send_message(const Message& m, const WhatTheGroupWants& wanted);
+  std::string& next_datagram();
+  void close_packed();
+  void flush_datagrams();
+  void wait_for_owed_repairs(std::size_t bytes);
+  void send_datagram(std::string& datagram, Sealer& sealer, bool retransmission);
+  std::size_t seal_and_send(std::string* datagrams, std::size_t count, Sealer& sealer);
+  void announce(Sealer& sealer);
+  std::shared_ptr<const KeyRing> keys() const;
+  bool refresh_own_interest();
+  // Receiving thread.
+  void run_receiver();
+  void receive(std::string_view bytes, const sockaddr_storage& from, Clock::time_point now,
+               const std::shared_ptr<const KeyRing>& keys);
+  Peer* admit(const Datagram& d, const sockaddr_storage& from, Clock::time_point now)
+      REQUIRES(receive_mutex_);
+  void forget(std::uint64_t node, const char* why) REQUIRES(receive_mutex_);
+  void on_data(const Datagram& d, std::string_view plain, Peer& peer, Clock::time_point now)
+      REQUIRES(receive_mutex_);
+  void use(const Datagram& d, Clock::time_point now) REQUIRES(receive_mutex_);
+  void release(std::uint64_t node, Peer& peer, Clock::time_point now) REQUIRES(receive_mutex_);
+  void bound_held(Clock::time_point now) REQUIRES(receive_mutex_);
+  void on_announce(const Announce& a, Peer& peer, Clock::time_point now);
+  void deliver(const DataHeader& h, std::string_view bytes);
+  void on_nack(const Nack& nack, const Source& requester, Clock::time_point now);
+  std::vector<std::string> resend(const Nack& nack, const Source& requester, Clock::time_point now,
+                                  bool& gone, std::uint64_t& news);
+  void timers(Clock::time_point now);
+
+  const MulticastConfig config_;
+  AdapterHost* host_ = nullptr;
+  std::uint64_t node_ = 0;
+  Socket socket_;
+  OutboundQueue queue_;
+  std::thread sender_, receiver_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> running_{false};  // for status(), from any thread
+  bool stopped_ = false;
+
+  // The sending thread's datagrams not yet sent: outgoing_[0, pending_), the last one a
+  // packed datagram still open for records when `packing_`. Buffers are reused.
+  std::array<std::string, kSendBatch> outgoing_;
+  std::size_t pending_ = 0;
+  bool packing_ = false;
+  std::uint64_t send_seq_ = 1;  // the next data sequence; only the sending thread makes data
+  Pacer pacer_;
+
+  mutable Mutex window_mutex_;  // the sender keeps, the receiver retransmits
+  SendWindow window_ GUARDED_BY(window_mutex_);
+  Clock::time_point next_forced_announce_{};
+
+  mutable Mutex receive_mutex_;  // receiving thread vs status()
+  Reassembler reassembly_ GUARDED_BY(receive_mutex_);
+  HoldBack held_ GUARDED_BY(receive_mutex_);
+  PeerTable peers_ GUARDED_BY(receive_mutex_);
+  RepairBudget repair_budget_;
+  Clock::time_point next_timers_{};
+  std::minstd_rand drop_rng_{1};
+
+  // Interest (docs/multicast.md#interest): what the others want, from their interest
+  // datagrams; what this gateway wants (fabric names), from the router's interest changes;
+  // and what the sending thread last announced of it.
+  GroupInterest group_interest_;
+  mutable Mutex interest_mutex_;
+  InterestTable local_interest_ GUARDED_BY(interest_mutex_);
+  std::atomic<bool> interest_changed_{false};
+  OwnInterest own_interest_ GUARDED_BY(interest_mutex_);  // written by the sending thread
+  std::uint64_t own_interest_generation_ GUARDED_BY(interest_mutex_) = 0;
+
+  // Group keys (docs/multicast.md#keys): null when the group is not keyed; a reload swaps
+  // them. What is encoded fits `body_limit_`, so that keyed datagrams, trailer included,
+  // stay within max_datagram (and full fragments are still exactly max_datagram).
+  const std::size_t body_limit_;
+  std::vector<GroupKey> running_keys_;  // main thread (reconfigure)
+  mutable Mutex keys_mutex_;
+  std::shared_ptr<const KeyRing> keys_ GUARDED_BY(keys_mutex_);
+  std::atomic<std::uint64_t> datagram_counter_{first_counter()};  // every datagram sent
+  Mutex send_mutex_;       // counters are taken in the order datagrams are sent
+  Sealer send_sealer_;     // the sending thread's
+  Sealer receive_sealer_;  // the receiving thread's (NACKs, repairs, announcements it forces)
+  Opener opener_;          // the receiving thread's
+
+  Counters counters_;
+  const Importer<Drop> import_{counters_,
+                               {.malformed = Drop::malformed, .not_imported = Drop::not_imported}};
+};
+
+}  // namespace psycho::multicast
