@@ -88,7 +88,7 @@ struct Router::Delivery {
 
 // One per worker, each on its own cache line (PerWorker): only its worker writes it, except
 // in_flight, which the targets decrement. outbound_bytes and in_flight are atomics because
-// adapters' threads read them too (handing_off).
+// adapters' threads read them too (backlogged, from injection_congested).
 struct Router::WorkerState {
   WorkerState(int workers, int index)
       : outbound(static_cast<std::size_t>(workers)),
@@ -317,7 +317,7 @@ bool Router::injection_congested() const {
   const auto recipient = inject_pressure_.recipient;
   if ((recipient && recipient->congested()) ||
       (inject_pressure_.adapter != nullptr && inject_pressure_.adapter->flow().congested) ||
-      (inject_pressure_worker_ >= 0 && handing_off(inject_pressure_worker_))) {
+      (inject_pressure_worker_ >= 0 && backlogged(inject_pressure_worker_))) {
     return true;
   }
   inject_pressure_ = {};
@@ -326,14 +326,11 @@ bool Router::injection_congested() const {
   return false;
 }
 
-bool Router::handing_off(int worker) const {
-  const WorkerState& ws = worker_state_[worker];
-  std::size_t in_flight = 0;
-  for (std::size_t t = 0; t < ws.outbound.size(); ++t) {
-    in_flight += ws.in_flight[t].load(std::memory_order_relaxed) +
-                 ws.outbound_bytes[t].load(std::memory_order_relaxed);
-  }
-  return in_flight > options_.worker_backlog;
+void Router::note_inject_pressure(Backpressure pressure, int handing_off) {
+  MutexLock lock(inject_pressure_mutex_);
+  inject_pressure_ = std::move(pressure);
+  inject_pressure_worker_ = handing_off;
+  inject_pressured_.store(true, std::memory_order_relaxed);
 }
 
 bool Router::backlogged(int worker) const {
@@ -454,10 +451,7 @@ void Router::flush_remote(int here) {
       if (auto recipient = last->congested_recipient(target)) {
         Backpressure pressure;
         pressure.recipient = std::move(recipient);
-        MutexLock lock(inject_pressure_mutex_);
-        inject_pressure_ = std::move(pressure);
-        inject_pressure_worker_ = -1;
-        inject_pressured_.store(true, std::memory_order_relaxed);
+        note_inject_pressure(std::move(pressure), -1);
       }
     });
   }
@@ -537,11 +531,8 @@ void Router::route_injected(int worker) {
     // hand-off is a reason for the adapter to pause too: without it, a burst from a fabric
     // would pile up between workers with no bound.
     if (Backpressure pressure = route(m, true)) {
-      const bool handoff = pressure.backlog;
-      MutexLock lock(inject_pressure_mutex_);
-      inject_pressure_ = std::move(pressure);
-      inject_pressure_worker_ = handoff ? worker : -1;
-      inject_pressured_.store(true, std::memory_order_relaxed);
+      const int handing_off = pressure.backlog ? worker : -1;
+      note_inject_pressure(std::move(pressure), handing_off);
     }
   }
   batch.clear();  // keeps its capacity for the next burst

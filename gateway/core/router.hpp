@@ -89,7 +89,7 @@ class Router {
   // back to its origin adapter. Congestion is sampled (every 16th message per worker) and
   // reported so the publisher can pause until it clears.
   Backpressure publish(const MessagePtr& message) { return route(message, false); }
-  // Worker thread: whether deliveries from `worker` to other workers are still backlogged.
+  // Any thread: whether deliveries from `worker` to other workers are still backlogged.
   bool backlogged(int worker) const;
   // Any thread: whether what adapters inject is piling up, so that an adapter that can should
   // read its fabric more slowly (the other half of flow control): the backlog of injected
@@ -125,9 +125,9 @@ class Router {
                       const std::shared_ptr<const MatchResult>& result, bool injected);
   Backpressure deliver_chosen(int here, const MessagePtr& message, const MatchResult& result);
   std::uint64_t& random_state(int here, std::uint64_t& fallback);
-  // Any thread: whether what `worker` posted to other workers and they have not delivered
-  // yet is past worker_backlog.
-  bool handing_off(int worker) const;
+  // Any thread: what an adapter should know before it injects more (injection_congested);
+  // `handing_off` is the worker whose hand-off to other workers was backlogged, or -1.
+  void note_inject_pressure(Backpressure pressure, int handing_off);
   void hand_to(int here, const MessagePtr& message, const std::shared_ptr<Subscriber>& member);
   void queue_remote(int here, int target, Delivery delivery);
   void flush_remote(int here);
