@@ -55,6 +55,19 @@ std::string status_line(natsMsg* msg) {
 
 constexpr std::string_view kJetStreamMsgIdHeader = "Nats-Msg-Id";
 
+// Writes into `out` a block's first line and the header lines `drop` does not name, each as
+// its bytes, without the closing blank line.
+template <class Drop>
+void copy_block_without(std::string_view block, Drop&& drop, std::string& out) {
+  out.assign(block.substr(0, block.find("\r\n")));
+  out += "\r\n";
+  for_each_header_line(block, [&](std::string_view line, std::string_view name) {
+    if (drop(name)) return;
+    out += line;
+    out += "\r\n";
+  });
+}
+
 }  // namespace
 
 std::string_view header_value(std::string_view line) noexcept {
@@ -156,13 +169,7 @@ std::optional<Trace> split_trace(std::string_view block, std::string& scratch,
   } else if (!any_trace) {
     headers = block;
   } else {
-    scratch.assign(first_line);
-    scratch += "\r\n";
-    for_each_header_line(block, [&](std::string_view line, std::string_view name) {
-      if (is_trace_header(name)) return;
-      scratch += line;
-      scratch += "\r\n";
-    });
+    copy_block_without(block, is_trace_header, scratch);
     scratch += "\r\n";
     headers = scratch;
   }
@@ -193,12 +200,7 @@ OutgoingBody outgoing_body(std::string_view headers, std::string_view payload,
     scratch.assign(kHeaderLine);
     scratch += "\r\n";
   } else {
-    scratch.assign(headers.substr(0, headers.find("\r\n") + 2));
-    for_each_header_line(headers, [&](std::string_view line, std::string_view name) {
-      if (dropped(name)) return;
-      scratch += line;
-      scratch += "\r\n";
-    });
+    copy_block_without(headers, dropped, scratch);
   }
   const auto add = [&](std::string_view name, std::string_view value) {
     if (value.empty()) return;

@@ -1,7 +1,5 @@
 // The way in: what NATS subscriptions deliver, paced by the gateway's congestion, becomes a
 // message of the gateway's with its headers and trace.
-#include <algorithm>
-
 #include "adapters/nats/headers.hpp"
 #include "adapters/nats/nats_adapter_impl.hpp"
 
@@ -63,8 +61,7 @@ bool NatsAdapter::nats_holds_too_much(natsSubscription* sub) const {
   int messages = 0, bytes = 0;
   if (natsSubscription_GetPending(sub, &messages, &bytes) != NATS_OK) return true;
   return 2 * static_cast<std::int64_t>(messages) > config_.pending_messages ||
-         2 * static_cast<std::uint64_t>(std::max(bytes, 0)) >
-             std::min<std::size_t>(config_.pending_bytes, 2'000'000'000);
+         2 * static_cast<std::int64_t>(bytes) > config_.nats_pending_bytes();
 }
 
 void NatsAdapter::import(natsSubscription* sub, natsMsg* msg, std::string_view local_queue) {

@@ -78,9 +78,8 @@ void NatsAdapter::subscribe(InterestTable::SubscriptionId id, const std::string&
   if (s == NATS_OK)
     s = natsSubscription_SetOnCompleteCB(fs->sub, &on_subscription_complete, fs.get());
   if (s == NATS_OK) {
-    s = natsSubscription_SetPendingLimits(
-        fs->sub, config_.pending_messages,
-        static_cast<int>(std::min<std::size_t>(config_.pending_bytes, 2'000'000'000)));
+    s = natsSubscription_SetPendingLimits(fs->sub, config_.pending_messages,
+                                          config_.nats_pending_bytes());
   }
   if (s != NATS_OK) {
     log::warn("nats: subscribe failed", {{"subject", pattern}, {"error", natsStatus_GetText(s)}});

@@ -2,6 +2,7 @@
 // anything connects.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -60,6 +61,10 @@ struct NatsConfig {
   int pending_messages = 262144;  // per NATS subscription, before nats.c drops
   std::size_t pending_bytes = 64 << 20;
   JetStreamSettings jetstream;
+  // pending_bytes as nats.c takes it (an int).
+  int nats_pending_bytes() const {
+    return static_cast<int>(std::min<std::size_t>(pending_bytes, 2'000'000'000));
+  }
   bool operator==(const NatsConfig&) const = default;
 };
 

@@ -146,9 +146,8 @@ void QueueSubscriptions::subscribe(Subscription& s) {
                                                 s.fabric_queue.c_str(), &on_message, &s);
   if (st == NATS_OK) st = natsSubscription_SetOnCompleteCB(s.sub, &on_complete, &s);
   if (st == NATS_OK) {
-    st = natsSubscription_SetPendingLimits(
-        s.sub, config_.pending_messages,
-        static_cast<int>(std::min<std::size_t>(config_.pending_bytes, 2'000'000'000)));
+    st = natsSubscription_SetPendingLimits(s.sub, config_.pending_messages,
+                                           config_.nats_pending_bytes());
   }
   if (st != NATS_OK) {
     log::warn(
