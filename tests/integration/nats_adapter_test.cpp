@@ -417,11 +417,7 @@ TEST_F(NatsAdapterTest, AFastNatsPublisherIsFollowedNotCutOff) {
   ASSERT_EQ(c->line(), "PONG\n");
   ASSERT_TRUE(bridged(nats(), *c, "flood.probe"));
   std::jthread publisher([&] {
-    for (std::size_t i = 0; i < kCount; ++i) {
-      std::string payload = std::to_string(i);
-      payload.insert(0, 1024 - payload.size(), '0');
-      nats().publish("flood.x", payload);
-    }
+    for (std::size_t i = 0; i < kCount; ++i) nats().publish("flood.x", flood_payload(i, 1024));
     nats().flush();
   });
   FloodTally tally(kCount);

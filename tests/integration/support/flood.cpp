@@ -5,15 +5,19 @@
 
 namespace psycho::testing {
 
+std::string flood_payload(std::size_t i, std::size_t size) {
+  std::string payload = std::to_string(i);
+  payload.insert(0, size - payload.size(), '0');
+  return payload;
+}
+
 std::string flood(const std::string& subject, std::size_t count, std::size_t size) {
   const std::string head = "PUB " + subject + " " + std::to_string(size) + "\n";
   std::string out;
   out.reserve(count * (head.size() + size + 1));
   for (std::size_t i = 0; i < count; ++i) {
-    const std::string number = std::to_string(i);
     out += head;
-    out.append(size - number.size(), '0');
-    out += number;
+    out += flood_payload(i, size);
     out += '\n';
   }
   return out;

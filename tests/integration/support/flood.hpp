@@ -12,8 +12,9 @@
 
 namespace psycho::testing {
 
-// `count` PUBs on `subject` as one block of bytes; the i-th payload is i in decimal,
-// zero-padded to `size` bytes (at least 8).
+// The i-th payload of a flood: i in decimal, zero-padded to `size` bytes (at least 8).
+std::string flood_payload(std::size_t i, std::size_t size);
+// `count` PUBs on `subject` as one block of bytes, with flood_payload(i, size).
 std::string flood(const std::string& subject, std::size_t count, std::size_t size);
 
 class FloodTally {
