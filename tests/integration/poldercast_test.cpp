@@ -356,7 +356,9 @@ TEST_F(PolderCastTest, ARequestCannotDivertItsReplySubject) {
 // bound at most. Gateway 0 publishes 20 MB in batches; the link to gateway 2 backs up, stalls
 // and is cut after stall_timeout (5 s), and gateway 1 must get every batch meanwhile. (It
 // used to hold all overlay publishing while the backlog summed over every link stood above
-// 4 MiB, until the stuck link timed out.)
+// 4 MiB, until the stuck link timed out.) Gateway 0's own subscriber never reads either: it
+// is cut as a slow consumer partway, and gateway 0 publishes on as a non-subscriber, which
+// must not lose what it publishes the moment it leaves the subject's ring.
 TEST_F(PolderCastTest, OneStoppedPeerDoesNotStallTheOthers) {
   for (int i = 0; i < 3; ++i) start(i);
   ASSERT_TRUE(reaches_all(0, {1, 2}, 30s)) << members_[0].gateway->http_get("/varz");
@@ -377,8 +379,12 @@ TEST_F(PolderCastTest, OneStoppedPeerDoesNotStallTheOthers) {
     // that leaves a sanitized build on a loaded machine room beyond the 5 s stall_timeout,
     // and still tells the two apart.
     ASSERT_FALSE(members_[1].client->expect(frame("pc.all", last), 15s).empty())
-        << "batch " << b << " did not reach gateway 1\n"
-        << metric(*members_[0].gateway, "psycho_poldercast_queue_bytes{adapter=\"poldercast\"}");
+        << "batch " << b << " did not reach gateway 1, which got "
+        << occurrences(members_[1].client->pending(), "MSG pc.all") << " of it, the last "
+        << last_headline(members_[1].client->pending()) << "\ngateway 0:\n"
+        << metrics_with(*members_[0].gateway, "poldercast") << "gateway 1:\n"
+        << metrics_with(*members_[1].gateway, "poldercast")
+        << metrics_with(*members_[1].gateway, "slow_consumers");
   }
 }
 

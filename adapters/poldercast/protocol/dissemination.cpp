@@ -21,11 +21,6 @@ std::size_t position(const std::vector<std::uint64_t>& ids, std::uint64_t id) {
   return it == ids.end() ? SIZE_MAX : static_cast<std::size_t>(it - ids.begin());
 }
 
-bool has_node(const std::vector<ProfilePtr>& profiles, std::uint64_t id) {
-  return std::any_of(profiles.begin(), profiles.end(),
-                     [&](const ProfilePtr& p) { return p->node_id == id; });
-}
-
 }  // namespace
 
 // --- dissemination ---------------------------------------------------------------------------

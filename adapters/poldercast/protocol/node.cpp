@@ -66,7 +66,23 @@ bool Node::subscribe(std::string_view subject) {
 }
 
 bool Node::unsubscribe(std::string_view subject) {
-  if (!rings_.leave(topic_id(subject))) return false;
+  const std::uint64_t topic = topic_id(subject);
+  // The ring's peers stay known subscribers, as subscribe() takes the cache's into the ring:
+  // this gateway may go on publishing to the subject (its last local subscriber went), and
+  // its views may name none of them at this moment (an exchange takes its partner out).
+  std::vector<ProfilePtr> neighbours;
+  if (const auto* ring = rings_.ring(topic)) {
+    for (const auto* side : {&ring->succ, &ring->pred}) {
+      for (auto id : *side) {
+        const auto* p = rings_.peer(id);
+        if (p != nullptr && p->profile && !has_node(neighbours, id)) {
+          neighbours.push_back(p->profile);
+        }
+      }
+    }
+  }
+  if (!rings_.leave(topic)) return false;
+  if (!neighbours.empty()) publish_cache_.use(topic, now_ms_) = std::move(neighbours);
   refresh_profile();
   return true;
 }

@@ -3,6 +3,7 @@
 // function. Pure data structures with no I/O; node.cpp drives them.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -15,6 +16,12 @@ namespace psycho::poldercast {
 
 // Profiles are shared, never copied: one peer's profile sits in several views at once.
 using ProfilePtr = std::shared_ptr<const Profile>;
+
+// Whether `profiles` names node `id`.
+inline bool has_node(const std::vector<ProfilePtr>& profiles, std::uint64_t id) {
+  return std::any_of(profiles.begin(), profiles.end(),
+                     [&](const ProfilePtr& p) { return p->node_id == id; });
+}
 
 struct Entry {
   ProfilePtr profile;

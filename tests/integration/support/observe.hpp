@@ -2,6 +2,7 @@
 // MSG frame a client should receive, and counting occurrences.
 #pragma once
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 
@@ -16,6 +17,22 @@ inline double metric(Gateway& gw, const std::string& name) {
   const auto at = text.find("\n" + name + " ");
   if (at == std::string::npos) return -1;
   return std::strtod(text.c_str() + at + name.size() + 2, nullptr);
+}
+
+// The samples of /metrics whose line contains `part`, one per line: for failure messages.
+inline std::string metrics_with(Gateway& gw, const std::string& part) {
+  const std::string text = gw.http_get("/metrics");
+  std::string out;
+  for (std::size_t from = 0; from < text.size();) {
+    auto end = text.find('\n', from);
+    if (end == std::string::npos) end = text.size();
+    const std::string line = text.substr(from, end - from);
+    if (!line.empty() && line[0] != '#' && line.find(part) != std::string::npos) {
+      out += line + "\n";
+    }
+    from = end + 1;
+  }
+  return out;
 }
 
 // The first field `key` of /varz (an adapter's details come in the order of the adapters), as
@@ -53,6 +70,13 @@ inline std::string headlines(const std::string& received) {
     out += received.substr(at, received.find('\n', at) - at) + "; ";
   }
   return out;
+}
+
+// The last MSG line of what a client received ("none" if none), for failure messages.
+inline std::string last_headline(const std::string& received) {
+  const auto at = received.rfind("MSG ");
+  if (at == std::string::npos) return "none";
+  return received.substr(at, std::min<std::size_t>(received.find('\n', at) - at, 40));
 }
 
 }  // namespace psycho::testing

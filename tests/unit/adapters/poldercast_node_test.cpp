@@ -195,6 +195,37 @@ TEST(PolderCastNode, AWaitingPublicationsSubscriberIsRememberedForTheNext) {
   EXPECT_EQ(node.counters().pending_full, 0u);
 }
 
+// A gateway whose last local subscriber of a subject goes (a slow consumer cut, say) leaves
+// the subject's ring but may go on publishing to it. The ring's peers are subscribers it
+// knows: its next publications go to them, whatever the views hold at that moment (in an
+// overlay of two an exchange takes the only peer out of them), rather than waiting for a
+// walk or being lost. A ring test once lost a publication so.
+TEST(PolderCastNode, LeavingARingKeepsItsPeersAsKnownSubscribers) {
+  RecordingTransport t;
+  Node node(NodeOptions{}, 1, "me", t, 7);
+  node.subscribe("s");
+  node.tick(0);
+  WireMessage hello;
+  hello.type = Type::cyclon_request;
+  hello.sender = peer(5, {topic_id("s")});
+  node.on_message(encoded(hello));
+  node.tick(1000);  // our own exchanges take peer 5 out of the views; the ring keeps it
+  ASSERT_EQ(node.cyclon().find(5), nullptr);
+  ASSERT_EQ(node.vicinity().find(5), nullptr);
+  ASSERT_NE(node.rings().ring(topic_id("s")), nullptr);
+  t.sent.clear();
+  node.unsubscribe("s");
+  Publication p;
+  p.subject = "s";
+  p.payload = "after";
+  node.publish(p);
+  const auto to_5 = std::count_if(t.sent.begin(), t.sent.end(), [](const auto& s) {
+    return s.first == "peer5" && decoded(s.second).type == Type::publish;
+  });
+  EXPECT_EQ(to_5, 1);
+  EXPECT_EQ(node.counters().finds_started, 0u);
+}
+
 TEST(PolderCastNode, ASubjectNobodyWantsCostsOneSearchNotOnePerPublication) {
   World w(20, [](std::size_t) { return std::vector<std::string>{"busy"}; });
   w.cycles(10);
