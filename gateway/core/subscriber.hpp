@@ -27,6 +27,8 @@ class Subscriber {
   // quarter of max_pending, until it drains below an eighth): the router reports it to the
   // publisher, which then pauses reading for a moment (flow
   // control), so that a fast producer slows down instead of cutting off a healthy consumer.
+  // Only while it is still taking what it is sent: one that has stopped reading is not
+  // waited for (a session: no write completed for 500 ms), and ends as a slow consumer.
   virtual bool congested() const noexcept { return false; }
 
   // Any thread. Whether a message on `subject` may be delivered here at all (a user's

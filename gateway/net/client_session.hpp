@@ -66,7 +66,7 @@ class ClientSession : public Subscriber,
   [[nodiscard]] bool expect_start_within(std::chrono::steady_clock::duration timeout);
 
   void deliver(const MessagePtr& message) override;
-  bool congested() const noexcept override { return congested_.load(std::memory_order_relaxed); }
+  bool congested() const noexcept override;
   bool may_receive(std::string_view subject) const override;
 
   const std::string& remote() const noexcept { return remote_; }
@@ -158,6 +158,7 @@ class ClientSession : public Subscriber,
   void begin_close();
   void finish();
   void update_congestion();
+  void note_progress();  // progress_at_ = now
   void read_next();
   void wait_for_congestion();
   bool still_stalled(std::chrono::steady_clock::time_point now);
@@ -208,6 +209,9 @@ class ClientSession : public Subscriber,
   std::vector<boost::asio::const_buffer> gather_;
   std::size_t pending_bytes_ = 0;       // queued + in flight
   std::atomic<bool> congested_{false};  // pending_bytes_ above the high-water mark
+  // steady_clock ticks of the last sign of life while congested: the flag turning on, or a
+  // write completing. congested() stops holding anyone back once it is kStuckAfter old.
+  std::atomic<std::int64_t> progress_at_{0};
   // Flow control: why reading is paused, if it is (client_session.cpp, "Flow control").
   struct Stall {
     std::weak_ptr<Subscriber> recipient;  // a congested recipient of our PUBs

@@ -14,6 +14,11 @@ namespace {
 constexpr std::size_t kInlineBodyMax = 2048;
 // Shrink an outbox buffer that a burst grew beyond this, so idle sessions stay small.
 constexpr std::size_t kKeepCapacity = 256 * 1024;
+// A consumer that is behind but reading is worth waiting for; one whose writes have moved
+// nothing for this long has stopped, or nearly: publishers and adapters go on without it,
+// and its queue fills to max_pending (a slow consumer). Waiting longer for it would only
+// pile up, upstream, what the other subscribers must then take in a burst.
+constexpr std::chrono::milliseconds kStuckAfter{500};
 }  // namespace
 
 void ClientSession::Outbox::clear() {
@@ -84,6 +89,18 @@ void ClientSession::deliver(const MessagePtr& m) {
   c.bytes_out.add(body.size());
 }
 
+bool ClientSession::congested() const noexcept {
+  if (!congested_.load(std::memory_order_relaxed)) return false;
+  const auto since =
+      std::chrono::steady_clock::duration(progress_at_.load(std::memory_order_relaxed));
+  return std::chrono::steady_clock::now().time_since_epoch() - since < kStuckAfter;
+}
+
+void ClientSession::note_progress() {
+  progress_at_.store(std::chrono::steady_clock::now().time_since_epoch().count(),
+                     std::memory_order_relaxed);
+}
+
 void ClientSession::update_congestion() {
   if (phase_ == Phase::closed) return;  // a closed session must not hold publishers back
   // Hysteresis: congested above a quarter of max_pending, clear again below an eighth, so
@@ -91,6 +108,7 @@ void ClientSession::update_congestion() {
   const std::size_t high = live().max_pending / 4;
   const bool now = congested_.load(std::memory_order_relaxed);
   if (!now && pending_bytes_ > high) {
+    note_progress();  // the wait for it starts now, however long ago it last wrote
     congested_.store(true, std::memory_order_relaxed);
   } else if (now && pending_bytes_ < high / 2) {
     congested_.store(false, std::memory_order_relaxed);
@@ -128,11 +146,12 @@ void ClientSession::on_write_done(const std::error_code& ec) {
   write_in_flight_ = false;
   pending_bytes_ -= writing_.total;
   writing_.clear();
-  update_congestion();
   if (ec) {
     finish();
     return;
   }
+  if (congested_.load(std::memory_order_relaxed)) note_progress();
+  update_congestion();
   flush();
 }
 
