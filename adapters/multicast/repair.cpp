@@ -76,7 +76,7 @@ void ReceiveTracker::add_missing(std::uint64_t from, std::uint64_t to, Clock::ti
     from = to - settings_.max_missing;
   }
   for (std::uint64_t s = from; s < to; ++s)
-    missing_.emplace(s, Missing{now + settings_.nack_delay});
+    missing_.emplace(s, Missing{now + settings_.nack_delay, now});
   while (missing_.size() > settings_.max_missing) {
     missing_.erase(missing_.begin());
     ++lost_;
@@ -90,6 +90,7 @@ ReceiveTracker::Verdict ReceiveTracker::on_data(std::uint64_t seq, Clock::time_p
     return Verdict::fresh;
   }
   if (!plausible(seq)) return Verdict::implausible;
+  last_heard_ = now;
   if (seq >= next_) {
     if (seq > next_) add_missing(next_, seq, now);
     next_ = seq + 1;
@@ -111,6 +112,7 @@ bool ReceiveTracker::on_announce(const Announce& a, Clock::time_point now) {
     return true;
   }
   if (!plausible(a.next_seq)) return false;
+  last_heard_ = now;
   if (a.next_seq > next_) {
     add_missing(next_, a.next_seq, now);
     next_ = a.next_seq;
@@ -122,20 +124,27 @@ bool ReceiveTracker::on_announce(const Announce& a, Clock::time_point now) {
   return true;
 }
 
+// A sender that repaired anything lately is alive and answering, only slower than asked (its
+// repair budget, or its backlog and ours): what it still holds is worth asking for. So is one
+// still sending, for as long as it keeps what it was asked for (max_owed): on a machine
+// short of CPU its first repair can take longer than max_nacks NACKs, and a datagram given
+// up on while its sender floods on was lost for nothing (seen in a CI run).
+bool ReceiveTracker::answering(const Missing& m, Clock::time_point now) const noexcept {
+  const auto patience = settings_.max_nacks * settings_.nack_interval;
+  if (last_repair_ != Clock::time_point{} && now - last_repair_ < patience) return true;
+  return now - last_heard_ < patience && now - m.found < settings_.max_owed;
+}
+
 bool ReceiveTracker::due(Clock::time_point now, Nack& nack) {
   nack.range_count = 0;
   std::size_t asked = 0;
-  // A sender that repaired anything lately is alive and answering, only slower than asked
-  // (its repair budget, or its backlog and ours): what it still holds is worth asking for.
-  const bool answering = last_repair_ != Clock::time_point{} &&
-                         now - last_repair_ < settings_.max_nacks * settings_.nack_interval;
   for (auto it = missing_.begin(); it != missing_.end() && asked < settings_.max_nack_datagrams;) {
     Missing& m = it->second;
     if (m.next_nack > now) {
       ++it;
       continue;
     }
-    if (m.nacks >= settings_.max_nacks && !answering) {
+    if (m.nacks >= settings_.max_nacks && !answering(m, now)) {
       ++lost_;
       it = missing_.erase(it);
       continue;

@@ -1,9 +1,10 @@
 // Reliability over multicast: the sender keeps its recent datagrams (SendWindow); each
 // receiver tracks every sender's datagram sequence (ReceiveTracker), notices gaps, asks for
 // what is missing with NACKs, and gives up (counting the loss) when the sender no longer has
-// it, or has not answered it after `max_nacks` requests while repairing nothing else either.
-// A sender that repairs slowly (its budgets, its pace) is still repairing: what it holds is
-// asked for again until it comes.
+// it, or has not answered it after `max_nacks` requests while repairing nothing else either
+// and, past that, while sending nothing, or for longer than it keeps an owed datagram
+// (`max_owed`). A sender that repairs slowly (its budgets, its pace) is still repairing: what
+// it holds is asked for again until it comes.
 //
 // Both are pure: the caller passes the time, and sockets stay in the adapter. Neither is
 // thread-safe; the adapter guards the SendWindow (its sending and receiving threads both use
@@ -31,7 +32,8 @@ struct RepairSettings {
   std::chrono::milliseconds nack_interval{20};  // receiver: between NACKs for one sequence;
                                                 // sender: between retransmissions of one
   // receiver: then the datagram is lost, unless the sender repaired something within the
-  // last max_nacks * nack_interval (it still answers, only not this one yet).
+  // last max_nacks * nack_interval (it still answers, only not this one yet), or sent
+  // anything then and the gap is younger than max_owed (it still holds what was asked).
   int max_nacks = 8;
   std::size_t max_missing = 16384;  // receiver: sequences tracked per sender; beyond: lost
   // receiver: the furthest a sender's sequence may move ahead in one datagram. Further is
@@ -54,6 +56,7 @@ struct RepairSettings {
   std::chrono::milliseconds owed_for{100};
   // sender: the longest one datagram holds the window, however often it is asked for (a
   // receiver that never gets it, or forged NACKs, must not stop the sender for good).
+  // receiver: the longest a gap is asked for on the strength of the sender sending on.
   std::chrono::milliseconds max_owed{2000};
   // sender: retransmitted bytes per second (and the burst allowed) per requesting host
   // (ip), and in total.
@@ -148,8 +151,11 @@ class ReceiveTracker {
  private:
   struct Missing {
     Clock::time_point next_nack;
+    Clock::time_point found;  // when the gap was seen
     int nacks = 0;
   };
+  // Whether the sender still counts as answering for `m`: see due().
+  bool answering(const Missing& m, Clock::time_point now) const noexcept;
   void add_missing(std::uint64_t from, std::uint64_t to, Clock::time_point now);
   bool plausible(std::uint64_t seq) const noexcept {
     return seq <= next_ || seq - next_ <= settings_.max_seq_jump;
@@ -160,6 +166,7 @@ class ReceiveTracker {
   std::uint64_t next_ = 0;  // the next sequence expected
   std::map<std::uint64_t, Missing> missing_;
   Clock::time_point last_repair_{};  // when a repair last came from this sender
+  Clock::time_point last_heard_{};   // when anything plausible last came from it
   std::uint64_t gaps_ = 0, nacks_ = 0, repaired_ = 0, lost_ = 0;
 };
 

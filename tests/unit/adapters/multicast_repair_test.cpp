@@ -178,6 +178,49 @@ TEST(MulticastReceiveTracker, ASenderStillRepairingIsAskedUntilItAnswers) {
   EXPECT_EQ(r.lost(), 1u);
 }
 
+// A sender short of CPU may not answer the first NACKs in time; while it still sends, it
+// still holds what was asked for (up to max_owed), so the receiver asks on instead of giving
+// up. Once it has sent nothing for max_nacks * nack_interval, or the gap is max_owed old,
+// the datagram is lost.
+TEST(MulticastReceiveTracker, ASenderStillSendingIsAskedUntilMaxOwed) {
+  RepairSettings s = settings();  // max_nacks 3, 20 ms apart
+  s.max_owed = 500ms;
+  ReceiveTracker r(s);
+  r.on_data(1, t0);
+  r.on_data(3, t0);  // 2 missing
+  Nack n;
+  auto now = t0 + 2ms;
+  std::uint64_t next = 4;
+  for (int i = 0; i < 10; ++i, now += 20ms) {
+    r.on_data(next++, now - 1ms);  // the flood goes on; no repair comes
+    ASSERT_TRUE(r.due(now, n)) << i;
+    EXPECT_EQ(ranges(n), (Ranges{{2, 1}}));
+  }
+  EXPECT_EQ(r.lost(), 0u);
+  EXPECT_EQ(r.on_data(2, now), Verdict::repaired);
+  // Another gap; the sender floods on but never repairs it: given up at max_owed.
+  r.on_data(next + 1, now);
+  const auto found = now;
+  now += 2ms;
+  while (now - found < 520ms && r.lost() == 0) {
+    r.on_data(next + 2, now - 1ms);  // a duplicate, still a sign of life
+    r.due(now, n);
+    now += 20ms;
+  }
+  EXPECT_EQ(r.lost(), 1u);
+  EXPECT_GE(now - found, 500ms);
+  // And one that falls silent: lost after max_nacks, as before.
+  r.on_data(next + 4, now);  // next + 3 missing
+  const auto silent_from = now;
+  now += 2ms;
+  while (r.lost() == 1 && now - silent_from < 500ms) {
+    r.due(now, n);
+    now += 20ms;
+  }
+  EXPECT_EQ(r.lost(), 2u);
+  EXPECT_LT(now - silent_from, 100ms);
+}
+
 TEST(MulticastReceiveTracker, SaysWhatIsCompleteAndGivesUpOldestFirst) {
   ReceiveTracker r(settings());
   r.on_data(1, t0);
