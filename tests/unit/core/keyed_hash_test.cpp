@@ -47,8 +47,8 @@ TEST(DedupCacheHash, KeysChosenToCollideDoNotShareABucket) {
   constexpr std::size_t kKeys = 65'536, kBuckets = 65'536;
   std::unordered_set<std::size_t> buckets;
   for (std::uint64_t node = 1; node <= kKeys; ++node) {
-    const DedupCache::Key key{node, (node * kGolden) ^ 0x1234};
-    buckets.insert(DedupCache::KeyHash{}(key) % kBuckets);
+    // What DedupCache remembers a (node, seq) by, and which slot that takes.
+    buckets.insert(KeyedHash{}(node, (node * kGolden) ^ 0x1234) % kBuckets);
   }
   // Random placement of 65,536 keys fills about 63% of 65,536 buckets.
   EXPECT_GT(buckets.size(), kBuckets / 2);
