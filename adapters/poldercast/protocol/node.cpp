@@ -82,7 +82,7 @@ bool Node::unsubscribe(std::string_view subject) {
     }
   }
   if (!rings_.leave(topic)) return false;
-  if (!neighbours.empty()) publish_cache_.use(topic, now_ms_) = std::move(neighbours);
+  if (!neighbours.empty()) publish_cache_.offer(topic, std::move(neighbours), now_ms_);
   refresh_profile();
   return true;
 }

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <list>
 #include <unordered_map>
 #include <vector>
@@ -36,6 +37,16 @@ class PublishCache {
     order_.push_front({topic, {}, now_ms});
     index_.emplace(topic, order_.begin());
     return order_.front().subscribers;
+  }
+
+  // Adds `subscribers` of `topic` at the cold end, and only into free room: subscribers we
+  // may never publish to must not push out topics in use. It expires with the coldest entry
+  // (which keeps the order by age); a publication to it makes it a use() like any other.
+  void offer(std::uint64_t topic, std::vector<ProfilePtr> subscribers, std::int64_t now_ms) {
+    if (index_.count(topic) > 0 || index_.size() >= capacity_) return;
+    const std::int64_t used_ms = order_.empty() ? now_ms : order_.back().used_ms;
+    order_.push_back({topic, std::move(subscribers), used_ms});
+    index_.emplace(topic, std::prev(order_.end()));
   }
 
   // The cached subscribers of `topic`, or nullptr; does not count as a use.

@@ -12,6 +12,7 @@
 #include <random>
 #include <set>
 
+#include "adapters/poldercast/protocol/publish_cache.hpp"
 #include "adapters/poldercast/protocol/topic.hpp"
 #include "sim/network.hpp"
 
@@ -224,6 +225,22 @@ TEST(PolderCastNode, LeavingARingKeepsItsPeersAsKnownSubscribers) {
   });
   EXPECT_EQ(to_5, 1);
   EXPECT_EQ(node.counters().finds_started, 0u);
+}
+
+// What a ring leaves behind goes into the publish cache only where there is room: a
+// gateway with a thousand subscriptions that all go at once must not push out the topics it
+// publishes to.
+TEST(PolderCastPublishCache, AnOfferTakesOnlyFreeRoomAndExpiresWithTheColdest) {
+  PublishCache cache(2, 1000);
+  auto someone = std::make_shared<const Profile>(peer(5));
+  cache.use(1, 0).push_back(someone);
+  cache.offer(2, {someone}, 500);
+  ASSERT_NE(cache.find(2), nullptr);
+  cache.offer(3, {someone}, 600);  // full: not taken
+  EXPECT_EQ(cache.find(3), nullptr);
+  EXPECT_NE(cache.find(1), nullptr);
+  cache.expire(1001);  // the offer is as old as the coldest entry, topic 1 (used at 0)
+  EXPECT_EQ(cache.size(), 0u);
 }
 
 TEST(PolderCastNode, ASubjectNobodyWantsCostsOneSearchNotOnePerPublication) {
