@@ -88,7 +88,7 @@ function play(midi, on) {
   if (on) room.synth.start(voice, midi, room.audio.currentTime);
   else room.synth.stop(voice, room.audio.currentTime);
   highlight(midi, on, room.presence.members().find((m) => m.self).colour);
-  if (on) addToFeed(room.presence.members().find((m) => m.self), midi);
+  if (on) addToFeed(room.presence.members().find((m) => m.self), midi, t);
 }
 
 // A player (or a broken page) sending notes by the thousand must not make thousands of
@@ -135,7 +135,7 @@ function onNote(msg) {
   shownEvent.set(note.n, token);
   setTimeout(() => {
     if (shownEvent.get(note.n) === token) highlight(note.n, note.on, player.colour);
-    if (note.on) addToFeed(player, note.n);
+    if (note.on) addToFeed(player, note.n, Math.max(target, now));
   }, Math.max(0, target - now));
 }
 
@@ -222,12 +222,20 @@ function highlight(midi, on, colour) {
   key.classList.toggle('down', on);
 }
 
-function addToFeed(player, midi) {
+/**
+ * Shows a note at the top of the feed, newest first by the time it is heard (`at`, on the
+ * page's clock): timers of nearly equal times may fire out of order, and the feed must not
+ * show the last note of a run below the one before it.
+ */
+function addToFeed(player, midi, at) {
   const feed = document.getElementById('feed');
   const li = document.createElement('li');
   li.style.background = player.colour;
   li.textContent = `${player.name}: ${noteName(midi)}`;
-  feed.prepend(li);
+  li.dataset.at = String(at);
+  let before = feed.firstElementChild;
+  while (before && Number(before.dataset.at) > at) before = before.nextElementSibling;
+  feed.insertBefore(li, before);
   while (feed.children.length > 24) feed.lastElementChild.remove();
 }
 
