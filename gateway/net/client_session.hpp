@@ -83,11 +83,6 @@ class ClientSession : public Subscriber,
   virtual void do_read() = 0;
   virtual void do_write(const std::vector<boost::asio::const_buffer>& buffers) = 0;
   virtual void do_shutdown() = 0;
-  // A transport that calls note_write_progress() whenever part of a write has left (TCP,
-  // TLS) is judged stuck after kStuckAfter without progress; one that only completes whole
-  // writes gets as long as the write in flight takes at a slow reader's pace.
-  virtual bool reports_write_progress() const noexcept { return false; }
-  void note_write_progress() noexcept;
 
   void on_read(std::string_view data);
   void on_read_failed(const std::error_code& ec);
@@ -163,6 +158,7 @@ class ClientSession : public Subscriber,
   void begin_close();
   void finish();
   void update_congestion();
+  void note_progress();  // progress_at_ = now
   void read_next();
   void wait_for_congestion();
   bool still_stalled(std::chrono::steady_clock::time_point now);
@@ -213,10 +209,9 @@ class ClientSession : public Subscriber,
   std::vector<boost::asio::const_buffer> gather_;
   std::size_t pending_bytes_ = 0;       // queued + in flight
   std::atomic<bool> congested_{false};  // pending_bytes_ above the high-water mark
-  // steady_clock ticks of the last sign of life: congestion beginning, or bytes leaving.
-  // congested() stops holding anyone back once it is stuck_after_ old.
+  // steady_clock ticks of the last sign of life while congested: the flag turning on, or a
+  // write completing. congested() stops holding anyone back once it is kStuckAfter old.
   std::atomic<std::int64_t> progress_at_{0};
-  std::atomic<std::int64_t> stuck_after_{0};  // steady_clock ticks; set for each write
   // Flow control: why reading is paused, if it is (client_session.cpp, "Flow control").
   struct Stall {
     std::weak_ptr<Subscriber> recipient;  // a congested recipient of our PUBs

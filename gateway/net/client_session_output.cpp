@@ -1,7 +1,5 @@
 // The outbound half of ClientSession: encoding deliveries into the outbox, congestion
 // tracking for flow control, and the one-write-in-flight loop.
-#include <algorithm>
-
 #include <boost/asio/post.hpp>
 
 #include "core/log.hpp"
@@ -21,9 +19,6 @@ constexpr std::size_t kKeepCapacity = 256 * 1024;
 // and its queue fills to max_pending (a slow consumer). Waiting longer for it would only
 // pile up, upstream, what the other subscribers must then take in a burst.
 constexpr std::chrono::milliseconds kStuckAfter{500};
-// A transport that only reports whole writes gets as long as its write in flight takes at
-// this pace (a browser on a slow link reading a write of megabytes is not stuck).
-constexpr std::size_t kSlowReaderBytesPerSecond = 1 << 20;
 }  // namespace
 
 void ClientSession::Outbox::clear() {
@@ -95,16 +90,13 @@ void ClientSession::deliver(const MessagePtr& m) {
 }
 
 bool ClientSession::congested() const noexcept {
-  // Acquire: the progress stamped before the flag was raised is seen with it.
-  if (!congested_.load(std::memory_order_acquire)) return false;
-  using std::chrono::steady_clock;
-  const steady_clock::duration since(progress_at_.load(std::memory_order_relaxed));
-  const steady_clock::duration patience(stuck_after_.load(std::memory_order_relaxed));
-  return steady_clock::now().time_since_epoch() - since <
-         std::max<steady_clock::duration>(patience, kStuckAfter);
+  if (!congested_.load(std::memory_order_relaxed)) return false;
+  const auto since =
+      std::chrono::steady_clock::duration(progress_at_.load(std::memory_order_relaxed));
+  return std::chrono::steady_clock::now().time_since_epoch() - since < kStuckAfter;
 }
 
-void ClientSession::note_write_progress() noexcept {
+void ClientSession::note_progress() {
   progress_at_.store(std::chrono::steady_clock::now().time_since_epoch().count(),
                      std::memory_order_relaxed);
 }
@@ -116,8 +108,8 @@ void ClientSession::update_congestion() {
   const std::size_t high = live().max_pending / 4;
   const bool now = congested_.load(std::memory_order_relaxed);
   if (!now && pending_bytes_ > high) {
-    note_write_progress();  // the wait for it starts now, however long ago it last wrote
-    congested_.store(true, std::memory_order_release);
+    note_progress();  // the wait for it starts now, however long ago it last wrote
+    congested_.store(true, std::memory_order_relaxed);
   } else if (now && pending_bytes_ < high / 2) {
     congested_.store(false, std::memory_order_relaxed);
   }
@@ -147,11 +139,6 @@ void ClientSession::flush() {
     gather_.emplace_back(base, p.size);
   }
   write_in_flight_ = true;
-  if (!reports_write_progress()) {
-    const auto pace = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-        std::chrono::nanoseconds(writing_.total * (1'000'000'000 / kSlowReaderBytesPerSecond)));
-    stuck_after_.store(pace.count(), std::memory_order_relaxed);
-  }
   do_write(gather_);
 }
 
@@ -163,7 +150,7 @@ void ClientSession::on_write_done(const std::error_code& ec) {
     finish();
     return;
   }
-  note_write_progress();
+  if (congested_.load(std::memory_order_relaxed)) note_progress();
   update_congestion();
   flush();
 }

@@ -85,19 +85,10 @@ class StreamSession final : public ClientSession {
     }
   }
 
-  // Each part of a write that leaves counts as progress (flow control tells a slow reader
-  // from a stopped one by it); otherwise as asio::transfer_all.
-  bool reports_write_progress() const noexcept override { return true; }
   void do_write(const std::vector<asio::const_buffer>& buffers) override {
-    asio::async_write(
-        stream_, buffers,
-        [this](const boost::system::error_code& ec, std::size_t written) -> std::size_t {
-          if (written > 0) note_write_progress();
-          return asio::transfer_all()(ec, written);
-        },
-        [self = shared_from_this(), this](const boost::system::error_code& ec, std::size_t) {
-          on_write_done(ec);
-        });
+    asio::async_write(stream_, buffers,
+                      [self = shared_from_this(), this](const boost::system::error_code& ec,
+                                                        std::size_t) { on_write_done(ec); });
   }
 
   // A lingering close: send FIN after what was written, then read and throw away what the
