@@ -46,13 +46,16 @@ test('music room: notes cross in time and in order; presence agrees and forgets 
   await bob.page.waitForFunction((n) => window.room.noteLog.length >= n, played.length, { timeout: 5000 });
   const heard = await bob.page.evaluate(() => window.room.noteLog);
   assert.deepEqual(heard.map((n) => [n.seq, n.n, n.on]), played.map((n) => [n.seq, n.n, n.on]), 'every note, in order');
+  // Every note's transit, for a failure message: one late note or the whole run late.
+  const transits = heard.map((n, i) => (n.receivedAt - played[i].t).toFixed(1)).join(', ');
   for (const [i, note] of heard.entries()) {
     // Both pages stamp with timeOrigin + now on one machine: one timeline.
     const delay = note.scheduledAt - played[i].t;
     // On failure, say whether the page scheduled late or the note arrived late (a busy machine).
     const transit = note.receivedAt - played[i].t;
     assert.ok(delay >= 0 && delay <= 100,
-      `note ${i} scheduled ${delay.toFixed(1)} ms after it was played; it arrived after ${transit.toFixed(1)} ms`);
+      `note ${i} scheduled ${delay.toFixed(1)} ms after it was played; it arrived after ${transit.toFixed(1)} ms ` +
+      `(all notes arrived after ${transits} ms)`);
     if (i > 0) {
       assert.ok(note.scheduledAt >= heard[i - 1].scheduledAt, 'scheduled in order');
       assert.ok(note.audioTime >= heard[i - 1].audioTime, 'in order on the AudioContext');
