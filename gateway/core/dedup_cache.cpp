@@ -5,8 +5,7 @@
 namespace psycho {
 
 bool DedupCache::insert(std::uint64_t node_id, std::uint64_t seq) {
-  std::uint64_t key = siphash13(process_hash_key(), node_id, seq);  // outside the lock
-  if (key == RecentSet::kEmpty) key = 1;
+  const std::uint64_t key = siphash13(process_hash_key(), node_id, seq);  // outside the lock
   MutexLock lock(mutex_);
   return recent_.insert(key);
 }

@@ -37,14 +37,12 @@ class RecentSet {
         max_slots_(std::bit_ceil(2 * capacity_)),
         slots_(std::min(kInitialSlots, max_slots_), 0) {}
 
-  // 0 is never stored (it marks an empty slot): callers map a hash of 0 to another value.
-  static constexpr std::uint64_t kEmpty = 0;
-
-  bool contains(std::uint64_t key) const noexcept { return find(key) != kNone; }
+  bool contains(std::uint64_t key) const noexcept { return find(stored(key)) != kNone; }
 
   // Remembers `key`, forgetting the oldest if `capacity` are remembered; false (and nothing
   // changes) when it is remembered already.
   bool insert(std::uint64_t key, std::int64_t at = 0) {
+    key = stored(key);
     if (find(key) != kNone) return false;
     if (count_ == capacity_) forget_oldest();
     if (2 * (count_ + 1) > slots_.size() && slots_.size() < max_slots_) grow();
@@ -68,6 +66,10 @@ class RecentSet {
  private:
   static constexpr std::size_t kInitialSlots = 64;
   static constexpr std::size_t kNone = SIZE_MAX;
+  static constexpr std::uint64_t kEmpty = 0;  // marks an empty slot
+
+  // The key as stored: kEmpty is taken as 1 (one more pair of keys that agree).
+  static std::uint64_t stored(std::uint64_t key) noexcept { return key == kEmpty ? 1 : key; }
 
   std::size_t home(std::uint64_t key) const noexcept {
     return static_cast<std::size_t>(key) & (slots_.size() - 1);

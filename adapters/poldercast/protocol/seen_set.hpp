@@ -40,9 +40,8 @@ class SeenSet {
  private:
   // Ids are chosen by whoever published, so they are hashed with the process's secret key.
   static std::uint64_t key_of(const MessageId& id) noexcept {
-    const std::uint64_t k = siphash<1, 3>(
-        process_hash_key(), std::string_view(reinterpret_cast<const char*>(id.data()), id.size()));
-    return k == RecentSet::kEmpty ? 1 : k;
+    return siphash<1, 3>(process_hash_key(),
+                         std::string_view(reinterpret_cast<const char*>(id.data()), id.size()));
   }
   void expire(std::int64_t now_ms) {
     for (auto* e = recent_.oldest(); e != nullptr && now_ms - e->at > ttl_ms_;
