@@ -14,10 +14,11 @@ namespace {
 constexpr std::size_t kInlineBodyMax = 2048;
 // Shrink an outbox buffer that a burst grew beyond this, so idle sessions stay small.
 constexpr std::size_t kKeepCapacity = 256 * 1024;
-// A consumer that is behind but reading is worth waiting for; one whose writes have moved
-// nothing for this long has stopped, or nearly: publishers and adapters go on without it,
-// and its queue fills to max_pending (a slow consumer). Waiting longer for it would only
-// pile up, upstream, what the other subscribers must then take in a burst.
+// A consumer that is behind but reading is worth waiting for; one none of whose writes has
+// completed for this long has stopped, or nearly (a write is the whole outbox: see
+// docs/architecture.md for the slow reader this mistakes for stopped): publishers and adapters go
+// on without it, and its queue fills to max_pending (a slow consumer). Waiting longer for it would
+// only pile up, upstream, what the other subscribers must then take in a burst.
 constexpr std::chrono::milliseconds kStuckAfter{500};
 }  // namespace
 

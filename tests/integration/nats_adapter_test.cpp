@@ -61,6 +61,17 @@ class NatsAdapterTest : public ::testing::Test {
   }
   Gateway& gw() { return *gateway_; }
   NatsClient& nats() { return *nats_; }
+  // `count` 1 KiB messages on flood.x from a NATS publisher as fast as nats.c writes them,
+  // tallied as `reader` receives them.
+  FloodTally flood_from_nats(RawClient& reader, std::size_t count) {
+    std::jthread publisher([&] {
+      for (std::size_t i = 0; i < count; ++i) nats().publish("flood.x", flood_payload(i, 1024));
+      nats().flush();
+    });
+    FloodTally tally(count);
+    receive_flood(reader, tally, 120s);
+    return tally;
+  }
 
   NatsServer server_;
   std::unique_ptr<Gateway> gateway_;
@@ -416,13 +427,7 @@ TEST_F(NatsAdapterTest, AFastNatsPublisherIsFollowedNotCutOff) {
   c->send("SUB flood.>\nPING\n");
   ASSERT_EQ(c->line(), "PONG\n");
   ASSERT_TRUE(bridged(nats(), *c, "flood.probe"));
-  std::jthread publisher([&] {
-    for (std::size_t i = 0; i < kCount; ++i) nats().publish("flood.x", flood_payload(i, 1024));
-    nats().flush();
-  });
-  FloodTally tally(kCount);
-  receive_flood(*c, tally, 120s);
-  publisher.join();
+  const FloodTally tally = flood_from_nats(*c, kCount);
   EXPECT_TRUE(tally.complete()) << tally.summary();
   EXPECT_EQ(metric(gw(), "psycho_slow_consumers_total"), 0);
   EXPECT_EQ(
@@ -473,13 +478,7 @@ TEST_F(NatsAdapterTest, AStuckSubscriberIsCutAndTheOthersGetEverything) {
   reader->drain_for(200ms);  // any later probe
   reader->discard_pending();
   stuck->shrink_receive_buffer();
-  std::jthread publisher([&] {
-    for (std::size_t i = 0; i < kCount; ++i) nats().publish("flood.x", flood_payload(i, 1024));
-    nats().flush();
-  });
-  FloodTally tally(kCount);
-  receive_flood(*reader, tally, 120s);
-  publisher.join();
+  const FloodTally tally = flood_from_nats(*reader, kCount);
   EXPECT_TRUE(tally.complete()) << tally.summary();
   EXPECT_TRUE(eventually([&] { return metric(gw(), "psycho_slow_consumers_total") == 1; }, 30s))
       << metric(gw(), "psycho_slow_consumers_total");
