@@ -20,7 +20,7 @@ const MAX_NOTES_PER_SECOND = 60;
 
 const roomName = params.get('room') ?? 'lobby';
 const room = {
-  noteLog: [], played: [], octave: 4, seq: 0, lastTarget: new Map(), lastAudio: new Map(), late: 0,
+  delayMs: DELAY_MS, noteLog: [], played: [], octave: 4, seq: 0, lastTarget: new Map(), lastAudio: new Map(), late: 0,
   dropped: 0, rates: new Map(),
   conn: null, presence: null, clock: null, audio: null, synth: null,
 };
