@@ -30,7 +30,7 @@ class DedupCache {
 
  private:
   mutable Mutex mutex_;
-  RecentSet recent_ GUARDED_BY(mutex_);
+  RecentSet<> recent_ GUARDED_BY(mutex_);
   const std::size_t capacity_;
 };
 

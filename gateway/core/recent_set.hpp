@@ -24,11 +24,17 @@
 
 namespace psycho {
 
+// What a set that keeps no stamp stores beside each key: nothing.
+struct NoStamp {};
+
+// `Stamp` is kept with each key, in the ring, for the caller (SeenSet keeps a time, for
+// expiry by age); the default keeps none, so the ring costs 8 bytes a key.
+template <typename Stamp = NoStamp>
 class RecentSet {
  public:
   struct Entry {
     std::uint64_t key;
-    std::int64_t at;  // the caller's stamp (a time, for expiry by age)
+    [[no_unique_address]] Stamp at;
   };
 
   // A capacity of 0 is taken as 1.
@@ -41,7 +47,7 @@ class RecentSet {
 
   // Remembers `key`, forgetting the oldest if `capacity` are remembered; false (and nothing
   // changes) when it is remembered already.
-  bool insert(std::uint64_t key, std::int64_t at = 0) {
+  bool insert(std::uint64_t key, Stamp at = {}) {
     key = stored(key);
     if (find(key) != kNone) return false;
     if (count_ == capacity_) forget_oldest();
@@ -130,5 +136,8 @@ class RecentSet {
   std::size_t head_ = 0;
   std::size_t count_ = 0;
 };
+
+static_assert(sizeof(RecentSet<>::Entry) == sizeof(std::uint64_t),
+              "a key without a stamp is 8 bytes");
 
 }  // namespace psycho

@@ -50,7 +50,7 @@ class SeenSet {
     }
   }
 
-  RecentSet recent_;
+  RecentSet<std::int64_t> recent_;  // stamped with the time each id arrived
   std::int64_t ttl_ms_;
 };
 

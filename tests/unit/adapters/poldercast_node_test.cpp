@@ -612,17 +612,19 @@ TEST(PolderCastSeenSet, IdsChosenToCollideAreStillDistinct) {
   EXPECT_EQ(seen.size(), 60'000u);
 }
 
-TEST(PolderCastSeenSet, AgreesWithAPlainSetUnderBothBounds) {
-  // Against a reference (a set plus a FIFO): random ids, repeats, a capacity bound and a
-  // time bound, through many table growths and deletions.
-  SeenSet seen(1000, 5000);
+// Against a reference (a set plus a FIFO): random ids, repeats, a capacity bound and a time
+// bound, through many table growths and deletions. `time_of` gives each step's clock.
+template <typename TimeOf>
+void expect_seen_set_agrees(std::size_t capacity, std::int64_t ttl, std::int64_t steps,
+                            TimeOf time_of) {
+  SeenSet seen(capacity, ttl);
   std::set<MessageId> reference;
   std::deque<std::pair<MessageId, std::int64_t>> order;
   std::mt19937_64 rng(7);
   std::vector<MessageId> recent;
-  for (std::int64_t step = 0; step < 50000; ++step) {
-    const std::int64_t now = step / 4;
-    while (!order.empty() && now - order.front().second > 5000) {
+  for (std::int64_t step = 0; step < steps; ++step) {
+    const std::int64_t now = time_of(step);
+    while (!order.empty() && now - order.front().second > ttl) {
       reference.erase(order.front().first);
       order.pop_front();
     }
@@ -637,7 +639,7 @@ TEST(PolderCastSeenSet, AgreesWithAPlainSetUnderBothBounds) {
     const bool fresh = reference.insert(id).second;
     if (fresh) {
       order.push_back({id, now});
-      if (order.size() > 1000) {
+      if (order.size() > capacity) {
         reference.erase(order.front().first);
         order.pop_front();
       }
@@ -645,6 +647,20 @@ TEST(PolderCastSeenSet, AgreesWithAPlainSetUnderBothBounds) {
     ASSERT_EQ(seen.insert(id, now), fresh) << step;
     ASSERT_EQ(seen.size(), reference.size()) << step;
   }
+}
+
+TEST(PolderCastSeenSet, AgreesWithAPlainSetWhenTheCapacityBinds) {
+  // Four ids a millisecond against a 5 s memory: the capacity forgets first.
+  expect_seen_set_agrees(1000, 5000, 50'000, [](std::int64_t step) { return step / 4; });
+}
+
+TEST(PolderCastSeenSet, AgreesWithAPlainSetWhenAgeBindsAndTheRateRises) {
+  // A slow start under a 100 ms memory: ids are forgotten by age, so the ring's oldest entry
+  // moves round while the ring is still small. Then ten times the rate: more ids live than
+  // the ring holds, so it grows with its oldest entry anywhere, and the order must survive.
+  expect_seen_set_agrees(100'000, 100, 30'000, [](std::int64_t step) {
+    return step < 10'000 ? step : 10'000 + (step - 10'000) / 10;
+  });
 }
 
 TEST(PolderCastRings, APartialProfileNeverTakesAPeerOutOfARing) {
