@@ -1,6 +1,7 @@
 // Node, part two: dissemination. Publishing (as a subscriber, as an outsider with the
 // publish cache and FIND_SUB walks, and replies sent straight back), forwarding along rings
-// and shortcuts, and the walks themselves. Part one (node.cpp) keeps the gossip layers.
+// and shortcuts, and the walks themselves. Part one (node.cpp) receives and
+// dispatches; part three (gossip.cpp) runs the gossip layers.
 #include <algorithm>
 #include <cstring>
 
