@@ -128,7 +128,7 @@ function onNote(msg) {
   if (note.on) room.synth.start(voice, note.n, at);
   else room.synth.stop(voice, at);
   room.noteLog.push({ from: note.id, seq: note.seq, n: note.n, on: note.on, sentAt: note.t, receivedAt: now,
-    scheduledAt: Math.max(target, now), audioTime: at, late });
+    scheduledAt: Math.max(target, now), audioTime: at, late, clock: room.clock.offsets.get(note.id) });
   const player = room.presence.members().find((m) => m.id === note.id) ?? { name: 'someone', colour: '#888888' };
   // Timers of nearly equal times may fire out of order: a key shows only its latest event.
   const token = {};

@@ -1,7 +1,7 @@
 // The Music Room page in headless Chromium: two pages in one room; notes played with the
 // computer keyboard in one are scheduled in the other in order, each at its slot (played +
-// the fixed delay) or at once when it arrives later; presence lists agree; a closed page
-// leaves the other's list within the expiry.
+// the fixed delay) or at once when it arrives later, and within 100 ms of being played;
+// presence lists agree; a closed page leaves the other's list within the expiry.
 // Screenshot kept; no console errors allowed.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -9,9 +9,10 @@ import { waitFor } from '../testkit/gateway.mjs';
 import { appUrl, launchBrowser, openApp, screenshot, startAppGateway } from '../testkit/apps.mjs';
 import {
   EXPIRY_MS, assertInOrder, assertOnTimeline, memberNames as names, playMelody, roomQuery, roomReady as ready, warmUp,
+  withinBound,
 } from '../testkit/music.mjs';
 
-test('music room: notes keep their time and order; presence agrees and forgets a closed page', async (t) => {
+test('music room: notes cross in time and in order; presence agrees and forgets a closed page', async (t) => {
   const gateway = await startAppGateway(t);
   // Sound without a click: the test has no person to click.
   const browser = await launchBrowser(t, ['--autoplay-policy=no-user-gesture-required']);
@@ -33,11 +34,22 @@ test('music room: notes keep their time and order; presence agrees and forgets a
   assert.equal(await bob.page.evaluate(() => window.room.audio.state), 'running');
 
   await warmUp(ann.page, bob.page);
-  // A melody on ann's computer keyboard: each key down and up is a note on and off.
-  const melody = await playMelody(ann.page, bob.page);
-  const measured = assertInOrder(melody, 'ann to bob');
-  assertOnTimeline(melody, 'ann to bob');
-  t.diagnostic(`ann to bob: ${measured}`);
+  // A melody on ann's computer keyboard: each key down and up is a note on and off. Every
+  // take keeps order and the page's timeline rule; on loopback the notes are scheduled within
+  // 100 ms of being played (40 ms slot plus transit). A take whose notes the machine itself
+  // held up (the host and the browser's own processes stall both CPUs for 100-250 ms now and
+  // then: docs/apps.md) is played again, up to three takes; one must meet the bound.
+  const takes = [];
+  let inTime = false;
+  for (let take = 1; take <= 3 && !inTime; ++take) {
+    const melody = await playMelody(ann.page, bob.page);
+    const measured = assertInOrder(melody, `ann to bob, take ${take}`);
+    assertOnTimeline(melody, `ann to bob, take ${take}`);
+    t.diagnostic(`ann to bob, take ${take}: ${measured}`);
+    takes.push(`take ${take}: ${measured}`);
+    inTime = withinBound(melody, 100);
+  }
+  assert.ok(inTime, `no take scheduled every note within 100 ms:\n${takes.join('\n')}`);
   await bob.page.waitForFunction(() => document.querySelector('#feed li')?.textContent === 'ann: C5');
 
   // The on-screen keyboard, by pointer and by keyboard focus.

@@ -59,17 +59,17 @@ export async function warmUp(from, to, ms = 10_000) {
     await new Promise((resolve) => setTimeout(resolve, 200));
     return false;
   }, ms);
-  await to.evaluate(() => { window.room.noteLog.length = 0; });
-  await from.evaluate(() => { window.room.played.length = 0; });
 }
 
 /**
  * Plays eight notes (on and off) on `from`'s computer keyboard and waits until `to` has
- * scheduled all sixteen events. `clock` is `to`'s estimate of `from`'s clock ({offset, rtt})
- * and `delayMs` the page's fixed delay, for assertOnTimeline.
- * @returns {Promise<{played: any[], heard: any[], delays: number[], transits: number[], clock: any, delayMs: number}>}
+ * scheduled all sixteen events; both pages' logs are emptied first. `delayMs` is the page's
+ * fixed delay, for assertOnTimeline.
+ * @returns {Promise<{played: any[], heard: any[], delays: number[], transits: number[], delayMs: number}>}
  */
 export async function playMelody(from, to, ms = 10_000) {
+  await to.evaluate(() => { window.room.noteLog.length = 0; });
+  await from.evaluate(() => { window.room.played.length = 0; });
   for (const key of ['a', 's', 'd', 'f', 'g', 'h', 'j', 'k']) {
     await from.keyboard.down(key);
     await from.keyboard.up(key);
@@ -77,42 +77,44 @@ export async function playMelody(from, to, ms = 10_000) {
   const played = await from.evaluate(() => window.room.played);
   assert.equal(played.length, 16);
   await to.waitForFunction((n) => window.room.noteLog.length >= n, played.length, { timeout: ms });
-  const playerId = await from.evaluate(() => window.room.id);
-  const { heard, clock, delayMs } = await to.evaluate((id) => ({
-    heard: window.room.noteLog, clock: window.room.clock.offsets.get(id), delayMs: window.room.delayMs,
-  }), playerId);
+  const { heard, delayMs } = await to.evaluate(() => ({ heard: window.room.noteLog, delayMs: window.room.delayMs }));
   const delays = heard.map((note, i) => note.scheduledAt - (played[i]?.t ?? NaN));
   const transits = heard.map((note, i) => note.receivedAt - (played[i]?.t ?? NaN));
-  return { played, heard, delays, transits, clock, delayMs };
+  return { played, heard, delays, transits, delayMs };
 }
 
 /**
  * The listener's promise, whatever the machine's speed: a note sounds at its slot (the moment
  * it was played plus the fixed delay, on the listener's clock) or, when it arrives after its
  * slot, at once and counted late; never before its slot, never before an earlier note. Pages
- * of one machine share a timeline, so the listener's clock estimate may be off by no more than
- * half the round trip it was measured with (Cristian's bound). How long a note took to arrive
- * is the machine's business, not the page's: it is reported (assertInOrder's message, the
- * test's diagnostics) and measured in bench/, never bounded here; on the 2-core build machine
- * the host and the browser's own processes hold a CPU for 100–250 ms now and then.
+ * of one machine share a timeline, so the listener's estimate of the player's clock (logged
+ * with each note) may be off by no more than half the round trip it was measured with
+ * (Cristian's bound). How long a note took to arrive is the machine's business, not the
+ * page's: it is reported (assertInOrder's message, the test's diagnostics), bounded only by
+ * the single-gateway test (withinBound), and measured in bench/.
  */
-export function assertOnTimeline({ played, heard, clock, delayMs }, what) {
-  assert.ok(clock, `${what}: the listener measured the player's clock`);
-  const slack = clock.rtt / 2 + 2; // Cristian's bound, plus clock stamps of two processes
-  assert.ok(Math.abs(clock.offset) <= slack, `${what}: clock offset ${clock.offset.toFixed(1)} ms between pages of one machine (rtt ${clock.rtt.toFixed(1)} ms)`);
+export function assertOnTimeline({ played, heard, delayMs }, what) {
   let latestSlot = -Infinity;
+  let latestSlack = 0;
   for (const [i, note] of heard.entries()) {
+    assert.ok(note.clock, `${what}: note ${i} placed without a measured clock`);
+    const slack = note.clock.rtt / 2 + 2; // Cristian's bound, plus clock stamps of two processes
+    assert.ok(Math.abs(note.clock.offset) <= slack,
+      `${what}: clock offset ${note.clock.offset.toFixed(1)} ms between pages of one machine (rtt ${note.clock.rtt.toFixed(1)} ms)`);
     const slot = played[i].t + delayMs;
-    latestSlot = Math.max(latestSlot, slot);
+    if (slot + slack > latestSlot + latestSlack) [latestSlot, latestSlack] = [slot, slack];
     const where = `${what}: note ${i} played at 0, slot ${delayMs} ms, arrived at ${(note.receivedAt - played[i].t).toFixed(1)} ms, ` +
       `scheduled at ${(note.scheduledAt - played[i].t).toFixed(1)} ms (slack ${slack.toFixed(1)} ms)`;
     assert.ok(note.scheduledAt >= note.receivedAt, `${where}: scheduled in the past`);
     assert.ok(note.scheduledAt >= slot - slack, `${where}: scheduled before its slot`);
-    assert.ok(note.scheduledAt <= Math.max(note.receivedAt, latestSlot + slack), `${where}: held past its slot`);
+    assert.ok(note.scheduledAt <= Math.max(note.receivedAt, latestSlot + latestSlack), `${where}: held past its slot`);
     if (note.late) assert.ok(note.receivedAt >= slot - slack, `${where}: counted late on time`);
-    else assert.ok(note.receivedAt <= latestSlot + slack, `${where}: late but not counted`);
+    else assert.ok(note.receivedAt <= latestSlot + latestSlack, `${where}: late but not counted`);
   }
 }
+
+/** Whether every note of a melody was scheduled within `ms` of being played. */
+export const withinBound = ({ delays }, ms) => delays.every((d) => d >= 0 && d <= ms);
 
 /** Every note arrived once, in the order played, and was scheduled in that order. */
 export function assertInOrder({ played, heard, delays, transits }, what) {
