@@ -12,14 +12,15 @@
 #
 #   bench/nats.sh [BUILD_DIR]       (default: build)
 #
-# Environment: BENCH_MSGS (default 1000000), BENCH_RTT (default 10000), BENCH_TIMEOUT
-# (default 60 s per run).
+# Environment: BENCH_MSGS (default 1000000), BENCH_RTT (default 10000), BENCH_ROUNDS (every
+# path once per round, default 3), BENCH_TIMEOUT (default 60 s per run).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
 msgs=${BENCH_MSGS:-1000000}
 rtt_count=${BENCH_RTT:-10000}
+rounds=${BENCH_ROUNDS:-3}
 
 # shellcheck source=bench/lib.sh
 source "$here/lib.sh"
@@ -41,47 +42,71 @@ gw_default=$gw_url
 start_gateway gw-traced $'  trace_headers: true\n'
 gw_traced=$gw_url
 
-for size in 16 1024; do
-  bench "a-$size" --dialect nats --url "$nats_url" --size "$size" --msgs "$msgs"
-  bench "b-$size" --url "$gw_default" --sub-url "$nats_url" --sub-dialect nats \
-    --size "$size" --msgs "$msgs"
-  bench "b-traced-$size" --url "$gw_traced" --sub-url "$nats_url" --sub-dialect nats \
-    --size "$size" --msgs "$msgs"
-  bench "c-$size" --dialect nats --url "$nats_url" --sub-url "$gw_default" \
-    --size "$size" --msgs "$msgs"
+# Rounds: every path once per round, each bridged run next to its own baseline, so that a
+# ratio compares runs made moments apart on this noisy machine; the table shows medians.
+for round in $(seq 1 "$rounds"); do
+  for size in 16 1024; do
+    bench "a-$size-$round" --dialect nats --url "$nats_url" --size "$size" --msgs "$msgs"
+    bench "b-$size-$round" --url "$gw_default" --sub-url "$nats_url" --sub-dialect nats \
+      --size "$size" --msgs "$msgs"
+    bench "b-traced-$size-$round" --url "$gw_traced" --sub-url "$nats_url" --sub-dialect nats \
+      --size "$size" --msgs "$msgs"
+    bench "c-$size-$round" --dialect nats --url "$nats_url" --sub-url "$gw_default" \
+      --size "$size" --msgs "$msgs"
+  done
+  bench "a-rtt-$round" --rtt --dialect nats --url "$nats_url" --size 16 --msgs "$rtt_count"
+  bench "b-rtt-$round" --rtt --url "$gw_default" --sub-url "$nats_url" --sub-dialect nats \
+    --size 16 --msgs "$rtt_count"
 done
-bench a-rtt --rtt --dialect nats --url "$nats_url" --size 16 --msgs "$rtt_count"
-bench b-rtt --rtt --url "$gw_default" --sub-url "$nats_url" --sub-dialect nats --size 16 \
-  --msgs "$rtt_count"
 
-# line LABEL CASE: delivered msgs/s of CASE and its ratio to (a) of the same size.
+# median: the middle of the numbers on stdin (the mean of the two middle ones for an even
+# count); min_max: "min-max".
+median() { sort -g | awk '{v[NR]=$1} END{if (NR) printf "%.2f", NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+min_max() { sort -g | awk 'NR==1{lo=$1} {hi=$1} END{if (NR) printf "%s-%s", lo, hi}'; }
+
+# line LABEL CASE SIZE: CASE's delivered msgs/s and its ratio to (a) of the same size and
+# round: medians over the rounds, and the ratios' range.
 line() {
-  local label=$1 case=$2 size=${2##*-} rate base flag=""
-  rate=$(value "$case" .sub_msgs_per_sec); base=$(value "a-$size" .sub_msgs_per_sec)
-  [[ $(value "$case" .complete) == false ]] && flag="*"
-  printf "%-46s %6s %14s %10s\n" "$label" "$size" "${rate:--}$flag" "$(ratio "$rate" "$base")"
+  local label=$1 case=$2 size=$3 round rates="" ratios="" flag=""
+  for round in $(seq 1 "$rounds"); do
+    rates+="$(value "$case-$size-$round" .sub_msgs_per_sec)"$'\n'
+    ratios+="$(ratio "$(value "$case-$size-$round" .sub_msgs_per_sec)" \
+      "$(value "a-$size-$round" .sub_msgs_per_sec)")"$'\n'
+    [[ $(value "$case-$size-$round" .complete) == false ]] && flag="*"
+  done
+  ratios=$(grep -v '^-\?$' <<<"$ratios" || true)
+  printf "%-40s %6s %12s %8s %12s\n" "$label" "$size" \
+    "$(grep . <<<"$rates" | median | cut -d. -f1)$flag" "$(median <<<"$ratios")" \
+    "$(min_max <<<"$ratios")"
 }
 
 echo
-printf "%-46s %6s %14s %10s\n" "path" "bytes" "msgs/s" "vs (a)"
+echo "$rounds rounds of $msgs messages; medians, and the range of the per-round ratios"
+printf "%-40s %6s %12s %8s %12s\n" "path" "bytes" "msgs/s" "vs (a)" "range"
 for size in 16 1024; do
-  line "(a) NATS -> nats-server -> NATS" "a-$size"
-  line "(b) Psycho -> gateway -> NATS" "b-$size"
-  line "(b) same, with the trace header" "b-traced-$size"
-  line "(c) NATS -> gateway -> Psycho" "c-$size"
+  line "(a) NATS -> nats-server -> NATS" a "$size"
+  line "(b) Psycho -> gateway -> NATS" b "$size"
+  line "(b) same, with the trace header" b-traced "$size"
+  line "(c) NATS -> gateway -> Psycho" c "$size"
 done
+
+# rtt CASE FIELD: the median over the rounds of a round-trip percentile.
+rtt() { for round in $(seq 1 "$rounds"); do value "$1-rtt-$round" ".rtt_us.$2"; done | median; }
+# hop FIELD: the median over the rounds of (b) minus (a), each round with its own (a).
+hop() {
+  for round in $(seq 1 "$rounds"); do
+    awk "BEGIN{print $(value "b-rtt-$round" ".rtt_us.$1") - $(value "a-rtt-$round" ".rtt_us.$1")}"
+  done | median
+}
 echo
-printf "%-46s %10s %10s %10s\n" "request/reply, 16 B" "p50 us" "p90 us" "p99 us"
-for case in a-rtt b-rtt; do
-  label="NATS requester -> nats-server -> NATS responder"
-  [[ $case == b-rtt ]] && label="Psycho requester -> gateway -> NATS responder"
-  printf "%-46s %10s %10s %10s\n" "$label" "$(value $case .rtt_us.p50)" \
-    "$(value $case .rtt_us.p90)" "$(value $case .rtt_us.p99)"
-done
-p50=$(awk "BEGIN{printf \"%.1f\", $(value b-rtt .rtt_us.p50) - $(value a-rtt .rtt_us.p50)}")
-p99=$(awk "BEGIN{printf \"%.1f\", $(value b-rtt .rtt_us.p99) - $(value a-rtt .rtt_us.p99)}")
-echo "the gateway hop adds ${p50} us at p50 and ${p99} us at p99 to a round trip"
-echo "(* = not every message was delivered; rates count what arrived)"
+printf "%-46s %10s %10s %10s\n" "request/reply, 16 B (medians)" "p50 us" "p90 us" "p99 us"
+printf "%-46s %10s %10s %10s\n" "NATS requester -> nats-server -> NATS responder" \
+  "$(rtt a p50)" "$(rtt a p90)" "$(rtt a p99)"
+printf "%-46s %10s %10s %10s\n" "Psycho requester -> gateway -> NATS responder" \
+  "$(rtt b p50)" "$(rtt b p90)" "$(rtt b p99)"
+echo "the gateway hop adds $(hop p50) us at p50 and $(hop p99) us at p99 to a round trip" \
+  "(medians of the rounds' differences)"
+echo "(* = not every message was delivered in some round; rates count what arrived)"
 
 # What the hop is made of: a round trip through the gateway crosses five thread hand-offs
 # that a direct NATS client does not (docs/nats.md, "Performance"). One of each kind, on
