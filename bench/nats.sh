@@ -65,7 +65,8 @@ median() { sort -g | awk '{v[NR]=$1} END{if (NR) printf "%.2f", NR%2 ? v[(NR+1)/
 min_max() { sort -g | awk 'NR==1{lo=$1} {hi=$1} END{if (NR) printf "%s-%s", lo, hi}'; }
 
 # line LABEL CASE SIZE: CASE's delivered msgs/s and its ratio to (a) of the same size and
-# round: medians over the rounds, and the ratios' range.
+# round: medians over the rounds, the ratios' range, and how many rounds gave one (a round
+# whose run failed has none).
 line() {
   local label=$1 case=$2 size=$3 round rates="" ratios="" flag=""
   for round in $(seq 1 "$rounds"); do
@@ -75,14 +76,14 @@ line() {
     [[ $(value "$case-$size-$round" .complete) == false ]] && flag="*"
   done
   ratios=$(grep -v '^-\?$' <<<"$ratios" || true)
-  printf "%-40s %6s %12s %8s %12s\n" "$label" "$size" \
+  printf "%-40s %6s %12s %8s %12s %7s\n" "$label" "$size" \
     "$(grep . <<<"$rates" | median | cut -d. -f1)$flag" "$(median <<<"$ratios")" \
-    "$(min_max <<<"$ratios")"
+    "$(min_max <<<"$ratios")" "$(grep -c . <<<"$ratios" || true)/$rounds"
 }
 
 echo
 echo "$rounds rounds of $msgs messages; medians, and the range of the per-round ratios"
-printf "%-40s %6s %12s %8s %12s\n" "path" "bytes" "msgs/s" "vs (a)" "range"
+printf "%-40s %6s %12s %8s %12s %7s\n" "path" "bytes" "msgs/s" "vs (a)" "range" "rounds"
 for size in 16 1024; do
   line "(a) NATS -> nats-server -> NATS" a "$size"
   line "(b) Psycho -> gateway -> NATS" b "$size"
@@ -92,10 +93,13 @@ done
 
 # rtt CASE FIELD: the median over the rounds of a round-trip percentile.
 rtt() { for round in $(seq 1 "$rounds"); do value "$1-rtt-$round" ".rtt_us.$2"; done | median; }
-# hop FIELD: the median over the rounds of (b) minus (a), each round with its own (a).
+# hop FIELD: the median over the rounds of (b) minus (a), each round with its own (a); a
+# round where either run failed is left out.
 hop() {
+  local round a b
   for round in $(seq 1 "$rounds"); do
-    awk "BEGIN{print $(value "b-rtt-$round" ".rtt_us.$1") - $(value "a-rtt-$round" ".rtt_us.$1")}"
+    a=$(value "a-rtt-$round" ".rtt_us.$1"); b=$(value "b-rtt-$round" ".rtt_us.$1")
+    if [[ -n $a && -n $b ]]; then awk "BEGIN{print $b - $a}"; fi
   done | median
 }
 echo

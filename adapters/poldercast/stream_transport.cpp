@@ -3,6 +3,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include <utility>
+#include <vector>
 
 #include "adapters/poldercast/link_listener.hpp"
 #include "adapters/poldercast/stream_core.hpp"

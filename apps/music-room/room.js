@@ -117,8 +117,9 @@ function onNote(msg) {
   if (overRate(note.id, now)) return;
   // The player's timeline, on our clock, plus the fixed delay; never before an earlier note of
   // the same player, so that jitter cannot reorder a melody.
-  let target = room.clock.toLocal(note.id, note.t) + DELAY_MS;
-  target = Math.max(target, room.lastTarget.get(note.id) ?? -Infinity);
+  let target = room.clock.toLocal(note.id, note.t) + room.delayMs;
+  const heldTo = room.lastTarget.get(note.id) ?? -Infinity;
+  target = Math.max(target, heldTo);
   room.lastTarget.set(note.id, target);
   const late = target < now;
   if (late) room.late += 1;
@@ -128,7 +129,7 @@ function onNote(msg) {
   if (note.on) room.synth.start(voice, note.n, at);
   else room.synth.stop(voice, at);
   room.noteLog.push({ from: note.id, seq: note.seq, n: note.n, on: note.on, sentAt: note.t, receivedAt: now,
-    scheduledAt: Math.max(target, now), audioTime: at, late, clock: room.clock.offsets.get(note.id) });
+    scheduledAt: Math.max(target, now), audioTime: at, late, clock: room.clock.offsets.get(note.id), heldTo });
   const player = room.presence.members().find((m) => m.id === note.id) ?? { name: 'someone', colour: '#888888' };
   // Timers of nearly equal times may fire out of order: a key shows only its latest event.
   const token = {};

@@ -6,7 +6,6 @@
 #include <unordered_set>
 
 #include "adapters/poldercast/protocol/node.hpp"
-#include "adapters/poldercast/protocol/topic.hpp"
 
 namespace psycho::poldercast {
 

@@ -4,7 +4,6 @@
 #include "adapters/poldercast/protocol/node.hpp"
 
 #include <algorithm>
-#include <iterator>
 #include <unordered_set>
 
 #include "adapters/poldercast/protocol/topic.hpp"

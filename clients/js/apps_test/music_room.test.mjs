@@ -36,9 +36,12 @@ test('music room: notes cross in time and in order; presence agrees and forgets 
   await warmUp(ann.page, bob.page);
   // A melody on ann's computer keyboard: each key down and up is a note on and off. Every
   // take keeps order and the page's timeline rule; on loopback the notes are scheduled within
-  // 100 ms of being played (40 ms slot plus transit). A take whose notes the machine itself
-  // held up (the host and the browser's own processes stall both CPUs for 100-250 ms now and
-  // then: docs/apps.md) is played again, up to three takes; one must meet the bound.
+  // 100 ms of being played (40 ms slot plus transit). A take with a note past the bound is
+  // played again, up to three takes, and one must meet it: the host and the browser's own
+  // processes stall both CPUs for 100-250 ms now and then (docs/apps.md), which no code here
+  // can prevent. A change that made notes late in every take still fails; one that made them
+  // late now and then would pass here, and shows in the printed transits and in bench/.
+  // Three takes and the warm-up stay under the page's 60 notes a second from one player.
   const takes = [];
   let inTime = false;
   for (let take = 1; take <= 3 && !inTime; ++take) {
