@@ -82,6 +82,11 @@ bench() {
 
 value() { jq -r "$2 // empty" "$workdir/$1.json"; }
 
+# median: the middle of the numbers on stdin (the mean of the two middle ones for an even
+# count), nothing for none; min_max: "min-max". For scripts that run each case in rounds.
+median() { sort -g | awk '{v[NR]=$1} END{if (NR) printf "%.2f", NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+min_max() { sort -g | awk 'NR==1{lo=$1} {hi=$1} END{if (NR) printf "%s-%s", lo, hi}'; }
+
 # ratio A B: A/B with two decimals, or "-".
 ratio() {
   if [[ -n $1 && -n $2 ]] && awk "BEGIN{exit !($2 > 0)}"; then

@@ -59,11 +59,6 @@ for round in $(seq 1 "$rounds"); do
     --size 16 --msgs "$rtt_count"
 done
 
-# median: the middle of the numbers on stdin (the mean of the two middle ones for an even
-# count); min_max: "min-max".
-median() { sort -g | awk '{v[NR]=$1} END{if (NR) printf "%.2f", NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
-min_max() { sort -g | awk 'NR==1{lo=$1} {hi=$1} END{if (NR) printf "%s-%s", lo, hi}'; }
-
 # line LABEL CASE SIZE: CASE's delivered msgs/s and its ratio to (a) of the same size and
 # round: medians over the rounds, the ratios' range, and how many rounds gave one (a round
 # whose run failed has none).
