@@ -5,11 +5,9 @@
 // Screenshot kept; no console errors allowed.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { waitFor } from '../testkit/gateway.mjs';
-import { appUrl, launchBrowser, openApp, screenshot, startAppGateway } from '../testkit/apps.mjs';
+import { launchBrowser, openApp, screenshot, startAppGateway } from '../testkit/apps.mjs';
 import {
-  EXPIRY_MS, assertInOrder, assertOnTimeline, memberNames as names, playMelody, roomQuery, roomReady as ready, warmUp,
-  withinBound,
+  EXPIRY_MS, assertInOrder, assertOnTimeline, memberNames as names, openPair, playMelody, roomUrls, warmUp, withinBound,
 } from '../testkit/music.mjs';
 
 test('music room: notes cross in time and in order; presence agrees and forgets a closed page', async (t) => {
@@ -24,13 +22,7 @@ test('music room: notes cross in time and in order; presence agrees and forgets 
   assert.deepEqual(index.page.errors, [], 'console errors on the apps page');
   await index.context.close();
 
-  const query = (name, colour) => roomQuery('jam', name, colour);
-  const ann = await openApp(browser, appUrl(gateway, 'music-room', query('ann', '#e03131')), ready);
-  const bob = await openApp(browser, appUrl(gateway, 'music-room', query('bob', '#1971c2')), ready);
-
-  await waitFor('both lists', async () => (await names(ann.page)) === 'ann,bob' && (await names(bob.page)) === 'ann,bob', 5000);
-  const annId = await ann.page.evaluate(() => window.room.id);
-  await bob.page.waitForFunction((id) => window.room.clock.offsets.has(id), annId, { timeout: 5000 });
+  const { ann, bob } = await openPair(browser, roomUrls(gateway, gateway, 'jam'), 5000);
   assert.equal(await bob.page.evaluate(() => window.room.audio.state), 'running');
 
   await warmUp(ann.page, bob.page);
