@@ -80,10 +80,22 @@ bench() {
   return 0
 }
 
+# value NAME FILTER: FILTER of NAME's JSON, or nothing. jq's `//` takes false for missing too:
+# ask for a flag as `.flag | tostring`.
 value() { jq -r "$2 // empty" "$workdir/$1.json"; }
 
+# For scripts that run each case in $rounds rounds, as CASE-1 .. CASE-$rounds:
+# over CASE FIELD: CASE's FIELD in each round, one per line (failed runs give none).
+over() { for round in $(seq 1 "$rounds"); do value "$1-$round" "$2"; done | grep . || true; }
+# ratios CASE BASE FIELD: CASE's FIELD over BASE's, round by round (failed runs give none).
+ratios() {
+  for round in $(seq 1 "$rounds"); do
+    echo "$(ratio "$(value "$1-$round" "$3")" "$(value "$2-$round" "$3")")"
+  done | grep -v '^-$' || true
+}
+
 # median: the middle of the numbers on stdin (the mean of the two middle ones for an even
-# count), nothing for none; min_max: "min-max". For scripts that run each case in rounds.
+# count), nothing for none; min_max: "min-max".
 median() { sort -g | awk '{v[NR]=$1} END{if (NR) printf "%.2f", NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 min_max() { sort -g | awk 'NR==1{lo=$1} {hi=$1} END{if (NR) printf "%s-%s", lo, hi}'; }
 

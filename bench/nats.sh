@@ -63,17 +63,12 @@ done
 # round: medians over the rounds, the ratios' range, and how many rounds gave one (a round
 # whose run failed has none).
 line() {
-  local label=$1 case=$2 size=$3 round rates="" ratios="" flag=""
-  for round in $(seq 1 "$rounds"); do
-    rates+="$(value "$case-$size-$round" .sub_msgs_per_sec)"$'\n'
-    ratios+="$(ratio "$(value "$case-$size-$round" .sub_msgs_per_sec)" \
-      "$(value "a-$size-$round" .sub_msgs_per_sec)")"$'\n'
-    [[ $(value "$case-$size-$round" .complete) == false ]] && flag="*"
-  done
-  ratios=$(grep -v '^-\?$' <<<"$ratios" || true)
+  local label=$1 case=$2-$3 size=$3 list flag=""
+  grep -qx false <<<"$(over "$case" '.complete | tostring')" && flag="*"
+  list=$(ratios "$case" "a-$size" .sub_msgs_per_sec)
   printf "%-40s %6s %12s %8s %12s %7s\n" "$label" "$size" \
-    "$(grep . <<<"$rates" | median | cut -d. -f1)$flag" "$(median <<<"$ratios")" \
-    "$(min_max <<<"$ratios")" "$(grep -c . <<<"$ratios" || true)/$rounds"
+    "$(over "$case" .sub_msgs_per_sec | median | cut -d. -f1)$flag" "$(median <<<"$list")" \
+    "$(min_max <<<"$list")" "$(grep -c . <<<"$list" || true)/$rounds"
 }
 
 echo
@@ -87,7 +82,7 @@ for size in 16 1024; do
 done
 
 # rtt CASE FIELD: the median over the rounds of a round-trip percentile.
-rtt() { for round in $(seq 1 "$rounds"); do value "$1-rtt-$round" ".rtt_us.$2"; done | median; }
+rtt() { over "$1-rtt" ".rtt_us.$2" | median; }
 # hop FIELD: the median over the rounds of (b) minus (a), each round with its own (a); a
 # round where either run failed is left out.
 hop() {

@@ -67,14 +67,6 @@ for round in $(seq 1 "$rounds"); do
   bench "secure-rtt-$round" --url "$sa" --sub-url "$sb" --rtt
 done
 
-# over CASE FIELD: CASE's FIELD in each round, one per line (failed runs give none).
-over() { for round in $(seq 1 "$rounds"); do value "$1-$round" "$2"; done | grep . || true; }
-# ratios CASE BASE FIELD: CASE's FIELD over BASE's, round by round.
-ratios() {
-  for round in $(seq 1 "$rounds"); do
-    echo "$(ratio "$(value "$1-$round" "$3")" "$(value "$2-$round" "$3")")"
-  done | grep -v '^-$' || true
-}
 
 echo
 echo "$rounds rounds; medians, and the range of the per-round ratios to direct"

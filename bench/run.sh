@@ -41,7 +41,7 @@ row() {
   local label=$1 metric=$2 path=$3 case=$4 gw nats r
   gw=$(value "gw-$case" "$path"); nats=$(value "nats-$case" "$path")
   r=$(ratio "$gw" "$nats")
-  if [[ $(value "gw-$case" .complete) == false ]]; then gw="$gw*"; fi
+  if [[ $(value "gw-$case" '.complete | tostring') == false ]]; then gw="$gw*"; fi
   printf "%-24s %-16s %16s %16s %8s\n" "$label" "$metric" "${gw:--}" "${nats:--}" "$r"
 }
 
