@@ -123,21 +123,22 @@ function onNote(msg) {
   room.lastTarget.set(note.id, target);
   const late = target < now;
   if (late) room.late += 1;
-  const at = Math.max(audioTimeOf(Math.max(target, now)), room.lastAudio.get(note.id) ?? 0);
+  const scheduledAt = Math.max(target, now); // a late note sounds at once
+  const at = Math.max(audioTimeOf(scheduledAt), room.lastAudio.get(note.id) ?? 0);
   room.lastAudio.set(note.id, at);
   const voice = `${note.id}:${note.n}`;
   if (note.on) room.synth.start(voice, note.n, at);
   else room.synth.stop(voice, at);
   room.noteLog.push({ from: note.id, seq: note.seq, n: note.n, on: note.on, sentAt: note.t, receivedAt: now,
-    scheduledAt: Math.max(target, now), audioTime: at, late, clock: room.clock.offsets.get(note.id), heldTo });
+    scheduledAt, audioTime: at, late, clock: room.clock.offsets.get(note.id), heldTo });
   const player = room.presence.members().find((m) => m.id === note.id) ?? { name: 'someone', colour: '#888888' };
   // Timers of nearly equal times may fire out of order: a key shows only its latest event.
   const token = {};
   shownEvent.set(note.n, token);
   setTimeout(() => {
     if (shownEvent.get(note.n) === token) highlight(note.n, note.on, player.colour);
-    if (note.on) addToFeed(player, note.n, Math.max(target, now));
-  }, Math.max(0, target - now));
+    if (note.on) addToFeed(player, note.n, scheduledAt);
+  }, scheduledAt - now);
 }
 
 /**
