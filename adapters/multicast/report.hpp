@@ -72,7 +72,7 @@ struct Counters : TrafficCounters<Drop> {
   Counter nacks_in{0}, nacks_out{0}, nacks_answered{0};
   Counter nacked{0};          // sequences NACKs addressed to us asked for (each NACK's capped)
   Counter pace_rate{0};       // the sending thread's pace, bytes per second; 0: unpaced
-  Counter owed_waits{0};      // milliseconds the sending thread waited for owed repairs
+  Counter owed_wait_us{0};    // microseconds the sending thread waited for owed repairs
   Counter hold_overflows{0};  // gaps given up on because repair.hold was full
   std::array<Counter, static_cast<std::size_t>(RepairRefusal::count)> repair_refused{};
 

@@ -117,8 +117,12 @@ void MulticastAdapter::wait_for_owed_repairs(std::size_t bytes) {
         return;
       }
     }
-    counters_.add(counters_.owed_waits, 1);
+    const auto before = Clock::now();
     std::this_thread::sleep_for(1ms);
+    counters_.add(
+        counters_.owed_wait_us,
+        static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - before).count()));
   }
 }
 

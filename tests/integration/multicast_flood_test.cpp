@@ -96,8 +96,8 @@ void MulticastFloodTest::flood_keyed(bool encrypt) {
   }
   writer.join();
   EXPECT_EQ(dropped(*gateways[0], "queue_full"), 0);
-  RecordProperty("publisher_waited_ms",
-                 std::to_string(multicast_metric(*gateways[0], "repair_wait_milliseconds_total")));
+  RecordProperty("publisher_waited_s",
+                 std::to_string(multicast_metric(*gateways[0], "repair_wait_seconds_total")));
 }
 
 TEST_F(MulticastFloodTest, AnUnthrottledFloodOf64KiBMessagesCrossesAnHmacGroupWholeAndInOrder) {

@@ -121,6 +121,8 @@ TEST_F(MulticastTest, InjectedLossIsRepaired) {
     EXPECT_GT(dropped(*gw, "test_drop"), 0);
     EXPECT_EQ(metric(*gw, "psycho_multicast_lost_total{adapter=\"multicast\"}"), 0);
     repaired += metric(*gw, "psycho_multicast_repaired_total{adapter=\"multicast\"}");
+    // With every multicast family in use, names and units are as Prometheus wants them.
+    EXPECT_EQ(promtool_problems(*gw), "");
   }
   EXPECT_GT(repaired, 0);
 }

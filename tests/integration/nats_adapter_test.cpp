@@ -382,10 +382,7 @@ TEST_F(NatsAdapterTest, MetricsCountTrafficAndPassPromtool) {
   EXPECT_NE(metrics.find("psycho_adapter_messages_total{adapter=\"nats\",direction=\"out\"} 1"),
             std::string::npos);
   EXPECT_NE(metrics.find("psycho_nats_connected{adapter=\"nats\"} 1"), std::string::npos);
-  const std::string body = metrics.substr(metrics.find("\r\n\r\n") + 4);
-  const std::string path = write_temp_file("metrics", body);
-  Process promtool({"/bin/sh", "-c", "promtool check metrics < " + path});
-  EXPECT_EQ(promtool.wait(10s), 0) << promtool.output() << promtool.errors();
+  EXPECT_EQ(promtool_problems(gw()), "");
 }
 
 // A publisher as fast as its client can write, into a queue far smaller than the burst, while

@@ -3,10 +3,13 @@
 #pragma once
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
 #include "gateway.hpp"
+#include "process.hpp"
 
 namespace psycho::testing {
 
@@ -17,6 +20,20 @@ inline double metric(Gateway& gw, const std::string& name) {
   const auto at = text.find("\n" + name + " ");
   if (at == std::string::npos) return -1;
   return std::strtod(text.c_str() + at + name.size() + 2, nullptr);
+}
+
+// What Prometheus' own `promtool check metrics` says of the gateway's /metrics: empty when it
+// passes, otherwise its exit status and report (naming, units, types).
+inline std::string promtool_problems(Gateway& gw) {
+  const std::string response = gw.http_get("/metrics");
+  const auto body_at = response.find("\r\n\r\n");
+  if (body_at == std::string::npos) return "no /metrics response: " + response;
+  const std::string path = write_temp_file("metrics", response.substr(body_at + 4));
+  Process promtool({"/bin/sh", "-c", "promtool check metrics < " + path});
+  const int status = promtool.wait(std::chrono::seconds(10));
+  std::remove(path.c_str());
+  if (status == 0) return "";
+  return "promtool exited " + std::to_string(status) + ": " + promtool.output() + promtool.errors();
 }
 
 // The samples of /metrics whose line contains `part`, one per line: for failure messages.
