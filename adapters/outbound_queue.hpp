@@ -9,7 +9,8 @@
 // Flow control (on_full: block): once more than half the bound waits, the queue reports
 // itself congested and the router pauses the publishers whose messages come here; the next
 // take_all empties the queue and clears it, so publishers read on while the sender works
-// through its batch. The other half is headroom for what paused publishers had already read.
+// through its batch. The other half is headroom: a publisher pauses at the publication that
+// found the queue congested, so each one adds at most that message past the mark.
 #pragma once
 
 #include <atomic>

@@ -301,10 +301,13 @@ Backpressure Router::route(const MessagePtr& message, bool injected) {
   }
   if (!result->groups.empty()) deliver_groups(here, message, result, injected);
   if (check && ws != nullptr) pressure.backlog = backlogged(here);
+  // An adapter's flag is read for every message it is sent, beside the send's own lock: its
+  // queue's headroom above the pause mark is one message per paused publisher, which sixteen
+  // unchecked messages (of up to max_payload each) would overflow.
   for (FabricLink* a : result->adapters) {
     if (a->origin_id() == message->origin()) continue;
     a->send(message);
-    if (check && pressure.adapter == nullptr && a->flow().congested) pressure.adapter = a;
+    if (pressure.adapter == nullptr && a->flow().congested) pressure.adapter = a;
   }
   return pressure;
 }

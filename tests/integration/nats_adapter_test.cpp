@@ -73,6 +73,18 @@ class NatsAdapterTest : public ::testing::Test {
     return tally;
   }
 
+  // After `client` sent flood(…, count, …) and a PING: every message reached the NATS
+  // subscriber once, the PING was answered, and the adapter dropped nothing.
+  void expect_flood_in_nats(RawClient& client, std::size_t count) {
+    const std::size_t arrived = nats().wait_for(count, 90s);
+    EXPECT_EQ(client.expect("PONG\n", 30s), "PONG\n");
+    FloodTally tally(count);
+    for (const auto& m : nats().take_all()) tally.add(m.payload);
+    EXPECT_TRUE(tally.complete()) << arrived << " arrived: " << tally.summary();
+    EXPECT_EQ(metric(gw(), "psycho_adapter_dropped_total{adapter=\"nats\",reason=\"queue_full\"}"),
+              0);
+  }
+
   NatsServer server_;
   std::unique_ptr<Gateway> gateway_;
   std::unique_ptr<NatsClient> nats_;
@@ -401,14 +413,22 @@ TEST_F(NatsAdapterTest, AnUnthrottledPublisherLosesNothingIntoNats) {
       [&] { return metric(gw(), "psycho_publisher_pauses_total{cause=\"adapter\"}") > 0; }, 30s);
   server_.thaw();
   EXPECT_TRUE(paused);
-  const std::size_t arrived = nats().wait_for(kCount, 90s);
   publisher.join();
-  EXPECT_EQ(c->expect("PONG\n", 30s), "PONG\n");
-  FloodTally tally(kCount);
-  for (const auto& m : nats().take_all()) tally.add(m.payload);
-  EXPECT_TRUE(tally.complete()) << arrived << " arrived: " << tally.summary();
-  EXPECT_EQ(metric(gw(), "psycho_adapter_dropped_total{adapter=\"nats\",reason=\"queue_full\"}"),
-            0);
+  expect_flood_in_nats(*c, kCount);
+}
+
+// The smallest queue allowed (16 messages, paused past 8) with a publisher as fast as its
+// client can write: every publication that finds the queue past half pauses its publisher
+// at once, so the headroom is never overrun. (The check was once made every 16th message,
+// and then a queue this small overflowed.)
+TEST_F(NatsAdapterTest, TheSmallestQueueStillLosesNothing) {
+  constexpr std::size_t kCount = 20'000;
+  start("  queue_messages: 16\n");
+  nats().subscribe("small.>");
+  auto c = psycho_client(gw());
+  std::jthread publisher([&] { c->send(flood("small.x", kCount, 1024) + "PING\n"); });
+  publisher.join();
+  expect_flood_in_nats(*c, kCount);
 }
 
 // The other direction: a NATS publisher as fast as nats.c can write, a Psycho subscriber
