@@ -42,8 +42,9 @@ bool has_wildcard(std::string_view pattern) {
 // Flow control (on_full: block; docs/poldercast.md, "Flow control: one bound per link"):
 // publications wait in held_ while any link is backed up (past half its queue), and flow()
 // reports the adapter congested meanwhile, so publishers pause instead of the links
-// dropping. A link whose peer stopped reading is cut after stall_timeout, and what it held
-// up goes on at once to the others.
+// dropping. A backed-up link that moves nothing for a fifth of stall_timeout stops holding
+// anything up (its peer stopped reading; what it held up goes on at once to the others), and
+// is cut after stall_timeout.
 class PolderCastAdapter final : public Adapter, private TransportEvents, private LinkEvents {
  public:
   explicit PolderCastAdapter(PolderCastConfig config)
@@ -280,9 +281,9 @@ FlowState PolderCastAdapter::flow() const noexcept {
 
 // With on_full: block, publishing stops while any link is backed up: the rest waits in
 // held_, and in queue_ behind it. The gate is each link's own mark (max over the links, not
-// their sum), and a link that stops moving is cut after its own bound, so a stopped peer
-// holds the others up for stall_timeout at most. With on_full: drop nothing waits, and a
-// link that cannot keep up drops what overflows it (link_busy, link_queue_full).
+// their sum), and a link that stops moving no longer counts after a fifth of stall_timeout,
+// so a stopped peer holds the others up for that long at most. With on_full: drop nothing waits,
+// and a link that cannot keep up drops what overflows it (link_busy, link_queue_full).
 void PolderCastAdapter::drain_queue() {
   drain_posted_.store(false);
   const bool resumed = !held_.empty();

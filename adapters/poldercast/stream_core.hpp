@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "adapters/poldercast/expiring_set.hpp"
 #include "adapters/poldercast/frame_buffer.hpp"
 #include "adapters/poldercast/stream_transport.hpp"
 
@@ -30,6 +31,10 @@ using ErrorCode = boost::system::error_code;
 
 // The length prefix of every frame.
 constexpr std::size_t kHeader = FrameBuffer::kHeader;
+
+// How many nodes may be banned, and how many addresses rest, at once.
+constexpr std::size_t kMaxBanned = 1024;
+constexpr std::size_t kMaxResting = 1024;
 
 // Whether a timeout option is on (0 turns it off).
 inline bool enabled(std::chrono::milliseconds timeout) { return timeout.count() > 0; }
@@ -51,13 +56,14 @@ class StreamCore : public std::enable_shared_from_this<StreamCore> {
   void close();
   bool closed() const { return closed_; }
   void disconnect(std::uint64_t peer);
-  // Whether `peer` is cut off for flooding (forgetting bans that ran out).
-  bool banned(std::uint64_t peer) {
-    auto it = banned_.find(peer);
-    if (it == banned_.end()) return false;
-    if (Clock::now() < it->second) return true;
-    banned_.erase(it);
-    return false;
+  // Whether `peer` is cut off for flooding.
+  bool banned(std::uint64_t peer) { return banned_.contains(peer); }
+  // A link to `address` was cut for stalling: its peer stopped reading. For stall_timeout
+  // nothing dials it again, so what was held up for it (and goes on to the others at once)
+  // does not back a new link up behind the same stopped peer; the node has meanwhile
+  // counted the peer as dead and ignores gossip about it.
+  void rest(const std::string& address) {
+    resting_.add(address, Clock::now() + options_.stall_timeout);
   }
   void refuse(Refusal reason) { ++counters_.refused[static_cast<std::size_t>(reason)]; }
   // The frame limit on a link: before its handshake, a handshake message's.
@@ -75,9 +81,9 @@ class StreamCore : public std::enable_shared_from_this<StreamCore> {
   std::size_t backed_up_links_ = 0;  // outbound links whose backed_up() is true
   std::unordered_map<std::string, std::shared_ptr<Outbound>> outbound_;
   std::unordered_set<std::shared_ptr<Inbound>> inbound_;
-  std::shared_ptr<LinkListener> listener_;  // once listening
-  // Nodes cut off for flooding, until when; at most kMaxBanned.
-  std::unordered_map<std::uint64_t, Clock::time_point> banned_;
+  std::shared_ptr<LinkListener> listener_;         // once listening
+  ExpiringSet<std::uint64_t> banned_{kMaxBanned};  // nodes cut off for flooding
+  ExpiringSet<std::string> resting_{kMaxResting};  // addresses whose link stalled
 
  private:
   void admit(tcp::socket socket, const asio::ip::address& remote);

@@ -27,7 +27,8 @@ Outbound::Outbound(StreamCore& core, std::string address)
 void Outbound::start(const HostPort& target) {
   // The deadline covers resolving too; the same timer then watches for idleness.
   if (enabled(core_->options_.connect_timeout)) {
-    arm_timer(Clock::now() + core_->options_.connect_timeout);
+    open_by_ = Clock::now() + core_->options_.connect_timeout;
+    arm_timer(open_by_);
   }
   auto self = shared_from_this();
   ErrorCode ec;
@@ -60,7 +61,7 @@ bool Outbound::enqueue(const SharedBytes& message, std::uint64_t peer) {
 }
 
 void Outbound::detach() {
-  if (backed_up_) --core_->backed_up_links_;
+  if (holds_up()) --core_->backed_up_links_;
   backed_up_ = false;
   core_ = nullptr;
   ErrorCode ignored;  // nothing to report about a socket we are dropping
@@ -73,27 +74,45 @@ void Outbound::detach() {
 
 void Outbound::back_up() {
   backed_up_ = true;
+  stuck_ = false;
   backed_up_at_ = Clock::now();
   ++core_->backed_up_links_;
-  if (open_ && deadline() < timer_.expiry()) arm_timer(deadline());
+  if (deadline() < timer_.expiry()) arm_timer(deadline());
 }
 
 void Outbound::catch_up() {
   if (!backed_up_ || 4 * queued_bytes_ > core_->options_.max_queue_bytes) return;
+  if (holds_up()) --core_->backed_up_links_;
   backed_up_ = false;
-  --core_->backed_up_links_;
+}
+
+void Outbound::moved() {
+  last_active_ = Clock::now();
+  if (!stuck_) return;
+  stuck_ = false;
+  if (backed_up_) ++core_->backed_up_links_;
+}
+
+Clock::time_point Outbound::still_since() const { return std::max(last_active_, backed_up_at_); }
+
+Clock::time_point Outbound::stuck_deadline() const {
+  const auto stall = core_->options_.stall_timeout;
+  if (!holds_up() || !enabled(stall)) return Clock::time_point::max();
+  return still_since() + stall / kStuckFraction;
 }
 
 Clock::time_point Outbound::stall_deadline() const {
   const auto stall = core_->options_.stall_timeout;
   if (!backed_up_ || !enabled(stall)) return Clock::time_point::max();
-  return std::max(last_active_, backed_up_at_) + stall;
+  return still_since() + stall;
 }
 
 Clock::time_point Outbound::deadline() const {
+  const auto stalls = std::min(stuck_deadline(), stall_deadline());
+  if (!open_) return std::min(open_by_, stalls);
   const auto idle = core_->options_.idle_timeout;
   const auto at = enabled(idle) ? last_active_ + idle : Clock::time_point::max();
-  return std::min(at, stall_deadline());
+  return std::min(at, stalls);
 }
 
 void Outbound::on_connect(const ErrorCode& ec) {
@@ -112,7 +131,8 @@ void Outbound::on_connect(const ErrorCode& ec) {
 void Outbound::start_handshake() {
   link_ = core_->options_.security->start(true);
   handshake_frames_ = std::make_unique<FrameBuffer>(kMaxHandshakeMessage);
-  arm_timer(Clock::now() + core_->options_.handshake_timeout);
+  open_by_ = Clock::now() + core_->options_.handshake_timeout;
+  arm_timer(deadline());
   hello_ = framed(link_->first_message());
   asio::async_write(socket_, asio::buffer(hello_),
                     [self = shared_from_this()](const ErrorCode& ec, std::size_t) {
@@ -225,7 +245,7 @@ void Outbound::report_wrong_peer(std::uint64_t peer) {
 std::size_t Outbound::write_progress(const ErrorCode& ec, std::size_t written, std::size_t& done) {
   if (written > done) {
     done = written;
-    last_active_ = Clock::now();
+    moved();
   }
   return ec ? 0 : kMaxWriteChunk;
 }
@@ -239,7 +259,7 @@ void Outbound::on_write(const ErrorCode& ec, std::size_t n) {
   writing_.clear();
   sealed_.clear();
   finish_.clear();
-  last_active_ = Clock::now();
+  moved();
   catch_up();
   do_write();
   // Last: the owner may send() from it, or close the transport.
@@ -263,16 +283,26 @@ void Outbound::arm_timer(Clock::time_point at) {
 }
 
 void Outbound::on_timer() {
-  if (!connected_) {
-    ++core_->counters_.connect_failures;
-    return fail(true);
+  const auto now = Clock::now();
+  if (now >= stuck_deadline() && now < stall_deadline()) {
+    // Backed up and still for a while: its peer has stopped reading, not slowed down. Those
+    // waiting for links to catch up stop waiting for this one; what comes for it meanwhile
+    // fills its last quarter and is dropped there (link_busy) until the cut.
+    stuck_ = true;
+    --core_->backed_up_links_;
+    arm_timer(deadline());
+    if (core_->links_ != nullptr) core_->links_->on_links_moved();  // last: it may send()
+    return;
   }
-  if (!open_) {
+  if (now < deadline()) return arm_timer(deadline());
+  if (!open_ && now < stall_deadline()) {
+    if (!connected_) {
+      ++core_->counters_.connect_failures;
+      return fail(true);
+    }
     core_->refuse(Refusal::timeout);
     return fail(true);
   }
-  const auto now = Clock::now();
-  if (now < deadline()) return arm_timer(deadline());
   // Idle, or a write that moved nothing for a whole period (a backed-up link: for
   // stall_timeout): the peer stopped reading, and what is queued behind it would only pile
   // up, and hold up whoever waits for this link.
@@ -283,6 +313,7 @@ void Outbound::fail(bool report, bool stalled) {
   StreamCore& core = *core_;
   (stalled ? core.counters_.dropped_stalled : core.counters_.dropped_unreachable) +=
       writing_.size() + queued_.size();
+  if (stalled) core.rest(address_);
   core.forget(*this);
   // Last: the callback may send() to this address again, or close the transport.
   if (report) core.events_.on_unreachable(address_, 0);

@@ -20,6 +20,12 @@ namespace psycho::poldercast::detail {
 // read pending, only to hear at once when the peer closes or resets.
 class Outbound : public std::enable_shared_from_this<Outbound> {
  public:
+  // A backed-up link that moves nothing for this fraction of stall_timeout (1 s of the
+  // default 5 s) stops holding up the publishers; one still after all of it is cut. Long
+  // enough that a live peer on a busy machine (stalls of 100-250 ms are measured on the
+  // CI VM) is not taken for a stopped one.
+  static constexpr int kStuckFraction = 5;
+
   Outbound(StreamCore& core, std::string address);
   void start(const HostPort& target);
 
@@ -43,14 +49,28 @@ class Outbound : public std::enable_shared_from_this<Outbound> {
   // Past half the queue: from now on the stall deadline applies too.
   void back_up();
 
+  // Whether this link holds up those who wait for links to catch up: backed up, and moving
+  // (not stuck).
+  bool holds_up() const { return backed_up_ && !stuck_; }
+
+  // A byte moved: the link is active, and no longer stuck.
+  void moved();
+
   // Down to a quarter: a gap wide enough that the flag does not flap with every write.
   void catch_up();
 
-  // For a backed-up link: its last byte moved or when it backed up, whichever is later, plus
-  // stall_timeout. max otherwise.
+  // For a backed-up link: its last byte moved or when it backed up, whichever is later.
+  Clock::time_point still_since() const;
+
+  // For a backed-up link that holds up: still_since() plus a kStuckFraction of stall_timeout,
+  // when it stops holding up. max otherwise.
+  Clock::time_point stuck_deadline() const;
+
+  // For a backed-up link: still_since() plus stall_timeout, when it is cut. max otherwise.
   Clock::time_point stall_deadline() const;
 
-  // The earlier of the idle and the stall deadlines; max when neither applies.
+  // The earlier of the idle and the stall deadlines; max when neither applies. Before the
+  // link opens: the earlier of the connect (or handshake) and the stall deadlines.
   Clock::time_point deadline() const;
   void on_connect(const ErrorCode& ec);
 
@@ -109,7 +129,9 @@ class Outbound : public std::enable_shared_from_this<Outbound> {
   std::string sealed_;                             // writing_, sealed, prefixes included
   std::vector<std::uint64_t> refused_peers_;       // reported as not this link's node
   bool backed_up_ = false;
+  bool stuck_ = false;  // backed up and still for stall_timeout / kStuckFraction
   Clock::time_point backed_up_at_;
+  Clock::time_point open_by_ = Clock::time_point::max();  // connect, then handshake deadline
   Clock::time_point last_active_;
   std::array<char, 1> probe_{};
 };

@@ -39,7 +39,7 @@ void StreamCore::admit(tcp::socket socket, const asio::ip::address& remote) {
 
 bool StreamCore::send(const std::string& address, std::uint64_t peer, const SharedBytes& message) {
   if (closed_ || message == nullptr || message->empty()) return false;
-  if (peer != 0 && !banned_.empty() && banned(peer)) {
+  if (peer != 0 && banned(peer)) {
     refuse(Refusal::banned);
     return false;
   }
@@ -49,6 +49,10 @@ bool StreamCore::send(const std::string& address, std::uint64_t peer, const Shar
   }
   auto it = outbound_.find(address);
   if (it == outbound_.end()) {
+    if (resting_.contains(address)) {
+      ++counters_.dropped_stalled;
+      return false;
+    }
     auto target = parse_host_port(address);
     if (!target) {
       ++counters_.dropped_bad_address;
@@ -83,13 +87,8 @@ void StreamCore::forget(Inbound& c) {
 }
 
 void StreamCore::disconnect(std::uint64_t peer) {
-  constexpr std::size_t kMaxBanned = 1024;
   if (peer == 0 || !options_.security) return;
-  if (banned_.size() >= kMaxBanned) {
-    std::erase_if(banned_, [now = Clock::now()](const auto& b) { return b.second <= now; });
-    if (banned_.size() >= kMaxBanned) banned_.erase(banned_.begin());
-  }
-  banned_[peer] = Clock::now() + options_.ban_duration;
+  banned_.add(peer, Clock::now() + options_.ban_duration);
   std::vector<std::shared_ptr<Inbound>> in;
   for (const auto& c : inbound_) {
     if (c->peer() == peer) in.push_back(c);

@@ -37,9 +37,11 @@ struct StreamTransportOptions {
   // A message that would go beyond is dropped (`dropped_queue_full`). Past half of it a
   // link is backed up (backed_up()) until its writes bring it down to a quarter.
   std::size_t max_queue_bytes = 8 << 20;
-  // A backed-up link whose writes move no byte for this long is cut (`dropped_stalled`):
-  // its peer stopped reading, and whoever waits for it (the adapter's held publications)
-  // goes on without it. Zero: only idle_timeout applies.
+  // A backed-up link whose writes move no byte for a fifth of this is stuck: its peer stopped
+  // reading, and it no longer counts in backed_up(), so whoever waits (the adapter's held
+  // publications) goes on without it. For all of it: cut (`dropped_stalled`), and its
+  // address rests as long (a send there is dropped, counted the same). Zero: only
+  // idle_timeout applies.
   std::chrono::milliseconds stall_timeout{5000};
   // Inbound and outbound each. Beyond, an accepted connection is closed at once and send()
   // to a new address is refused (`dropped_no_connection_slot`).
@@ -78,7 +80,7 @@ struct StreamTransportCounters {
   std::uint64_t connect_failures = 0;       // resolve, connect or connect timeout
   std::uint64_t refused_per_address = 0;    // inbound beyond max_connections_per_address
   std::uint64_t dropped_frame_timeout = 0;  // inbound connections cut mid-frame
-  std::uint64_t dropped_stalled = 0;        // frames lost with a backed-up link that stalled
+  std::uint64_t dropped_stalled = 0;        // frames lost to a stalled link, or while it rests
   std::uint64_t read_pauses = 0;            // inbound reads put off while the gateway was behind
   std::uint64_t handshakes = 0;             // links that finished their handshake, both ways
   // Links refused by reason (link_security.hpp); `wrong_peer` counts messages instead: those
@@ -131,9 +133,9 @@ class StreamTransport final : public Transport {
   void disconnect(std::uint64_t peer) override;
   // Bytes queued or being written to `address` (0 without a connection).
   std::size_t backlog(const std::string& address) const override;
-  // Whether any outgoing link is backed up: past half of max_queue_bytes, and not yet back
-  // down to a quarter. A link that stalls while backed up is cut after stall_timeout, so a
-  // peer that stopped reading stops counting here after that long.
+  // Whether any outgoing link is backed up: past half of max_queue_bytes, not yet back down
+  // to a quarter, and moving. A backed-up link still for a fifth of stall_timeout is stuck
+  // (its peer stopped reading) and does not count here until a byte moves again.
   bool backed_up() const;
 
   // Turns on authenticated, encrypted links (StreamTransportOptions::security) once the node

@@ -9,6 +9,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "adapters/poldercast/expiring_set.hpp"
 #include "adapters/poldercast/link_listener.hpp"
 #include "adapters/poldercast/protocol/relay.hpp"
 
@@ -22,6 +23,7 @@ using ErrorCode = boost::system::error_code;
 
 namespace {
 constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
+constexpr std::size_t kMaxBanned = 1024;  // browsers banned at once
 }  // namespace
 
 namespace detail {
@@ -55,8 +57,7 @@ class LinkCore : public std::enable_shared_from_this<LinkCore> {
   // Binds `link` to the browser at `address` with `node_id`; false (the link is cut) when
   // that node is banned.
   bool bind(Link& link, const std::string& address, std::uint64_t node_id);
-  // Nodes cut off for flooding, until when; at most kMaxBanned.
-  std::unordered_map<std::uint64_t, std::chrono::steady_clock::time_point> banned_;
+  ExpiringSet<std::uint64_t> banned_{kMaxBanned};  // nodes cut off for flooding
 
   WireMessage scratch_;  // decoding target, reused
   bool closed_ = false;
@@ -226,13 +227,10 @@ void LinkCore::on_frame(Link& link, std::string_view bytes) {
 
 // A browser that reconnects keeps its address: the newer link takes it over.
 bool LinkCore::bind(Link& link, const std::string& address, std::uint64_t node_id) {
-  if (auto ban = banned_.find(node_id); ban != banned_.end()) {
-    if (std::chrono::steady_clock::now() < ban->second) {
-      ++counters_.banned;
-      forget(link);
-      return false;
-    }
-    banned_.erase(ban);
+  if (banned_.contains(node_id)) {
+    ++counters_.banned;
+    forget(link);
+    return false;
   }
   auto& slot = bound_[address];
   if (slot) {
@@ -247,13 +245,7 @@ bool LinkCore::bind(Link& link, const std::string& address, std::uint64_t node_i
 }
 
 void LinkCore::disconnect(std::uint64_t node_id) {
-  constexpr std::size_t kMaxBanned = 1024;
-  const auto now = std::chrono::steady_clock::now();
-  if (banned_.size() >= kMaxBanned) {
-    std::erase_if(banned_, [&](const auto& b) { return b.second <= now; });
-    if (banned_.size() >= kMaxBanned) banned_.erase(banned_.begin());
-  }
-  banned_[node_id] = now + options_.ban_duration;
+  banned_.add(node_id, std::chrono::steady_clock::now() + options_.ban_duration);
   std::vector<std::shared_ptr<Link>> cut;
   for (const auto& [address, link] : bound_) {
     if (link->node_id() == node_id) cut.push_back(link);

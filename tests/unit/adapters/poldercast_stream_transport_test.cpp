@@ -418,24 +418,39 @@ TEST(PolderCastStreamTransport, ALinkIsBackedUpFromHalfItsQueueDownToAQuarter) {
   EXPECT_TRUE(a.events.unreachable.empty());
 }
 
-// A backed-up link that moves nothing is cut after stall_timeout, long before idle_timeout,
-// and what it loses is counted apart.
-TEST(PolderCastStreamTransport, ABackedUpLinkThatStallsIsCut) {
+// A backed-up link that moves nothing stops holding up the publishers after a fifth of
+// stall_timeout (the owner is told, so what it held goes on), and is cut after all of it,
+// long before idle_timeout; what it loses is counted apart.
+// Then its address rests for stall_timeout: a send there fails at once, counted, instead of
+// backing a new link up behind the same stopped peer.
+TEST(PolderCastStreamTransport, AStuckLinkStopsHoldingUpThenIsCutAndItsAddressRests) {
   asio::io_context io;
   Deaf deaf(io);
   StreamTransportOptions options;
   options.max_queue_bytes = 48 << 20;
   options.idle_timeout = 30s;
-  options.stall_timeout = 300ms;
+  options.stall_timeout = 1s;
   Peer a(io, options);
   send_a_lot(a.transport, deaf.address());
-  EXPECT_TRUE(a.transport.backed_up());
+  ASSERT_TRUE(a.transport.backed_up());
+  const std::size_t moves_before = a.moves.count;
+  ASSERT_TRUE(run_until(
+      io, [&] { return !a.transport.backed_up(); }, 5s));
+  EXPECT_TRUE(a.events.unreachable.empty()) << "cut before it was found stuck";
+  EXPECT_GT(a.moves.count, moves_before);
+  EXPECT_EQ(a.counters().connections_out, 1u);
   ASSERT_TRUE(run_until(
       io, [&] { return !a.events.unreachable.empty(); }, 5s));
   EXPECT_EQ(a.events.unreachable, std::vector<std::string>{deaf.address()});
-  EXPECT_GT(a.counters().dropped_stalled, 0u);
+  const std::size_t lost = a.counters().dropped_stalled;
+  EXPECT_GT(lost, 0u);
   EXPECT_EQ(a.counters().dropped_unreachable, 0u);
-  EXPECT_FALSE(a.transport.backed_up());
+  EXPECT_FALSE(a.transport.send(deaf.address(), 0, bytes("again")));
+  EXPECT_EQ(a.counters().dropped_stalled, lost + 1);
+  EXPECT_EQ(a.counters().connections_out, 0u);
+  run_for(io, 1100ms);
+  EXPECT_TRUE(a.transport.send(deaf.address(), 0, bytes("later")));
+  EXPECT_EQ(a.counters().connections_out, 1u);
 }
 
 // Below half its queue the same stall is only cut by idle_timeout.
