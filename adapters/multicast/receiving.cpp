@@ -11,9 +11,14 @@ void MulticastAdapter::run_receiver() {
     // Wait at most 50 ms for the first datagrams, so the timers (NACKs) run on time.
     for (std::size_t taken = 0; taken < kReceiveBurst; taken += batch.size()) {
       if (!socket_.receive(batch, taken == 0 ? 50 : 0) || batch.size() == 0) break;
-      const auto now = Clock::now();
+      auto now = Clock::now();
       const auto ring = keys();
       for (std::size_t i = 0; i < batch.size(); ++i) {
+        // Before each datagram, not each burst: one (GRO-joined) can carry 64 KiB.
+        if (host_->congested()) {
+          wait_while_congested();
+          now = Clock::now();
+        }
         if (batch.truncated(i)) {
           counters_.count(Drop::oversized);
           continue;
@@ -23,6 +28,24 @@ void MulticastAdapter::run_receiver() {
     }
     timers(Clock::now());
   }
+}
+
+// Flow control, the receiving half: a group's datagrams have no local publisher to pause, so
+// a subscriber here slower than the senders used to fill its queue to max_pending and be cut
+// as a slow consumer. While a recipient of what this gateway injects is congested (or the
+// router's backlog of injected messages is past its mark), the thread waits before its next
+// datagram. What the group sends meanwhile waits in the socket buffer, or overflows it and is
+// NACKed: the senders' pacers follow the repair rate, and their queues, full, pause their
+// publishers. Bounded like a local publisher's pause: a datagram at least every
+// kMaxReceivePause, so a subscriber that never reads still ends as a slow consumer. The
+// timers run after each wait, so NACKs go out and silent peers expire meanwhile.
+void MulticastAdapter::wait_while_congested() {
+  counters_.add(counters_.read_pauses, 1);
+  const auto until = Clock::now() + kMaxReceivePause;
+  while (host_->congested() && Clock::now() < until && !stopping_.load(std::memory_order_relaxed)) {
+    std::this_thread::sleep_for(kReceivePauseStep);
+  }
+  timers(Clock::now());
 }
 
 void MulticastAdapter::receive(std::string_view bytes, const sockaddr_storage& from,
