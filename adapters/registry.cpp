@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "adapters/multicast/multicast_adapter.hpp"
-#include "adapters/poldercast/poldercast_adapter.hpp"
 #include "adapters/nats/nats_adapter.hpp"
+#include "adapters/poldercast/poldercast_adapter.hpp"
 
 namespace psycho {
 
@@ -25,16 +25,26 @@ std::vector<config::AdapterFlag> AdapterRegistry::flags() const {
 Result<std::vector<std::unique_ptr<Adapter>>> AdapterRegistry::create_all(
     const std::vector<config::AdapterSection>& sections) const {
   std::vector<std::unique_ptr<Adapter>> adapters;
+  // Every section is tried, so that --check-config names every adapter's problem at once.
+  std::string problems;
+  const auto note = [&](const std::string& problem) {
+    problems += (problems.empty() ? "" : "\n") + problem;
+  };
   for (const auto& section : sections) {
     auto it = std::find_if(factories_.begin(), factories_.end(),
                            [&](const AdapterFactory& f) { return f.name == section.name; });
     if (it == factories_.end()) {
-      return fail("adapter '" + section.name + "' is not built into this gateway");
+      note("adapter '" + section.name + "' is not built into this gateway");
+      continue;
     }
     auto adapter = it->create(section);
-    if (!adapter) return fail(adapter.error());
+    if (!adapter) {
+      note(adapter.error());
+      continue;
+    }
     adapters.push_back(std::move(adapter.value()));
   }
+  if (!problems.empty()) return fail(problems);
   return adapters;
 }
 

@@ -41,7 +41,8 @@ class AdapterRegistry {
   void add(AdapterFactory factory);
   std::vector<std::string> names() const;
   std::vector<config::AdapterFlag> flags() const;
-  // Builds one adapter per configured section, in configuration order.
+  // Builds one adapter per configured section, in configuration order. Fails with every
+  // section's problems, one per line, not only the first section's.
   Result<std::vector<std::unique_ptr<Adapter>>> create_all(
       const std::vector<config::AdapterSection>& sections) const;
 

@@ -91,5 +91,18 @@ TEST_F(LoopbackTest, AnUnknownKeyIsAConfigurationError) {
   EXPECT_NE(made.error().find("subjectz"), std::string::npos) << made.error();
 }
 
+// Every section's problem is reported, not only the first one's (--check-config relies on it).
+TEST_F(LoopbackTest, EverySectionsProblemIsReported) {
+  AdapterRegistry registry;
+  registry.add(adapter_factory(fabric));
+  auto made = registry.create_all({{"loopback", YAML::Load("{subjectz: [a]}"), "one.yaml"},
+                                   {"nope", YAML::Load("{}"), "two.yaml"},
+                                   {"loopback", YAML::Load("{exportz: [b]}"), "three.yaml"}});
+  ASSERT_FALSE(made);
+  for (const char* problem : {"subjectz", "'nope' is not built into", "exportz"}) {
+    EXPECT_NE(made.error().find(problem), std::string::npos) << made.error();
+  }
+}
+
 }  // namespace
 }  // namespace psycho::loopback
