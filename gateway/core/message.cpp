@@ -47,6 +47,15 @@ MessagePtr make_message(const MessageParts& parts, OriginId origin, const Trace&
   return MessagePtr(m);
 }
 
+bool is_no_responders(const Message& m) noexcept {
+  constexpr std::string_view kStatus = "NATS/1.0 503";
+  const std::string_view headers = m.headers();
+  if (!m.payload().empty() || headers.size() <= kStatus.size() || !headers.starts_with(kStatus)) {
+    return false;
+  }
+  return headers[kStatus.size()] == '\r' || headers[kStatus.size()] == ' ';
+}
+
 bool is_valid_header_block(std::string_view headers) noexcept {
   return headers.empty() || (headers.starts_with("NATS/1.0") && headers.ends_with("\r\n\r\n"));
 }

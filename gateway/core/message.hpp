@@ -60,6 +60,13 @@ struct MessageParts {
 // first, the blank line last, so that an HMSG carrying it is well-formed.
 bool is_valid_header_block(std::string_view headers) noexcept;
 
+class Message;
+
+// Whether `m` is a "no responders" status: no payload, and a header block whose status line
+// is 503. What nats-server sends a requester that asked for one (and the gateway itself, with
+// no fabric to ask), and only to it.
+bool is_no_responders(const Message& m) noexcept;
+
 class Message {
  public:
   std::string_view subject() const noexcept { return {data(), subject_size_}; }

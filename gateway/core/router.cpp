@@ -283,6 +283,12 @@ Backpressure Router::route(const MessagePtr& message, bool injected) {
     none.unrouted = true;
     return none;
   }
+  if (!message->reply().empty() && !result->adapters.empty() &&
+      (result->has_local || !result->groups.empty())) {
+    const std::uint64_t key = siphash<1, 3>(process_hash_key(), message->reply());
+    MutexLock lock(answered_mutex_);
+    answered_here_.insert(key);
+  }
   // Reading every recipient's flag for every message would touch other cores' cache lines on
   // the hottest path; a sample every 16 messages finds a congested consumer soon enough.
   bool check = true;
@@ -477,6 +483,14 @@ bool Router::inject(MessagePtr message) {
   if (trace.hops > options_.max_hops) {
     stats_.drop(RouterDrop::hop_limit);
     return false;
+  }
+  if (is_no_responders(*message)) {
+    const std::uint64_t key = siphash<1, 3>(process_hash_key(), message->subject());
+    MutexLock lock(answered_mutex_);
+    if (answered_here_.contains(key)) {
+      stats_.drop(RouterDrop::answered_here);
+      return false;
+    }
   }
   if (trace.bus != 0 && !chosen) {
     for (const FabricLink* a : adapters_) {

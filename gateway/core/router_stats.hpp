@@ -14,12 +14,13 @@ namespace psycho {
 
 // Why the router dropped a message an adapter injected.
 enum class RouterDrop : std::uint8_t {
-  duplicate,     // seen before (dedup cache)
-  own_origin,    // came back to the gateway that sent it
-  hop_limit,     // hop limit exhausted
-  backlog_full,  // inject backlog full
-  direct_path,   // another adapter hears the bus itself
-  queue_gone,    // a fabric chose this gateway for a queue group that has no member left here
+  duplicate,      // seen before (dedup cache)
+  own_origin,     // came back to the gateway that sent it
+  hop_limit,      // hop limit exhausted
+  backlog_full,   // inject backlog full
+  direct_path,    // another adapter hears the bus itself
+  queue_gone,     // a fabric chose this gateway for a queue group that has no member left here
+  answered_here,  // a fabric's "no responders" for a request a recipient here has taken
   count
 };
 
@@ -27,7 +28,8 @@ inline constexpr std::size_t kRouterDropReasons = static_cast<std::size_t>(Route
 
 // By RouterDrop, as /metrics and /varz name them.
 inline constexpr std::array<std::string_view, kRouterDropReasons> kRouterDropNames = {
-    "duplicate", "own_origin", "hop_limit", "backlog_full", "direct_path", "queue_gone"};
+    "duplicate",   "own_origin", "hop_limit",    "backlog_full",
+    "direct_path", "queue_gone", "answered_here"};
 // A name left out leaves the last entry empty.
 static_assert(!kRouterDropNames.back().empty(), "every RouterDrop needs a name");
 

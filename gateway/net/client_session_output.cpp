@@ -59,6 +59,9 @@ void ClientSession::deliver(const MessagePtr& m) {
   if (phase_ == Phase::handshaking || closing_or_closed()) return;
   if (m->origin() == id() && !echo_) return;
   if (user_ != nullptr && !receives(*m)) return;
+  // A "no responders" status is for a requester that asked for one, as nats-server decides;
+  // a fabric's reaches every subscriber of the reply subject here.
+  if (!no_responders_ && m->payload().empty() && is_no_responders(*m)) return;
   const bool with_headers = headers_ && !m->headers().empty();
   const std::string_view body = with_headers ? m->body() : m->payload();
   if (pending_bytes_ + body.size() + m->subject().size() + 64 > live().max_pending) {

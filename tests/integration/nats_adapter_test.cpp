@@ -255,6 +255,62 @@ TEST_F(NatsAdapterTest, ARequestWithNoResponderAnywhereGetsTheNatsStatus) {
   EXPECT_EQ(c->pending().find("Psycho-"), std::string::npos) << c->pending();
 }
 
+// nats-server's 503 goes only to a requester that asked for it (headers and no_responders);
+// one that did not gets nothing and its request times out, as with nats-server itself. All
+// three requests leave on the adapter's one NATS connection in order, so their statuses
+// come back in that order: once the last requester has its 503, the others' would be due.
+TEST_F(NatsAdapterTest, TheNatsStatusReachesOnlyARequesterThatAskedForIt) {
+  start();
+  const std::vector<std::string> connects = {
+      "{\"verbose\":false}", "{\"verbose\":false,\"headers\":true}",
+      "{\"verbose\":false,\"headers\":true,\"no_responders\":true}"};
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (std::size_t i = 0; i < connects.size(); ++i) {
+    auto c = gw().client();
+    const std::string inbox = "_INBOX.ask" + std::to_string(i);
+    c->send("CONNECT " + connects[i] + "\nSUB " + inbox + ".*\nPING\n");
+    ASSERT_EQ(c->line(), "PONG\n");
+    ASSERT_TRUE(eventually([&] { return lists_upstream(gw(), inbox + ".*"); }));
+    clients.push_back(std::move(c));
+  }
+  for (std::size_t i = 0; i < clients.size(); ++i) {
+    clients[i]->send("PUB nobody.anywhere _INBOX.ask" + std::to_string(i) + ".1 2\nhi\nPING\n");
+    ASSERT_EQ(clients[i]->line(), "PONG\n");
+  }
+  ASSERT_FALSE(clients[2]->expect("NATS/1.0 503", 5s).empty()) << clients[2]->pending();
+  for (std::size_t i = 0; i < 2; ++i) {
+    clients[i]->drain_for(200ms);
+    EXPECT_EQ(clients[i]->pending(), "") << "client " << i << ", CONNECT " << connects[i];
+  }
+}
+
+// A request that a client of this gateway answers is not also answered "no responders" by
+// nats-server, which sees no subscriber but this gateway (and does not echo to it): that
+// status is dropped here (answered_here), and the requester gets the reply alone.
+TEST_F(NatsAdapterTest, ARequestAnsweredHereGetsNoNatsStatus) {
+  start();
+  auto responder = psycho_client(gw());
+  responder->send("SUB local.svc\nPING\n");
+  ASSERT_EQ(responder->line(), "PONG\n");
+  auto requester = gw().client();
+  requester->send(
+      "CONNECT {\"verbose\":false,\"headers\":true,\"no_responders\":true}\n"
+      "SUB _INBOX.here.*\nPING\n");
+  ASSERT_EQ(requester->line(), "PONG\n");
+  ASSERT_TRUE(eventually(
+      [&] { return lists_upstream(gw(), "_INBOX.here.*") && lists_upstream(gw(), "local.svc"); }));
+  requester->send("PUB local.svc _INBOX.here.1 2\nhi\n");
+  ASSERT_EQ(responder->line(), "MSG local.svc _INBOX.here.1 2\n");
+  ASSERT_EQ(responder->line(), "hi\n");
+  responder->send("PUB _INBOX.here.1 2\nok\n");
+  EXPECT_EQ(requester->line(), "MSG _INBOX.here.1 2\n") << requester->pending();
+  EXPECT_TRUE(eventually([&] {
+    return metric(gw(), "psycho_router_dropped_total{reason=\"answered_here\"}") >= 1;
+  })) << metrics_with(gw(), "router_dropped");
+  requester->drain_for(200ms);
+  EXPECT_EQ(requester->pending().find("503"), std::string::npos) << requester->pending();
+}
+
 // What nats.c drops on its pending limits (a NATS publisher faster than the gateway takes
 // messages in) is counted, and /readyz names it while it lasts, still answering 200.
 TEST_F(NatsAdapterTest, DropsOnNatsPendingLimitsAreShownByReadyz) {
