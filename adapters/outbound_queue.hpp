@@ -44,7 +44,8 @@ class OutboundQueue {
       bytes_ += cost;
       queued_.push_back(message);
       wake = waiting_;
-      if (blocks_ && (2 * bytes_ > max_bytes_ || 2 * queued_.size() > max_messages_)) {
+      if (blocks_ && (2 * bytes_ > max_bytes_ || 2 * queued_.size() > max_messages_) &&
+          !congested_.load(std::memory_order_relaxed)) {
         congested_.store(true, std::memory_order_relaxed);
       }
     }
@@ -68,7 +69,10 @@ class OutboundQueue {
     out.swap(queued_);
     bytes_ = 0;
     if (!out.empty()) drained_.fetch_add(out.size(), std::memory_order_relaxed);
-    congested_.store(false, std::memory_order_relaxed);
+    // Read by the router for every message sent here: written only when it changes.
+    if (congested_.load(std::memory_order_relaxed)) {
+      congested_.store(false, std::memory_order_relaxed);
+    }
     return !(closed_ && out.empty());
   }
 
@@ -116,8 +120,9 @@ class OutboundQueue {
   bool waiting_ GUARDED_BY(mutex_) = false;
   bool poked_ GUARDED_BY(mutex_) = false;
   bool closed_ GUARDED_BY(mutex_) = false;
-  std::atomic<bool> congested_{false};
-  std::atomic<std::uint64_t> drained_{0};
+  // Apart from the lock and from drained_, which the sending thread writes at every batch.
+  alignas(64) std::atomic<bool> congested_{false};
+  alignas(64) std::atomic<std::uint64_t> drained_{0};
 };
 
 }  // namespace psycho
