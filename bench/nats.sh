@@ -6,7 +6,9 @@
 #   (c) NATS client -> nats-server -> gateway -> Psycho client
 # for 16 B and 1 KiB messages, and request/reply round trips (a Psycho requester through the
 # gateway to a NATS responder, against both on NATS), and what one thread hand-off costs
-# here (bench/thread_handoff.c, compiled with cc). One load generator for every path:
+# here (bench/thread_handoff.c, compiled with cc), and the floor nats.c sets under (c): the
+# CPU it alone spends per message received (bench/natsc_receive.c, when cc and libnats'
+# headers are there) beside the gateway's in (c). One load generator for every path:
 # `psycho bench`, in the NATS dialect for NATS clients, with --sub-url for the bridged paths.
 # Builds nothing.
 #
@@ -38,9 +40,38 @@ start_gateway() {
 start_nats
 start_gateway gw
 gw_default=$gw_url
+gw_pid=${pids[-1]}
 # The trace header as a gateway that also runs an overlay sends it (`auto` turns it on there).
 start_gateway gw-traced $'  trace_headers: true\n'
 gw_traced=$gw_url
+
+# The nats.c floor: bench/natsc_receive.c, if it builds here.
+floor=""
+if command -v cc >/dev/null &&
+  cc -O2 -pthread "$here/natsc_receive.c" -lnats -o "$workdir/natsc_receive" 2>/dev/null; then
+  floor=$workdir/natsc_receive
+fi
+clock_ticks=$(getconf CLK_TCK)
+# cpu_ticks PID: the user and system CPU time PID has used, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# receive_floor NAME MODE: nats.c alone receiving what one NATS publisher sends, 16 B;
+# $workdir/NAME.json gets its line ("{}" if it failed).
+receive_floor() {
+  local name=$1 mode=$2 out=$workdir/$1.json pid
+  echo "{}" >"$out"
+  "$floor" "$nats_url" bench.floor "$msgs" "$mode" >"$out.tmp" 2>"$workdir/$name.err" &
+  pid=$!
+  pids+=("$pid")
+  if wait_for_report "$pid" grep -q ready "$out.tmp"; then
+    bench "$name-pub" --dialect nats --url "$nats_url" --subject bench.floor --size 16 \
+      --msgs "$msgs"
+    timeout "$run_timeout" tail --pid="$pid" -f /dev/null || true
+    grep -q '^{' "$out.tmp" && grep '^{' "$out.tmp" >"$out"
+  fi
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  unset 'pids[-1]'  # reaped: its PID may belong to another process from now on
+}
 
 # Rounds: every path once per round, each bridged run next to its own baseline, so that a
 # ratio compares runs made moments apart on this noisy machine; the table shows medians.
@@ -51,9 +82,16 @@ for round in $(seq 1 "$rounds"); do
       --size "$size" --msgs "$msgs"
     bench "b-traced-$size-$round" --url "$gw_traced" --sub-url "$nats_url" --sub-dialect nats \
       --size "$size" --msgs "$msgs"
+    ticks=$(cpu_ticks "$gw_pid")
     bench "c-$size-$round" --dialect nats --url "$nats_url" --sub-url "$gw_default" \
       --size "$size" --msgs "$msgs"
+    echo "{\"cpu_ns_per_msg\": $(( ($(cpu_ticks "$gw_pid") - ticks) * 1000000000 / clock_ticks / msgs ))}" \
+      >"$workdir/c-cpu-$size-$round.json"
   done
+  if [[ -n $floor ]]; then
+    receive_floor "floor-async-$round" async
+    receive_floor "floor-loop-$round" loop
+  fi
   bench "a-rtt-$round" --rtt --dialect nats --url "$nats_url" --size 16 --msgs "$rtt_count"
   bench "b-rtt-$round" --rtt --url "$gw_default" --sub-url "$nats_url" --sub-dialect nats \
     --size 16 --msgs "$rtt_count"
@@ -101,6 +139,17 @@ printf "%-46s %10s %10s %10s\n" "Psycho requester -> gateway -> NATS responder" 
 echo "the gateway hop adds $(hop p50) us at p50 and $(hop p99) us at p99 to a round trip" \
   "(medians of the rounds' differences)"
 echo "(* = not every message was delivered in some round; rates count what arrived)"
+
+if [[ -n $floor ]]; then
+  echo
+  echo "CPU per 16 B message received from NATS, ns (medians; the gateway's over all of (c))"
+  printf "%-66s %8s\n" "the gateway, (c) NATS -> gateway -> Psycho" \
+    "$(over c-cpu-16 .cpu_ns_per_msg | median)"
+  printf "%-66s %8s\n" "nats.c alone, its reader and delivery threads (as in the gateway)" \
+    "$(over floor-async .cpu_ns_per_msg | median)"
+  printf "%-66s %8s\n" "nats.c alone, an external event loop and a synchronous subscription" \
+    "$(over floor-loop .cpu_ns_per_msg | median)"
+fi
 
 # What the hop is made of: a round trip through the gateway crosses five thread hand-offs
 # that a direct NATS client does not (docs/nats.md, "Performance"). One of each kind, on
