@@ -78,7 +78,7 @@ class StreamCore : public std::enable_shared_from_this<StreamCore> {
   TransportEvents& events_;
   LinkEvents* const links_;  // may be null
   StreamTransportCounters counters_;
-  std::size_t backed_up_links_ = 0;  // outbound links whose backed_up() is true
+  std::size_t backed_up_links_ = 0;  // outbound links that hold up (backed up, not stuck)
   std::unordered_map<std::string, std::shared_ptr<Outbound>> outbound_;
   std::unordered_set<std::shared_ptr<Inbound>> inbound_;
   std::shared_ptr<LinkListener> listener_;         // once listening

@@ -29,6 +29,8 @@ void Outbound::start(const HostPort& target) {
   if (enabled(core_->options_.connect_timeout)) {
     open_by_ = Clock::now() + core_->options_.connect_timeout;
     arm_timer(open_by_);
+  } else {
+    timer_.expires_at(Clock::time_point::max());  // so that back_up() arms an earlier one
   }
   auto self = shared_from_this();
   ErrorCode ec;
@@ -91,6 +93,9 @@ void Outbound::moved() {
   if (!stuck_) return;
   stuck_ = false;
   if (backed_up_) ++core_->backed_up_links_;
+  // Holding up again: if it goes still again, it is stuck again a fifth of stall_timeout
+  // from now, not only when the cut was due.
+  if (deadline() < timer_.expiry()) arm_timer(deadline());
 }
 
 Clock::time_point Outbound::still_since() const { return std::max(last_active_, backed_up_at_); }

@@ -421,7 +421,7 @@ TEST_F(PolderCastTest, AnUnthrottledPublisherLosesNothingAcrossALink) {
 // What comes for the stopped peer meanwhile is dropped at its link (link_busy), and what the
 // link holds is lost when it is cut (link_stalled).
 // (Held publications used to wait for the next publication, however long after the cut.)
-TEST_F(PolderCastTest, WhatAStoppedPeerHeldUpGoesOnWhenItsLinkIsCut) {
+TEST_F(PolderCastTest, WhatAStoppedPeerHeldUpGoesOnWithoutAnotherPublication) {
   extra_config_ = "  stall_timeout: 2s\n  block_timeout: 60s\n";
   // A stopped peer with an idle link is found dead by its silence within a cycle or two,
   // before anything backs its link up (a sanitized gateway takes that long to fill the
