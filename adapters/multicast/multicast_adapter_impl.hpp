@@ -35,7 +35,7 @@ constexpr std::size_t kReceiveBufferSize = 65536;
 // Datagrams built before they go out in one sendmmsg.
 constexpr std::size_t kSendBatch = 64;
 // While what the gateway injects piles up, the receiving thread looks again this often, for
-// at most kMaxReceivePause before each burst (as a PolderCast link waits before a read).
+// at most kMaxReceivePause before each datagram (as a PolderCast link waits before a read).
 constexpr auto kReceivePauseStep = std::chrono::microseconds(500);
 constexpr auto kMaxReceivePause = std::chrono::milliseconds(50);
 
@@ -140,6 +140,7 @@ class MulticastAdapter final : public Adapter {
   PeerTable peers_ GUARDED_BY(receive_mutex_);
   RepairBudget repair_budget_;
   Clock::time_point next_timers_{};
+  Clock::time_point last_read_pause_{};  // receiving thread only
   std::minstd_rand drop_rng_{1};
 
   // Interest (docs/multicast.md#interest): what the others want, from their interest

@@ -41,6 +41,7 @@ void MulticastAdapter::run_receiver() {
 // timers run after each wait, so NACKs go out and silent peers expire meanwhile.
 void MulticastAdapter::wait_while_congested() {
   counters_.add(counters_.read_pauses, 1);
+  last_read_pause_ = Clock::now();
   const auto until = Clock::now() + kMaxReceivePause;
   while (host_->congested() && Clock::now() < until && !stopping_.load(std::memory_order_relaxed)) {
     std::this_thread::sleep_for(kReceivePauseStep);
@@ -295,6 +296,9 @@ void MulticastAdapter::timers(Clock::time_point now) {
     release(node, peer, now);  // what was given up on no longer holds the rest back
   }
   reassembly_.expire(now);
+  // While this thread pauses for a slow subscriber, what peers send (announcements too)
+  // waits unread in the socket buffer: their silence is ours, and proves nothing.
+  if (now - last_read_pause_ < config_.peer_timeout) return;
   for (const std::uint64_t gone : peers_.expire(now)) forget(gone, "silent");
 }
 
