@@ -283,8 +283,9 @@ Backpressure Router::route(const MessagePtr& message, bool injected) {
     none.unrouted = true;
     return none;
   }
-  if (!message->reply().empty() && !result->adapters.empty() &&
-      (result->has_local || !result->groups.empty())) {
+  if (!message->reply().empty() && (result->has_local || !result->groups.empty()) &&
+      std::any_of(result->adapters.begin(), result->adapters.end(),
+                  [&](const FabricLink* a) { return a->origin_id() != message->origin(); })) {
     const std::uint64_t key = siphash<1, 3>(process_hash_key(), message->reply());
     MutexLock lock(answered_mutex_);
     answered_here_.insert(key);
