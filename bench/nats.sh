@@ -53,7 +53,8 @@ if command -v cc >/dev/null &&
 fi
 clock_ticks=$(getconf CLK_TCK)
 # cpu_ticks PID: the user and system CPU time PID has used, in clock ticks.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# 0 once PID is gone, so that a gateway that died fails its runs, not the script.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # receive_floor NAME MODE: nats.c alone receiving what one NATS publisher sends, 16 B;
 # $workdir/NAME.json gets its line ("{}" if it failed).
 receive_floor() {
