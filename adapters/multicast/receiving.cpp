@@ -15,7 +15,7 @@ void MulticastAdapter::run_receiver() {
       const auto ring = keys();
       for (std::size_t i = 0; i < batch.size(); ++i) {
         // Before each datagram, not each burst: one (GRO-joined) can carry 64 KiB.
-        if (host_->congested()) {
+        if (host_->recipients_congested()) {
           wait_while_congested();
           now = Clock::now();
         }
@@ -32,18 +32,21 @@ void MulticastAdapter::run_receiver() {
 
 // Flow control, the receiving half: a group's datagrams have no local publisher to pause, so
 // a subscriber here slower than the senders used to fill its queue to max_pending and be cut
-// as a slow consumer. While a recipient of what this gateway injects is congested (or the
-// router's backlog of injected messages is past its mark), the thread waits before its next
-// datagram. What the group sends meanwhile waits in the socket buffer, or overflows it and is
-// NACKed: the senders' pacers follow the repair rate, and their queues, full, pause their
-// publishers. Bounded like a local publisher's pause: a datagram at least every
-// kMaxReceivePause, so a subscriber that never reads still ends as a slow consumer. The
-// timers run after each wait, so NACKs go out and silent peers expire meanwhile.
+// as a slow consumer. While a recipient of what this gateway injects is congested, the thread
+// waits before its next datagram. Not for the router's own backlog of injected messages,
+// which the workers drain in moments: pausing for that overflowed the socket buffers at
+// 64 KiB, and the repairs cost four times the throughput (BENCHMARKS.md). What the group sends
+// meanwhile waits in the socket buffer, or overflows it and is NACKed: the senders' pacers follow
+// the repair rate, and their queues, full, pause their publishers. Bounded like a local publisher's
+// pause: a datagram at least every kMaxReceivePause, so a subscriber that never reads still ends as
+// a slow consumer. The timers run after each wait, so NACKs go out and silent peers expire
+// meanwhile.
 void MulticastAdapter::wait_while_congested() {
   counters_.add(counters_.read_pauses, 1);
   last_read_pause_ = Clock::now();
   const auto until = Clock::now() + kMaxReceivePause;
-  while (host_->congested() && Clock::now() < until && !stopping_.load(std::memory_order_relaxed)) {
+  while (host_->recipients_congested() && Clock::now() < until &&
+         !stopping_.load(std::memory_order_relaxed)) {
     std::this_thread::sleep_for(kReceivePauseStep);
   }
   timers(Clock::now());

@@ -97,6 +97,9 @@ class Router {
   // read its fabric more slowly (the other half of flow control): the backlog of injected
   // messages is past inject_pause, or a recipient of one was congested and still is.
   bool injection_congested() const;
+  // Any thread: the second half of injection_congested() alone: a recipient of an injected
+  // message was congested and still is (the backlog's mark left out).
+  bool injected_recipients_congested() const;
 
   // Any thread: a message from an adapter. Checks loops and duplicates, then routes it on a
   // worker. Returns false when it was dropped (and counted).
