@@ -39,8 +39,8 @@ void MulticastAdapter::run_receiver() {
 // meanwhile waits in the socket buffer, or overflows it and is NACKed: the senders' pacers follow
 // the repair rate, and their queues, full, pause their publishers. Bounded like a local publisher's
 // pause: a datagram at least every kMaxReceivePause, so a subscriber that never reads still ends as
-// a slow consumer. The timers run after each wait, so NACKs go out and silent peers expire
-// meanwhile.
+// a slow consumer. The timers run after each wait, so NACKs go out meanwhile (no peer is
+// found silent, though: see timers()).
 void MulticastAdapter::wait_while_congested() {
   counters_.add(counters_.read_pauses, 1);
   last_read_pause_ = Clock::now();
