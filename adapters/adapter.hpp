@@ -80,11 +80,6 @@ class AdapterHost {
   // fabric can wait (a TCP link) reads it more slowly meanwhile, a moment at a time, so that
   // a fast remote publisher is slowed instead of a local subscriber being cut off.
   virtual bool congested() const { return false; }
-  // congested() without the router's own backlog of injected messages, which its workers
-  // drain in moments: whether a recipient is congested. For a fabric that loses what is not
-  // read in time (multicast: the socket buffer overflows, and repairs cost more than a
-  // moment's wait saves).
-  virtual bool recipients_congested() const { return congested(); }
   // Any thread: the local subject patterns the gateway's *other* adapters carry onto their
   // fabrics whether or not anyone there asked (their onward_patterns()). An adapter that sends
   // only what its fabric asks for (multicast) asks for these too, so what it hears goes on.

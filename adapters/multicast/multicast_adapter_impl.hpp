@@ -34,10 +34,6 @@ constexpr std::size_t kReceiveBatch = 32;
 constexpr std::size_t kReceiveBufferSize = 65536;
 // Datagrams built before they go out in one sendmmsg.
 constexpr std::size_t kSendBatch = 64;
-// While what the gateway injects piles up, the receiving thread looks again this often, for
-// at most kMaxReceivePause before each datagram (as a PolderCast link waits before a read).
-constexpr auto kReceivePauseStep = std::chrono::microseconds(500);
-constexpr auto kMaxReceivePause = std::chrono::milliseconds(50);
 
 class MulticastAdapter final : public Adapter {
  public:
@@ -94,7 +90,6 @@ class MulticastAdapter final : public Adapter {
   bool refresh_own_interest();
   // Receiving thread.
   void run_receiver();
-  void wait_while_congested();
   void receive(std::string_view bytes, const sockaddr_storage& from, Clock::time_point now,
                const std::shared_ptr<const KeyRing>& keys);
   Peer* admit(const Datagram& d, const sockaddr_storage& from, Clock::time_point now)
@@ -140,7 +135,6 @@ class MulticastAdapter final : public Adapter {
   PeerTable peers_ GUARDED_BY(receive_mutex_);
   RepairBudget repair_budget_;
   Clock::time_point next_timers_{};
-  Clock::time_point last_read_pause_{};  // receiving thread only
   std::minstd_rand drop_rng_{1};
 
   // Interest (docs/multicast.md#interest): what the others want, from their interest

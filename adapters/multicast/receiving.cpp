@@ -11,14 +11,9 @@ void MulticastAdapter::run_receiver() {
     // Wait at most 50 ms for the first datagrams, so the timers (NACKs) run on time.
     for (std::size_t taken = 0; taken < kReceiveBurst; taken += batch.size()) {
       if (!socket_.receive(batch, taken == 0 ? 50 : 0) || batch.size() == 0) break;
-      auto now = Clock::now();
+      const auto now = Clock::now();
       const auto ring = keys();
       for (std::size_t i = 0; i < batch.size(); ++i) {
-        // Before each datagram, not each burst: one (GRO-joined) can carry 64 KiB.
-        if (host_->recipients_congested()) {
-          wait_while_congested();
-          now = Clock::now();
-        }
         if (batch.truncated(i)) {
           counters_.count(Drop::oversized);
           continue;
@@ -28,28 +23,6 @@ void MulticastAdapter::run_receiver() {
     }
     timers(Clock::now());
   }
-}
-
-// Flow control, the receiving half: a group's datagrams have no local publisher to pause, so
-// a subscriber here slower than the senders used to fill its queue to max_pending and be cut
-// as a slow consumer. While a recipient of what this gateway injects is congested, the thread
-// waits before its next datagram. Not for the router's own backlog of injected messages,
-// which the workers drain in moments: pausing for that overflowed the socket buffers at
-// 64 KiB, and the repairs cost four times the throughput (BENCHMARKS.md). What the group sends
-// meanwhile waits in the socket buffer, or overflows it and is NACKed: the senders' pacers follow
-// the repair rate, and their queues, full, pause their publishers. Bounded like a local publisher's
-// pause: a datagram at least every kMaxReceivePause, so a subscriber that never reads still ends as
-// a slow consumer. The timers run after each wait, so NACKs go out meanwhile (no peer is
-// found silent, though: see timers()).
-void MulticastAdapter::wait_while_congested() {
-  counters_.add(counters_.read_pauses, 1);
-  last_read_pause_ = Clock::now();
-  const auto until = Clock::now() + kMaxReceivePause;
-  while (host_->recipients_congested() && Clock::now() < until &&
-         !stopping_.load(std::memory_order_relaxed)) {
-    std::this_thread::sleep_for(kReceivePauseStep);
-  }
-  timers(Clock::now());
 }
 
 void MulticastAdapter::receive(std::string_view bytes, const sockaddr_storage& from,
@@ -299,9 +272,6 @@ void MulticastAdapter::timers(Clock::time_point now) {
     release(node, peer, now);  // what was given up on no longer holds the rest back
   }
   reassembly_.expire(now);
-  // While this thread pauses for a slow subscriber, what peers send (announcements too)
-  // waits unread in the socket buffer: their silence is ours, and proves nothing.
-  if (now - last_read_pause_ < config_.peer_timeout) return;
   for (const std::uint64_t gone : peers_.expire(now)) forget(gone, "silent");
 }
 

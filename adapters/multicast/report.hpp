@@ -74,7 +74,6 @@ struct Counters : TrafficCounters<Drop> {
   Counter pace_rate{0};       // the sending thread's pace, bytes per second; 0: unpaced
   Counter owed_wait_us{0};    // microseconds the sending thread waited for owed repairs
   Counter hold_overflows{0};  // gaps given up on because repair.hold was full
-  Counter read_pauses{0};     // waits before a datagram while injected messages piled up
   std::array<Counter, static_cast<std::size_t>(RepairRefusal::count)> repair_refused{};
 
   void refuse(RepairRefusal r, std::uint64_t datagrams) noexcept {

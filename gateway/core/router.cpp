@@ -322,10 +322,6 @@ Backpressure Router::route(const MessagePtr& message, bool injected) {
 bool Router::injection_congested() const {
   const std::size_t pause_at = std::min(options_.inject_pause, options_.inject_backlog / 2);
   if (inject_backlog_.load(std::memory_order_relaxed) > pause_at) return true;
-  return injected_recipients_congested();
-}
-
-bool Router::injected_recipients_congested() const {
   if (!inject_pressured_.load(std::memory_order_relaxed)) return false;
   MutexLock lock(inject_pressure_mutex_);
   const auto recipient = inject_pressure_.recipient;

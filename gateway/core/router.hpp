@@ -59,9 +59,8 @@ struct RouterOptions {
   std::size_t match_cache_entries = 4096;  // per worker; cleared whole when full
   std::size_t inject_backlog = 64 << 20;   // bytes of adapter messages queued to workers
   // Past this many of those bytes (or half the bound, if less), adapters that can read their
-  // fabric more slowly. At most half a subscriber's max_pending (the server lowers it for a
-  // small one): what is queued when a recipient turns congested still reaches it, and must
-  // fit.
+  // fabric more slowly. Well below a subscriber's max_pending: what is queued when a
+  // recipient turns congested still reaches it, and must fit.
   std::size_t inject_pause = 4 << 20;
   std::size_t worker_backlog = 256 * 1024;  // body bytes in flight from one worker to another
 };
@@ -97,9 +96,6 @@ class Router {
   // read its fabric more slowly (the other half of flow control): the backlog of injected
   // messages is past inject_pause, or a recipient of one was congested and still is.
   bool injection_congested() const;
-  // Any thread: the second half of injection_congested() alone: a recipient of an injected
-  // message was congested and still is (the backlog's mark left out).
-  bool injected_recipients_congested() const;
 
   // Any thread: a message from an adapter. Checks loops and duplicates, then routes it on a
   // worker. Returns false when it was dropped (and counted).

@@ -48,17 +48,6 @@ int worker_count(const config::GatewayConfig& c) {
   if (c.workers > 0) return c.workers;
   return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
-
-RouterOptions router_options(std::uint64_t node, const config::GatewayConfig& c) {
-  RouterOptions options{node};
-  // What adapters have in flight to the workers when a recipient turns congested (at a
-  // quarter of max_pending) still reaches it, and must fit, with a quarter left for what an
-  // adapter had read by then: a small max_pending lowers the mark at which adapters read
-  // their fabrics more slowly (the default's half is the router's own 4 MiB). max_pending as
-  // configured at start: a reload that lowers it keeps the mark.
-  options.inject_pause = std::min(options.inject_pause, c.max_pending / 2);
-  return options;
-}
 }  // namespace
 
 Server::Impl::Impl(config::Config c, const AdapterRegistry& r)
@@ -66,7 +55,7 @@ Server::Impl::Impl(config::Config c, const AdapterRegistry& r)
       registry(r),
       node(random_node_id()),
       workers(worker_count(config.gateway)),
-      router(workers, router_options(node, config.gateway)),
+      router(workers, RouterOptions{node}),
       sessions(router, config.gateway, workers.size()) {}
 
 namespace {

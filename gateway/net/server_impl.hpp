@@ -70,7 +70,6 @@ struct Server::Impl : AdapterHost {
   }
   void exports_changed() override { router.invalidate_routes(); }
   bool congested() const override { return router.injection_congested(); }
-  bool recipients_congested() const override { return router.injected_recipients_congested(); }
   // `adapters` is fixed before the first adapter starts.
   std::vector<std::string> onward_patterns(const Adapter& asking) const override {
     std::vector<std::string> out;

@@ -27,17 +27,14 @@ inline bool in_own_namespace() { return std::getenv("PSYCHO_MULTICAST_NETNS") !=
 
 // `repair`: more keys of the repair section ("requester_burst: 64KiB"); naming max_nacks
 // there replaces the tests' 100.
-// `more`: keys of the multicast section; `repair`: of its repair map; `gateway_more`: keys of
-// the gateway section.
 inline std::string multicast_config(int port, const std::string& more = "",
-                                    const std::string& repair = "",
-                                    const std::string& gateway_more = "") {
+                                    const std::string& repair = "") {
   // Parallel ctest runs and sanitizers can stall a gateway for longer than the default
   // repair horizon (8 NACKs 20 ms apart); most tests are about correctness, not that.
   std::string keys = repair.find("max_nacks") == std::string::npos ? "max_nacks: 100" : "";
   if (!repair.empty()) keys += (keys.empty() ? "" : ", ") + repair;
-  return "gateway:\n  max_payload: 1MiB\n" + gateway_more +
-         "multicast:\n  group: " + std::string(kGroup) + ":" + std::to_string(port) +
+  return "gateway:\n  max_payload: 1MiB\nmulticast:\n  group: " + std::string(kGroup) + ":" +
+         std::to_string(port) +
          "\n  interface: 127.0.0.1\n  announce_interval: 100ms\n  peer_timeout: 2s\n"
          "  repair: {" +
          keys + "}\n" + more;
