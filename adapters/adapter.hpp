@@ -22,6 +22,7 @@
 #include "core/fabric_link.hpp"
 #include "core/message.hpp"
 #include "core/result.hpp"
+#include "core/subscriber.hpp"
 #include "metrics/adapter_metrics.hpp"
 
 namespace psycho {
@@ -78,8 +79,10 @@ class AdapterHost {
   // Whether what adapters inject is piling up in the gateway (a local subscriber of it is
   // congested, or the router's backlog of injected messages is past half). An adapter whose
   // fabric can wait (a TCP link) reads it more slowly meanwhile, a moment at a time, so that
-  // a fast remote publisher is slowed instead of a local subscriber being cut off.
-  virtual bool congested() const { return false; }
+  // a fast remote publisher is slowed instead of a local subscriber being cut off. One that
+  // holds what keeps arriving in a buffer of its own asks, once that is filling, only about
+  // recipients that are moving (WaitFor::moving): see core/subscriber.hpp.
+  virtual bool congested(WaitFor /*who*/) const { return false; }
   // Any thread: the local subject patterns the gateway's *other* adapters carry onto their
   // fabrics whether or not anyone there asked (their onward_patterns()). An adapter that sends
   // only what its fabric asks for (multicast) asks for these too, so what it hears goes on.

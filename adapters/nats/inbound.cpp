@@ -33,35 +33,47 @@ void NatsAdapter::receive_chosen(std::string_view local_queue, natsSubscription*
 
 // Flow control, the receiving half, as nats-server does it for a fast publisher and a slow
 // subscriber: while what the gateway injects piles up at a recipient (or in the router),
-// the delivery thread waits, and nats.c holds what keeps arriving. A wait ends when the
-// congestion clears, after kImportStall, or as soon as nats.c holds half of what it may for
-// the subscription (`pending_messages`, `pending_bytes`); then messages go on at full speed
-// until the congestion has cleared once. So a subscriber that reads slower than the
-// publisher writes, or not at all, is cut as a slow consumer, and the bridge never falls
-// behind nats-server for it.
+// the delivery thread waits, and nats.c holds what keeps arriving for the subscription.
+// - Once nats.c holds a quarter of what it may (`pending_messages`, `pending_bytes`), the
+//   wait goes on only for recipients that are moving: a stalled one (one that has probably
+//   stopped reading) no longer holds everyone else back while nats.c fills, and a moving one
+//   is still waited for, so what nats.c held does not burst into it.
+// - A wait ends when the congestion clears, after kImportStall, or as soon as nats.c holds
+//   three quarters; then messages go on at full speed until the congestion has cleared once.
+// So a subscriber that reads slower than the publisher writes, or not at all, is cut as a
+// slow consumer, the others get everything, and the bridge never falls behind nats-server.
 void NatsAdapter::pace_import(natsSubscription* sub) {
-  if (!host_->congested()) {
+  if (!host_->congested(WaitFor::congested)) {
     import_stall_expired_ = false;
     return;
   }
   if (import_stall_expired_) return;
-  Counters::add(counters_.import_stalls, 1);
   const auto deadline = Clock::now() + kImportStall;
-  while (host_->congested()) {
-    if (Clock::now() >= deadline || nats_holds_too_much(sub)) {
+  bool waited = false;
+  for (;;) {
+    const NatsHolds holds = nats_holds(sub);
+    if (holds == NatsHolds::most || Clock::now() >= deadline) {
       import_stall_expired_ = true;
       Counters::add(counters_.import_stall_timeouts, 1);
       return;
     }
+    if (!host_->congested(holds == NatsHolds::little ? WaitFor::congested : WaitFor::moving)) {
+      return;
+    }
+    if (!waited) Counters::add(counters_.import_stalls, 1);
+    waited = true;
     std::this_thread::sleep_for(kImportStallStep);
   }
 }
 
-bool NatsAdapter::nats_holds_too_much(natsSubscription* sub) const {
+NatsAdapter::NatsHolds NatsAdapter::nats_holds(natsSubscription* sub) const {
   int messages = 0, bytes = 0;
-  if (natsSubscription_GetPending(sub, &messages, &bytes) != NATS_OK) return true;
-  return 2 * static_cast<std::int64_t>(messages) > config_.pending_messages ||
-         2 * static_cast<std::int64_t>(bytes) > config_.nats_pending_bytes();
+  if (natsSubscription_GetPending(sub, &messages, &bytes) != NATS_OK) return NatsHolds::most;
+  // The fuller of the two, in quarters of its limit.
+  const auto quarters = [](std::int64_t held, std::int64_t limit) { return 4 * held / limit; };
+  const std::int64_t full = std::max(quarters(messages, config_.pending_messages),
+                                     quarters(bytes, config_.nats_pending_bytes()));
+  return full >= 3 ? NatsHolds::most : full >= 1 ? NatsHolds::some : NatsHolds::little;
 }
 
 void NatsAdapter::import(natsSubscription* sub, natsMsg* msg, std::string_view local_queue) {

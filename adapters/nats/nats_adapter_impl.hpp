@@ -88,7 +88,10 @@ class NatsAdapter final : public Adapter {
   void receive_chosen(std::string_view local_queue, natsSubscription* sub, natsMsg* msg);
   void import(natsSubscription* sub, natsMsg* msg, std::string_view local_queue);
   void pace_import(natsSubscription* sub);
-  bool nats_holds_too_much(natsSubscription* sub) const;
+  // How much of its pending limits nats.c holds for `sub`: under a quarter, up to three
+  // quarters, or more (or it cannot tell).
+  enum class NatsHolds : std::uint8_t { little, some, most };
+  NatsHolds nats_holds(natsSubscription* sub) const;
   void set_state(State s) { state_.store(s, std::memory_order_release); }
   void disconnected() {
     if (stopping_.load()) return;  // closing on purpose

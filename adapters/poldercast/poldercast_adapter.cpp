@@ -84,7 +84,9 @@ class PolderCastAdapter final : public Adapter, private TransportEvents, private
   }
   // LinkEvents: a write completed.
   void on_links_moved() override;
-  bool receiving_congested() override { return host_ != nullptr && host_->congested(); }
+  bool receiving_congested() override {
+    return host_ != nullptr && host_->congested(WaitFor::congested);
+  }
 
   void schedule_drain();
   void drain_queue();

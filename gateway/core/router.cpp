@@ -61,6 +61,27 @@ struct Router::MatchResult {
   bool has_local = false;
 };
 
+namespace {
+
+// Of a message's congested recipients, the one a publisher or an adapter should wait for: one
+// that is moving if there is one. A stalled one may be given up soon (or, by an adapter
+// whose own buffer is filling, at once), and the wait must then go on for a moving one
+// rather than end and let what was held back burst into it.
+struct RecipientToWaitFor {
+  std::shared_ptr<Subscriber> recipient;
+  Congestion state = Congestion::none;
+
+  void consider(const std::shared_ptr<Subscriber>& s) {
+    if (state == Congestion::moving) return;
+    const Congestion c = s->congestion();
+    if (c == Congestion::none || c == state) return;
+    recipient = s;
+    state = c;
+  }
+};
+
+}  // namespace
+
 struct Router::Delivery {
   MessagePtr message;
   std::shared_ptr<const MatchResult> result;  // deliver to result->by_worker[target] ...
@@ -76,13 +97,15 @@ struct Router::Delivery {
     for (const auto& s : result->by_worker[static_cast<std::size_t>(target)]) s->deliver(message);
   }
 
-  // On the target worker's thread, after run(): a recipient that is congested now, or null.
+  // On the target worker's thread, after run(): the recipient to wait for now, or null.
   std::shared_ptr<Subscriber> congested_recipient(int target) const {
-    if (single) return single->congested() ? single : nullptr;
-    for (const auto& s : result->by_worker[static_cast<std::size_t>(target)]) {
-      if (s->congested()) return s;
+    RecipientToWaitFor chosen;
+    if (single) {
+      chosen.consider(single);
+    } else {
+      for (const auto& s : result->by_worker[static_cast<std::size_t>(target)]) chosen.consider(s);
     }
-    return nullptr;
+    return std::move(chosen.recipient);
   }
 };
 
@@ -298,14 +321,16 @@ Backpressure Router::route(const MessagePtr& message, bool injected) {
     ws->congestion_countdown = check ? 15 : ws->congestion_countdown - 1;
   }
   Backpressure pressure;
+  RecipientToWaitFor congested;
   for (int target = 0; target < static_cast<int>(result->by_worker.size()); ++target) {
     if (result->by_worker[static_cast<std::size_t>(target)].empty()) continue;
     for (const auto& s : result->by_worker[static_cast<std::size_t>(target)]) {
       if (target == here) s->deliver(message);
-      if (check && !pressure.recipient && s->congested()) pressure.recipient = s;
+      if (check) congested.consider(s);
     }
     if (target != here) queue_remote(here, target, Delivery{message, result, nullptr, injected});
   }
+  pressure.recipient = std::move(congested.recipient);
   if (!result->groups.empty()) deliver_groups(here, message, result, injected);
   if (check && ws != nullptr) pressure.backlog = backlogged(here);
   // An adapter's flag is read for every message it is sent, beside the send's own lock: its
@@ -319,17 +344,21 @@ Backpressure Router::route(const MessagePtr& message, bool injected) {
   return pressure;
 }
 
-bool Router::injection_congested() const {
+bool Router::injection_congested(WaitFor who) const {
   const std::size_t pause_at = std::min(options_.inject_pause, options_.inject_backlog / 2);
   if (inject_backlog_.load(std::memory_order_relaxed) > pause_at) return true;
   if (!inject_pressured_.load(std::memory_order_relaxed)) return false;
   MutexLock lock(inject_pressure_mutex_);
-  const auto recipient = inject_pressure_.recipient;
-  if ((recipient && recipient->congested()) ||
+  const Congestion recipient =
+      inject_pressure_.recipient ? inject_pressure_.recipient->congestion() : Congestion::none;
+  if (recipient == Congestion::moving ||
+      (recipient != Congestion::none && who == WaitFor::congested) ||
       (inject_pressure_.adapter != nullptr && inject_pressure_.adapter->flow().congested) ||
       (inject_pressure_worker_ >= 0 && backlogged(inject_pressure_worker_))) {
     return true;
   }
+  // Not waited for by this adapter, but still by the others.
+  if (recipient != Congestion::none) return false;
   inject_pressure_ = {};
   inject_pressure_worker_ = -1;
   inject_pressured_.store(false, std::memory_order_relaxed);
@@ -338,6 +367,12 @@ bool Router::injection_congested() const {
 
 void Router::note_inject_pressure(Backpressure pressure, int handing_off) {
   MutexLock lock(inject_pressure_mutex_);
+  // Workers report one after another: a moving recipient one of them found stays the one to
+  // wait for while it moves, whatever stalled one another finds next.
+  RecipientToWaitFor recipient;
+  if (pressure.recipient) recipient.consider(pressure.recipient);
+  if (inject_pressure_.recipient) recipient.consider(inject_pressure_.recipient);
+  pressure.recipient = std::move(recipient.recipient);
   inject_pressure_ = std::move(pressure);
   inject_pressure_worker_ = handing_off;
   inject_pressured_.store(true, std::memory_order_relaxed);

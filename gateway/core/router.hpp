@@ -94,8 +94,9 @@ class Router {
   bool backlogged(int worker) const;
   // Any thread: whether what adapters inject is piling up, so that an adapter that can should
   // read its fabric more slowly (the other half of flow control): the backlog of injected
-  // messages is past inject_pause, or a recipient of one was congested and still is.
-  bool injection_congested() const;
+  // messages is past inject_pause, or a recipient of one was congested and still is (with
+  // WaitFor::moving, only if it is moving).
+  bool injection_congested(WaitFor who = WaitFor::congested) const;
 
   // Any thread: a message from an adapter. Checks loops and duplicates, then routes it on a
   // worker. Returns false when it was dropped (and counted).

@@ -1,11 +1,28 @@
 // Something local that receives routed messages: a client session (or a test fake).
 #pragma once
 
+#include <cstdint>
 #include <string_view>
 
 #include "core/message.hpp"
 
 namespace psycho {
+
+// How far behind a subscriber is, for flow control.
+enum class Congestion : std::uint8_t {
+  none,     // keeping up, or stopped long enough that nobody waits for it any more
+  moving,   // behind, and it took something lately (a session: a write completed in the
+            // last 50 ms)
+  stalled,  // behind, and it has taken nothing for longer, not yet long enough to be
+            // given up (a session: 500 ms)
+};
+
+// Whom an adapter waits for before it injects more.
+enum class WaitFor : std::uint8_t {
+  congested,  // every congested recipient, and the router's own backlog
+  moving,     // only recipients that are moving (and the backlog): what the adapter itself
+              // holds meanwhile is filling up, and a stalled recipient would make it overflow
+};
 
 class Subscriber {
  public:
@@ -23,13 +40,14 @@ class Subscriber {
   // (a session declares itself a slow consumer).
   virtual void deliver(const MessagePtr& message) = 0;
 
-  // Any thread. True while the subscriber's outbound queue is filling up (a session: above a
+  // Any thread. Whether the subscriber's outbound queue is filling up (a session: above a
   // quarter of max_pending, until it drains below an eighth): the router reports it to the
-  // publisher, which then pauses reading for a moment (flow
-  // control), so that a fast producer slows down instead of cutting off a healthy consumer.
-  // Only while it is still taking what it is sent: one that has stopped reading is not
-  // waited for (a session: no write completed for 500 ms), and ends as a slow consumer.
-  virtual bool congested() const noexcept { return false; }
+  // publisher, which then pauses reading for a moment (flow control), so that a fast
+  // producer slows down instead of cutting off a healthy consumer. Only while it is still
+  // taking what it is sent: one that has stopped reading is not waited for (a session: no
+  // write completed for 500 ms), and ends as a slow consumer.
+  virtual Congestion congestion() const noexcept { return Congestion::none; }
+  bool congested() const noexcept { return congestion() != Congestion::none; }
 
   // Any thread. Whether a message on `subject` may be delivered here at all (a user's
   // permissions). The router asks before it picks a queue-group member, so that the one

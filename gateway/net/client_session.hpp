@@ -66,7 +66,7 @@ class ClientSession : public Subscriber,
   [[nodiscard]] bool expect_start_within(std::chrono::steady_clock::duration timeout);
 
   void deliver(const MessagePtr& message) override;
-  bool congested() const noexcept override;
+  Congestion congestion() const noexcept override;
   bool may_receive(std::string_view subject) const override;
 
   const std::string& remote() const noexcept { return remote_; }
@@ -210,7 +210,8 @@ class ClientSession : public Subscriber,
   std::size_t pending_bytes_ = 0;       // queued + in flight
   std::atomic<bool> congested_{false};  // pending_bytes_ above the high-water mark
   // steady_clock ticks of the last sign of life while congested: the flag turning on, or a
-  // write completing. congested() stops holding anyone back once it is kStuckAfter old.
+  // write completing. congestion() says moving while it is kMovingWithin old, stalled
+  // after that, and stops holding anyone back once it is kStuckAfter old.
   std::atomic<std::int64_t> progress_at_{0};
   // Flow control: why reading is paused, if it is (client_session.cpp, "Flow control").
   struct Stall {

@@ -20,6 +20,12 @@ constexpr std::size_t kKeepCapacity = 256 * 1024;
 // on without it, and its queue fills to max_pending (a slow consumer). Waiting longer for it would
 // only pile up, upstream, what the other subscribers must then take in a burst.
 constexpr std::chrono::milliseconds kStuckAfter{500};
+// A congested consumer that completed a write this recently is moving. One that has not, for
+// longer, is stalled: still waited for by publishers, but no longer by an adapter whose own
+// buffer (nats.c's, for one) is filling meanwhile. What such an adapter held for a stopped
+// consumer would otherwise burst into the others once kStuckAfter had passed. A reader
+// takes a 2 MiB write (a quarter of the default max_pending) in this time at 40 MB/s.
+constexpr std::chrono::milliseconds kMovingWithin{50};
 }  // namespace
 
 void ClientSession::Outbox::clear() {
@@ -93,11 +99,13 @@ void ClientSession::deliver(const MessagePtr& m) {
   c.bytes_out.add(body.size());
 }
 
-bool ClientSession::congested() const noexcept {
-  if (!congested_.load(std::memory_order_relaxed)) return false;
+Congestion ClientSession::congestion() const noexcept {
+  if (!congested_.load(std::memory_order_relaxed)) return Congestion::none;
   const auto since =
       std::chrono::steady_clock::duration(progress_at_.load(std::memory_order_relaxed));
-  return std::chrono::steady_clock::now().time_since_epoch() - since < kStuckAfter;
+  const auto quiet = std::chrono::steady_clock::now().time_since_epoch() - since;
+  if (quiet >= kStuckAfter) return Congestion::none;
+  return quiet < kMovingWithin ? Congestion::moving : Congestion::stalled;
 }
 
 void ClientSession::note_progress() {

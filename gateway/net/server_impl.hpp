@@ -69,7 +69,7 @@ struct Server::Impl : AdapterHost {
     router.declare_interest(adapter.origin_id(), pattern, added);
   }
   void exports_changed() override { router.invalidate_routes(); }
-  bool congested() const override { return router.injection_congested(); }
+  bool congested(WaitFor who) const override { return router.injection_congested(who); }
   // `adapters` is fixed before the first adapter starts.
   std::vector<std::string> onward_patterns(const Adapter& asking) const override {
     std::vector<std::string> out;

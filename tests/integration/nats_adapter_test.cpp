@@ -85,6 +85,9 @@ class NatsAdapterTest : public ::testing::Test {
               0);
   }
 
+  // A stuck subscriber and a reader on a NATS flood (defined with its tests).
+  void expect_only_the_stuck_one_cut(const std::string& pending_bytes, std::size_t count);
+
   NatsServer server_;
   std::unique_ptr<Gateway> gateway_;
   std::unique_ptr<NatsClient> nats_;
@@ -536,10 +539,10 @@ TEST_F(NatsAdapterTest, AStuckSubscriberIsCutNotWaitedFor) {
 // One stuck subscriber among others: it is cut, as nats-server would cut it, and a subscriber
 // that keeps reading gets every message, including what nats.c held while the adapter
 // waited for the stuck one. (nats-server slows a publisher for a slow subscriber only
-// briefly; it never cuts the others for it.)
-TEST_F(NatsAdapterTest, AStuckSubscriberIsCutAndTheOthersGetEverything) {
-  constexpr std::size_t kCount = 40'000;  // 40 MB: several times max_pending
-  start("  pending_bytes: 128MiB\ngateway:\n  workers: 2\n");
+// briefly; it never cuts the others for it.) `pending_bytes` is the NATS section's limit.
+void NatsAdapterTest::expect_only_the_stuck_one_cut(const std::string& pending_bytes,
+                                                    std::size_t count) {
+  start("  pending_bytes: " + pending_bytes + "\ngateway:\n  workers: 2\n");
   auto stuck = psycho_client(gw());
   stuck->send("SUB flood.>\nPING\n");
   ASSERT_EQ(stuck->line(), "PONG\n");
@@ -551,13 +554,27 @@ TEST_F(NatsAdapterTest, AStuckSubscriberIsCutAndTheOthersGetEverything) {
   reader->drain_for(200ms);  // any later probe
   reader->discard_pending();
   stuck->shrink_receive_buffer();
-  const FloodTally tally = flood_from_nats(*reader, kCount);
+  const FloodTally tally = flood_from_nats(*reader, count);
   EXPECT_TRUE(tally.complete()) << tally.summary();
   EXPECT_TRUE(eventually([&] { return metric(gw(), "psycho_slow_consumers_total") == 1; }, 30s))
       << metric(gw(), "psycho_slow_consumers_total");
   EXPECT_EQ(
       metric(gw(), "psycho_adapter_dropped_total{adapter=\"nats\",reason=\"slow_subscription\"}"),
       0);
+}
+
+TEST_F(NatsAdapterTest, AStuckSubscriberIsCutAndTheOthersGetEverything) {
+  // 40 MB: several times max_pending, and less than half of what nats.c may hold.
+  expect_only_the_stuck_one_cut("128MiB", 40'000);
+}
+
+// The same at nats.c's default limit (64 MiB), which the flood passes half of before the
+// stuck subscriber has been quiet for kStuckAfter: the adapter must stop waiting for the
+// stuck one without pushing what nats.c held at the reader in one burst (it did, and the
+// reader was cut with the stuck one).
+TEST_F(NatsAdapterTest, AStuckSubscriberCostsAReaderNothingAtDefaultLimits) {
+  // 42 MB: past half of nats.c's 64 MiB, short of three quarters.
+  expect_only_the_stuck_one_cut("64MiB", 40'000);
 }
 
 // --- JetStream ----------------------------------------------------------------------------

@@ -58,14 +58,14 @@ class RecordingSubscriber : public Subscriber {
     if (pool_.current() != worker()) wrong_thread = true;
     received.emplace_back(m->subject());
   }
-  bool congested() const noexcept override { return congested_flag; }
+  Congestion congestion() const noexcept override { return congestion_state; }
   // Refuses, as a user's permissions would, every subject starting with `refused_prefix`.
   bool may_receive(std::string_view subject) const override {
     return refused_prefix.empty() || !subject.starts_with(refused_prefix);
   }
   std::vector<std::string> received;
   bool wrong_thread = false;
-  bool congested_flag = false;
+  Congestion congestion_state = Congestion::none;
   std::string refused_prefix;
 
  private:

@@ -207,15 +207,48 @@ TEST_F(RouterTest, AdaptersLearnWhenWhatTheyInjectPilesUp) {
   pool.run();
   EXPECT_FALSE(router.injection_congested());
   // A congested recipient of injected messages: sampled, one in 16 is enough.
-  slow->congested_flag = true;
+  slow->congestion_state = Congestion::moving;
   for (int batch = 0; batch < 4; ++batch) {
     inject(8);
     pool.run();
   }
   EXPECT_TRUE(router.injection_congested());
   EXPECT_EQ(slow->received.size(), 37u);  // slowed, never dropped
-  slow->congested_flag = false;
+  slow->congestion_state = Congestion::none;
   EXPECT_FALSE(router.injection_congested());
+}
+
+// An adapter whose own buffer is filling waits only for a recipient that is moving: a
+// stalled one (it may have stopped reading) does not hold it, and does not hide a moving one
+// among the same message's recipients, which is still waited for.
+TEST_F(RouterTest, AFillingAdapterWaitsOnlyForMovingRecipients) {
+  FakeAdapter a("a");
+  a.set_origin_id(router.next_origin_id());
+  router.add_adapter(a);
+  auto stalled = subscriber(0);
+  auto reader = subscriber(1);
+  ASSERT_TRUE(router.subscribe(stalled, "x", ""));
+  ASSERT_TRUE(router.subscribe(reader, "x", ""));
+  std::uint64_t seq = 0;
+  const auto inject_and_route = [&] {
+    for (int i = 0; i < 16; ++i) {
+      ASSERT_TRUE(router.inject(remote_message("x", a.origin_id(), 0xBEEF, ++seq)));
+      pool.run();
+    }
+  };
+  stalled->congestion_state = Congestion::stalled;
+  inject_and_route();
+  EXPECT_TRUE(router.injection_congested(WaitFor::congested));
+  EXPECT_FALSE(router.injection_congested(WaitFor::moving));
+  EXPECT_TRUE(router.injection_congested(WaitFor::congested)) << "still waited for by others";
+  reader->congestion_state = Congestion::moving;
+  inject_and_route();
+  EXPECT_TRUE(router.injection_congested(WaitFor::moving));
+  reader->congestion_state = Congestion::none;
+  EXPECT_FALSE(router.injection_congested(WaitFor::moving));
+  stalled->congestion_state = Congestion::none;
+  EXPECT_FALSE(router.injection_congested(WaitFor::congested));
+  EXPECT_EQ(reader->received.size(), 32u);  // slowed, never dropped
 }
 
 TEST_F(RouterTest, DuplicatesFromTwoAdaptersAreDeliveredOnce) {
@@ -346,7 +379,7 @@ TEST_F(RouterTest, PublisherLearnsWhenARecipientIsCongested) {
     return n;
   };
   EXPECT_EQ(count_congested(), 0);
-  busy->congested_flag = true;
+  busy->congestion_state = Congestion::moving;
   EXPECT_GE(count_congested(), 2);  // sampled: at least once every 16 messages
   pool.run();
   EXPECT_EQ(busy->received.size(), 64u);  // congestion slows publishers, never drops
