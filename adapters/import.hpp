@@ -12,11 +12,13 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "adapters/adapter.hpp"
 #include "adapters/subject_filter.hpp"
 #include "adapters/traffic_counters.hpp"
+#include "core/header_block.hpp"
 
 namespace psycho {
 
@@ -84,7 +86,12 @@ class Importer {
   void inject(AdapterHost& host, OriginId origin, std::string_view local, const FabricMessage& m,
               const Trace& carried) const {
     counters_.received(m.headers.size() + m.payload.size());
-    host.inject(make_message({local, m.reply, m.headers, m.payload, m.queue}, origin,
+    // Whatever another gateway or a fabric's client put there, no client here sees a Psycho-*
+    // header (PROTOCOL.md).
+    thread_local std::string header_scratch;
+    const std::string_view headers =
+        m.headers.empty() ? m.headers : without_gateway_headers(m.headers, header_scratch);
+    host.inject(make_message({local, m.reply, headers, m.payload, m.queue}, origin,
                              one_hop_further(carried, rules_.bus)));
   }
 

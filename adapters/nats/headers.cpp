@@ -11,15 +11,6 @@ namespace psycho::nats {
 
 namespace {
 
-bool equals_ignoring_case(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
 template <class T>
 bool parse_number(std::string_view text, T& out, int base) noexcept {
   if (text.empty()) return false;
@@ -55,28 +46,7 @@ std::string status_line(natsMsg* msg) {
 
 constexpr std::string_view kJetStreamMsgIdHeader = "Nats-Msg-Id";
 
-// Writes into `out` a block's first line and the header lines `drop` does not name, each as
-// its bytes, without the closing blank line.
-template <class Drop>
-void copy_block_without(std::string_view block, Drop&& drop, std::string& out) {
-  out.assign(block.substr(0, block.find("\r\n")));
-  out += "\r\n";
-  for_each_header_line(block, [&](std::string_view line, std::string_view name) {
-    if (drop(name)) return;
-    out += line;
-    out += "\r\n";
-  });
-}
-
 }  // namespace
-
-std::string_view header_value(std::string_view line) noexcept {
-  const std::size_t colon = line.find(':');
-  if (colon == std::string_view::npos) return {};
-  std::string_view value = line.substr(colon + 1);
-  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-  return value;
-}
 
 TraceHeader trace_header_kind(std::string_view name) noexcept {
   if (equals_ignoring_case(name, kTraceHeader)) return TraceHeader::trace;
@@ -152,28 +122,27 @@ void HeaderBlockBuilder::end(std::string& out) {
 std::optional<Trace> split_trace(std::string_view block, std::string& scratch,
                                  std::string_view& headers) {
   std::string_view trace[5];  // by TraceHeader
-  bool any_trace = false;
+  bool any_gateway = false;
   bool any_other = false;
   for_each_header_line(block, [&](std::string_view line, std::string_view name) {
-    const TraceHeader kind = trace_header_kind(name);
-    if (kind == TraceHeader::none) {
+    if (!is_gateway_header(name)) {
       any_other = true;
       return;
     }
-    any_trace = true;
-    trace[static_cast<int>(kind)] = header_value(line);
+    any_gateway = true;
+    trace[static_cast<int>(trace_header_kind(name))] = header_value(line);
   });
   const std::string_view first_line = block.substr(0, block.find("\r\n"));
-  if (!any_other && first_line == kHeaderLine) {
-    headers = {};  // nothing for a client: no header and no status
-  } else if (!any_trace) {
-    headers = block;
+  if (!any_gateway) {
+    headers = block;  // byte for byte, an empty block too
+  } else if (!any_other && first_line == kHeaderLine) {
+    headers = {};  // the block a gateway added for its trace: nothing for a client
   } else {
-    copy_block_without(block, is_trace_header, scratch);
+    copy_block_without(block, is_gateway_header, scratch);
     scratch += "\r\n";
     headers = scratch;
   }
-  if (!any_trace) return std::nullopt;
+  if (!any_gateway) return std::nullopt;
   const auto [none, compact, origin, msg_id, hops] = trace;
   if (!compact.empty()) return parse_trace(compact);
   if (origin.empty() || msg_id.empty() || hops.empty()) return std::nullopt;
@@ -183,7 +152,7 @@ std::optional<Trace> split_trace(std::string_view block, std::string& scratch,
 OutgoingBody outgoing_body(std::string_view headers, std::string_view payload,
                            std::string_view trace, std::string_view msg_id, std::string& scratch) {
   const auto dropped = [&](std::string_view name) {
-    return is_trace_header(name) ||
+    return is_gateway_header(name) ||
            (!msg_id.empty() && equals_ignoring_case(name, kJetStreamMsgIdHeader));
   };
   bool unchanged = trace.empty() && msg_id.empty();
@@ -232,10 +201,10 @@ std::optional<Trace> take_headers(natsMsg* msg, std::string& scratch, std::strin
   for (int i = 0; i < key_count; ++i) {
     const std::string_view key = keys[i];
     if (!status.empty() && (key == "Status" || key == "Description")) continue;
-    if (const TraceHeader kind = trace_header_kind(key); kind != TraceHeader::none) {
+    if (is_gateway_header(key)) {
       const char* value = nullptr;
       natsMsgHeader_Get(msg, keys[i], &value);
-      trace[static_cast<int>(kind)] = value;
+      trace[static_cast<int>(trace_header_kind(key))] = value;
       continue;
     }
     const char** values = nullptr;

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/header_block.hpp"
 #include "core/message.hpp"
 
 namespace psycho::nats {
@@ -27,10 +28,9 @@ inline constexpr std::string_view kHeaderLine = "NATS/1.0";
 
 // Which trace header a header name is (case-insensitive, as HTTP-style names are).
 enum class TraceHeader { none, trace, legacy_origin, legacy_msg_id, legacy_hops };
+// Every other name that starts with Psycho- is a gateway's too (is_gateway_header): never
+// shown to clients, and never published for a client.
 TraceHeader trace_header_kind(std::string_view name) noexcept;
-inline bool is_trace_header(std::string_view name) noexcept {
-  return trace_header_kind(name) != TraceHeader::none;
-}
 
 // The text forms of a trace, written into fixed buffers (no allocation).
 struct TraceValues {
@@ -45,25 +45,6 @@ std::optional<Trace> parse_trace(std::string_view value) noexcept;
 // The same for the three headers of older gateways.
 std::optional<Trace> parse_legacy_trace(std::string_view origin, std::string_view msg_id,
                                         std::string_view hops) noexcept;
-
-// Calls f(line, name) for each header line of a block, as its bytes (without the CRLF);
-// stops at the blank line. `name` is what precedes the colon, or the whole line when there
-// is none. The first line (`NATS/1.0 ...`) is not a header.
-template <class F>
-void for_each_header_line(std::string_view block, F&& f) {
-  std::size_t pos = block.find("\r\n");
-  while (pos != std::string_view::npos) {
-    pos += 2;
-    const std::size_t end = block.find("\r\n", pos);
-    if (end == std::string_view::npos || end == pos) return;
-    const std::string_view line = block.substr(pos, end - pos);
-    f(line, line.substr(0, line.find(':')));
-    pos = end;
-  }
-}
-
-// The value of a header line: what follows the colon, less leading blanks ("" without one).
-std::string_view header_value(std::string_view line) noexcept;
 
 // Builds a header block into `out` (cleared first). `status` is the text after NATS/1.0 on
 // the first line ("503", "404 No Messages"), or empty.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cassert>
 
+#include "core/header_block.hpp"
 #include "core/log.hpp"
 #include "core/subject.hpp"
 #include "protocol/connect_options.hpp"
@@ -281,8 +282,12 @@ void ClientSession::handle_pub(const protocol::Op& op) {
   c.bytes_in.add(op.headers.size() + op.payload.size());
   reply_ok();  // before routing, so that with echo the +OK precedes the client's own MSG
   Router& router = ctx_.router;
+  // Psycho-* headers are the gateways' own: a client's are not passed on (PROTOCOL.md).
+  thread_local std::string header_scratch;
+  const std::string_view headers =
+      op.headers.empty() ? op.headers : without_gateway_headers(op.headers, header_scratch);
   const Backpressure pressure = router.publish(make_message(
-      {op.subject, op.reply, op.headers, op.payload}, id(),
+      {op.subject, op.reply, headers, op.payload}, id(),
       Trace{router.node_id(), router.next_sequence(), 0}, user_ != nullptr ? user_->principal : 0));
   if (pressure.recipient) stall_.recipient = pressure.recipient;
   if (pressure.adapter != nullptr && stall_.adapter == nullptr) {

@@ -112,6 +112,29 @@ TEST_F(NatsAdapterTest, NatsPublicationsReachPsychoClientsWithHeaders) {
   EXPECT_EQ(msg.find("Psycho-"), std::string::npos) << msg;
 }
 
+// What a NATS publisher sends with an empty header block (no header at all) arrives as one,
+// as nats-server delivers it; a Psycho-* header it sends is the gateways' and is not shown.
+TEST_F(NatsAdapterTest, AnEmptyHeaderBlockStaysABlockAndPsychoHeadersStayHidden) {
+  start();
+  auto c = psycho_client(gw(), /*headers=*/true);
+  c->send("SUB raw.>\nPING\n");
+  ASSERT_EQ(c->line(), "PONG\n");
+  ASSERT_TRUE(bridged(nats(), *c, "raw.probe"));
+  RawClient publisher(server_.port());  // the NATS protocol itself, to send an empty block
+  ASSERT_NE(publisher.line().find("INFO"), std::string::npos);
+  const std::string empty = "NATS/1.0\r\n\r\n";
+  publisher.send("CONNECT {\"verbose\":false,\"headers\":true}\r\nHPUB raw.empty " +
+                 std::to_string(empty.size()) + " " + std::to_string(empty.size() + 2) + "\r\n" +
+                 empty + "hi\r\nPING\r\n");
+  ASSERT_EQ(publisher.expect("PONG\r\n"), "PONG\r\n");
+  EXPECT_EQ(c->expect("hi\n"), "HMSG raw.empty " + std::to_string(empty.size()) + " " +
+                                   std::to_string(empty.size() + 2) + "\n" + empty + "hi\n");
+  nats().publish("raw.own", "42", "", {{"Psycho-Anything", "1"}, {"K", "v"}});
+  const std::string kept = "NATS/1.0\r\nK: v\r\n\r\n";
+  EXPECT_EQ(c->expect("42\n"), "HMSG raw.own " + std::to_string(kept.size()) + " " +
+                                   std::to_string(kept.size() + 2) + "\n" + kept + "42\n");
+}
+
 TEST_F(NatsAdapterTest, PsychoPublicationsReachNatsWithTheirHeadersAndReply) {
   start("  trace_headers: true\n");
   nats().subscribe("reports.*");

@@ -128,6 +128,29 @@ TEST_F(ProtocolTest, HeadersReachHeaderClientsAndAreStrippedForSeedClients) {
   EXPECT_EQ(seed->expect("hello\n"), "MSG hdr.test 5\nhello\n");
 }
 
+// Psycho-* headers are the gateways' (a message's identity between them): a client that
+// sends one does not show it to anyone, on this gateway or beyond. The rest of its block is
+// kept byte for byte, and a block left with no header is still a block.
+TEST_F(ProtocolTest, AClientsPsychoHeadersAreNeverShownToOthers) {
+  auto sub = gw().client();
+  auto pub = gw().client();
+  sub->send("CONNECT {\"headers\":true,\"verbose\":false}\nSUB hdr.>\nPING\n");
+  ASSERT_EQ(sub->line(), "PONG\n");
+  const auto hpub = [&](std::string_view subject, const std::string& headers) {
+    pub->send("HPUB " + std::string(subject) + " " + std::to_string(headers.size()) + " " +
+              std::to_string(headers.size() + 2) + "\n" + headers + "hi\n");
+  };
+  hpub("hdr.mixed",
+       "NATS/1.0\r\nk: 1\r\npsycho-trace: 0000000000000001-1-1\r\nK: 2\r\nPsycho-Mine: x\r\n\r\n");
+  const std::string kept = "NATS/1.0\r\nk: 1\r\nK: 2\r\n\r\n";
+  EXPECT_EQ(sub->expect("hi\n"), "HMSG hdr.mixed " + std::to_string(kept.size()) + " " +
+                                     std::to_string(kept.size() + 2) + "\n" + kept + "hi\n");
+  hpub("hdr.only", "NATS/1.0\r\nPsycho-Trace: 0000000000000001-2-1\r\n\r\n");
+  const std::string empty = "NATS/1.0\r\n\r\n";
+  EXPECT_EQ(sub->expect("hi\n"), "HMSG hdr.only " + std::to_string(empty.size()) + " " +
+                                     std::to_string(empty.size() + 2) + "\n" + empty + "hi\n");
+}
+
 TEST_F(ProtocolTest, QueueGroupMembersShareTheMessages) {
   auto a = gw().client();
   auto b = gw().client();
