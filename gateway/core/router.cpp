@@ -309,9 +309,7 @@ Backpressure Router::route(const MessagePtr& message, bool injected) {
   if (!message->reply().empty() && (result->has_local || !result->groups.empty()) &&
       std::any_of(result->adapters.begin(), result->adapters.end(),
                   [&](const FabricLink* a) { return a->origin_id() != message->origin(); })) {
-    const std::uint64_t key = siphash<1, 3>(process_hash_key(), message->reply());
-    MutexLock lock(answered_mutex_);
-    answered_here_.insert(key);
+    answered_here_.note(message->reply());
   }
   // Reading every recipient's flag for every message would touch other cores' cache lines on
   // the hottest path; a sample every 16 messages finds a congested consumer soon enough.
@@ -520,13 +518,9 @@ bool Router::inject(MessagePtr message) {
     stats_.drop(RouterDrop::hop_limit);
     return false;
   }
-  if (is_no_responders(*message)) {
-    const std::uint64_t key = siphash<1, 3>(process_hash_key(), message->subject());
-    MutexLock lock(answered_mutex_);
-    if (answered_here_.contains(key)) {
-      stats_.drop(RouterDrop::answered_here);
-      return false;
-    }
+  if (is_no_responders(*message) && answered_here_.contains(message->subject())) {
+    stats_.drop(RouterDrop::answered_here);
+    return false;
   }
   if (trace.bus != 0 && !chosen) {
     for (const FabricLink* a : adapters_) {

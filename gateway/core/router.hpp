@@ -21,11 +21,11 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/answered_requests.hpp"
 #include "core/dedup_cache.hpp"
 #include "core/message.hpp"
 #include "core/mutex.hpp"
 #include "core/per_worker.hpp"
-#include "core/recent_set.hpp"
 #include "core/router_stats.hpp"
 #include "core/string_hash.hpp"
 #include "core/subject_trie.hpp"
@@ -145,13 +145,8 @@ class Router {
   RouterStats stats_;
   DedupCache dedup_;
   std::vector<FabricLink*> adapters_;
-  // The reply subjects (keyed hashes) of the last requests that reached a recipient here and
-  // went to an adapter too: a fabric's "no responders" for one of them is not the answer (a
-  // responder here has the request) and is dropped (RouterDrop::answered_here). nats-server
-  // sends one for a request that only the publishing gateway's own clients serve.
-  static constexpr std::size_t kAnsweredHereCapacity = 4096;
-  mutable Mutex answered_mutex_;
-  RecentSet<> answered_here_ GUARDED_BY(answered_mutex_){kAnsweredHereCapacity};
+  // Requests a recipient here took that went to a fabric too: not for its "no responders".
+  AnsweredRequests answered_here_{4096};
 
   mutable SharedMutex index_mutex_;
   SubjectTrie index_ GUARDED_BY(index_mutex_);

@@ -66,7 +66,8 @@ void ClientSession::deliver(const MessagePtr& m) {
   if (m->origin() == id() && !echo_) return;
   if (user_ != nullptr && !receives(*m)) return;
   // A "no responders" status is for a requester that asked for one, as nats-server decides;
-  // a fabric's reaches every subscriber of the reply subject here.
+  // a fabric's reaches every subscriber of the reply subject here. (is_no_responders checks
+  // the payload too; testing it here first spares nearly every delivery an out-of-line call.)
   if (!no_responders_ && m->payload().empty() && is_no_responders(*m)) return;
   const bool with_headers = headers_ && !m->headers().empty();
   const std::string_view body = with_headers ? m->body() : m->payload();
