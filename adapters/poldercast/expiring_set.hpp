@@ -8,6 +8,9 @@
 
 namespace psycho::poldercast {
 
+// How many nodes one kind of link (stream or WebSocket) keeps banned for flooding at once.
+constexpr std::size_t kMaxBanned = 1024;
+
 template <class Key>
 class ExpiringSet {
  public:

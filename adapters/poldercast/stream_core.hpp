@@ -32,8 +32,7 @@ using ErrorCode = boost::system::error_code;
 // The length prefix of every frame.
 constexpr std::size_t kHeader = FrameBuffer::kHeader;
 
-// How many nodes may be banned, and how many addresses rest, at once.
-constexpr std::size_t kMaxBanned = 1024;
+// How many addresses rest at once (kMaxBanned: expiring_set.hpp).
 constexpr std::size_t kMaxResting = 1024;
 
 // Whether a timeout option is on (0 turns it off).

@@ -23,7 +23,6 @@ using ErrorCode = boost::system::error_code;
 
 namespace {
 constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
-constexpr std::size_t kMaxBanned = 1024;  // browsers banned at once
 }  // namespace
 
 namespace detail {
