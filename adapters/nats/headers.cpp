@@ -123,6 +123,7 @@ std::optional<Trace> split_trace(std::string_view block, std::string& scratch,
                                  std::string_view& headers) {
   std::string_view trace[5];  // by TraceHeader
   bool any_gateway = false;
+  bool any_trace = false;
   bool any_other = false;
   for_each_header_line(block, [&](std::string_view line, std::string_view name) {
     if (!is_gateway_header(name)) {
@@ -130,12 +131,14 @@ std::optional<Trace> split_trace(std::string_view block, std::string& scratch,
       return;
     }
     any_gateway = true;
-    trace[static_cast<int>(trace_header_kind(name))] = header_value(line);
+    const TraceHeader kind = trace_header_kind(name);
+    any_trace = any_trace || kind != TraceHeader::none;
+    trace[static_cast<int>(kind)] = header_value(line);
   });
   const std::string_view first_line = block.substr(0, block.find("\r\n"));
   if (!any_gateway) {
     headers = block;  // byte for byte, an empty block too
-  } else if (!any_other && first_line == kHeaderLine) {
+  } else if (any_trace && !any_other && first_line == kHeaderLine) {
     headers = {};  // the block a gateway added for its trace: nothing for a client
   } else {
     copy_block_without(block, is_gateway_header, scratch);

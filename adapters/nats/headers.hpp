@@ -60,8 +60,10 @@ class HeaderBlockBuilder {
 };
 
 // The headers of a received block (its bytes as they arrived) as Psycho clients see them:
-// `headers` becomes the block without its trace headers (the block itself when it has none,
-// else a copy in `scratch`), or empty when neither a header nor a status is left. Returns
+// `headers` becomes the block without its Psycho-* headers (the block itself when it has
+// none, else a copy in `scratch`), or empty when it held a trace header and nothing else
+// (no other header, no status): the block a gateway added only to carry its trace. A block
+// with no header at all that no gateway added stays a block, as nats-server delivers it. Returns
 // the trace they carried (hops as received; Psycho-Trace before the legacy three), or
 // nullopt when there is none or it is malformed: the message is then a plain NATS
 // publication.
@@ -74,7 +76,7 @@ std::optional<Trace> split_trace(std::string_view block, std::string& scratch,
 std::optional<Trace> take_headers(natsMsg* msg, std::string& scratch, std::string_view& headers);
 
 // What to publish for a message whose header block is `headers` (as a client sent it, or
-// empty) and whose payload follows: the block byte for byte, less any trace header (and
+// empty) and whose payload follows: the block byte for byte, less any Psycho-* header (and
 // less a Nats-Msg-Id of its own when `msg_id` is given), plus `Psycho-Trace: <trace>` and
 // `Nats-Msg-Id: <msg_id>` where those are not empty, then the payload. `bytes` is the
 // message's own memory when nothing changes, else `scratch`.

@@ -57,7 +57,10 @@ bool is_no_responders(const Message& m) noexcept {
 }
 
 bool is_valid_header_block(std::string_view headers) noexcept {
-  return headers.empty() || (headers.starts_with("NATS/1.0") && headers.ends_with("\r\n\r\n"));
+  // The first blank line is the last: lines after it would be read by nobody (a header
+  // reader stops there) and could smuggle anything past one that looks at the block.
+  return headers.empty() || (headers.starts_with("NATS/1.0") && headers.size() >= 12 &&
+                             headers.find("\r\n\r\n") == headers.size() - 4);
 }
 
 }  // namespace psycho

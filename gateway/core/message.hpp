@@ -57,7 +57,8 @@ struct MessageParts {
 };
 
 // Whether `headers` is empty (no headers) or a whole NATS header block: the NATS/1.0 line
-// first, the blank line last, so that an HMSG carrying it is well-formed.
+// first, the blank line last and only there, so that an HMSG carrying it is well-formed and
+// every header in it is one that readers (core/header_block.hpp) see.
 bool is_valid_header_block(std::string_view headers) noexcept;
 
 class Message;

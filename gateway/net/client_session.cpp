@@ -272,7 +272,7 @@ void ClientSession::handle_pub(const protocol::Op& op) {
     send_error(protocol::Error::invalid_publish_subject);
     return;
   }
-  if (!op.headers.empty() && !op.headers.starts_with("NATS/1.0")) {
+  if (!is_valid_header_block(op.headers)) {
     send_error(protocol::Error::invalid_arguments);
     return;
   }

@@ -53,6 +53,17 @@ TEST_F(ImportTest, InjectsUnderTheLocalNameWithOneMoreHop) {
   EXPECT_EQ(t.bytes_in, headers.size() + 4);
 }
 
+// Whatever a fabric's publisher or another gateway wrote there, no client here sees a
+// Psycho-* header; the rest of the block stays byte for byte, and so does an empty block.
+TEST_F(ImportTest, PsychoHeadersAreTakenOutOfWhatIsImported) {
+  ASSERT_TRUE(
+      import(checked, {"hub.a.b", "", "NATS/1.0\r\nz: 1\r\nPsycho-Trace: x\r\nZ: 2\r\n\r\n", "p"}));
+  ASSERT_TRUE(import(checked, {"hub.a.c", "", "NATS/1.0\r\npsycho-other: y\r\n\r\n", "p"}));
+  ASSERT_EQ(host.injected.size(), 2u);
+  EXPECT_EQ(host.injected[0]->headers(), "NATS/1.0\r\nz: 1\r\nZ: 2\r\n\r\n");
+  EXPECT_EQ(host.injected[1]->headers(), "NATS/1.0\r\n\r\n");
+}
+
 TEST_F(ImportTest, HopCountStopsAt255) {
   ASSERT_TRUE(import(checked, {"hub.a.b", "", "", ""}, {9, 1, 254, 0}));
   ASSERT_TRUE(import(checked, {"hub.a.b", "", "", ""}, {9, 2, 255, 0}));

@@ -35,6 +35,9 @@ TEST(Message, HeaderBlocksMustBeWhole) {
   EXPECT_FALSE(is_valid_header_block("NATS/1.0\r\nA: b\r\n"));  // no blank line
   EXPECT_FALSE(is_valid_header_block("HTTP/1.1\r\n\r\n"));
   EXPECT_FALSE(is_valid_header_block("A: b\r\n\r\n"));
+  // A blank line before the end would hide what follows it from every header reader.
+  EXPECT_FALSE(is_valid_header_block("NATS/1.0\r\nA: 1\r\n\r\nPsycho-X: y\r\n\r\n"));
+  EXPECT_FALSE(is_valid_header_block("NATS/1.0\r\n\r"));
 }
 
 }  // namespace
