@@ -34,10 +34,12 @@ void NatsAdapter::receive_chosen(std::string_view local_queue, natsSubscription*
 // Flow control, the receiving half, as nats-server does it for a fast publisher and a slow
 // subscriber: while what the gateway injects piles up at a recipient (or in the router),
 // the delivery thread waits, and nats.c holds what keeps arriving for the subscription.
-// - Once nats.c holds a quarter of what it may (`pending_messages`, `pending_bytes`), the
-//   wait goes on only for recipients that are moving: a stalled one (one that has probably
+// - Once nats.c holds half of what it may (`pending_messages`, `pending_bytes`), the wait
+//   goes on only for recipients that are moving: a stalled one (one that has probably
 //   stopped reading) no longer holds everyone else back while nats.c fills, and a moving one
-//   is still waited for, so what nats.c held does not burst into it.
+//   is still waited for, so what nats.c held does not burst into it. (Half, where the wait
+//   used to end for everyone: a reader slow enough that its whole-outbox writes take longer
+//   than kMovingWithin counts as stalled, and is then given no less than before.)
 // - A wait ends when the congestion clears, after kImportStall, or as soon as nats.c holds
 //   three quarters; then messages go on at full speed until the congestion has cleared once.
 // So a subscriber that reads slower than the publisher writes, or not at all, is cut as a
@@ -52,16 +54,18 @@ void NatsAdapter::pace_import(natsSubscription* sub) {
   bool waited = false;
   for (;;) {
     const NatsHolds holds = nats_holds(sub);
-    if (holds == NatsHolds::most || Clock::now() >= deadline) {
+    const bool out_of_patience = holds == NatsHolds::most || Clock::now() >= deadline;
+    if (!out_of_patience &&
+        !host_->congested(holds == NatsHolds::little ? WaitFor::congested : WaitFor::moving)) {
+      return;
+    }
+    if (!waited) Counters::add(counters_.import_stalls, 1);  // a timeout is a stall too
+    waited = true;
+    if (out_of_patience) {
       import_stall_expired_ = true;
       Counters::add(counters_.import_stall_timeouts, 1);
       return;
     }
-    if (!host_->congested(holds == NatsHolds::little ? WaitFor::congested : WaitFor::moving)) {
-      return;
-    }
-    if (!waited) Counters::add(counters_.import_stalls, 1);
-    waited = true;
     std::this_thread::sleep_for(kImportStallStep);
   }
 }
@@ -73,7 +77,7 @@ NatsAdapter::NatsHolds NatsAdapter::nats_holds(natsSubscription* sub) const {
   const auto quarters = [](std::int64_t held, std::int64_t limit) { return 4 * held / limit; };
   const std::int64_t full = std::max(quarters(messages, config_.pending_messages),
                                      quarters(bytes, config_.nats_pending_bytes()));
-  return full >= 3 ? NatsHolds::most : full >= 1 ? NatsHolds::some : NatsHolds::little;
+  return full >= 3 ? NatsHolds::most : full >= 2 ? NatsHolds::some : NatsHolds::little;
 }
 
 void NatsAdapter::import(natsSubscription* sub, natsMsg* msg, std::string_view local_queue) {

@@ -88,8 +88,8 @@ class NatsAdapter final : public Adapter {
   void receive_chosen(std::string_view local_queue, natsSubscription* sub, natsMsg* msg);
   void import(natsSubscription* sub, natsMsg* msg, std::string_view local_queue);
   void pace_import(natsSubscription* sub);
-  // How much of its pending limits nats.c holds for `sub`: under a quarter, up to three
-  // quarters, or more (or it cannot tell).
+  // How much of its pending limits nats.c holds for `sub`: under half, up to three quarters,
+  // or more (or it cannot tell).
   enum class NatsHolds : std::uint8_t { little, some, most };
   NatsHolds nats_holds(natsSubscription* sub) const;
   void set_state(State s) { state_.store(s, std::memory_order_release); }

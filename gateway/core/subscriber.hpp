@@ -20,8 +20,9 @@ enum class Congestion : std::uint8_t {
 // Whom an adapter waits for before it injects more.
 enum class WaitFor : std::uint8_t {
   congested,  // every congested recipient, and the router's own backlog
-  moving,     // only recipients that are moving (and the backlog): what the adapter itself
-              // holds meanwhile is filling up, and a stalled recipient would make it overflow
+  moving,     // only recipients that are moving (and the backlog and congested adapters):
+              // what the adapter itself holds meanwhile is filling up, and a stalled
+              // recipient would make it overflow
 };
 
 class Subscriber {
@@ -45,7 +46,8 @@ class Subscriber {
   // publisher, which then pauses reading for a moment (flow control), so that a fast
   // producer slows down instead of cutting off a healthy consumer. Only while it is still
   // taking what it is sent: one that has stopped reading is not waited for (a session: no
-  // write completed for 500 ms), and ends as a slow consumer.
+  // write completed for 500 ms), and ends as a slow consumer. Must not lock: the router
+  // asks while it holds its own lock.
   virtual Congestion congestion() const noexcept { return Congestion::none; }
   bool congested() const noexcept { return congestion() != Congestion::none; }
 

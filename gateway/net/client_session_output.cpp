@@ -101,7 +101,7 @@ void ClientSession::deliver(const MessagePtr& m) {
 }
 
 Congestion ClientSession::congestion() const noexcept {
-  if (!congested_.load(std::memory_order_relaxed)) return Congestion::none;
+  if (!congested_.load(std::memory_order_acquire)) return Congestion::none;
   const auto since =
       std::chrono::steady_clock::duration(progress_at_.load(std::memory_order_relaxed));
   const auto quiet = std::chrono::steady_clock::now().time_since_epoch() - since;
@@ -122,7 +122,9 @@ void ClientSession::update_congestion() {
   const bool now = congested_.load(std::memory_order_relaxed);
   if (!now && pending_bytes_ > high) {
     note_progress();  // the wait for it starts now, however long ago it last wrote
-    congested_.store(true, std::memory_order_relaxed);
+    // Release: a thread that sees the flag sees this stamp too, not an old one that would
+    // make a fresh congestion look stalled.
+    congested_.store(true, std::memory_order_release);
   } else if (now && pending_bytes_ < high / 2) {
     congested_.store(false, std::memory_order_relaxed);
   }
