@@ -151,6 +151,19 @@ TEST_F(ProtocolTest, AClientsPsychoHeadersAreNeverShownToOthers) {
                                      std::to_string(empty.size() + 2) + "\n" + empty + "hi\n");
 }
 
+// Header readers stop at the first blank line: a block that goes on after one, or never
+// ends, could carry what no reader sees (a Psycho-* header past the stripping). Refused.
+TEST_F(ProtocolTest, AHeaderBlockMustEndAtItsFirstBlankLine) {
+  for (const std::string headers :
+       {"NATS/1.0\r\nA: 1\r\n\r\nPsycho-Trace: 0000000000000001-1-1\r\n\r\n",
+        "NATS/1.0\r\nA: 1\r\n"}) {
+    auto pub = gw().client();
+    pub->send("CONNECT {\"verbose\":false}\nHPUB hdr.bad " + std::to_string(headers.size()) + " " +
+              std::to_string(headers.size() + 2) + "\n" + headers + "hi\n");
+    EXPECT_EQ(pub->line(), "-ERR 'Invalid Protocol Arguments'\n") << headers;
+  }
+}
+
 TEST_F(ProtocolTest, QueueGroupMembersShareTheMessages) {
   auto a = gw().client();
   auto b = gw().client();
