@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <unordered_set>
+#include <utility>
 
 #include "core/fabric_link.hpp"
 #include "core/keyed_hash.hpp"
@@ -347,8 +348,12 @@ bool Router::injection_congested(WaitFor who) const {
   if (inject_backlog_.load(std::memory_order_relaxed) > pause_at) return true;
   if (!inject_pressured_.load(std::memory_order_relaxed)) return false;
   MutexLock lock(inject_pressure_mutex_);
-  const Congestion recipient =
+  Congestion recipient =
       inject_pressure_.recipient ? inject_pressure_.recipient->congestion() : Congestion::none;
+  if (recipient == Congestion::none && inject_stalled_ != nullptr) {
+    inject_pressure_.recipient = std::exchange(inject_stalled_, nullptr);
+    recipient = inject_pressure_.recipient->congestion();
+  }
   if (recipient == Congestion::moving ||
       (recipient != Congestion::none && who == WaitFor::congested) ||
       (inject_pressure_.adapter != nullptr && inject_pressure_.adapter->flow().congested) ||
@@ -366,11 +371,24 @@ bool Router::injection_congested(WaitFor who) const {
 void Router::note_inject_pressure(Backpressure pressure, int handing_off) {
   MutexLock lock(inject_pressure_mutex_);
   // Workers report one after another: a moving recipient one of them found stays the one to
-  // wait for while it moves, whatever stalled one another finds next.
-  RecipientToWaitFor recipient;
-  if (pressure.recipient) recipient.consider(pressure.recipient);
-  if (inject_pressure_.recipient) recipient.consider(inject_pressure_.recipient);
-  pressure.recipient = std::move(recipient.recipient);
+  // wait for while it moves, whatever stalled one another finds next; that one is kept as
+  // the next in line. The newest report wins a tie.
+  const std::shared_ptr<Subscriber> candidates[] = {pressure.recipient, inject_pressure_.recipient,
+                                                    inject_stalled_};
+  RecipientToWaitFor best;
+  for (const auto& s : candidates) {
+    if (s) best.consider(s);
+  }
+  inject_stalled_ = nullptr;
+  if (best.state == Congestion::moving) {
+    for (const auto& s : candidates) {
+      if (s && s != best.recipient && s->congestion() == Congestion::stalled) {
+        inject_stalled_ = s;
+        break;
+      }
+    }
+  }
+  pressure.recipient = std::move(best.recipient);
   inject_pressure_ = std::move(pressure);
   inject_pressure_worker_ = handing_off;
   inject_pressured_.store(true, std::memory_order_relaxed);

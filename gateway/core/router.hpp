@@ -183,10 +183,14 @@ class Router {
     bool scheduled GUARDED_BY(mutex) = false;
   };
   PerWorker<InjectQueue> inject_queues_;
-  // The last congested recipient of an injected message (set by the workers that route
-  // them), and whether there is one: read by adapters through injection_congested().
+  // The congested recipient of injected messages to wait for (set by the workers that route
+  // them; a moving one over a stalled one), and whether there is one: read by adapters
+  // through injection_congested().
   mutable Mutex inject_pressure_mutex_;
   mutable Backpressure inject_pressure_ GUARDED_BY(inject_pressure_mutex_);
+  // A stalled recipient reported while a moving one was kept: next in line when that one
+  // catches up, so that adapters that wait for stalled ones too still do.
+  mutable std::shared_ptr<Subscriber> inject_stalled_ GUARDED_BY(inject_pressure_mutex_);
   // The worker whose hand-off to other workers was backlogged with them, or -1.
   mutable int inject_pressure_worker_ GUARDED_BY(inject_pressure_mutex_) = -1;
   mutable std::atomic<bool> inject_pressured_{false};

@@ -246,6 +246,7 @@ TEST_F(RouterTest, AFillingAdapterWaitsOnlyForMovingRecipients) {
   EXPECT_TRUE(router.injection_congested(WaitFor::moving));
   reader->congestion_state = Congestion::none;
   EXPECT_FALSE(router.injection_congested(WaitFor::moving));
+  EXPECT_TRUE(router.injection_congested(WaitFor::congested)) << "the stalled one is not forgotten";
   stalled->congestion_state = Congestion::none;
   EXPECT_FALSE(router.injection_congested(WaitFor::congested));
   EXPECT_EQ(reader->received.size(), 32u);  // slowed, never dropped
