@@ -1,6 +1,7 @@
 // The one way a message from a fabric enters the gateway, the same for every adapter:
 //
 //   1. check it (publish subjects, a whole header block)                 else drop: malformed
+//      and take its Psycho-* headers out: no client sees one (PROTOCOL.md)
 //   2. undo the import prefix and apply the import lists                  else drop: not_imported
 //   3. take the trace the fabric carried, one hop further (capped at 255), stamped with the
 //      bus where the adapter names one
@@ -65,7 +66,11 @@ class Importer {
     }
     const auto local = local_name(subjects, m.subject);
     if (!local) return false;
-    inject(host, origin, *local, m, carried);
+    // Whatever another gateway or a fabric's client put there.
+    thread_local std::string header_scratch;
+    FabricMessage clean = m;
+    clean.headers = without_gateway_headers(m.headers, header_scratch);
+    inject(host, origin, *local, clean, carried);
     return true;
   }
 
@@ -82,16 +87,12 @@ class Importer {
     return local;
   }
 
-  // Steps 3 and 4, for a message whose local name local_name() gave.
+  // Steps 3 and 4, for a message whose local name local_name() gave and whose header block
+  // holds no Psycho-* header any more (the NATS adapter's rebuild takes them out).
   void inject(AdapterHost& host, OriginId origin, std::string_view local, const FabricMessage& m,
               const Trace& carried) const {
     counters_.received(m.headers.size() + m.payload.size());
-    // Whatever another gateway or a fabric's client put there, no client here sees a Psycho-*
-    // header (PROTOCOL.md).
-    thread_local std::string header_scratch;
-    const std::string_view headers =
-        m.headers.empty() ? m.headers : without_gateway_headers(m.headers, header_scratch);
-    host.inject(make_message({local, m.reply, headers, m.payload, m.queue}, origin,
+    host.inject(make_message({local, m.reply, m.headers, m.payload, m.queue}, origin,
                              one_hop_further(carried, rules_.bus)));
   }
 
