@@ -136,14 +136,10 @@ std::optional<Trace> split_trace(std::string_view block, std::string& scratch,
     trace[static_cast<int>(kind)] = header_value(line);
   });
   const std::string_view first_line = block.substr(0, block.find("\r\n"));
-  if (!any_gateway) {
-    headers = block;  // byte for byte, an empty block too
-  } else if (any_trace && !any_other && first_line == kHeaderLine) {
+  if (any_trace && !any_other && first_line == kHeaderLine) {
     headers = {};  // the block a gateway added for its trace: nothing for a client
   } else {
-    copy_block_without(block, is_gateway_header, scratch);
-    scratch += "\r\n";
-    headers = scratch;
+    headers = any_gateway ? without_gateway_headers(block, scratch) : block;  // an empty one too
   }
   if (!any_gateway) return std::nullopt;
   const auto [none, compact, origin, msg_id, hops] = trace;

@@ -48,8 +48,8 @@ void copy_block_without(std::string_view block, Drop&& drop, std::string& out) {
   });
 }
 
-// A whole block (is_valid_header_block) less its gateway headers: the block itself when it
-// has none, else a copy in `scratch`. What is left may be the first line alone
+// A whole block (is_valid_header_block), or none, less its gateway headers: the block itself
+// when it has none, else a copy in `scratch`. What is left may be the first line alone
 // ("NATS/1.0\r\n\r\n"): a block with no headers is still a block, as nats-server delivers it.
 std::string_view without_gateway_headers(std::string_view block, std::string& scratch);
 

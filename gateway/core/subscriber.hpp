@@ -19,8 +19,8 @@ enum class Congestion : std::uint8_t {
 
 // Whom an adapter waits for before it injects more.
 enum class WaitFor : std::uint8_t {
-  congested,  // every congested recipient, and the router's own backlog
-  moving,     // only recipients that are moving (and the backlog and congested adapters):
+  congested,  // every congested recipient (and the router's own backlog, congested adapters)
+  moving,     // only recipients that are moving (and the backlog, congested adapters):
               // what the adapter itself holds meanwhile is filling up, and a stalled
               // recipient would make it overflow
 };

@@ -284,8 +284,7 @@ void ClientSession::handle_pub(const protocol::Op& op) {
   Router& router = ctx_.router;
   // Psycho-* headers are the gateways' own: a client's are not passed on (PROTOCOL.md).
   thread_local std::string header_scratch;
-  const std::string_view headers =
-      op.headers.empty() ? op.headers : without_gateway_headers(op.headers, header_scratch);
+  const std::string_view headers = without_gateway_headers(op.headers, header_scratch);
   const Backpressure pressure = router.publish(make_message(
       {op.subject, op.reply, headers, op.payload}, id(),
       Trace{router.node_id(), router.next_sequence(), 0}, user_ != nullptr ? user_->principal : 0));
