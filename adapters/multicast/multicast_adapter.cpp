@@ -13,6 +13,9 @@ Status MulticastAdapter::start(AdapterHost& host) {
   auto socket = Socket::open(config_);
   if (!socket) return fail(socket.error());
   socket_ = std::move(socket.value());
+  if (!socket_.ignore_sender(node_)) {
+    log::info("multicast: the kernel refused the socket filter; own datagrams are dropped here");
+  }
   {
     MutexLock lock(interest_mutex_);
     local_interest_.start();  // the import list: wanted at all times

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <ifaddrs.h>
+#include <linux/filter.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
@@ -14,6 +15,7 @@
 #include <cstring>
 #include <utility>
 
+#include "adapters/multicast/codec.hpp"
 #include "core/host_port.hpp"
 
 namespace psycho::multicast {
@@ -144,6 +146,33 @@ Result<Socket> Socket::open(const MulticastConfig& config) {
   if (!st) return fail(st.error());
   s.max_datagram_ = config.max_datagram;
   return s;
+}
+
+// A classic BPF program, run by the kernel on each datagram before it is queued to the socket,
+// sees the UDP header first (8 bytes), then the datagram: the magic at 0, the sender at 8
+// (codec.hpp). Loads are big-endian, as the header is. A datagram too short to hold a common
+// header is let through for decode() to count as malformed.
+bool Socket::ignore_sender(std::uint64_t sender) {
+  constexpr std::uint32_t kUdpHeader = 8;
+  const std::uint32_t magic = load_be(kMagic.data(), kMagic.size());
+  constexpr std::uint32_t kKeep = 0xFFFFFFFF, kDrop = 0;
+  const auto high = static_cast<std::uint32_t>(sender >> 32);
+  const auto low = static_cast<std::uint32_t>(sender);
+  // Jump offsets count instructions after the jump: to "keep" (the last) or "drop".
+  std::array<sock_filter, 10> program = {{
+      BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0),
+      BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, kUdpHeader + kCommonHeaderSize, 0, 7),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, kUdpHeader),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, magic, 0, 5),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, kUdpHeader + 8),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, high, 0, 3),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, kUdpHeader + 12),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, low, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, kDrop),
+      BPF_STMT(BPF_RET | BPF_K, kKeep),
+  }};
+  const sock_fprog filter{static_cast<unsigned short>(program.size()), program.data()};
+  return set(fd_, SOL_SOCKET, SO_ATTACH_FILTER, filter);
 }
 
 Socket::Socket(Socket&& o) noexcept

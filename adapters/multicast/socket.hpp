@@ -81,6 +81,11 @@ class Socket {
   // Waits up to `timeout_ms` (0: not at all) for datagrams and takes as many as `batch`
   // holds of those waiting. Returns false on a socket error; an empty batch when none came.
   bool receive(ReceiveBatch& batch, int timeout_ms);
+  // Asks the kernel to drop the datagrams whose common header names `sender` before they are
+  // copied to us: with multicast loopback on, a gateway's own datagrams come back to it, and
+  // reading them cost it as much as reading a peer's. Returns false where the kernel refused
+  // the filter; receive() then brings them, and the caller drops them itself.
+  bool ignore_sender(std::uint64_t sender);
   int fd() const noexcept { return fd_; }
 
  private:
