@@ -162,14 +162,14 @@ inline std::size_t packed_size(const MessageParts& m) noexcept {
 }
 
 // A message's parts (subject as it is named on the fabric) as datagrams of at most
-// `max_datagram` bytes with sequences from `first_seq` on: calls emit(std::string_view) once
-// per fragment, reusing `buffer`. Returns the number of fragments. The caller has checked the
-// sizes (subject and reply below 64 KiB, the whole below 4 GiB); `max_datagram` must exceed
-// kDataHeaderSize.
-template <class Emit>
+// `max_datagram` bytes with sequences from `first_seq` on: calls next() once per fragment, in
+// order, for the std::string& to write it into (cleared here; its capacity is reused), so a
+// fragment is written once, where it will be sent from. Returns the number of fragments.
+// The caller has checked the sizes (subject and reply below 64 KiB, the whole below 4 GiB);
+// `max_datagram` must exceed kDataHeaderSize.
+template <class Next>
 std::uint32_t fragment(const MessageParts& m, const Trace& trace, std::uint64_t sender,
-                       std::uint64_t first_seq, std::size_t max_datagram, std::string& buffer,
-                       Emit&& emit);
+                       std::uint64_t first_seq, std::size_t max_datagram, Next&& next);
 
 // How many fragments a message of `message_size` bytes takes.
 std::uint32_t fragment_count(std::uint64_t message_size, std::size_t max_datagram) noexcept;
@@ -224,10 +224,9 @@ inline DataHeader header_of(const MessageParts& m, const Trace& trace) noexcept 
   return h;
 }
 
-template <class Emit>
+template <class Next>
 std::uint32_t fragment(const MessageParts& m, const Trace& trace, std::uint64_t sender,
-                       std::uint64_t first_seq, std::size_t max_datagram, std::string& buffer,
-                       Emit&& emit) {
+                       std::uint64_t first_seq, std::size_t max_datagram, Next&& next) {
   DataHeader h = header_of(m, trace);
   h.count = fragment_count(h.message_size(), max_datagram);
   const std::size_t chunk_size = max_datagram - kDataHeaderSize;
@@ -237,6 +236,7 @@ std::uint32_t fragment(const MessageParts& m, const Trace& trace, std::uint64_t 
     h.seq = first_seq + i;
     h.index = i;
     h.offset = static_cast<std::uint32_t>(std::uint64_t{i} * chunk_size);
+    std::string& buffer = next();
     buffer.clear();
     encode_data(buffer, sender, 0, h, {});
     // Chunks run across the section boundaries.
@@ -249,7 +249,6 @@ std::uint32_t fragment(const MessageParts& m, const Trace& trace, std::uint64_t 
       in_part += take;
       want -= take;
     }
-    emit(std::string_view(buffer));
   }
   return h.count;
 }

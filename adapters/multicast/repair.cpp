@@ -15,12 +15,17 @@ void SendWindow::keep(std::uint64_t seq, std::string_view datagram) {
     bytes_ = 0;
   }
   next_ = seq + 1;
-  entries_.push_back({std::string(datagram), {}});
   bytes_ += datagram.size() + kEntryOverhead;
+  // The oldest make room, and the last of them lends its buffer: a full window keeps what is
+  // sent without allocating.
+  std::string buffer;
   while (bytes_ > settings_.window_bytes && !entries_.empty()) {
     bytes_ -= entries_.front().datagram.size() + kEntryOverhead;
+    buffer = std::move(entries_.front().datagram);
     entries_.pop_front();
   }
+  buffer.assign(datagram);
+  entries_.push_back({std::move(buffer), {}});
 }
 
 std::string_view SendWindow::resendable(std::uint64_t seq, Clock::time_point now) const {

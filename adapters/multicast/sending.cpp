@@ -57,10 +57,8 @@ void MulticastAdapter::send_message(const Message& m, const WhatTheGroupWants& w
     }
     append_record(outgoing_[pending_ - 1], parts, m.trace());
   } else {
-    thread_local std::string fragment_buffer;
-    const std::uint32_t count =
-        fragment(parts, m.trace(), node_, send_seq_, body_limit_, fragment_buffer,
-                 [&](std::string_view datagram) { next_datagram().assign(datagram); });
+    const std::uint32_t count = fragment(parts, m.trace(), node_, send_seq_, body_limit_,
+                                         [this]() -> std::string& { return next_datagram(); });
     counters_.add(counters_.fragments_out, count);
   }
   counters_.sent(m.body().size());

@@ -52,9 +52,9 @@ std::string announce(std::uint64_t sender, std::uint64_t next_seq, std::uint64_t
 
 // One whole message `subject` with datagram sequence `seq`, as `sender` would send it.
 std::string data(std::uint64_t sender, std::uint64_t seq, const std::string& subject) {
-  std::string buffer, out;
-  fragment({subject, "", "", "forged"}, Trace{sender, seq, 0}, sender, seq, 1472, buffer,
-           [&](std::string_view d) { out = d; });
+  std::string out;
+  fragment({subject, "", "", "forged"}, Trace{sender, seq, 0}, sender, seq, 1472,
+           [&]() -> std::string& { return out; });
   return out;
 }
 

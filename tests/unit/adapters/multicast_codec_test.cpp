@@ -104,20 +104,23 @@ TEST(MulticastCodec, AnnounceRoundTrips) {
 // Fragments a message and decodes every datagram; returns the chunks joined.
 std::string fragment_and_join(const MessageParts& parts, std::size_t max_datagram,
                               std::uint32_t* count) {
-  std::string buffer, joined;
+  std::vector<std::string> datagrams;
+  *count = fragment(parts, Trace{1, 2, 3, 4}, 5, 100, max_datagram,
+                    [&]() -> std::string& { return datagrams.emplace_back(); });
+  EXPECT_EQ(datagrams.size(), *count);
+  std::string joined;
   std::uint64_t expect_seq = 100;
-  *count = fragment(parts, Trace{1, 2, 3, 4}, 5, 100, max_datagram, buffer,
-                    [&](std::string_view datagram) {
-                      EXPECT_LE(datagram.size(), max_datagram);
-                      Datagram d;
-                      EXPECT_EQ(decode(datagram, kMax, d), DecodeError::none);
-                      EXPECT_EQ(d.data.seq, expect_seq);
-                      EXPECT_EQ(d.data.first_seq(), 100u);
-                      EXPECT_EQ(d.data.offset, joined.size());
-                      EXPECT_EQ(d.data.trace.hops, 3);
-                      ++expect_seq;
-                      joined.append(d.chunk);
-                    });
+  for (const std::string& datagram : datagrams) {
+    EXPECT_LE(datagram.size(), max_datagram);
+    Datagram d;
+    EXPECT_EQ(decode(datagram, kMax, d), DecodeError::none);
+    EXPECT_EQ(d.data.seq, expect_seq);
+    EXPECT_EQ(d.data.first_seq(), 100u);
+    EXPECT_EQ(d.data.offset, joined.size());
+    EXPECT_EQ(d.data.trace.hops, 3);
+    ++expect_seq;
+    joined.append(d.chunk);
+  }
   return joined;
 }
 
