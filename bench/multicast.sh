@@ -15,7 +15,9 @@
 # (as many as gateways) take them with recvmmsg; its first receiver's rate is the kernel's
 # raw datagram rate. For 64 KiB messages it sends 65,507-byte datagrams (the largest UDP
 # payload) and the comparison is in bytes per second. The ratio columns are the adapter's
-# delivered rate over the raw one. Builds nothing of the gateway; needs root (unshare).
+# delivered rate over the raw one. A second anchor, `local`: the same clients through one
+# gateway alone, no multicast (what the clients and one gateway can do on this machine at
+# all), and `/local`, a row's rate over it. Builds nothing of the gateway; needs root (unshare).
 #
 #   bench/multicast.sh [BUILD_DIR]       (default: build)
 #
@@ -59,6 +61,18 @@ raw() {
   echo "bench: raw-$1 ..." >&2
   timeout "$run_timeout" "$workdir/multicast_raw" 239.255.42.42 24299 "$1" "$2" 3 \
     >"$workdir/raw-$1.json" || echo "{}" >"$workdir/raw-$1.json"
+}
+
+# local SIZE COUNT: the same clients through one gateway alone, no multicast, into
+# $workdir/local-SIZE.json: the ceiling that the clients and one gateway set on this machine,
+# which no group of three can pass. Its gateway stops before the group's run.
+local_anchor() {
+  echo "bench: local-$1 ..." >&2
+  printf 'gateway:\n  max_pending: 256MiB\n' >"$workdir/local.yaml"
+  start_psycho "local-$1" --config "$workdir/local.yaml" --websocket "" --admin 127.0.0.1:0
+  bench "local-$1" --url "tcp://127.0.0.1:$(reported "local-$1" listen)" --size "$1" --msgs "$2"
+  kill "${pids[-1]}" && wait "${pids[-1]}" 2>/dev/null || true
+  unset 'pids[-1]'
 }
 
 # The group key of the keyed runs (a fixed one: this is a benchmark), readable by us only.
@@ -164,6 +178,7 @@ for run in "${runs[@]}" ; do
     ((size == 65536)) && n=$((msgs / 50))
     raw_size=$((size == 65536 ? 65507 : size))
     [[ -s $workdir/raw-$raw_size.json ]] || raw "$raw_size" "$n"
+    [[ -s $workdir/local-$size.json ]] || local_anchor "$size" "$n"
     read -r -a before <<<"$(figures)"
     pace_watch "$pub_admin" "$workdir/$v$drop-$keys-$size.pace" &
     watcher=$!
@@ -192,9 +207,10 @@ for run in "${runs[@]}" ; do
 done
 
 echo
-fmt="%-6s %-5s %6s %9s %10s %10s %10s %6s %8s %9s %8s %7s %10s %7s %7s %7s %8s %7s %6s %5s\n"
+fmt="%-6s %-5s %6s %9s %10s %10s %10s %6s %9s %6s %8s %9s %8s %7s %10s %7s %7s %7s %8s %7s %6s %5s\n"
 # shellcheck disable=SC2059
-printf "%-5s $fmt" "build" "drop" "keys" "bytes" "messages" "msgs/s" "MB/s" "raw" "ratio" "/unkeyed" \
+printf "%-5s $fmt" "build" "drop" "keys" "bytes" "messages" "msgs/s" "MB/s" "raw" "ratio" "local" \
+  "/local" "/unkeyed" \
   "delivered" "repaired" "lost" "queue_full" "backlog" "refused" "rcvbuf" "nacked" "budget" "pace" \
   "/base"
 for run in "${runs[@]}"; do
@@ -218,6 +234,8 @@ for run in "${runs[@]}"; do
       raw_text=$raw_rate
       r=$(ratio "$rate" "$raw_rate")
     fi
+    local_rate=$(value "local-$size" .sub_msgs_per_sec)
+    vs_local=$(ratio "${rate:-0}" "${local_rate:-0}")
     vs="-" # keyed: the rate over the unkeyed one of the same size and loss
     [[ $keys != none && -s $workdir/$v$drop-none-$size.json ]] &&
       vs=$(ratio "${rate:-0}" "$(value "$v$drop-none-$size" .sub_msgs_per_sec)")
@@ -228,7 +246,7 @@ for run in "${runs[@]}"; do
     [[ -s $workdir/$case.pace ]] && pace=$(ratio "$(cat "$workdir/$case.pace")" 1000000)
     # shellcheck disable=SC2059
     printf "%-5s $fmt" "${v%-}" "$drop" "$keys" "$size" "${expected:--}" "${rate:--}" "$mbps" \
-      "$raw_text" "$r" "$vs" "$share" "${fig[0]}" "${fig[1]}" "${fig[2]}" "${fig[3]}" "${fig[5]}" \
+      "$raw_text" "$r" "${local_rate:--}" "$vs_local" "$vs" "$share" "${fig[0]}" "${fig[1]}" "${fig[2]}" "${fig[3]}" "${fig[5]}" \
       "${fig[6]}" "${fig[7]}" "${fig[8]}" "$pace" "$base"
   done
   done
