@@ -120,6 +120,17 @@ DecodeError decode_announce(std::string_view bytes, Datagram& out) noexcept {
   return DecodeError::none;
 }
 
+DecodeError decode_backlog(std::string_view bytes, Datagram& out) noexcept {
+  if (bytes.size() < kBacklogSize) return DecodeError::truncated;
+  if (out.flags != 0 || bytes.size() > kBacklogSize) return DecodeError::malformed;
+  ByteReader r(bytes.substr(kCommonHeaderSize));
+  if (!r.u32(out.backlog.queued) || !r.u32(out.backlog.capacity)) return DecodeError::truncated;
+  if (out.backlog.capacity == 0 || out.backlog.queued > out.backlog.capacity) {
+    return DecodeError::malformed;
+  }
+  return DecodeError::none;
+}
+
 DecodeError decode_interest(std::string_view bytes, Datagram& out) noexcept {
   if (bytes.size() < kInterestHeaderSize) return DecodeError::truncated;
   if ((out.flags & ~kFlagEverything) != 0) return DecodeError::malformed;
@@ -175,6 +186,9 @@ DecodeError decode(std::string_view bytes, std::size_t max_message, Datagram& ou
     case static_cast<std::uint8_t>(Type::interest):
       out.type = Type::interest;
       return decode_interest(bytes, out);
+    case static_cast<std::uint8_t>(Type::backlog):
+      out.type = Type::backlog;
+      return decode_backlog(bytes, out);
     default:
       return DecodeError::malformed;
   }
@@ -204,6 +218,12 @@ void encode_announce(std::string& out, std::uint64_t sender, const Announce& ann
   ByteWriter w = put_common(out, Type::announce, 0, sender);
   w.u64(announce.next_seq);
   w.u64(announce.oldest_seq);
+}
+
+void encode_backlog(std::string& out, std::uint64_t sender, const Backlog& backlog) {
+  ByteWriter w = put_common(out, Type::backlog, 0, sender);
+  w.u32(backlog.queued);
+  w.u32(backlog.capacity);
 }
 
 void encode_interest(std::string& out, std::uint64_t sender, std::uint64_t generation,

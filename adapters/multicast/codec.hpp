@@ -2,7 +2,7 @@
 // sockets, no clocks, so every field and every rejection path is unit-tested and fuzzed.
 //
 // Every datagram starts with a 16-byte common header (magic "PSMC", version, type, flags, a
-// reserved zero byte, the sending gateway's node id); integers are big-endian. Four types:
+// reserved zero byte, the sending gateway's node id); integers are big-endian. Six types:
 //  - data: one fragment of one message, with the message's Trace and its section lengths;
 //  - packed: whole messages, as many as fit, each with its Trace and section lengths (a
 //    small message costs a 36-byte record, not a datagram: loopback and NICs top out at a
@@ -10,7 +10,9 @@
 //  - nack: "node N, please send these sequences again";
 //  - announce: presence, plus the sender's sequence window (for tail-loss detection);
 //  - interest: the subject patterns the sender wants (or "everything"), sent with each
-//    announce and at once when they change, so that senders skip what nobody wants.
+//    announce and at once when they change, so that senders skip what nobody wants;
+//  - backlog: "my socket buffer is filling": the receiver's congestion report, which every
+//    sender's pacer takes as a sign to slow down before the buffer overflows (pacer.hpp).
 // decode() never reads outside the given bytes and never allocates; what it returns views
 // into them.
 #pragma once
@@ -35,6 +37,7 @@ inline constexpr std::size_t kDataHeaderSize = 72;
 inline constexpr std::size_t kNackHeaderSize = 28;
 inline constexpr std::size_t kNackRangeSize = 12;
 inline constexpr std::size_t kAnnounceSize = 32;
+inline constexpr std::size_t kBacklogSize = 24;       // common header, queued, capacity
 inline constexpr std::size_t kPackedHeaderSize = 28;  // common header, seq, record count
 inline constexpr std::size_t kRecordHeaderSize = 36;
 inline constexpr std::size_t kInterestHeaderSize = 28;  // common header, generation, count
@@ -43,7 +46,14 @@ inline constexpr std::size_t kMaxInterestPatterns = 512;
 // Ranges per NACK datagram: enough for any real loss pattern, small enough for any MTU.
 inline constexpr std::size_t kMaxNackRanges = 32;
 
-enum class Type : std::uint8_t { data = 1, nack = 2, announce = 3, packed = 4, interest = 5 };
+enum class Type : std::uint8_t {
+  data = 1,
+  nack = 2,
+  announce = 3,
+  packed = 4,
+  interest = 5,
+  backlog = 6
+};
 
 // Data flags.
 inline constexpr std::uint8_t kFlagRetransmit = 0x01;  // sent again in answer to a NACK
@@ -83,6 +93,12 @@ struct Announce {
   std::uint64_t oldest_seq = 0;  // the oldest one it can still send again (= next_seq: none)
 };
 
+// How full the reporting receiver's socket buffer was (bytes, as the kernel counts them).
+struct Backlog {
+  std::uint32_t queued = 0;
+  std::uint32_t capacity = 0;  // never 0, and at least `queued`
+};
+
 // What a gateway wants from the group. A newer generation replaces what was known.
 struct Interest {
   std::uint64_t generation = 0;
@@ -101,6 +117,7 @@ struct Datagram {
   Nack nack;
   Announce announce;
   Interest interest;
+  Backlog backlog;
 };
 
 // Why a datagram was refused; the names are drop reasons (docs/multicast.md).
@@ -141,6 +158,7 @@ void encode_data(std::string& out, std::uint64_t sender, std::uint8_t flags, con
                  std::string_view chunk);
 void encode_nack(std::string& out, std::uint64_t sender, const Nack& nack);
 void encode_announce(std::string& out, std::uint64_t sender, const Announce& announce);
+void encode_backlog(std::string& out, std::uint64_t sender, const Backlog& backlog);
 // `patterns`: valid subject patterns, at most kMaxInterestPatterns, ignored when `everything`.
 void encode_interest(std::string& out, std::uint64_t sender, std::uint64_t generation,
                      bool everything, const std::vector<std::string>& patterns);

@@ -34,6 +34,12 @@ constexpr std::size_t kReceiveBatch = 32;
 constexpr std::size_t kReceiveBufferSize = 65536;
 // Datagrams built before they go out in one sendmmsg.
 constexpr std::size_t kSendBatch = 64;
+// A receiver reports a backlog while its socket holds more than this share of what it can
+// (a half: room for the senders to hear it and slow down before it overflows, and not so
+// little that a receiver descheduled for a moment slows every sender), at most once per
+// pacer interval.
+constexpr std::size_t kBacklogShare = 2;
+constexpr auto kBacklogReportInterval = std::chrono::milliseconds(10);
 
 class MulticastAdapter final : public Adapter {
  public:
@@ -82,6 +88,7 @@ class MulticastAdapter final : public Adapter {
   std::string& next_datagram();
   void close_packed();
   void flush_datagrams();
+  Pacer::Feedback feedback() const noexcept;
   void wait_for_owed_repairs(std::size_t bytes);
   void send_datagram(std::string& datagram, Sealer& sealer, bool retransmission);
   std::size_t seal_and_send(std::string* datagrams, std::size_t count, Sealer& sealer);
@@ -98,6 +105,7 @@ class MulticastAdapter final : public Adapter {
   void on_data(const Datagram& d, std::string_view plain, Peer& peer, Clock::time_point now)
       REQUIRES(receive_mutex_);
   void use(const Datagram& d, Clock::time_point now) REQUIRES(receive_mutex_);
+  void report_backlog(Clock::time_point now);
   void release(std::uint64_t node, Peer& peer, Clock::time_point now) REQUIRES(receive_mutex_);
   void bound_held(Clock::time_point now) REQUIRES(receive_mutex_);
   void on_announce(const Announce& a, Peer& peer, Clock::time_point now);
@@ -135,6 +143,7 @@ class MulticastAdapter final : public Adapter {
   PeerTable peers_ GUARDED_BY(receive_mutex_);
   RepairBudget repair_budget_;
   Clock::time_point next_timers_{};
+  Clock::time_point next_backlog_report_{};
   std::minstd_rand drop_rng_{1};
 
   // Interest (docs/multicast.md#interest): what the others want, from their interest

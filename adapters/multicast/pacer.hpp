@@ -1,16 +1,21 @@
-// How fast the sending thread may put datagrams on the group: pacing driven by NACKs.
+// How fast the sending thread may put datagrams on the group: pacing driven by what the
+// receivers report.
 //
-// Multicast has no acknowledgements. A sender learns that it outruns a receiver only from the
-// NACKs that follow when the receiver's socket buffer overflows, so NACKs are its congestion
-// signal, the way loss is TCP's. The pacer starts unpaced. When, within one interval, the
-// sequences newly NACKed exceed a sixteenth of the datagrams sent (scattered loss of a few
-// percent is repaired, and is no reason to slow down), it paces at half the rate it was
-// sending at, and halves that again after each such interval. An interval in which the pace
-// held the sender back without such loss raises it by an eighth (doubling in about 60 ms);
-// once it is far above anything the sender has needed, pacing ends. The rate never falls
-// below `min_rate`, so repair always has datagrams to follow.
+// Multicast has no acknowledgements. A sender learns that it outruns a receiver from two
+// signals, the way TCP learns it from loss and ECN marks:
+//  - backlog reports: a receiver whose socket buffer is filling says so (Type::backlog)
+//    before the buffer overflows; this is the early signal, and a report ends the interval
+//    at once (at most once per interval), so the cut comes while there is room left;
+//  - NACKs, which follow an overflow: when, within one interval, the sequences newly NACKed
+//    exceed a sixteenth of the datagrams sent (scattered loss of a few percent is repaired,
+//    and is no reason to slow down).
+// The pacer starts unpaced. On either signal it paces at half the rate it was sending at,
+// and halves that again after each such interval. An interval in which the pace held the
+// sender back without a signal raises it by an eighth (doubling in about 60 ms); once it is
+// far above anything the sender has needed, pacing ends. The rate never falls below
+// `min_rate`, so repair always has datagrams to follow.
 //
-// Sending thread only; its input is a counter the receiving thread keeps. I/O-free and
+// Sending thread only; its inputs are counters the receiving thread keeps. I/O-free and
 // clock-free (the caller passes the time), so it is unit-tested.
 #pragma once
 
@@ -25,19 +30,29 @@ class Pacer {
  public:
   using Clock = std::chrono::steady_clock;
 
+  // What the receivers have said so far: running counts, never reset.
+  struct Feedback {
+    std::uint64_t nacked = 0;    // sequences other gateways NACKed from us
+    std::uint64_t backlogs = 0;  // backlog reports from other gateways
+  };
+
   explicit Pacer(double min_rate = 4 << 20,
                  Clock::duration interval = std::chrono::milliseconds(10)) noexcept
       : min_rate_(min_rate), interval_(interval) {}
 
-  // Before sending `bytes` as `datagrams` datagrams: how long to wait first. `nacked` is the
-  // running count of sequences other gateways have NACKed from us.
-  Clock::duration before_send(std::size_t bytes, std::size_t datagrams, std::uint64_t nacked,
+  // Before sending `bytes` as `datagrams` datagrams: how long to wait first.
+  Clock::duration before_send(std::size_t bytes, std::size_t datagrams, Feedback feedback,
                               Clock::time_point now) noexcept {
     if (interval_start_ == Clock::time_point{}) {
       refilled_ = now;
-      start_interval(now, nacked);
+      start_interval(now, feedback);
     }
-    if (now - interval_start_ >= interval_) end_interval(now, nacked);
+    const bool reported = feedback.backlogs != at_start_.backlogs;
+    if (now - interval_start_ >= interval_ ||
+        (reported && interval_bytes_ > 0 && now - interval_start_ >= interval_ / 10 &&
+         now - last_cut_ >= interval_)) {
+      end_interval(now, feedback);
+    }
     interval_bytes_ += bytes;
     interval_datagrams_ += datagrams;
     if (rate_ == 0) return Clock::duration::zero();
@@ -55,45 +70,50 @@ class Pacer {
   // nothing about the rate it sends at, nor do the NACKs that came meanwhile (they asked for
   // what it waited for), so the interval starts afresh rather than read as a slow sender
   // with much loss.
-  void restart(std::uint64_t nacked, Clock::time_point now) noexcept {
+  void restart(Feedback feedback, Clock::time_point now) noexcept {
     if (interval_start_ == Clock::time_point{}) return;
     refilled_ = now;
-    start_interval(now, nacked);
+    start_interval(now, feedback);
   }
 
   // Bytes per second; 0 while unpaced.
   double rate() const noexcept { return rate_; }
 
  private:
-  void start_interval(Clock::time_point now, std::uint64_t nacked) noexcept {
+  void start_interval(Clock::time_point now, Feedback feedback) noexcept {
     interval_start_ = now;
     interval_bytes_ = interval_datagrams_ = 0;
-    nacked_at_start_ = nacked;
+    at_start_ = feedback;
     held_back_ = false;
   }
 
-  void end_interval(Clock::time_point now, std::uint64_t nacked) noexcept {
+  void end_interval(Clock::time_point now, Feedback feedback) noexcept {
     const double seconds = std::chrono::duration<double>(now - interval_start_).count();
-    const std::uint64_t asked = nacked - nacked_at_start_;
+    const std::uint64_t asked = feedback.nacked - at_start_.nacked;
+    const bool backed_up = feedback.backlogs != at_start_.backlogs;
     const double sending = static_cast<double>(interval_bytes_) / seconds;
-    if (asked * 16 > interval_datagrams_ && interval_datagrams_ > 0) {
-      rate_ = std::max(min_rate_, (rate_ == 0 ? sending : std::min(rate_, sending)) / 2);
+    const bool lossy = asked * 16 > interval_datagrams_;
+    if (interval_datagrams_ > 0 && (backed_up || lossy)) {
+      // Loss has happened: half. A backlog is a warning with room left: a quarter off.
+      const double cut = lossy ? 0.5 : 0.75;
+      rate_ = std::max(min_rate_, (rate_ == 0 ? sending : std::min(rate_, sending)) * cut);
       tokens_ = 0;
+      last_cut_ = now;
     } else if (held_back_) {
       rate_ *= 1.125;
     } else if (rate_ > 16 * std::max(sending, min_rate_)) {
       rate_ = 0;  // not the limit for a while: unpaced again
     }
-    start_interval(now, nacked);
+    start_interval(now, feedback);
   }
 
   const double min_rate_;
   const Clock::duration interval_;
   double rate_ = 0;
   double tokens_ = 0;
-  Clock::time_point interval_start_{}, refilled_{};
+  Clock::time_point interval_start_{}, refilled_{}, last_cut_{};
   std::size_t interval_bytes_ = 0, interval_datagrams_ = 0;
-  std::uint64_t nacked_at_start_ = 0;
+  Feedback at_start_;
   bool held_back_ = false;
 };
 

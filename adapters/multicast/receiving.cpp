@@ -21,8 +21,26 @@ void MulticastAdapter::run_receiver() {
         receive(batch.datagram(i), batch.from(i), now, ring);
       }
     }
-    timers(Clock::now());
+    const auto now = Clock::now();
+    report_backlog(now);
+    timers(now);
   }
+}
+
+// A socket buffer that fills is said so to the group before it overflows: each sender's
+// pacer slows down at once (pacer.hpp), where NACKs would come only after the loss.
+void MulticastAdapter::report_backlog(Clock::time_point now) {
+  if (now < next_backlog_report_) return;
+  const auto queue = socket_.receive_queue();
+  if (!queue || queue->queued * kBacklogShare < queue->capacity) return;
+  next_backlog_report_ = now + kBacklogReportInterval;
+  const auto clamp = [](std::size_t v) {
+    return static_cast<std::uint32_t>(std::min<std::size_t>(v, UINT32_MAX));
+  };
+  std::string datagram;
+  encode_backlog(datagram, node_, {clamp(queue->queued), clamp(queue->capacity)});
+  counters_.add(counters_.backlogs_out, 1);
+  send_datagram(datagram, receive_sealer_, false);
 }
 
 void MulticastAdapter::receive(std::string_view bytes, const sockaddr_storage& from,
@@ -65,6 +83,10 @@ void MulticastAdapter::receive(std::string_view bytes, const sockaddr_storage& f
     case Type::announce:
       on_announce(d.announce, *peer, now);
       release(d.sender, *peer, now);  // what the sender no longer holds is given up
+      break;
+    case Type::backlog:
+      // The sending thread's pacer reads the count (no sign of life either).
+      counters_.add(counters_.backlogs_in, 1);
       break;
     case Type::interest:
       // No sign of life either (it comes with every announcement, which is the sign), so a

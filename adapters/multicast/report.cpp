@@ -34,6 +34,10 @@ void samples(const ReportInputs& in, const PeerTotals& t, std::vector<metrics::S
           c.fragments_in, c.fragments_out);
   two_way("nacks_total", "NACK datagrams addressed to us (in) and sent (out).", c.nacks_in,
           c.nacks_out);
+  two_way("backlog_reports_total",
+          "Reports that a receiver's socket buffer is filling: heard from peers (in, each one "
+          "slows the pace) and sent (out).",
+          c.backlogs_in, c.backlogs_out);
   for (std::size_t i = 0; i < c.repair_refused.size(); ++i) {
     s.push_back({Type::counter,
                  "repair_refused_total",
@@ -59,7 +63,9 @@ void samples(const ReportInputs& in, const PeerTotals& t, std::vector<metrics::S
       {Type::gauge, "held_bytes", "Datagrams held back behind a gap, to be delivered in order.",
        n(in.held_bytes)},
       {Type::gauge, "pace_bytes_per_second",
-       "The sending thread's pace, set by the NACKs it hears; 0 while unpaced.", get(c.pace_rate)},
+       "The sending thread's pace, set by the backlog reports and NACKs it hears; 0 while "
+       "unpaced.",
+       get(c.pace_rate)},
       {Type::counter, "gaps_total", "Gaps found in the peers' datagram sequences.", n(t.gaps)},
       {Type::counter, "repaired_total", "Missing datagrams that arrived after a NACK.",
        n(t.repaired)},

@@ -70,6 +70,7 @@ struct Counters : TrafficCounters<Drop> {
   Counter datagrams_in{0}, datagram_bytes_in{0}, datagrams_out{0}, datagram_bytes_out{0};
   Counter fragments_in{0}, fragments_out{0}, retransmissions{0};
   Counter nacks_in{0}, nacks_out{0}, nacks_answered{0};
+  Counter backlogs_in{0}, backlogs_out{0};  // backlog reports heard from peers, and sent
   Counter nacked{0};          // sequences NACKs addressed to us asked for (each NACK's capped)
   Counter pace_rate{0};       // the sending thread's pace, bytes per second; 0: unpaced
   Counter owed_wait_us{0};    // microseconds the sending thread waited for owed repairs

@@ -89,9 +89,9 @@ void MulticastAdapter::flush_datagrams() {
     MutexLock lock(window_mutex_);
     for (std::size_t i = 0; i < pending_; ++i) window_.keep(first + i, outgoing_[i]);
   }
-  // Receivers that cannot keep up say so by NACKing: the pace follows (pacer.hpp).
-  const auto wait =
-      pacer_.before_send(bytes, pending_, Counters::get(counters_.nacked), Clock::now());
+  // Receivers that cannot keep up say so, by backlog reports and NACKs: the pace follows
+  // (pacer.hpp).
+  const auto wait = pacer_.before_send(bytes, pending_, feedback(), Clock::now());
   if (wait > Clock::duration::zero()) std::this_thread::sleep_for(wait);
   counters_.pace_rate.store(static_cast<std::uint64_t>(pacer_.rate()), std::memory_order_relaxed);
   const std::size_t sent = seal_and_send(outgoing_.data(), pending_, send_sealer_);
@@ -99,6 +99,10 @@ void MulticastAdapter::flush_datagrams() {
   counters_.add(counters_.datagrams_out, sent);
   counters_.add(counters_.datagram_bytes_out, bytes);
   pending_ = 0;
+}
+
+Pacer::Feedback MulticastAdapter::feedback() const noexcept {
+  return {Counters::get(counters_.nacked), Counters::get(counters_.backlogs_in)};
 }
 
 // Repairs go before new data: while keeping `bytes` more would push out of the window a
@@ -111,7 +115,7 @@ void MulticastAdapter::wait_for_owed_repairs(std::size_t bytes) {
     {
       MutexLock lock(window_mutex_);
       if (!window_.would_drop_owed(bytes, Clock::now())) {
-        if (waited) pacer_.restart(Counters::get(counters_.nacked), Clock::now());
+        if (waited) pacer_.restart(feedback(), Clock::now());
         return;
       }
     }

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <linux/filter.h>
+#include <linux/sock_diag.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
@@ -173,6 +174,16 @@ bool Socket::ignore_sender(std::uint64_t sender) {
   }};
   const sock_fprog filter{static_cast<unsigned short>(program.size()), program.data()};
   return set(fd_, SOL_SOCKET, SO_ATTACH_FILTER, filter);
+}
+
+std::optional<Socket::Queue> Socket::receive_queue() const noexcept {
+  std::array<std::uint32_t, SK_MEMINFO_VARS> info{};
+  socklen_t size = sizeof info;
+  if (getsockopt(fd_, SOL_SOCKET, SO_MEMINFO, info.data(), &size) != 0 ||
+      size < (SK_MEMINFO_RCVBUF + 1) * sizeof(std::uint32_t) || info[SK_MEMINFO_RCVBUF] == 0) {
+    return std::nullopt;
+  }
+  return Queue{info[SK_MEMINFO_RMEM_ALLOC], info[SK_MEMINFO_RCVBUF]};
 }
 
 Socket::Socket(Socket&& o) noexcept

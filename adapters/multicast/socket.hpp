@@ -21,6 +21,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -86,6 +87,12 @@ class Socket {
   // reading them cost it as much as reading a peer's. Returns false where the kernel refused
   // the filter; receive() then brings them, and the caller drops them itself.
   bool ignore_sender(std::uint64_t sender);
+  // How much the kernel holds for us, against what it will hold before it drops: bytes as the
+  // kernel counts them (with its overhead per datagram). Empty where it does not say.
+  struct Queue {
+    std::size_t queued = 0, capacity = 0;
+  };
+  std::optional<Queue> receive_queue() const noexcept;
   int fd() const noexcept { return fd_; }
 
  private:

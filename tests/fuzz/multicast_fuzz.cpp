@@ -89,6 +89,9 @@ std::string reencode(const Datagram& d) {
       encode_interest(out, d.sender, d.interest.generation, d.interest.everything,
                       patterns_of(d.interest));
       break;
+    case Type::backlog:
+      encode_backlog(out, d.sender, d.backlog);
+      break;
   }
   return out;
 }

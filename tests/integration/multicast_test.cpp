@@ -2,6 +2,7 @@
 // group, so they run only inside a network namespace of their own: ctest starts this binary
 // through `unshare --net` with lo up and a multicast route on it (tests/integration/
 // CMakeLists.txt), which sets PSYCHO_MULTICAST_NETNS. Run directly, they skip.
+#include <csignal>
 #include <map>
 #include <string>
 #include <thread>
@@ -170,6 +171,40 @@ TEST_F(MulticastTest, AGatewayDoesNotReadItsOwnDatagramsBack) {
   const double received = datagrams(0, "in");
   EXPECT_GE(datagrams(0, "out"), static_cast<double>(kCount));
   EXPECT_LE(received, datagrams(1, "out") + datagrams(2, "out"));
+}
+
+// A receiver whose socket buffer fills says so before it overflows, and the senders slow
+// down (pacer.hpp). Gateway 1 is stopped (SIGSTOP) while gateway 0 sends more than its
+// socket buffer holds, so that when it runs again the first thing it sees is a full buffer:
+// it reports, and what overflowed meanwhile is repaired.
+TEST_F(MulticastTest, AReceiverWhoseBufferFillsTellsTheSendersToSlowDown) {
+  constexpr std::size_t kCount = 5'000;
+  start_three("  receive_buffer: 1MiB\n");
+  auto publisher = gateways_[0]->client();
+  publisher->send("CONNECT {\"verbose\":false}\nPING\n");
+  ASSERT_EQ(publisher->line(), "PONG\n");
+  const auto sent = [&] {
+    return multicast_metric(*gateways_[0], "datagrams_total", "direction=\"out\"");
+  };
+  const double before = sent();
+  {
+    Process& receiver = gateways_[1]->process();
+    receiver.signal(SIGSTOP);
+    const struct Resume {
+      Process& p;
+      ~Resume() { p.signal(SIGCONT); }
+    } resume{receiver};
+    publisher->send(flood("mc.backlog", kCount, 1024));
+    ASSERT_TRUE(eventually([&] { return sent() - before >= kCount; })) << sent() - before;
+  }
+  FloodTally tally(kCount);
+  receive_flood(*clients_[1], tally, 60s);
+  EXPECT_TRUE(tally.complete()) << tally.summary();
+  EXPECT_GE(multicast_metric(*gateways_[1], "backlog_reports_total", "direction=\"out\""), 1);
+  EXPECT_TRUE(eventually([&] {
+    return multicast_metric(*gateways_[0], "backlog_reports_total", "direction=\"in\"") >= 1;
+  }));
+  EXPECT_EQ(multicast_metric(*gateways_[1], "lost_total"), 0);
 }
 
 TEST_F(MulticastTest, StrangeDatagramsAreDroppedAndCounted) {

@@ -271,6 +271,35 @@ TEST(MulticastCodec, BadNacksAreRefused) {
   EXPECT_EQ(decode_of(bytes, d), DecodeError::malformed);  // wraps around
 }
 
+TEST(MulticastCodec, BacklogRoundTrips) {
+  std::string bytes;
+  encode_backlog(bytes, 9, {3000, 8000});
+  ASSERT_EQ(bytes.size(), kBacklogSize);
+  Datagram d;
+  ASSERT_EQ(decode(bytes, kMax, d), DecodeError::none);
+  EXPECT_EQ(d.type, Type::backlog);
+  EXPECT_EQ(d.sender, 9u);
+  EXPECT_EQ(d.backlog.queued, 3000u);
+  EXPECT_EQ(d.backlog.capacity, 8000u);
+}
+
+TEST(MulticastCodec, BadBacklogReportsAreRefused) {
+  std::string good;
+  encode_backlog(good, 1, {5, 5});
+  Datagram d;
+  EXPECT_EQ(decode(good.substr(0, kBacklogSize - 1), kMax, d), DecodeError::truncated);
+  EXPECT_EQ(decode(good + "x", kMax, d), DecodeError::malformed);
+  std::string flagged = good;
+  flagged[6] = 1;
+  EXPECT_EQ(decode(flagged, kMax, d), DecodeError::malformed);
+  std::string bytes;
+  encode_backlog(bytes, 1, {6, 5});  // more queued than the buffer holds
+  EXPECT_EQ(decode(bytes, kMax, d), DecodeError::malformed);
+  bytes.clear();
+  encode_backlog(bytes, 1, {0, 0});  // no buffer
+  EXPECT_EQ(decode(bytes, kMax, d), DecodeError::malformed);
+}
+
 TEST(MulticastCodec, BadAnnouncementsAreRefused) {
   std::string good;
   encode_announce(good, 1, {5, 5});

@@ -9,17 +9,18 @@ using namespace std::chrono_literals;
 using Clock = Pacer::Clock;
 
 // A sending thread offering 1,000-byte datagrams `gap` apart (100 MB/s at 10 µs) for
-// `duration`, waiting as the pacer says; `nacked` is what the receivers have NACKed so far.
+// `duration`, waiting as the pacer says; `nacked` is what the receivers have NACKed so far,
+// `backlogs` the backlog reports they sent.
 struct Sender {
   Pacer pacer;
   Clock::time_point now = Clock::time_point{} + 1h;
-  std::uint64_t nacked = 0;
+  std::uint64_t nacked = 0, backlogs = 0;
   Clock::duration waited{};
 
   void send_for(Clock::duration duration, Clock::duration gap = 10us) {
     const auto end = now + duration;
     while (now < end) {
-      const auto wait = pacer.before_send(1000, 1, nacked, now);
+      const auto wait = pacer.before_send(1000, 1, {nacked, backlogs}, now);
       waited += wait;
       now += wait + gap;
     }
@@ -71,13 +72,42 @@ TEST(MulticastPacer, HoldsTheSenderToItsPaceRaisesItAndLetsGoWhenIdle) {
   EXPECT_EQ(s.pacer.rate(), 0);
 }
 
+// A backlog report comes before any loss: the pace drops by a quarter at once, not at the
+// end of the interval, and once per interval however many receivers report.
+TEST(MulticastPacer, ABacklogReportSlowsTheSenderAtOnceByAQuarter) {
+  Sender s;
+  s.send_for(10ms);  // 100 MB/s, unpaced
+  s.send_for(3ms);   // into the next interval
+  s.backlogs += 2;   // two receivers say their buffers are filling
+  s.send_for(10us);
+  EXPECT_NEAR(s.pacer.rate(), 75e6, 5e6);
+  const double paced = s.pacer.rate();
+  // A third report within the same interval is no cut at once; it is one at its end.
+  s.send_for(2ms);
+  ++s.backlogs;
+  s.send_for(1ms);
+  EXPECT_EQ(s.pacer.rate(), paced);
+  s.send_for(8ms);
+  EXPECT_NEAR(s.pacer.rate(), paced * 0.75, paced * 0.1);
+  const double cut = s.pacer.rate();
+  // Without reports, held back, the pace rises again.
+  s.send_for(30ms);
+  EXPECT_GT(s.pacer.rate(), cut);
+  // Reported on and on, it goes down to the floor, never below.
+  for (int i = 0; i < 100; ++i) {
+    ++s.backlogs;
+    s.send_for(10ms);
+  }
+  EXPECT_EQ(s.pacer.rate(), 4 << 20);
+}
+
 TEST(MulticastPacer, AWaitForOwedRepairsIsNotReadAsASlowLossySender) {
   Sender s;
   s.send_for(10ms);  // 100 MB/s, unpaced
   // It waited 50 ms for repairs owed while receivers NACKed what it waited for.
   s.now += 50ms;
   s.nacked += 100;
-  s.pacer.restart(s.nacked, s.now);
+  s.pacer.restart({s.nacked, s.backlogs}, s.now);
   s.send_for(20ms);
   EXPECT_EQ(s.pacer.rate(), 0);
   EXPECT_EQ(s.waited, Clock::duration::zero());
