@@ -15,17 +15,26 @@ void SendWindow::keep(std::uint64_t seq, std::string_view datagram) {
     bytes_ = 0;
   }
   next_ = seq + 1;
-  bytes_ += datagram.size() + kEntryOverhead;
   // The oldest make room, and the last of them lends its buffer: a full window keeps what is
-  // sent without allocating.
+  // sent without allocating. A buffer counts with its capacity, which a reused one may have
+  // beyond the datagram's size, so that the bound holds for the memory, not only the bytes.
   std::string buffer;
-  while (bytes_ > settings_.window_bytes && !entries_.empty()) {
-    bytes_ -= entries_.front().datagram.size() + kEntryOverhead;
+  const auto cost = [](const std::string& b) { return b.capacity() + kEntryOverhead; };
+  const std::size_t needed = datagram.size() + kEntryOverhead;
+  while (bytes_ + needed > settings_.window_bytes && !entries_.empty()) {
+    bytes_ -= cost(entries_.front().datagram);
     buffer = std::move(entries_.front().datagram);
     entries_.pop_front();
   }
+  if (needed > settings_.window_bytes) return;  // larger than the whole window: not kept
   buffer.assign(datagram);
+  bytes_ += cost(buffer);
   entries_.push_back({std::move(buffer), {}});
+  // A reused buffer larger than the datagram costs more than the room made for it.
+  while (bytes_ > settings_.window_bytes && entries_.size() > 1) {
+    bytes_ -= cost(entries_.front().datagram);
+    entries_.pop_front();
+  }
 }
 
 std::string_view SendWindow::resendable(std::uint64_t seq, Clock::time_point now) const {

@@ -48,6 +48,23 @@ TEST(MulticastSendWindow, KeepsRecentDatagramsWithinItsBound) {
   EXPECT_EQ(w.retransmit(3, t0).size(), 200u);
 }
 
+// Buffers are reused as datagrams leave; the bound counts what a buffer holds in memory, so a
+// large one reused for a small datagram still counts large, and one larger than the whole
+// window is not kept.
+TEST(MulticastSendWindow, ItsBoundHoldsForReusedBuffersToo) {
+  SendWindow w(settings());
+  std::uint64_t seq = 1;
+  for (int i = 0; i < 3; ++i) w.keep(seq++, std::string(600, 'L'));
+  for (int i = 0; i < 10; ++i) {
+    w.keep(seq++, std::string(50, 's'));
+    EXPECT_LE(w.bytes(), 1000u);
+    EXPECT_EQ(w.retransmit(seq - 1, t0).size(), 50u);
+  }
+  w.keep(seq++, std::string(2000, 'h'));  // above the whole window
+  EXPECT_EQ(w.oldest_seq(), w.next_seq());
+  EXPECT_EQ(w.bytes(), 0u);
+}
+
 TEST(MulticastSendWindow, RetransmissionsAreFlaggedAndRateLimited) {
   SendWindow w(settings());
   std::string datagram;
