@@ -34,12 +34,12 @@ constexpr std::size_t kReceiveBatch = 32;
 constexpr std::size_t kReceiveBufferSize = 65536;
 // Datagrams built before they go out in one sendmmsg.
 constexpr std::size_t kSendBatch = 64;
-// A receiver reports a backlog while its socket holds more than this share of what it can
-// (a half: room for the senders to hear it and slow down before it overflows, and not so
-// little that a receiver descheduled for a moment slows every sender), at most once per
-// pacer interval.
+// A receiver looks at its socket buffer at most once per pacer interval, and reports a
+// backlog when it holds at least this share of what it can (a half: room for the senders to
+// hear it and slow down before it overflows, and not so little that a receiver descheduled
+// for a moment slows every sender) and more than it did the last time it looked.
 constexpr std::size_t kBacklogShare = 2;
-constexpr auto kBacklogReportInterval = std::chrono::milliseconds(10);
+constexpr auto kBacklogSampleInterval = std::chrono::milliseconds(10);
 
 class MulticastAdapter final : public Adapter {
  public:
@@ -143,7 +143,8 @@ class MulticastAdapter final : public Adapter {
   PeerTable peers_ GUARDED_BY(receive_mutex_);
   RepairBudget repair_budget_;
   Clock::time_point next_timers_{};
-  Clock::time_point next_backlog_report_{};
+  Clock::time_point next_backlog_sample_{};
+  std::size_t last_backlog_sample_ = 0;  // bytes queued when it last looked
   std::minstd_rand drop_rng_{1};
 
   // Interest (docs/multicast.md#interest): what the others want, from their interest

@@ -2,18 +2,19 @@
 // receivers report.
 //
 // Multicast has no acknowledgements. A sender learns that it outruns a receiver from two
-// signals, the way TCP learns it from loss and ECN marks:
-//  - backlog reports: a receiver whose socket buffer is filling says so (Type::backlog)
-//    before the buffer overflows; this is the early signal, and a report ends the interval
-//    at once (at most once per interval), so the cut comes while there is room left;
+// signals, the way TCP learns it from ECN marks and loss:
+//  - backlog reports: a receiver whose socket buffer is past half full and still filling
+//    says so (Type::backlog) before it overflows. A report ends the interval early (once it
+//    is a tenth of an interval old, and an interval after the last cut), so the cut comes
+//    while there is room left: the pace drops by a quarter. An interval the sender spent
+//    mostly idle says nothing about its pace, so a report then is no cut;
 //  - NACKs, which follow an overflow: when, within one interval, the sequences newly NACKed
 //    exceed a sixteenth of the datagrams sent (scattered loss of a few percent is repaired,
-//    and is no reason to slow down).
-// The pacer starts unpaced. On either signal it paces at half the rate it was sending at,
-// and halves that again after each such interval. An interval in which the pace held the
-// sender back without a signal raises it by an eighth (doubling in about 60 ms); once it is
-// far above anything the sender has needed, pacing ends. The rate never falls below
-// `min_rate`, so repair always has datagrams to follow.
+//    and is no reason to slow down), the pace is half the rate it was sending at.
+// The pacer starts unpaced, and cuts again after each interval with a signal. An interval in
+// which the pace held the sender back without one raises it by an eighth (doubling in about
+// 60 ms); once it is far above anything the sender has needed, pacing ends. The rate never
+// falls below `min_rate`, so repair always has datagrams to follow.
 //
 // Sending thread only; its inputs are counters the receiving thread keeps. I/O-free and
 // clock-free (the caller passes the time), so it is unit-tested.
@@ -78,6 +79,10 @@ class Pacer {
 
   // Bytes per second; 0 while unpaced.
   double rate() const noexcept { return rate_; }
+  // Cuts so far that a backlog report, and that loss, called for (a cut with both counts in
+  // both).
+  std::uint64_t backlog_cuts() const noexcept { return backlog_cuts_; }
+  std::uint64_t loss_cuts() const noexcept { return loss_cuts_; }
 
  private:
   void start_interval(Clock::time_point now, Feedback feedback) noexcept {
@@ -90,7 +95,8 @@ class Pacer {
   void end_interval(Clock::time_point now, Feedback feedback) noexcept {
     const double seconds = std::chrono::duration<double>(now - interval_start_).count();
     const std::uint64_t asked = feedback.nacked - at_start_.nacked;
-    const bool backed_up = feedback.backlogs != at_start_.backlogs;
+    const bool stale = now - interval_start_ > 2 * interval_;  // mostly idle
+    const bool backed_up = feedback.backlogs != at_start_.backlogs && !stale;
     const double sending = static_cast<double>(interval_bytes_) / seconds;
     const bool lossy = asked * 16 > interval_datagrams_;
     if (interval_datagrams_ > 0 && (backed_up || lossy)) {
@@ -99,6 +105,8 @@ class Pacer {
       rate_ = std::max(min_rate_, (rate_ == 0 ? sending : std::min(rate_, sending)) * cut);
       tokens_ = 0;
       last_cut_ = now;
+      backlog_cuts_ += backed_up ? 1 : 0;
+      loss_cuts_ += lossy ? 1 : 0;
     } else if (held_back_) {
       rate_ *= 1.125;
     } else if (rate_ > 16 * std::max(sending, min_rate_)) {
@@ -114,6 +122,7 @@ class Pacer {
   Clock::time_point interval_start_{}, refilled_{}, last_cut_{};
   std::size_t interval_bytes_ = 0, interval_datagrams_ = 0;
   Feedback at_start_;
+  std::uint64_t backlog_cuts_ = 0, loss_cuts_ = 0;
   bool held_back_ = false;
 };
 

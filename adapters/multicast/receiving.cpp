@@ -28,17 +28,25 @@ void MulticastAdapter::run_receiver() {
 }
 
 // A socket buffer that fills is said so to the group before it overflows: each sender's
-// pacer slows down at once (pacer.hpp), where NACKs would come only after the loss.
+// pacer slows down (pacer.hpp), where NACKs would come only after the loss. Only while it
+// still fills (or is full): one that drains has had the cuts it needs, and more would take
+// the senders far below what this receiver can take.
 void MulticastAdapter::report_backlog(Clock::time_point now) {
-  if (now < next_backlog_report_) return;
+  if (now < next_backlog_sample_) return;
+  next_backlog_sample_ = now + kBacklogSampleInterval;
   const auto queue = socket_.receive_queue();
-  if (!queue || queue->queued * kBacklogShare < queue->capacity) return;
-  next_backlog_report_ = now + kBacklogReportInterval;
+  if (!queue) return;
+  // The kernel takes a datagram while below the limit and counts it after, so a full
+  // buffer can hold a little more than its capacity.
+  const std::size_t queued = std::min(queue->queued, queue->capacity);
+  const std::size_t before = std::exchange(last_backlog_sample_, queued);
+  if (queued * kBacklogShare < queue->capacity) return;
+  if (queued <= before && queued < queue->capacity) return;
   const auto clamp = [](std::size_t v) {
     return static_cast<std::uint32_t>(std::min<std::size_t>(v, UINT32_MAX));
   };
   std::string datagram;
-  encode_backlog(datagram, node_, {clamp(queue->queued), clamp(queue->capacity)});
+  encode_backlog(datagram, node_, {clamp(queued), clamp(queue->capacity)});
   counters_.add(counters_.backlogs_out, 1);
   send_datagram(datagram, receive_sealer_, false);
 }

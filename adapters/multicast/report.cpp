@@ -35,9 +35,12 @@ void samples(const ReportInputs& in, const PeerTotals& t, std::vector<metrics::S
   two_way("nacks_total", "NACK datagrams addressed to us (in) and sent (out).", c.nacks_in,
           c.nacks_out);
   two_way("backlog_reports_total",
-          "Reports that a receiver's socket buffer is filling: heard from peers (in, each one "
-          "slows the pace) and sent (out).",
+          "Reports that a receiver's socket buffer is past half full and filling: heard from "
+          "peers (in) and sent (out).",
           c.backlogs_in, c.backlogs_out);
+  metrics::add_family(s, Type::counter, "pace_cuts_total",
+                      "Cuts of the sending thread's pace, by the signal that called for them.",
+                      "signal", {{"backlog", get(c.backlog_cuts)}, {"loss", get(c.loss_cuts)}});
   for (std::size_t i = 0; i < c.repair_refused.size(); ++i) {
     s.push_back({Type::counter,
                  "repair_refused_total",

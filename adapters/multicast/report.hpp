@@ -71,10 +71,11 @@ struct Counters : TrafficCounters<Drop> {
   Counter fragments_in{0}, fragments_out{0}, retransmissions{0};
   Counter nacks_in{0}, nacks_out{0}, nacks_answered{0};
   Counter backlogs_in{0}, backlogs_out{0};  // backlog reports heard from peers, and sent
-  Counter nacked{0};          // sequences NACKs addressed to us asked for (each NACK's capped)
-  Counter pace_rate{0};       // the sending thread's pace, bytes per second; 0: unpaced
-  Counter owed_wait_us{0};    // microseconds the sending thread waited for owed repairs
-  Counter hold_overflows{0};  // gaps given up on because repair.hold was full
+  Counter nacked{0};     // sequences NACKs addressed to us asked for (each NACK's capped)
+  Counter pace_rate{0};  // the sending thread's pace, bytes per second; 0: unpaced
+  Counter backlog_cuts{0}, loss_cuts{0};  // the pacer's cuts, by the signal that called for them
+  Counter owed_wait_us{0};                // microseconds the sending thread waited for owed repairs
+  Counter hold_overflows{0};              // gaps given up on because repair.hold was full
   std::array<Counter, static_cast<std::size_t>(RepairRefusal::count)> repair_refused{};
 
   void refuse(RepairRefusal r, std::uint64_t datagrams) noexcept {

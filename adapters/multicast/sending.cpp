@@ -94,6 +94,8 @@ void MulticastAdapter::flush_datagrams() {
   const auto wait = pacer_.before_send(bytes, pending_, feedback(), Clock::now());
   if (wait > Clock::duration::zero()) std::this_thread::sleep_for(wait);
   counters_.pace_rate.store(static_cast<std::uint64_t>(pacer_.rate()), std::memory_order_relaxed);
+  counters_.backlog_cuts.store(pacer_.backlog_cuts(), std::memory_order_relaxed);
+  counters_.loss_cuts.store(pacer_.loss_cuts(), std::memory_order_relaxed);
   const std::size_t sent = seal_and_send(outgoing_.data(), pending_, send_sealer_);
   if (sent < pending_) counters_.count(Drop::send_error, pending_ - sent);
   counters_.add(counters_.datagrams_out, sent);

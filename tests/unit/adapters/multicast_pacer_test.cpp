@@ -81,6 +81,8 @@ TEST(MulticastPacer, ABacklogReportSlowsTheSenderAtOnceByAQuarter) {
   s.backlogs += 2;   // two receivers say their buffers are filling
   s.send_for(10us);
   EXPECT_NEAR(s.pacer.rate(), 75e6, 5e6);
+  EXPECT_EQ(s.pacer.backlog_cuts(), 1u);
+  EXPECT_EQ(s.pacer.loss_cuts(), 0u);
   const double paced = s.pacer.rate();
   // A third report within the same interval is no cut at once; it is one at its end.
   s.send_for(2ms);
@@ -99,6 +101,32 @@ TEST(MulticastPacer, ABacklogReportSlowsTheSenderAtOnceByAQuarter) {
     s.send_for(10ms);
   }
   EXPECT_EQ(s.pacer.rate(), 4 << 20);
+}
+
+// Reports come from the whole group: one heard while this sender was idle says nothing
+// about its pace (the rate it would measure over the idle interval is near zero).
+TEST(MulticastPacer, ABacklogReportHeardWhileIdleIsNoCut) {
+  Sender s;
+  s.send_for(10ms);  // 100 MB/s, unpaced
+  s.send_for(1ms);   // into the next interval
+  s.now += 100ms;    // idle, while another sender fills some receiver
+  ++s.backlogs;
+  s.send_for(20ms);
+  EXPECT_EQ(s.pacer.rate(), 0);
+  EXPECT_EQ(s.pacer.backlog_cuts(), 0u);
+}
+
+// Loss and a report in one interval: loss decides (half), and both are counted.
+TEST(MulticastPacer, LossAndABacklogInOneIntervalHalveThePace) {
+  Sender s;
+  s.send_for(10ms);
+  s.send_for(100us);  // the next interval has begun, too young for an early end
+  s.nacked += 500;
+  ++s.backlogs;
+  s.send_for(10ms);
+  EXPECT_NEAR(s.pacer.rate(), 50e6, 5e6);
+  EXPECT_EQ(s.pacer.backlog_cuts(), 1u);
+  EXPECT_EQ(s.pacer.loss_cuts(), 1u);
 }
 
 TEST(MulticastPacer, AWaitForOwedRepairsIsNotReadAsASlowLossySender) {
