@@ -174,11 +174,13 @@ TEST_F(MulticastTest, AGatewayDoesNotReadItsOwnDatagramsBack) {
 }
 
 // A receiver whose socket buffer fills says so before it overflows, and the senders slow
-// down (pacer.hpp). Gateway 1 is stopped (SIGSTOP) while gateway 0 floods the group, so that
-// when it runs again, with the flood still coming, the first thing it sees is a full buffer:
-// it reports, gateway 0 cuts its pace for it, and what overflowed meanwhile is repaired.
+// down (pacer.hpp). Gateway 1 is stopped (SIGSTOP) while gateway 0 floods the group, just
+// long enough to fill its buffer, so that when it runs again, with the flood still coming,
+// the first thing it sees is a full buffer: it reports, gateway 0 cuts its pace for it, and
+// what overflowed meanwhile is repaired. The stop is kept short: what overflows is repaired
+// at the repair budgets' pace, and on a loaded machine a long stop makes a long test.
 TEST_F(MulticastTest, AReceiverWhoseBufferFillsSlowsTheSenderDown) {
-  constexpr std::size_t kCount = 100'000;
+  constexpr std::size_t kCount = 30'000;
   start_three("  receive_buffer: 1MiB\n");
   const auto sent = [&] {
     return multicast_metric(*gateways_[0], "datagrams_total", "direction=\"out\"");
@@ -201,8 +203,10 @@ TEST_F(MulticastTest, AReceiverWhoseBufferFillsSlowsTheSenderDown) {
     for (std::size_t i = 1; i < clients_.size(); ++i) {
       readers.emplace_back([&, i] { receive_flood(*clients_[i], tallies[i], 120s); });
     }
-    // More than gateway 1's socket buffer holds, and far from all of it.
-    ASSERT_TRUE(eventually([&] { return sent() - before >= 5'000; })) << sent() - before;
+    // What fills gateway 1's socket buffer (1 MiB, which the kernel doubles; a 1 KiB
+    // datagram costs it about 2 KiB), and far from all of the flood. On loopback a datagram
+    // counted as sent is in every member's buffer already.
+    ASSERT_TRUE(eventually([&] { return sent() - before >= 1'500; }, 20s)) << sent() - before;
   }
   for (auto& r : readers) r.join();
   for (std::size_t i = 1; i < clients_.size(); ++i) {
