@@ -33,6 +33,7 @@ namespace psycho::multicast {
 inline constexpr std::array<char, 4> kMagic = {'P', 'S', 'M', 'C'};
 inline constexpr std::uint8_t kVersion = 1;
 inline constexpr std::size_t kCommonHeaderSize = 16;
+inline constexpr std::size_t kSenderOffset = 8;  // of the sender's node id, in the common header
 inline constexpr std::size_t kDataHeaderSize = 72;
 inline constexpr std::size_t kNackHeaderSize = 28;
 inline constexpr std::size_t kNackRangeSize = 12;
@@ -144,8 +145,11 @@ DecodeError decode(std::string_view bytes, std::size_t max_message, Datagram& ou
 
 // The sender named in a datagram's common header; 0 when it has none.
 inline std::uint64_t sender_of(std::string_view bytes) noexcept {
-  if (bytes.size() < kCommonHeaderSize || bytes.substr(0, 4) != std::string_view("PSMC")) return 0;
-  return load_be(bytes.data() + 8, 8);
+  if (bytes.size() < kCommonHeaderSize ||
+      bytes.substr(0, kMagic.size()) != std::string_view(kMagic.data(), kMagic.size())) {
+    return 0;
+  }
+  return load_be(bytes.data() + kSenderOffset, 8);
 }
 
 // The records of a packed datagram that decode() accepted (`d.chunk`): calls

@@ -150,9 +150,9 @@ Result<Socket> Socket::open(const MulticastConfig& config) {
 }
 
 // A classic BPF program, run by the kernel on each datagram before it is queued to the socket,
-// sees the UDP header first (8 bytes), then the datagram: the magic at 0, the sender at 8
-// (codec.hpp). Loads are big-endian, as the header is. A datagram too short to hold a common
-// header is let through for decode() to count as malformed.
+// sees the UDP header first (8 bytes), then the datagram: the magic at 0, the sender at
+// kSenderOffset (codec.hpp). Loads are big-endian, as the header is. A datagram too short to hold a
+// common header is let through for decode() to count as malformed.
 bool Socket::ignore_sender(std::uint64_t sender) {
   constexpr std::uint32_t kUdpHeader = 8;
   const std::uint32_t magic = load_be(kMagic.data(), kMagic.size());
@@ -165,9 +165,9 @@ bool Socket::ignore_sender(std::uint64_t sender) {
       BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, kUdpHeader + kCommonHeaderSize, 0, 7),
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, kUdpHeader),
       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, magic, 0, 5),
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, kUdpHeader + 8),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, kUdpHeader + kSenderOffset),
       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, high, 0, 3),
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, kUdpHeader + 12),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, kUdpHeader + kSenderOffset + 4),
       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, low, 0, 1),
       BPF_STMT(BPF_RET | BPF_K, kDrop),
       BPF_STMT(BPF_RET | BPF_K, kKeep),
