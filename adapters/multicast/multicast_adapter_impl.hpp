@@ -144,7 +144,7 @@ class MulticastAdapter final : public Adapter {
   RepairBudget repair_budget_;
   Clock::time_point next_timers_{};
   Clock::time_point next_backlog_sample_{};
-  std::size_t last_backlog_sample_ = 0;  // bytes queued when it last looked
+  std::uint32_t last_backlog_sample_ = 0;  // bytes queued when it last looked
   std::minstd_rand drop_rng_{1};
 
   // Interest (docs/multicast.md#interest): what the others want, from their interest

@@ -38,15 +38,12 @@ void MulticastAdapter::report_backlog(Clock::time_point now) {
   if (!queue) return;
   // The kernel takes a datagram while below the limit and counts it after, so a full
   // buffer can hold a little more than its capacity.
-  const std::size_t queued = std::min(queue->queued, queue->capacity);
-  const std::size_t before = std::exchange(last_backlog_sample_, queued);
-  if (queued * kBacklogShare < queue->capacity) return;
+  const std::uint32_t queued = std::min(queue->queued, queue->capacity);
+  const std::uint32_t before = std::exchange(last_backlog_sample_, queued);
+  if (std::size_t{queued} * kBacklogShare < queue->capacity) return;
   if (queued <= before && queued < queue->capacity) return;
-  const auto clamp = [](std::size_t v) {
-    return static_cast<std::uint32_t>(std::min<std::size_t>(v, UINT32_MAX));
-  };
   std::string datagram;
-  encode_backlog(datagram, node_, {clamp(queued), clamp(queue->capacity)});
+  encode_backlog(datagram, node_, {queued, queue->capacity});
   counters_.add(counters_.backlogs_out, 1);
   send_datagram(datagram, receive_sealer_, false);
 }

@@ -90,7 +90,7 @@ class Socket {
   // How much the kernel holds for us, against what it will hold before it drops: bytes as the
   // kernel counts them (with its overhead per datagram). Empty where it does not say.
   struct Queue {
-    std::size_t queued = 0, capacity = 0;
+    std::uint32_t queued = 0, capacity = 0;  // as the kernel reports them
   };
   std::optional<Queue> receive_queue() const noexcept;
   int fd() const noexcept { return fd_; }
