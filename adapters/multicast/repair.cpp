@@ -15,26 +15,29 @@ void SendWindow::keep(std::uint64_t seq, std::string_view datagram) {
     bytes_ = 0;
   }
   next_ = seq + 1;
-  // The oldest make room, and the last of them lends its buffer: a full window keeps what is
-  // sent without allocating. A buffer counts with its capacity, which a reused one may have
-  // beyond the datagram's size, so that the bound holds for the memory, not only the bytes.
-  std::string buffer;
-  const auto cost = [](const std::string& b) { return b.capacity() + kEntryOverhead; };
-  const std::size_t needed = datagram.size() + kEntryOverhead;
-  while (bytes_ + needed > settings_.window_bytes && !entries_.empty()) {
-    bytes_ -= cost(entries_.front().datagram);
-    buffer = std::move(entries_.front().datagram);
-    entries_.pop_front();
+  if (datagram.size() + kEntryOverhead > settings_.window_bytes) {  // larger than the window
+    entries_.clear();
+    bytes_ = 0;
+    return;
   }
-  if (needed > settings_.window_bytes) return;  // larger than the whole window: not kept
+  // A full window lends the new datagram the oldest one's buffer: it keeps what is sent
+  // without allocating. A buffer counts with its capacity, which a reused one may have
+  // beyond the datagram's size, so that the bound holds for the memory, not only the bytes.
+  const auto cost = [](const std::string& b) { return b.capacity() + kEntryOverhead; };
+  const auto drop_oldest = [&] {
+    bytes_ -= cost(entries_.front().datagram);
+    std::string buffer = std::move(entries_.front().datagram);
+    entries_.pop_front();
+    return buffer;
+  };
+  std::string buffer;
+  if (!entries_.empty() && bytes_ + datagram.size() + kEntryOverhead > settings_.window_bytes) {
+    buffer = drop_oldest();
+  }
   buffer.assign(datagram);
   bytes_ += cost(buffer);
   entries_.push_back({std::move(buffer), {}});
-  // A reused buffer larger than the datagram costs more than the room made for it.
-  while (bytes_ > settings_.window_bytes && entries_.size() > 1) {
-    bytes_ -= cost(entries_.front().datagram);
-    entries_.pop_front();
-  }
+  while (bytes_ > settings_.window_bytes && entries_.size() > 1) drop_oldest();
 }
 
 std::string_view SendWindow::resendable(std::uint64_t seq, Clock::time_point now) const {
