@@ -53,6 +53,9 @@ int main(int argc, char** argv) {
   }
   if (command_line->check_config) return check_config(*command_line->check_config, registry);
 
+  // Before the file is read: a change after this point is one the watcher must see.
+  const std::string stamp =
+      command_line->config_file ? net::file_stamp(*command_line->config_file) : "";
   auto resolved = config::resolve_config(*command_line, registry.names(), adapter_flags);
   if (!resolved) {
     std::cerr << "psycho-gateway: " << resolved.error() << "\n";
@@ -71,7 +74,7 @@ int main(int argc, char** argv) {
         [cl = *command_line, &registry, &adapter_flags] {
           return config::resolve_config(cl, registry.names(), adapter_flags);
         },
-        *command_line->config_file);
+        *command_line->config_file, stamp);
   }
   return server.run();
 }

@@ -278,10 +278,11 @@ void Server::request_stop() {
   asio::post(impl_->control, [impl = impl_.get()] { impl->control.stop(); });
 }
 
-void Server::set_reload_source(std::function<Result<config::Config>()> load,
-                               std::string watch_path) {
+void Server::set_reload_source(std::function<Result<config::Config>()> load, std::string watch_path,
+                               std::string stamp) {
   impl_->reload_source = std::move(load);
   impl_->watch_path = std::move(watch_path);
+  impl_->watch_stamp = std::move(stamp);
 }
 
 void Server::request_reload() {

@@ -37,7 +37,10 @@ class Server {
   // Before run(): where a reload reads the configuration from (main: the same file and
   // flags as at start), and the file to watch. A reload happens on SIGHUP and when the file
   // changes (a Kubernetes ConfigMap update swaps a symlink; the file is polled every 2 s).
-  void set_reload_source(std::function<Result<config::Config>()> load, std::string watch_path);
+  // `stamp`: file_stamp(watch_path) taken before the running configuration was read, so that
+  // a change made after that read, even before run(), is seen as one.
+  void set_reload_source(std::function<Result<config::Config>()> load, std::string watch_path,
+                         std::string stamp);
   // Thread-safe: reload now, as SIGHUP does.
   void request_reload();
 
@@ -52,5 +55,9 @@ class Server {
 // `max_payload` what the gateway accepts (at most config.max_payload).
 std::string render_info_json(const config::GatewayConfig& config, std::uint64_t node_id,
                              std::uint16_t port, std::size_t max_payload);
+
+// What changes when a file is replaced or rewritten (inode, size, mtime); "" when it cannot
+// be read.
+std::string file_stamp(const std::string& path);
 
 }  // namespace psycho::net

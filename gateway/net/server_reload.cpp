@@ -19,15 +19,12 @@ void Server::Impl::wait_for_hangup() {
   });
 }
 
-namespace {
-// What changes when a file is replaced or rewritten; "" when it cannot be read.
 std::string file_stamp(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return "";
   return std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
          std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
 }
-}  // namespace
 
 void Server::Impl::watch_config_file() {
   if (watch_stamp.empty()) watch_stamp = file_stamp(watch_path);
