@@ -379,13 +379,15 @@ struct SlowReader {
 
 TEST(PolderCastStreamTransport, AWriteThatKeepsProgressingIsNotIdle) {
   asio::io_context io;
-  // About 13 MB/s: the 32 MiB below take well over the idle timeout, yet move all along.
-  // The timeout is far above the reader's pauses, so a loaded machine (the test's one thread
-  // descheduled for a while) does not pass for a stalled write.
-  SlowReader slow(io, 64 << 10, 5ms);
+  // About 9 MB/s: the 32 MiB below take three and a half seconds, well over the idle timeout,
+  // yet move all along. The timeout is far above the reader's pauses, so a loaded machine
+  // does not pass for a stalled write. (With a one-second timeout this failed once in CI:
+  // 1.3 MB read, then nothing for a second, the one thread that reads and writes here
+  // presumably not running.)
+  SlowReader slow(io, 96 << 10, 10ms);
   StreamTransportOptions options;
   options.max_queue_bytes = 64 << 20;
-  options.idle_timeout = 1s;
+  options.idle_timeout = 2s;
   Peer a(io, options);
   send_a_lot(a.transport, slow.address());  // queued while connecting: one long write
   const std::size_t total = 32 * ((1 << 20) + 4);
