@@ -60,9 +60,12 @@ function watchPresence() {
     clock.forget(e.detail.id);
     for (const perPlayer of [room.rates, room.lastTarget, room.lastAudio]) perPlayer.delete(e.detail.id);
   });
+  const measureAll = () => { for (const m of presence.members()) if (!m.self) measure(m.id); };
   renderMembers(presence.members());
+  // Those heard while joining came before the listener above: measure them now.
+  measureAll();
   // Clocks drift: measure everyone again from time to time.
-  setInterval(() => { for (const m of presence.members()) if (!m.self) measure(m.id); }, 15_000);
+  setInterval(measureAll, 15_000);
 }
 
 function setUpAudio() {
