@@ -38,7 +38,8 @@
 # full socket buffers in the namespace (UDP RcvbufErrors of /proc/net/snmp, all three
 # gateways); `nacked`, the sequences NACKed to the publisher's gateway; `budget`, the
 # retransmissions its repair budgets refused; `pace`, the lowest pace it set (MB/s, "-":
-# never paced).
+# never paced); `cpu ms`, the CPU time each gateway used over the run: the publisher's, the
+# subscriber's, and the third one's (which wants none of it).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -125,7 +126,13 @@ figures() {
     "$(rcvbuf_errors)" \
     "$(metric "$pub_admin" psycho_multicast_nacked_total)" \
     "$(($(metric "$pub_admin" 'psycho_multicast_repair_refused_total{adapter="multicast",reason="requester_rate"}') + \
-      $(metric "$pub_admin" 'psycho_multicast_repair_refused_total{adapter="multicast",reason="total_rate"}')))"
+      $(metric "$pub_admin" 'psycho_multicast_repair_refused_total{adapter="multicast",reason="total_rate"}')))" \
+    "$(cpu_ms "${pids[-3]}")" "$(cpu_ms "${pids[-2]}")" "$(cpu_ms "${pids[-1]}")"
+}
+
+# CPU time (user and system) process PID has used, in milliseconds.
+cpu_ms() {
+  awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$1/stat"
 }
 
 # UDP datagrams the kernel dropped for a full socket buffer, in this namespace.
@@ -198,7 +205,7 @@ for run in "${runs[@]}" ; do
         echo "pid $pid: $(find "/proc/$pid/fd" -lname 'socket:*' -printf '%l ' 2>/dev/null)"
       done; } >"$BENCH_KEEP/$v$drop-$keys-$size.udp"
     fi
-    for i in 0 1 2 3 4 5 6 7 8; do echo $((after[i] - before[i])); done | paste -sd' ' \
+    for i in 0 1 2 3 4 5 6 7 8 9 10 11; do echo $((after[i] - before[i])); done | paste -sd' ' \
       >"$workdir/$v$drop-$keys-$size.fig"
   done
   # This group's gateways are done: stopped, so that they take no CPU from the next.
@@ -207,12 +214,12 @@ for run in "${runs[@]}" ; do
 done
 
 echo
-fmt="%-6s %-5s %6s %9s %10s %10s %10s %6s %9s %6s %8s %9s %8s %7s %10s %7s %7s %7s %8s %7s %6s %5s\n"
+fmt="%-6s %-5s %6s %9s %10s %10s %10s %6s %9s %6s %8s %9s %8s %7s %10s %7s %7s %7s %8s %7s %6s %5s %16s\n"
 # shellcheck disable=SC2059
 printf "%-5s $fmt" "build" "drop" "keys" "bytes" "messages" "msgs/s" "MB/s" "raw" "ratio" "local" \
   "/local" "/unkeyed" \
   "delivered" "repaired" "lost" "queue_full" "backlog" "refused" "rcvbuf" "nacked" "budget" "pace" \
-  "/base"
+  "/base" "cpu ms"
 for run in "${runs[@]}"; do
   IFS=: read -r drop keys <<<"$run"
   for size in "${sizes[@]}"; do
@@ -247,7 +254,7 @@ for run in "${runs[@]}"; do
     # shellcheck disable=SC2059
     printf "%-5s $fmt" "${v%-}" "$drop" "$keys" "$size" "${expected:--}" "${rate:--}" "$mbps" \
       "$raw_text" "$r" "${local_rate:--}" "$vs_local" "$vs" "$share" "${fig[0]}" "${fig[1]}" "${fig[2]}" "${fig[3]}" "${fig[5]}" \
-      "${fig[6]}" "${fig[7]}" "${fig[8]}" "$pace" "$base"
+      "${fig[6]}" "${fig[7]}" "${fig[8]}" "$pace" "$base" "${fig[9]}/${fig[10]}/${fig[11]}"
   done
   done
 done

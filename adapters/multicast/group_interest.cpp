@@ -114,4 +114,11 @@ void GroupInterest::rebuild() {
   wanted_ = std::move(next);
 }
 
+std::shared_ptr<const WhatTheGroupWants> what_is_wanted(const OwnInterest& interest) {
+  auto wanted = std::make_shared<WhatTheGroupWants>();
+  wanted->everything = interest.everything;
+  for (const auto& pattern : interest.patterns) wanted->patterns.add(pattern);
+  return wanted;
+}
+
 }  // namespace psycho::multicast

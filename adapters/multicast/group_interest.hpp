@@ -42,6 +42,8 @@ struct OwnInterest {
 // are when they fit, else cut to their first few tokens and `>` (a.b.c.d -> a.b.>, then a.>),
 // else everything. Coarser is never narrower: no wanted subject is left out.
 OwnInterest fit_interest(std::vector<std::string> fabric_patterns, std::size_t budget);
+// The same, as the question a receiver asks of a message.
+std::shared_ptr<const WhatTheGroupWants> what_is_wanted(const OwnInterest& interest);
 
 class GroupInterest {
  public:

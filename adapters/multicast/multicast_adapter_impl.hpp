@@ -105,6 +105,7 @@ class MulticastAdapter final : public Adapter {
   void on_data(const Datagram& d, std::string_view plain, Peer& peer, Clock::time_point now)
       REQUIRES(receive_mutex_);
   void use(const Datagram& d, Clock::time_point now) REQUIRES(receive_mutex_);
+  bool wanted_here(const DataHeader& first, std::string_view chunk);
   void report_backlog(Clock::time_point now);
   void release(std::uint64_t node, Peer& peer, Clock::time_point now) REQUIRES(receive_mutex_);
   void bound_held(Clock::time_point now) REQUIRES(receive_mutex_);
@@ -156,6 +157,11 @@ class MulticastAdapter final : public Adapter {
   std::atomic<bool> interest_changed_{false};
   OwnInterest own_interest_ GUARDED_BY(interest_mutex_);  // written by the sending thread
   std::uint64_t own_interest_generation_ GUARDED_BY(interest_mutex_) = 0;
+  // What the receiving thread asks before putting a large message together: the interest
+  // last announced; null (everything) from a new local subscription until the sending thread
+  // has announced it, so that nothing wanted is ever skipped.
+  std::shared_ptr<const WhatTheGroupWants> wanted_here_ GUARDED_BY(interest_mutex_);
+  std::uint64_t local_additions_ GUARDED_BY(interest_mutex_) = 0;
 
   // Group keys (docs/multicast.md#keys): null when the group is not keyed; a reload swaps
   // them. What is encoded fits `body_limit_`, so that keyed datagrams, trailer included,

@@ -176,8 +176,31 @@ void MulticastAdapter::use(const Datagram& d, Clock::time_point now) {
     return;
   }
   counters_.add(counters_.fragments_in, 1);
+  if (d.data.index == 0 && !wanted_here(d.data, d.chunk)) {
+    reassembly_.skip(d.sender, d.data, now);
+    return;
+  }
   if (auto done = reassembly_.add(d.sender, d.data, d.chunk, now))
     deliver(done->header, done->bytes);
+}
+
+// Whether to put together the message whose first fragment this is. One whose subject
+// nothing here wants (the interest this gateway announces) or that is not imported would
+// only be copied to be dropped: it is skipped instead, and counted (unwanted, or the drop
+// not_imported).
+bool MulticastAdapter::wanted_here(const DataHeader& first, std::string_view chunk) {
+  if (first.subject_size > chunk.size()) return true;  // cannot tell: put it together
+  const std::string_view subject = chunk.substr(0, first.subject_size);
+  std::shared_ptr<const WhatTheGroupWants> wanted;
+  {
+    MutexLock lock(interest_mutex_);
+    wanted = wanted_here_;
+  }
+  if (wanted != nullptr && !wanted->wants(subject)) {
+    counters_.add(counters_.unwanted_in, 1);
+    return false;
+  }
+  return import_.local_name(config_.subjects, subject).has_value();
 }
 
 // The datagrams `node` held back that nothing missing stands before any more, in order.

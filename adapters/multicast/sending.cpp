@@ -9,6 +9,10 @@ void MulticastAdapter::on_interest(std::string_view pattern, bool added) {
   {
     MutexLock lock(interest_mutex_);
     local_interest_.change(pattern, added);
+    if (added) {
+      ++local_additions_;
+      wanted_here_ = nullptr;
+    }
   }
   interest_changed_.store(true);
   queue_.poke();
@@ -196,11 +200,13 @@ std::shared_ptr<const KeyRing> MulticastAdapter::keys() const {
 bool MulticastAdapter::refresh_own_interest() {
   std::vector<std::string> patterns;
   bool everything = !config_.interest;
+  std::uint64_t additions = 0;  // local subscriptions added, as of the patterns read
+  {
+    MutexLock lock(interest_mutex_);
+    additions = local_additions_;
+    if (!everything) patterns = local_interest_.patterns();
+  }
   if (!everything) {
-    {
-      MutexLock lock(interest_mutex_);
-      patterns = local_interest_.patterns();
-    }
     for (const auto& local : host_->onward_patterns(*this)) {
       auto fabric = config_.subjects.fabric_patterns_for(local);
       patterns.insert(patterns.end(), fabric.begin(), fabric.end());
@@ -210,10 +216,16 @@ bool MulticastAdapter::refresh_own_interest() {
                          ? OwnInterest{true, {}}
                          : fit_interest(std::move(patterns), body_limit_ - kInterestHeaderSize);
   MutexLock lock(interest_mutex_);
-  if (next == own_interest_ && own_interest_generation_ > 0) return false;
-  own_interest_ = std::move(next);
-  ++own_interest_generation_;
-  return true;
+  const bool changed = !(next == own_interest_ && own_interest_generation_ > 0);
+  if (changed) {
+    own_interest_ = std::move(next);
+    ++own_interest_generation_;
+  }
+  // A subscription added since the patterns were read is not in them: the receiving thread
+  // keeps wanting everything until the next refresh (interest_changed_ calls for one).
+  if ((changed || wanted_here_ == nullptr) && additions == local_additions_)
+    wanted_here_ = what_is_wanted(own_interest_);
+  return changed;
 }
 
 }  // namespace psycho::multicast

@@ -50,6 +50,18 @@ class MulticastTest : public ::testing::Test {
     }
   }
 
+  // Three gateways on one group, each with a Psycho client that subscribes to nothing yet.
+  void start_three_unsubscribed() {
+    for (int i = 0; i < 3; ++i) {
+      gateways_.push_back(
+          std::make_unique<Gateway>(with_config(multicast_config(group_port_.port()))));
+    }
+    for (auto& gw : gateways_) {
+      ASSERT_TRUE(eventually([&] { return ready(*gw); })) << gw->process().errors();
+      clients_.push_back(psycho_client(*gw));
+    }
+  }
+
   // Every client receives every message in `sent` (subject -> payload) exactly once.
   void expect_each_once(const std::map<std::string, std::string>& sent, const std::string& last) {
     for (std::size_t i = 0; i < clients_.size(); ++i) {
@@ -244,14 +256,7 @@ TEST_F(MulticastTest, StrangeDatagramsAreDroppedAndCounted) {
 // gateway 2 for nothing, so what gateway 0 publishes on mc.unwanted.> never leaves it
 // (counted as no_subscriber) until gateway 2 subscribes to it, which it announces at once.
 TEST_F(MulticastTest, ASenderSkipsWhatNobodyOnTheGroupWants) {
-  for (int i = 0; i < 3; ++i) {
-    gateways_.push_back(
-        std::make_unique<Gateway>(with_config(multicast_config(group_port_.port()))));
-  }
-  for (auto& gw : gateways_) {
-    ASSERT_TRUE(eventually([&] { return ready(*gw); })) << gw->process().errors();
-    clients_.push_back(psycho_client(*gw));
-  }
+  ASSERT_NO_FATAL_FAILURE(start_three_unsubscribed());
   clients_[1]->send("SUB mc.wanted.>\nPING\n");
   ASSERT_EQ(clients_[1]->line(), "PONG\n");
   // Gateway 0 has heard both, and what they want.
@@ -288,6 +293,48 @@ TEST_F(MulticastTest, ASenderSkipsWhatNobodyOnTheGroupWants) {
     ASSERT_FALSE(clients_[2]->expect(frame("mc.unwanted.y", "hi"), 10s).empty()) << i;
   }
   EXPECT_EQ(dropped(*gateways_[0], "no_subscriber"), 100);
+}
+
+// What the group carries for one gateway reaches every other one too (one multicast group):
+// a gateway that wants none of a large message lets it go at its first fragment, neither
+// put together nor handed to its router, and counts it.
+TEST_F(MulticastTest, AGatewayLetsGoAtTheFirstFragmentWhatItDoesNotWant) {
+  ASSERT_NO_FATAL_FAILURE(start_three_unsubscribed());
+  clients_[1]->send("SUB mc.big.>\nPING\n");
+  ASSERT_EQ(clients_[1]->line(), "PONG\n");
+  clients_[2]->send("SUB mc.small.>\nPING\n");
+  ASSERT_EQ(clients_[2]->line(), "PONG\n");
+  ASSERT_TRUE(eventually([&] {
+    const std::string varz = gateways_[0]->http_get("/varz");
+    return occurrences(varz, "\"wants\":[\"mc.big.>\"]") == 1 &&
+           occurrences(varz, "\"wants\":[\"mc.small.>\"]") == 1;
+  })) << gateways_[0]->http_get("/varz");
+
+  constexpr int kMessages = 20;
+  const std::string payload = payload_of(64 << 10, 'b');
+  std::string burst;
+  for (int i = 0; i < kMessages; ++i) burst += "PUB mc.big.x 65536\n" + payload + "\n";
+  clients_[0]->send(burst + "PUB mc.small.x 2\nhi\nPING\n");
+  ASSERT_EQ(clients_[0]->line(), "PONG\n");
+  for (int i = 0; i < kMessages; ++i) {
+    ASSERT_FALSE(clients_[1]->expect(frame("mc.big.x", payload), 20s).empty()) << i;
+  }
+  ASSERT_FALSE(clients_[2]->expect(frame("mc.small.x", "hi"), 20s).empty());
+
+  const auto in = [](Gateway& gw, const std::string& name) {
+    return metric(gw, name + "{adapter=\"multicast\",direction=\"in\"}");
+  };
+  const std::string unwanted = "psycho_multicast_unwanted_total{adapter=\"multicast\"}";
+  EXPECT_TRUE(eventually([&] { return metric(*gateways_[2], unwanted) == kMessages; }))
+      << metric(*gateways_[2], unwanted);
+  EXPECT_GE(in(*gateways_[2], "psycho_multicast_fragments_total"), kMessages * 40);
+  EXPECT_EQ(in(*gateways_[2], "psycho_adapter_messages_total"), 1);  // mc.small.x alone
+  EXPECT_EQ(metric(*gateways_[2], "psycho_multicast_reassembly_bytes{adapter=\"multicast\"}"), 0);
+  EXPECT_EQ(metric(*gateways_[1], unwanted), 0);
+  // Small messages are not looked at here: the router drops mc.small.x, unwanted, as before.
+  EXPECT_EQ(in(*gateways_[1], "psycho_adapter_messages_total"), kMessages + 1);
+  clients_[2]->drain_for(200ms);
+  EXPECT_EQ(occurrences(clients_[2]->pending(), "mc.big"), 0u);
 }
 
 // A gateway whose other adapter carries every exported message on (PolderCast here, NATS

@@ -124,5 +124,35 @@ TEST(MulticastReassembly, ForgettingASenderFreesItsMessages) {
   EXPECT_EQ(r.bytes(), 0u);
 }
 
+// A message nobody wants is skipped at its first fragment: what came before it is freed, the
+// rest only ticked off, and nothing of it is handed on, counted as lost, or kept.
+TEST(MulticastReassembly, ASkippedMessageCostsOnlyItsBookkeeping) {
+  Reassembler r(1 << 20, 1s);
+  const Fragments f = message(10, 3000, 1000);      // 3 fragments
+  EXPECT_FALSE(r.add(1, f.at(2), f.piece(2), t0));  // before the first: put aside in full
+  EXPECT_GT(r.bytes(), 3000u);
+  r.skip(1, f.at(0), t0);
+  EXPECT_EQ(r.pending(), 1u);
+  EXPECT_LT(r.bytes(), 1000u);
+  EXPECT_FALSE(r.add(1, f.at(2), f.piece(2), t0));  // a retransmission
+  EXPECT_FALSE(r.add(1, f.at(1), f.piece(1), t0));  // the last missing: let go
+  EXPECT_EQ(r.pending(), 0u);
+  EXPECT_EQ(r.bytes(), 0u);
+
+  // Skipped first, then its fragments; and one that never completes is no drop.
+  const Fragments g = message(20, 3000, 1000), h = message(30, 3000, 1000);
+  r.skip(1, g.at(0), t0);
+  EXPECT_LT(r.bytes(), 1000u);
+  EXPECT_FALSE(r.add(1, g.at(1), g.piece(1), t0));
+  EXPECT_FALSE(r.add(1, g.at(2), g.piece(2), t0));
+  r.skip(1, h.at(0), t0);
+  EXPECT_FALSE(r.add(1, h.at(1), h.piece(1), t0));
+  r.expire(t0 + 1s);
+  EXPECT_EQ(r.pending(), 0u);
+  EXPECT_EQ(r.bytes(), 0u);
+  EXPECT_EQ(r.timed_out(), 0u);
+  EXPECT_EQ(r.dropped_from(1), 0u);
+}
+
 }  // namespace
 }  // namespace psycho::multicast
