@@ -27,6 +27,7 @@
 # "16 1024 65536"), e.g. BENCH_RUNS="0:none 0:hmac 0:aes" BENCH_SIZES=65536 for the keyed
 # flood alone. A keyed group's /unkeyed column needs the unkeyed group in the same run.
 # BENCH_ORDERED=1 sets repair.ordered on every gateway (in-order delivery around repairs).
+# BENCH_MAX_DATAGRAM=N sets max_datagram (default 1472, a 1500-byte MTU; lo's allows 65507).
 # BENCH_KEEP=DIR copies each case's logs and results there, with the publisher's and the
 # subscriber's gateways' /metrics, the subscriber's /varz and /proc/net/udp (drops per socket).
 # BENCH_BASELINE=BUILD_DIR runs every case with that build's gateway too, just before this
@@ -89,6 +90,7 @@ start_gateway() {
   printf 'gateway:\n  max_pending: 256MiB\nmulticast:\n  group: 239.255.42.42:%s\n  interface: 127.0.0.1\n  test_drop_rate: %s\n' \
     "$group_port" "$drop" >"$workdir/$name.yaml"
   [[ -n ${BENCH_ORDERED:-} ]] && printf '  repair: {ordered: true}\n' >>"$workdir/$name.yaml"
+  [[ -n ${BENCH_MAX_DATAGRAM:-} ]] && printf '  max_datagram: %s\n' "$BENCH_MAX_DATAGRAM" >>"$workdir/$name.yaml"
   if [[ $keys != none ]]; then
     printf '  keys: %s\n  encrypt: %s\n' "$workdir/multicast.keys" \
       "$([[ $keys == aes ]] && echo true || echo false)" >>"$workdir/$name.yaml"

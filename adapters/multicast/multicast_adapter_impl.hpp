@@ -105,7 +105,8 @@ class MulticastAdapter final : public Adapter {
   void on_data(const Datagram& d, std::string_view plain, Peer& peer, Clock::time_point now)
       REQUIRES(receive_mutex_);
   void use(const Datagram& d, Clock::time_point now) REQUIRES(receive_mutex_);
-  bool wanted_here(const DataHeader& first, std::string_view chunk);
+  void refresh_wanted();
+  bool unwanted(std::string_view fabric_subject);
   void report_backlog(Clock::time_point now);
   void release(std::uint64_t node, Peer& peer, Clock::time_point now) REQUIRES(receive_mutex_);
   void bound_held(Clock::time_point now) REQUIRES(receive_mutex_);
@@ -157,11 +158,14 @@ class MulticastAdapter final : public Adapter {
   std::atomic<bool> interest_changed_{false};
   OwnInterest own_interest_ GUARDED_BY(interest_mutex_);  // written by the sending thread
   std::uint64_t own_interest_generation_ GUARDED_BY(interest_mutex_) = 0;
-  // What the receiving thread asks before putting a large message together: the interest
-  // last announced; null (everything) from a new local subscription until the sending thread
-  // has announced it, so that nothing wanted is ever skipped.
+  // What the receiving thread asks of every message before it imports it (or, for a large
+  // one, puts it together): the interest last announced; null (everything) from a new local
+  // subscription until the sending thread has announced it, so nothing wanted is skipped.
   std::shared_ptr<const WhatTheGroupWants> wanted_here_ GUARDED_BY(interest_mutex_);
   std::uint64_t local_additions_ GUARDED_BY(interest_mutex_) = 0;
+  // The receiving thread's copy of wanted_here_, taken after each receive: a datagram read
+  // after a subscription was added is judged by what includes it.
+  std::shared_ptr<const WhatTheGroupWants> wanted_now_;
 
   // Group keys (docs/multicast.md#keys): null when the group is not keyed; a reload swaps
   // them. What is encoded fits `body_limit_`, so that keyed datagrams, trailer included,

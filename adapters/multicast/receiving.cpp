@@ -13,6 +13,7 @@ void MulticastAdapter::run_receiver() {
       if (!socket_.receive(batch, taken == 0 ? 50 : 0) || batch.size() == 0) break;
       const auto now = Clock::now();
       const auto ring = keys();
+      refresh_wanted();
       for (std::size_t i = 0; i < batch.size(); ++i) {
         if (batch.truncated(i)) {
           counters_.count(Drop::oversized);
@@ -176,31 +177,32 @@ void MulticastAdapter::use(const Datagram& d, Clock::time_point now) {
     return;
   }
   counters_.add(counters_.fragments_in, 1);
-  if (d.data.index == 0 && !wanted_here(d.data, d.chunk)) {
-    reassembly_.skip(d.sender, d.data, now);
-    return;
+  // A message nobody here wants (or that is not imported, counted as such) is let go at its
+  // first fragment rather than put together to be dropped.
+  if (d.data.index == 0 && d.data.subject_size <= d.chunk.size()) {
+    const std::string_view subject = d.chunk.substr(0, d.data.subject_size);
+    if (unwanted(subject) || !import_.local_name(config_.subjects, subject)) {
+      reassembly_.skip(d.sender, d.data, now);
+      return;
+    }
   }
   if (auto done = reassembly_.add(d.sender, d.data, d.chunk, now))
     deliver(done->header, done->bytes);
 }
 
-// Whether to put together the message whose first fragment this is. One whose subject
-// nothing here wants (the interest this gateway announces) or that is not imported would
-// only be copied to be dropped: it is skipped instead, and counted (unwanted, or the drop
-// not_imported).
-bool MulticastAdapter::wanted_here(const DataHeader& first, std::string_view chunk) {
-  if (first.subject_size > chunk.size()) return true;  // cannot tell: put it together
-  const std::string_view subject = chunk.substr(0, first.subject_size);
-  std::shared_ptr<const WhatTheGroupWants> wanted;
-  {
-    MutexLock lock(interest_mutex_);
-    wanted = wanted_here_;
-  }
-  if (wanted != nullptr && !wanted->wants(subject)) {
-    counters_.add(counters_.unwanted_in, 1);
-    return false;
-  }
-  return import_.local_name(config_.subjects, subject).has_value();
+void MulticastAdapter::refresh_wanted() {
+  MutexLock lock(interest_mutex_);
+  wanted_now_ = wanted_here_;
+}
+
+// Every member of a group receives whatever any member wants. What matches nothing this
+// gateway announced is dropped here, counted, before it costs an import (a copy into a
+// gateway message, the router's duplicate check and route): that is most of what a
+// gateway does with a message.
+bool MulticastAdapter::unwanted(std::string_view fabric_subject) {
+  if (wanted_now_ == nullptr || wanted_now_->wants(fabric_subject)) return false;
+  counters_.add(counters_.unwanted_in, 1);
+  return true;
 }
 
 // The datagrams `node` held back that nothing missing stands before any more, in order.
@@ -234,6 +236,7 @@ void MulticastAdapter::bound_held(Clock::time_point now) {
 }
 
 void MulticastAdapter::deliver(const DataHeader& h, std::string_view bytes) {
+  if (unwanted(bytes.substr(0, h.subject_size))) return;
   const std::size_t headers_at = h.subject_size + h.reply_size;
   import_(*host_, origin_id(), config_.subjects,
           {bytes.substr(0, h.subject_size), bytes.substr(h.subject_size, h.reply_size),

@@ -55,7 +55,7 @@ void samples(const ReportInputs& in, const PeerTotals& t, std::vector<metrics::S
       {Type::counter, "retransmissions_total", "Datagrams sent again in answer to NACKs.",
        get(c.retransmissions)},
       {Type::counter, "unwanted_total",
-       "Messages of several fragments skipped at the first: nothing on this gateway wants them.",
+       "Messages dropped on arrival, before import: nothing on this gateway wants them.",
        get(c.unwanted_in)},
       {Type::counter, "nacked_total",
        "Sequences NACKs addressed to us asked for that had not been sent again yet.",

@@ -69,7 +69,7 @@ struct Counters : TrafficCounters<Drop> {
   Counters() noexcept : TrafficCounters(kDropNames) {}
   Counter datagrams_in{0}, datagram_bytes_in{0}, datagrams_out{0}, datagram_bytes_out{0};
   Counter fragments_in{0}, fragments_out{0}, retransmissions{0};
-  Counter unwanted_in{0};  // messages skipped at their first fragment: nothing here wants them
+  Counter unwanted_in{0};  // messages dropped before import: nothing here wants them
   Counter nacks_in{0}, nacks_out{0}, nacks_answered{0};
   Counter backlogs_in{0}, backlogs_out{0};  // backlog reports heard from peers, and sent
   Counter nacked{0};     // sequences NACKs addressed to us asked for (each NACK's capped)
