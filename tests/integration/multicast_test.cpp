@@ -2,7 +2,10 @@
 // group, so they run only inside a network namespace of their own: ctest starts this binary
 // through `unshare --net` with lo up and a multicast route on it (tests/integration/
 // CMakeLists.txt), which sets PSYCHO_MULTICAST_NETNS. Run directly, they skip.
+#include <unistd.h>
+
 #include <csignal>
+#include <filesystem>
 #include <map>
 #include <string>
 #include <thread>
@@ -340,7 +343,19 @@ TEST_F(MulticastTest, AGatewayLetsGoOfWhatItDoesNotWantBeforeImportingIt) {
 // A gateway whose other adapter carries every exported message on (PolderCast here, NATS
 // alike) asks the group for all of it, with no subscriber of its own: what it hears goes on.
 TEST_F(MulticastTest, AGatewayThatBridgesOnAsksForWhatItCarriesOn) {
-  const std::string overlay = "poldercast:\n  listen: 127.0.0.1:0\n  admission:\n    open: true\n";
+  // Its node key goes to a directory of the test's own, not to the working directory.
+  const auto state_dir =
+      std::filesystem::temp_directory_path() / ("psycho-mc-bridge-" + std::to_string(getpid()));
+  struct Remove {
+    std::filesystem::path dir;
+    ~Remove() {
+      std::error_code ignored;
+      std::filesystem::remove_all(dir, ignored);
+    }
+  } remove{state_dir};
+  const std::string overlay =
+      "poldercast:\n  listen: 127.0.0.1:0\n  state_dir: " + state_dir.string() +
+      "\n  admission:\n    open: true\n";
   gateways_.push_back(std::make_unique<Gateway>(with_config(multicast_config(group_port_.port()))));
   gateways_.push_back(
       std::make_unique<Gateway>(with_config(multicast_config(group_port_.port(), overlay))));
