@@ -107,7 +107,6 @@ ReceiveTracker::Verdict ReceiveTracker::on_data(std::uint64_t seq, Clock::time_p
     return Verdict::fresh;
   }
   if (!plausible(seq)) return Verdict::implausible;
-  last_heard_ = now;
   if (seq >= next_) {
     if (seq > next_) add_missing(next_, seq, now);
     next_ = seq + 1;
@@ -129,7 +128,6 @@ bool ReceiveTracker::on_announce(const Announce& a, Clock::time_point now) {
     return true;
   }
   if (!plausible(a.next_seq)) return false;
-  last_heard_ = now;
   if (a.next_seq > next_) {
     add_missing(next_, a.next_seq, now);
     next_ = a.next_seq;
@@ -141,15 +139,18 @@ bool ReceiveTracker::on_announce(const Announce& a, Clock::time_point now) {
   return true;
 }
 
-// A sender that repaired anything lately is alive and answering, only slower than asked (its
-// repair budget, or its backlog and ours): what it still holds is worth asking for. So is one
-// still sending, for as long as it keeps what it was asked for (max_owed): on a machine
-// short of CPU its first repair can take longer than max_nacks NACKs, and a datagram given
-// up on while its sender floods on was lost for nothing (seen in a CI run).
+// A gap is asked for until it is max_owed old (as long as the sender keeps a datagram it was
+// asked for), and past that while the sender repaired anything lately: it is alive and
+// answering, only slower than asked (its repair budget, or its backlog and ours). Silence is
+// no reason to give up sooner. A sender short of CPU answers late: a sanitized build on a
+// loaded 2-core machine once took longer than max_nacks NACKs to answer its first one, and a
+// gateway in a container at its CPU limit is stopped for whole scheduler periods. When it
+// runs again its window still holds what was asked for, and the NACKs wait in its socket. A
+// sender that is gone costs its receivers NACKs to nobody for max_owed.
 bool ReceiveTracker::answering(const Missing& m, Clock::time_point now) const noexcept {
   const auto patience = settings_.max_nacks * settings_.nack_interval;
   if (last_repair_ != Clock::time_point{} && now - last_repair_ < patience) return true;
-  return now - last_heard_ < patience && now - m.found < settings_.max_owed;
+  return now - m.found < settings_.max_owed;
 }
 
 bool ReceiveTracker::due(Clock::time_point now, Nack& nack) {

@@ -1,10 +1,10 @@
 // Reliability over multicast: the sender keeps its recent datagrams (SendWindow); each
 // receiver tracks every sender's datagram sequence (ReceiveTracker), notices gaps, asks for
 // what is missing with NACKs, and gives up (counting the loss) when the sender no longer has
-// it, or has not answered it after `max_nacks` requests while repairing nothing else either
-// and, past that, while sending nothing, or for longer than it keeps an owed datagram
-// (`max_owed`). A sender that repairs slowly (its budgets, its pace) is still repairing: what
-// it holds is asked for again until it comes.
+// it, or after `max_nacks` requests and as long as the sender keeps an owed datagram
+// (`max_owed`), unless the sender is repairing. A sender that repairs slowly (its budgets,
+// its pace) is still repairing: what it holds is asked for again until it comes. One that
+// falls silent may only be short of CPU, and is asked all the same.
 //
 // Both are pure: the caller passes the time, and sockets stay in the adapter. Neither is
 // thread-safe; the adapter guards the SendWindow (its sending and receiving threads both use
@@ -31,9 +31,10 @@ struct RepairSettings {
   std::chrono::milliseconds nack_delay{2};      // receiver: wait this long for reordering
   std::chrono::milliseconds nack_interval{20};  // receiver: between NACKs for one sequence;
                                                 // sender: between retransmissions of one
-  // receiver: then the datagram is lost, unless the sender repaired something within the
-  // last max_nacks * nack_interval (it still answers, only not this one yet), or sent
-  // anything then and the gap is younger than max_owed (it still holds what was asked).
+  // receiver: asked at least this often; then the datagram is lost once the gap is max_owed
+  // old (until then the sender still holds what was asked, silent or not), unless the sender
+  // repaired something within the last max_nacks * nack_interval (it still answers, only
+  // not this one yet).
   int max_nacks = 8;
   std::size_t max_missing = 16384;  // receiver: sequences tracked per sender; beyond: lost
   // receiver: the furthest a sender's sequence may move ahead in one datagram. Further is
@@ -56,7 +57,7 @@ struct RepairSettings {
   std::chrono::milliseconds owed_for{100};
   // sender: the longest one datagram holds the window, however often it is asked for (a
   // receiver that never gets it, or forged NACKs, must not stop the sender for good).
-  // receiver: the longest a gap is asked for on the strength of the sender sending on.
+  // receiver: how long a gap is asked for at least, whether the sender is heard or not.
   std::chrono::milliseconds max_owed{2000};
   // sender: retransmitted bytes per second (and the burst allowed) per requesting host
   // (ip), and in total.
@@ -129,8 +130,8 @@ class ReceiveTracker {
   // implausible: next_seq beyond max_seq_jump, or oldest_seq after next_seq.
   bool on_announce(const Announce& a, Clock::time_point now);
   // Fills `nack` with what is due to be asked for again (ranges of consecutive sequences, at
-  // most max_nack_datagrams in all) and gives up on what has been asked for max_nacks times. False
-  // when nothing is due.
+  // most max_nack_datagrams in all) and gives up on what the sender no longer answers for
+  // (see RepairSettings::max_nacks). False when nothing is due.
   bool due(Clock::time_point now, Nack& nack);
   // Gives up on the oldest sequence missing (counted as lost); false when none is.
   bool give_up_oldest();
@@ -166,7 +167,6 @@ class ReceiveTracker {
   std::uint64_t next_ = 0;  // the next sequence expected
   std::map<std::uint64_t, Missing> missing_;
   Clock::time_point last_repair_{};  // when a repair last came from this sender
-  Clock::time_point last_heard_{};   // when anything plausible last came from it
   std::uint64_t gaps_ = 0, nacks_ = 0, repaired_ = 0, lost_ = 0;
 };
 
