@@ -279,6 +279,13 @@ std::vector<std::string> MulticastAdapter::resend(const Nack& nack, const Source
     // The part the window holds, whatever the range claims (its end saturates: no wrap).
     const std::uint64_t claimed_end =
         range.first > UINT64_MAX - range.count ? UINT64_MAX : range.first + range.count;
+    // What it asks for that is gone: counted, at most max_nack_datagrams per range, so a
+    // forged range cannot make the figure say anything.
+    if (range.first < oldest) {
+      const std::uint64_t older = std::min(claimed_end, oldest) - range.first;
+      counters_.refuse(RepairRefusal::gone,
+                       std::min<std::uint64_t>(older, config_.repair.max_nack_datagrams));
+    }
     const std::uint64_t first = std::max(range.first, oldest);
     const std::uint64_t end = std::min(claimed_end, next);
     for (std::uint64_t s = first; s < end; ++s, ++asked) {

@@ -44,7 +44,7 @@ void samples(const ReportInputs& in, const PeerTotals& t, std::vector<metrics::S
   for (std::size_t i = 0; i < c.repair_refused.size(); ++i) {
     s.push_back({Type::counter,
                  "repair_refused_total",
-                 "Datagrams a NACK asked for that were not sent again, by limit.",
+                 "Datagrams a NACK asked for that were not sent again, by reason.",
                  {{"reason", std::string(kRepairRefusalNames[i])}},
                  get(c.repair_refused[i])});
   }

@@ -56,10 +56,11 @@ enum class RepairRefusal {
   nack_limit,      // beyond repair.max_nack_datagrams in one NACK
   requester_rate,  // beyond the requester's budget (repair.requester_rate, requester_burst)
   total_rate,      // beyond the gateway's budget (repair.total_rate, total_burst)
+  gone,            // older than the window holds: the asker fell further behind than it
   count
 };
 inline constexpr std::array<std::string_view, static_cast<std::size_t>(RepairRefusal::count)>
-    kRepairRefusalNames = {"nack_limit", "requester_rate", "total_rate"};
+    kRepairRefusalNames = {"nack_limit", "requester_rate", "total_rate", "gone"};
 
 Drop drop_for(DecodeError e) noexcept;
 Drop drop_for(AuthError e) noexcept;

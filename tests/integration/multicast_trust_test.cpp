@@ -144,6 +144,10 @@ TEST_F(MulticastTrustTest, NacksGetAtMostTheRequestersRepairBudget) {
   EXPECT_GT(resent, 0);
   EXPECT_GT(multicast_metric(*gw, "repair_refused_total", "reason=\"requester_rate\""), 0);
   EXPECT_GT(multicast_metric(*gw, "repair_refused_total", "reason=\"nack_limit\""), 0);
+  // Sequence 0, before the first one sent, is no longer (never was) in the window: one per
+  // range of each NACK.
+  EXPECT_EQ(multicast_metric(*gw, "repair_refused_total", "reason=\"gone\""),
+            static_cast<double>(kNacks * kMaxNackRanges));
   EXPECT_TRUE(gw->process().running());
 }
 
