@@ -115,7 +115,7 @@ class MulticastAdapter final : public Adapter {
   void on_nack(const Nack& nack, const Source& requester, Clock::time_point now);
   std::vector<std::string> resend(const Nack& nack, const Source& requester, Clock::time_point now,
                                   bool& gone, std::uint64_t& news);
-  void timers(Clock::time_point now);
+  void timers(Clock::time_point now, bool drained);
 
   const MulticastConfig config_;
   AdapterHost* host_ = nullptr;

@@ -9,8 +9,12 @@ void MulticastAdapter::run_receiver() {
   ReceiveBatch batch(kReceiveBatch, kReceiveBufferSize);
   while (!stopping_.load(std::memory_order_relaxed)) {
     // Wait at most 50 ms for the first datagrams, so the timers (NACKs) run on time.
+    bool drained = false;  // the socket had nothing more: everything that came is read
     for (std::size_t taken = 0; taken < kReceiveBurst; taken += batch.size()) {
-      if (!socket_.receive(batch, taken == 0 ? 50 : 0) || batch.size() == 0) break;
+      if (!socket_.receive(batch, taken == 0 ? 50 : 0) || batch.size() == 0) {
+        drained = true;
+        break;
+      }
       const auto now = Clock::now();
       const auto ring = keys();
       refresh_wanted();
@@ -24,7 +28,7 @@ void MulticastAdapter::run_receiver() {
     }
     const auto now = Clock::now();
     report_backlog(now);
-    timers(now);
+    timers(now, drained);
   }
 }
 
@@ -315,7 +319,10 @@ std::vector<std::string> MulticastAdapter::resend(const Nack& nack, const Source
   return again;
 }
 
-void MulticastAdapter::timers(Clock::time_point now) {
+// NACKs that are due go out. Gaps are given up on only once everything that came is read:
+// a receiver that was behind (descheduled, or slower than the group for a moment) may find
+// the repairs, or news of them, still waiting in its socket.
+void MulticastAdapter::timers(Clock::time_point now, bool drained) {
   MutexLock lock(receive_mutex_);
   if (now < next_timers_) return;
   next_timers_ = now + 1ms;
@@ -323,7 +330,7 @@ void MulticastAdapter::timers(Clock::time_point now) {
   Nack nack;
   for (auto& [node, peer] : peers_.peers()) {
     nack.target = node;
-    while (peer.tracker.due(now, nack)) {
+    while (peer.tracker.due(now, nack, drained)) {
       datagram.clear();
       encode_nack(datagram, node_, nack);
       counters_.add(counters_.nacks_out, 1);

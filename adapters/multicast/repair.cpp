@@ -153,7 +153,7 @@ bool ReceiveTracker::answering(const Missing& m, Clock::time_point now) const no
   return now - m.found < settings_.max_owed;
 }
 
-bool ReceiveTracker::due(Clock::time_point now, Nack& nack) {
+bool ReceiveTracker::due(Clock::time_point now, Nack& nack, bool may_give_up) {
   nack.range_count = 0;
   std::size_t asked = 0;
   for (auto it = missing_.begin(); it != missing_.end() && asked < settings_.max_nack_datagrams;) {
@@ -162,7 +162,7 @@ bool ReceiveTracker::due(Clock::time_point now, Nack& nack) {
       ++it;
       continue;
     }
-    if (m.nacks >= settings_.max_nacks && !answering(m, now)) {
+    if (may_give_up && m.nacks >= settings_.max_nacks && !answering(m, now)) {
       ++lost_;
       it = missing_.erase(it);
       continue;

@@ -130,9 +130,10 @@ class ReceiveTracker {
   // implausible: next_seq beyond max_seq_jump, or oldest_seq after next_seq.
   bool on_announce(const Announce& a, Clock::time_point now);
   // Fills `nack` with what is due to be asked for again (ranges of consecutive sequences, at
-  // most max_nack_datagrams in all) and gives up on what the sender no longer answers for
-  // (see RepairSettings::max_nacks). False when nothing is due.
-  bool due(Clock::time_point now, Nack& nack);
+  // most max_nack_datagrams in all) and, when `may_give_up`, gives up on what the sender no
+  // longer answers for (see RepairSettings::max_nacks); the caller says no while it has not
+  // read all that came (a repair may be waiting there). False when nothing is due.
+  bool due(Clock::time_point now, Nack& nack, bool may_give_up = true);
   // Gives up on the oldest sequence missing (counted as lost); false when none is.
   bool give_up_oldest();
   // When due() next has something to do (Clock::time_point::max() when nothing is missing).
