@@ -382,8 +382,10 @@ TEST(PolderCastStreamTransport, AWriteThatKeepsProgressingIsNotIdle) {
   // About 9 MB/s: the 32 MiB below take three and a half seconds, well over the idle timeout,
   // yet move all along. The timeout is far above the reader's pauses, so a loaded machine
   // does not pass for a stalled write. (With a one-second timeout this failed once in CI:
-  // 1.3 MB read, then nothing for a second, the one thread that reads and writes here
-  // presumably not running.)
+  // 1.3 MB read, then nothing for a second. The reader runs on the writer's thread, so when
+  // that thread does not run, the connection sits at a zero window and resumes only at the
+  // kernel's next window probe, which backs off while the stall lasts: made to stop for
+  // 900 ms, this thread saw its write stand still for 1.1 s in all.)
   SlowReader slow(io, 96 << 10, 10ms);
   StreamTransportOptions options;
   options.max_queue_bytes = 64 << 20;
