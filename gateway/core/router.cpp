@@ -329,8 +329,14 @@ Backpressure Router::route(const MessagePtr& message, bool injected) {
     }
     if (target != here) queue_remote(here, target, Delivery{message, result, nullptr, injected});
   }
+  // A queue group's chosen member is a recipient like any other: one that falls behind slows
+  // the publisher (or the adapter) down rather than being cut as a slow consumer.
+  if (!result->groups.empty()) {
+    if (auto member = deliver_groups(here, message, result, injected, check)) {
+      congested.consider(member);
+    }
+  }
   pressure.recipient = std::move(congested.recipient);
-  if (!result->groups.empty()) deliver_groups(here, message, result, injected);
   if (check && ws != nullptr) pressure.backlog = backlogged(here);
   // An adapter's flag is read for every message it is sent, beside the send's own lock: its
   // queue's headroom above the pause mark is one message per paused publisher, which sixteen
@@ -421,10 +427,12 @@ void Router::hand_to(int here, const MessagePtr& message,
 
 // A member that also holds a plain subscription matching the message gets both copies, as a
 // NATS client with both subscriptions does.
-void Router::deliver_groups(int here, const MessagePtr& message,
-                            const std::shared_ptr<const MatchResult>& result, bool injected) {
+std::shared_ptr<Subscriber> Router::deliver_groups(int here, const MessagePtr& message,
+                                                   const std::shared_ptr<const MatchResult>& result,
+                                                   bool injected, bool check) {
   std::uint64_t fallback_random = message->trace().seq;
   std::uint64_t& random = random_state(here, fallback_random);
+  RecipientToWaitFor congested;
   for (const auto& group : result->groups) {
     if (group.chooser != nullptr) {
       // The group's copy comes through the fabric's queue subscription, if the fabric
@@ -439,8 +447,10 @@ void Router::deliver_groups(int here, const MessagePtr& message,
     }
     if (const auto* member = pick_member(random, *message, group.members)) {
       hand_to(here, message, *member);
+      if (check) congested.consider(*member);
     }
   }
+  return std::move(congested.recipient);
 }
 
 // A message a fabric handed back for one local queue group, having chosen this gateway: one

@@ -123,8 +123,10 @@ class Router {
   void deliver_local(int here, const MessagePtr& message, const MatchResult& result);
   // `injected`: the message came from an adapter (route_injected).
   Backpressure route(const MessagePtr& message, bool injected);
-  void deliver_groups(int here, const MessagePtr& message,
-                      const std::shared_ptr<const MatchResult>& result, bool injected);
+  // Returns, when `check`, a congested member it chose (the one to wait for), or null.
+  std::shared_ptr<Subscriber> deliver_groups(int here, const MessagePtr& message,
+                                             const std::shared_ptr<const MatchResult>& result,
+                                             bool injected, bool check);
   Backpressure deliver_chosen(int here, const MessagePtr& message, const MatchResult& result);
   std::uint64_t& random_state(int here, std::uint64_t& fallback);
   // Any thread: what an adapter should know before it injects more (injection_congested);

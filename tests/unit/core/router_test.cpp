@@ -386,6 +386,39 @@ TEST_F(RouterTest, PublisherLearnsWhenARecipientIsCongested) {
   EXPECT_EQ(busy->received.size(), 64u);  // congestion slows publishers, never drops
 }
 
+// A queue group's member is a recipient like a plain subscriber: the one chosen for a
+// message slows its publisher, or the adapter that injected it, when it falls behind. (Until
+// this was so, a group's member fed by an adapter or a fast publisher was cut as a slow
+// consumer.)
+TEST_F(RouterTest, ACongestedQueueGroupMemberIsWaitedForLikeAnyRecipient) {
+  FakeAdapter a("a");
+  a.set_origin_id(router.next_origin_id());
+  router.add_adapter(a);
+  auto member = subscriber(1);
+  ASSERT_TRUE(router.subscribe(member, "x", "workers"));
+  member->congestion_state = Congestion::moving;
+  int waited = 0;
+  for (int i = 0; i < 32; ++i) {
+    const Backpressure pressure = router.publish(local_message("x"));
+    if (pressure) {
+      EXPECT_EQ(pressure.recipient.get(), member.get());
+      ++waited;
+    }
+  }
+  EXPECT_GE(waited, 2);  // sampled: at least once every 16 messages
+  std::uint64_t seq = 0;
+  for (int batch = 0; batch < 4; ++batch) {
+    for (int i = 0; i < 8; ++i) {
+      ASSERT_TRUE(router.inject(remote_message("x", a.origin_id(), 0xBEEF, ++seq)));
+    }
+    pool.run();
+  }
+  EXPECT_TRUE(router.injection_congested());
+  EXPECT_EQ(member->received.size(), 64u);  // slowed, never dropped
+  member->congestion_state = Congestion::none;
+  EXPECT_FALSE(router.injection_congested());
+}
+
 TEST_F(RouterTest, PublisherLearnsWhenAnAdapterIsCongested) {
   FakeAdapter fast("fast"), slow("slow", "slow.>");
   fast.set_origin_id(router.next_origin_id());
