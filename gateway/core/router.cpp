@@ -142,7 +142,9 @@ Router::Router(WorkerPool& workers, RouterOptions options)
       import_node_(import_node_id(options.node_id)),
       dedup_(options.dedup_capacity),
       worker_state_(workers.size(), [n = workers.size()](int w) { return WorkerState(n, w); }),
-      inject_queues_(workers.size()) {}
+      inject_queues_(workers.size()) {
+  inject_pause_.store(options.inject_pause, std::memory_order_relaxed);
+}
 
 Router::~Router() = default;
 
@@ -350,7 +352,8 @@ Backpressure Router::route(const MessagePtr& message, bool injected) {
 }
 
 bool Router::injection_congested(WaitFor who) const {
-  const std::size_t pause_at = std::min(options_.inject_pause, options_.inject_backlog / 2);
+  const std::size_t pause_at =
+      std::min(inject_pause_.load(std::memory_order_relaxed), options_.inject_backlog / 2);
   if (inject_backlog_.load(std::memory_order_relaxed) > pause_at) return true;
   if (!inject_pressured_.load(std::memory_order_relaxed)) return false;
   MutexLock lock(inject_pressure_mutex_);
@@ -372,6 +375,10 @@ bool Router::injection_congested(WaitFor who) const {
   inject_pressure_worker_ = -1;
   inject_pressured_.store(false, std::memory_order_relaxed);
   return false;
+}
+
+void Router::follow_max_pending(std::size_t max_pending) noexcept {
+  inject_pause_.store(std::min(options_.inject_pause, max_pending / 8), std::memory_order_relaxed);
 }
 
 void Router::note_inject_pressure(Backpressure pressure, int handing_off) {

@@ -97,6 +97,12 @@ class Router {
   // messages is past inject_pause, or a recipient of one was congested and still is (with
   // WaitFor::moving, only if it is moving).
   bool injection_congested(WaitFor who = WaitFor::congested) const;
+  // Any thread: the clients' max_pending (at start, and after a reload). What is already on
+  // its way to a subscriber when it turns congested (a quarter of max_pending) must still
+  // fit below it, so adapters pause once an eighth of it (at most inject_pause) waits for
+  // the workers: with the congestion mark, the messages between two samples and the
+  // hand-off between workers, that stays inside it.
+  void follow_max_pending(std::size_t max_pending) noexcept;
 
   // Any thread: a message from an adapter. Checks loops and duplicates, then routes it on a
   // worker. Returns false when it was dropped (and counted).
@@ -177,6 +183,7 @@ class Router {
   PerWorker<WorkerState> worker_state_;
   std::atomic<OriginId> next_origin_{0};
   std::atomic<std::size_t> inject_backlog_{0};
+  std::atomic<std::size_t> inject_pause_;  // options_.inject_pause, or less (follow_max_pending)
   // Adapter messages waiting for their worker; filled from any thread.
   struct InjectQueue {
     Mutex mutex;

@@ -56,7 +56,9 @@ Server::Impl::Impl(config::Config c, const AdapterRegistry& r)
       node(random_node_id()),
       workers(worker_count(config.gateway)),
       router(workers, RouterOptions{node}),
-      sessions(router, config.gateway, workers.size()) {}
+      sessions(router, config.gateway, workers.size()) {
+  router.follow_max_pending(config.gateway.max_pending);
+}
 
 namespace {
 

@@ -109,6 +109,7 @@ void Server::Impl::reload() {
   apply_adapters();
   log::configure(next->log);
   const LiveLimits limits(next->gateway);
+  router.follow_max_pending(next->gateway.max_pending);
   for (int w = 0; w < workers.size(); ++w) {
     workers.post(w, [this, w, limits, authenticator] {
       sessions.live[w] = limits;

@@ -87,6 +87,8 @@ class NatsAdapterTest : public ::testing::Test {
 
   // A stuck subscriber and a reader on a NATS flood (defined with its tests).
   void expect_only_the_stuck_one_cut(const std::string& pending_bytes, std::size_t count);
+  // A reader of a NATS flood is followed, never cut (defined with its tests).
+  void expect_followed(const std::string& config, std::size_t count);
 
   NatsServer server_;
   std::unique_ptr<Gateway> gateway_;
@@ -519,19 +521,30 @@ TEST_F(NatsAdapterTest, TheSmallestQueueStillLosesNothing) {
 // subscriber is never cut as a slow consumer and everything arrives. 64 MB: what nats.c may
 // hold for the gateway meanwhile (`pending_bytes`) holds it all. Two workers: the adapter's
 // messages are routed on one and handed to the other, which must not pile up either.
-TEST_F(NatsAdapterTest, AFastNatsPublisherIsFollowedNotCutOff) {
-  constexpr std::size_t kCount = 50'000;
-  start("  pending_bytes: 128MiB\ngateway:\n  workers: 2\n");
+void NatsAdapterTest::expect_followed(const std::string& config, std::size_t count) {
+  start(config);
   auto c = psycho_client(gw());
   c->send("SUB flood.>\nPING\n");
   ASSERT_EQ(c->line(), "PONG\n");
   ASSERT_TRUE(bridged(nats(), *c, "flood.probe"));
-  const FloodTally tally = flood_from_nats(*c, kCount);
+  const FloodTally tally = flood_from_nats(*c, count);
   EXPECT_TRUE(tally.complete()) << tally.summary();
   EXPECT_EQ(metric(gw(), "psycho_slow_consumers_total"), 0);
   EXPECT_EQ(
       metric(gw(), "psycho_adapter_dropped_total{adapter=\"nats\",reason=\"slow_subscription\"}"),
       0);
+}
+
+TEST_F(NatsAdapterTest, AFastNatsPublisherIsFollowedNotCutOff) {
+  expect_followed("  pending_bytes: 128MiB\ngateway:\n  workers: 2\n", 50'000);
+}
+
+// The same at the smallest max_pending a client may be given in practice (1 MiB): what is
+// on its way when the subscriber turns congested (a quarter of it) must still fit, so the
+// adapter waits while more than an eighth of max_pending of what it injected waits for the
+// workers. With a fixed 4 MiB there, a reader was cut in every run.
+TEST_F(NatsAdapterTest, AFastNatsPublisherIsFollowedAtASmallMaxPending) {
+  expect_followed("  pending_bytes: 128MiB\ngateway:\n  workers: 2\n  max_pending: 1MiB\n", 40'000);
 }
 
 // A subscriber that stops reading holds the adapter back for a while (until its writes have

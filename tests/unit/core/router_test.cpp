@@ -218,6 +218,28 @@ TEST_F(RouterTest, AdaptersLearnWhenWhatTheyInjectPilesUp) {
   EXPECT_FALSE(router.injection_congested());
 }
 
+// What waits for the workers must leave room below the clients' max_pending: adapters pause
+// past an eighth of it, when that is less than the configured pause, and follow a reload.
+TEST_F(RouterTest, AdaptersPauseEarlierForASmallMaxPending) {
+  FakeAdapter a("a");
+  a.set_origin_id(router.next_origin_id());
+  router.add_adapter(a);
+  auto s = subscriber(1);
+  ASSERT_TRUE(router.subscribe(s, "x", ""));
+  router.follow_max_pending(8 * 2 * 72);  // an eighth: two test messages
+  std::uint64_t seq = 0;
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(router.inject(remote_message("x", a.origin_id(), 0xBEEF, ++seq)));
+  }
+  EXPECT_FALSE(router.injection_congested());
+  ASSERT_TRUE(router.inject(remote_message("x", a.origin_id(), 0xBEEF, ++seq)));
+  EXPECT_TRUE(router.injection_congested());
+  router.follow_max_pending(std::size_t{8} << 20);  // back to half the backlog's bound
+  EXPECT_FALSE(router.injection_congested());
+  pool.run();
+  EXPECT_EQ(s->received.size(), 3u);
+}
+
 // An adapter whose own buffer is filling waits only for a recipient that is moving: a
 // stalled one (it may have stopped reading) does not hold it, and does not hide a moving one
 // among the same message's recipients, which is still waited for.
