@@ -100,6 +100,12 @@ struct Backlog {
   std::uint32_t capacity = 0;  // never 0, and at least `queued`
 };
 
+// Three quarters or more: the receiver holds back for a subscriber of its own and has little
+// room left before it overflows (docs/multicast.md, "Pacing").
+inline bool nearly_full(const Backlog& b) noexcept {
+  return std::uint64_t{b.queued} * 4 >= std::uint64_t{b.capacity} * 3;
+}
+
 // What a gateway wants from the group. A newer generation replaces what was known.
 struct Interest {
   std::uint64_t generation = 0;

@@ -40,6 +40,11 @@ constexpr std::size_t kSendBatch = 64;
 // for a moment slows every sender) and more than it did the last time it looked.
 constexpr std::size_t kBacklogShare = 2;
 constexpr auto kBacklogSampleInterval = std::chrono::milliseconds(10);
+constexpr auto kHoldingSampleInterval = std::chrono::milliseconds(2);
+// While a subscriber here that keeps reading is congested, the receiving thread looks again
+// this often, for at most kMaxReceivePause before each datagram (wait_while_congested).
+constexpr auto kReceivePauseStep = std::chrono::microseconds(200);
+constexpr auto kMaxReceivePause = std::chrono::milliseconds(50);
 
 class MulticastAdapter final : public Adapter {
  public:
@@ -107,7 +112,12 @@ class MulticastAdapter final : public Adapter {
   void use(const Datagram& d, Clock::time_point now) REQUIRES(receive_mutex_);
   void refresh_wanted();
   bool unwanted(std::string_view fabric_subject);
-  void report_backlog(Clock::time_point now);
+  // `holding`: this thread is holding back for a subscriber (wait_while_congested), so a
+  // buffer past half that no longer grows is still reported: it stays full on purpose.
+  void report_backlog(Clock::time_point now, bool holding = false);
+  void wait_while_congested();
+  bool socket_nearly_full() const;
+  bool paused_lately(Clock::time_point now, std::chrono::milliseconds within) const;
   void release(std::uint64_t node, Peer& peer, Clock::time_point now) REQUIRES(receive_mutex_);
   void bound_held(Clock::time_point now) REQUIRES(receive_mutex_);
   void on_announce(const Announce& a, Peer& peer, Clock::time_point now);
@@ -147,6 +157,7 @@ class MulticastAdapter final : public Adapter {
   Clock::time_point next_timers_{};
   Clock::time_point next_backlog_sample_{};
   std::uint32_t last_backlog_sample_ = 0;  // bytes queued when it last looked
+  Clock::time_point last_read_pause_{};    // when wait_while_congested() last waited
   std::minstd_rand drop_rng_{1};
 
   // Interest (docs/multicast.md#interest): what the others want, from their interest

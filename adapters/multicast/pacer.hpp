@@ -6,8 +6,12 @@
 //  - backlog reports: a receiver whose socket buffer is past half full and still filling
 //    says so (Type::backlog) before it overflows. A report ends the interval early (once it
 //    is a tenth of an interval old, and an interval after the last cut), so the cut comes
-//    while there is room left: the pace drops by a quarter. An interval the sender spent
-//    mostly idle says nothing about its pace, so a report then is no cut;
+//    while there is room left: the pace drops by a quarter. A receiver holding back for a
+//    congested subscriber of its own reports every few milliseconds, and once its buffer is
+//    three quarters full (codec.hpp, nearly_full) it is about to lose what it cannot hold:
+//    that report cuts the pace to a quarter, half an interval after the last cut. An
+//    interval the sender spent mostly idle says nothing about its pace, so a report then is
+//    no cut;
 //  - NACKs, which follow an overflow: when, within one interval, the sequences newly NACKed
 //    exceed a sixteenth of the datagrams sent (scattered loss of a few percent is repaired,
 //    and is no reason to slow down), the pace is half the rate it was sending at.
@@ -35,6 +39,7 @@ class Pacer {
   struct Feedback {
     std::uint64_t nacked = 0;    // sequences other gateways NACKed from us
     std::uint64_t backlogs = 0;  // backlog reports from other gateways
+    std::uint64_t full = 0;      // of those, from a nearly full buffer (codec.hpp)
   };
 
   explicit Pacer(double min_rate = 4 << 20,
@@ -49,9 +54,10 @@ class Pacer {
       start_interval(now, feedback);
     }
     const bool reported = feedback.backlogs != at_start_.backlogs;
+    const bool urgent = feedback.full != at_start_.full;
     if (now - interval_start_ >= interval_ ||
         (reported && interval_bytes_ > 0 && now - interval_start_ >= interval_ / 10 &&
-         now - last_cut_ >= interval_)) {
+         now - last_cut_ >= (urgent ? interval_ / 2 : interval_))) {
       end_interval(now, feedback);
     }
     interval_bytes_ += bytes;
@@ -97,11 +103,13 @@ class Pacer {
     const std::uint64_t asked = feedback.nacked - at_start_.nacked;
     const bool stale = now - interval_start_ > 2 * interval_;  // mostly idle
     const bool backed_up = feedback.backlogs != at_start_.backlogs && !stale;
+    const bool nearly_full = feedback.full != at_start_.full && !stale;
     const double sending = static_cast<double>(interval_bytes_) / seconds;
     const bool lossy = asked * 16 > interval_datagrams_;
     if (interval_datagrams_ > 0 && (backed_up || lossy)) {
+      // A receiver nearly full is about to lose what it cannot hold: a quarter of the rate.
       // Loss has happened: half. A backlog is a warning with room left: a quarter off.
-      const double cut = lossy ? 0.5 : 0.75;
+      const double cut = nearly_full ? 0.25 : lossy ? 0.5 : 0.75;
       rate_ = std::max(min_rate_, (rate_ == 0 ? sending : std::min(rate_, sending)) * cut);
       tokens_ = 0;
       last_cut_ = now;

@@ -19,6 +19,8 @@ void MulticastAdapter::run_receiver() {
       const auto ring = keys();
       refresh_wanted();
       for (std::size_t i = 0; i < batch.size(); ++i) {
+        // Before each datagram, not each batch: one (GRO-joined) can carry 64 KiB.
+        if (host_->congested(WaitFor::congested)) wait_while_congested();
         if (batch.truncated(i)) {
           counters_.count(Drop::oversized);
           continue;
@@ -32,13 +34,60 @@ void MulticastAdapter::run_receiver() {
   }
 }
 
+// Flow control, the receiving half (docs/architecture.md, "Flow control"). A group's
+// datagrams have no local publisher to pause, so a subscriber here slower than the senders
+// would fill its queue to max_pending and be cut as a slow consumer. While a recipient of
+// what this gateway injects is congested, or what it injects piles up, the thread waits
+// before its next datagram. What the group sends meanwhile waits in the socket buffer,
+// which this thread reports as it fills, every few milliseconds (report_backlog): the
+// senders' pacers slow down, their queues fill and pause their publishers. The wait gives
+// way when the buffer is nearly full (it would overflow, and repairs cost every subscriber
+// here far more than the congested one's remaining room), after kMaxReceivePause, and for
+// a subscriber that has stopped reading (kStuckAfter, session side): that one still ends
+// as a slow consumer. NACKs go out meanwhile.
+void MulticastAdapter::wait_while_congested() {
+  auto now = Clock::now();
+  const auto until = now + kMaxReceivePause;
+  bool waited = false;
+  while (true) {
+    report_backlog(now, true);
+    if (now >= until || socket_nearly_full() || stopping_.load(std::memory_order_relaxed) ||
+        !host_->congested(WaitFor::congested)) {
+      break;
+    }
+    if (!std::exchange(waited, true)) counters_.add(counters_.read_pauses, 1);
+    std::this_thread::sleep_for(kReceivePauseStep);
+    now = Clock::now();
+    timers(now, false);
+  }
+  if (waited) last_read_pause_ = now;
+}
+
+// Past three quarters of the socket buffer the wait gives way: what overflows it is lost to
+// every subscriber here until repaired, at the repair budgets' pace, while the congested
+// subscriber still has room up to max_pending, and the senders, told since half, slow down.
+bool MulticastAdapter::socket_nearly_full() const {
+  const auto queue = socket_.receive_queue();
+  return queue && nearly_full(Backlog{queue->queued, queue->capacity});
+}
+
+// While this thread waits for a subscriber, what peers send (announcements, the rest of a
+// message's fragments) waits unread in the socket buffer: their silence is ours, and
+// proves nothing.
+bool MulticastAdapter::paused_lately(Clock::time_point now,
+                                     std::chrono::milliseconds within) const {
+  return now - last_read_pause_ < within;
+}
+
 // A socket buffer that fills is said so to the group before it overflows: each sender's
 // pacer slows down (pacer.hpp), where NACKs would come only after the loss. Only while it
 // still fills (or is full): one that drains has had the cuts it needs, and more would take
 // the senders far below what this receiver can take.
-void MulticastAdapter::report_backlog(Clock::time_point now) {
+void MulticastAdapter::report_backlog(Clock::time_point now, bool holding) {
   if (now < next_backlog_sample_) return;
-  next_backlog_sample_ = now + kBacklogSampleInterval;
+  // Holding back, the buffer fills at the senders' full rate: they hear of it every few
+  // milliseconds, and a nearly full one cuts their pace hard (pacer.hpp).
+  next_backlog_sample_ = now + (holding ? kHoldingSampleInterval : kBacklogSampleInterval);
   const auto queue = socket_.receive_queue();
   if (!queue) return;
   // The kernel takes a datagram while below the limit and counts it after, so a full
@@ -46,7 +95,7 @@ void MulticastAdapter::report_backlog(Clock::time_point now) {
   const std::uint32_t queued = std::min(queue->queued, queue->capacity);
   const std::uint32_t before = std::exchange(last_backlog_sample_, queued);
   if (std::size_t{queued} * kBacklogShare < queue->capacity) return;
-  if (queued <= before && queued < queue->capacity) return;
+  if (queued <= before && queued < queue->capacity && !holding) return;
   std::string datagram;
   encode_backlog(datagram, node_, {queued, queue->capacity});
   counters_.add(counters_.backlogs_out, 1);
@@ -95,8 +144,9 @@ void MulticastAdapter::receive(std::string_view bytes, const sockaddr_storage& f
       release(d.sender, *peer, now);  // what the sender no longer holds is given up
       break;
     case Type::backlog:
-      // The sending thread's pacer reads the count (no sign of life either).
+      // The sending thread's pacer reads the counts (no sign of life either).
       counters_.add(counters_.backlogs_in, 1);
+      if (nearly_full(d.backlog)) counters_.add(counters_.backlogs_full_in, 1);
       break;
     case Type::interest:
       // No sign of life either (it comes with every announcement, which is the sign), so a
@@ -338,7 +388,8 @@ void MulticastAdapter::timers(Clock::time_point now, bool drained) {
     }
     release(node, peer, now);  // what was given up on no longer holds the rest back
   }
-  reassembly_.expire(now);
+  if (!paused_lately(now, config_.reassembly_timeout)) reassembly_.expire(now);
+  if (paused_lately(now, config_.peer_timeout)) return;
   for (const std::uint64_t gone : peers_.expire(now)) forget(gone, "silent");
 }
 

@@ -63,6 +63,10 @@ void samples(const ReportInputs& in, const PeerTotals& t, std::vector<metrics::S
       {Type::counter, "repair_wait_seconds_total",
        "Time the sending thread held new data back so that owed repairs stay in the window.",
        get(c.owed_wait_us) / 1e6},
+      {Type::counter, "read_pauses_total",
+       "Waits of the receiving thread before a datagram while a subscriber here was congested "
+       "(flow control).",
+       get(c.read_pauses)},
       {Type::counter, "hold_overflows_total",
        "Gaps given up on (their datagrams lost) because repair.hold was full.",
        get(c.hold_overflows)},

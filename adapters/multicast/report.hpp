@@ -73,11 +73,13 @@ struct Counters : TrafficCounters<Drop> {
   Counter unwanted_in{0};  // messages dropped before import: nothing here wants them
   Counter nacks_in{0}, nacks_out{0}, nacks_answered{0};
   Counter backlogs_in{0}, backlogs_out{0};  // backlog reports heard from peers, and sent
+  Counter backlogs_full_in{0};              // of those heard, from a nearly full buffer
   Counter nacked{0};     // sequences NACKs addressed to us asked for (each NACK's capped)
   Counter pace_rate{0};  // the sending thread's pace, bytes per second; 0: unpaced
   Counter backlog_cuts{0}, loss_cuts{0};  // the pacer's cuts, by the signal that called for them
   Counter owed_wait_us{0};                // microseconds the sending thread waited for owed repairs
   Counter hold_overflows{0};              // gaps given up on because repair.hold was full
+  Counter read_pauses{0};                 // waits before a datagram for a congested subscriber
   std::array<Counter, static_cast<std::size_t>(RepairRefusal::count)> repair_refused{};
 
   void refuse(RepairRefusal r, std::uint64_t datagrams) noexcept {

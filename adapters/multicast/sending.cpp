@@ -108,7 +108,8 @@ void MulticastAdapter::flush_datagrams() {
 }
 
 Pacer::Feedback MulticastAdapter::feedback() const noexcept {
-  return {Counters::get(counters_.nacked), Counters::get(counters_.backlogs_in)};
+  return {Counters::get(counters_.nacked), Counters::get(counters_.backlogs_in),
+          Counters::get(counters_.backlogs_full_in)};
 }
 
 // Repairs go before new data: while keeping `bytes` more would push out of the window a

@@ -112,5 +112,40 @@ TEST_F(MulticastFloodTest, AnUnthrottledFloodOf64KiBMessagesCrossesAnAesGcmGroup
   flood_keyed(true);
 }
 
+// A subscriber that keeps reading is followed, not cut, at the default max_pending (8 MiB,
+// 128 of these messages): the receiving gateway waits for it before its next datagram, and
+// the group's pacing and the publisher's pause carry that back (docs/architecture.md, "Flow
+// control"). Before that wait, on this 2-core machine, the receiving gateway queued 64 KiB
+// messages faster than it wrote them to a reader that kept up on average, and cut it.
+TEST_F(MulticastFloodTest, ASubscriberThatKeepsReadingIsFollowedNotCutAtDefaultLimits) {
+  constexpr std::size_t kCount = 2000, kSize = 65536;
+  const ReservedPort group_port;
+  Gateway sender(with_config(multicast_config(group_port.port())));
+  Gateway receiver(with_config(multicast_config(group_port.port())));
+  for (Gateway* gw : {&sender, &receiver}) {
+    ASSERT_TRUE(eventually([&] { return ready(*gw); })) << gw->process().errors();
+  }
+  auto subscriber = psycho_client(receiver);
+  subscriber->send("SUB mc.follow\nPING\n");
+  ASSERT_EQ(subscriber->line(), "PONG\n");
+  ASSERT_TRUE(eventually([&] {
+    return occurrences(sender.http_get("/varz"), "\"mc.follow\"") == 1;
+  })) << sender.http_get("/varz");
+
+  auto publisher = sender.client();
+  publisher->send("CONNECT {\"verbose\":false}\n");
+  std::jthread writer([&] { publisher->send(flood("mc.follow", kCount, kSize)); });
+  FloodTally tally(kCount);
+  receive_flood(*subscriber, tally, 25s, 5s);
+  EXPECT_TRUE(tally.complete()) << tally.summary() << "\n"
+                                << receiver.http_get("/metrics") << "\nthe sender's gateway:\n"
+                                << sender.http_get("/metrics");
+  EXPECT_EQ(metric(receiver, "psycho_slow_consumers_total"), 0);
+  EXPECT_EQ(multicast_metric(receiver, "lost_total"), 0);
+  writer.join();
+  EXPECT_EQ(dropped(sender, "queue_full"), 0);
+  RecordProperty("read_pauses", std::to_string(multicast_metric(receiver, "read_pauses_total")));
+}
+
 }  // namespace
 }  // namespace psycho::testing

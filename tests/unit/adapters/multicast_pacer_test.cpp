@@ -14,13 +14,13 @@ using Clock = Pacer::Clock;
 struct Sender {
   Pacer pacer;
   Clock::time_point now = Clock::time_point{} + 1h;
-  std::uint64_t nacked = 0, backlogs = 0;
+  std::uint64_t nacked = 0, backlogs = 0, full = 0;
   Clock::duration waited{};
 
   void send_for(Clock::duration duration, Clock::duration gap = 10us) {
     const auto end = now + duration;
     while (now < end) {
-      const auto wait = pacer.before_send(1000, 1, {nacked, backlogs}, now);
+      const auto wait = pacer.before_send(1000, 1, {nacked, backlogs, full}, now);
       waited += wait;
       now += wait + gap;
     }
@@ -101,6 +101,26 @@ TEST(MulticastPacer, ABacklogReportSlowsTheSenderAtOnceByAQuarter) {
     s.send_for(10ms);
   }
   EXPECT_EQ(s.pacer.rate(), 4 << 20);
+}
+
+// A receiver that holds back for a subscriber of its own, its buffer nearly full, is about
+// to lose what it cannot take: its report cuts the pace to a quarter, and the next one may
+// come half an interval after it, where an ordinary report waits a whole interval.
+TEST(MulticastPacer, AReportFromANearlyFullBufferCutsToAQuarterAndSooner) {
+  Sender s;
+  s.send_for(10ms);  // 100 MB/s, unpaced
+  s.send_for(3ms);   // into the next interval
+  ++s.backlogs;
+  ++s.full;
+  s.send_for(10us);
+  EXPECT_NEAR(s.pacer.rate(), 25e6, 3e6);
+  const double first = s.pacer.rate();
+  s.send_for(6ms);  // more than half an interval since that cut
+  ++s.backlogs;
+  ++s.full;
+  s.send_for(1ms);
+  EXPECT_LT(s.pacer.rate(), first * 0.5);
+  EXPECT_EQ(s.pacer.backlog_cuts(), 2u);
 }
 
 // Reports come from the whole group: one heard while this sender was idle says nothing
