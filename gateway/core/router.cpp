@@ -378,7 +378,7 @@ bool Router::injection_congested(WaitFor who) const {
 }
 
 void Router::follow_max_pending(std::size_t max_pending) noexcept {
-  inject_pause_.store(std::min(options_.inject_pause, max_pending / 8), std::memory_order_relaxed);
+  inject_pause_.store(std::min(options_.inject_pause, max_pending / 4), std::memory_order_relaxed);
 }
 
 void Router::note_inject_pressure(Backpressure pressure, int handing_off) {

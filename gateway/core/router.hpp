@@ -99,7 +99,7 @@ class Router {
   bool injection_congested(WaitFor who = WaitFor::congested) const;
   // Any thread: the clients' max_pending (at start, and after a reload). What is already on
   // its way to a subscriber when it turns congested (a quarter of max_pending) must still
-  // fit below it, so adapters pause once an eighth of it (at most inject_pause) waits for
+  // fit below it, so adapters pause once a quarter of it (at most inject_pause) waits for
   // the workers: with the congestion mark, the messages between two samples and the
   // hand-off between workers, that stays inside it.
   void follow_max_pending(std::size_t max_pending) noexcept;

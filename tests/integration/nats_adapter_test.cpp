@@ -541,7 +541,7 @@ TEST_F(NatsAdapterTest, AFastNatsPublisherIsFollowedNotCutOff) {
 
 // The same at the smallest max_pending a client may be given in practice (1 MiB): what is
 // on its way when the subscriber turns congested (a quarter of it) must still fit, so the
-// adapter waits while more than an eighth of max_pending of what it injected waits for the
+// adapter waits while more than a quarter of max_pending of what it injected waits for the
 // workers. With a fixed 4 MiB there, a reader was cut in every run.
 TEST_F(NatsAdapterTest, AFastNatsPublisherIsFollowedAtASmallMaxPending) {
   expect_followed("  pending_bytes: 128MiB\ngateway:\n  workers: 2\n  max_pending: 1MiB\n", 40'000);

@@ -219,14 +219,14 @@ TEST_F(RouterTest, AdaptersLearnWhenWhatTheyInjectPilesUp) {
 }
 
 // What waits for the workers must leave room below the clients' max_pending: adapters pause
-// past an eighth of it, when that is less than the configured pause, and follow a reload.
+// past a quarter of it, when that is less than the configured pause, and follow a reload.
 TEST_F(RouterTest, AdaptersPauseEarlierForASmallMaxPending) {
   FakeAdapter a("a");
   a.set_origin_id(router.next_origin_id());
   router.add_adapter(a);
   auto s = subscriber(1);
   ASSERT_TRUE(router.subscribe(s, "x", ""));
-  router.follow_max_pending(8 * 2 * 72);  // an eighth: two test messages
+  router.follow_max_pending(4 * 2 * 72);  // a quarter: two test messages
   std::uint64_t seq = 0;
   for (int i = 0; i < 2; ++i) {
     ASSERT_TRUE(router.inject(remote_message("x", a.origin_id(), 0xBEEF, ++seq)));
