@@ -106,6 +106,11 @@ Status NatsAdapter::connect() {
     log::info("nats: connected", {{"url", url.data()}});
   } else {
     set_state(State::connecting);
+    // /readyz says why until the first connection (docs/nats.md, Faults); nats.c's own
+    // "Not Yet Connected" says nothing, and a more specific reason replaces this one. No
+    // URL: it may carry credentials.
+    remember_error(NATS_NO_SERVER, "no server reachable yet (" +
+                                       std::to_string(config_.servers.size()) + " configured)");
     log::warn("nats: not reachable yet; retrying in the background",
               {{"servers", config_.servers.front()}});
   }
