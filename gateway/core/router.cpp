@@ -302,7 +302,7 @@ Backpressure Router::route(const MessagePtr& message, bool injected) {
   WorkerState* ws = here >= 0 ? &worker_state_[here] : nullptr;
   auto result = lookup(ws, message->subject());
   stats_.routed.fetch_add(1, std::memory_order_relaxed);
-  if (!message->queue().empty()) return deliver_chosen(here, message, *result);
+  if (!message->queue().empty()) return deliver_chosen(here, message, *result, injected);
   if (!result->has_local && result->adapters.empty()) {
     stats_.no_interest.fetch_add(1, std::memory_order_relaxed);
     Backpressure none;
@@ -423,12 +423,13 @@ std::uint64_t& Router::random_state(int here, std::uint64_t& fallback) {
   return here >= 0 ? worker_state_[here].random : fallback;
 }
 
-void Router::hand_to(int here, const MessagePtr& message,
-                     const std::shared_ptr<Subscriber>& member) {
+void Router::hand_to(int here, const MessagePtr& message, const std::shared_ptr<Subscriber>& member,
+                     bool injected) {
   if (member->worker() == here) {
     member->deliver(message);
   } else {
-    queue_remote(here, member->worker(), Delivery{message, nullptr, member});
+    // Injected: the member's worker tells the adapters after the batch, as for plain ones.
+    queue_remote(here, member->worker(), Delivery{message, nullptr, member, injected});
   }
 }
 
@@ -453,7 +454,7 @@ std::shared_ptr<Subscriber> Router::deliver_groups(int here, const MessagePtr& m
       stats_.queue_gateway_picks.fetch_add(1, std::memory_order_relaxed);
     }
     if (const auto* member = pick_member(random, *message, group.members)) {
-      hand_to(here, message, *member);
+      hand_to(here, message, *member, injected);
       if (check) congested.consider(*member);
     }
   }
@@ -463,8 +464,8 @@ std::shared_ptr<Subscriber> Router::deliver_groups(int here, const MessagePtr& m
 // A message a fabric handed back for one local queue group, having chosen this gateway: one
 // member of that group gets it and nobody else. Plain subscribers and the other groups had
 // their own copies, and no adapter gets it (it came from the fabric that chose).
-Backpressure Router::deliver_chosen(int here, const MessagePtr& message,
-                                    const MatchResult& result) {
+Backpressure Router::deliver_chosen(int here, const MessagePtr& message, const MatchResult& result,
+                                    bool injected) {
   const auto group = std::find_if(result.groups.begin(), result.groups.end(),
                                   [&](const auto& g) { return g.name == message->queue(); });
   std::uint64_t fallback_random = message->trace().seq;
@@ -476,7 +477,7 @@ Backpressure Router::deliver_chosen(int here, const MessagePtr& message,
     stats_.drop(RouterDrop::queue_gone);  // its members left while the message travelled
     return {};
   }
-  hand_to(here, message, *member);
+  hand_to(here, message, *member, injected);
   Backpressure pressure;
   if ((*member)->congested()) pressure.recipient = *member;
   return pressure;

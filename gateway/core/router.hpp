@@ -133,12 +133,16 @@ class Router {
   std::shared_ptr<Subscriber> deliver_groups(int here, const MessagePtr& message,
                                              const std::shared_ptr<const MatchResult>& result,
                                              bool injected, bool check);
-  Backpressure deliver_chosen(int here, const MessagePtr& message, const MatchResult& result);
+  Backpressure deliver_chosen(int here, const MessagePtr& message, const MatchResult& result,
+                              bool injected);
   std::uint64_t& random_state(int here, std::uint64_t& fallback);
   // Any thread: what an adapter should know before it injects more (injection_congested);
   // `handing_off` is the worker whose hand-off to other workers was backlogged, or -1.
   void note_inject_pressure(Backpressure pressure, int handing_off);
-  void hand_to(int here, const MessagePtr& message, const std::shared_ptr<Subscriber>& member);
+  // `injected`: as for route(), so that a member on another worker reports its congestion
+  // to the adapters after the batch (flush_remote).
+  void hand_to(int here, const MessagePtr& message, const std::shared_ptr<Subscriber>& member,
+               bool injected);
   void queue_remote(int here, int target, Delivery delivery);
   void flush_remote(int here);
   // `from_adapter` is an index into adapters_, or -1 for client subscriptions.
