@@ -37,7 +37,9 @@ constexpr std::size_t kSendBatch = 64;
 // A receiver looks at its socket buffer at most once per pacer interval, and reports a
 // backlog when it holds at least this share of what it can (a half: room for the senders to
 // hear it and slow down before it overflows, and not so little that a receiver descheduled
-// for a moment slows every sender) and more than it did the last time it looked.
+// for a moment slows every sender) and more than it did the last time it looked. While it
+// holds back for a congested subscriber (wait_while_congested) it looks every
+// kHoldingSampleInterval and reports from half full whether or not the buffer still grows.
 constexpr std::size_t kBacklogShare = 2;
 constexpr auto kBacklogSampleInterval = std::chrono::milliseconds(10);
 constexpr auto kHoldingSampleInterval = std::chrono::milliseconds(2);
@@ -115,9 +117,10 @@ class MulticastAdapter final : public Adapter {
   // `holding`: this thread is holding back for a subscriber (wait_while_congested), so a
   // buffer past half that no longer grows is still reported: it stays full on purpose.
   void report_backlog(Clock::time_point now, bool holding = false);
-  void wait_while_congested();
+  // Returns the time it stopped waiting.
+  Clock::time_point wait_while_congested();
   bool socket_nearly_full() const;
-  bool paused_lately(Clock::time_point now, std::chrono::milliseconds within) const;
+  bool paused_lately(Clock::time_point now, std::chrono::milliseconds within, bool drained) const;
   void release(std::uint64_t node, Peer& peer, Clock::time_point now) REQUIRES(receive_mutex_);
   void bound_held(Clock::time_point now) REQUIRES(receive_mutex_);
   void on_announce(const Announce& a, Peer& peer, Clock::time_point now);

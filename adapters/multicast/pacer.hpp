@@ -6,10 +6,11 @@
 //  - backlog reports: a receiver whose socket buffer is past half full and still filling
 //    says so (Type::backlog) before it overflows. A report ends the interval early (once it
 //    is a tenth of an interval old, and an interval after the last cut), so the cut comes
-//    while there is room left: the pace drops by a quarter. A receiver holding back for a
-//    congested subscriber of its own reports every few milliseconds, and once its buffer is
-//    three quarters full (codec.hpp, nearly_full) it is about to lose what it cannot hold:
-//    that report cuts the pace to a quarter, half an interval after the last cut. An
+//    while there is room left: the pace drops by a quarter. A report from a buffer three
+//    quarters full (codec.hpp, nearly_full: a receiver holding back for a congested
+//    subscriber of its own, which reports every few milliseconds, or one far behind) is
+//    about to lose what it cannot hold: it cuts the pace to a quarter, half an interval
+//    after the last cut. An
 //    interval the sender spent mostly idle says nothing about its pace, so a report then is
 //    no cut;
 //  - NACKs, which follow an overflow: when, within one interval, the sequences newly NACKed

@@ -15,12 +15,13 @@ void MulticastAdapter::run_receiver() {
         drained = true;
         break;
       }
-      const auto now = Clock::now();
+      auto now = Clock::now();
       const auto ring = keys();
       refresh_wanted();
       for (std::size_t i = 0; i < batch.size(); ++i) {
-        // Before each datagram, not each batch: one (GRO-joined) can carry 64 KiB.
-        if (host_->congested(WaitFor::congested)) wait_while_congested();
+        // Before each datagram, not each batch: one (GRO-joined) can carry 64 KiB. A wait
+        // moves the clock on, and what follows is stamped with the time it is read.
+        if (host_->congested(WaitFor::congested)) now = wait_while_congested();
         if (batch.truncated(i)) {
           counters_.count(Drop::oversized);
           continue;
@@ -45,7 +46,7 @@ void MulticastAdapter::run_receiver() {
 // here far more than the congested one's remaining room), after kMaxReceivePause, and for
 // a subscriber that has stopped reading (kStuckAfter, session side): that one still ends
 // as a slow consumer. NACKs go out meanwhile.
-void MulticastAdapter::wait_while_congested() {
+Clock::time_point MulticastAdapter::wait_while_congested() {
   auto now = Clock::now();
   const auto until = now + kMaxReceivePause;
   bool waited = false;
@@ -61,6 +62,7 @@ void MulticastAdapter::wait_while_congested() {
     timers(now, false);
   }
   if (waited) last_read_pause_ = now;
+  return now;
 }
 
 // Past three quarters of the socket buffer the wait gives way: what overflows it is lost to
@@ -72,11 +74,11 @@ bool MulticastAdapter::socket_nearly_full() const {
 }
 
 // While this thread waits for a subscriber, what peers send (announcements, the rest of a
-// message's fragments) waits unread in the socket buffer: their silence is ours, and
-// proves nothing.
-bool MulticastAdapter::paused_lately(Clock::time_point now,
-                                     std::chrono::milliseconds within) const {
-  return now - last_read_pause_ < within;
+// message's fragments) waits unread in the socket buffer: their silence is ours, and proves
+// nothing until the thread has read all that came (`drained`), which bounds the excuse.
+bool MulticastAdapter::paused_lately(Clock::time_point now, std::chrono::milliseconds within,
+                                     bool drained) const {
+  return !drained && now - last_read_pause_ < within;
 }
 
 // A socket buffer that fills is said so to the group before it overflows: each sender's
@@ -388,8 +390,8 @@ void MulticastAdapter::timers(Clock::time_point now, bool drained) {
     }
     release(node, peer, now);  // what was given up on no longer holds the rest back
   }
-  if (!paused_lately(now, config_.reassembly_timeout)) reassembly_.expire(now);
-  if (paused_lately(now, config_.peer_timeout)) return;
+  if (!paused_lately(now, config_.reassembly_timeout, drained)) reassembly_.expire(now);
+  if (paused_lately(now, config_.peer_timeout, drained)) return;
   for (const std::uint64_t gone : peers_.expire(now)) forget(gone, "silent");
 }
 
