@@ -11,7 +11,7 @@ namespace {
 
 void on_connected(natsConnection* nc, void* closure) {
   static_cast<NatsAdapter*>(closure)->learn_server_limits(nc);
-  static_cast<NatsAdapter*>(closure)->set_state(State::connected);
+  static_cast<NatsAdapter*>(closure)->connection_up();
   log::info("nats: connected", {});
 }
 
@@ -23,7 +23,7 @@ void on_reconnected(natsConnection* nc, void* closure) {
   auto* adapter = static_cast<NatsAdapter*>(closure);
   adapter->learn_server_limits(nc);
   adapter->count_reconnect();
-  adapter->set_state(State::connected);
+  adapter->connection_up();
   log::info("nats: reconnected", {});
 }
 
@@ -202,6 +202,14 @@ void NatsAdapter::stop(std::chrono::milliseconds drain) {
     }
   }
   set_state(State::closed);
+}
+
+void NatsAdapter::connection_up() {
+  {
+    MutexLock lock(closed_mutex_);
+    last_error_.clear();  // a reason from before this connection would mislead later
+  }
+  set_state(State::connected);
 }
 
 bool NatsAdapter::remember_error(natsStatus status, std::string why) {

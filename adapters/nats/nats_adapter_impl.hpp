@@ -93,6 +93,8 @@ class NatsAdapter final : public Adapter {
   enum class NatsHolds : std::uint8_t { little, some, most };
   NatsHolds nats_holds(natsSubscription* sub) const;
   void set_state(State s) { state_.store(s, std::memory_order_release); }
+  // nats.c's callbacks: a connection is up (first, or again); the last error is forgotten.
+  void connection_up();
   void disconnected() {
     if (stopping_.load()) return;  // closing on purpose
     set_state(State::reconnecting);
