@@ -33,6 +33,7 @@ namespace psycho::multicast {
 inline constexpr std::array<char, 4> kMagic = {'P', 'S', 'M', 'C'};
 inline constexpr std::uint8_t kVersion = 1;
 inline constexpr std::size_t kCommonHeaderSize = 16;
+inline constexpr std::size_t kTypeOffset = 5;    // of the datagram's type, in the common header
 inline constexpr std::size_t kSenderOffset = 8;  // of the sender's node id, in the common header
 inline constexpr std::size_t kDataHeaderSize = 72;
 inline constexpr std::size_t kNackHeaderSize = 28;
@@ -156,6 +157,16 @@ inline std::uint64_t sender_of(std::string_view bytes) noexcept {
     return 0;
   }
   return load_be(bytes.data() + kSenderOffset, 8);
+}
+
+// Whether a datagram's common header says it carries messages (data or packed): the
+// receiving thread waits for a congested subscriber only before those (a NACK, an
+// announcement or a report goes on at once). Unchecked, like sender_of: decode() decides.
+inline bool carries_messages(std::string_view bytes) noexcept {
+  if (bytes.size() < kCommonHeaderSize) return false;
+  const auto type = static_cast<std::uint8_t>(bytes[kTypeOffset]);
+  return type == static_cast<std::uint8_t>(Type::data) ||
+         type == static_cast<std::uint8_t>(Type::packed);
 }
 
 // The records of a packed datagram that decode() accepted (`d.chunk`): calls

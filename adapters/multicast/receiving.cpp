@@ -19,9 +19,12 @@ void MulticastAdapter::run_receiver() {
       const auto ring = keys();
       refresh_wanted();
       for (std::size_t i = 0; i < batch.size(); ++i) {
-        // Before each datagram, not each batch: one (GRO-joined) can carry 64 KiB. A wait
-        // moves the clock on, and what follows is stamped with the time it is read.
-        if (host_->congested(WaitFor::congested)) now = wait_while_congested();
+        // Before each datagram of messages, not each batch: one (GRO-joined) can carry
+        // 64 KiB. A wait moves the clock on, and what follows is stamped with the time it
+        // is read. NACKs, announcements and reports go on at once.
+        if (carries_messages(batch.datagram(i)) && host_->congested(WaitFor::congested)) {
+          now = wait_while_congested();
+        }
         if (batch.truncated(i)) {
           counters_.count(Drop::oversized);
           continue;

@@ -68,6 +68,18 @@ TEST(MulticastCodec, IntegersAreBigEndianAtDocumentedOffsets) {
   EXPECT_EQ(static_cast<unsigned char>(bytes[47]), 3);     // subject size
 }
 
+// What the receiving thread may wait before (data, packed) and what it never holds up.
+TEST(MulticastCodec, OnlyDatagramsOfMessagesCarryMessages) {
+  EXPECT_TRUE(carries_messages(data_datagram(sample_header(), "a.br1body")));
+  std::string nack;
+  encode_nack(nack, 7, Nack{});
+  EXPECT_FALSE(carries_messages(nack));
+  std::string backlog;
+  encode_backlog(backlog, 7, {1, 2});
+  EXPECT_FALSE(carries_messages(backlog));
+  EXPECT_FALSE(carries_messages("PSMC"));  // too short to say
+}
+
 TEST(MulticastCodec, NackRoundTrips) {
   Nack n;
   n.target = 42;
