@@ -35,8 +35,17 @@ class RouterTest : public ::testing::Test {
     return std::make_shared<RecordingSubscriber>(router.next_origin_id(), worker, pool);
   }
 
+  // `n` test messages on "x" from adapter `a`, each with an identity of its own (none is a
+  // duplicate), through the router's inject().
+  void inject_x(const FakeAdapter& a, int n) {
+    for (int i = 0; i < n; ++i) {
+      ASSERT_TRUE(router.inject(remote_message("x", a.origin_id(), 0xBEEF, ++injected_)));
+    }
+  }
+
   FakeWorkers pool;
   Router router;
+  std::uint64_t injected_ = 0;  // the last sequence inject_x() used
 };
 
 TEST_F(RouterTest, DeliversLocallyAtOnceAndToOtherWorkersInOneBatch) {
@@ -193,23 +202,17 @@ TEST_F(RouterTest, AdaptersLearnWhenWhatTheyInjectPilesUp) {
   router.add_adapter(a);
   auto slow = subscriber(1);
   ASSERT_TRUE(router.subscribe(slow, "x", ""));
-  std::uint64_t seq = 0;
   // The fixture's inject backlog holds 8 messages: past half of it is congestion.
-  const auto inject = [&](int n) {
-    for (int i = 0; i < n; ++i) {
-      ASSERT_TRUE(router.inject(remote_message("x", a.origin_id(), 0xBEEF, ++seq)));
-    }
-  };
-  inject(4);
+  inject_x(a, 4);
   EXPECT_FALSE(router.injection_congested());
-  inject(1);
+  inject_x(a, 1);
   EXPECT_TRUE(router.injection_congested());
   pool.run();
   EXPECT_FALSE(router.injection_congested());
   // A congested recipient of injected messages: sampled, one in 16 is enough.
   slow->congestion_state = Congestion::moving;
   for (int batch = 0; batch < 4; ++batch) {
-    inject(8);
+    inject_x(a, 8);
     pool.run();
   }
   EXPECT_TRUE(router.injection_congested());
@@ -227,12 +230,9 @@ TEST_F(RouterTest, AdaptersPauseEarlierForASmallMaxPending) {
   auto s = subscriber(1);
   ASSERT_TRUE(router.subscribe(s, "x", ""));
   router.follow_max_pending(4 * 2 * 72);  // a quarter: two test messages
-  std::uint64_t seq = 0;
-  for (int i = 0; i < 2; ++i) {
-    ASSERT_TRUE(router.inject(remote_message("x", a.origin_id(), 0xBEEF, ++seq)));
-  }
+  inject_x(a, 2);
   EXPECT_FALSE(router.injection_congested());
-  ASSERT_TRUE(router.inject(remote_message("x", a.origin_id(), 0xBEEF, ++seq)));
+  inject_x(a, 1);
   EXPECT_TRUE(router.injection_congested());
   router.follow_max_pending(std::size_t{8} << 20);  // back to half the backlog's bound
   EXPECT_FALSE(router.injection_congested());
@@ -251,10 +251,9 @@ TEST_F(RouterTest, AFillingAdapterWaitsOnlyForMovingRecipients) {
   auto reader = subscriber(1);
   ASSERT_TRUE(router.subscribe(stalled, "x", ""));
   ASSERT_TRUE(router.subscribe(reader, "x", ""));
-  std::uint64_t seq = 0;
   const auto inject_and_route = [&] {
     for (int i = 0; i < 16; ++i) {
-      ASSERT_TRUE(router.inject(remote_message("x", a.origin_id(), 0xBEEF, ++seq)));
+      inject_x(a, 1);
       pool.run();
     }
   };
@@ -428,11 +427,8 @@ TEST_F(RouterTest, ACongestedQueueGroupMemberIsWaitedForLikeAnyRecipient) {
     }
   }
   EXPECT_GE(waited, 2);  // sampled: at least once every 16 messages
-  std::uint64_t seq = 0;
   for (int batch = 0; batch < 4; ++batch) {
-    for (int i = 0; i < 8; ++i) {
-      ASSERT_TRUE(router.inject(remote_message("x", a.origin_id(), 0xBEEF, ++seq)));
-    }
+    inject_x(a, 8);
     pool.run();
   }
   EXPECT_TRUE(router.injection_congested());
