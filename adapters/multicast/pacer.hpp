@@ -10,9 +10,8 @@
 //    quarters full (codec.hpp, nearly_full: a receiver holding back for a congested
 //    subscriber of its own, which reports every few milliseconds, or one far behind) is
 //    about to lose what it cannot hold: it cuts the pace to a quarter, half an interval
-//    after the last cut. An
-//    interval the sender spent mostly idle says nothing about its pace, so a report then is
-//    no cut;
+//    after the last cut. An interval the sender spent mostly idle says nothing about its
+//    pace, so a report then is no cut;
 //  - NACKs, which follow an overflow: when, within one interval, the sequences newly NACKed
 //    exceed a sixteenth of the datagrams sent (scattered loss of a few percent is repaired,
 //    and is no reason to slow down), the pace is half the rate it was sending at.
