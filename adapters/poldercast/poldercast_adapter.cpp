@@ -18,6 +18,7 @@
 #include "adapters/poldercast/relaying_transport.hpp"
 #include "adapters/poldercast/report.hpp"
 #include "adapters/poldercast/stream_transport.hpp"
+#include "adapters/poldercast/subject_holds.hpp"
 #include "adapters/poldercast/websocket_links.hpp"
 #include "core/log.hpp"
 
@@ -32,6 +33,11 @@ using namespace std::chrono_literals;
 // count): a fraction of a link's 8 MiB queue, so the half-queue mark still paces publishers.
 constexpr std::size_t kMaxBatchBytes = 256 * 1024;
 
+// A link that holds up and is past this many eighths of its queue is crowded: many subjects
+// go to one slow peer, each sent a little more before it was held. Everything waits for it
+// then, so that the link never reaches the last quarter, where publications are dropped.
+constexpr std::size_t kCrowdedEighths = 5;
+
 bool has_wildcard(std::string_view pattern) {
   return pattern == ">" || pattern.find('*') != std::string_view::npos || pattern.ends_with(".>");
 }
@@ -40,11 +46,12 @@ bool has_wildcard(std::string_view pattern) {
 // the transport; other threads only post to it (send, on_interest, status).
 //
 // Flow control (on_full: block; docs/poldercast.md, "Flow control: one bound per link"):
-// publications wait in held_ while any link is backed up (past half its queue), and flow()
-// reports the adapter congested meanwhile, so publishers pause instead of the links
-// dropping. A backed-up link that moves nothing for a fifth of stall_timeout stops holding
-// anything up (its peer stopped reading; what it held up goes on at once to the others), and
-// is cut after stall_timeout.
+// once a publication of a subject went to a link that is backed up (past half its queue),
+// that subject's next publications wait in holds_ until the link catches up, and
+// flow_for() pauses that subject's publishers meanwhile; other subjects go on. A backed-up
+// link that moves nothing for a fifth of stall_timeout stops holding anything up (its peer
+// stopped reading; what it held up goes on at once to the others), and is cut after
+// stall_timeout.
 class PolderCastAdapter final : public Adapter, private TransportEvents, private LinkEvents {
  public:
   explicit PolderCastAdapter(PolderCastConfig config)
@@ -52,6 +59,8 @@ class PolderCastAdapter final : public Adapter, private TransportEvents, private
         filter_(std::make_shared<SubjectFilter>(config_.subjects)),
         queue_(config_.queue),
         blocks_(config_.queue.on_full == OnFull::block),
+        hold_limit_(config_.queue.bytes),
+        crowded_backlog_(config_.transport.max_queue_bytes / 8 * kCrowdedEighths),
         interest_(filter_),
         timer_(io_) {}
 
@@ -65,6 +74,7 @@ class PolderCastAdapter final : public Adapter, private TransportEvents, private
   // Every exported message is published: the overlay finds its subscribers (FIND_SUB).
   std::vector<std::string> onward_patterns() const override { return filter_->export_patterns(); }
   FlowState flow() const noexcept override;
+  FlowState flow_for(const Message& message) const noexcept override;
   void send(const MessagePtr& message) override;
   void on_interest(std::string_view pattern, bool added) override;
   AdapterStatus status() const override;
@@ -78,6 +88,7 @@ class PolderCastAdapter final : public Adapter, private TransportEvents, private
   }
   // Last: publications held up by a link that was just cut can go to the others now, and
   // the node must know first, or they would reconnect to the peer that stopped reading.
+  // (It may come from inside a send(): resume_held() only posts.)
   void on_unreachable(const std::string& address, std::uint64_t peer) override {
     node_->on_unreachable(address, peer);
     resume_held();
@@ -90,10 +101,16 @@ class PolderCastAdapter final : public Adapter, private TransportEvents, private
 
   void schedule_drain();
   void drain_queue();
+  // Publishes what waited for links that no longer hold it up.
+  void release_holds();
   void resume_held();
   void update_flow();
-  // Adds `m` to batch_ as a publication (unless it cannot cross, counted).
-  void add_to_batch(const psycho::Message& m);
+  // A publication of `subject` went to a link that holds up (Node::on_held_up).
+  void held_up(std::string_view subject, const std::string& address);
+  // Adds `m` to batch_ as a publication of `fabric_subject` (unless it cannot cross,
+  // counted), and puts the batch on the overlay once it is full.
+  void add_to_batch(const psycho::Message& m, std::string_view fabric_subject);
+  void flush_batch();
   void deliver(const Publication& p);
   void apply(const InterestTable::Changes& changes);
   void schedule_tick(std::chrono::milliseconds delay);
@@ -105,13 +122,22 @@ class PolderCastAdapter final : public Adapter, private TransportEvents, private
   OutboundQueue queue_;
   const bool blocks_;  // on_full: block
   std::atomic<bool> drain_posted_{false};
-  // Taken from queue_, waiting for the links to catch up (on_full: block). queue_ is not
-  // taken from while anything waits here, so the two together stay within queue_'s bound.
-  std::deque<MessagePtr> held_;
-  std::size_t held_bytes_ = 0;  // OutboundQueue::cost_of, summed over held_
-  bool flushing_ = false;       // stopping: nothing is held any more
-  // What flow() reports on top of queue_'s: held publications or a backed-up link, and a
-  // count of link writes (progress a paused publisher waits on).
+  // Taken from queue_ and neither published nor held yet: they wait here while a link is
+  // crowded (on_full: block). queue_ is not taken from while anything waits here, nor while
+  // holds_ hold as much as queue_'s bound, so all three stay within three times that bound.
+  // (A subject's publishers pause once it is held, but what they queued before, up to
+  // queue_'s bound, comes to holds_.)
+  std::deque<MessagePtr> taken_;
+  std::size_t taken_bytes_ = 0;  // OutboundQueue::cost_of, summed over taken_
+  SubjectHolds holds_;
+  const std::size_t hold_limit_;       // queue_'s bound in bytes
+  std::vector<std::string> crowded_;   // addresses of crowded links (kCrowdedEighths)
+  const std::size_t crowded_backlog_;  // a link's backlog past which it is crowded
+  bool flushing_ = false;              // stopping: nothing is held any more
+  std::string fabric_subject_;         // scratch: the subject being taken, as the overlay's
+  std::size_t batch_bytes_ = 0;        // OutboundQueue::cost_of, summed over batch_
+  // What flow() reports on top of queue_'s: a crowded link, or too much held, and a count
+  // of link writes (progress a paused publisher waits on).
   std::atomic<bool> links_congested_{false};
   std::atomic<std::uint64_t> link_writes_{0};
   InterestTable interest_;
@@ -181,6 +207,10 @@ Status PolderCastAdapter::start(AdapterHost& host) {
   node_->set_seeds(config_.seeds);
   if (!config_.plaintext) node_->set_crypto(key_.get());
   node_->on_deliver([this](const Publication& p) { deliver(p); });
+  if (blocks_) {
+    node_->on_held_up(
+        [this](const Publication& p, const std::string& address) { held_up(p.subject, address); });
+  }
   apply(interest_.start());
   const std::string_view public_key(reinterpret_cast<const char*>(key_->public_key().data()),
                                     key_->public_key().size());
@@ -281,41 +311,81 @@ FlowState PolderCastAdapter::flow() const noexcept {
   return f;
 }
 
-// With on_full: block, publishing stops while any link is backed up: the rest waits in
-// held_, and in queue_ behind it. The gate is each link's own mark (max over the links, not
-// their sum), and a link that stops moving no longer counts after a fifth of stall_timeout,
-// so a stopped peer holds the others up for that long at most. With on_full: drop nothing waits,
-// and a link that cannot keep up drops what overflows it (link_busy, link_queue_full).
+FlowState PolderCastAdapter::flow_for(const Message& message) const noexcept {
+  FlowState f = flow();
+  if (!f.congested) {
+    thread_local std::string fabric_subject;
+    config_.subjects.to_fabric(message.subject(), fabric_subject);
+    f.congested = holds_.holds(fabric_subject);
+  }
+  return f;
+}
+
+// With on_full: block, a subject whose publications went to a backed-up link waits in
+// holds_ (in order, behind what waits already) until that link catches up; the others go
+// on. A crowded link holds everything up, the rest waiting in taken_ (and in queue_ behind
+// it). A link that stops moving no longer holds anything up after a fifth of stall_timeout,
+// so a stopped peer holds its subjects up for that long at most. With on_full: drop nothing
+// waits, and a link that cannot keep up drops what overflows it (link_busy, link_queue_full).
 void PolderCastAdapter::drain_queue() {
   drain_posted_.store(false);
-  const bool resumed = !held_.empty();
-  if (!resumed) {
+  const bool gated = blocks_ && !flushing_;
+  if (gated) {
+    release_holds();
+  } else if (!holds_.empty()) {
+    holds_.take_everything([this](const Message& m) {
+      config_.subjects.to_fabric(m.subject(), fabric_subject_);
+      add_to_batch(m, fabric_subject_);
+    });
+  }
+  const bool resumed = !taken_.empty();
+  if (!resumed && !(gated && holds_.bytes() >= hold_limit_)) {
     draining_.clear();
     queue_.take_all(draining_, 0ms);
     for (auto& m : draining_) {
-      held_bytes_ += OutboundQueue::cost_of(m);
-      held_.push_back(std::move(m));
+      taken_bytes_ += OutboundQueue::cost_of(m);
+      taken_.push_back(std::move(m));
     }
     draining_.clear();
   }
-  const bool gated = blocks_ && !flushing_;
-  while (!held_.empty() && !(gated && transport_->backed_up())) {
-    // A batch at a time, so that one signature covers it; small enough in bytes that the
-    // links' marks still gate what goes out.
-    batch_.clear();
-    std::size_t batch_bytes = 0;
-    while (!held_.empty() && batch_.size() < kMaxBatch && batch_bytes < kMaxBatchBytes) {
-      const std::size_t cost = OutboundQueue::cost_of(held_.front());
-      held_bytes_ -= cost;
-      batch_bytes += cost;
-      add_to_batch(*held_.front());
-      held_.pop_front();
+  while (!taken_.empty() && !(gated && !crowded_.empty())) {
+    MessagePtr m = std::move(taken_.front());
+    taken_.pop_front();
+    taken_bytes_ -= OutboundQueue::cost_of(m);
+    config_.subjects.to_fabric(m->subject(), fabric_subject_);
+    if (gated && holds_.holding(fabric_subject_)) {
+      holds_.hold(fabric_subject_, std::move(m));
+    } else {
+      add_to_batch(*m, fabric_subject_);
     }
-    node_->publish(std::span<Publication>(batch_));
   }
-  // What arrived while these were held posted a drain that found them held: take it now.
-  if (resumed && held_.empty()) schedule_drain();
+  flush_batch();
+  // What arrived while these waited posted a drain that found them waiting: take it now.
+  if (resumed && taken_.empty()) schedule_drain();
   update_flow();
+}
+
+void PolderCastAdapter::release_holds() {
+  const auto holds_up = [this](const std::string& address) {
+    return transport_->holds_up(address);
+  };
+  std::erase_if(crowded_, [&](const std::string& address) { return !holds_up(address); });
+  if (!crowded_.empty() || holds_.empty()) return;
+  for (const std::string& subject : holds_.release(holds_up)) {
+    // A batch at a time, until a link holds the subject up again.
+    while (crowded_.empty() && holds_.take(subject, kMaxBatch, kMaxBatchBytes,
+                                           [&](const Message& m) { add_to_batch(m, subject); })) {
+      flush_batch();
+    }
+  }
+}
+
+void PolderCastAdapter::held_up(std::string_view subject, const std::string& address) {
+  holds_.held_up(subject, address);
+  if (transport_->backlog(address) > crowded_backlog_ &&
+      std::find(crowded_.begin(), crowded_.end(), address) == crowded_.end()) {
+    crowded_.push_back(address);
+  }
 }
 
 void PolderCastAdapter::on_links_moved() {
@@ -323,30 +393,30 @@ void PolderCastAdapter::on_links_moved() {
   resume_held();
 }
 
-// Whatever was held goes on once no link is backed up (a write brought it down, or the link
-// was cut); with nothing held, what waits in queue_ is posted already.
+// What waits may go on once its links caught up (a write brought them down, or one was
+// found stuck or cut): the drain looks, on its own turn of the loop.
 void PolderCastAdapter::resume_held() {
-  if (!held_.empty() && !transport_->backed_up()) schedule_drain();
+  if (!holds_.empty() || !crowded_.empty()) schedule_drain();
   update_flow();
 }
 
 void PolderCastAdapter::update_flow() {
-  links_congested_.store(blocks_ && (!held_.empty() || transport_->backed_up()),
-                         std::memory_order_relaxed);
+  links_congested_.store(
+      blocks_ && (!crowded_.empty() || !taken_.empty() || holds_.bytes() >= hold_limit_),
+      std::memory_order_relaxed);
 }
 
-void PolderCastAdapter::add_to_batch(const psycho::Message& m) {
+void PolderCastAdapter::add_to_batch(const psycho::Message& m, std::string_view fabric_subject) {
   if (m.headers().size() + m.payload().size() > config_.max_payload) {
     counters_.count(Drop::too_large);
     return;
   }
-  Publication& p = batch_.emplace_back();
-  config_.subjects.to_fabric(m.subject(), p.subject);
-  if (p.subject.size() > Limits{}.max_subject || m.reply().size() > Limits{}.max_subject) {
-    batch_.pop_back();
+  if (fabric_subject.size() > Limits{}.max_subject || m.reply().size() > Limits{}.max_subject) {
     counters_.count(Drop::too_large);
     return;
   }
+  Publication& p = batch_.emplace_back();
+  p.subject = fabric_subject;
   p.reply = m.reply();
   p.headers = m.headers();
   p.payload = m.payload();
@@ -356,6 +426,16 @@ void PolderCastAdapter::add_to_batch(const psycho::Message& m) {
   p.bus = t.bus;
   p.hops = t.hops;
   counters_.sent(m.body().size());
+  batch_bytes_ += m.subject().size() + m.reply().size() + m.body().size();
+  // One signature covers a batch; small enough in bytes that the links' marks still gate
+  // what goes out.
+  if (batch_.size() >= kMaxBatch || batch_bytes_ >= kMaxBatchBytes) flush_batch();
+}
+
+void PolderCastAdapter::flush_batch() {
+  if (!batch_.empty()) node_->publish(std::span<Publication>(batch_));
+  batch_.clear();
+  batch_bytes_ = 0;
 }
 
 // --- overlay -> gateway --------------------------------------------------------------------------
@@ -400,7 +480,8 @@ AdapterStatus PolderCastAdapter::snapshot() const {
   AdapterStatus st;
   const auto transport = transport_->counters();
   const auto& key = key_->public_key();
-  report({*node_, transport, counters_, queue_.bytes() + held_bytes_, running_.load(),
+  report({*node_, transport, counters_, queue_.bytes() + taken_bytes_ + holds_.bytes(),
+          holds_.subjects(), running_.load(),
           to_hex({reinterpret_cast<const char*>(key.data()), key.size()}), !config_.plaintext},
          st);
   relaying_->report(st);

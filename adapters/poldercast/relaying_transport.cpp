@@ -34,6 +34,15 @@ std::size_t RelayingTransport::backlog(const std::string& address) const {
   return stream_->backlog(relay.empty() ? address : std::string(relay));
 }
 
+// A browser linked here is never waited for (its link drops what overflows it, counted);
+// one linked elsewhere is as slow as the link to its relay.
+bool RelayingTransport::holds_up(const std::string& address) const {
+  if (!stream_->backed_up()) return false;  // the common case, without parsing the address
+  if (links_ != nullptr && links_->linked(address)) return false;
+  const auto relay = relay_of(address);
+  return stream_->holds_up(relay.empty() ? address : std::string(relay));
+}
+
 // A gateway relays only to browsers linked here; it never sends an envelope on to a third
 // node, so no envelope travels more than gateway -> gateway -> browser.
 void RelayingTransport::on_message(std::string_view bytes, std::uint64_t sender) {

@@ -43,6 +43,7 @@ class RelayingTransport final : public Transport,
   // relay, which is not `peer`, and a browser's link proves no id.
   bool send(const std::string& address, std::uint64_t peer, const SharedBytes& message) override;
   std::size_t backlog(const std::string& address) const override;
+  bool holds_up(const std::string& address) const override;
   // Gateways' links only: a browser's link proves no id, so (like a plaintext stream link)
   // it is not cut by one; it is cut when the page breaks the protocol.
   void disconnect(std::uint64_t peer) override;

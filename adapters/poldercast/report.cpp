@@ -95,6 +95,9 @@ void samples(const ReportInputs& in, std::vector<metrics::Sample>& s) {
              n(in.transport.receive_buffer_bytes));
   add_sample(s, Type::gauge, "queue_bytes", "Bytes from the router waiting for the overlay.",
              n(in.queue_bytes));
+  add_sample(s, Type::gauge, "held_subjects",
+             "Subjects whose publications wait for a backed-up link to one of their peers.",
+             n(in.held_subjects));
   const char* const refusal_help =
       "Overlay links refused in their handshake, by reason; wrong_peer and sender_mismatch "
       "count messages (for, or claiming to be from, another node than the link proved).";

@@ -35,6 +35,7 @@ struct ReportInputs {
   const StreamTransportCounters& transport;
   const AdapterCounters& counters;
   std::size_t queue_bytes = 0;
+  std::size_t held_subjects = 0;  // subjects whose publications wait for a backed-up link
   bool listening = false;
   std::string node_key;  // hex
   bool secure = false;   // links run the handshake

@@ -36,6 +36,9 @@ class Outbound : public std::enable_shared_from_this<Outbound> {
   std::size_t queued_bytes() const { return queued_bytes_; }
   std::uint64_t peer() const { return link_ && link_->ready() ? link_->peer() : 0; }
   bool backed_up() const { return backed_up_; }
+  // Whether this link holds up those who wait for links to catch up: backed up, and moving
+  // (not stuck).
+  bool holds_up() const { return backed_up_ && !stuck_; }
 
   void detach();
 
@@ -48,10 +51,6 @@ class Outbound : public std::enable_shared_from_this<Outbound> {
 
   // Past half the queue: from now on the stall deadline applies too.
   void back_up();
-
-  // Whether this link holds up those who wait for links to catch up: backed up, and moving
-  // (not stuck).
-  bool holds_up() const { return backed_up_ && !stuck_; }
 
   // A byte moved: the link is active, and no longer stuck.
   void moved();

@@ -134,6 +134,12 @@ std::size_t StreamTransport::backlog(const std::string& address) const {
 
 bool StreamTransport::backed_up() const { return core_->backed_up_links_ > 0; }
 
+bool StreamTransport::holds_up(const std::string& address) const {
+  if (core_->backed_up_links_ == 0) return false;  // the common case, without a lookup
+  auto it = core_->outbound_.find(address);
+  return it != core_->outbound_.end() && it->second->holds_up();
+}
+
 void StreamTransport::disconnect(std::uint64_t peer) { core_->disconnect(peer); }
 
 void StreamTransport::secure(std::shared_ptr<const LinkSecurity> security) {

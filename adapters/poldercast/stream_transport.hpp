@@ -137,6 +137,8 @@ class StreamTransport final : public Transport {
   // to a quarter, and moving. A backed-up link still for a fifth of stall_timeout is stuck
   // (its peer stopped reading) and does not count here until a byte moves again.
   bool backed_up() const;
+  // Whether the link to `address` is one of those: backed up and not stuck.
+  bool holds_up(const std::string& address) const override;
 
   // Turns on authenticated, encrypted links (StreamTransportOptions::security) once the node
   // key, which may be named after the bound port, is known: before the io_context first runs.

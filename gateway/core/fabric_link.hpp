@@ -72,9 +72,13 @@ class FabricLink {
   // fabric's own bus). When not, the router picks a member itself (counted as a fallback).
   virtual bool carries(const Message& /*message*/) const noexcept { return true; }
 
-  // Any thread, cheap: the router asks on every 16th publication per worker. The default,
-  // for an adapter that never queues: never congested.
+  // Any thread, cheap. The adapter as a whole: its queue to its fabric. The default, for an
+  // adapter that never queues: never congested.
   virtual FlowState flow() const noexcept { return {}; }
+  // Any thread, cheap: the router asks after every message it sends the link. Whether a
+  // publisher of `message` should wait. A link whose fabric may be slow for some subjects
+  // only (PolderCast: one slow peer) holds up only their publishers; by default, flow().
+  virtual FlowState flow_for(const Message& /*message*/) const noexcept { return flow(); }
 
   // Any thread; pure. Whether this adapter itself receives `message` from its fabric, so a
   // copy relayed to this gateway through another adapter is redundant: true for a NATS

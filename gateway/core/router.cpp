@@ -346,7 +346,10 @@ Backpressure Router::route(const MessagePtr& message, bool injected) {
   for (FabricLink* a : result->adapters) {
     if (a->origin_id() == message->origin()) continue;
     a->send(message);
-    if (pressure.adapter == nullptr && a->flow().congested) pressure.adapter = a;
+    if (pressure.adapter == nullptr && a->flow_for(*message).congested) {
+      pressure.adapter = a;
+      pressure.held = message;
+    }
   }
   return pressure;
 }
@@ -365,7 +368,8 @@ bool Router::injection_congested(WaitFor who) const {
   }
   if (recipient == Congestion::moving ||
       (recipient != Congestion::none && who == WaitFor::congested) ||
-      (inject_pressure_.adapter != nullptr && inject_pressure_.adapter->flow().congested) ||
+      (inject_pressure_.adapter != nullptr &&
+       inject_pressure_.adapter->flow_for(*inject_pressure_.held).congested) ||
       (inject_pressure_worker_ >= 0 && backlogged(inject_pressure_worker_))) {
     return true;
   }

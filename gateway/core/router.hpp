@@ -43,6 +43,9 @@ struct Backpressure {
   std::shared_ptr<Subscriber> recipient;
   // Adapters live until the workers have stopped, so a session may keep the pointer.
   const FabricLink* adapter = nullptr;
+  // The message `adapter` was congested for: it may hold up that message's subject only
+  // (FabricLink::flow_for), so the wait asks about the same one.
+  MessagePtr held;
   bool backlog = false;
   // Not a reason to pause: nothing took the message at all (no subscriber here, no adapter
   // that exports it), so a request has no responder.

@@ -185,13 +185,14 @@ void ClientSession::wait_for_congestion() {
 
 bool ClientSession::still_stalled(std::chrono::steady_clock::time_point now) {
   if (stall_.adapter != nullptr) {
-    const FlowState flow = stall_.adapter->flow();
+    const FlowState flow = stall_.adapter->flow_for(*stall_.held);
     if (flow.drained != stall_.drained) {
       stall_.drained = flow.drained;
       stall_.moved = now;
     }
     if (flow.congested && now - stall_.moved < flow.patience) return true;
     stall_.adapter = nullptr;
+    stall_.held = {};
   }
   if (now - stall_.started >= kMaxStall) return false;
   auto blocker = stall_.recipient.lock();
@@ -291,6 +292,7 @@ void ClientSession::handle_pub(const protocol::Op& op) {
   if (pressure.recipient) stall_.recipient = pressure.recipient;
   if (pressure.adapter != nullptr && stall_.adapter == nullptr) {
     stall_.adapter = pressure.adapter;
+    stall_.held = pressure.held;
     stall_.drained = pressure.adapter->flow().drained;
   }
   stall_.backlog = stall_.backlog || pressure.backlog;

@@ -217,6 +217,7 @@ class ClientSession : public Subscriber,
   struct Stall {
     std::weak_ptr<Subscriber> recipient;  // a congested recipient of our PUBs
     const FabricLink* adapter = nullptr;  // an adapter whose queue to its fabric is full
+    MessagePtr held;                      // the message it was full for (flow_for)
     std::uint64_t drained = 0;            // the adapter's progress when last seen moving
     bool backlog = false;                 // deliveries from our worker piling up
     bool requested = false;               // set by a PUB: stop parsing, pause

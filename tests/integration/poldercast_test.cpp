@@ -454,6 +454,52 @@ TEST_F(PolderCastTest, WhatAStoppedPeerHeldUpGoesOnWithoutAnotherPublication) {
   EXPECT_EQ(dropped(gw, "queue_full"), 0);
 }
 
+// One slow peer holds up only the subjects that go to it. Gateway 2, the only subscriber of
+// pc.slow, stops reading; gateway 0 floods pc.slow until the link to gateway 2 backs up and
+// the subject is held (its publisher paused). With stall_timeout at 60 s that link holds up
+// for 12 s before it is found stuck. Meanwhile a second publisher on gateway 0 sends pc.fast,
+// which only gateway 1 wants: it must get through at once, not after the 12 s. (While any
+// link was backed up, every publication into the overlay used to wait.)
+TEST_F(PolderCastTest, AStoppedPeerHoldsUpOnlyTheSubjectsItWants) {
+  extra_config_ = "  stall_timeout: 60s\n  block_timeout: 120s\n";
+  cycle_ = "1s";  // as above: the link backs up before the stopped peer is found dead
+  for (int i = 0; i < 3; ++i) start(i);
+  auto fast = subscribed(1, "pc.fast");
+  auto slow = subscribed(2, "pc.slow");
+  ASSERT_TRUE(found(*fast, "pc.fast")) << members_[0].gateway->http_get("/varz");
+  ASSERT_TRUE(found(*slow, "pc.slow")) << members_[0].gateway->http_get("/varz");
+  Gateway& gw = *members_[0].gateway;
+  const std::string padding(4000, 'x');
+  std::string burst;
+  for (int k = 0; k < 5000; ++k) {  // 20 MB: more than the link and the socket buffers hold
+    const std::string payload = "s" + std::to_string(k) + "-" + padding;
+    burst += "PUB pc.slow " + std::to_string(payload.size()) + "\n" + payload + "\n";
+  }
+  auto slow_publisher = gw.client();
+  slow_publisher->send("CONNECT {\"verbose\":false}\n");
+  // Declared before the stop: gateway 2 goes on first, then the writer finishes.
+  std::jthread writer([&] { slow_publisher->send(burst); });
+  const auto stopped = stop(2);
+  const std::string held = "psycho_poldercast_held_subjects{adapter=\"poldercast\"}";
+  ASSERT_TRUE(eventually([&] { return metric(gw, held) >= 1; }, 10s)) << gw.http_get("/metrics");
+  auto fast_publisher = gw.client();
+  fast_publisher->send("CONNECT {\"verbose\":false}\n");
+  std::string last;
+  std::string fast_burst;
+  for (int k = 0; k < 1000; ++k) {
+    last = "f" + std::to_string(k) + "-" + padding.substr(0, 1000);
+    fast_burst += "PUB pc.fast " + std::to_string(last.size()) + "\n" + last + "\n";
+  }
+  fast_publisher->send(fast_burst);
+  // 12 s before the stuck link lets anything go; a few for a sanitized build.
+  EXPECT_FALSE(fast->expect(frame("pc.fast", last), 4s).empty())
+      << "gateway 1 got " << occurrences(fast->pending(), "MSG pc.fast") << " of 1000\n"
+      << metrics_with(gw, "poldercast");
+  EXPECT_GE(metric(gw, held), 1);  // pc.slow was held all along
+  EXPECT_EQ(dropped(gw, "link_busy"), 0);
+  EXPECT_EQ(dropped(gw, "queue_full"), 0);
+}
+
 // Port 0 for the overlay: each gateway advertises the port it was given, and two of them
 // sharing a state directory keep a key and so an id each (the key file is named after the
 // real address).

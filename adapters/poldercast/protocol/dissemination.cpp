@@ -62,6 +62,12 @@ void Node::publish(std::span<Publication> batch) {
 void Node::send_published(Publication p) {
   seen_.insert(p.msg_id, now_ms_);
   ++counters_.published;
+  // Where the publication is while it is sent (it moves into `m` below), for held_up_.
+  publishing_ = &p;
+  struct Cleared {
+    const Publication*& publishing;
+    ~Cleared() { publishing = nullptr; }
+  } cleared{publishing_};
   // A ring, or any subscriber we know of, always gets the publication the ordinary way: a
   // reply route (which any peer can plant) must never divert a subject others listen to.
   if (const auto* ring = rings_.ring(p.topic)) {
@@ -82,6 +88,7 @@ void Node::send_published(Publication p) {
         ++counters_.batches_signed;
       }
       m.publication = std::move(p);
+      publishing_ = &m.publication;
       if (send_publication(Profile{requester->second, requester->first, false, {}},
                            encode_message(m))) {
         ++counters_.replies_direct;
@@ -90,6 +97,7 @@ void Node::send_published(Publication p) {
     }
   }
   m.publication = std::move(p);
+  publishing_ = &m.publication;
   publish_unsubscribed(m.publication, encode_message(m), std::move(subs));
 }
 

@@ -144,7 +144,11 @@ bool Node::send_publication(const Profile& to, const SharedBytes& bytes) {
     ++counters_.link_busy;
     return false;
   }
-  return send(to, bytes);
+  if (!send(to, bytes)) return false;
+  if (publishing_ != nullptr && held_up_ && transport_.holds_up(to.address)) {
+    held_up_(*publishing_, to.address);
+  }
+  return true;
 }
 
 // Sends a gossip message, dropping entries from the end until it fits the portable size.

@@ -147,6 +147,7 @@ struct NodeCounters {
 class Node final : public TransportEvents {
  public:
   using Deliver = std::function<void(const Publication&)>;
+  using HeldUp = std::function<void(const Publication&, const std::string& address)>;
 
   Node(NodeOptions options, std::uint64_t id, std::string address, Transport& transport,
        std::uint64_t seed);
@@ -155,6 +156,11 @@ class Node final : public TransportEvents {
   const std::string& address() const noexcept { return address_; }
   // Called for the first copy of every publication on a subject this node subscribes to.
   void on_deliver(Deliver deliver) { deliver_ = std::move(deliver); }
+  // Flow control: called for each copy of a publication made here (publish()) that went to
+  // a link that holds up (Transport::holds_up), so that the owner holds that subject's next
+  // publications back until the link catches up. Copies that go out later (after a walk
+  // found subscribers) and those forwarded for others are not reported.
+  void on_held_up(HeldUp held_up) { held_up_ = std::move(held_up); }
   // Signs what this node publishes and checks what it receives (docs/poldercast.md#signed-
   // publications); without it (the simulator, a plaintext overlay) neither happens. The
   // crypto must outlive the node.
@@ -281,6 +287,9 @@ class Node final : public TransportEvents {
   Transport& transport_;
   std::mt19937_64 rng_;
   Deliver deliver_;
+  HeldUp held_up_;
+  // While publish() sends a publication made here: that publication (for held_up_).
+  const Publication* publishing_ = nullptr;
   const Crypto* crypto_ = nullptr;
   VerifiedRoots verified_roots_{1024};
   std::vector<std::string> seeds_;

@@ -33,6 +33,10 @@ class Transport {
   // Bytes still waiting to go to `address`. A peer behind a backlog answers late because
   // our own requests are queued behind data, not because it died.
   virtual std::size_t backlog(const std::string& /*address*/) const { return 0; }
+  // Whether the link to `address` is backed up and still moving: what is published for its
+  // peer should wait until it catches up (the owner's flow control). False from a transport
+  // without such marks.
+  virtual bool holds_up(const std::string& /*address*/) const { return false; }
   // Node `peer` flooded us: cut its links and refuse it for a while. A transport that cannot
   // tell its peers apart (the simulator) does nothing.
   virtual void disconnect(std::uint64_t /*peer*/) {}

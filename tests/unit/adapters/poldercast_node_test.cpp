@@ -32,8 +32,10 @@ class RecordingTransport final : public Transport {
     auto it = backlogs.find(address);
     return it == backlogs.end() ? 0 : it->second;
   }
+  bool holds_up(const std::string& address) const override { return holding.contains(address); }
   std::vector<std::pair<std::string, std::string>> sent;
   std::map<std::string, std::size_t> backlogs;  // as the test sets them
+  std::set<std::string> holding;                // as the test sets them
 };
 
 WireMessage decoded(const std::string& bytes) {
@@ -52,6 +54,17 @@ Profile peer(std::uint64_t id, std::vector<std::uint64_t> topics = {}) {
   Profile p{id, "peer" + std::to_string(id), false, {}};
   for (auto t : topics) p.topics.push_back({t, 0});
   return p;
+}
+
+// A publication of `subject` from subscriber `from`, as a ring neighbour forwards it.
+WireMessage publication_from(std::uint64_t from, const std::string& subject, std::uint8_t id) {
+  WireMessage m;
+  m.type = Type::publish;
+  m.sender = peer(from, {topic_id(subject)});
+  m.publication.subject = subject;
+  m.publication.topic = topic_id(subject);
+  m.publication.msg_id[0] = id;
+  return m;
 }
 
 // A world of `n` nodes bootstrapping from node 0; node i subscribes to the subjects
@@ -347,12 +360,7 @@ TEST(PolderCastNode, TheSecondCopyIsADuplicateAndTheHopLimitHolds) {
     hello.sender = peer(id, {topic_id("s")});
     node.on_message(encoded(hello));
   }
-  WireMessage pub;
-  pub.type = Type::publish;
-  pub.sender = peer(5, {topic_id("s")});
-  pub.publication.subject = "s";
-  pub.publication.topic = topic_id("s");
-  pub.publication.msg_id[0] = 1;
+  WireMessage pub = publication_from(5, "s", 1);
   t.sent.clear();
   node.on_message(encoded(pub));
   node.on_message(encoded(pub));
@@ -564,6 +572,34 @@ TEST(PolderCastNode, ABusyLinkTakesNoPublicationsButOthersStillDo) {
   auto to = sent_to(t, Type::publish);
   std::sort(to.begin(), to.end());
   EXPECT_EQ(to, (std::vector<std::string>{"peer7", "peer8"}));
+}
+
+// Flow control: the owner hears of each copy of its own publication that went to a link that
+// holds up, so that it can hold that subject back; copies to other links, and publications
+// forwarded for others, are not reported.
+TEST(PolderCastNode, ReportsItsOwnPublicationsThatWentToALinkThatHoldsUp) {
+  RecordingTransport t;
+  Node node(NodeOptions{}, 1, "me", t, 7);
+  introduce(node, peer(7, {topic_id("news")}));
+  introduce(node, peer(8, {topic_id("news")}));
+  std::vector<std::pair<std::string, std::string>> held;
+  node.on_held_up([&](const Publication& p, const std::string& address) {
+    held.emplace_back(p.subject, address);
+  });
+  Publication p;
+  p.subject = "news";
+  node.publish(p);
+  EXPECT_TRUE(held.empty());  // nothing holds up
+  t.holding.insert("peer7");
+  node.publish(p);
+  EXPECT_EQ(held, (std::vector<std::pair<std::string, std::string>>{{"news", "peer7"}}));
+  // A publication from another node, forwarded here: not ours to hold.
+  held.clear();
+  node.subscribe("news");
+  t.sent.clear();
+  node.on_message(encoded(publication_from(8, "news", 42)));
+  EXPECT_EQ(sent_to(t, Type::publish), std::vector<std::string>{"peer7"});
+  EXPECT_TRUE(held.empty());
 }
 
 TEST(PolderCastNode, AWalkGoesNoFurtherThanTheNodesOwnTtl) {

@@ -97,8 +97,14 @@ class FakeAdapter : public FabricLink {
     return direct_bus != 0 && m.trace().bus == direct_bus;
   }
   FlowState flow() const noexcept override { return {congested, 0, std::chrono::seconds(1)}; }
+  FlowState flow_for(const Message& m) const noexcept override {
+    FlowState f = flow();
+    f.congested = f.congested || (!congested_subject.empty() && m.subject() == congested_subject);
+    return f;
+  }
   std::vector<MessagePtr> sent;
   bool congested = false;
+  std::string congested_subject;      // congested for this subject only (a slow peer's)
   std::uint32_t direct_bus = 0;       // the bus this fake "hears itself"
   bool bridges = false;               // bridges queue groups: hears of each group apart
   std::vector<std::string> chooses;   // the groups whose member its "fabric" chooses

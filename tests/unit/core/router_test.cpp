@@ -457,6 +457,21 @@ TEST_F(RouterTest, PublisherLearnsWhenAnAdapterIsCongested) {
   EXPECT_EQ(fast.sent.size(), 64u);
 }
 
+// An adapter may be slow for some subjects only (PolderCast: a slow peer): it is asked about
+// each message, and a publisher held up names the message, so that its wait asks the same.
+TEST_F(RouterTest, AnAdapterCongestedForOneSubjectHoldsUpOnlyItsPublishers) {
+  FakeAdapter link("link");
+  link.set_origin_id(router.next_origin_id());
+  router.add_adapter(link);
+  link.congested_subject = "slow.x";
+  for (int i = 0; i < 32; ++i) EXPECT_FALSE(router.publish(local_message("fast.x")));
+  const Backpressure pressure = router.publish(local_message("slow.x"));
+  EXPECT_EQ(pressure.adapter, &link);
+  ASSERT_TRUE(pressure.held);
+  EXPECT_EQ(pressure.held->subject(), "slow.x");
+  EXPECT_EQ(link.sent.size(), 33u);
+}
+
 TEST_F(RouterTest, DeliveriesPilingUpForAnotherWorkerAreBackpressure) {
   auto there = subscriber(1);
   ASSERT_TRUE(router.subscribe(there, "x", ""));
