@@ -33,6 +33,22 @@ const unsigned char* bytes_of(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
 }
 
+// SHA-256 with the algorithm fetched once and a context per thread: EVP_Digest(...,
+// EVP_sha256()) looks the algorithm up by name and makes a context on every call, which cost
+// more than hashing a small publication (every publication is hashed on both sides).
+void sha256(const void* data, std::size_t size, unsigned char* out) {
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  struct Context {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    ~Context() { EVP_MD_CTX_free(ctx); }
+  };
+  thread_local const Context context;
+  unsigned int written = 0;
+  EVP_DigestInit_ex2(context.ctx, md, nullptr);
+  EVP_DigestUpdate(context.ctx, data, size);
+  EVP_DigestFinal_ex(context.ctx, out, &written);
+}
+
 // Refuses a key file that anyone but its owner may read or write: a mounted Kubernetes
 // Secret needs defaultMode 0400 (or 0600).
 Status check_private(const std::string& path) {
@@ -176,19 +192,24 @@ bool NodeKey::verify(const PublicKey& key, std::string_view message,
 
 Digest NodeKey::hash(std::string_view data) const {
   Digest digest{};
-  unsigned int size = 0;
-  EVP_Digest(data.data(), data.size(), digest.data(), &size, EVP_sha256(), nullptr);
+  sha256(data.data(), data.size(), digest.data());
   return digest;
 }
 
 std::uint64_t NodeKey::id_of(const PublicKey& key) {
+  // Asked for every publication that arrives, whose signer is most often the last one's
+  // (a batch has one signer).
+  thread_local PublicKey last_key{};
+  thread_local std::uint64_t last_id = 0;
+  if (last_id != 0 && key == last_key) return last_id;
   unsigned char digest[32];
-  unsigned int size = 0;
-  EVP_Digest(key.data(), key.size(), digest, &size, EVP_sha256(), nullptr);
+  sha256(key.data(), key.size(), digest);
   std::uint64_t id = 0;
   for (int i = 0; i < 8; ++i) id = (id << 8) | digest[i];
   // 0 means "unknown" on the overlay; a key that hashes to it (a 2^-64 chance) gets 1.
-  return id == 0 ? 1 : id;
+  last_key = key;
+  last_id = id == 0 ? 1 : id;
+  return last_id;
 }
 
 }  // namespace psycho::poldercast
