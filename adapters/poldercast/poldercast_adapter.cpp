@@ -313,7 +313,7 @@ FlowState PolderCastAdapter::flow() const noexcept {
 
 FlowState PolderCastAdapter::flow_for(const Message& message) const noexcept {
   FlowState f = flow();
-  if (!f.congested) {
+  if (!f.congested && holds_.any()) {
     thread_local std::string fabric_subject;
     config_.subjects.to_fabric(message.subject(), fabric_subject);
     f.congested = holds_.holds(fabric_subject);
@@ -481,7 +481,7 @@ AdapterStatus PolderCastAdapter::snapshot() const {
   const auto transport = transport_->counters();
   const auto& key = key_->public_key();
   report({*node_, transport, counters_, queue_.bytes() + taken_bytes_ + holds_.bytes(),
-          holds_.subjects(), running_.load(),
+          holds_.subjects(), crowded_.size(), running_.load(),
           to_hex({reinterpret_cast<const char*>(key.data()), key.size()}), !config_.plaintext},
          st);
   relaying_->report(st);

@@ -36,6 +36,7 @@ struct ReportInputs {
   const AdapterCounters& counters;
   std::size_t queue_bytes = 0;
   std::size_t held_subjects = 0;  // subjects whose publications wait for a backed-up link
+  std::size_t crowded_links = 0;  // backed-up links that hold every publication up
   bool listening = false;
   std::string node_key;  // hex
   bool secure = false;   // links run the handshake

@@ -73,7 +73,7 @@ void SubjectHolds::take_everything(const std::function<void(const Message&)>& ea
 }
 
 bool SubjectHolds::holds(std::string_view subject) const {
-  if (held_count_.load(std::memory_order_relaxed) == 0) return false;
+  if (!any()) return false;
   MutexLock lock(mutex_);
   return held_.contains(subject);
 }

@@ -56,7 +56,8 @@ class SubjectHolds {
   std::size_t bytes() const { return bytes_; }
   std::size_t subjects() const { return holds_.size(); }
 
-  // --- any thread: whether publications of `subject` are held back now.
+  // --- any thread: whether any subject, or `subject`, is held back now.
+  bool any() const noexcept { return held_count_.load(std::memory_order_relaxed) != 0; }
   bool holds(std::string_view subject) const;
 
  private:

@@ -207,6 +207,25 @@ class PolderCastTest : public ::testing::Test {
     return false;
   }
 
+  // found() for many subjects at once: a probe on each subject not reached yet, round after
+  // round, until `subscriber` has had one on every subject.
+  bool found_all(RawClient& subscriber, const std::vector<std::string>& subjects) {
+    std::vector<std::string> left = subjects;
+    for (int round = 0; round < 30 && !left.empty(); ++round) {
+      const std::string probe = "probe-" + std::to_string(round);
+      for (const auto& subject : left) publish(0, subject, probe);
+      subscriber.drain_for(1s);
+      const std::string got = subscriber.pending();
+      subscriber.discard_pending();
+      std::erase_if(left, [&](const std::string& subject) {
+        return occurrences(got, frame(subject, probe)) > 0;
+      });
+    }
+    subscriber.drain_for(500ms);
+    subscriber.discard_pending();
+    return left.empty();
+  }
+
   // Gateway i's process stops (SIGSTOP): its sockets stay open and nothing reads them. It
   // goes on when the returned guard goes.
   struct Stopped {
@@ -497,6 +516,44 @@ TEST_F(PolderCastTest, AStoppedPeerHoldsUpOnlyTheSubjectsItWants) {
       << metrics_with(gw, "poldercast");
   EXPECT_GE(metric(gw, held), 1);  // pc.slow was held all along
   EXPECT_EQ(dropped(gw, "link_busy"), 0);
+  EXPECT_EQ(dropped(gw, "queue_full"), 0);
+}
+
+// Many subjects to one stopped peer: each is held once a publication of it went over the
+// backed-up link, but each sends a little more first, and together they would fill the link
+// to its last quarter, where publications are dropped (link_busy). Past five eighths the
+// link is crowded and holds every publication up, so nothing is dropped while it is only
+// backed up (found stuck after 12 s with this stall_timeout).
+TEST_F(PolderCastTest, ManySubjectsToOneStoppedPeerStopShortOfItsLastQuarter) {
+  extra_config_ = "  stall_timeout: 60s\n  block_timeout: 120s\n";
+  cycle_ = "1s";  // as above: the link backs up before the stopped peer is found dead
+  for (int i = 0; i < 2; ++i) start(i);
+  constexpr int kSubjects = 256;
+  std::vector<std::string> subjects;
+  for (int k = 0; k < kSubjects; ++k) subjects.push_back("pc.many." + std::to_string(k));
+  auto stuck = members_[1].gateway->client();
+  std::string subs = "CONNECT {\"verbose\":false}\n";
+  for (const auto& subject : subjects) subs += "SUB " + subject + "\n";
+  stuck->send(subs + "PING\n");
+  ASSERT_EQ(stuck->line(), "PONG\n");
+  ASSERT_TRUE(found_all(*stuck, subjects)) << members_[0].gateway->http_get("/varz");
+  Gateway& gw = *members_[0].gateway;
+  const std::string payload(16000, 'm');
+  std::string burst;
+  for (int k = 0; k < 2000; ++k) {  // 32 MB, round robin over the subjects
+    burst += "PUB pc.many." + std::to_string(k % kSubjects) + " " + std::to_string(payload.size()) +
+             "\n" + payload + "\n";
+  }
+  auto publisher = gw.client();
+  publisher->send("CONNECT {\"verbose\":false}\n");
+  std::jthread writer([&] { publisher->send(burst); });  // before the stop: see above
+  const auto stopped = stop(1);
+  const std::string crowded = "psycho_poldercast_crowded_links{adapter=\"poldercast\"}";
+  ASSERT_TRUE(eventually([&] { return metric(gw, crowded) >= 1; }, 10s))
+      << metrics_with(gw, "poldercast");
+  EXPECT_GT(metric(gw, "psycho_poldercast_held_subjects{adapter=\"poldercast\"}"), 1);
+  EXPECT_EQ(dropped(gw, "link_busy"), 0);
+  EXPECT_EQ(dropped(gw, "link_queue_full"), 0);
   EXPECT_EQ(dropped(gw, "queue_full"), 0);
 }
 
