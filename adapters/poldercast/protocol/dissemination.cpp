@@ -261,17 +261,46 @@ void Node::publish_unsubscribed(const Publication& p, SharedBytes bytes,
   const bool new_search = found == pending_.end();
   if ((!new_search && found->second.messages.size() >= options_.pending_per_topic) ||
       pending_bytes_ + bytes->size() > options_.pending_bytes ||
-      (new_search && walks_.size() >= options_.find_topics && walks_.count(p.topic) == 0)) {
+      (new_search && walks_.size() + unsearched_.size() >= options_.find_topics &&
+       walks_.count(p.topic) == 0)) {
     ++counters_.pending_full;
     return;
   }
   auto& pending = new_search ? pending_[p.topic] : found->second;
   if (new_search) {
-    pending.since_cycle = cycle_;
-    start_walks(p.topic);
+    if (searches_this_cycle_ < own_searches_per_cycle()) {
+      start_search(p.topic, pending);
+    } else {
+      unsearched_.push_back(p.topic);
+    }
   }
   pending_bytes_ += bytes->size();
   pending.messages.push_back(std::move(bytes));
+}
+
+// Each search sends at most one walk to a peer, and a peer cuts a node that sends it more
+// than walks_per_peer walks in a cycle, with flood_drops over: an honest node publishing to
+// many new subjects at once (replies to unique inboxes) was cut by its peers so. Half the
+// share leaves the other half for walks this node passes on for others.
+std::size_t Node::own_searches_per_cycle() const {
+  return std::max<std::size_t>(1, options_.walks_per_peer / 2);
+}
+
+void Node::start_search(std::uint64_t topic, PendingTopic& pending) {
+  ++searches_this_cycle_;
+  pending.searching = true;
+  pending.since_cycle = cycle_;
+  start_walks(topic);
+}
+
+void Node::start_waiting_searches() {
+  searches_this_cycle_ = 0;
+  while (!unsearched_.empty() && searches_this_cycle_ < own_searches_per_cycle()) {
+    const std::uint64_t topic = unsearched_.front();
+    unsearched_.pop_front();
+    // Gone meanwhile: a subscriber turned up in the views and took what waited.
+    if (auto it = pending_.find(topic); it != pending_.end()) start_search(topic, it->second);
+  }
 }
 
 void Node::start_walks(std::uint64_t topic) {
@@ -376,8 +405,9 @@ void Node::expire_publishing() {
   std::vector<std::uint64_t> waiting;
   for (const auto& [topic, pending] : pending_) waiting.push_back(topic);
   for (auto topic : waiting) flush_pending(topic);
+  start_waiting_searches();
   for (auto it = pending_.begin(); it != pending_.end();) {
-    if (cycle_ - it->second.since_cycle > options_.find_timeout_cycles) {
+    if (it->second.searching && cycle_ - it->second.since_cycle > options_.find_timeout_cycles) {
       if (unfound_.size() >= options_.publish_cache_topics) unfound_.erase(unfound_.begin());
       unfound_[it->first] = cycle_ + options_.unfound_cycles;
       counters_.no_subscriber += it->second.messages.size();

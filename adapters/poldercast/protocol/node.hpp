@@ -211,7 +211,8 @@ class Node final : public TransportEvents {
   };
   struct PendingTopic {  // publications waiting for FIND_SUB answers
     std::deque<SharedBytes> messages;
-    std::uint64_t since_cycle = 0;
+    std::uint64_t since_cycle = 0;  // when its search started
+    bool searching = false;         // false: its search waits for a later cycle's budget
   };
 
   // Layers, active side.
@@ -239,6 +240,11 @@ class Node final : public TransportEvents {
   bool forward(const Publication& p, const Rings::Ring& ring, std::uint64_t from, bool from_ring);
   void publish_unsubscribed(const Publication& p, SharedBytes bytes, std::vector<ProfilePtr> subs);
   void start_walks(std::uint64_t topic);
+  // New searches (FIND_SUB walks for a topic) this node starts in one cycle at most; the
+  // rest wait for the next cycles, in order.
+  std::size_t own_searches_per_cycle() const;
+  void start_search(std::uint64_t topic, PendingTopic& pending);
+  void start_waiting_searches();
   std::vector<ProfilePtr> known_subscribers(std::uint64_t topic, std::uint64_t except) const;
   void on_find(const WireMessage& m, const ProfilePtr& sender);
   bool take_find_budget(std::uint64_t origin);
@@ -306,6 +312,10 @@ class Node final : public TransportEvents {
   // these, until the walks time out, may fill the publish cache. At most find_topics.
   std::unordered_map<std::uint64_t, std::uint64_t> walks_;
   std::unordered_map<std::uint64_t, PendingTopic> pending_;
+  // Topics whose search waits for a cycle with budget left, oldest first (at most
+  // find_topics with walks_), and the searches started this cycle (own_searches_per_cycle()).
+  std::deque<std::uint64_t> unsearched_;
+  std::size_t searches_this_cycle_ = 0;
   std::unordered_map<std::uint64_t, std::uint64_t> unfound_;  // topic -> cycle to search again
   std::size_t pending_bytes_ = 0;
   std::size_t finds_this_cycle_ = 0;

@@ -465,6 +465,41 @@ TEST(PolderCastNode, AnswersToOurOwnWalksFillACacheBoundedAtInsertion) {
   EXPECT_EQ(node.counters().finds_unsolicited, 2u);
 }
 
+// A node publishing to many subjects nobody is known to want (replies to unique inboxes)
+// starts half a peer's walk share of searches a cycle, and the rest in later cycles, in
+// order: a peer cut it as a flooder when it started them all at once.
+TEST(PolderCastNode, ManyNewSubjectsAreSearchedForWithinWhatAPeerTakes) {
+  RecordingTransport t;
+  NodeOptions o;
+  Node node(o, 1, "me", t, 7);
+  introduce(node, peer(2));
+  constexpr int kSubjects = 40;
+  for (int i = 0; i < kSubjects; ++i) {
+    Publication p;
+    p.subject = "_INBOX.r." + std::to_string(i);
+    node.publish(p);
+  }
+  const std::size_t per_cycle = o.walks_per_peer / 2;
+  EXPECT_EQ(sent_to(t, Type::find_subscriber).size(), per_cycle);
+  node.tick(1000);
+  EXPECT_EQ(sent_to(t, Type::find_subscriber).size(), 2 * per_cycle);
+  // A receiving node takes them all without cutting the sender.
+  RecordingTransport rt;
+  Node receiver(o, 2, "peer2", rt, 9);
+  for (const auto& [to, bytes] : t.sent) receiver.on_message(bytes);
+  EXPECT_EQ(receiver.counters().peers_cut, 0u);
+  EXPECT_EQ(receiver.counters().throttled_walks, 0u);
+  node.tick(2000);  // the last 8 start now (peer 2 is out of the views: no walk is sent)
+  // Nothing was dropped meanwhile: every publication still waits for its search.
+  EXPECT_EQ(node.counters().pending_full, 0u);
+  EXPECT_EQ(node.counters().no_subscriber, 0u);
+  // The last one's search, two cycles late, finds a subscriber: its publication goes to it.
+  t.sent.clear();
+  node.on_message(encoded(found_for("_INBOX.r." + std::to_string(kSubjects - 1), 100)));
+  EXPECT_EQ(node.counters().finds_unsolicited, 0u);
+  EXPECT_EQ(sent_to(t, Type::publish), std::vector<std::string>{"peer100"});
+}
+
 // --- replies -------------------------------------------------------------------------------
 
 // A node in ring "svc" that has just delivered a request with reply subject `reply`, whose
