@@ -45,7 +45,9 @@ void Node::publish(std::span<Publication> batch) {
     std::memcpy(p.msg_id.data(), id, sizeof id);
     p.topic = topic_id(p.subject);
     p.overlay_hops = 0;
-    p.direct = false;
+    // Decided before signing, as the signature covers it: signing a reply a second time
+    // cost as much as the rest of its way through the gateway.
+    p.direct = goes_straight_back(p);
     // Only replies to an inbox may come straight back (reply_routes.hpp).
     p.reply_address = inbox_subject(p.reply) ? address_ : std::string();
   }
@@ -81,11 +83,11 @@ void Node::send_published(Publication p) {
   if (subs.empty()) {
     if (auto requester = reply_routes_.take(p.subject, now_ms_)) {
       // A reply: straight back to the gateway that asked, once, and only to the node that
-      // signed the request (0 on an overlay without keys).
-      p.direct = true;
-      if (crypto_ != nullptr) {
-        sign_batch(*crypto_, std::span<Publication>(&p, 1));
-        ++counters_.batches_signed;
+      // signed the request (0 on an overlay without keys). Seldom not foreseen (its ring
+      // forwarded it to nobody): then signed again.
+      if (!p.direct) {
+        p.direct = true;
+        sign_again(p);
       }
       m.publication = std::move(p);
       publishing_ = &m.publication;
@@ -96,9 +98,24 @@ void Node::send_published(Publication p) {
       return;
     }
   }
+  if (p.direct) {  // an earlier reply in its batch used the route up
+    p.direct = false;
+    sign_again(p);
+  }
   m.publication = std::move(p);
   publishing_ = &m.publication;
   publish_unsubscribed(m.publication, encode_message(m), std::move(subs));
+}
+
+bool Node::goes_straight_back(const Publication& p) const {
+  return reply_routes_.has(p.subject, now_ms_) && rings_.ring(p.topic) == nullptr &&
+         known_subscribers(p.topic, 0).empty();
+}
+
+void Node::sign_again(Publication& p) {
+  if (crypto_ == nullptr) return;
+  sign_batch(*crypto_, std::span<Publication>(&p, 1));
+  ++counters_.batches_signed;
 }
 
 bool Node::authentic(const Publication& p, std::uint64_t link_sender) {

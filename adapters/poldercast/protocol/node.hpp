@@ -236,6 +236,11 @@ class Node final : public TransportEvents {
   bool authentic(const Publication& p, std::uint64_t link_sender);
   // One publication whose signed fields are final: on to its ring or subscribers.
   void send_published(Publication p);
+  // Whether send_published() will send `p` straight back to a requester (a reply route, and
+  // no ring or known subscriber of its subject).
+  bool goes_straight_back(const Publication& p) const;
+  // After its `direct` flag changed: a batch of its own.
+  void sign_again(Publication& p);
   // False when it found nobody to send to.
   bool forward(const Publication& p, const Rings::Ring& ring, std::uint64_t from, bool from_ring);
   void publish_unsubscribed(const Publication& p, SharedBytes bytes, std::vector<ProfilePtr> subs);

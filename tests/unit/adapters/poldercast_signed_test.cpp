@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "adapters/poldercast/node_key.hpp"
+#include "adapters/poldercast/protocol/batch_signature.hpp"
 #include "adapters/poldercast/protocol/node.hpp"
 #include "adapters/poldercast/protocol/topic.hpp"
 
@@ -206,6 +207,35 @@ TEST(PolderCastBatchSignature, TheRootsOfAVerifiedBatchAreRememberedWithinABound
   EXPECT_FALSE(roots.contains(key->public_key(), a));  // the oldest went first
   EXPECT_TRUE(roots.contains(key->public_key(), c));
   EXPECT_EQ(roots.size(), 2u);
+}
+
+// A reply straight back to its requester is signed once, as direct: the flag is signed too,
+// and it used to be signed as an ordinary publication first and then again.
+TEST(PolderCastSigned, AReplyStraightBackIsSignedOnceAndHolds) {
+  Pair w;
+  // The subscriber (the responder) gets a request whose replies go to "origin".
+  WireMessage request = w.published("request");
+  request.publication.reply = "_INBOX.r.1";
+  request.publication.reply_address = "origin";
+  request.publication.msg_id[0] ^= 1;
+  sign_batch(*w.origin_key, std::span<Publication>(&request.publication, 1));
+  w.subscriber.on_message(encoded(request), w.origin.id());
+  ASSERT_EQ(w.delivered.size(), 1u);
+  Publication reply;
+  reply.subject = "_INBOX.r.1";
+  reply.payload = "answer";
+  w.subscriber.publish(reply);
+  EXPECT_EQ(w.subscriber.counters().replies_direct, 1u);
+  EXPECT_EQ(w.subscriber.counters().batches_signed, 1u);
+  ASSERT_FALSE(w.dropped.messages.empty());
+  const WireMessage sent = decoded(w.dropped.messages.back());
+  EXPECT_TRUE(sent.publication.direct);
+  // It holds where it goes: the requester's node checks it (here as if relayed).
+  std::vector<std::string> got;
+  w.origin.on_deliver([&](const Publication& p) { got.push_back(p.payload); });
+  w.origin.on_message(encoded(sent), 0);
+  EXPECT_EQ(got, std::vector<std::string>{"answer"});
+  EXPECT_EQ(w.origin.counters().bad_signature, 0u);
 }
 
 }  // namespace
