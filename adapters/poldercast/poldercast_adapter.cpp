@@ -366,9 +366,8 @@ void PolderCastAdapter::drain_queue() {
 }
 
 void PolderCastAdapter::release_holds() {
-  const auto holds_up = [this](const std::string& address) {
-    return transport_->holds_up(address);
-  };
+  // The relaying transport: a browser's address stands for its relay's link.
+  const auto holds_up = [this](const std::string& address) { return relaying_->holds_up(address); };
   std::erase_if(crowded_, [&](const std::string& address) { return !holds_up(address); });
   if (!crowded_.empty() || holds_.empty()) return;
   for (const std::string& subject : holds_.release(holds_up)) {
@@ -382,7 +381,7 @@ void PolderCastAdapter::release_holds() {
 
 void PolderCastAdapter::held_up(std::string_view subject, const std::string& address) {
   holds_.held_up(subject, address);
-  if (transport_->backlog(address) > crowded_backlog_ &&
+  if (relaying_->backlog(address) > crowded_backlog_ &&
       std::find(crowded_.begin(), crowded_.end(), address) == crowded_.end()) {
     crowded_.push_back(address);
   }

@@ -99,6 +99,9 @@ void StreamCore::disconnect(std::uint64_t peer) {
     if (c->peer() == peer) out.push_back(c);
   }
   for (const auto& c : out) forget(*c);
+  // Publications held up for those links may go on (LinkEvents): nothing else would say so
+  // until another link writes. Last: the owner may send() from it.
+  if (!out.empty() && links_ != nullptr) links_->on_links_moved();
 }
 
 void StreamCore::close() {

@@ -10,7 +10,7 @@ void SubjectHolds::held_up(std::string_view subject, const std::string& address)
   auto it = holds_.find(subject);
   if (it == holds_.end()) {
     it = holds_.emplace(std::string(subject), Hold{}).first;
-    MutexLock lock(mutex_);
+    WriterLock lock(mutex_);
     held_.emplace(subject);
     held_count_.store(held_.size(), std::memory_order_relaxed);
   }
@@ -49,9 +49,12 @@ bool SubjectHolds::take(const std::string& subject, std::size_t max_count, std::
                         const std::function<void(const Message&)>& each) {
   auto it = holds_.find(subject);
   if (it == holds_.end() || !it->second.links.empty()) return false;
+  // `each` may publish, and a link may hold the subject up again (held_up(), same entry):
+  // then the rest waits.
+  const auto& links = it->second.links;
   auto& waiting = it->second.waiting;
   std::size_t count = 0, taken_bytes = 0;
-  while (!waiting.empty() && count < max_count && taken_bytes < max_bytes) {
+  while (!waiting.empty() && links.empty() && count < max_count && taken_bytes < max_bytes) {
     const MessagePtr m = std::move(waiting.front());
     waiting.pop_front();
     const std::size_t cost = OutboundQueue::cost_of(m);
@@ -60,7 +63,7 @@ bool SubjectHolds::take(const std::string& subject, std::size_t max_count, std::
     ++count;
     each(*m);
   }
-  if (waiting.empty()) forget(it);
+  if (waiting.empty() && links.empty()) forget(it);
   return count > 0;
 }
 
@@ -74,13 +77,13 @@ void SubjectHolds::take_everything(const std::function<void(const Message&)>& ea
 
 bool SubjectHolds::holds(std::string_view subject) const {
   if (!any()) return false;
-  MutexLock lock(mutex_);
+  ReaderLock lock(mutex_);
   return held_.contains(subject);
 }
 
 void SubjectHolds::forget(Holds::iterator it) {
   {
-    MutexLock lock(mutex_);
+    WriterLock lock(mutex_);
     held_.erase(it->first);
     held_count_.store(held_.size(), std::memory_order_relaxed);
   }

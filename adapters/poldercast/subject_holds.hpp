@@ -73,7 +73,7 @@ class SubjectHolds {
   Holds holds_;
   std::size_t bytes_ = 0;
   // The keys of holds_, for other threads; `held_count_` spares them the lock when empty.
-  mutable Mutex mutex_;
+  mutable SharedMutex mutex_;  // workers read it for every message while any is held
   std::set<std::string, std::less<>> held_ GUARDED_BY(mutex_);
   std::atomic<std::size_t> held_count_{0};
 };

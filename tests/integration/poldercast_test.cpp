@@ -498,7 +498,7 @@ TEST_F(PolderCastTest, AStoppedPeerHoldsUpOnlyTheSubjectsItWants) {
   slow_publisher->send("CONNECT {\"verbose\":false}\n");
   // Declared before the stop: gateway 2 goes on first, then the writer finishes.
   std::jthread writer([&] { slow_publisher->send(burst); });
-  const auto stopped = stop(2);
+  auto stopped = stop(2);
   const std::string held = "psycho_poldercast_held_subjects{adapter=\"poldercast\"}";
   ASSERT_TRUE(eventually([&] { return metric(gw, held) >= 1; }, 10s)) << gw.http_get("/metrics");
   auto fast_publisher = gw.client();
@@ -517,6 +517,9 @@ TEST_F(PolderCastTest, AStoppedPeerHoldsUpOnlyTheSubjectsItWants) {
   EXPECT_GE(metric(gw, held), 1);  // pc.slow was held all along
   EXPECT_EQ(dropped(gw, "link_busy"), 0);
   EXPECT_EQ(dropped(gw, "queue_full"), 0);
+  // Gateway 2 reads again: its link catches up and lets pc.slow go.
+  stopped.reset();
+  EXPECT_TRUE(eventually([&] { return metric(gw, held) == 0; }, 20s)) << metric(gw, held);
 }
 
 // Many subjects to one stopped peer: each is held once a publication of it went over the
@@ -548,7 +551,7 @@ TEST_F(PolderCastTest, ManySubjectsToOneStoppedPeerStopShortOfItsLastQuarter) {
   auto publisher = gw.client();
   publisher->send("CONNECT {\"verbose\":false}\n");
   std::jthread writer([&] { publisher->send(burst); });  // before the stop: see above
-  const auto stopped = stop(1);
+  auto stopped = stop(1);
   const std::string crowded = "psycho_poldercast_crowded_links{adapter=\"poldercast\"}";
   ASSERT_TRUE(eventually([&] { return metric(gw, crowded) >= 1; }, 10s))
       << metrics_with(gw, "poldercast");
@@ -556,6 +559,15 @@ TEST_F(PolderCastTest, ManySubjectsToOneStoppedPeerStopShortOfItsLastQuarter) {
   EXPECT_EQ(dropped(gw, "link_busy"), 0);
   EXPECT_EQ(dropped(gw, "link_queue_full"), 0);
   EXPECT_EQ(dropped(gw, "queue_full"), 0);
+  // Gateway 1 reads again: the link catches up, and nothing is held any more.
+  stopped.reset();
+  EXPECT_TRUE(eventually(
+      [&] {
+        return metric(gw, crowded) == 0 &&
+               metric(gw, "psycho_poldercast_held_subjects{adapter=\"poldercast\"}") == 0;
+      },
+      20s))
+      << metrics_with(gw, "poldercast");
 }
 
 // Port 0 for the overlay: each gateway advertises the port it was given, and two of them

@@ -64,6 +64,9 @@ void Node::publish(std::span<Publication> batch) {
 void Node::send_published(Publication p) {
   seen_.insert(p.msg_id, now_ms_);
   ++counters_.published;
+  // What waits for a search goes first, if its subscribers are known by now: a publication
+  // must not overtake an earlier one of its subject.
+  if (!pending_.empty() && pending_.contains(p.topic)) flush_pending(p.topic);
   // Where the publication is while it is sent (it moves into `m` below), for held_up_.
   publishing_ = &p;
   struct Cleared {
@@ -315,8 +318,11 @@ void Node::start_waiting_searches() {
   while (!unsearched_.empty() && searches_this_cycle_ < own_searches_per_cycle()) {
     const std::uint64_t topic = unsearched_.front();
     unsearched_.pop_front();
-    // Gone meanwhile: a subscriber turned up in the views and took what waited.
-    if (auto it = pending_.find(topic); it != pending_.end()) start_search(topic, it->second);
+    // Gone meanwhile (a subscriber turned up in the views and took what waited), or queued
+    // twice (gone, then waiting again) and searched for already.
+    if (auto it = pending_.find(topic); it != pending_.end() && !it->second.searching) {
+      start_search(topic, it->second);
+    }
   }
 }
 

@@ -139,15 +139,17 @@ bool Node::send(const std::string& address, std::uint64_t peer, const SharedByte
 }
 
 bool Node::send_publication(const Profile& to, const SharedBytes& bytes) {
+  // A one-off reply straight back is never held: nobody publishes its subject again.
+  const bool ours = publishing_ != nullptr && held_up_ && !publishing_->direct;
   if (options_.publication_backlog != 0 &&
       transport_.backlog(to.address) > options_.publication_backlog) {
     ++counters_.link_busy;
+    // Copies relayed for others filled the link this far: hold the subject from now on.
+    if (ours && transport_.holds_up(to.address)) held_up_(*publishing_, to.address);
     return false;
   }
   if (!send(to, bytes)) return false;
-  if (publishing_ != nullptr && held_up_ && transport_.holds_up(to.address)) {
-    held_up_(*publishing_, to.address);
-  }
+  if (ours && transport_.holds_up(to.address)) held_up_(*publishing_, to.address);
   return true;
 }
 

@@ -157,9 +157,10 @@ class Node final : public TransportEvents {
   // Called for the first copy of every publication on a subject this node subscribes to.
   void on_deliver(Deliver deliver) { deliver_ = std::move(deliver); }
   // Flow control: called for each copy of a publication made here (publish()) that went to
-  // a link that holds up (Transport::holds_up), so that the owner holds that subject's next
-  // publications back until the link catches up. Copies that go out later (after a walk
-  // found subscribers) and those forwarded for others are not reported.
+  // a link that holds up (Transport::holds_up), or was refused there for the link's last
+  // quarter (link_busy), so that the owner holds that subject's next publications back
+  // until the link catches up. Not reported: copies that go out later (after a walk found
+  // subscribers), those forwarded for others, and replies sent straight back (one-off).
   void on_held_up(HeldUp held_up) { held_up_ = std::move(held_up); }
   // Signs what this node publishes and checks what it receives (docs/poldercast.md#signed-
   // publications); without it (the simulator, a plaintext overlay) neither happens. The

@@ -79,6 +79,34 @@ TEST(SubjectHolds, ASubjectHeldUpAgainWhileItsBacklogGoesStopsThere) {
   EXPECT_TRUE(h.holds("a"));
 }
 
+// What take() hands on may be published at once (a full batch), and a link may hold the
+// subject up again right there, as the last waiting message goes: the hold stays.
+TEST(SubjectHolds, AHoldSetAgainWhileTakingStays) {
+  SubjectHolds h;
+  h.held_up("a", "peer1");
+  h.hold("a", msg("a", "1"));
+  h.hold("a", msg("a", "2"));
+  ASSERT_EQ(h.release([](const std::string&) { return false; }), std::vector<std::string>{"a"});
+  std::vector<std::string> got;
+  EXPECT_TRUE(h.take("a", 10, 1 << 20, [&](const Message& m) {
+    got.emplace_back(m.payload());
+    h.held_up("a", "peer2");  // its batch went out, to a link that holds up
+  }));
+  EXPECT_EQ(got, std::vector<std::string>{"1"});  // the second waits for peer2
+  EXPECT_TRUE(h.holding("a"));
+  EXPECT_TRUE(h.holds("a"));
+  h.take("a", 10, 1 << 20, [&](const Message& m) { got.emplace_back(m.payload()); });
+  EXPECT_EQ(got, std::vector<std::string>{"1"});
+  // Held again as the last one went: still held afterwards.
+  SubjectHolds last;
+  last.held_up("b", "peer1");
+  last.hold("b", msg("b", "1"));
+  ASSERT_EQ(last.release([](const std::string&) { return false; }).size(), 1u);
+  last.take("b", 10, 1 << 20, [&](const Message&) { last.held_up("b", "peer2"); });
+  EXPECT_TRUE(last.holding("b"));
+  EXPECT_TRUE(last.holds("b"));
+}
+
 TEST(SubjectHolds, ASubjectWithNothingWaitingIsForgottenOnRelease) {
   SubjectHolds h;
   h.held_up("a", "peer1");
