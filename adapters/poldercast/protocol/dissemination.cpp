@@ -306,11 +306,20 @@ std::size_t Node::own_searches_per_cycle() const {
   return std::max<std::size_t>(1, options_.walks_per_peer / 2);
 }
 
+// find_walks walks to random Cyclon peers, each to a different one.
 void Node::start_search(std::uint64_t topic, PendingTopic& pending) {
   ++searches_this_cycle_;
   pending.searching = true;
   pending.since_cycle = cycle_;
-  start_walks(topic);
+  walks_[topic] = cycle_;
+  WireMessage find = message(Type::find_subscriber);
+  find.topic = topic;
+  find.ttl = options_.find_ttl;
+  find.entries = {{*self_, 0}};
+  auto walk = encode_message(find);
+  for (const auto& e : cyclon_.sample(options_.find_walks, 0, rng_)) {
+    if (send(*e.profile, walk)) ++counters_.finds_started;
+  }
 }
 
 void Node::start_waiting_searches() {
@@ -323,18 +332,6 @@ void Node::start_waiting_searches() {
     if (auto it = pending_.find(topic); it != pending_.end() && !it->second.searching) {
       start_search(topic, it->second);
     }
-  }
-}
-
-void Node::start_walks(std::uint64_t topic) {
-  walks_[topic] = cycle_;
-  WireMessage find = message(Type::find_subscriber);
-  find.topic = topic;
-  find.ttl = options_.find_ttl;
-  find.entries = {{*self_, 0}};
-  auto walk = encode_message(find);
-  for (const auto& e : cyclon_.sample(options_.find_walks, 0, rng_)) {
-    if (send(*e.profile, walk)) ++counters_.finds_started;
   }
 }
 

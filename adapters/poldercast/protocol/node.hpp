@@ -245,10 +245,10 @@ class Node final : public TransportEvents {
   // False when it found nobody to send to.
   bool forward(const Publication& p, const Rings::Ring& ring, std::uint64_t from, bool from_ring);
   void publish_unsubscribed(const Publication& p, SharedBytes bytes, std::vector<ProfilePtr> subs);
-  void start_walks(std::uint64_t topic);
   // New searches (FIND_SUB walks for a topic) this node starts in one cycle at most; the
   // rest wait for the next cycles, in order.
   std::size_t own_searches_per_cycle() const;
+  // Sends `topic`'s walks now, and counts the search in this cycle's budget.
   void start_search(std::uint64_t topic, PendingTopic& pending);
   void start_waiting_searches();
   std::vector<ProfilePtr> known_subscribers(std::uint64_t topic, std::uint64_t except) const;
