@@ -90,27 +90,34 @@ void NatsAdapter::learn_server_limits(natsConnection* connection) {
 }
 
 Status NatsAdapter::connect() {
+  // Everything a callback may change is set before nats.c can call back: under load its
+  // callback thread may report this connection closed (or connected) before
+  // natsConnection_Connect returns, and a store after the call would undo that.
+  set_state(State::connecting);
+  {
+    MutexLock lock(closed_mutex_);
+    closed_ = false;
+  }
+  // /readyz says why until the first connection (docs/nats.md, Faults); nats.c's own "Not
+  // Yet Connected" says nothing, and a more specific reason replaces this one. No URL: it
+  // may carry credentials.
+  remember_error(NATS_NO_SERVER, "no server reachable yet (" +
+                                     std::to_string(config_.servers.size()) + " configured)");
   natsConnection* connection = nullptr;
   const natsStatus s = natsConnection_Connect(&connection, options_.get());
   if (s != NATS_OK && s != NATS_NOT_YET_CONNECTED) return fail("nats: " + describe("connect", s));
   {
     MutexLock lock(closed_mutex_);
     connection_ = connection;
-    closed_ = false;
+    if (s == NATS_OK) last_error_.clear();
   }
   if (s == NATS_OK) {
     learn_server_limits(connection_);
-    set_state(State::connected);
+    connected_unless_closed();
     std::array<char, 256> url{};
     natsConnection_GetConnectedUrl(connection_, url.data(), url.size());
     log::info("nats: connected", {{"url", url.data()}});
   } else {
-    set_state(State::connecting);
-    // /readyz says why until the first connection (docs/nats.md, Faults); nats.c's own
-    // "Not Yet Connected" says nothing, and a more specific reason replaces this one. No
-    // URL: it may carry credentials.
-    remember_error(NATS_NO_SERVER, "no server reachable yet (" +
-                                       std::to_string(config_.servers.size()) + " configured)");
     log::warn("nats: not reachable yet; retrying in the background",
               {{"servers", config_.servers.front()}});
   }
@@ -133,6 +140,12 @@ void NatsAdapter::reopen() {
     natsConnection_Destroy(connection_);
     connection_ = nullptr;
   }
+  {
+    // A failed attempt calls nothing back; a successful one may be closed by the server
+    // before natsConnection_Connect returns (see connect()).
+    MutexLock lock(closed_mutex_);
+    closed_ = false;
+  }
   natsOptions_SetRetryOnFailedConnect(options_.get(), false, nullptr, nullptr);
   natsConnection* connection = nullptr;
   const natsStatus s = natsConnection_Connect(&connection, options_.get());
@@ -150,11 +163,10 @@ void NatsAdapter::reopen() {
   {
     MutexLock lock(closed_mutex_);
     connection_ = connection;
-    closed_ = false;
     last_error_.clear();
   }
   learn_server_limits(connection);
-  set_state(State::connected);
+  connected_unless_closed();
   log::info("nats: connected again", {});
   if (auto st = jetstream_.start(connection_); !st) log::warn(st.error(), {});
   for (const auto& [id, pattern] : table_.live()) subscribe(id, pattern);
@@ -220,12 +232,17 @@ bool NatsAdapter::remember_error(natsStatus status, std::string why) {
 }
 
 void NatsAdapter::connection_closed() {
-  set_state(State::closed);
   {
     MutexLock lock(closed_mutex_);
     closed_ = true;
+    set_state(State::closed);
   }
   closed_cv_.notify_all();
+}
+
+void NatsAdapter::connected_unless_closed() {
+  MutexLock lock(closed_mutex_);
+  if (!closed_) set_state(State::connected);
 }
 
 void NatsAdapter::housekeeping() {

@@ -101,6 +101,8 @@ class NatsAdapter final : public Adapter {
     log::warn("nats: disconnected; reconnecting", {});
   }
   void connection_closed();
+  // After our own successful connect: a close nats.c has reported already stands.
+  void connected_unless_closed();
   // Keeps `why` as the reason /readyz shows while not connected. nats.c's generic
   // "No server available for connection" never replaces a specific reason (e.g. an
   // "Authorization Violation" the server sent), which is the one a user can act on.

@@ -59,6 +59,9 @@ bool QueueSubscriptions::open() {
     log::warn("nats: queue-group connection options", {{"error", options.error()}});
     return false;
   }
+  // Set before nats.c can call back: its callback thread may report this connection up or
+  // closed before natsConnection_Connect returns.
+  set_connected(false);
   {
     MutexLock lock(closed_mutex_);
     closed_ = false;
@@ -69,8 +72,9 @@ bool QueueSubscriptions::open() {
     log::warn("nats: queue-group connection failed", {{"error", natsStatus_GetText(s)}});
     return false;
   }
+  MutexLock lock(closed_mutex_);
   connection_ = connection;
-  set_connected(s == NATS_OK);
+  if (s == NATS_OK && !closed_) set_connected(true);
   return true;
 }
 
