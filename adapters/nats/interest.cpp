@@ -13,7 +13,8 @@ void on_message(natsConnection*, natsSubscription* sub, natsMsg* msg, void* clos
 }
 
 void on_subscription_complete(void* closure) {
-  static_cast<FabricSubscription*>(closure)->complete.store(true, std::memory_order_release);
+  auto* fs = static_cast<FabricSubscription*>(closure);
+  fs->adapter->subscription_complete(*fs);
 }
 
 void NatsAdapter::on_interest(std::string_view pattern, bool added) {
@@ -101,7 +102,16 @@ void NatsAdapter::unsubscribe(InterestTable::SubscriptionId id) {
   natsSubscription_Unsubscribe(fs->sub);
   natsSubscription_Destroy(fs->sub);
   fs->sub = nullptr;
-  retired_.push_back(std::move(fs));
+  retired_.add(std::move(fs));
+}
+
+void NatsAdapter::retire_subscriptions() {
+  for (auto& [id, fs] : subscriptions_) {
+    natsSubscription_Destroy(fs->sub);
+    fs->sub = nullptr;
+    retired_.add(std::move(fs));
+  }
+  subscriptions_.clear();
 }
 
 }  // namespace psycho::nats

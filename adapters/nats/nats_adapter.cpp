@@ -131,10 +131,8 @@ Status NatsAdapter::connect() {
 void NatsAdapter::reopen() {
   next_reopen_ = Clock::now() + config_.reconnect.wait;
   if (connection_ != nullptr) {
-    // The closed callback has run: no callback of the old connection can come any more.
-    for (auto& [id, fs] : subscriptions_) natsSubscription_Destroy(fs->sub);
-    subscriptions_.clear();
-    retired_.clear();
+    // The closed callback has run; the subscriptions' last callbacks may still come.
+    retire_subscriptions();
     jetstream_.reset();
     MutexLock lock(closed_mutex_);
     natsConnection_Destroy(connection_);
@@ -145,6 +143,7 @@ void NatsAdapter::reopen() {
     // before natsConnection_Connect returns (see connect()).
     MutexLock lock(closed_mutex_);
     closed_ = false;
+    set_state(State::connecting);
   }
   natsOptions_SetRetryOnFailedConnect(options_.get(), false, nullptr, nullptr);
   natsConnection* connection = nullptr;
@@ -203,14 +202,23 @@ void NatsAdapter::stop(std::chrono::milliseconds drain) {
     const bool closed = closed_;
     lock.unlock();
     if (closed) {
-      for (auto& [id, fs] : subscriptions_) natsSubscription_Destroy(fs->sub);
-      subscriptions_.clear();
+      retire_subscriptions();
+      // The last callbacks follow the close within moments, drained or not.
+      if (const std::size_t leaked = retired_.finish(Clock::now() + std::max(left(), 1000ms));
+          leaked > 0) {
+        log::warn("nats: subscriptions not finished in time; their closures are leaked",
+                  {{"subscriptions", leaked}});
+      }
       MutexLock guard(closed_mutex_);  // status() reads connection_ under it
       natsConnection_Destroy(connection_);
       connection_ = nullptr;
     } else {
-      // nats.c may still call us: leaking the connection is safer than freeing under it.
+      // nats.c may still call us: leaking the connection and the closures it may call is
+      // safer than freeing them under it.
       log::warn("nats: connection did not close in time", {});
+      for (auto& [id, fs] : subscriptions_) static_cast<void>(fs.release());
+      subscriptions_.clear();
+      static_cast<void>(retired_.finish(Clock::now()));
     }
   }
   set_state(State::closed);
@@ -242,7 +250,9 @@ void NatsAdapter::connection_closed() {
 
 void NatsAdapter::connected_unless_closed() {
   MutexLock lock(closed_mutex_);
-  if (!closed_) set_state(State::connected);
+  // From `connecting` only: a disconnect nats.c reported meanwhile stands too.
+  State expected = State::connecting;
+  if (!closed_) state_.compare_exchange_strong(expected, State::connected);
 }
 
 void NatsAdapter::housekeeping() {
@@ -259,8 +269,7 @@ void NatsAdapter::housekeeping() {
   if (!stopping_.load()) queues_.reopen_if_closed();
   if (queues_.confirm()) host_->exports_changed();
   // Free the closures nats.c has finished with.
-  std::erase_if(retired_,
-                [](const auto& fs) { return fs->complete.load(std::memory_order_acquire); });
+  retired_.collect();
   std::uint64_t dropped_now = slow_dropped_retired_;
   for (const auto& [id, fs] : subscriptions_) {
     int64_t d = 0;

@@ -20,6 +20,7 @@
 #include "adapters/nats/jetstream.hpp"
 #include "adapters/nats/queue_subscriptions.hpp"
 #include "adapters/nats/report.hpp"
+#include "adapters/nats/retired_closures.hpp"
 #include "adapters/outbound_queue.hpp"
 #include "core/mutex.hpp"
 
@@ -31,13 +32,12 @@ using namespace std::chrono_literals;
 class NatsAdapter;
 
 // The closure of one NATS subscription. It outlives the subscription until nats.c says the
-// last callback has returned (the on-complete callback), because callbacks may still run
-// after natsSubscription_Unsubscribe.
+// last callback has returned (retired_closures.hpp).
 struct FabricSubscription {
   NatsAdapter* adapter = nullptr;
   InterestTable::SubscriptionId id = 0;
   natsSubscription* sub = nullptr;
-  std::atomic<bool> complete{false};
+  bool complete = false;  // RetiredClosures' own
 };
 
 class NatsAdapter final : public Adapter {
@@ -101,7 +101,9 @@ class NatsAdapter final : public Adapter {
     log::warn("nats: disconnected; reconnecting", {});
   }
   void connection_closed();
-  // After our own successful connect: a close nats.c has reported already stands.
+  // A subscription's on-complete callback.
+  void subscription_complete(FabricSubscription& fs) { retired_.completed(fs); }
+  // After our own successful connect: a close or disconnect nats.c has reported stands.
   void connected_unless_closed();
   // Keeps `why` as the reason /readyz shows while not connected. nats.c's generic
   // "No server available for connection" never replaces a specific reason (e.g. an
@@ -123,6 +125,8 @@ class NatsAdapter final : public Adapter {
   void apply_interest();
   void subscribe(InterestTable::SubscriptionId id, const std::string& pattern);
   void unsubscribe(InterestTable::SubscriptionId id);
+  // Every subscription, after its connection closed: the handles go, the closures wait.
+  void retire_subscriptions();
   void housekeeping();
   std::string why_not_connected() const REQUIRES(closed_mutex_);
   Status connect();
@@ -162,7 +166,7 @@ class NatsAdapter final : public Adapter {
   InterestTable table_;
   QueueSubscriptions queues_;
   std::map<InterestTable::SubscriptionId, std::unique_ptr<FabricSubscription>> subscriptions_;
-  std::vector<std::unique_ptr<FabricSubscription>> retired_;  // until nats.c is done with them
+  RetiredClosures<FabricSubscription> retired_;
   std::uint64_t slow_dropped_retired_ = 0;
   // When housekeeping last saw slow_subscription grow (steady clock ticks; 0: never), for
   // /readyz, which names the loss for kDegradedFor after it.

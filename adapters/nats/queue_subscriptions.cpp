@@ -38,13 +38,14 @@ void QueueSubscriptions::on_message(natsConnection*, natsSubscription* sub, nats
 }
 
 void QueueSubscriptions::on_complete(void* closure) {
-  static_cast<Subscription*>(closure)->complete.store(true, std::memory_order_release);
+  auto* s = static_cast<Subscription*>(closure);
+  s->owner->retired_.completed(*s);
 }
 
 void QueueSubscriptions::closed() {
-  set_connected(false);
   {
-    MutexLock lock(closed_mutex_);
+    MutexLock lock(closed_mutex_);  // open() reads both under it
+    set_connected(false);
     closed_ = true;
   }
   closed_cv_.notify_all();
@@ -142,7 +143,7 @@ void QueueSubscriptions::release(const FabricKey& key) {
   natsSubscription_Unsubscribe(gone->sub);
   natsSubscription_Destroy(gone->sub);
   gone->sub = nullptr;
-  retired_.push_back(std::move(gone));
+  retired_.add(std::move(gone));
 }
 
 void QueueSubscriptions::subscribe(Subscription& s) {
@@ -163,8 +164,7 @@ void QueueSubscriptions::subscribe(Subscription& s) {
 }
 
 bool QueueSubscriptions::confirm() {
-  std::erase_if(retired_,
-                [](const auto& s) { return s->complete.load(std::memory_order_acquire); });
+  retired_.collect();
   if (connection_ == nullptr || !connected()) return false;
   bool waiting = false;
   {
@@ -183,16 +183,11 @@ void QueueSubscriptions::reopen_if_closed() {
     MutexLock lock(closed_mutex_);
     if (connection_ == nullptr || !closed_) return;
   }
-  // The closed callback has run: no callback of the old connection can come any more.
+  // The closed callback has run; the subscriptions' last callbacks may still come.
   {
     WriterLock lock(mutex_);
-    for (auto& [key, s] : subscriptions_) {
-      if (s->sub != nullptr) natsSubscription_Destroy(s->sub);
-      s->sub = nullptr;
-      s->live = false;
-    }
+    retire_all(true);
   }
-  retired_.clear();
   natsConnection_Destroy(connection_);
   connection_ = nullptr;
   if (!open()) return;
@@ -211,20 +206,50 @@ void QueueSubscriptions::stop(std::chrono::milliseconds drain) {
   while (!closed_ && lock.wait_until(closed_cv_, deadline) == std::cv_status::no_timeout) {
   }
   if (!closed_) {
-    // nats.c may still call us: leaking the connection is safer than freeing under it.
+    // nats.c may still call us: leaking the connection and the closures it may call is
+    // safer than freeing them under it.
     log::warn("nats: queue-group connection did not close in time", {});
     connection_ = nullptr;
+    lock.unlock();
+    WriterLock guard(mutex_);
+    for (auto& [key, s] : subscriptions_) static_cast<void>(s.release());
+    subscriptions_.clear();
+    static_cast<void>(retired_.finish(std::chrono::steady_clock::now()));
     return;
   }
   lock.unlock();
-  WriterLock guard(mutex_);
-  for (auto& [key, s] : subscriptions_) {
-    if (s->sub != nullptr) natsSubscription_Destroy(s->sub);
-    s->sub = nullptr;
+  {
+    WriterLock guard(mutex_);
+    retire_all(false);
   }
-  retired_.clear();
+  // The last callbacks follow the close within moments, drained or not.
+  if (const std::size_t leaked = retired_.finish(std::chrono::steady_clock::now() + 1s);
+      leaked > 0) {
+    log::warn("nats: queue subscriptions not finished in time; their closures are leaked",
+              {{"subscriptions", leaked}});
+  }
   natsConnection_Destroy(connection_);
   connection_ = nullptr;
+}
+
+void QueueSubscriptions::retire_all(bool successors) {
+  for (auto& [key, s] : subscriptions_) {
+    if (s->sub == nullptr) continue;  // never subscribed: nats.c does not know it
+    natsSubscription_Destroy(s->sub);
+    s->sub = nullptr;
+    std::unique_ptr<Subscription> next;
+    if (successors) {
+      next = std::make_unique<Subscription>();
+      next->owner = this;
+      next->pattern = s->pattern;
+      next->fabric_queue = s->fabric_queue;
+      next->local_queue = s->local_queue;
+      next->refs = s->refs;
+    }
+    retired_.add(std::move(s));
+    s = std::move(next);
+  }
+  if (!successors) subscriptions_.clear();
 }
 
 bool QueueSubscriptions::chooses(std::string_view fabric_subject, std::string_view queue) const {

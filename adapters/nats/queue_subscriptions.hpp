@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "adapters/nats/nats_config.hpp"
+#include "adapters/nats/retired_closures.hpp"
 #include "adapters/subject_filter.hpp"
 #include "core/mutex.hpp"
 
@@ -77,14 +78,15 @@ class QueueSubscriptions {
 
  private:
   // The closure of one NATS subscription; it outlives the subscription until nats.c says
-  // the last callback has returned.
+  // the last callback has returned (retired_closures.hpp). One per NATS subscription: a
+  // subscription made again after a reopen gets a new one.
   struct Subscription {
     QueueSubscriptions* owner = nullptr;
     std::string pattern, fabric_queue, local_queue;
     int refs = 0;
     bool live = false;  // confirmed by the server
     natsSubscription* sub = nullptr;
-    std::atomic<bool> complete{false};
+    bool complete = false;  // RetiredClosures' own
   };
   using FabricKey = std::pair<std::string, std::string>;  // fabric pattern, fabric queue
   using LocalKey = std::pair<std::string, std::string>;   // local pattern, local queue
@@ -94,6 +96,9 @@ class QueueSubscriptions {
   void acquire(const SubjectFilter& filter, const LocalKey& local, std::vector<FabricKey>& out);
   void release(const FabricKey& key);
   void subscribe(Subscription& s);
+  // Retires the closure of every subscription made on the closed connection; with
+  // `successors`, a new closure takes each one's place, for subscribing again.
+  void retire_all(bool successors) REQUIRES(mutex_);
   bool open();
 
   const NatsConfig& config_;
@@ -103,7 +108,7 @@ class QueueSubscriptions {
   std::map<LocalKey, std::vector<FabricKey>> local_;
   mutable SharedMutex mutex_;  // subscriptions_ against the readers on other threads
   std::map<FabricKey, std::unique_ptr<Subscription>> subscriptions_ GUARDED_BY(mutex_);
-  std::vector<std::unique_ptr<Subscription>> retired_;  // until nats.c is done with them
+  RetiredClosures<Subscription> retired_;
   Mutex closed_mutex_;
   std::condition_variable closed_cv_;
   bool closed_ GUARDED_BY(closed_mutex_) = false;
