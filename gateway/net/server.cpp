@@ -147,9 +147,13 @@ Status Server::Impl::start() {
   if (auto st = make_tls_context(); !st) return st;
   if (auto st = open_listeners(); !st) return st;
   greet_with_payload_limit();  // before the adapters: the first start can call back
+  // Every adapter is known to the router before the first starts: a started adapter's
+  // threads may inject at once, and the router reads its list of adapters then.
   for (auto& a : adapters) {
     a->set_origin_id(router.next_origin_id());
     router.add_adapter(*a);
+  }
+  for (auto& a : adapters) {
     // The message names the adapter already (adapter.hpp).
     if (auto st = a->start(*this); !st) return st;
   }
