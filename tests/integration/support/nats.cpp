@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -168,7 +169,17 @@ struct NatsClient::Subscription {
   NatsClient* client = nullptr;
   natsSubscription* sub = nullptr;
   std::function<std::string(const NatsMessage&)> responder;  // set: answer, don't queue
+  bool complete = false;  // nats.c's last callback has returned (under client->mutex_)
 };
+
+void NatsClient::on_complete(void* closure) {
+  auto* s = static_cast<Subscription*>(closure);
+  {
+    std::lock_guard lock(s->client->mutex_);
+    s->complete = true;
+  }
+  s->client->arrived_.notify_all();
+}
 
 NatsClient::NatsClient(const std::string& urls) {
   natsOptions* opts = nullptr;
@@ -177,17 +188,46 @@ NatsClient::NatsClient(const std::string& urls) {
   natsOptions_SetMaxReconnect(opts, -1);
   natsOptions_SetReconnectWait(opts, 10);
   natsOptions_SetReconnectJitter(opts, 0, 0);
-  natsOptions_SetRetryOnFailedConnect(opts, true, nullptr, nullptr);
+  // Retried in the background, and waited for here with a bound: without a callback nats.c
+  // would retry inside natsConnection_Connect for as long as the server stays away.
+  natsOptions_SetRetryOnFailedConnect(opts, true, &on_connected, this);
   const natsStatus s = natsConnection_Connect(&connection_, opts);
   natsOptions_Destroy(opts);
   check(s == NATS_NOT_YET_CONNECTED ? NATS_OK : s, "connect");
+  if (s == NATS_OK) return;
+  std::unique_lock lock(mutex_);
+  if (!arrived_.wait_for(lock, std::chrono::seconds(10), [&] { return connected_once_; })) {
+    lock.unlock();
+    natsConnection_Destroy(connection_);
+    throw std::runtime_error("NATS test client: not connected within 10 s (" + urls + ")");
+  }
+}
+
+void NatsClient::on_connected(natsConnection*, void* closure) {
+  auto* client = static_cast<NatsClient*>(closure);
+  {
+    std::lock_guard lock(client->mutex_);
+    client->connected_once_ = true;
+  }
+  client->arrived_.notify_all();
 }
 
 NatsClient::~NatsClient() {
-  // Unsubscribing first means no callback can run on a subscription being freed.
+  // A callback may still be running after unsubscribing: each subscription is freed once
+  // nats.c says its last one has returned (bounded; one that has not is leaked).
+  for (auto& s : subscriptions_) natsSubscription_Unsubscribe(s->sub);
+  {
+    std::unique_lock lock(mutex_);
+    arrived_.wait_for(lock, std::chrono::seconds(10), [&] {
+      return std::all_of(subscriptions_.begin(), subscriptions_.end(),
+                         [](const auto& s) { return s->complete; });
+    });
+    for (auto& s : subscriptions_) {
+      if (!s->complete) static_cast<void>(s.release());
+    }
+  }
   for (auto& s : subscriptions_) {
-    natsSubscription_Unsubscribe(s->sub);
-    natsSubscription_Destroy(s->sub);
+    if (s != nullptr) natsSubscription_Destroy(s->sub);
   }
   if (js_ != nullptr) jsCtx_Destroy(js_);
   natsConnection_Close(connection_);
@@ -283,6 +323,7 @@ void NatsClient::subscribe(const std::string& subject, const std::string& queue)
             : natsConnection_QueueSubscribe(&s->sub, connection_, subject.c_str(), queue.c_str(),
                                             &on_message, s.get()),
         "subscribe");
+  check(natsSubscription_SetOnCompleteCB(s->sub, &on_complete, s.get()), "on complete");
   // Tests count every message of a flood: the client itself must never drop one.
   check(natsSubscription_SetPendingLimits(s->sub, -1, -1), "pending limits");
   subscriptions_.push_back(std::move(s));
@@ -296,6 +337,7 @@ void NatsClient::serve(const std::string& subject,
   s->responder = std::move(handler);
   check(natsConnection_Subscribe(&s->sub, connection_, subject.c_str(), &on_message, s.get()),
         "serve");
+  check(natsSubscription_SetOnCompleteCB(s->sub, &on_complete, s.get()), "on complete");
   subscriptions_.push_back(std::move(s));
   flush();
 }

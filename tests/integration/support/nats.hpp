@@ -140,6 +140,8 @@ class NatsClient {
  private:
   struct Subscription;
   static void on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure);
+  static void on_complete(void* closure);
+  static void on_connected(natsConnection*, void* closure);
   static NatsMessage convert(natsMsg* msg);  // and destroys it
   jsCtx* jetstream();
   void push(NatsMessage m);
@@ -150,6 +152,7 @@ class NatsClient {
   std::mutex mutex_;
   std::condition_variable arrived_;
   std::deque<NatsMessage> received_;
+  bool connected_once_ = false;  // under mutex_
 };
 
 }  // namespace psycho::testing
