@@ -275,10 +275,21 @@ TEST_P(NatsQueueGroupTest, AGatewayKilledMidStreamLosesOnlyWhatWasOnItsWay) {
         << node(i).monitor("/subsz");
   }
   publish_both(kHalf, kPerSide - kHalf);
+  // Until the plain subscriber has everything and the group every message published after
+  // the death (which it must get); then a moment for late copies.
+  const auto group_has_the_second_half = [&] {
+    const auto counts = group_counts();
+    for (char side : {'p', 'n'}) {
+      for (int i = kHalf; i < kPerSide; ++i) {
+        if (!counts.contains(side + std::to_string(i))) return false;
+      }
+    }
+    return true;
+  };
   eventually(
       [&] {
         collect_all();
-        return plain_psycho_.handled.size() >= 2 * kPerSide;
+        return plain_psycho_.handled.size() >= 2 * kPerSide && group_has_the_second_half();
       },
       30s);
   settle();

@@ -59,7 +59,8 @@ class NatsAndOverlayTest : public ::testing::Test {
                      const std::string& seed) const {
     return "nats:\n  servers: " + server_.url() + "\n" + nats_keys +
            "poldercast:\n  listen: 127.0.0.1:0\n  seeds: [" + seed +
-           "]\n  state_dir: " + (state_dir_ / name).string() + "\n  cycle: 150ms\n  admission:\n    open: true\n";
+           "]\n  state_dir: " + (state_dir_ / name).string() +
+           "\n  cycle: 150ms\n  admission:\n    open: true\n";
   }
 
   static std::unique_ptr<RawClient> connect(Gateway& gw) {
@@ -129,8 +130,10 @@ TEST_F(NatsAndOverlayTest, TheDefaultCarriesTheTraceAndEachMessageArrivesOnce) {
   const auto counts = publish_and_count(1);
   for (int i = 0; i < kMessages; ++i) EXPECT_EQ(counts[i], 1u) << "m-" << i;
   // Both paths delivered, and the trace made the second copy a known one.
-  EXPECT_GE(metric(*b_, "psycho_router_dropped_total{reason=\"duplicate\"}") - duplicates_before,
-            kMessages);
+  EXPECT_TRUE(eventually([&] {
+    return metric(*b_, "psycho_router_dropped_total{reason=\"duplicate\"}") - duplicates_before >=
+           kMessages;
+  })) << metric(*b_, "psycho_router_dropped_total{reason=\"duplicate\"}") - duplicates_before;
   // What a NATS client sees carries the one trace header.
   const auto seen = nats_->take_all();
   ASSERT_FALSE(seen.empty());

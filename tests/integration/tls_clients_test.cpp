@@ -111,7 +111,7 @@ class TlsClient {
 };
 
 std::string tls_config(const Pki& pki, const std::string& more = "") {
-  return "gateway:\n  handshake_timeout: 1s\n  tls:\n    cert_file: " + pki.path("server.pem") +
+  return "gateway:\n  handshake_timeout: 3s\n  tls:\n    cert_file: " + pki.path("server.pem") +
          "\n    key_file: " + pki.path("server.key") + "\n    ca_file: " + pki.path("ca.pem") +
          "\n    verify_clients: true\n" + more;
 }

@@ -108,7 +108,7 @@ TEST(WebSocket, ProtocolErrorsCloseTheSocketWithAnError) {
 TEST(Tls, TcpAndWebSocketSpeakTlsWhenConfigured) {
   TlsFiles files;
   Gateway gw(with_config("gateway:\n  tls:\n    cert_file: " + files.cert +
-                         "\n    key_file: " + files.key + "\n  handshake_timeout: 500ms\n"));
+                         "\n    key_file: " + files.key + "\n  handshake_timeout: 3s\n"));
   asio::io_context io;
   asio::ssl::context ctx(asio::ssl::context::tls_client);
   ctx.load_verify_file(files.cert);
@@ -143,7 +143,7 @@ TEST(Tls, TcpAndWebSocketSpeakTlsWhenConfigured) {
 
   // A client that never starts its TLS handshake is closed after the timeout.
   RawClient silent(gw.port());
-  EXPECT_TRUE(silent.closed_by_peer(std::chrono::seconds(5)));
+  EXPECT_TRUE(silent.closed_by_peer(std::chrono::seconds(10)));
   // A plain-text client gets nowhere.
   RawClient plain(gw.port());
   plain.send("PING\n");
