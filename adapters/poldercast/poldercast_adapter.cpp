@@ -95,8 +95,13 @@ class PolderCastAdapter final : public Adapter, private TransportEvents, private
   }
   // LinkEvents: a write completed.
   void on_links_moved() override;
+  // Reads pause (each for a moment, stream_inbound.cpp) while the gateway is behind on what
+  // links deliver, and, with on_full: block, while a link is crowded: what arrives may be
+  // relayed there, where it would be dropped in the last quarter. Upstream, the link to
+  // us then backs up, and holds up its publishers (or relays) in turn.
   bool receiving_congested() override {
-    return host_ != nullptr && host_->congested(WaitFor::congested);
+    return (host_ != nullptr && host_->congested(WaitFor::congested)) ||
+           (blocks_ && transport_->holds_up_past(crowded_backlog_));
   }
 
   void schedule_drain();

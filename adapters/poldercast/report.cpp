@@ -85,9 +85,11 @@ void samples(const ReportInputs& in, std::vector<metrics::Sample>& s) {
              n(c.replies_direct));
   add_family(s, Type::gauge, "connections", "Open overlay connections.", "direction",
              {{"in", n(in.transport.connections_in)}, {"out", n(in.transport.connections_out)}});
-  add_sample(s, Type::counter, "read_pauses_total",
-             "Reads of overlay links put off while this gateway was behind on what they deliver.",
-             n(in.transport.read_pauses));
+  add_sample(
+      s, Type::counter, "read_pauses_total",
+      "Reads of overlay links put off while this gateway was behind on what they deliver, or "
+      "a link was crowded (on_full: block).",
+      n(in.transport.read_pauses));
   add_sample(s, Type::counter, "connect_failures_total",
              "Overlay connections that could not be made.", n(in.transport.connect_failures));
   add_sample(s, Type::gauge, "receive_buffer_bytes",

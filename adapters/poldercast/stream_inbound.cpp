@@ -10,7 +10,8 @@ namespace psycho::poldercast::detail {
 
 namespace {
 
-// An inbound link waits while the gateway is behind on what links deliver: checked this
+// An inbound link waits while the gateway is behind on what links deliver (or a link it
+// might relay to is crowded, LinkEvents::receiving_congested): checked this
 // often, for at most kMaxReadPause before each read (as a local publisher waits for its
 // subscribers: a subscriber that never reads is cut off as a slow consumer, not the link).
 constexpr auto kReadPauseStep = std::chrono::microseconds(500);

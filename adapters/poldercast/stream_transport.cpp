@@ -2,6 +2,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -141,6 +142,13 @@ bool StreamTransport::holds_up(const std::string& address) const {
   if (core_->backed_up_links_ == 0) return false;  // the common case, without a lookup
   auto it = core_->outbound_.find(address);
   return it != core_->outbound_.end() && it->second->holds_up();
+}
+
+bool StreamTransport::holds_up_past(std::size_t bytes) const {
+  if (core_->backed_up_links_ == 0) return false;  // the common case, without a look
+  return std::any_of(core_->outbound_.begin(), core_->outbound_.end(), [&](const auto& entry) {
+    return entry.second->holds_up() && entry.second->queued_bytes() > bytes;
+  });
 }
 
 void StreamTransport::disconnect(std::uint64_t peer) { core_->disconnect(peer); }

@@ -81,8 +81,8 @@ struct StreamTransportCounters {
   std::uint64_t refused_per_address = 0;    // inbound beyond max_connections_per_address
   std::uint64_t dropped_frame_timeout = 0;  // inbound connections cut mid-frame
   std::uint64_t dropped_stalled = 0;        // frames lost to a stalled link, or while it rests
-  std::uint64_t read_pauses = 0;            // inbound reads put off while the gateway was behind
-  std::uint64_t handshakes = 0;             // links that finished their handshake, both ways
+  std::uint64_t read_pauses = 0;  // inbound reads put off (LinkEvents::receiving_congested)
+  std::uint64_t handshakes = 0;   // links that finished their handshake, both ways
   // Links refused by reason (link_security.hpp); `wrong_peer` counts messages instead: those
   // not sent because the link proved to be another node than the one they were for.
   std::array<std::uint64_t, static_cast<std::size_t>(Refusal::count)> refused{};
@@ -98,8 +98,9 @@ class LinkEvents {
   // A write completed: some link's backlog fell, and backed_up() may have changed.
   virtual void on_links_moved() = 0;
   // Before each read of an inbound link: whether what the links deliver is piling up in the
-  // gateway. While it is, the link waits before its next read (at most 50 ms at a time), so
-  // TCP slows the sending gateway down.
+  // gateway, or could not go on (a crowded link it would be relayed to). While it is, the
+  // link waits before its next read (at most 50 ms at a time), so TCP slows the sending
+  // gateway down.
   virtual bool receiving_congested() { return false; }
 };
 
@@ -139,6 +140,8 @@ class StreamTransport final : public Transport {
   bool backed_up() const;
   // Whether the link to `address` is one of those: backed up and not stuck.
   bool holds_up(const std::string& address) const override;
+  // Whether one of those has more than `bytes` queued.
+  bool holds_up_past(std::size_t bytes) const;
 
   // Turns on authenticated, encrypted links (StreamTransportOptions::security) once the node
   // key, which may be named after the bound port, is known: before the io_context first runs.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <thread>
 
 namespace psycho::testing {
 
@@ -75,12 +76,23 @@ std::size_t take_frames(std::string_view bytes, FloodTally& tally) {
 
 }  // namespace
 
+void receive_flood_slowly(RawClient& client, FloodTally& tally, std::chrono::milliseconds timeout,
+                          std::chrono::milliseconds pause) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + timeout;
+  while (!tally.all_received() && Clock::now() < deadline) {
+    client.read_once();
+    client.consume(take_frames(client.pending(), tally));
+    std::this_thread::sleep_for(pause);  // the pace of a slow reader, not a wait
+  }
+}
+
 void receive_flood(RawClient& client, FloodTally& tally, std::chrono::milliseconds timeout,
                    std::chrono::milliseconds quiet) {
   using Clock = std::chrono::steady_clock;
   const auto deadline = Clock::now() + timeout;
   auto last_arrival = Clock::now();
-  while (!tally.complete() && Clock::now() < deadline && Clock::now() - last_arrival < quiet) {
+  while (!tally.all_received() && Clock::now() < deadline && Clock::now() - last_arrival < quiet) {
     client.drain_for(std::chrono::milliseconds(20));
     const std::size_t before = tally.received();
     client.consume(take_frames(client.pending(), tally));

@@ -25,6 +25,8 @@ class FloodTally {
   std::size_t received() const noexcept { return distinct_; }
   // Payloads that came after a higher one: a flood from one publisher arrives in order.
   std::size_t out_of_order() const noexcept { return out_of_order_; }
+  // Every payload arrived (whatever else came too).
+  bool all_received() const noexcept { return distinct_ == seen_.size(); }
   bool complete() const noexcept {
     return distinct_ == seen_.size() && duplicates_ == 0 && malformed_ == 0;
   }
@@ -42,5 +44,8 @@ class FloodTally {
 // has arrived for `quiet`, or `timeout` has passed.
 void receive_flood(RawClient& client, FloodTally& tally, std::chrono::milliseconds timeout,
                    std::chrono::milliseconds quiet = std::chrono::seconds(10));
+// The same as a slow subscriber that keeps reading: one read (at most 64 KiB) every `pause`.
+void receive_flood_slowly(RawClient& client, FloodTally& tally, std::chrono::milliseconds timeout,
+                          std::chrono::milliseconds pause);
 
 }  // namespace psycho::testing

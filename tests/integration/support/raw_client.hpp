@@ -32,6 +32,8 @@ class RawClient {
   void consume(std::size_t n) { buffer_.erase(0, n); }
   // Reads whatever arrives within `window` into the buffer.
   void drain_for(std::chrono::milliseconds window);
+  // One read (at most 64 KiB) of what has arrived, without waiting.
+  bool read_once() { return read_some(std::chrono::steady_clock::now()); }
   // Stops reading: the kernel buffers fill and the server sees a slow consumer.
   void shrink_receive_buffer();
 

@@ -415,8 +415,12 @@ TEST(PolderCastStreamTransport, ALinkIsBackedUpFromHalfItsQueueDownToAQuarter) {
   // Nothing is written before the connection is up, so the next one is past half at once.
   ASSERT_TRUE(a.transport.send(slow.address(), 0, chunk));
   EXPECT_TRUE(a.transport.backed_up());
+  // How far past: the owner pauses relaying into a crowded link (poldercast_adapter.cpp).
+  EXPECT_TRUE(a.transport.holds_up_past(std::size_t{20} << 20));
+  EXPECT_FALSE(a.transport.holds_up_past(std::size_t{21} << 20));
   ASSERT_TRUE(run_until(
       io, [&] { return !a.transport.backed_up(); }, 30s));
+  EXPECT_FALSE(a.transport.holds_up_past(0));
   EXPECT_LE(a.transport.backlog(slow.address()), std::size_t{10} << 20);
   EXPECT_GT(a.moves.count, 0u);
   EXPECT_TRUE(a.events.unreachable.empty());
@@ -440,6 +444,7 @@ TEST(PolderCastStreamTransport, AStuckLinkStopsHoldingUpThenIsCutAndItsAddressRe
   const std::size_t moves_before = a.moves.count;
   ASSERT_TRUE(run_until(
       io, [&] { return !a.transport.backed_up(); }, 5s));
+  EXPECT_FALSE(a.transport.holds_up_past(0));  // stuck: nobody waits for it any more
   EXPECT_TRUE(a.events.unreachable.empty()) << "cut before it was found stuck";
   EXPECT_GT(a.moves.count, moves_before);
   EXPECT_EQ(a.counters().connections_out, 1u);
