@@ -240,19 +240,18 @@ bool NatsAdapter::remember_error(natsStatus status, std::string why) {
 }
 
 void NatsAdapter::connection_closed() {
+  set_state(State::closed);
   {
     MutexLock lock(closed_mutex_);
     closed_ = true;
-    set_state(State::closed);
   }
   closed_cv_.notify_all();
 }
 
 void NatsAdapter::connected_unless_closed() {
-  MutexLock lock(closed_mutex_);
-  // From `connecting` only: a disconnect nats.c reported meanwhile stands too.
+  // From `connecting` only: a close or disconnect nats.c reported meanwhile stands.
   State expected = State::connecting;
-  if (!closed_) state_.compare_exchange_strong(expected, State::connected);
+  state_.compare_exchange_strong(expected, State::connected, std::memory_order_acq_rel);
 }
 
 void NatsAdapter::housekeeping() {
