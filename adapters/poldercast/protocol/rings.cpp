@@ -67,7 +67,13 @@ Rings::Offer Rings::offer(const ProfilePtr& profile, bool first_hand) {
   Offer result;
   if (id == self_) return result;
   bool& changed = result.changed;
-  if (auto known = peers_.find(id); known != peers_.end()) {
+  const bool vouched = first_hand || heard(id);
+  // What a peer said of itself outweighs what others tell of it: hearsay about a peer we
+  // heard from may be old (a view entry from before it subscribed: a flood across three
+  // gateways lost publications so) or made up, and neither takes it out of a ring nor
+  // replaces the profile it gave us.
+  const bool overruled = !first_hand && vouched;
+  if (auto known = peers_.find(id); known != peers_.end() && !overruled) {
     // A complete list that leaves out a topic we hold it for: it unsubscribed. (A partial
     // list says nothing about the topics it leaves out.)
     if (!profile->partial) {
@@ -77,7 +83,6 @@ Rings::Offer Rings::offer(const ProfilePtr& profile, bool first_hand) {
       }
     }
   }
-  const bool vouched = first_hand || heard(id);
   for (const auto& t : profile->topics) {
     auto r = rings_.find(t.topic);
     if (r == rings_.end()) continue;
@@ -100,7 +105,8 @@ Rings::Offer Rings::offer(const ProfilePtr& profile, bool first_hand) {
   // views that sample ring peers.
   if (auto it = peers_.find(id); it != peers_.end()) {
     const ProfilePtr& old = it->second.profile;
-    if (!old || !profile->partial || profile->topics.size() >= old->topics.size()) {
+    if (!old ||
+        (!overruled && (!profile->partial || profile->topics.size() >= old->topics.size()))) {
       it->second.profile = profile;
     }
     if (first_hand) it->second.heard = true;

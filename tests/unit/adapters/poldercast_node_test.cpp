@@ -758,6 +758,30 @@ TEST(PolderCastRings, APartialProfileNeverTakesAPeerOutOfARing) {
   EXPECT_EQ(rings.ring(1)->succ.front(), 150u);
 }
 
+// Others' word about a peer that spoke to us (an old view entry, or a made-up one) neither
+// takes it out of a ring nor replaces what it said; its own word does. Hearsay about a peer
+// only heard of still counts for what it is.
+TEST(PolderCastRings, HearsayNeverTakesAPeerThatSpokeToUsOutOfARing) {
+  Rings rings(100, 2);
+  rings.join(1, "one");
+  rings.join(2, "two");
+  auto listed = [](std::uint64_t id, std::vector<std::uint64_t> topics) {
+    return ProfilePtr(std::make_shared<Profile>(peer(id, topics)));
+  };
+  rings.offer(listed(150, {1, 2}), true);
+  rings.offer(listed(160, {1, 2}), false);
+  ASSERT_EQ(rings.ring(2)->succ, (std::vector<std::uint64_t>{150, 160}));
+  // Complete lists without topic 2, told by others.
+  rings.offer(listed(150, {1}), false);
+  rings.offer(listed(160, {1}), false);
+  EXPECT_EQ(rings.ring(2)->succ, (std::vector<std::uint64_t>{150}));
+  EXPECT_TRUE(subscribes(*rings.peer(150)->profile, 2));
+  // 150 says so itself: it unsubscribed.
+  rings.offer(listed(150, {1}), true);
+  EXPECT_TRUE(rings.ring(2)->succ.empty());
+  EXPECT_EQ(rings.ring(1)->succ.front(), 150u);
+}
+
 // A live peer that answers late (busy with a flood) is not dead after one short cycle: the
 // request gets answer_timeout too. Past both, silence is death, however often it is asked.
 TEST(PolderCastNode, APartnerIsDeadOnlyAfterACycleAndTheAnswerTimeout) {
