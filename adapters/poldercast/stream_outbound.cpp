@@ -1,5 +1,8 @@
 #include "adapters/poldercast/stream_outbound.hpp"
 
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+
 #include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/post.hpp>
@@ -78,6 +81,8 @@ void Outbound::back_up() {
   backed_up_ = true;
   stuck_ = false;
   backed_up_at_ = Clock::now();
+  held_by_kernel_.reset();
+  peer_took_bytes();  // the count the next look compares with
   ++core_->backed_up_links_;
   if (deadline() < timer_.expiry()) arm_timer(deadline());
 }
@@ -96,6 +101,21 @@ void Outbound::moved() {
   // Holding up again: if it goes still again, it is stuck again a fifth of stall_timeout
   // from now, not only when the cut was due.
   if (deadline() < timer_.expiry()) arm_timer(deadline());
+}
+
+bool Outbound::peer_took_bytes() {
+  int held = 0;
+  if (!open_ || ::ioctl(socket_.native_handle(), SIOCOUTQ, &held) != 0) return false;
+  // Fewer than at the last look: acknowledged beyond whatever we wrote since, so the peer
+  // read. (More is our writes, which moved() counted already.)
+  const bool took = held_by_kernel_ && held < *held_by_kernel_;
+  held_by_kernel_ = held;
+  return took;
+}
+
+Clock::time_point Outbound::wake_at() const {
+  if (!stuck_) return deadline();
+  return std::min(deadline(), Clock::now() + core_->options_.stall_timeout / kStuckFraction);
 }
 
 Clock::time_point Outbound::still_since() const { return std::max(last_active_, backed_up_at_); }
@@ -288,6 +308,7 @@ void Outbound::arm_timer(Clock::time_point at) {
 }
 
 void Outbound::on_timer() {
+  if (backed_up_ && peer_took_bytes()) moved();
   const auto now = Clock::now();
   if (now >= stuck_deadline() && now < stall_deadline()) {
     // Backed up and still for a while: its peer has stopped reading, not slowed down. Those
@@ -295,11 +316,11 @@ void Outbound::on_timer() {
     // fills its last quarter and is dropped there (link_busy) until the cut.
     stuck_ = true;
     --core_->backed_up_links_;
-    arm_timer(deadline());
+    arm_timer(wake_at());
     if (core_->links_ != nullptr) core_->links_->on_links_moved();  // last: it may send()
     return;
   }
-  if (now < deadline()) return arm_timer(deadline());
+  if (now < deadline()) return arm_timer(wake_at());
   if (!open_ && now < stall_deadline()) {
     if (!connected_) {
       ++core_->counters_.connect_failures;

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,16 @@ class Outbound : public std::enable_shared_from_this<Outbound> {
 
   // Down to a quarter: a gap wide enough that the flag does not flap with every write.
   void catch_up();
+
+  // Whether the peer took bytes since the last look, though no write of ours completed: the
+  // kernel wakes a blocked writer only once much of its send buffer is free again, which
+  // for a slow reader can take longer than kStuckFraction of stall_timeout. What the kernel
+  // still holds for the peer (SIOCOUTQ: unsent and unacknowledged) shrinks as it reads.
+  bool peer_took_bytes();
+
+  // When on_timer() looks next: deadline(), and for a stuck link at least every
+  // kStuckFraction of stall_timeout too, so that a slow reader stops counting as stuck.
+  Clock::time_point wake_at() const;
 
   // For a backed-up link: its last byte moved or when it backed up, whichever is later.
   Clock::time_point still_since() const;
@@ -128,7 +139,8 @@ class Outbound : public std::enable_shared_from_this<Outbound> {
   std::string sealed_;                             // writing_, sealed, prefixes included
   std::vector<std::uint64_t> refused_peers_;       // reported as not this link's node
   bool backed_up_ = false;
-  bool stuck_ = false;  // backed up and still for stall_timeout / kStuckFraction
+  bool stuck_ = false;                 // backed up and still for stall_timeout / kStuckFraction
+  std::optional<int> held_by_kernel_;  // SIOCOUTQ at the last look, while backed up
   Clock::time_point backed_up_at_;
   Clock::time_point open_by_ = Clock::time_point::max();  // connect, then handshake deadline
   Clock::time_point last_active_;
