@@ -98,10 +98,13 @@ class PolderCastAdapter final : public Adapter, private TransportEvents, private
   // Reads pause (each for a moment, stream_inbound.cpp) while the gateway is behind on what
   // links deliver, and, with on_full: block, while a link is crowded: what arrives may be
   // relayed there, where it would be dropped in the last quarter. Upstream, the link to
-  // us then backs up, and holds up its publishers (or relays) in turn.
-  bool receiving_congested() override {
+  // us then backs up, and holds up its publishers (or relays) in turn. A link crowded
+  // towards the very peer we read from does not count: nothing is relayed back to where it
+  // came from, and two ring neighbours that each waited for the other to read first would
+  // crawl at one read per pause both ways.
+  bool receiving_congested(std::uint64_t peer) override {
     return (host_ != nullptr && host_->congested(WaitFor::congested)) ||
-           (blocks_ && transport_->holds_up_past(crowded_backlog_));
+           (blocks_ && transport_->holds_up_past(crowded_backlog_, peer));
   }
 
   void schedule_drain();

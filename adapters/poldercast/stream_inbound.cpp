@@ -58,7 +58,7 @@ void Inbound::on_read(const ErrorCode& ec, std::size_t n) {
   last_active_ = Clock::now();
   if (!deliver()) return;
   watch();
-  if (core_->links_ != nullptr && core_->links_->receiving_congested()) {
+  if (core_->links_ != nullptr && core_->links_->receiving_congested(peer())) {
     paused_at_ = Clock::now();
     ++core_->counters_.read_pauses;
     return pause();
@@ -70,7 +70,7 @@ void Inbound::pause() {
   pause_.expires_after(kReadPauseStep);
   pause_.async_wait([self = shared_from_this()](const ErrorCode& ec) {
     if (ec || self->core_ == nullptr) return;
-    if (self->core_->links_->receiving_congested() &&
+    if (self->core_->links_->receiving_congested(self->peer()) &&
         Clock::now() - self->paused_at_ < kMaxReadPause) {
       return self->pause();
     }

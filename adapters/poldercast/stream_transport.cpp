@@ -144,10 +144,11 @@ bool StreamTransport::holds_up(const std::string& address) const {
   return it != core_->outbound_.end() && it->second->holds_up();
 }
 
-bool StreamTransport::holds_up_past(std::size_t bytes) const {
+bool StreamTransport::holds_up_past(std::size_t bytes, std::uint64_t except) const {
   if (core_->backed_up_links_ == 0) return false;  // the common case, without a look
   return std::any_of(core_->outbound_.begin(), core_->outbound_.end(), [&](const auto& entry) {
-    return entry.second->holds_up() && entry.second->queued_bytes() > bytes;
+    const detail::Outbound& link = *entry.second;
+    return link.holds_up() && link.queued_bytes() > bytes && (except == 0 || link.peer() != except);
   });
 }
 

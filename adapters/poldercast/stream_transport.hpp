@@ -97,11 +97,14 @@ class LinkEvents {
   virtual ~LinkEvents() = default;
   // A write completed: some link's backlog fell, and backed_up() may have changed.
   virtual void on_links_moved() = 0;
-  // Before each read of an inbound link: whether what the links deliver is piling up in the
-  // gateway, or could not go on (a crowded link it would be relayed to). While it is, the
-  // link waits before its next read (at most 50 ms at a time), so TCP slows the sending
-  // gateway down.
-  virtual bool receiving_congested() { return false; }
+  // Before each read of an inbound link from `peer` (0: not known, without security):
+  // whether what the links deliver is piling up in the gateway, or could not go on (a
+  // crowded link it would be relayed to). While it is, the link waits before its next read
+  // (at most 50 ms at a time), so TCP slows the sending gateway down.
+  virtual bool receiving_congested(std::uint64_t peer) {
+    (void)peer;
+    return false;
+  }
 };
 
 namespace detail {
@@ -140,8 +143,9 @@ class StreamTransport final : public Transport {
   bool backed_up() const;
   // Whether the link to `address` is one of those: backed up and not stuck.
   bool holds_up(const std::string& address) const override;
-  // Whether one of those has more than `bytes` queued.
-  bool holds_up_past(std::size_t bytes) const;
+  // Whether one of those has more than `bytes` queued, leaving out links that proved to be
+  // `except` (when not 0).
+  bool holds_up_past(std::size_t bytes, std::uint64_t except = 0) const;
 
   // Turns on authenticated, encrypted links (StreamTransportOptions::security) once the node
   // key, which may be named after the bound port, is known: before the io_context first runs.

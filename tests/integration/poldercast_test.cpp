@@ -433,6 +433,47 @@ TEST_F(PolderCastTest, AnUnthrottledPublisherLosesNothingAcrossALink) {
   }
 }
 
+// The same through an overlay of three, to two subscribers that read slowly: a publisher on
+// a gateway that does not subscribe hands each message to both, and each relays it to the
+// other along their ring. Each subscriber's gateway then pauses its reads while its link to
+// the other is crowded; a link crowded towards the very peer it reads from must not count,
+// or the two wait for each other to read first, both links crawl, and the publisher's
+// gateway, finding its links still, takes them for stopped peers and drops what goes there
+// (a tenth of the flood was lost so). Both subscribers get every message exactly once, and
+// nothing is dropped anywhere.
+TEST_F(PolderCastTest, AnUnthrottledPublisherReachesTwoSlowSubscribersOfAnOverlayOfThree) {
+  constexpr std::size_t kCount = 100'000;
+  for (int i = 0; i < 3; ++i) start(i);
+  auto first = subscribed(1, "pc.flood3");
+  auto second = subscribed(2, "pc.flood3");
+  ASSERT_TRUE(found(*first, "pc.flood3"));
+  ASSERT_TRUE(found(*second, "pc.flood3"));
+  auto publisher = members_[0].gateway->client();
+  publisher->send("CONNECT {\"verbose\":false}\n");
+  std::jthread writer([&] { publisher->send(flood("pc.flood3", kCount, 1000)); });
+  FloodTally first_tally(kCount), second_tally(kCount);
+  std::jthread first_reader([&] { receive_flood_slowly(*first, first_tally, 120s, 5ms); });
+  receive_flood_slowly(*second, second_tally, 120s, 5ms);
+  first_reader.join();
+  writer.join();
+  std::string counts;
+  for (int i = 0; i < 3; ++i) {
+    counts += "gateway " + std::to_string(i) + ":\n" +
+              metrics_with(*members_[i].gateway, "dropped_total{adapter=\"poldercast\"") +
+              metrics_with(*members_[i].gateway, "read_pauses");
+  }
+  // (The probes of found() came to both readers too: counted as malformed.)
+  for (const FloodTally* tally : {&first_tally, &second_tally}) {
+    EXPECT_TRUE(tally->all_received() && tally->duplicates() == 0) << tally->summary() << "\n"
+                                                                   << counts;
+  }
+  for (int i = 0; i < 3; ++i) {
+    for (const auto& reason : kLinkDrops) {
+      EXPECT_EQ(dropped(*members_[i].gateway, reason), 0) << "gateway " << i << ": " << reason;
+    }
+  }
+}
+
 // A gateway that relays a flood to a slow peer (a ring member forwards what it receives to
 // its neighbours) stops reading from upstream while its link there is crowded, rather than
 // dropping what would overflow it: the link to it backs up in turn, and holds the publisher

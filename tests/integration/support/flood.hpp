@@ -23,6 +23,7 @@ class FloodTally {
   // One received payload.
   void add(std::string_view payload);
   std::size_t received() const noexcept { return distinct_; }
+  std::size_t duplicates() const noexcept { return duplicates_; }
   // Payloads that came after a higher one: a flood from one publisher arrives in order.
   std::size_t out_of_order() const noexcept { return out_of_order_; }
   // Every payload arrived (whatever else came too).

@@ -58,7 +58,7 @@ void run_for(asio::io_context& io, std::chrono::milliseconds duration) {
 // congested (as a test sets it).
 struct Moves final : LinkEvents {
   void on_links_moved() override { ++count; }
-  bool receiving_congested() override { return congested; }
+  bool receiving_congested(std::uint64_t) override { return congested; }
   std::size_t count = 0;
   bool congested = false;
 };
@@ -856,6 +856,23 @@ TEST(PolderCastSecureTransport, ADialledPeerThatIsNotTheGossipedNodeIsRefused) {
   EXPECT_EQ(b.peer.events.messages, (std::vector<std::string>{"for b"}));
   EXPECT_EQ(a.peer.events.unreachable_peers, (std::vector<std::uint64_t>{claimed}));
   EXPECT_EQ(a.refused(Refusal::wrong_peer), 1u);
+}
+
+// A link crowded towards a proven peer does not count for what that peer sends us: nothing
+// is relayed back where it came from, and two neighbours that each waited for the other to
+// read first would crawl (poldercast_adapter.cpp pauses reads on holds_up_past).
+TEST(PolderCastSecureTransport, ACrowdedLinkCanBeLeftOutByItsPeer) {
+  asio::io_context io;
+  StreamTransportOptions options;
+  options.max_queue_bytes = 40 << 20;
+  SecurePeer a(io, SecurePeer::open(), options), b(io);
+  b.peer.moves.congested = true;  // b reads one chunk per pause: a's link stays crowded
+  const SharedBytes chunk = bytes(std::string(1 << 20, 'w'));
+  for (int i = 0; i < 24; ++i) ASSERT_TRUE(a.peer.transport.send(b.peer.address, b.id(), chunk));
+  ASSERT_TRUE(run_until(io, [&] { return a.peer.counters().handshakes == 1; }));
+  EXPECT_TRUE(a.peer.transport.holds_up_past(std::size_t{16} << 20));
+  EXPECT_TRUE(a.peer.transport.holds_up_past(std::size_t{16} << 20, b.id() ^ 1));
+  EXPECT_FALSE(a.peer.transport.holds_up_past(std::size_t{16} << 20, b.id()));
 }
 
 TEST(PolderCastSecureTransport, AStrangerWithoutTheSecretCannotJoinEitherWay) {
