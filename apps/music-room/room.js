@@ -49,7 +49,25 @@ async function main() {
 
 function watchPresence() {
   const { presence, clock } = room;
-  const measure = (id) => clock.measure(id).catch((e) => notice(`No clock answer from a player: ${e.message}`, 'warn'));
+  // A newcomer's clock may not answer at once: its answer subscription can still be on its
+  // way across the fabric. Asked again soon, then less often, while it stays; one chain of
+  // attempts per player.
+  const retryMs = [500, 1000, 2000, 4000, 8000];
+  const asking = new Set();
+  const present = (id) => presence.members().some((m) => m.id === id);
+  const measure = (id) => {
+    if (asking.has(id)) return;
+    asking.add(id);
+    const attempt = (n) => clock.measure(id).then(() => asking.delete(id), (e) => {
+      if (n < retryMs.length && present(id)) {
+        setTimeout(() => (present(id) ? attempt(n + 1) : asking.delete(id)), retryMs[n]);
+        return;
+      }
+      asking.delete(id);
+      if (present(id)) notice(`No clock answer from a player: ${e.message}`, 'warn');
+    });
+    attempt(0);
+  };
   presence.addEventListener('change', () => renderMembers(presence.members()));
   presence.addEventListener('join', (e) => {
     notice(`${e.detail.name} joined`);

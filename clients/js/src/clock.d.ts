@@ -16,6 +16,7 @@ export class ClockSync {
   constructor(conn: Connection | OverlayConnection, prefix: string, options: ClockSyncOptions);
   readonly offsets: Map<string, { offset: number; rtt: number }>;
   start(): Promise<void>;
+  /** Skips round trips that fail; rejects with the last error when none succeeds. */
   measure(peer: string): Promise<{ offset: number; rtt: number }>;
   toLocal(peer: string, theirTime: number): number;
   forget(peer: string): void;

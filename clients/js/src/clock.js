@@ -39,20 +39,28 @@ export class ClockSync {
   /**
    * Estimates `peer`'s offset (its clock minus ours).
    * @param {string} peer
-   * @returns {Promise<{offset: number, rtt: number}>} rejects with the client's error when the peer does not answer
+   * @returns {Promise<{offset: number, rtt: number}>} rejects with the client's last error when no round trip succeeds
    */
   async measure(peer) {
     let best = null;
+    let failure = null;
     for (let i = 0; i < this.samples; ++i) {
       const sent = this.now();
-      const reply = await this.conn.request(`${this.prefix}.${peer}`, '', { timeout: this.timeout });
+      let reply;
+      try {
+        reply = await this.conn.request(`${this.prefix}.${peer}`, '', { timeout: this.timeout });
+      } catch (e) {
+        // One lost round trip spoils no other: the rest may still answer.
+        failure = e;
+        continue;
+      }
       const received = this.now();
       const theirs = Number(reply.json().t);
       if (!Number.isFinite(theirs)) continue;
       const rtt = received - sent;
       if (!best || rtt < best.rtt) best = { offset: theirs - (sent + received) / 2, rtt };
     }
-    if (!best) throw new Error(`no usable clock answer from ${peer}`);
+    if (!best) throw failure ?? new Error(`no usable clock answer from ${peer}`);
     this.offsets.set(peer, best);
     return best;
   }

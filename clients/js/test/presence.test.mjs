@@ -64,3 +64,23 @@ test('clock sync estimates a peer clock offset within the round trip', async (t)
   assert.ok(Math.abs(offset - 5000) <= rtt / 2 + 1, `offset ${offset} (rtt ${rtt})`);
   assert.ok(Math.abs(here.toLocal('ahead', monotonicNow() + 5000) - monotonicNow()) <= rtt / 2 + 2);
 });
+
+test('clock sync skips a round trip that fails, and rejects only when none succeeds', async (t) => {
+  const gateway = await startGateway(t);
+  const [c1, c2] = await Promise.all([connect(t, gateway.url), connect(t, gateway.url)]);
+  const here = await startClockSync(c2, 'room.clock', { id: 'here', samples: 3, timeout: 200 });
+  t.after(() => here.close());
+  await assert.rejects(here.measure('nobody'));
+  // Answers only the second question of each measurement, as if the first were lost.
+  let asked = 0;
+  const sub = c1.subscribe('room.clock.flaky', {
+    callback: (err, msg) => {
+      if (!err && msg.reply && ++asked % 3 === 2) msg.respond(JSON.stringify({ t: monotonicNow() }));
+    },
+  });
+  t.after(() => sub.unsubscribe());
+  await c1.flush();
+  const { rtt } = await here.measure('flaky');
+  assert.equal(asked, 3);
+  assert.ok(rtt >= 0);
+});
