@@ -69,9 +69,9 @@ Rings::Offer Rings::offer(const ProfilePtr& profile, bool first_hand) {
   bool& changed = result.changed;
   const bool vouched = first_hand || heard(id);
   // What a peer said of itself outweighs what others tell of it: hearsay about a peer we
-  // heard from may be old (a view entry from before it subscribed: a flood across three
-  // gateways lost publications so) or made up, and neither takes it out of a ring nor
-  // replaces the profile it gave us.
+  // heard from may be old (a view entry from before it subscribed) or made up, and neither
+  // takes it out of a ring, where publications would no longer reach it, nor replaces the
+  // profile it gave us.
   const bool overruled = !first_hand && vouched;
   if (auto known = peers_.find(id); known != peers_.end() && !overruled) {
     // A complete list that leaves out a topic we hold it for: it unsubscribed. (A partial
