@@ -119,13 +119,15 @@ void samples(const ReportInputs& in, std::vector<metrics::Sample>& s) {
              "Publications signed here; signatures checked on arrival; publications taken on "
              "the signature of their batch, checked before (only their proof is); taken "
              "without a check because their link was proven to be their signer's; signatures "
-             "that did not hold (those publications are dropped).",
+             "that did not hold (those publications are dropped); replies sent straight back "
+             "over a link that proves their sender, which need none.",
              "result",
              {{"signed", n(c.signed_here)},
               {"checked", n(c.signatures_checked)},
               {"batch_proof", n(c.batch_proofs)},
               {"signer_link", n(c.signer_links)},
-              {"bad", n(c.bad_signature)}});
+              {"bad", n(c.bad_signature)},
+              {"not_needed", n(c.unsigned_replies)}});
   add_sample(s, Type::counter, "signing_batches_total",
              "Signatures made here: each covers a batch of publications put on the overlay "
              "together (their Merkle root).",

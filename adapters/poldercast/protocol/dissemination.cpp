@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "adapters/poldercast/protocol/node.hpp"
+#include "adapters/poldercast/protocol/relay.hpp"
 #include "adapters/poldercast/protocol/topic.hpp"
 
 namespace psycho::poldercast {
@@ -51,7 +52,17 @@ void Node::publish(std::span<Publication> batch) {
     // Only replies to an inbox may come straight back (reply_routes.hpp).
     p.reply_address = inbox_subject(p.reply) ? address_ : std::string();
   }
-  if (crypto_ != nullptr) {
+  if (crypto_ != nullptr && std::all_of(batch.begin(), batch.end(), [&](const Publication& p) {
+        return p.direct && proven_link_to(*reply_routes_.address(p.subject, now_ms_));
+      })) {
+    // Replies that go straight back over a link that proves who sent them: the requester
+    // takes them on that proof (authentic(): signer_link) and never passes them on, so a
+    // signature would be checked by nobody. One Ed25519 signature is about a fifth of a
+    // request's round trip across a secure link. (A reply whose route an earlier one used
+    // up goes the ordinary way: send_published() signs it.)
+    for (auto& p : batch) p.signer = crypto_->public_key();
+    counters_.unsigned_replies += batch.size();
+  } else if (crypto_ != nullptr) {
     for (std::size_t at = 0; at < batch.size(); at += kMaxBatch) {
       sign_batch(*crypto_, batch.subspan(at, std::min(kMaxBatch, batch.size() - at)));
       ++counters_.batches_signed;
@@ -110,8 +121,14 @@ void Node::send_published(Publication p) {
   publish_unsubscribed(m.publication, encode_message(m), std::move(subs));
 }
 
+// A dialable address is reached over our own link to it, whose handshake proved its node;
+// an undialable one (a browser's) through a relay, whose link proves only the relay.
+bool Node::proven_link_to(std::string_view address) {
+  return !address.starts_with(kUndialablePrefix);
+}
+
 bool Node::goes_straight_back(const Publication& p) const {
-  return reply_routes_.has(p.subject, now_ms_) && rings_.ring(p.topic) == nullptr &&
+  return reply_routes_.address(p.subject, now_ms_) != nullptr && rings_.ring(p.topic) == nullptr &&
          known_subscribers(p.topic, 0).empty();
 }
 

@@ -140,6 +140,7 @@ struct NodeCounters {
   // Signatures made here (one per batch), and publications taken on a batch signature
   // verified before (only their proof was checked).
   std::uint64_t batches_signed = 0, batch_proofs = 0;
+  std::uint64_t unsigned_replies = 0;  // straight back over a proven link: none needed
   std::array<std::uint64_t, kHopBuckets.size() + 1> hops{};
   std::uint64_t hops_sum = 0;
 };
@@ -240,6 +241,8 @@ class Node final : public TransportEvents {
   // Whether send_published() will send `p` straight back to a requester (a reply route, and
   // no ring or known subscriber of its subject).
   bool goes_straight_back(const Publication& p) const;
+  // Whether a message to `address` arrives over a link that proves this node sent it.
+  static bool proven_link_to(std::string_view address);
   // After its `direct` flag changed: a batch of its own.
   void sign_again(Publication& p);
   // False when it found nobody to send to.

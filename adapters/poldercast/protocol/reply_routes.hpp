@@ -54,10 +54,12 @@ class ReplyRoutes {
     return route;
   }
 
-  // Whether take() would find a route for `subject` now (without using it up).
-  bool has(std::string_view subject, std::int64_t now_ms) const {
+  // The address take() would find for `subject` now (without using the route up), or
+  // nullptr.
+  const std::string* address(std::string_view subject, std::int64_t now_ms) const {
     auto it = index_.find(subject);
-    return it != index_.end() && now_ms - it->second->at_ms <= ttl_ms_;
+    if (it == index_.end() || now_ms - it->second->at_ms > ttl_ms_) return nullptr;
+    return &it->second->address;
   }
 
   std::size_t size() const noexcept { return index_.size(); }

@@ -209,28 +209,50 @@ TEST(PolderCastBatchSignature, TheRootsOfAVerifiedBatchAreRememberedWithinABound
   EXPECT_EQ(roots.size(), 2u);
 }
 
-// A reply straight back to its requester is signed once, as direct: the flag is signed too,
-// and it used to be signed as an ordinary publication first and then again.
-TEST(PolderCastSigned, AReplyStraightBackIsSignedOnceAndHolds) {
-  Pair w;
-  // The subscriber (the responder) gets a request whose replies go to "origin".
+// The responder of `w` gets a request whose replies go to `reply_address`, and answers it.
+// Returns what it sent.
+WireMessage answered(Pair& w, const std::string& reply_address) {
   WireMessage request = w.published("request");
   request.publication.reply = "_INBOX.r.1";
-  request.publication.reply_address = "origin";
+  request.publication.reply_address = reply_address;
   request.publication.msg_id[0] ^= 1;
   sign_batch(*w.origin_key, std::span<Publication>(&request.publication, 1));
   w.subscriber.on_message(encoded(request), w.origin.id());
-  ASSERT_EQ(w.delivered.size(), 1u);
+  EXPECT_EQ(w.delivered.size(), 1u);
   Publication reply;
   reply.subject = "_INBOX.r.1";
   reply.payload = "answer";
   w.subscriber.publish(reply);
   EXPECT_EQ(w.subscriber.counters().replies_direct, 1u);
-  EXPECT_EQ(w.subscriber.counters().batches_signed, 1u);
-  ASSERT_FALSE(w.dropped.messages.empty());
-  const WireMessage sent = decoded(w.dropped.messages.back());
+  EXPECT_FALSE(w.dropped.messages.empty());
+  return w.dropped.messages.empty() ? WireMessage{} : decoded(w.dropped.messages.back());
+}
+
+// A reply straight back to a dialable requester goes over a link that proves who sent it,
+// and is never passed on: it is not signed. The requester takes it on its link's proof; the
+// same bytes arriving any other way (relayed, or from another node's link) are refused.
+TEST(PolderCastSigned, AReplyStraightBackOverAProvenLinkNeedsNoSignature) {
+  Pair w;
+  const WireMessage sent = answered(w, "origin");
   EXPECT_TRUE(sent.publication.direct);
-  // It holds where it goes: the requester's node checks it (here as if relayed).
+  EXPECT_EQ(w.subscriber.counters().batches_signed, 0u);
+  EXPECT_EQ(w.subscriber.counters().unsigned_replies, 1u);
+  std::vector<std::string> got;
+  w.origin.on_deliver([&](const Publication& p) { got.push_back(p.payload); });
+  w.origin.on_message(encoded(sent), 0);
+  EXPECT_EQ(w.origin.counters().bad_signature, 1u);
+  EXPECT_TRUE(got.empty());
+  w.origin.on_message(encoded(sent), w.subscriber.id());
+  EXPECT_EQ(got, std::vector<std::string>{"answer"});
+}
+
+// A reply to an undialable requester goes through its relay, whose link proves only the
+// relay: it is signed once, as direct (the flag is signed too), and holds where it goes.
+TEST(PolderCastSigned, AReplyStraightBackThroughARelayIsSignedOnceAndHolds) {
+  Pair w;
+  const WireMessage sent = answered(w, "web:page@origin");
+  EXPECT_TRUE(sent.publication.direct);
+  EXPECT_EQ(w.subscriber.counters().batches_signed, 1u);
   std::vector<std::string> got;
   w.origin.on_deliver([&](const Publication& p) { got.push_back(p.payload); });
   w.origin.on_message(encoded(sent), 0);
