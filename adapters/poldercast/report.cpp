@@ -90,6 +90,11 @@ void samples(const ReportInputs& in, std::vector<metrics::Sample>& s) {
       "Reads of overlay links put off while this gateway was behind on what they deliver, or "
       "a link was crowded (on_full: block).",
       n(in.transport.read_pauses));
+  add_sample(s, Type::counter, "links_stuck_total",
+             "Backed-up links found stuck: their peer took no byte for a fifth of "
+             "stall_timeout, so they stopped holding publishers up (what comes for them is "
+             "dropped as link_busy in their last quarter).",
+             n(in.transport.links_stuck));
   add_sample(s, Type::counter, "connect_failures_total",
              "Overlay connections that could not be made.", n(in.transport.connect_failures));
   add_sample(s, Type::gauge, "receive_buffer_bytes",

@@ -316,6 +316,7 @@ void Outbound::on_timer() {
     // fills its last quarter and is dropped there (link_busy) until the cut.
     stuck_ = true;
     --core_->backed_up_links_;
+    ++core_->counters_.links_stuck;
     arm_timer(wake_at());
     if (core_->links_ != nullptr) core_->links_->on_links_moved();  // last: it may send()
     return;

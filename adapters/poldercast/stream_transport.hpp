@@ -82,6 +82,7 @@ struct StreamTransportCounters {
   std::uint64_t dropped_frame_timeout = 0;  // inbound connections cut mid-frame
   std::uint64_t dropped_stalled = 0;        // frames lost to a stalled link, or while it rests
   std::uint64_t read_pauses = 0;  // inbound reads put off (LinkEvents::receiving_congested)
+  std::uint64_t links_stuck = 0;  // backed-up links whose peer took nothing for a while
   std::uint64_t handshakes = 0;   // links that finished their handshake, both ways
   // Links refused by reason (link_security.hpp); `wrong_peer` counts messages instead: those
   // not sent because the link proved to be another node than the one they were for.

@@ -424,6 +424,7 @@ TEST(PolderCastStreamTransport, ALinkIsBackedUpFromHalfItsQueueDownToAQuarter) {
   EXPECT_LE(a.transport.backlog(slow.address()), std::size_t{10} << 20);
   EXPECT_GT(a.moves.count, 0u);
   EXPECT_TRUE(a.events.unreachable.empty());
+  EXPECT_EQ(a.counters().links_stuck, 0u);  // slow, never still
 }
 
 // A backed-up link that moves nothing stops holding up the publishers after a fifth of
@@ -445,6 +446,7 @@ TEST(PolderCastStreamTransport, AStuckLinkStopsHoldingUpThenIsCutAndItsAddressRe
   ASSERT_TRUE(run_until(
       io, [&] { return !a.transport.backed_up(); }, 5s));
   EXPECT_FALSE(a.transport.holds_up_past(0));  // stuck: nobody waits for it any more
+  EXPECT_EQ(a.counters().links_stuck, 1u);
   EXPECT_TRUE(a.events.unreachable.empty()) << "cut before it was found stuck";
   EXPECT_GT(a.moves.count, moves_before);
   EXPECT_EQ(a.counters().connections_out, 1u);
