@@ -102,10 +102,7 @@ class LinkEvents {
   // whether what the links deliver is piling up in the gateway, or could not go on (a
   // crowded link it would be relayed to). While it is, the link waits before its next read
   // (at most 50 ms at a time), so TCP slows the sending gateway down.
-  virtual bool receiving_congested(std::uint64_t peer) {
-    (void)peer;
-    return false;
-  }
+  virtual bool receiving_congested(std::uint64_t /*peer*/) { return false; }
 };
 
 namespace detail {

@@ -39,6 +39,7 @@ void Node::deliver_here(const Publication& p) {
 void Node::publish(Publication p) { publish(std::span<Publication>(&p, 1)); }
 
 void Node::publish(std::span<Publication> batch) {
+  bool all_over_proven_links = true;
   for (auto& p : batch) {
     // Two draws of 64 bits, not sixteen of which eight bits are kept.
     const std::uint64_t id[2] = {rng_(), rng_()};
@@ -48,13 +49,13 @@ void Node::publish(std::span<Publication> batch) {
     p.overlay_hops = 0;
     // Decided before signing, as the signature covers it: signing a reply a second time
     // cost as much as the rest of its way through the gateway.
-    p.direct = goes_straight_back(p);
+    const std::string* requester = straight_back_to(p);
+    p.direct = requester != nullptr;
+    all_over_proven_links = all_over_proven_links && p.direct && proven_link_to(*requester);
     // Only replies to an inbox may come straight back (reply_routes.hpp).
     p.reply_address = inbox_subject(p.reply) ? address_ : std::string();
   }
-  if (crypto_ != nullptr && std::all_of(batch.begin(), batch.end(), [&](const Publication& p) {
-        return p.direct && proven_link_to(*reply_routes_.address(p.subject, now_ms_));
-      })) {
+  if (crypto_ != nullptr && all_over_proven_links) {
     // Replies that go straight back over a link that proves who sent them: the requester
     // takes them on that proof (authentic(): signer_link) and never passes them on, so a
     // signature would be checked by nobody. One Ed25519 signature is about a fifth of a
@@ -127,9 +128,13 @@ bool Node::proven_link_to(std::string_view address) {
   return !address.starts_with(kUndialablePrefix);
 }
 
-bool Node::goes_straight_back(const Publication& p) const {
-  return reply_routes_.address(p.subject, now_ms_) != nullptr && rings_.ring(p.topic) == nullptr &&
-         known_subscribers(p.topic, 0).empty();
+const std::string* Node::straight_back_to(const Publication& p) const {
+  const std::string* requester = reply_routes_.address(p.subject, now_ms_);
+  if (requester == nullptr || rings_.ring(p.topic) != nullptr ||
+      !known_subscribers(p.topic, 0).empty()) {
+    return nullptr;
+  }
+  return requester;
 }
 
 void Node::sign_again(Publication& p) {

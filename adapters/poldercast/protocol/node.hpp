@@ -238,9 +238,9 @@ class Node final : public TransportEvents {
   bool authentic(const Publication& p, std::uint64_t link_sender);
   // One publication whose signed fields are final: on to its ring or subscribers.
   void send_published(Publication p);
-  // Whether send_published() will send `p` straight back to a requester (a reply route, and
-  // no ring or known subscriber of its subject).
-  bool goes_straight_back(const Publication& p) const;
+  // The requester's address when send_published() will send `p` straight back to it (a
+  // reply route, and no ring or known subscriber of its subject); nullptr otherwise.
+  const std::string* straight_back_to(const Publication& p) const;
   // Whether a message to `address` arrives over a link that proves this node sent it.
   static bool proven_link_to(std::string_view address);
   // After its `direct` flag changed: a batch of its own.
