@@ -203,6 +203,14 @@ DecodeError decode(std::string_view data, const Limits& limits, WireMessage& out
     return DecodeError::bad_type;
   }
   out.type = static_cast<Type>(type);
+  // `out` is a scratch message reused from frame to frame: nothing of the last one may stay
+  // in a field this type does not carry (a publication after a gossip exchange kept its
+  // entries, and on_message counted them as descriptors it ignored).
+  out.entries.clear();
+  out.topic = 0;
+  out.ttl = 0;
+  out.data.clear();
+  if (out.type != Type::publish) out.publication = Publication{};
   const std::size_t max =
       out.type == Type::publish ? limits.max_publication : limits.max_gossip_message;
   if (data.size() > max) return DecodeError::too_large;
