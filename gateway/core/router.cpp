@@ -153,7 +153,12 @@ void Router::add_adapter(FabricLink& adapter) { adapters_.push_back(&adapter); }
 std::uint64_t Router::next_sequence() noexcept {
   // Per-worker counters with the worker index in the low byte: unique, and no shared atomic.
   const int w = workers_.current();
-  if (w < 0) return 0;
+  if (w < 0) {
+    // Off the workers (nothing publishes from there today): one shared counter, in the top
+    // half where no worker's count ever gets. Not 0 for every message, which the duplicate
+    // check would have taken for one message repeated.
+    return kOffWorkerSequences | (off_worker_sequence_.fetch_add(1, std::memory_order_relaxed) + 1);
+  }
   auto& ws = worker_state_[w];
   return (++ws.sequence << 8) | static_cast<std::uint64_t>(w);
 }

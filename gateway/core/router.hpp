@@ -81,7 +81,8 @@ class Router {
   // Unique ids for sessions and adapters. Thread-safe.
   OriginId next_origin_id() noexcept { return next_origin_.fetch_add(1) + 1; }
   std::uint64_t node_id() const noexcept { return options_.node_id; }
-  // A fresh sequence number for a message first routed by this gateway. Worker threads.
+  // A fresh sequence number for a message first routed by this gateway (cheapest on a
+  // worker's thread).
   std::uint64_t next_sequence() noexcept;
 
   // Worker thread. Returns false when the subscriber already holds (pattern, queue).
@@ -189,6 +190,8 @@ class Router {
 
   PerWorker<WorkerState> worker_state_;
   std::atomic<OriginId> next_origin_{0};
+  static constexpr std::uint64_t kOffWorkerSequences = std::uint64_t{1} << 63;
+  std::atomic<std::uint64_t> off_worker_sequence_{0};  // next_sequence() off the workers
   std::atomic<std::size_t> inject_backlog_{0};
   std::atomic<std::size_t> inject_pause_;  // options_.inject_pause, or less (follow_max_pending)
   // Adapter messages waiting for their worker; filled from any thread.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <set>
 
 #include "fakes.hpp"
 
@@ -317,6 +318,15 @@ TEST_F(RouterTest, IdentitiesMintedHereAreNewOnceAndALoopAfter) {
   EXPECT_EQ(s->received.size(), 2u);
   EXPECT_EQ(router.stats().dropped_for(RouterDrop::own_origin), 1u);
   EXPECT_EQ(router.stats().dropped_for(RouterDrop::duplicate), 0u);
+}
+
+TEST_F(RouterTest, SequencesAreFreshOnEveryThread) {
+  std::set<std::uint64_t> seen;
+  for (int w : {0, 1, -1}) {  // two workers, then a thread that is none
+    pool.set_current(w);
+    for (int i = 0; i < 3; ++i) EXPECT_TRUE(seen.insert(router.next_sequence()).second) << w;
+  }
+  EXPECT_EQ(seen.count(0), 0u);
 }
 
 TEST_F(RouterTest, InjectBacklogIsBoundedAndCounted) {
