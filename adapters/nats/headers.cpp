@@ -44,8 +44,6 @@ std::string status_line(natsMsg* msg) {
   return line;
 }
 
-constexpr std::string_view kJetStreamMsgIdHeader = "Nats-Msg-Id";
-
 }  // namespace
 
 TraceHeader trace_header_kind(std::string_view name) noexcept {

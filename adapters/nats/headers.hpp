@@ -25,6 +25,8 @@ inline constexpr std::string_view kLegacyOriginHeader = "Psycho-Origin";  // nod
 inline constexpr std::string_view kLegacyMsgIdHeader = "Psycho-Msg-Id";   // "<node hex>-<seq>"
 inline constexpr std::string_view kLegacyHopsHeader = "Psycho-Hops";      // decimal
 inline constexpr std::string_view kHeaderLine = "NATS/1.0";
+// JetStream's duplicate window key, which the bridge sets to the message's identity.
+inline constexpr std::string_view kJetStreamMsgIdHeader = "Nats-Msg-Id";
 
 // Which trace header a header name is (case-insensitive, as HTTP-style names are).
 enum class TraceHeader { none, trace, legacy_origin, legacy_msg_id, legacy_hops };
@@ -38,6 +40,19 @@ struct TraceValues {
   char msg_id[40];  // "<node hex>-<seq>": the message's identity (JetStream's Nats-Msg-Id)
 };
 void format_trace(const Trace& trace, TraceValues& out) noexcept;
+
+// The most outgoing_body() adds to a message: a header block of its own (for a message that
+// had none) with the trace and JetStream's message id. The bridge promises its clients that
+// much less than the server's max_payload, so that what it accepts it can also send.
+constexpr std::size_t added_header_bytes(bool trace, bool msg_id) {
+  constexpr std::size_t kSeparator = 2, kLineEnd = 2;  // ": ", "\r\n"
+  std::size_t lines = 0;
+  if (trace) lines += kTraceHeader.size() + kSeparator + sizeof(TraceValues::trace) - 1 + kLineEnd;
+  if (msg_id) {
+    lines += kJetStreamMsgIdHeader.size() + kSeparator + sizeof(TraceValues::msg_id) - 1 + kLineEnd;
+  }
+  return lines == 0 ? 0 : kHeaderLine.size() + kLineEnd + lines + kLineEnd;
+}
 
 // Reads a Psycho-Trace value back; nullopt when it is malformed (the message is then
 // treated as a plain NATS publication). `hops` is returned as received.

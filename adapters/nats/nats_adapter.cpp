@@ -1,5 +1,6 @@
 #include "adapters/nats/nats_adapter.hpp"
 
+#include "adapters/nats/headers.hpp"
 #include "adapters/nats/nats_adapter_impl.hpp"
 #include "core/log.hpp"
 
@@ -80,6 +81,15 @@ Status NatsAdapter::start(AdapterHost& host) {
   for (const auto& [id, pattern] : table_.start().subscribe) subscribe(id, pattern);
   publisher_ = std::thread([this] { run_publisher(); });
   return Ok{};
+}
+
+std::size_t NatsAdapter::max_payload() const {
+  const bool exports = !filter()->export_patterns().empty() || config_.jetstream.enabled();
+  const std::size_t server = server_max_payload_.load(std::memory_order_relaxed);
+  if (!exports || server == 0) return 0;
+  // The server counts the header block too, the part the bridge adds included.
+  const std::size_t added = added_header_bytes(trace_headers_, config_.jetstream.enabled());
+  return server > added ? server - added : 1;
 }
 
 void NatsAdapter::learn_server_limits(natsConnection* connection) {

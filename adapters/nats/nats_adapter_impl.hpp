@@ -113,10 +113,7 @@ class NatsAdapter final : public Adapter {
   void count_reconnect() { Counters::add(counters_.reconnects, 1); }
   // A connection to a server is up: what it accepts bounds what the gateway promises.
   void learn_server_limits(natsConnection* connection);
-  std::size_t max_payload() const override {
-    const bool exports = !filter()->export_patterns().empty() || config_.jetstream.enabled();
-    return exports ? server_max_payload_.load(std::memory_order_relaxed) : 0;
-  }
+  std::size_t max_payload() const override;
 
  private:
   void run_publisher();

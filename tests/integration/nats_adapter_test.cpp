@@ -245,6 +245,34 @@ TEST(NatsPayloadLimit, TheGatewayPromisesNoMoreThanTheNatsServerAccepts) {
   EXPECT_TRUE(c->closed_by_peer());
 }
 
+// With the trace on, nats-server counts the header block the bridge adds: the gateway
+// promises that much less, and everything it accepts gets through.
+TEST(NatsPayloadLimit, WithTheTraceOnThePromiseLeavesRoomForIt) {
+  NatsServer server(server_with("max_payload: 4096\n"));
+  Gateway gw(with_config(nats_section(server.url(), "  trace_headers: true\n")));
+  ASSERT_TRUE(eventually([&] { return ready(gw); })) << gw.http_get("/readyz");
+  NatsClient nats(server.url());
+  nats.subscribe("a.>");
+  ASSERT_TRUE(nats.flush());
+  auto c = std::make_unique<RawClient>(gw.port());
+  const std::string info = c->line();
+  const std::string key = "\"max_payload\":";
+  const auto at = info.find(key);
+  ASSERT_NE(at, std::string::npos) << info;
+  const std::size_t promised = std::stoul(info.substr(at + key.size()));
+  EXPECT_LT(promised, 4096u);
+  EXPECT_GT(promised, 4096u - 100);
+  c->send("CONNECT {\"verbose\":false}\nPUB a.b " + std::to_string(promised) + "\n" +
+          std::string(promised, 'x') + "\nPING\n");
+  EXPECT_EQ(c->line(), "PONG\n");
+  const auto m = nats.next();
+  ASSERT_TRUE(m) << gw.http_get("/metrics");
+  EXPECT_EQ(m->payload.size(), promised);
+  EXPECT_FALSE(m->header("Psycho-Trace").empty());
+  c->send("PUB a.b " + std::to_string(promised + 1) + "\n");
+  EXPECT_EQ(c->line(), "-ERR 'Maximum Payload Violation'\n");
+}
+
 // Started while NATS is down, the gateway learns the server's limit when it connects:
 // connections made from then on are promised (and held to) the smaller figure.
 TEST(NatsPayloadLimit, ALimitLearnedLaterAppliesToNewConnections) {

@@ -266,6 +266,22 @@ TEST(NatsRawHeaders, WhatIsPublishedKeepsTheClientsBlockAndAddsTheTrace) {
   EXPECT_EQ(out.bytes, "NATS/1.0 503\r\nPsycho-Trace: 00000000000000ab-7-1\r\n\r\n");
 }
 
+// What max_payload() holds back for the bridge's own headers covers the longest it adds.
+TEST(NatsRawHeaders, TheRoomHeldBackForAddedHeadersIsEnoughAndNoMore) {
+  TraceValues longest;
+  format_trace(Trace{~std::uint64_t{0}, ~std::uint64_t{0}, 255, 0}, longest);
+  std::string scratch;
+  for (const bool trace : {false, true}) {
+    for (const bool msg_id : {false, true}) {
+      const auto out =
+          outgoing_body("", "p", trace ? longest.trace : "", msg_id ? longest.msg_id : "", scratch);
+      EXPECT_LE(out.bytes.size() - 1, added_header_bytes(trace, msg_id)) << trace << msg_id;
+      EXPECT_GE(out.bytes.size() - 1 + 4, added_header_bytes(trace, msg_id)) << trace << msg_id;
+    }
+  }
+  EXPECT_EQ(added_header_bytes(false, false), 0u);
+}
+
 // Made by make_raw_message, a message goes out with its block byte for byte: nats.c encodes
 // it back as it was (what the publish path relies on).
 TEST(NatsRawHeaders, ARawMessageKeepsItsBlockWhenReadThroughNats) {
