@@ -113,9 +113,11 @@ bool NatsAdapter::receives_directly(const Message& message) const {
   return table_.covers(fabric_subject) || queues_.covers(fabric_subject);
 }
 
-bool NatsAdapter::chooses_member(std::string_view subject, std::string_view queue) const {
+GroupChoice NatsAdapter::group_choice(std::string_view subject, std::string_view queue) const {
   const auto f = filter();
-  return exports(subject) && f->imports(subject) && queues_.chooses(f->import_name(subject), queue);
+  if (!exports(subject) || !f->imports(subject)) return GroupChoice::router;
+  return queues_.chooses(f->import_name(subject), queue) ? GroupChoice::fabric
+                                                         : GroupChoice::fallback;
 }
 
 }  // namespace psycho::nats

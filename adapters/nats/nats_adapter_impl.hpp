@@ -73,7 +73,7 @@ class NatsAdapter final : public Adapter {
   void on_interest(std::string_view pattern, bool added) override;
   bool bridges_queue_groups() const noexcept override { return true; }
   void on_queue_interest(std::string_view pattern, std::string_view queue, bool added) override;
-  bool chooses_member(std::string_view subject, std::string_view queue) const override;
+  GroupChoice group_choice(std::string_view subject, std::string_view queue) const override;
   bool carries(const Message& message) const noexcept override {
     return message.trace().bus != bus_ && queues_.connected() &&
            state_.load(std::memory_order_acquire) == State::connected;

@@ -29,6 +29,15 @@ struct FlowState {
   std::chrono::milliseconds patience{0};
 };
 
+// Who picks the member of a local queue group for a subject.
+enum class GroupChoice {
+  router,   // the router, here: the link has no part in it
+  fabric,   // the fabric: the link exports the subject and holds a live queue subscription of
+            // the group that brings it back
+  fallback  // the fabric should, but cannot yet (its queue subscription is unconfirmed, or its
+            // connection down): the router picks here meanwhile, counted as a fallback
+};
+
 class FabricLink {
  public:
   virtual ~FabricLink() = default;
@@ -58,14 +67,13 @@ class FabricLink {
   // last one left. Must not block.
   virtual void on_queue_interest(std::string_view /*pattern*/, std::string_view /*queue*/,
                                  bool /*added*/) {}
-  // Any thread; asked when the router builds a route, not per message. Whether the fabric
-  // chooses the member of local queue group `queue` for messages on `subject`: the link
-  // exports the subject and holds a live queue subscription of that group that brings it
-  // back. The router then picks no member itself: the message goes to the fabric, which
-  // hands it back through the queue subscription (MessageParts::queue) if it chooses this
-  // gateway. A link calls AdapterHost::exports_changed() when its answer changes.
-  virtual bool chooses_member(std::string_view /*subject*/, std::string_view /*queue*/) const {
-    return false;
+  // Any thread; asked when the router builds a route, not per message. Who chooses the
+  // member of local queue group `queue` for messages on `subject` (GroupChoice). With
+  // `fabric`, the router picks no member itself: the message goes to the fabric, which hands
+  // it back through the queue subscription (MessageParts::queue) if it chooses this gateway.
+  // A link calls AdapterHost::exports_changed() when its answer changes.
+  virtual GroupChoice group_choice(std::string_view /*subject*/, std::string_view /*queue*/) const {
+    return GroupChoice::router;
   }
   // Any thread, cheap and allocation-free: asked per message and group the link chooses
   // for. Whether send() would take `message` to the fabric now (connected, not from the

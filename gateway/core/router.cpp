@@ -54,8 +54,9 @@ struct Router::MatchResult {
   struct Group {
     std::string name;
     std::vector<std::shared_ptr<Subscriber>> members;
-    // The adapter whose fabric chooses the member (FabricLink::chooses_member), or null.
+    // The adapter whose fabric chooses the member (GroupChoice::fabric), or null.
     FabricLink* chooser = nullptr;
+    bool fallback = false;  // an adapter's fabric should choose, and cannot yet
   };
   std::vector<Group> groups;
   std::vector<FabricLink*> adapters;  // whose export filter takes the subject
@@ -278,7 +279,10 @@ std::shared_ptr<const Router::MatchResult> Router::build_match(std::string_view 
   }
   for (auto& g : result->groups) {
     for (FabricLink* a : result->adapters) {
-      if (a->bridges_queue_groups() && a->chooses_member(subject, g.name)) {
+      if (!a->bridges_queue_groups()) continue;
+      const GroupChoice choice = a->group_choice(subject, g.name);
+      g.fallback = g.fallback || choice == GroupChoice::fallback;
+      if (choice == GroupChoice::fabric) {
         g.chooser = a;
         break;
       }
@@ -457,6 +461,8 @@ std::shared_ptr<Subscriber> Router::deliver_groups(int here, const MessagePtr& m
       if (group.chooser->origin_id() == message->origin()) continue;
       // The fabric chooses one member among all its gateways and its own members.
       if (group.chooser->carries(*message)) continue;
+      stats_.queue_fallback.fetch_add(1, std::memory_order_relaxed);
+    } else if (group.fallback) {
       stats_.queue_fallback.fetch_add(1, std::memory_order_relaxed);
     } else if (injected) {
       // Every gateway the message reaches picks for its own members: once per gateway.

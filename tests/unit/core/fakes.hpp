@@ -89,8 +89,12 @@ class FakeAdapter : public FabricLink {
   void on_queue_interest(std::string_view pattern, std::string_view queue, bool added) override {
     interest.emplace_back((added ? "+" : "-") + std::string(pattern) + " " + std::string(queue));
   }
-  bool chooses_member(std::string_view, std::string_view queue) const override {
-    return std::find(chooses.begin(), chooses.end(), queue) != chooses.end();
+  GroupChoice group_choice(std::string_view, std::string_view queue) const override {
+    if (std::find(chooses.begin(), chooses.end(), queue) != chooses.end()) {
+      return GroupChoice::fabric;
+    }
+    return std::find(awaits.begin(), awaits.end(), queue) != awaits.end() ? GroupChoice::fallback
+                                                                          : GroupChoice::router;
   }
   bool carries(const Message&) const noexcept override { return carrying; }
   bool receives_directly(const Message& m) const override {
@@ -108,6 +112,7 @@ class FakeAdapter : public FabricLink {
   std::uint32_t direct_bus = 0;       // the bus this fake "hears itself"
   bool bridges = false;               // bridges queue groups: hears of each group apart
   std::vector<std::string> chooses;   // the groups whose member its "fabric" chooses
+  std::vector<std::string> awaits;    // the groups it should choose for and cannot yet
   bool carrying = true;               // whether it would take a message to its fabric now
   std::vector<std::string> interest;  // "+pattern" / "-pattern"; "+pattern group" for groups
 

@@ -116,6 +116,21 @@ TEST_F(ChosenGroupTest, WhenTheFabricCannotCarryTheMessageAMemberIsPickedHereAnd
   EXPECT_EQ(router.stats().queue_fallback.load(), 10u);
 }
 
+// A group the fabric should choose for and cannot yet (NATS never confirmed its queue
+// subscription: unreachable since the group appeared) is picked here, as a fallback.
+TEST_F(ChosenGroupTest, AGroupTheFabricCannotChooseForYetIsPickedHereAndCounted) {
+  nats.chooses.clear();
+  nats.awaits = {"workers"};  // before the first route is built
+  pool.set_current(0);
+  for (int i = 0; i < 10; ++i) {
+    router.publish(make_message({"jobs", "", "", "payload"}, 999, Trace{0xAAAA, 1u + i, 0}));
+  }
+  pool.run();
+  EXPECT_EQ(workers_received(), 10u);
+  EXPECT_EQ(auditor->received.size(), 10u);
+  EXPECT_EQ(router.stats().queue_fallback.load(), 10u);
+}
+
 TEST_F(ChosenGroupTest, TheFabricsPlainCopySkipsTheGroupItChoosesFor) {
   ASSERT_TRUE(router.inject(
       make_message({"jobs", "", "", "payload"}, nats.origin_id(), Trace{0xBEEF, 1, 1})));
