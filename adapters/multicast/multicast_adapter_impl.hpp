@@ -109,8 +109,8 @@ class MulticastAdapter final : public Adapter {
   Peer* admit(const Datagram& d, const sockaddr_storage& from, Clock::time_point now)
       REQUIRES(receive_mutex_);
   void forget(std::uint64_t node, const char* why) REQUIRES(receive_mutex_);
-  void on_data(const Datagram& d, std::string_view plain, Peer& peer, Clock::time_point now)
-      REQUIRES(receive_mutex_);
+  void on_data(const Datagram& d, std::string_view plain, Peer& peer, Clock::time_point now,
+               std::uint64_t lost_here) REQUIRES(receive_mutex_);
   void use(const Datagram& d, Clock::time_point now) REQUIRES(receive_mutex_);
   void refresh_wanted();
   bool unwanted(std::string_view fabric_subject);
@@ -124,6 +124,8 @@ class MulticastAdapter final : public Adapter {
   void release(std::uint64_t node, Peer& peer, Clock::time_point now) REQUIRES(receive_mutex_);
   void bound_held(Clock::time_point now) REQUIRES(receive_mutex_);
   void on_announce(const Announce& a, Peer& peer, Clock::time_point now);
+  // The kernel's count of datagrams dropped at the socket when it queued a datagram.
+  void note_socket_drops(std::uint32_t dropped);
   void deliver(const DataHeader& h, std::string_view bytes);
   void on_nack(const Nack& nack, const Source& requester, Clock::time_point now);
   std::vector<std::string> resend(const Nack& nack, const Source& requester, Clock::time_point now,
@@ -152,6 +154,10 @@ class MulticastAdapter final : public Adapter {
   SendWindow window_ GUARDED_BY(window_mutex_);
   Clock::time_point next_forced_announce_{};
 
+  // Datagrams the kernel dropped at the socket (receiving thread only): the count last read,
+  // and the total since start.
+  std::uint32_t socket_drops_seen_ = 0;
+  std::uint64_t socket_overflows_ = 0;
   mutable Mutex receive_mutex_;  // receiving thread vs status()
   Reassembler reassembly_ GUARDED_BY(receive_mutex_);
   HoldBack held_ GUARDED_BY(receive_mutex_);

@@ -10,6 +10,7 @@ void add(PeerTotals& t, const Peer& p) {
   t.repaired += p.tracker.repaired();
   t.lost += p.tracker.lost() + p.tracker.missing();  // what it still missed is lost now
   t.duplicates += p.duplicates;
+  t.resyncs += p.tracker.resyncs();
 }
 
 }  // namespace

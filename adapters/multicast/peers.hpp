@@ -36,11 +36,14 @@ struct Peer {
   Clock::time_point last_heard;
   ReceiveTracker tracker;
   std::uint64_t datagrams = 0, bytes = 0, duplicates = 0;
+  // The socket's overflow count at its last plausible datagram: one since then means a jump
+  // in its sequence may be ours to take up (ReceiveTracker::kAnyJump).
+  std::uint64_t overflows_seen = 0;
 };
 
 // Figures summed over every peer ever heard.
 struct PeerTotals {
-  std::uint64_t gaps = 0, nacks = 0, repaired = 0, lost = 0, duplicates = 0;
+  std::uint64_t gaps = 0, nacks = 0, repaired = 0, lost = 0, duplicates = 0, resyncs = 0;
   std::uint64_t expired = 0, displaced = 0;  // peers removed: silent for timeout; made room
 };
 

@@ -25,6 +25,9 @@ void MulticastAdapter::run_receiver() {
         if (carries_messages(batch.datagram(i)) && host_->congested(WaitFor::congested)) {
           now = wait_while_congested();
         }
+        // Per datagram: one that was queued before the socket dropped any must not see the
+        // drops, or it would take them for its sender's (ReceiveTracker::kAnyJump).
+        note_socket_drops(batch.socket_drops(i));
         if (batch.truncated(i)) {
           counters_.count(Drop::oversized);
           continue;
@@ -133,10 +136,17 @@ void MulticastAdapter::receive(std::string_view bytes, const sockaddr_storage& f
   MutexLock lock(receive_mutex_);
   Peer* peer = admit(d, from, now);
   if (peer == nullptr) return;
+  // A jump beyond max_seq_jump by no more than what this socket dropped since the sender's
+  // last plausible datagram is the sender's own stream, and so is any jump where only key
+  // holders can send; anything else may be a forger's, and is refused. The kernel counts a
+  // coalesced run of datagrams (UDP GSO on the sender, GRO here) as one drop.
+  const std::uint64_t lost_here = keys != nullptr
+                                      ? ReceiveTracker::kAnyJump
+                                      : (socket_overflows_ - peer->overflows_seen) * kMaxRun;
   switch (d.type) {
     case Type::data:
     case Type::packed:
-      on_data(d, plain, *peer, now);
+      on_data(d, plain, *peer, now, lost_here);
       break;
     case Type::nack:
       // A NACK is no sign that the peer's own stream makes sense to us: a peer whose data we
@@ -159,6 +169,14 @@ void MulticastAdapter::receive(std::string_view bytes, const sockaddr_storage& f
       group_interest_.update(d.sender, d.interest);
       break;
   }
+}
+
+void MulticastAdapter::note_socket_drops(std::uint32_t dropped) {
+  const std::uint32_t fresh = dropped - socket_drops_seen_;  // the kernel's count wraps
+  if (fresh == 0) return;
+  socket_drops_seen_ = dropped;
+  socket_overflows_ += fresh;
+  counters_.add(counters_.socket_overflows, fresh);
 }
 
 // The sender's entry, or nullptr when the datagram is refused (and counted).
@@ -196,16 +214,18 @@ void MulticastAdapter::on_announce(const Announce& a, Peer& peer, Clock::time_po
     counters_.count(Drop::seq_jump);
     return;
   }
+  peer.overflows_seen = socket_overflows_;
   PeerTable::heard(peer, now);
 }
 
 void MulticastAdapter::on_data(const Datagram& d, std::string_view plain, Peer& peer,
-                               Clock::time_point now) {
-  const auto verdict = peer.tracker.on_data(d.data.seq, now);
+                               Clock::time_point now, std::uint64_t lost_here) {
+  const auto verdict = peer.tracker.on_data(d.data.seq, now, lost_here);
   if (verdict == ReceiveTracker::Verdict::implausible) {
     counters_.count(Drop::seq_jump);
     return;
   }
+  peer.overflows_seen = socket_overflows_;
   PeerTable::heard(peer, now);
   ++peer.datagrams;
   peer.bytes += d.chunk.size();

@@ -100,13 +100,17 @@ void ReceiveTracker::add_missing(std::uint64_t from, std::uint64_t to, Clock::ti
   }
 }
 
-ReceiveTracker::Verdict ReceiveTracker::on_data(std::uint64_t seq, Clock::time_point now) {
+ReceiveTracker::Verdict ReceiveTracker::on_data(std::uint64_t seq, Clock::time_point now,
+                                                std::uint64_t lost_here) {
   if (!started_) {  // join the stream where we find it: nothing before this is ours to ask
     started_ = true;
     next_ = seq + 1;
     return Verdict::fresh;
   }
-  if (!plausible(seq)) return Verdict::implausible;
+  if (!plausible(seq)) {
+    if (seq - next_ - settings_.max_seq_jump > lost_here) return Verdict::implausible;
+    resync(seq);
+  }
   if (seq >= next_) {
     if (seq > next_) add_missing(next_, seq, now);
     next_ = seq + 1;
@@ -137,6 +141,13 @@ bool ReceiveTracker::on_announce(const Announce& a, Clock::time_point now) {
     ++lost_;
   }
   return true;
+}
+
+void ReceiveTracker::resync(std::uint64_t next) noexcept {  // see kAnyJump
+  lost_ += missing_.size() + (next - next_);
+  missing_.clear();
+  next_ = next;
+  ++resyncs_;
 }
 
 // A gap is asked for until it is max_owed old (as long as the sender keeps a datagram it was

@@ -120,14 +120,22 @@ class ReceiveTracker {
  public:
   // implausible: further ahead than max_seq_jump; ignored, and not a sign of life.
   enum class Verdict { fresh, repaired, duplicate, implausible };
+  // How much further than max_seq_jump a data datagram may jump and still be its sender's
+  // own stream: as many datagrams as the receiver knows it lost since the sender's last
+  // plausible one (its socket's drops), or any number where only key holders can send
+  // (docs/multicast.md, "Trust"). Such a jump is taken up, and what it skipped given up on
+  // (lost), instead of refusing everything the sender sends until it is forgotten.
+  static constexpr std::uint64_t kAnyJump = UINT64_MAX;
 
   explicit ReceiveTracker(const RepairSettings& settings) : settings_(settings) {}
 
-  // A data datagram with `seq` arrived: whether to use it.
-  Verdict on_data(std::uint64_t seq, Clock::time_point now);
+  // A data datagram with `seq` arrived: whether to use it. `lost_here`: see kAnyJump.
+  Verdict on_data(std::uint64_t seq, Clock::time_point now, std::uint64_t lost_here = 0);
   // The sender's announcement: finds loss at the tail (nothing came after the lost
   // datagrams) and gives up on what the sender no longer holds. False, and ignored, when
   // implausible: next_seq beyond max_seq_jump, or oldest_seq after next_seq.
+  // A jump is never taken up here: next_seq counts what the sender has yet to send too (its
+  // pacer holds datagrams back), and those would then arrive as duplicates.
   bool on_announce(const Announce& a, Clock::time_point now);
   // Fills `nack` with what is due to be asked for again (ranges of consecutive sequences, at
   // most max_nack_datagrams in all) and, when `may_give_up`, gives up on what the sender no
@@ -149,6 +157,7 @@ class ReceiveTracker {
   std::uint64_t nacks() const noexcept { return nacks_; }        // NACK datagrams asked
   std::uint64_t repaired() const noexcept { return repaired_; }  // datagrams recovered
   std::uint64_t lost() const noexcept { return lost_; }          // datagrams given up on
+  std::uint64_t resyncs() const noexcept { return resyncs_; }    // jumps taken up (kAnyJump)
 
  private:
   struct Missing {
@@ -159,6 +168,9 @@ class ReceiveTracker {
   // Whether the sender still counts as answering for `m`: see due().
   bool answering(const Missing& m, Clock::time_point now) const noexcept;
   void add_missing(std::uint64_t from, std::uint64_t to, Clock::time_point now);
+  // A jump beyond max_seq_jump taken up: what was missing and what it skips (every sequence
+  // before `next`) are lost, and `next` is expected next.
+  void resync(std::uint64_t next) noexcept;
   bool plausible(std::uint64_t seq) const noexcept {
     return seq <= next_ || seq - next_ <= settings_.max_seq_jump;
   }
@@ -168,7 +180,7 @@ class ReceiveTracker {
   std::uint64_t next_ = 0;  // the next sequence expected
   std::map<std::uint64_t, Missing> missing_;
   Clock::time_point last_repair_{};  // when a repair last came from this sender
-  std::uint64_t gaps_ = 0, nacks_ = 0, repaired_ = 0, lost_ = 0;
+  std::uint64_t gaps_ = 0, nacks_ = 0, repaired_ = 0, lost_ = 0, resyncs_ = 0;
 };
 
 }  // namespace psycho::multicast

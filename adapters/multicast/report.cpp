@@ -80,6 +80,14 @@ void samples(const ReportInputs& in, const PeerTotals& t, std::vector<metrics::S
       {Type::counter, "repaired_total", "Missing datagrams that arrived after a NACK.",
        n(t.repaired)},
       {Type::counter, "lost_total", "Missing datagrams that could not be repaired.", n(t.lost)},
+      {Type::counter, "socket_overflows_total",
+       "Drops the kernel counted at the socket for a full receive buffer (one can be a "
+       "coalesced run of datagrams); what they held is repaired, or lost.",
+       get(c.socket_overflows)},
+      {Type::counter, "resyncs_total",
+       "Senders taken up again after a jump beyond repair.max_seq_jump that followed our own "
+       "loss (or on a keyed group); what the jump skipped is in lost_total.",
+       n(t.resyncs)},
       {Type::counter, "duplicates_total", "Datagrams received twice, ignored.", n(t.duplicates)},
       {Type::gauge, "peers", "Gateways heard on the group.", n(in.peers.peers().size())},
       {Type::counter, "peers_expired_total", "Peers removed after peer_timeout of silence.",
@@ -143,6 +151,7 @@ std::string varz(const ReportInputs& in, Clock::time_point now) {
     j.field("nacks_sent", p.tracker.nacks());
     j.field("repaired", p.tracker.repaired());
     j.field("lost", p.tracker.lost());
+    j.field("resyncs", p.tracker.resyncs());
     j.field("duplicates", p.duplicates);
     j.field("reassembly_dropped", in.reassembly.dropped_from(node));
     if (auto w = in.wants.find(node); w != in.wants.end()) {

@@ -80,6 +80,7 @@ struct Counters : TrafficCounters<Drop> {
   Counter owed_wait_us{0};                // microseconds the sending thread waited for owed repairs
   Counter hold_overflows{0};              // gaps given up on because repair.hold was full
   Counter read_pauses{0};                 // waits before a datagram for a congested subscriber
+  Counter socket_overflows{0};            // drops the kernel counted for a full buffer
   std::array<Counter, static_cast<std::size_t>(RepairRefusal::count)> repair_refused{};
 
   void refuse(RepairRefusal r, std::uint64_t datagrams) noexcept {

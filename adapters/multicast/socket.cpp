@@ -142,6 +142,9 @@ Result<Socket> Socket::open(const MulticastConfig& config) {
   // Runs of datagrams may arrive coalesced (see socket.hpp); a kernel without it sends them
   // one by one, which receive() takes as well.
   set(s.fd_, IPPROTO_UDP, UDP_GRO, 1);
+  // Each datagram then carries the count of those the kernel dropped for a full buffer, so
+  // the gateway knows (and shows) what it lost before it could see it.
+  set(s.fd_, SOL_SOCKET, SO_RXQ_OVFL, 1);
   auto st = config.ipv6 ? join_v6(s.fd_, config, *index, s.group_, s.group_size_)
                         : join_v4(s.fd_, config, *index, s.group_, s.group_size_);
   if (!st) return fail(st.error());
@@ -210,10 +213,10 @@ namespace {
 
 // One segmented send: at most this many datagrams, and this many bytes in all (one IP packet
 // before the cutting).
-constexpr std::size_t kMaxSegments = 64;
 constexpr std::size_t kMaxSegmentedBytes = 65507;
 constexpr std::size_t kControlSize = CMSG_SPACE(sizeof(std::uint16_t));
-constexpr std::size_t kReceiveControlSize = CMSG_SPACE(sizeof(int));
+constexpr std::size_t kReceiveControlSize =
+    CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(std::uint32_t));
 
 // How many of datagrams[0, count) go down as one segmented send: a run of `full`-sized ones,
 // of which only the last may be shorter.
@@ -222,7 +225,7 @@ std::size_t run_length(const std::string_view* datagrams, std::size_t count,
   const std::size_t segment = datagrams[0].size();
   if (segment != full) return 1;
   std::size_t n = 1, bytes = segment;
-  while (n < count && n < kMaxSegments && datagrams[n - 1].size() == segment &&
+  while (n < count && n < kMaxRun && datagrams[n - 1].size() == segment &&
          datagrams[n].size() <= segment && bytes + datagrams[n].size() <= kMaxSegmentedBytes &&
          datagrams[n].size() > 0) {
     bytes += datagrams[n].size();
@@ -260,14 +263,16 @@ void ReceiveBatch::split(std::size_t receptions) {
         int size = 0;
         std::memcpy(&size, CMSG_DATA(c), sizeof size);
         segment = size > 0 ? static_cast<std::size_t>(size) : 0;
+      } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+        std::memcpy(&socket_drops_, CMSG_DATA(c), sizeof socket_drops_);
       }
     }
     if (segment == 0 || truncated) {
-      datagrams_.push_back({bytes, i, truncated});
+      datagrams_.push_back({bytes, i, truncated, socket_drops_});
       continue;
     }
     for (std::size_t at = 0; at < bytes.size(); at += segment) {
-      datagrams_.push_back({bytes.substr(at, segment), i, false});
+      datagrams_.push_back({bytes.substr(at, segment), i, false, socket_drops_});
     }
   }
 }

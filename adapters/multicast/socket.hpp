@@ -31,6 +31,10 @@
 
 namespace psycho::multicast {
 
+// The most datagrams one segmented send carries, and so the longest run a receiving kernel
+// may coalesce (UDP_GRO), or drop as one when the buffer is full.
+inline constexpr std::size_t kMaxRun = 64;
+
 // Buffers for one recvmmsg: `count` receptions of up to `buffer_size` bytes each, every one
 // a datagram or a run of them coalesced by the kernel (UDP_GRO), listed as datagrams.
 class ReceiveBatch {
@@ -44,6 +48,9 @@ class ReceiveBatch {
   const sockaddr_storage& from(std::size_t i) const noexcept {
     return from_[datagrams_[i].reception];
   }
+  // The datagrams the kernel had dropped at this socket for a full buffer, since it opened,
+  // when it queued datagram `i` (wraps at 2^32; 0 until the first drop).
+  std::uint32_t socket_drops(std::size_t i) const noexcept { return datagrams_[i].socket_drops; }
 
  private:
   friend class Socket;
@@ -51,6 +58,7 @@ class ReceiveBatch {
     std::string_view bytes;
     std::size_t reception;
     bool truncated;
+    std::uint32_t socket_drops;
   };
   void split(std::size_t receptions);
 
@@ -61,6 +69,8 @@ class ReceiveBatch {
   std::vector<struct mmsghdr> headers_;
   std::vector<char> control_;
   std::vector<Datagram> datagrams_;
+  std::uint32_t socket_drops_ = 0;  // as the newest datagram said: the kernel says it only
+                                    // once there are any
 };
 
 class Socket {

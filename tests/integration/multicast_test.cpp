@@ -20,6 +20,18 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// A gateway stopped (SIGSTOP) for as long as this lives.
+class Stopped {
+ public:
+  explicit Stopped(Process& p) : p_(p) { p_.signal(SIGSTOP); }
+  ~Stopped() { p_.signal(SIGCONT); }
+  Stopped(const Stopped&) = delete;
+  Stopped& operator=(const Stopped&) = delete;
+
+ private:
+  Process& p_;
+};
+
 class MulticastTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -207,12 +219,7 @@ TEST_F(MulticastTest, AReceiverWhoseBufferFillsSlowsTheSenderDown) {
   std::vector<std::thread> readers;
   std::jthread writer;
   {
-    Process& receiver = gateways_[1]->process();
-    receiver.signal(SIGSTOP);
-    const struct Resume {
-      Process& p;
-      ~Resume() { p.signal(SIGCONT); }
-    } resume{receiver};
+    const Stopped stopped(gateways_[1]->process());
     writer = std::jthread([&] { publisher->send(flood("mc.backlog", kCount, 1024)); });
     // Both subscribers are read: one left unread would be cut off as a slow consumer.
     for (std::size_t i = 1; i < clients_.size(); ++i) {
@@ -234,6 +241,66 @@ TEST_F(MulticastTest, AReceiverWhoseBufferFillsSlowsTheSenderDown) {
       << gateways_[0]->http_get("/metrics");
   // A report from a full buffer is a valid one (its queued bytes are capped at capacity).
   EXPECT_EQ(dropped(*gateways_[0], "malformed"), 0);
+}
+
+// A gateway stopped until its socket has dropped more of a sender's datagrams than
+// repair.max_seq_jump takes that sender's stream up again when it runs: its socket said it
+// dropped datagrams, so the jump is its own loss, not a forger's. What it missed is counted
+// (socket overflows, lost datagrams), and what comes after arrives. It used to refuse the
+// sender's every datagram as an implausible jump until it forgot the sender (peer_timeout,
+// long here), and lost the rest of the flood and what came after, uncounted.
+TEST_F(MulticastTest, AGatewayThatFellFarBehindTakesTheStreamUpAgain) {
+  if (IsSkipped()) return;
+  constexpr std::size_t kCount = 20'000, kAfter = 200;
+  // Gateway 1 alone has a small buffer (about 256 datagrams of 1 KiB) and a short jump
+  // limit, and forgets a silent sender only after a minute.
+  std::string behind_config = multicast_config(group_port_.port(), "  receive_buffer: 256KiB\n",
+                                               "max_missing: 64, max_seq_jump: 64");
+  behind_config.replace(behind_config.find("peer_timeout: 2s"), 16, "peer_timeout: 60s");
+  for (int i = 0; i < 3; ++i) {
+    gateways_.push_back(std::make_unique<Gateway>(
+        with_config(i == 1 ? behind_config : multicast_config(group_port_.port()))));
+  }
+  for (auto& gw : gateways_) {
+    ASSERT_TRUE(eventually([&] { return ready(*gw); })) << gw->process().errors();
+    auto c = psycho_client(*gw);
+    c->send("SUB mc.>\nPING\n");
+    ASSERT_EQ(c->line(), "PONG\n");
+    clients_.push_back(std::move(c));
+  }
+  for (auto& gw : gateways_) {
+    ASSERT_TRUE(eventually([&] { return hears_wanted(*gw, "mc.>", 2); })) << gw->http_get("/varz");
+  }
+  const auto sent = [&] {
+    return multicast_metric(*gateways_[0], "datagrams_total", "direction=\"out\"");
+  };
+  auto publisher = gateways_[0]->client();
+  publisher->send("CONNECT {\"verbose\":false}\n");
+  FloodTally behind(kCount), whole(kCount), after(kAfter);
+  std::jthread writer;
+  {
+    const Stopped stopped(gateways_[1]->process());
+    const double before = sent();
+    writer = std::jthread([&] { publisher->send(flood("mc.flood", kCount, 1024)); });
+    // Far more than the stopped gateway's buffer holds, and than max_seq_jump.
+    ASSERT_TRUE(eventually([&] { return sent() - before >= 2'000; }, 20s)) << sent() - before;
+  }
+  std::jthread reader([&] { receive_flood(*clients_[1], behind, 60s, 3s); });
+  receive_flood(*clients_[2], whole, 60s);
+  reader.join();
+  EXPECT_TRUE(whole.complete()) << whole.summary();
+  EXPECT_LT(behind.received(), kCount);
+  // What comes next arrives whole.
+  publisher->send(flood("mc.after", kAfter, 1024));
+  receive_flood(*clients_[1], after, 20s);
+  EXPECT_TRUE(after.complete()) << after.summary() << "\n" << gateways_[1]->http_get("/metrics");
+  EXPECT_GE(multicast_metric(*gateways_[1], "socket_overflows_total"), 1)
+      << gateways_[1]->http_get("/metrics");
+  EXPECT_GE(multicast_metric(*gateways_[1], "resyncs_total"), 1);
+  // Every message it missed is counted (a 1 KiB message is one datagram).
+  EXPECT_LE(static_cast<double>(kCount - behind.received()),
+            multicast_metric(*gateways_[1], "lost_total"))
+      << behind.summary();
 }
 
 TEST_F(MulticastTest, StrangeDatagramsAreDroppedAndCounted) {

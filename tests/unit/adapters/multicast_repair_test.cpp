@@ -334,6 +334,30 @@ TEST(MulticastReceiveTracker, ADataJumpBeyondTheLimitIsRefused) {
   EXPECT_EQ(r.on_data(2, t0), Verdict::fresh);
 }
 
+// A receiver that lost more than max_seq_jump of a sender's datagrams (its socket overflowed
+// during a stall) takes the sender's stream up where it is, when it may: what it skipped and
+// what it was still missing are lost, and the stream goes on from there.
+TEST(MulticastReceiveTracker, AJumpItMayTakeUpResyncsAndCountsWhatItSkipped) {
+  ReceiveTracker r(settings());  // max_seq_jump 1000
+  r.on_data(1, t0);
+  r.on_data(3, t0);                                      // 2 missing
+  EXPECT_EQ(r.on_data(5000, t0), Verdict::implausible);  // refused by default
+  // 4..5000 skipped: 3997 beyond max_seq_jump, more than the receiver knows it lost.
+  EXPECT_EQ(r.on_data(5001, t0, 3996), Verdict::implausible);
+  EXPECT_EQ(r.on_data(5001, t0, 3997), Verdict::fresh);
+  EXPECT_EQ(r.resyncs(), 1u);
+  EXPECT_EQ(r.missing(), 0u);
+  EXPECT_EQ(r.lost(), 1u + (5001 - 4));  // 2, and 4..5000
+  EXPECT_EQ(r.on_data(5002, t0), Verdict::fresh);
+  EXPECT_EQ(r.on_data(100, t0), Verdict::duplicate);  // behind the stream now
+  // An announcement never does: what it counts may not have been sent yet.
+  EXPECT_FALSE(r.on_announce({9000, 8000}, t0));
+  EXPECT_EQ(r.resyncs(), 1u);
+  EXPECT_EQ(r.on_data(5003, t0), Verdict::fresh);
+  EXPECT_EQ(r.on_data(1'000'000'000, t0, ReceiveTracker::kAnyJump), Verdict::fresh);  // keyed
+  EXPECT_EQ(r.resyncs(), 2u);
+}
+
 TEST(MulticastReceiveTracker, AJumpWithinTheLimitCountsAtMostItsLength) {
   ReceiveTracker r(settings());  // max_seq_jump 1000, max_missing 100
   r.on_data(1, t0);
