@@ -1,7 +1,11 @@
 // `psycho sub`, `psycho pub`, `psycho request`.
+#include <condition_variable>
 #include <cstdio>
 #include <iostream>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <string_view>
 
 #include "clients/cli/args.hpp"
 #include "clients/cli/commands.hpp"
@@ -58,9 +62,9 @@ bool flushed_without_errors(client::Connection& conn, Status st) {
   return true;
 }
 
-void print_message(const client::Message& m, bool raw) {
-  if (!raw) std::printf("[%s] ", m.subject.c_str());
-  std::fwrite(m.payload.data(), 1, m.payload.size(), stdout);
+void print_message(std::string_view subject, std::string_view payload, bool raw) {
+  if (!raw) std::printf("[%.*s] ", static_cast<int>(subject.size()), subject.data());
+  std::fwrite(payload.data(), 1, payload.size(), stdout);
   std::fputc('\n', stdout);
   std::fflush(stdout);  // `psycho sub | other-tool` should see each message as it arrives
 }
@@ -80,18 +84,35 @@ int run_sub(int argc, char** argv, int first) {
   }
   auto conn = connect_or_report(*args, "psycho-sub");
   if (!conn) return exit_error;
+  // Printed as read, on the connection's thread: a reader of our output slower than the
+  // messages come slows the socket, and the gateway then slows the publisher or, by its
+  // policy, cuts us as a slow consumer (said below). A queue in between would drop what it
+  // cannot hold, and nobody would know.
+  struct Progress {  // shared with the handler, which may outlive this frame's locals
+    std::mutex mutex;
+    std::condition_variable done_cv;
+    std::uint64_t received = 0;  // the handler's alone
+    bool done = false;
+  };
+  auto progress = std::make_shared<Progress>();
+  conn->on_message([progress, limit, raw = args->has("raw")](const client::MessageView& m) {
+    if (limit != 0 && progress->received >= limit) return;
+    print_message(m.subject, m.payload, raw);
+    if (++progress->received == limit) {
+      std::lock_guard lock(progress->mutex);
+      progress->done = true;
+      progress->done_cv.notify_all();
+    }
+  });
   const auto& subject = args->positional()[0];
   if (!flushed_without_errors(*conn, conn->subscribe(subject, args->get_or("queue", "")))) {
     return exit_error;
   }
   std::fprintf(stderr, "Listening on [%s]\n", subject.c_str());
-  const bool raw = args->has("raw");
-  for (std::uint64_t received = 0; limit == 0 || received < limit;) {
-    auto m = conn->next_message(std::chrono::seconds(1));
-    if (m) {
-      print_message(*m, raw);
-      ++received;
-    } else if (!conn->is_open()) {
+  std::unique_lock lock(progress->mutex);
+  while (
+      !progress->done_cv.wait_for(lock, std::chrono::seconds(1), [&] { return progress->done; })) {
+    if (!conn->is_open()) {
       std::fprintf(stderr, "psycho: %s\n", conn->closed_reason().c_str());
       return exit_error;
     }
@@ -135,7 +156,7 @@ int run_request(int argc, char** argv, int first) {
     std::fprintf(stderr, "psycho: %s\n", answer.error().c_str());
     return exit_error;
   }
-  print_message(*answer, args->has("raw"));
+  print_message(answer->subject, answer->payload, args->has("raw"));
   return exit_ok;
 }
 

@@ -1,6 +1,7 @@
 // The `psycho` CLI against the real gateway, over TCP and WebSocket, as a user runs it.
 #include <gtest/gtest.h>
 
+#include "support/flood.hpp"
 #include "support/gateway.hpp"
 
 namespace psycho::testing {
@@ -33,6 +34,25 @@ TEST_P(CliTest, SubPrintsWhatPubSends) {
   EXPECT_EQ(pub_lines.wait(10s), 0) << pub_lines.errors();
   EXPECT_EQ(sub.wait(10s), 0) << sub.errors();
   EXPECT_EQ(sub.output(), "[greet.joe] hello\n[greet.ann] from stdin\n");
+}
+
+// `psycho sub` into a pipe nobody reads for a while loses nothing: the CLI stops reading its
+// socket, and the gateway holds (or slows) the rest. It used to queue up to 65,536 messages
+// and drop the others without a word.
+TEST_P(CliTest, SubIntoASlowPipeLosesNothing) {
+  constexpr int kCount = 100'000;
+  Gateway gw;
+  RawClient(gw.port());  // listening
+  const std::string sub =
+      "'" + cli() + "' sub --raw --url '" + url(gw) + "' flood --count " + std::to_string(kCount);
+  Process pipeline({"/bin/sh", "-c", sub + " | (sleep 2; wc -l)"});
+  ASSERT_TRUE(eventually(
+      [&] { return gw.http_get("/varz").find("\"subscriptions\":1") != std::string::npos; }));
+  auto publisher = gw.client();
+  publisher->send("CONNECT {\"verbose\":false}\n" + flood("flood", kCount, 16) + "PING\n");
+  EXPECT_EQ(publisher->line(), "PONG\n");
+  EXPECT_EQ(pipeline.wait(60s), 0) << pipeline.errors();
+  EXPECT_EQ(pipeline.output(), std::to_string(kCount) + "\n") << pipeline.errors();
 }
 
 TEST_P(CliTest, RequestGetsTheReply) {
