@@ -123,7 +123,9 @@ class MulticastAdapter final : public Adapter {
   bool paused_lately(Clock::time_point now, std::chrono::milliseconds within, bool drained) const;
   void release(std::uint64_t node, Peer& peer, Clock::time_point now) REQUIRES(receive_mutex_);
   void bound_held(Clock::time_point now) REQUIRES(receive_mutex_);
-  void on_announce(const Announce& a, Peer& peer, Clock::time_point now);
+  void on_announce(const Announce& a, Peer& peer, Clock::time_point now, std::uint64_t lost_here);
+  // A datagram of `peer`'s refused as an implausible jump (counted).
+  void refused_jump(Peer& peer, Clock::time_point now) REQUIRES(receive_mutex_);
   // The kernel's count of datagrams dropped at the socket when it queued a datagram.
   void note_socket_drops(std::uint32_t dropped);
   void deliver(const DataHeader& h, std::string_view bytes);
@@ -154,9 +156,10 @@ class MulticastAdapter final : public Adapter {
   SendWindow window_ GUARDED_BY(window_mutex_);
   Clock::time_point next_forced_announce_{};
 
-  // Datagrams the kernel dropped at the socket (receiving thread only): the count last read,
-  // and the total since start.
+  // Drops the kernel counted at the socket (receiving thread only): its count as last read,
+  // all of them since start, and those for a full buffer (not our own datagrams' filter).
   std::uint32_t socket_drops_seen_ = 0;
+  std::uint64_t socket_drops_ = 0;
   std::uint64_t socket_overflows_ = 0;
   mutable Mutex receive_mutex_;  // receiving thread vs status()
   Reassembler reassembly_ GUARDED_BY(receive_mutex_);

@@ -39,6 +39,8 @@ struct Peer {
   // The socket's overflow count at its last plausible datagram: one since then means a jump
   // in its sequence may be ours to take up (ReceiveTracker::kAnyJump).
   std::uint64_t overflows_seen = 0;
+  // Since when everything it sent was refused as a jump; zero while it is in step.
+  Clock::time_point jumping_since{};
 };
 
 // Figures summed over every peer ever heard.

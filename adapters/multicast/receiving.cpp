@@ -137,10 +137,15 @@ void MulticastAdapter::receive(std::string_view bytes, const sockaddr_storage& f
   Peer* peer = admit(d, from, now);
   if (peer == nullptr) return;
   // A jump beyond max_seq_jump by no more than what this socket dropped since the sender's
-  // last plausible datagram is the sender's own stream, and so is any jump where only key
-  // holders can send; anything else may be a forger's, and is refused. The kernel counts a
-  // coalesced run of datagrams (UDP GSO on the sender, GRO here) as one drop.
-  const std::uint64_t lost_here = keys != nullptr
+  // last plausible datagram is the sender's own stream (the kernel counts a coalesced run of
+  // datagrams, UDP GSO there and GRO here, as one drop). So is any jump where only key
+  // holders can send, and any once nothing but jumps has come from the sender for two
+  // announcement intervals: a forger cannot keep the sender's own datagrams and
+  // announcements from us that long, so we are the ones behind (lost where the socket does
+  // not see it: the kernel's backlog, the network). Anything else is refused.
+  const bool out_of_step = peer->jumping_since != Clock::time_point{} &&
+                           now - peer->jumping_since >= 2 * config_.announce_interval;
+  const std::uint64_t lost_here = keys != nullptr || out_of_step
                                       ? ReceiveTracker::kAnyJump
                                       : (socket_overflows_ - peer->overflows_seen) * kMaxRun;
   switch (d.type) {
@@ -155,7 +160,7 @@ void MulticastAdapter::receive(std::string_view bytes, const sockaddr_storage& f
       if (d.nack.target == node_) on_nack(d.nack, peer->source, now);
       break;
     case Type::announce:
-      on_announce(d.announce, *peer, now);
+      on_announce(d.announce, *peer, now, lost_here);
       release(d.sender, *peer, now);  // what the sender no longer holds is given up
       break;
     case Type::backlog:
@@ -175,8 +180,14 @@ void MulticastAdapter::note_socket_drops(std::uint32_t dropped) {
   const std::uint32_t fresh = dropped - socket_drops_seen_;  // the kernel's count wraps
   if (fresh == 0) return;
   socket_drops_seen_ = dropped;
-  socket_overflows_ += fresh;
-  counters_.add(counters_.socket_overflows, fresh);
+  socket_drops_ += fresh;
+  // Less our own datagrams the filter dropped, which the kernel counts too. The send count
+  // may run a little ahead of the kernel's (never behind): what is left only ever grows.
+  const std::uint64_t own = socket_.own_dropped();
+  const std::uint64_t overflows = socket_drops_ > own ? socket_drops_ - own : 0;
+  if (overflows <= socket_overflows_) return;
+  counters_.add(counters_.socket_overflows, overflows - socket_overflows_);
+  socket_overflows_ = overflows;
 }
 
 // The sender's entry, or nullptr when the datagram is refused (and counted).
@@ -209,11 +220,18 @@ void MulticastAdapter::forget(std::uint64_t node, const char* why) {
   }
 }
 
-void MulticastAdapter::on_announce(const Announce& a, Peer& peer, Clock::time_point now) {
-  if (!peer.tracker.on_announce(a, now)) {
-    counters_.count(Drop::seq_jump);
+void MulticastAdapter::refused_jump(Peer& peer, Clock::time_point now) {
+  counters_.count(Drop::seq_jump);
+  if (peer.jumping_since == Clock::time_point{}) peer.jumping_since = now;
+}
+
+void MulticastAdapter::on_announce(const Announce& a, Peer& peer, Clock::time_point now,
+                                   std::uint64_t lost_here) {
+  if (!peer.tracker.on_announce(a, now, lost_here)) {
+    refused_jump(peer, now);
     return;
   }
+  peer.jumping_since = {};
   peer.overflows_seen = socket_overflows_;
   PeerTable::heard(peer, now);
 }
@@ -222,9 +240,10 @@ void MulticastAdapter::on_data(const Datagram& d, std::string_view plain, Peer& 
                                Clock::time_point now, std::uint64_t lost_here) {
   const auto verdict = peer.tracker.on_data(d.data.seq, now, lost_here);
   if (verdict == ReceiveTracker::Verdict::implausible) {
-    counters_.count(Drop::seq_jump);
+    refused_jump(peer, now);
     return;
   }
+  peer.jumping_since = {};
   peer.overflows_seen = socket_overflows_;
   PeerTable::heard(peer, now);
   ++peer.datagrams;

@@ -124,14 +124,18 @@ ReceiveTracker::Verdict ReceiveTracker::on_data(std::uint64_t seq, Clock::time_p
   return Verdict::duplicate;
 }
 
-bool ReceiveTracker::on_announce(const Announce& a, Clock::time_point now) {
+bool ReceiveTracker::on_announce(const Announce& a, Clock::time_point now,
+                                 std::uint64_t lost_here) {
   if (a.oldest_seq > a.next_seq) return false;
   if (!started_) {
     started_ = true;
     next_ = a.next_seq;
     return true;
   }
-  if (!plausible(a.next_seq)) return false;
+  if (!plausible(a.next_seq)) {
+    if (a.next_seq - next_ - settings_.max_seq_jump > lost_here) return false;
+    resync(a.next_seq - settings_.max_seq_jump);
+  }
   if (a.next_seq > next_) {
     add_missing(next_, a.next_seq, now);
     next_ = a.next_seq;

@@ -134,9 +134,9 @@ class ReceiveTracker {
   // The sender's announcement: finds loss at the tail (nothing came after the lost
   // datagrams) and gives up on what the sender no longer holds. False, and ignored, when
   // implausible: next_seq beyond max_seq_jump, or oldest_seq after next_seq.
-  // A jump is never taken up here: next_seq counts what the sender has yet to send too (its
-  // pacer holds datagrams back), and those would then arrive as duplicates.
-  bool on_announce(const Announce& a, Clock::time_point now);
+  // A jump beyond it by no more than `lost_here` (see kAnyJump) is taken up, short of its
+  // last max_seq_jump sequences, which are asked for: some may still be on their way.
+  bool on_announce(const Announce& a, Clock::time_point now, std::uint64_t lost_here = 0);
   // Fills `nack` with what is due to be asked for again (ranges of consecutive sequences, at
   // most max_nack_datagrams in all) and, when `may_give_up`, gives up on what the sender no
   // longer answers for (see RepairSettings::max_nacks); the caller says no while it has not

@@ -176,7 +176,8 @@ bool Socket::ignore_sender(std::uint64_t sender) {
       BPF_STMT(BPF_RET | BPF_K, kKeep),
   }};
   const sock_fprog filter{static_cast<unsigned short>(program.size()), program.data()};
-  return set(fd_, SOL_SOCKET, SO_ATTACH_FILTER, filter);
+  filters_own_ = set(fd_, SOL_SOCKET, SO_ATTACH_FILTER, filter);
+  return filters_own_;
 }
 
 std::optional<Socket::Queue> Socket::receive_queue() const noexcept {
@@ -192,6 +193,8 @@ std::optional<Socket::Queue> Socket::receive_queue() const noexcept {
 Socket::Socket(Socket&& o) noexcept
     : fd_(std::exchange(o.fd_, -1)),
       segmentation_(o.segmentation_.load()),
+      runs_sent_(o.runs_sent_.load()),
+      filters_own_(o.filters_own_),
       group_(o.group_),
       group_size_(o.group_size_),
       max_datagram_(o.max_datagram_) {}
@@ -199,6 +202,8 @@ Socket::Socket(Socket&& o) noexcept
 Socket& Socket::operator=(Socket&& o) noexcept {
   std::swap(fd_, o.fd_);
   segmentation_.store(o.segmentation_.load());
+  runs_sent_.store(o.runs_sent_.load());
+  std::swap(filters_own_, o.filters_own_);
   std::swap(group_, o.group_);
   std::swap(group_size_, o.group_size_);
   std::swap(max_datagram_, o.max_datagram_);
@@ -316,7 +321,12 @@ std::size_t Socket::send(const std::string_view* datagrams, std::size_t count) c
       runs[messages++] = run;
       datagrams_in_call += run;
     }
+    // Counted before the call: the looped-back copies are dropped (and counted by the kernel)
+    // before it returns, and own_dropped() must not lag behind them.
+    runs_sent_.fetch_add(messages, std::memory_order_relaxed);
     const int r = ::sendmmsg(fd_, headers.data(), static_cast<unsigned>(messages), 0);
+    runs_sent_.fetch_sub(messages - static_cast<std::size_t>(std::max(r, 0)),
+                         std::memory_order_relaxed);
     if (r > 0) {
       for (int k = 0; k < r; ++k) {
         sent += runs[static_cast<std::size_t>(k)];

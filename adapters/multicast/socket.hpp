@@ -97,6 +97,12 @@ class Socket {
   // reading them cost it as much as reading a peer's. Returns false where the kernel refused
   // the filter; receive() then brings them, and the caller drops them itself.
   bool ignore_sender(std::uint64_t sender);
+  // How many of the socket's drops (ReceiveBatch::socket_drops) are our own datagrams the
+  // filter turned away rather than a full buffer: the kernel counts both alike, one for each
+  // run sent (a segmented run comes back, and goes, as one).
+  std::uint64_t own_dropped() const noexcept {
+    return filters_own_ ? runs_sent_.load(std::memory_order_relaxed) : 0;
+  }
   // How much the kernel holds for us, against what it will hold before it drops: bytes as the
   // kernel counts them (with its overhead per datagram). Empty where it does not say.
   struct Queue {
@@ -109,6 +115,8 @@ class Socket {
   int fd_ = -1;
   // Cleared for good the first time the kernel refuses a segmented send.
   mutable std::atomic<bool> segmentation_{true};
+  mutable std::atomic<std::uint64_t> runs_sent_{0};  // what own_dropped() counts
+  bool filters_own_ = false;                         // ignore_sender() is in place
   sockaddr_storage group_{};
   socklen_t group_size_ = 0;
   std::size_t max_datagram_ = 0;  // a run of datagrams this size may go as one

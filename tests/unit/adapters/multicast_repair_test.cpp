@@ -350,12 +350,17 @@ TEST(MulticastReceiveTracker, AJumpItMayTakeUpResyncsAndCountsWhatItSkipped) {
   EXPECT_EQ(r.lost(), 1u + (5001 - 4));  // 2, and 4..5000
   EXPECT_EQ(r.on_data(5002, t0), Verdict::fresh);
   EXPECT_EQ(r.on_data(100, t0), Verdict::duplicate);  // behind the stream now
-  // An announcement never does: what it counts may not have been sent yet.
+  // An announcement does so short of its last max_seq_jump sequences, which are asked for
+  // (some may still be on their way), as far as max_missing tracks them.
   EXPECT_FALSE(r.on_announce({9000, 8000}, t0));
-  EXPECT_EQ(r.resyncs(), 1u);
-  EXPECT_EQ(r.on_data(5003, t0), Verdict::fresh);
-  EXPECT_EQ(r.on_data(1'000'000'000, t0, ReceiveTracker::kAnyJump), Verdict::fresh);  // keyed
+  EXPECT_TRUE(r.on_announce({9000, 5003}, t0, 9000));
   EXPECT_EQ(r.resyncs(), 2u);
+  EXPECT_EQ(r.missing(), 100u);                       // max_missing
+  EXPECT_EQ(r.lost(), 4998u + (8000 - 5003) + 900u);  // to 8000, and beyond max_missing
+  EXPECT_EQ(r.on_data(8999, t0), Verdict::repaired);  // was on its way
+  EXPECT_EQ(r.on_data(9000, t0), Verdict::fresh);
+  EXPECT_EQ(r.on_data(1'000'000'000, t0, ReceiveTracker::kAnyJump), Verdict::fresh);  // keyed
+  EXPECT_EQ(r.resyncs(), 3u);
 }
 
 TEST(MulticastReceiveTracker, AJumpWithinTheLimitCountsAtMostItsLength) {
