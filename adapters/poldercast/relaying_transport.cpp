@@ -82,6 +82,7 @@ void RelayingTransport::report(AdapterStatus& st) const {
   d["browser_foreign_sender"] = c.foreign_sender;
   d["browser_queue_full"] = c.queue_full;
   d["browser_no_link"] = c.no_link;
+  d["browser_link_closed"] = c.link_closed;
   d["browser_no_slot"] = c.refused_no_slot;
   d["browser_address_limit"] = c.refused_per_address;
   d["browser_banned"] = c.banned;

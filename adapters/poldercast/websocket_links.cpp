@@ -109,10 +109,14 @@ class Link : public std::enable_shared_from_this<Link> {
     return true;
   }
 
-  void detach() {
+  // Closes the socket. Returns how many queued messages that drops (the queue itself stays
+  // until the link is gone: a write in flight still points into it).
+  std::size_t detach() {
+    if (core_ == nullptr) return 0;
     core_ = nullptr;
     ErrorCode ignored;  // nothing to report about a socket we are dropping
     beast::get_lowest_layer(ws_).close(ignored);
+    return queue_.size();
   }
 
  private:
@@ -259,7 +263,7 @@ void LinkCore::forget(Link& link) {
   auto self = link.shared_from_this();  // alive until the end of this call
   if (links_.erase(self) == 0) return;  // already forgotten
   listener_->release(link.remote());
-  link.detach();
+  counters_.link_closed += link.detach();
   if (link.address().empty()) return;
   auto it = bound_.find(link.address());
   if (it == bound_.end() || it->second != self) return;
@@ -270,7 +274,7 @@ void LinkCore::forget(Link& link) {
 void LinkCore::close() {
   closed_ = true;
   if (listener_) listener_->close();
-  for (const auto& link : links_) link->detach();
+  for (const auto& link : links_) counters_.link_closed += link->detach();
   links_.clear();
   bound_.clear();
 }

@@ -53,6 +53,8 @@ struct WebSocketLinkCounters {
   std::uint64_t banned = 0;          // links cut: their page was cut off for flooding
   std::uint64_t queue_full = 0;      // dropped: the link's queue was full
   std::uint64_t no_link = 0;         // dropped: for a browser with no link here
+  std::uint64_t link_closed = 0;     // dropped: queued on a link that closed (a write error,
+                                     // taken over by the browser's newer link, idle, cut)
   std::size_t open = 0;
 };
 

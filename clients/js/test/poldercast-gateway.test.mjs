@@ -10,6 +10,7 @@ import { waitFor } from '../testkit/gateway.mjs';
 import { converge, dropped, joinOverlay, metric, startOverlayGateways } from '../testkit/overlay.mjs';
 import { loadPolderCast } from '../src/poldercast/wasm.js';
 import { wasmUrl } from '../testkit/wasm.mjs';
+import { RELAY_HEAD } from '../src/poldercast/addresses.js';
 
 /** Counts each payload a subscription hears (probes apart). */
 function counter(conn, subject) {
@@ -148,6 +149,45 @@ test('a link that sends malformed frames or speaks for another node is cut and c
   // The gateway is still up and serving links.
   const page = await (await import('../testkit/overlay.mjs')).joinOverlay(t, g1.overlayUrl);
   assert.equal(page.status, 'connected');
+});
+
+/** A relay envelope (relay.hpp) asking the gateway to pass `message` on to `destination`. */
+function relayEnvelope(destination, message) {
+  const to = new TextEncoder().encode(destination);
+  const out = new Uint8Array(4 + 1 + to.length + 4 + message.length);
+  out.set(RELAY_HEAD, 0);
+  out[4] = to.length;
+  out.set(to, 5);
+  new DataView(out.buffer).setUint32(5 + to.length, message.length);
+  out.set(message, 9 + to.length);
+  return out;
+}
+
+test('what a browser link still had queued when it closed is counted', async (t) => {
+  const [g1] = await startOverlayGateways(t, 1);
+  const relay = g1.overlayAddress;
+  // A page linked as web:2 that stops reading.
+  const stalled = await rawLink(g1.overlayUrl);
+  stalled.ws.send(await wireMessage(`web:2@${relay}`, relay));
+  await new Promise((resolve) => stalled.ws.once('message', resolve));  // bound: answered
+  stalled.ws._socket.pause();
+  // Another page has the gateway pass messages on to it until its queue is full.
+  const sender = await rawLink(g1.overlayUrl);
+  const envelope = relayEnvelope(`web:2@${relay}`, await wireMessage(`web:3@${relay}`, relay));
+  for (let round = 0; round < 100 && await dropped(g1, 'browser_queue_full') === 0; ++round) {
+    for (let i = 0; i < 5000; ++i) sender.ws.send(envelope);
+    await new Promise((resolve) => sender.ws.send(envelope, resolve));
+  }
+  assert.ok(await dropped(g1, 'browser_queue_full') > 0, 'the stalled link backed up');
+  assert.equal(await dropped(g1, 'browser_link_closed'), 0);
+  // The page comes back over a new link, which takes its address over: the old link closes
+  // with its queue.
+  const again = await rawLink(g1.overlayUrl);
+  again.ws.send(await wireMessage(`web:2@${relay}`, relay));
+  await waitFor('the old link\'s queue counted', async () => await dropped(g1, 'browser_link_closed') > 0);
+  stalled.ws.terminate();
+  sender.ws.close();
+  again.ws.close();
 });
 
 test('browser links from one IP address are bounded by websocket_max_per_address', async (t) => {
