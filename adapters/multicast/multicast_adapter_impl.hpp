@@ -123,7 +123,8 @@ class MulticastAdapter final : public Adapter {
   bool paused_lately(Clock::time_point now, std::chrono::milliseconds within, bool drained) const;
   void release(std::uint64_t node, Peer& peer, Clock::time_point now) REQUIRES(receive_mutex_);
   void bound_held(Clock::time_point now) REQUIRES(receive_mutex_);
-  void on_announce(const Announce& a, Peer& peer, Clock::time_point now, std::uint64_t lost_here);
+  void on_announce(const Announce& a, Peer& peer, Clock::time_point now, std::uint64_t lost_here)
+      REQUIRES(receive_mutex_);
   // A datagram of `peer`'s refused as an implausible jump (counted).
   void refused_jump(Peer& peer, Clock::time_point now) REQUIRES(receive_mutex_);
   // The kernel's count of datagrams dropped at the socket when it queued a datagram.
