@@ -125,10 +125,15 @@ class MulticastAdapter final : public Adapter {
   void bound_held(Clock::time_point now) REQUIRES(receive_mutex_);
   void on_announce(const Announce& a, Peer& peer, Clock::time_point now, std::uint64_t lost_here)
       REQUIRES(receive_mutex_);
-  // A datagram of `peer`'s refused as an implausible jump (counted).
+  // A datagram of `peer`'s refused as an implausible jump (counted), or taken: in step.
   void refused_jump(Peer& peer, Clock::time_point now) REQUIRES(receive_mutex_);
+  void in_step(Peer& peer, Clock::time_point now) REQUIRES(receive_mutex_);
   // The kernel's count of datagrams dropped at the socket when it queued a datagram.
   void note_socket_drops(std::uint32_t dropped);
+  // Those of the socket's drops that were for a full buffer, so far.
+  std::uint64_t socket_overflows() const noexcept {
+    return Counters::get(counters_.socket_overflows);
+  }
   void deliver(const DataHeader& h, std::string_view bytes);
   void on_nack(const Nack& nack, const Source& requester, Clock::time_point now);
   std::vector<std::string> resend(const Nack& nack, const Source& requester, Clock::time_point now,
@@ -158,10 +163,9 @@ class MulticastAdapter final : public Adapter {
   Clock::time_point next_forced_announce_{};
 
   // Drops the kernel counted at the socket (receiving thread only): its count as last read,
-  // all of them since start, and those for a full buffer (not our own datagrams' filter).
+  // and all of them since start (socket_overflows() is those for a full buffer).
   std::uint32_t socket_drops_seen_ = 0;
   std::uint64_t socket_drops_ = 0;
-  std::uint64_t socket_overflows_ = 0;
   mutable Mutex receive_mutex_;  // receiving thread vs status()
   Reassembler reassembly_ GUARDED_BY(receive_mutex_);
   HoldBack held_ GUARDED_BY(receive_mutex_);

@@ -147,7 +147,7 @@ void MulticastAdapter::receive(std::string_view bytes, const sockaddr_storage& f
                            now - peer->jumping_since >= 2 * config_.announce_interval;
   const std::uint64_t lost_here = keys != nullptr || out_of_step
                                       ? ReceiveTracker::kAnyJump
-                                      : (socket_overflows_ - peer->overflows_seen) * kMaxRun;
+                                      : (socket_overflows() - peer->overflows_seen) * kMaxRun;
   switch (d.type) {
     case Type::data:
     case Type::packed:
@@ -185,9 +185,8 @@ void MulticastAdapter::note_socket_drops(std::uint32_t dropped) {
   // may run a little ahead of the kernel's (never behind): what is left only ever grows.
   const std::uint64_t own = socket_.own_dropped();
   const std::uint64_t overflows = socket_drops_ > own ? socket_drops_ - own : 0;
-  if (overflows <= socket_overflows_) return;
-  counters_.add(counters_.socket_overflows, overflows - socket_overflows_);
-  socket_overflows_ = overflows;
+  const std::uint64_t counted = socket_overflows();
+  if (overflows > counted) counters_.add(counters_.socket_overflows, overflows - counted);
 }
 
 // The sender's entry, or nullptr when the datagram is refused (and counted).
@@ -225,15 +224,19 @@ void MulticastAdapter::refused_jump(Peer& peer, Clock::time_point now) {
   if (peer.jumping_since == Clock::time_point{}) peer.jumping_since = now;
 }
 
+void MulticastAdapter::in_step(Peer& peer, Clock::time_point now) {
+  peer.jumping_since = {};
+  peer.overflows_seen = socket_overflows();
+  PeerTable::heard(peer, now);
+}
+
 void MulticastAdapter::on_announce(const Announce& a, Peer& peer, Clock::time_point now,
                                    std::uint64_t lost_here) {
   if (!peer.tracker.on_announce(a, now, lost_here)) {
     refused_jump(peer, now);
     return;
   }
-  peer.jumping_since = {};
-  peer.overflows_seen = socket_overflows_;
-  PeerTable::heard(peer, now);
+  in_step(peer, now);
 }
 
 void MulticastAdapter::on_data(const Datagram& d, std::string_view plain, Peer& peer,
@@ -243,9 +246,7 @@ void MulticastAdapter::on_data(const Datagram& d, std::string_view plain, Peer& 
     refused_jump(peer, now);
     return;
   }
-  peer.jumping_since = {};
-  peer.overflows_seen = socket_overflows_;
-  PeerTable::heard(peer, now);
+  in_step(peer, now);
   ++peer.datagrams;
   peer.bytes += d.chunk.size();
   if (verdict == ReceiveTracker::Verdict::duplicate) {

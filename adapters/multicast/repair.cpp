@@ -108,7 +108,7 @@ ReceiveTracker::Verdict ReceiveTracker::on_data(std::uint64_t seq, Clock::time_p
     return Verdict::fresh;
   }
   if (!plausible(seq)) {
-    if (seq - next_ - settings_.max_seq_jump > lost_here) return Verdict::implausible;
+    if (!takes_up(seq, lost_here)) return Verdict::implausible;
     resync(seq);
   }
   if (seq >= next_) {
@@ -133,7 +133,7 @@ bool ReceiveTracker::on_announce(const Announce& a, Clock::time_point now,
     return true;
   }
   if (!plausible(a.next_seq)) {
-    if (a.next_seq - next_ - settings_.max_seq_jump > lost_here) return false;
+    if (!takes_up(a.next_seq, lost_here)) return false;
     resync(a.next_seq - settings_.max_seq_jump);
   }
   if (a.next_seq > next_) {

@@ -174,6 +174,11 @@ class ReceiveTracker {
   bool plausible(std::uint64_t seq) const noexcept {
     return seq <= next_ || seq - next_ <= settings_.max_seq_jump;
   }
+  // For a `seq` that is not plausible: whether its jump goes beyond max_seq_jump by no more
+  // than `lost_here` (kAnyJump).
+  bool takes_up(std::uint64_t seq, std::uint64_t lost_here) const noexcept {
+    return seq - next_ - settings_.max_seq_jump <= lost_here;
+  }
 
   const RepairSettings settings_;
   bool started_ = false;
