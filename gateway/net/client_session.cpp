@@ -378,6 +378,7 @@ void ClientSession::send_error(protocol::Error e) {
 void ClientSession::begin_close() {
   if (closing_or_closed()) return;
   enter(Phase::closing);
+  update_congestion();  // clears it: nobody waits for a session that is closing
   remove_subscriptions();
   timer_.cancel();
   timer_.expires_after(kCloseDeadline);

@@ -115,7 +115,13 @@ void ClientSession::note_progress() {
 }
 
 void ClientSession::update_congestion() {
-  if (phase_ == Phase::closed) return;  // a closed session must not hold publishers back
+  // A session on its way out (cut as a slow consumer, say) must hold nobody back: its last
+  // write may take as long as kCloseDeadline, and a cut one held a NATS import for up to
+  // kStuckAfter after it was cut.
+  if (closing_or_closed()) {
+    congested_.store(false, std::memory_order_relaxed);
+    return;
+  }
   // Hysteresis: congested above a quarter of max_pending, clear again below an eighth, so
   // the flag (read by other workers) changes rarely.
   const std::size_t high = live().max_pending / 4;
