@@ -607,7 +607,12 @@ TEST_F(PolderCastTest, AStoppedPeerHoldsUpOnlyTheSubjectsItWants) {
   EXPECT_FALSE(fast->expect(frame("pc.fast", last), 6s).empty())
       << "gateway 1 got " << occurrences(fast->pending(), "MSG pc.fast") << " of 1000\n"
       << metrics_with(gw, "poldercast");
-  EXPECT_GE(metric(gw, held), 1);  // pc.slow was held all along
+  // pc.slow is still held: the link is not found stuck before 12 s. (Not "held at every
+  // instant": until the stopped peer's socket buffers are full, which on a loaded machine may
+  // be after the first hold, the link can catch up for a moment and let pc.slow go, and the
+  // next publication holds it again.)
+  EXPECT_TRUE(eventually([&] { return metric(gw, held) >= 1; }, 3s))
+      << metrics_with(gw, "poldercast");
   EXPECT_EQ(dropped(gw, "link_busy"), 0);
   EXPECT_EQ(dropped(gw, "queue_full"), 0);
   // Gateway 2 reads again: its link catches up and lets pc.slow go.
