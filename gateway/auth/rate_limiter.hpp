@@ -25,8 +25,16 @@ class RateLimiter {
   bool enabled() const noexcept { return msg_rate_ > 0 || byte_rate_ > 0; }
 
   // Whether one more message of `size` bytes fits now; takes it from the buckets if so.
-  bool allow(std::size_t size, Clock::time_point now = Clock::now()) noexcept {
-    if (!enabled()) return true;
+  // Without a limit the clock is not read: a clock read is a few percent of the gateway's
+  // CPU per publication on some VMs.
+  bool allow(std::size_t size) noexcept { return !enabled() || take(size, Clock::now()); }
+  // The same at a given time (tests).
+  bool allow(std::size_t size, Clock::time_point now) noexcept {
+    return !enabled() || take(size, now);
+  }
+
+ private:
+  bool take(std::size_t size, Clock::time_point now) noexcept {
     const double elapsed = std::chrono::duration<double>(now - last_).count();
     last_ = now;
     msgs_ = std::min(msg_rate_, msgs_ + elapsed * msg_rate_);
@@ -39,7 +47,6 @@ class RateLimiter {
     return true;
   }
 
- private:
   double msg_rate_ = 0, byte_rate_ = 0;
   double msgs_ = 0, bytes_ = 0;
   Clock::time_point last_{};
