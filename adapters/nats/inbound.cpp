@@ -85,7 +85,7 @@ void NatsAdapter::import(natsSubscription* sub, natsMsg* msg, std::string_view l
   const std::string_view fabric_subject = natsMsg_GetSubject(msg);
   // The import lists first: a message that is not imported costs no header rebuild and no
   // sequence number.
-  const auto local = import_.local_name(*filter(), fabric_subject);
+  const auto local = import_.local_name(import_filter_.get(filter_), fabric_subject);
   if (!local) return;
   // A plain NATS publication gets an identity of this gateway's making; one that another
   // gateway exported carries its own in the trace headers.
@@ -105,11 +105,12 @@ void NatsAdapter::import(natsSubscription* sub, natsMsg* msg, std::string_view l
 }
 
 bool NatsAdapter::receives_directly(const Message& message) const {
-  if (message.trace().bus != bus_ || state_.load(std::memory_order_acquire) != State::connected ||
-      !filter()->imports(message.subject())) {
+  if (message.trace().bus != bus_ || state_.load(std::memory_order_acquire) != State::connected) {
     return false;
   }
-  const std::string fabric_subject = filter()->import_name(message.subject());
+  const auto f = filter();
+  if (!f->imports(message.subject())) return false;
+  const std::string fabric_subject = f->import_name(message.subject());
   return table_.covers(fabric_subject) || queues_.covers(fabric_subject);
 }
 

@@ -22,6 +22,7 @@
 #include "adapters/nats/report.hpp"
 #include "adapters/nats/retired_closures.hpp"
 #include "adapters/outbound_queue.hpp"
+#include "adapters/shared_snapshot.hpp"
 #include "core/mutex.hpp"
 
 namespace psycho::nats {
@@ -130,13 +131,16 @@ class NatsAdapter final : public Adapter {
   void reopen();
 
   // The subject lists, replaced by a reload; read by workers (exports), the publisher and
-  // nats.c's delivery thread.
+  // nats.c's delivery thread. Those two read them for every message through a Reader of
+  // their own (publisher_filter_, import_filter_).
   std::shared_ptr<const SubjectFilter> filter() const { return filter_.load(); }
 
   std::atomic<std::size_t> server_max_payload_{0};  // 0 until connected
   const NatsConfig config_;
   const std::uint32_t bus_;
-  std::atomic<std::shared_ptr<const SubjectFilter>> filter_;
+  SharedSnapshot<SubjectFilter> filter_;
+  SharedSnapshot<SubjectFilter>::Reader publisher_filter_;  // the publisher thread's
+  SharedSnapshot<SubjectFilter>::Reader import_filter_;     // nats.c's delivery thread's
   bool refilter_pending_ GUARDED_BY(interest_mutex_) = false;
   AdapterHost* host_ = nullptr;
   std::uint64_t import_node_ = 0;  // identity given to plain NATS publications

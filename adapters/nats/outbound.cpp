@@ -59,7 +59,7 @@ void NatsAdapter::publish(const Message& message) {
     counters_.count(Drop::closed);
     return;
   }
-  filter()->to_fabric(message.subject(), subject_buffer_);
+  publisher_filter_.get(filter_).to_fabric(message.subject(), subject_buffer_);
   const bool to_jetstream = jetstream_.enabled() && jetstream_.wants(message.subject());
   natsStatus s;
   if (!trace_headers_ && !to_jetstream && message.headers().empty()) {
