@@ -127,7 +127,7 @@ struct Router::WorkerState {
       cache;
   std::uint64_t cache_generation = 0;
   // The last subject looked up and its result, checked before `cache` is hashed: a stream
-  // of messages mostly repeats one subject (hashing was a tenth of a worker's CPU per PUB).
+  // mostly repeats one subject (hashing was about a seventh of a worker's CPU per PUB).
   std::string last_subject;
   std::shared_ptr<const MatchResult> last_match;
   std::vector<std::vector<Delivery>> outbound;  // by target worker
