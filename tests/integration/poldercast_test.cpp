@@ -624,8 +624,11 @@ TEST_F(PolderCastTest, AStoppedPeerHoldsUpOnlyTheSubjectsItWants) {
 // backed-up link, but each sends a little more first, and together they would fill the link
 // to its last quarter, where publications are dropped (link_busy). Past five eighths the
 // link is crowded and holds every publication up, so nothing is dropped while it is only
-// backed up (found stuck after 12 s with this stall_timeout). 128 subjects of 32 kB: 4 MiB
-// past the half mark if each sent one more (124 dropped with the gate off).
+// backed up (found stuck after 12 s with this stall_timeout). 128 subjects of 32 kB, each
+// from a publisher of its own, which reads on until its subject is held: 4 MiB past the half
+// mark when each sends one more (124 dropped with the gate off). One publisher of them all
+// pauses at the first subject held, and crowded the link only while the adapter lagged
+// behind the worker that routes to it.
 TEST_F(PolderCastTest, ManySubjectsToOneStoppedPeerStopShortOfItsLastQuarter) {
   extra_config_ = "  stall_timeout: 60s\n  block_timeout: 120s\n";
   cycle_ = "1s";  // as above: the link backs up before the stopped peer is found dead
@@ -641,14 +644,20 @@ TEST_F(PolderCastTest, ManySubjectsToOneStoppedPeerStopShortOfItsLastQuarter) {
   ASSERT_TRUE(found_all(*stuck, subjects)) << members_[0].gateway->http_get("/varz");
   Gateway& gw = *members_[0].gateway;
   const std::string payload(32000, 'm');
-  std::string burst;
-  for (int k = 0; k < 1000; ++k) {  // 32 MB, round robin over the subjects
-    burst += "PUB pc.many." + std::to_string(k % kSubjects) + " " + std::to_string(payload.size()) +
-             "\n" + payload + "\n";
+  std::vector<std::unique_ptr<RawClient>> publishers;
+  std::vector<std::string> bursts;
+  for (const auto& subject : subjects) {  // 8 each: 32 MB in all
+    std::string burst = "CONNECT {\"verbose\":false}\n";
+    for (int k = 0; k < 8; ++k) {
+      burst += "PUB " + subject + " " + std::to_string(payload.size()) + "\n" + payload + "\n";
+    }
+    bursts.push_back(std::move(burst));
+    publishers.push_back(gw.client());
   }
-  auto publisher = gw.client();
-  publisher->send("CONNECT {\"verbose\":false}\n");
-  std::jthread writer([&] { publisher->send(burst); });  // before the stop: see above
+  std::vector<std::jthread> writers;  // before the stop: see above
+  for (int k = 0; k < kSubjects; ++k) {
+    writers.emplace_back([&, k] { publishers[k]->send(bursts[k]); });
+  }
   auto stopped = stop(1);
   const std::string crowded = "psycho_poldercast_crowded_links{adapter=\"poldercast\"}";
   ASSERT_TRUE(eventually([&] { return metric(gw, crowded) >= 1; }, 10s))
