@@ -96,7 +96,11 @@ class Outbound : public std::enable_shared_from_this<Outbound> {
   void on_open();
   void do_write();
 
-  // Seals writing_ into sealed_ (one buffer: message 3 first, once). A frame for another node
+  // Puts writing_ into buffers_ for a plaintext link: small frames copied into gathered_,
+  // large payloads as they are.
+  void gather_all();
+
+  // Seals writing_ into gathered_ (one buffer: message 3 first, once). A frame for another node
   // than the one this link proved to be is not sent: counted, and reported once per node.
   void seal_all();
 
@@ -136,8 +140,8 @@ class Outbound : public std::enable_shared_from_this<Outbound> {
   std::unique_ptr<SecureLink> link_;
   std::unique_ptr<FrameBuffer> handshake_frames_;  // message 2, while it arrives
   std::string hello_, finish_;                     // handshake messages 1 and 3, framed
-  std::string sealed_;                             // writing_, sealed, prefixes included
-  std::vector<std::uint64_t> refused_peers_;       // reported as not this link's node
+  std::string gathered_;  // writing_, prefixes included: sealed, or the small frames copied
+  std::vector<std::uint64_t> refused_peers_;  // reported as not this link's node
   bool backed_up_ = false;
   bool stuck_ = false;                 // backed up and still for stall_timeout / kStuckFraction
   std::optional<int> held_by_kernel_;  // SIOCOUTQ at the last look, while backed up

@@ -197,6 +197,26 @@ TEST(PolderCastStreamTransport, ManyMessagesArriveInOrderAndWhole) {
   EXPECT_EQ(out.dropped_queue_full, 0u);
 }
 
+// A plaintext write copies small frames into one buffer and sends large payloads where they
+// are: a burst that mixes both, on either side of the line, arrives in order and whole.
+TEST(PolderCastStreamTransport, SmallAndLargeFramesInOneWriteArriveInOrderAndWhole) {
+  asio::io_context io;
+  Peer a(io), b(io);
+  const std::size_t sizes[] = {0, 1, 16 * 1024 - 1, 16 * 1024, 5, 100 * 1024, 7, 16 * 1024 + 1, 3};
+  std::vector<std::string> sent;
+  for (int round = 0; round < 4; ++round) {
+    for (std::size_t i = 0; i < std::size(sizes); ++i) {
+      std::string m = std::to_string(round) + "." + std::to_string(i) + ":";
+      m.append(sizes[i], static_cast<char>('a' + (round * 9 + static_cast<int>(i)) % 26));
+      sent.push_back(m);
+      ASSERT_TRUE(a.transport.send(b.address, 0, bytes(m)));
+    }
+  }
+  ASSERT_TRUE(run_until(io, [&] { return b.events.messages.size() == sent.size(); }));
+  EXPECT_EQ(b.events.messages, sent);
+  EXPECT_EQ(a.counters().bytes_sent, b.counters().bytes_received);
+}
+
 TEST(PolderCastStreamTransport, AMessageOfExactlyMaxFrameArrives) {
   asio::io_context io;
   Peer a(io), b(io);
