@@ -155,7 +155,22 @@ bool is_gossip(Type t) {
 
 }  // namespace
 
+std::size_t publication_wire_size(const WireMessage& m) {
+  const Profile& s = m.sender;
+  const Publication& p = m.publication;
+  const std::size_t header = 2 + 1 + 1;  // magic, version, type
+  const std::size_t profile = 8 + 1 + s.address.size() + 1 + 2 + s.topics.size() * (8 + 1);
+  const std::size_t signed_fields =
+      p.msg_id.size() + 8 + 8 + 4 + 1 + 1 + (1 + p.reply_address.size()) + (2 + p.subject.size()) +
+      (2 + p.reply.size()) + (4 + p.headers.size()) + (4 + p.payload.size()) + p.signer.size();
+  const std::size_t proof =
+      p.signature.size() + 1 + 2 +
+      std::min<std::size_t>(p.batch.depth, kMaxBatchDepth) * std::tuple_size_v<Digest>;
+  return header + profile + 8 + 2 + signed_fields + proof;
+}
+
 void encode(const WireMessage& m, std::string& out) {
+  if (m.type == Type::publish) out.reserve(out.size() + publication_wire_size(m));
   ByteWriter w(out);
   w.bytes(std::string_view(kMagic, 2));
   w.u8(kVersion);

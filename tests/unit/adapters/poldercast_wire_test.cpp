@@ -62,6 +62,14 @@ TEST(PolderCastWire, PublishFindSubscriberAndLeaveRoundTrip) {
   pub.publication.batch.path[0].fill(0x11);
   pub.publication.batch.path[1].fill(0x22);
   EXPECT_EQ(round_trip(pub), pub);
+  for (std::size_t depth : {0, 2, 8}) {  // encode() reserves exactly what it writes
+    WireMessage sized = pub;
+    sized.publication.batch.depth = static_cast<std::uint8_t>(depth);
+    sized.publication.batch.index = 0;
+    std::string out;
+    encode(sized, out);
+    EXPECT_EQ(out.size(), publication_wire_size(sized)) << "depth " << depth;
+  }
   // The signature covers every field but the relays' hop count (and the topic, the
   // subject's hash), and changes with each of them.
   const std::string content = signed_content(pub.publication);
