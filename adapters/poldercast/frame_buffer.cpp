@@ -21,9 +21,11 @@ FrameBuffer::FrameBuffer(std::size_t max_frame) : max_frame_(max_frame), buffer_
 
 std::span<char> FrameBuffer::space() {
   const std::size_t held = end_ - begin_;
-  if (buffer_.size() > kInitial && held <= kInitial) {
-    // A large frame was taken out: give its memory back rather than keep it per link.
-    std::vector<char> small(kInitial);
+  const std::size_t keep = busy_ ? kBusy : kInitial;
+  if (buffer_.size() > keep && held <= keep) {
+    // A large frame was taken out, or the link is quiet again: give the memory back rather
+    // than keep it per link.
+    std::vector<char> small(keep);
     std::memcpy(small.data(), buffer_.data() + begin_, held);
     buffer_.swap(small);
   } else if (begin_ > 0 && held > 0) {
@@ -36,8 +38,12 @@ std::span<char> FrameBuffer::space() {
   if (end_ == buffer_.size()) {
     const std::size_t grown = std::min(needed(), 2 * buffer_.size());
     if (grown > buffer_.size()) reallocate(grown);
+  } else if (busy_ && buffer_.size() < kBusy) {
+    // The peer sent all that fitted and likely more: bytes that arrived, so the rule holds.
+    reallocate(std::min(2 * buffer_.size(), kBusy));
   }
-  return {buffer_.data() + end_, buffer_.size() - end_};
+  offered_ = buffer_.size() - end_;
+  return {buffer_.data() + end_, offered_};
 }
 
 FrameBuffer::Next FrameBuffer::next(std::string_view& frame) {

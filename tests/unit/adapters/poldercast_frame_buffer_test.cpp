@@ -94,6 +94,38 @@ TEST(PolderCastFrameBuffer, GrowsGeometricallyWithTheBytesAndShrinksAfterTheFram
   EXPECT_EQ(out[1], "xyz");
 }
 
+// A stream of small frames that fills every read grows the reads to kBusy, no further, and
+// a read that leaves room takes the buffer back to its initial size.
+TEST(PolderCastFrameBuffer, ABusyLinkReadsMoreAtATimeUntilItIsQuietAgain) {
+  FrameBuffer b(kMax);
+  std::string stream;
+  std::vector<std::string> sent;
+  for (int i = 0; stream.size() < 8 * FrameBuffer::kBusy; ++i) {
+    sent.push_back("publication " + std::to_string(i) + std::string(200, 'p'));
+    stream += frame(sent.back());
+  }
+  std::vector<std::string> out;
+  std::vector<std::size_t> offered;
+  std::string_view rest = stream;
+  while (!rest.empty()) {
+    const auto space = b.space();
+    offered.push_back(space.size());
+    const std::size_t n = std::min(space.size(), rest.size());
+    std::memcpy(space.data(), rest.data(), n);
+    b.commit(n);
+    rest.remove_prefix(n);
+    std::string_view f;
+    while (b.next(f) == FrameBuffer::Next::frame) out.emplace_back(f);
+  }
+  EXPECT_EQ(out, sent);
+  EXPECT_EQ(b.capacity(), FrameBuffer::kBusy);  // never more
+  EXPECT_GT(*std::max_element(offered.begin(), offered.end()), FrameBuffer::kBusy / 2);
+  ASSERT_TRUE(feed(b, frame("quiet"), out));  // this read leaves room
+  EXPECT_EQ(out.back(), "quiet");
+  b.space();
+  EXPECT_EQ(b.capacity(), FrameBuffer::kInitial);
+}
+
 TEST(PolderCastFrameBuffer, AnOversizedPrefixIsRefused) {
   for (const std::uint32_t length : {static_cast<std::uint32_t>(kMax + 1), 0xFFFFFFFFu}) {
     FrameBuffer b(kMax);
