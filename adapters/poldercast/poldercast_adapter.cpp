@@ -84,7 +84,19 @@ class PolderCastAdapter final : public Adapter, private TransportEvents, private
  private:
   // TransportEvents, forwarded to the node (which needs the transport to exist first).
   void on_message(std::string_view bytes, std::uint64_t sender) override {
+    open_burst();
     node_->on_message(bytes, sender);
+  }
+  // What one read of a link brings reaches the router as one burst (AdapterHost::
+  // begin_burst), which ends once this turn of the loop is over: the post runs after the
+  // handler that read it.
+  void open_burst() {
+    if (burst_open_ || host_ == nullptr || !host_->begin_burst()) return;
+    burst_open_ = true;
+    asio::post(io_, [this] {
+      burst_open_ = false;
+      host_->end_burst();
+    });
   }
   // Last: publications held up by a link that was just cut can go to the others now, and
   // the node must know first, or they would reconnect to the peer that stopped reading.
@@ -127,6 +139,7 @@ class PolderCastAdapter final : public Adapter, private TransportEvents, private
   const PolderCastConfig config_;
   std::shared_ptr<const SubjectFilter> filter_;
   AdapterHost* host_ = nullptr;
+  bool burst_open_ = false;  // the loop's thread only
   OutboundQueue queue_;
   const bool blocks_;  // on_full: block
   std::atomic<bool> drain_posted_{false};

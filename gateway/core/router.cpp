@@ -563,6 +563,37 @@ void Router::flush_remote(int here) {
   }
 }
 
+namespace {
+// The burst open on this thread (Router::begin_burst): whose, and the inject queues it filled
+// without posting, one bit per worker (workers past 64 are posted to at once).
+struct OpenBurst {
+  const Router* router = nullptr;
+  std::uint64_t unposted = 0;
+};
+thread_local OpenBurst open_burst;
+}  // namespace
+
+bool Router::begin_burst() {
+  if (open_burst.router != nullptr) return false;
+  open_burst = {this, 0};
+  return true;
+}
+
+void Router::end_burst() {
+  const std::uint64_t unposted = open_burst.unposted;
+  open_burst = {};
+  for (int target = 0; target < 64 && (unposted >> target) != 0; ++target) {
+    if (((unposted >> target) & 1) == 0) continue;
+    InjectQueue& q = inject_queues_[target];
+    bool schedule = false;
+    {
+      MutexLock lock(q.mutex);
+      schedule = !q.messages.empty() && !std::exchange(q.scheduled, true);
+    }
+    if (schedule) workers_.post(target, [this, target] { route_injected(target); });
+  }
+}
+
 bool Router::inject(MessagePtr message) {
   const Trace& trace = message->trace();
   // A message a fabric hands back for a queue group is neither a loop nor a duplicate,
@@ -614,11 +645,19 @@ bool Router::inject(MessagePtr message) {
   const auto target =
       static_cast<int>(message->origin() % static_cast<std::uint64_t>(inject_queues_.size()));
   InjectQueue& q = inject_queues_[target];
+  // In a burst the post waits for end_burst(): a worker woken at the first message raced
+  // the adapter and took a few at a time, each hand-off a post under the worker's scheduler
+  // lock (a PolderCast link's receiving gateway: a contended lock every few messages).
+  const bool held = open_burst.router == this && target < 64;
   bool schedule = false;
   {
     MutexLock lock(q.mutex);
     q.messages.push_back(std::move(message));
-    schedule = !std::exchange(q.scheduled, true);
+    if (held) {
+      if (!q.scheduled) open_burst.unposted |= std::uint64_t{1} << target;
+    } else {
+      schedule = !std::exchange(q.scheduled, true);
+    }
   }
   if (schedule) {
     workers_.post(target, [this, target] { route_injected(target); });

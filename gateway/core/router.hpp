@@ -111,6 +111,12 @@ class Router {
   // Any thread: a message from an adapter. Checks loops and duplicates, then routes it on a
   // worker. Returns false when it was dropped (and counted).
   bool inject(MessagePtr message);
+  // Any thread: until end_burst() on the same thread, what it inject()s is queued for its
+  // worker without a post, and end_burst() posts once per worker it filled. True when this
+  // opened the burst (false: a burst is open on this thread already, this router's or
+  // another's, and this call changes nothing).
+  bool begin_burst();
+  void end_burst();
 
   // Any thread: the adapter with origin `adapter` reports that its fabric wants `pattern`
   // (added) or no longer does. The other adapters hear of it through on_interest, as if a

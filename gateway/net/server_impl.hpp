@@ -65,6 +65,8 @@ struct Server::Impl : AdapterHost {
 
   std::uint64_t node_id() const override { return node; }
   bool inject(MessagePtr message) override { return router.inject(std::move(message)); }
+  bool begin_burst() override { return router.begin_burst(); }
+  void end_burst() override { router.end_burst(); }
   void declare_interest(const Adapter& adapter, std::string_view pattern, bool added) override {
     router.declare_interest(adapter.origin_id(), pattern, added);
   }

@@ -36,6 +36,12 @@ class RouterTest : public ::testing::Test {
     return std::make_shared<RecordingSubscriber>(router.next_origin_id(), worker, pool);
   }
 
+  // Gives `a` an origin id and adds it to the router.
+  void attach(FakeAdapter& a) {
+    a.set_origin_id(router.next_origin_id());
+    router.add_adapter(a);
+  }
+
   // `n` test messages on "x" from adapter `a`, each with an identity of its own (none is a
   // duplicate), through the router's inject().
   void inject_x(const FakeAdapter& a, int n) {
@@ -180,6 +186,27 @@ TEST_F(RouterTest, LocalMessagesGoToEveryExportingAdapter) {
   EXPECT_EQ(only_metrics.sent[0]->subject(), "metrics.cpu");
 }
 
+// What an adapter injects in a burst waits for the burst's end, then goes to its worker in
+// one hand-off; outside a burst each injection is handed over as before.
+TEST_F(RouterTest, ABurstOfInjectionsIsHandedOverWhenItEnds) {
+  FakeAdapter a("a");
+  attach(a);
+  auto s = subscriber(1);
+  ASSERT_TRUE(router.subscribe(s, "x", ""));
+  pool.set_current(-1);  // an adapter's own thread
+  ASSERT_TRUE(router.begin_burst());
+  EXPECT_FALSE(router.begin_burst());  // one is open on this thread already
+  inject_x(a, 3);
+  pool.run();
+  EXPECT_TRUE(s->received.empty());  // nothing was posted
+  router.end_burst();
+  pool.run();
+  EXPECT_EQ(s->received.size(), 3u);
+  inject_x(a, 2);  // no burst: posted at once
+  pool.run();
+  EXPECT_EQ(s->received.size(), 5u);
+}
+
 TEST_F(RouterTest, SplitHorizonNeverSendsBackToTheOriginAdapter) {
   FakeAdapter a("a"), b("b");
   a.set_origin_id(router.next_origin_id());
@@ -199,8 +226,7 @@ TEST_F(RouterTest, SplitHorizonNeverSendsBackToTheOriginAdapter) {
 // congested, and for as long as it stays so.
 TEST_F(RouterTest, AdaptersLearnWhenWhatTheyInjectPilesUp) {
   FakeAdapter a("a");
-  a.set_origin_id(router.next_origin_id());
-  router.add_adapter(a);
+  attach(a);
   auto slow = subscriber(1);
   ASSERT_TRUE(router.subscribe(slow, "x", ""));
   // The fixture's inject backlog holds 8 messages: past half of it is congestion.
