@@ -72,7 +72,7 @@ class AdapterHost {
   // until end_burst(), what it injects reaches the workers at end_burst(), one hand-off per
   // worker, instead of message by message. True when this call opened the burst (false:
   // one is open on this thread already, or the host does not batch); only then must the
-  // same thread call end_burst(), soon. Use InjectBurst, or pair them on one asio thread.
+  // same thread call end_burst(), soon (PolderCast: posted to its loop, after the read).
   virtual bool begin_burst() { return false; }
   virtual void end_burst() {}
   // The adapter's fabric wants messages on `pattern` (added) or no longer does, e.g. an
@@ -100,21 +100,6 @@ class AdapterHost {
   // Any thread: an adapter's max_payload() changed (it connected to a server with another
   // limit). The gateway promises new clients no more than the smallest, and holds them to it.
   virtual void limits_changed() {}
-};
-
-// A burst of injections for the life of a scope (AdapterHost::begin_burst).
-class InjectBurst {
- public:
-  explicit InjectBurst(AdapterHost& host) : host_(host), opened_(host.begin_burst()) {}
-  ~InjectBurst() {
-    if (opened_) host_.end_burst();
-  }
-  InjectBurst(const InjectBurst&) = delete;
-  InjectBurst& operator=(const InjectBurst&) = delete;
-
- private:
-  AdapterHost& host_;
-  const bool opened_;
 };
 
 // The router reaches an adapter only through FabricLink (exports, send, on_interest,
