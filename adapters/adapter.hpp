@@ -84,7 +84,8 @@ class AdapterHost {
   // the routes it cached.
   virtual void exports_changed() = 0;
   // Whether what adapters inject is piling up in the gateway (a local subscriber of it is
-  // congested, or the router's backlog of injected messages is past half). An adapter whose
+  // congested, or the router's backlog of injected messages is past a quarter of max_pending,
+  // 4 MiB at most: RouterOptions::inject_pause). An adapter whose
   // fabric can wait (a TCP link) reads it more slowly meanwhile, a moment at a time, so that
   // a fast remote publisher is slowed instead of a local subscriber being cut off. One that
   // holds what keeps arriving in a buffer of its own asks, once that is filling, only about
@@ -102,9 +103,9 @@ class AdapterHost {
   virtual void limits_changed() {}
 };
 
-// The router reaches an adapter only through FabricLink (exports, send, on_interest,
-// receives_directly and the origin id, documented in core/fabric_link.hpp); the rest is the
-// gateway's side of the life cycle.
+// The router reaches an adapter only through FabricLink (what it exports and carries, send,
+// flow, interest and queue-group calls, and the origin id: core/fabric_link.hpp); the rest is
+// the gateway's side of the life cycle.
 class Adapter : public FabricLink {
  public:
   // Stable lower-case name, the same as its config section ("nats").

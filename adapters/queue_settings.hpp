@@ -1,6 +1,6 @@
 // How an adapter's outbound queue is bounded and what happens when a publisher outruns the
 // fabric: the keys `queue_size`, `queue_messages`, `on_full` and `block_timeout` that every
-// adapter section has (docs/configuration.md, "Flow control through adapters").
+// adapter section has (docs/configuration.md, "Adapter queues and flow control").
 #pragma once
 
 #include <chrono>

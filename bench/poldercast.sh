@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The PolderCast overlay in the simulator (psycho-sim runs the gateway's own overlay code on
-# an in-memory network with a virtual clock): every scenario the issue names, PolderCast side
+# an in-memory network with a virtual clock): every scenario in docs/poldercast.md ("Simulator"), PolderCast side
 # by side with the ring-only, gossip-only and gossipsub-like D=6 mesh baselines on the same
 # workload. Prints one summary table; the full reports (CSV and JSON, long form) stay in
 # OUT_DIR. Builds nothing.

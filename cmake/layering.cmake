@@ -1,4 +1,4 @@
-# Layering, checked by the build (docs/architecture.md, "Modules").
+# Layering, checked by the build (docs/architecture.md, "Layers").
 #
 # psycho_forbid_headers(<target> <header>...) shadows each header, for <target>'s own sources
 # only, with one that stops the compile with an #error naming the target. Boost and yaml-cpp

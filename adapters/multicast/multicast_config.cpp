@@ -108,14 +108,6 @@ void read_keys(config::Section& s, MulticastConfig& c) {
   c.keys = std::move(keys.value());
 }
 
-// The section without `keys` (whose path and contents may change while running), in one
-// canonical text.
-std::string all_but_keys(const YAML::Node& section) {
-  YAML::Node copy = YAML::Clone(section);
-  if (copy.IsMap()) copy.remove("keys");
-  return YAML::Dump(copy);
-}
-
 }  // namespace
 
 Result<MulticastConfig> parse_config(const config::AdapterSection& section) {
@@ -144,7 +136,8 @@ Result<MulticastConfig> parse_config(const config::AdapterSection& section) {
   s.get_size("receive_buffer", c.receive_buffer, 64 << 10, std::size_t{1} << 30);
   s.get_size("send_buffer", c.send_buffer, 64 << 10, std::size_t{1} << 30);
   read_keys(s, c);
-  c.restart_keys = all_but_keys(section.node);
+  // Everything but `keys`, whose path and contents may change while running.
+  c.restart_keys = s.text_without("keys");
   read_test_drop_rate(s, c.test_drop_rate);
   if (auto st = s.finish(); !st) return fail(st.error());
   return c;

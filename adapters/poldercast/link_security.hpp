@@ -1,4 +1,4 @@
-// Authenticated, encrypted overlay links (docs/poldercast.md#links): who may join
+// Authenticated, encrypted overlay links (docs/poldercast.md#links-noise-xx-and-why-not-tls): who may join
 // (the admission policy), and one link's Noise XX handshake with the identity each side
 // proves in it. The stream transport runs it on every connection before any overlay
 // message; a browser's WebSocket link can run the same bytes.

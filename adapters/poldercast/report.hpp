@@ -1,4 +1,4 @@
-// The PolderCast adapter's /metrics samples and /varz details (docs/poldercast.md#metrics),
+// The PolderCast adapter's /metrics samples and /varz details (docs/poldercast.md#metrics-and-varz),
 // built on the adapter's event-loop thread, which owns the node and the transport.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Reading `gateway.auth` and `gateway.publish_rate` (docs/configuration.md#auth).
+// Reading `gateway.auth` and `gateway.publish_rate` (docs/configuration.md#gatewayauth).
 #pragma once
 
 #include <string_view>

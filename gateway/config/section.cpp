@@ -61,6 +61,12 @@ bool Section::has(std::string_view key) const {
   return node_ && node_.IsMap() && node_[std::string(key)];
 }
 
+std::string Section::text_without(std::string_view key) const {
+  YAML::Node copy = YAML::Clone(node_);
+  if (copy.IsMap()) copy.remove(std::string(key));
+  return YAML::Dump(copy);
+}
+
 YAML::Node Section::find(std::string_view key) {
   asked_.emplace(key);
   // An absent key must be an *undefined* node: a default-constructed Node is a null value.

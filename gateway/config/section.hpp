@@ -73,6 +73,9 @@ class Section {
   void require_both_or_neither(std::string_view key_a, const std::string& value_a,
                                std::string_view key_b, const std::string& value_b);
   bool has(std::string_view key) const;
+  // The section as one canonical text, leaving `key` out: what a reload compares to tell
+  // whether anything but `key` (a value that may change while running) changed.
+  std::string text_without(std::string_view key) const;
   // "gateway.tls.cert_file" for key "cert_file"; for messages.
   std::string name_of(std::string_view key) const;
   // The file the section came from ("" when built from flags), for sections made from
@@ -99,7 +102,7 @@ class Section {
 std::string did_you_mean(std::string_view key, const std::vector<std::string>& known);
 
 // Parsers shared with the command line; each returns false on junk and leaves `out` alone.
-bool parse_bool(std::string_view text, bool& out);  // true/false, yes/no, on/off
+bool parse_bool(std::string_view text, bool& out);           // true/false, yes/no, on/off
 bool parse_uint(std::string_view text, std::uint64_t& out);  // digits only
 bool parse_int(std::string_view text, std::int64_t& out);    // optional '-', digits
 bool parse_size(std::string_view text, std::size_t& out);

@@ -191,5 +191,15 @@ TEST(ConfigSection, NodesWithoutAFileHaveNoPosition) {
   EXPECT_EQ(errors_of(s), "'nats.port' must be a whole number from 0 to 65535, not 'x'");
 }
 
+TEST(ConfigSection, TextWithoutAKeyTellsWhetherAnythingElseChanged) {
+  const std::string a = section_of("group: 239.1.1.1:7000\nkeys: one.keys\n").text_without("keys");
+  EXPECT_EQ(a, section_of("group: 239.1.1.1:7000\nkeys: two.keys\n").text_without("keys"));
+  EXPECT_EQ(a, section_of("group: 239.1.1.1:7000\n").text_without("keys"));
+  EXPECT_NE(a, section_of("group: 239.1.1.1:7001\nkeys: one.keys\n").text_without("keys"));
+  YAML::Node original = YAML::Load("group: x\nkeys: k\n");
+  Section(original, "a.yaml", "multicast").text_without("keys");
+  EXPECT_TRUE(original["keys"]) << "the caller's tree is left as it was";
+}
+
 }  // namespace
 }  // namespace psycho::config
