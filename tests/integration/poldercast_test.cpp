@@ -532,10 +532,12 @@ TEST_F(PolderCastTest, ARelayToASlowPeerSlowsItsUpstreamInsteadOfDropping) {
 // link holds is lost when it is cut (link_stalled).
 // (Held publications used to wait for the next publication, however long after the cut.)
 TEST_F(PolderCastTest, WhatAStoppedPeerHeldUpGoesOnWithoutAnotherPublication) {
-  extra_config_ = "  stall_timeout: 2s\n  block_timeout: 60s\n";
   // A stopped peer with an idle link is found dead by its silence within a cycle or two,
-  // before anything backs its link up (a sanitized gateway takes that long to fill the
-  // socket buffers): slow gossip gives the burst time to back the link up first.
+  // and then nothing goes to it at all. Here only its link may find it out: its gossip gets
+  // a minute to be answered. (Slow gossip alone was not enough: in one CI run a sanitized
+  // gateway took longer to start the burst than gossip took to drop the peer, and the burst
+  // waited for a subscriber search instead, `pending_full`.)
+  extra_config_ = "  stall_timeout: 2s\n  block_timeout: 60s\n  answer_timeout: 60s\n";
   cycle_ = "1s";
   for (int i = 0; i < 2; ++i) start(i);
   // Gateway 0 does not subscribe: it sends straight to the subscriber it found.
