@@ -7,7 +7,8 @@ namespace psycho::nats {
 
 namespace {
 
-// pace_import(): how often a paused delivery thread looks again, and for how long at most.
+// pace_import(): how often a paused delivery thread looks again, and how long it waits at
+// most for a recipient that is not moving.
 // Longer than a paused local publisher's 50 ms (net/client_session.cpp): what arrives
 // meanwhile waits in nats.c's memory, not in a socket, and is bounded there.
 constexpr std::chrono::microseconds kImportStallStep{200};
@@ -40,8 +41,10 @@ void NatsAdapter::receive_chosen(std::string_view local_queue, natsSubscription*
 //   is still waited for, so what nats.c held does not burst into it. (Half, where the wait
 //   used to end for everyone: a reader slow enough that its whole-outbox writes take longer
 //   than kMovingWithin counts as stalled, and is then given no less than before.)
-// - A wait ends when the congestion clears, after kImportStall, or as soon as nats.c holds
-//   three quarters; then messages go on at full speed until the congestion has cleared once.
+// - A wait ends when the congestion clears, as soon as nats.c holds three quarters, or after
+//   kImportStall without a moving recipient to wait for (a slow reader's wait lasts as long
+//   as it keeps reading); then messages go on at full speed until the congestion has
+//   cleared once.
 // So a subscriber that reads slower than the publisher writes, or not at all, is cut as a
 // slow consumer, the others get everything, and the bridge never falls behind nats-server.
 void NatsAdapter::pace_import(natsSubscription* sub) {
@@ -50,13 +53,18 @@ void NatsAdapter::pace_import(natsSubscription* sub) {
     return;
   }
   if (import_stall_expired_) return;
-  const auto deadline = Clock::now() + kImportStall;
+  auto deadline = Clock::now() + kImportStall;
   bool waited = false;
   for (;;) {
     const NatsHolds holds = nats_holds(sub);
+    // A recipient that is reading is waited for as long as nats.c has room (a slow reader
+    // lags, as a slow NATS client lags behind nats-server, until its buffers are full);
+    // one that stopped, for kImportStall at most.
+    const bool moving = holds != NatsHolds::most && host_->congested(WaitFor::moving);
+    if (moving) deadline = Clock::now() + kImportStall;
     const bool out_of_patience = holds == NatsHolds::most || Clock::now() >= deadline;
-    if (!out_of_patience &&
-        !host_->congested(holds == NatsHolds::little ? WaitFor::congested : WaitFor::moving)) {
+    if (!out_of_patience && !moving &&
+        (holds != NatsHolds::little || !host_->congested(WaitFor::congested))) {
       return;
     }
     if (!waited) Counters::add(counters_.import_stalls, 1);  // a timeout is a stall too

@@ -63,6 +63,7 @@ ClientSession::ClientSession(SessionContext& ctx, int worker, boost::asio::io_co
       parser_({ctx.max_control_line, greeting_->max_payload}),
       timer_(io),
       stall_timer_(io),
+      progress_timer_(io),
       auth_timer_(io),
       rate_(ctx.live[worker].publish_rate),
       slot_(ctx.active_connections) {}
@@ -395,6 +396,7 @@ void ClientSession::finish() {
   remove_subscriptions();
   timer_.cancel();
   stall_timer_.cancel();
+  progress_timer_.cancel();
   auth_timer_.cancel();
   if (user_ != nullptr) ctx_.remove_user_connection(*user_);
   set_user(nullptr);

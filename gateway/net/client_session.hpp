@@ -24,6 +24,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -83,6 +84,10 @@ class ClientSession : public Subscriber,
   virtual void do_read() = 0;
   virtual void do_write(const std::vector<boost::asio::const_buffer>& buffers) = 0;
   virtual void do_shutdown() = 0;
+  // What was handed to the transport and the peer has not taken yet (the kernel's send
+  // queue), where the transport can tell: how a congested session sees its peer read while
+  // a write is still in flight.
+  virtual std::optional<std::size_t> unsent_bytes() { return std::nullopt; }
 
   void on_read(std::string_view data);
   void on_read_failed(const std::error_code& ec);
@@ -158,7 +163,8 @@ class ClientSession : public Subscriber,
   void begin_close();
   void finish();
   void update_congestion();
-  void note_progress();  // progress_at_ = now
+  void note_progress();   // progress_at_ = now
+  void watch_progress();  // while congested: a peer taking part of a write is progress too
   void read_next();
   void wait_for_congestion();
   bool still_stalled(std::chrono::steady_clock::time_point now);
@@ -175,8 +181,11 @@ class ClientSession : public Subscriber,
   std::string remote_;
   const std::shared_ptr<const Greeting> greeting_;  // before parser_, which it sets up
   protocol::Parser parser_;
-  boost::asio::steady_timer timer_;        // PING interval, then the close deadline
-  boost::asio::steady_timer stall_timer_;  // flow control: a pause before the next read
+  boost::asio::steady_timer timer_;           // PING interval, then the close deadline
+  boost::asio::steady_timer stall_timer_;     // flow control: a pause before the next read
+  boost::asio::steady_timer progress_timer_;  // watch_progress(), while congested
+  bool watching_progress_ = false;
+  std::size_t last_unsent_ = SIZE_MAX;  // unsent_bytes() when last looked at
 
   // Options from CONNECT.
   bool verbose_ = true;         // +OK after every op (the seed's behaviour)

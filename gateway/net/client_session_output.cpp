@@ -26,6 +26,11 @@ constexpr std::chrono::milliseconds kStuckAfter{500};
 // consumer would otherwise burst into the others once kStuckAfter had passed. A reader
 // takes a 2 MiB write (a quarter of the default max_pending) in this time at 40 MB/s.
 constexpr std::chrono::milliseconds kMovingWithin{50};
+// How often a congested session looks at its transport's send queue. A write completes only
+// once the kernel took all of it, and the kernel wakes a writer only when much of its send
+// buffer (megabytes, autotuned) has drained: a reader taking 2.6 MB/s went 560 ms without a
+// completed write, counted as stopped, and was cut by what the NATS adapter then let go.
+constexpr std::chrono::milliseconds kProgressPoll{10};
 }  // namespace
 
 void ClientSession::Outbox::clear() {
@@ -114,6 +119,25 @@ void ClientSession::note_progress() {
                      std::memory_order_relaxed);
 }
 
+void ClientSession::watch_progress() {
+  if (watching_progress_) return;
+  watching_progress_ = true;
+  progress_timer_.expires_after(kProgressPoll);
+  progress_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    self->watching_progress_ = false;
+    if (ec || self->closing_or_closed() || !self->congested_.load(std::memory_order_relaxed)) {
+      self->last_unsent_ = SIZE_MAX;
+      return;
+    }
+    // The send queue shrinking under a write in flight: the peer is reading.
+    const std::size_t unsent =
+        self->write_in_flight_ ? self->unsent_bytes().value_or(SIZE_MAX) : SIZE_MAX;
+    if (unsent < self->last_unsent_) self->note_progress();
+    self->last_unsent_ = unsent;
+    self->watch_progress();
+  });
+}
+
 void ClientSession::update_congestion() {
   // A session on its way out (cut as a slow consumer, say) must hold nobody back: its last
   // write may take as long as kCloseDeadline, and a cut one held a NATS import for up to
@@ -131,6 +155,7 @@ void ClientSession::update_congestion() {
     // Release: a thread that sees the flag sees this stamp too, not an old one that would
     // make a fresh congestion look stalled.
     congested_.store(true, std::memory_order_release);
+    watch_progress();
   } else if (now && pending_bytes_ < high / 2) {
     congested_.store(false, std::memory_order_relaxed);
   }

@@ -11,6 +11,7 @@
 
 #include "core/log.hpp"
 #include "net/client_session.hpp"
+#include "net/send_queue.hpp"
 #include "net/tls_identity.hpp"
 #include "net/transports.hpp"
 
@@ -89,6 +90,12 @@ class StreamSession final : public ClientSession {
     asio::async_write(stream_, buffers,
                       [self = shared_from_this(), this](const boost::system::error_code& ec,
                                                         std::size_t) { on_write_done(ec); });
+  }
+
+  std::optional<std::size_t> unsent_bytes() override {
+    auto& socket = stream_.lowest_layer();
+    if (!socket.is_open()) return std::nullopt;
+    return send_queue_bytes(socket.native_handle());
   }
 
   // A lingering close: send FIN after what was written, then read and throw away what the

@@ -17,6 +17,7 @@
 
 #include "core/log.hpp"
 #include "net/client_session.hpp"
+#include "net/send_queue.hpp"
 #include "net/static_files.hpp"
 #include "net/tls_identity.hpp"
 #include "net/transports.hpp"
@@ -147,6 +148,12 @@ class WebSocketSession final : public ClientSession {
       return;
     }
     close_socket();
+  }
+
+  std::optional<std::size_t> unsent_bytes() override {
+    auto& socket = beast::get_lowest_layer(ws_);
+    if (!socket.is_open()) return std::nullopt;
+    return send_queue_bytes(socket.native_handle());
   }
 
   void close_socket() {

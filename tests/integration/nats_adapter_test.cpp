@@ -575,6 +575,33 @@ TEST_F(NatsAdapterTest, AFastNatsPublisherIsFollowedAtASmallMaxPending) {
   expect_followed("  pending_bytes: 128MiB\ngateway:\n  workers: 2\n  max_pending: 1MiB\n", 40'000);
 }
 
+// A subscriber that reads slowly but steadily (64 KiB every 25 ms, about 2.6 MB/s) is waited
+// for as long as it reads, not taken for stopped: its session sees the socket's send queue
+// shrink. Before, only a completed write counted, and the kernel let a multi-MiB write
+// complete once in 560 ms at this pace; the reader counted as stopped, the adapter's 1 s
+// wait ran out, and what nats.c held cut it after 4,000-8,000 messages.
+TEST_F(NatsAdapterTest, ASlowSteadyReaderIsWaitedForNotCut) {
+  constexpr std::size_t kCount = 20'000;  // 20 MB: more than max_pending and the socket hold
+  start("  pending_bytes: 128MiB\n");
+  auto reader = psycho_client(gw());
+  reader->send("SUB flood.>\nPING\n");
+  ASSERT_EQ(reader->line(), "PONG\n");
+  ASSERT_TRUE(bridged(nats(), *reader, "flood.probe"));
+  reader->drain_for(200ms);  // any later probe
+  reader->discard_pending();
+  std::jthread publisher([&] {
+    for (std::size_t i = 0; i < kCount; ++i) nats().publish("flood.x", flood_payload(i, 1024));
+    nats().flush();
+  });
+  FloodTally tally(kCount);
+  receive_flood_slowly(*reader, tally, 60s, 25ms);
+  EXPECT_TRUE(tally.complete()) << tally.summary();
+  EXPECT_EQ(metric(gw(), "psycho_slow_consumers_total"), 0);
+  EXPECT_EQ(
+      metric(gw(), "psycho_adapter_dropped_total{adapter=\"nats\",reason=\"slow_subscription\"}"),
+      0);
+}
+
 // A subscriber that stops reading holds the adapter back for a while (until its writes have
 // moved nothing for half a second), not for ever: then it is cut as a slow consumer (as
 // nats-server cuts one), nats.c has dropped nothing, and the bridge carries on.

@@ -1,0 +1,19 @@
+// How much a socket has been given and its peer has not taken yet: the kernel's send queue
+// (SIOCOUTQ), for a congested session's watch on its reader (ClientSession::unsent_bytes).
+#pragma once
+
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+
+#include <cstddef>
+#include <optional>
+
+namespace psycho::net {
+
+inline std::optional<std::size_t> send_queue_bytes(int fd) {
+  int queued = 0;
+  if (fd < 0 || ::ioctl(fd, SIOCOUTQ, &queued) != 0 || queued < 0) return std::nullopt;
+  return static_cast<std::size_t>(queued);
+}
+
+}  // namespace psycho::net
