@@ -23,8 +23,8 @@ constexpr std::chrono::milliseconds kStuckAfter{500};
 // A congested consumer that completed a write this recently is moving. One that has not, for
 // longer, is stalled: still waited for by publishers, but no longer by an adapter whose own
 // buffer (nats.c's, for one) is filling meanwhile. What such an adapter held for a stopped
-// consumer would otherwise burst into the others once kStuckAfter had passed. A reader
-// takes a 2 MiB write (a quarter of the default max_pending) in this time at 40 MB/s.
+// consumer would otherwise burst into the others once kStuckAfter had passed. Progress is a
+// write completing or, between completions, the send queue shrinking (kProgressPoll).
 constexpr std::chrono::milliseconds kMovingWithin{50};
 // How often a congested session looks at its transport's send queue. A write completes only
 // once the kernel took all of it, and the kernel wakes a writer only when much of its send

@@ -10,9 +10,13 @@
 
 namespace psycho::net {
 
-inline std::optional<std::size_t> send_queue_bytes(int fd) {
+// `socket`: an Asio TCP socket (a stream's lowest layer); nothing when it is closed.
+template <class Socket>
+std::optional<std::size_t> send_queue_bytes(Socket& socket) {
   int queued = 0;
-  if (fd < 0 || ::ioctl(fd, SIOCOUTQ, &queued) != 0 || queued < 0) return std::nullopt;
+  if (!socket.is_open() || ::ioctl(socket.native_handle(), SIOCOUTQ, &queued) != 0 || queued < 0) {
+    return std::nullopt;
+  }
   return static_cast<std::size_t>(queued);
 }
 

@@ -93,9 +93,7 @@ class StreamSession final : public ClientSession {
   }
 
   std::optional<std::size_t> unsent_bytes() override {
-    auto& socket = stream_.lowest_layer();
-    if (!socket.is_open()) return std::nullopt;
-    return send_queue_bytes(socket.native_handle());
+    return send_queue_bytes(stream_.lowest_layer());
   }
 
   // A lingering close: send FIN after what was written, then read and throw away what the

@@ -151,9 +151,7 @@ class WebSocketSession final : public ClientSession {
   }
 
   std::optional<std::size_t> unsent_bytes() override {
-    auto& socket = beast::get_lowest_layer(ws_);
-    if (!socket.is_open()) return std::nullopt;
-    return send_queue_bytes(socket.native_handle());
+    return send_queue_bytes(beast::get_lowest_layer(ws_));
   }
 
   void close_socket() {
