@@ -6,7 +6,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "adapters/poldercast/protocol/topic.hpp"
+#include "poldercast/topic.hpp"
 #include "sim/mesh.hpp"
 #include "sim/workload.hpp"
 

@@ -1,4 +1,4 @@
-// psycho-sim: runs the PolderCast overlay code (adapters/poldercast/protocol) on thousands of
+// psycho-sim: runs the PolderCast overlay code (poldercast) on thousands of
 // simulated nodes and reports how well it works, against baselines on the same workload.
 // docs/poldercast.md explains the scenarios; BENCHMARKS.md has the figures.
 #include <charconv>

@@ -1,5 +1,5 @@
 // psycho-sim's world: PolderCast nodes (the production code,
-// adapters/poldercast/protocol/node.hpp) joined by an in-memory transport with random
+// poldercast/node.hpp) joined by an in-memory transport with random
 // latency, on a virtual clock. Every node ticks once per cycle at its own phase; a message
 // is delivered `latency` after it was sent, unless its target has died meanwhile (a crashed
 // host says nothing, as on the Internet). Deterministic for a given seed.
@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "adapters/poldercast/protocol/node.hpp"
+#include "poldercast/node.hpp"
 
 namespace psycho::sim {
 

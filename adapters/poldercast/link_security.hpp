@@ -1,5 +1,5 @@
-// Authenticated, encrypted overlay links (docs/poldercast.md#links-noise-xx-and-why-not-tls): who may join
-// (the admission policy), and one link's Noise XX handshake with the identity each side
+// Authenticated, encrypted overlay links (docs/poldercast.md#links-noise-xx-and-why-not-tls): who
+// may join (the admission policy), and one link's Noise XX handshake with the identity each side
 // proves in it. The stream transport runs it on every connection before any overlay
 // message; a browser's WebSocket link can run the same bytes.
 //
@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "adapters/poldercast/noise.hpp"
-#include "adapters/poldercast/protocol/crypto.hpp"
+#include "poldercast/crypto.hpp"
 
 namespace psycho::poldercast {
 

@@ -11,8 +11,8 @@
 #include <string>
 #include <string_view>
 
-#include "adapters/poldercast/protocol/crypto.hpp"
 #include "core/result.hpp"
+#include "poldercast/crypto.hpp"
 
 namespace psycho::poldercast {
 

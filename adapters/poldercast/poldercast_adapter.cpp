@@ -14,13 +14,13 @@
 #include "adapters/interest_table.hpp"
 #include "adapters/outbound_queue.hpp"
 #include "adapters/poldercast/poldercast_config.hpp"
-#include "adapters/poldercast/protocol/node.hpp"
 #include "adapters/poldercast/relaying_transport.hpp"
 #include "adapters/poldercast/report.hpp"
 #include "adapters/poldercast/stream_transport.hpp"
 #include "adapters/poldercast/subject_holds.hpp"
 #include "adapters/poldercast/websocket_links.hpp"
 #include "core/log.hpp"
+#include "poldercast/node.hpp"
 
 namespace psycho::poldercast {
 

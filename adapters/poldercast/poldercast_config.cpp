@@ -9,9 +9,9 @@
 
 #include "adapters/adapter.hpp"
 #include "adapters/multicast/group_keys.hpp"
-#include "adapters/poldercast/protocol/relay.hpp"
 #include "config/section.hpp"
 #include "core/host_port.hpp"
+#include "poldercast/relay.hpp"
 
 namespace psycho::poldercast {
 

@@ -11,13 +11,13 @@
 
 #include "adapters/poldercast/link_security.hpp"
 #include "adapters/poldercast/node_key.hpp"
-#include "adapters/poldercast/protocol/node.hpp"
 #include "adapters/poldercast/stream_transport.hpp"
 #include "adapters/queue_settings.hpp"
 #include "adapters/subject_filter.hpp"
 #include "config/command_line.hpp"
 #include "config/config.hpp"
 #include "core/result.hpp"
+#include "poldercast/node.hpp"
 
 namespace psycho::poldercast {
 

@@ -1,7 +1,7 @@
 #include "adapters/poldercast/relaying_transport.hpp"
 
-#include "adapters/poldercast/protocol/relay.hpp"
 #include "metrics/adapter_metrics.hpp"
+#include "poldercast/relay.hpp"
 
 namespace psycho::poldercast {
 

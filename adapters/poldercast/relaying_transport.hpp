@@ -11,10 +11,10 @@
 
 #include <string>
 
-#include "adapters/poldercast/protocol/transport.hpp"
-#include "adapters/poldercast/protocol/wire.hpp"
 #include "adapters/poldercast/stream_transport.hpp"
 #include "adapters/poldercast/websocket_links.hpp"
+#include "poldercast/transport.hpp"
+#include "poldercast/wire.hpp"
 
 namespace psycho::poldercast {
 

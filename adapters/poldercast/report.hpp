@@ -1,14 +1,15 @@
-// The PolderCast adapter's /metrics samples and /varz details (docs/poldercast.md#metrics-and-varz),
-// built on the adapter's event-loop thread, which owns the node and the transport.
+// The PolderCast adapter's /metrics samples and /varz details
+// (docs/poldercast.md#metrics-and-varz), built on the adapter's event-loop thread, which owns the
+// node and the transport.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 
 #include "adapters/adapter.hpp"
-#include "adapters/poldercast/protocol/node.hpp"
 #include "adapters/poldercast/stream_transport.hpp"
 #include "adapters/traffic_counters.hpp"
+#include "poldercast/node.hpp"
 
 namespace psycho::poldercast {
 

@@ -20,8 +20,8 @@
 #include <string>
 
 #include "adapters/poldercast/link_security.hpp"
-#include "adapters/poldercast/protocol/transport.hpp"
 #include "core/result.hpp"
+#include "poldercast/transport.hpp"
 
 namespace boost::asio {
 class io_context;

@@ -11,7 +11,7 @@
 
 #include "adapters/poldercast/expiring_set.hpp"
 #include "adapters/poldercast/link_listener.hpp"
-#include "adapters/poldercast/protocol/relay.hpp"
+#include "poldercast/relay.hpp"
 
 namespace psycho::poldercast {
 

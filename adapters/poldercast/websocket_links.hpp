@@ -23,9 +23,9 @@
 #include <string_view>
 
 #include "adapters/adapter.hpp"
-#include "adapters/poldercast/protocol/transport.hpp"
-#include "adapters/poldercast/protocol/wire.hpp"
 #include "core/result.hpp"
+#include "poldercast/transport.hpp"
+#include "poldercast/wire.hpp"
 
 namespace boost::asio {
 class io_context;

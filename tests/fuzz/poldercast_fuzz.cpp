@@ -11,9 +11,9 @@
 #include <string>
 #include <string_view>
 
-#include "adapters/poldercast/protocol/node.hpp"
-#include "adapters/poldercast/protocol/relay.hpp"
-#include "adapters/poldercast/protocol/wire.hpp"
+#include "poldercast/node.hpp"
+#include "poldercast/relay.hpp"
+#include "poldercast/wire.hpp"
 
 namespace {
 

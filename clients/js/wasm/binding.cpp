@@ -1,4 +1,4 @@
-// The PolderCast node (adapters/poldercast/protocol, the very code the gateways run) for
+// The PolderCast node (poldercast, the very code the gateways run) for
 // JavaScript, through embind. JavaScript supplies the network: an object with
 // send(address, bytes, peer) -> boolean and backlog(address) -> number, called synchronously
 // from inside the node (so it must not call back into the node), and it feeds what arrives to
@@ -19,8 +19,8 @@
 #include <cstdint>
 #include <string>
 
-#include "adapters/poldercast/protocol/node.hpp"
-#include "adapters/poldercast/protocol/relay.hpp"
+#include "poldercast/node.hpp"
+#include "poldercast/relay.hpp"
 
 namespace psycho::poldercast {
 namespace {

@@ -20,9 +20,9 @@
 #include "adapters/multicast/group_keys.hpp"
 #include "adapters/poldercast/node_key.hpp"
 #include "adapters/poldercast/poldercast_config.hpp"
-#include "adapters/poldercast/protocol/node.hpp"
-#include "adapters/poldercast/protocol/topic.hpp"
 #include "adapters/poldercast/stream_transport.hpp"
+#include "poldercast/node.hpp"
+#include "poldercast/topic.hpp"
 
 namespace {
 

@@ -4,9 +4,9 @@
 #include <gtest/gtest.h>
 
 #include "adapters/poldercast/node_key.hpp"
-#include "adapters/poldercast/protocol/batch_signature.hpp"
-#include "adapters/poldercast/protocol/node.hpp"
-#include "adapters/poldercast/protocol/topic.hpp"
+#include "poldercast/batch_signature.hpp"
+#include "poldercast/node.hpp"
+#include "poldercast/topic.hpp"
 
 namespace psycho::poldercast {
 namespace {

@@ -1,5 +1,5 @@
 // Loads the PolderCast node compiled to WebAssembly (scripts/build-wasm: the gateways' own
-// protocol code, adapters/poldercast/protocol, with clients/js/wasm/binding.cpp). One
+// protocol code, poldercast, with clients/js/wasm/binding.cpp). One
 // instance per module URL, shared by every overlay node of the page.
 
 /** @type {Map<string, Promise<any>>} */

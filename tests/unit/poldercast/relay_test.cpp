@@ -1,4 +1,4 @@
-#include "adapters/poldercast/protocol/relay.hpp"
+#include "poldercast/relay.hpp"
 
 #include <gtest/gtest.h>
 

@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <cstring>
 
-#include "adapters/poldercast/protocol/node.hpp"
-#include "adapters/poldercast/protocol/relay.hpp"
-#include "adapters/poldercast/protocol/topic.hpp"
+#include "poldercast/node.hpp"
+#include "poldercast/relay.hpp"
+#include "poldercast/topic.hpp"
 
 namespace psycho::poldercast {
 

@@ -5,7 +5,7 @@
 #include <iterator>
 #include <unordered_set>
 
-#include "adapters/poldercast/protocol/node.hpp"
+#include "poldercast/node.hpp"
 
 namespace psycho::poldercast {
 

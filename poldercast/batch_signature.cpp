@@ -1,4 +1,4 @@
-#include "adapters/poldercast/protocol/batch_signature.hpp"
+#include "poldercast/batch_signature.hpp"
 
 #include <cstring>
 #include <vector>

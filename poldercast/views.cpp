@@ -1,4 +1,4 @@
-#include "adapters/poldercast/protocol/views.hpp"
+#include "poldercast/views.hpp"
 
 #include <algorithm>
 #include <unordered_map>

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
-#include "adapters/poldercast/protocol/node.hpp"
-#include "adapters/poldercast/protocol/topic.hpp"
+#include "poldercast/node.hpp"
+#include "poldercast/topic.hpp"
 
 namespace psycho::poldercast {
 namespace {

@@ -16,7 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "adapters/poldercast/protocol/views.hpp"
+#include "poldercast/views.hpp"
 
 namespace psycho::poldercast {
 

@@ -10,7 +10,7 @@
 #include <random>
 #include <vector>
 
-#include "adapters/poldercast/protocol/wire.hpp"
+#include "poldercast/wire.hpp"
 
 namespace psycho::poldercast {
 

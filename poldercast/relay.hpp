@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-#include "adapters/poldercast/protocol/wire.hpp"
+#include "poldercast/wire.hpp"
 
 namespace psycho::poldercast {
 

@@ -1,4 +1,4 @@
-#include "adapters/poldercast/protocol/wire.hpp"
+#include "poldercast/wire.hpp"
 
 #include <gtest/gtest.h>
 

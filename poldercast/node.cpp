@@ -1,12 +1,12 @@
 // Node, part one: construction, subscriptions and the profile, sending, receiving (checks
 // and dispatch), and peers coming and going. Part two (dissemination.cpp) publishes and
 // forwards; part three (gossip.cpp) runs the cycle and the three layers' exchanges.
-#include "adapters/poldercast/protocol/node.hpp"
+#include "poldercast/node.hpp"
 
 #include <algorithm>
 #include <unordered_set>
 
-#include "adapters/poldercast/protocol/topic.hpp"
+#include "poldercast/topic.hpp"
 
 namespace psycho::poldercast {
 

@@ -18,8 +18,8 @@
 #include <string>
 #include <unordered_set>
 
-#include "adapters/poldercast/protocol/crypto.hpp"
-#include "adapters/poldercast/protocol/wire.hpp"
+#include "poldercast/crypto.hpp"
+#include "poldercast/wire.hpp"
 
 namespace psycho::poldercast {
 

@@ -21,14 +21,14 @@
 #include <unordered_map>
 #include <vector>
 
-#include "adapters/poldercast/protocol/batch_signature.hpp"
-#include "adapters/poldercast/protocol/publish_cache.hpp"
-#include "adapters/poldercast/protocol/reply_routes.hpp"
-#include "adapters/poldercast/protocol/rings.hpp"
-#include "adapters/poldercast/protocol/seen_set.hpp"
-#include "adapters/poldercast/protocol/transport.hpp"
-#include "adapters/poldercast/protocol/views.hpp"
-#include "adapters/poldercast/protocol/wire.hpp"
+#include "poldercast/batch_signature.hpp"
+#include "poldercast/publish_cache.hpp"
+#include "poldercast/reply_routes.hpp"
+#include "poldercast/rings.hpp"
+#include "poldercast/seen_set.hpp"
+#include "poldercast/transport.hpp"
+#include "poldercast/views.hpp"
+#include "poldercast/wire.hpp"
 
 namespace psycho::poldercast {
 

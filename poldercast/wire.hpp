@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "adapters/poldercast/protocol/crypto.hpp"
+#include "poldercast/crypto.hpp"
 
 namespace psycho::poldercast {
 

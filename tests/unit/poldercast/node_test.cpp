@@ -1,6 +1,6 @@
 // The PolderCast node's protocol, on psycho-sim's in-memory network (many nodes) and with a
 // recording transport (one node fed hand-made messages).
-#include "adapters/poldercast/protocol/node.hpp"
+#include "poldercast/node.hpp"
 
 #include <gtest/gtest.h>
 
@@ -12,8 +12,8 @@
 #include <random>
 #include <set>
 
-#include "adapters/poldercast/protocol/publish_cache.hpp"
-#include "adapters/poldercast/protocol/topic.hpp"
+#include "poldercast/publish_cache.hpp"
+#include "poldercast/topic.hpp"
 #include "sim/network.hpp"
 
 namespace psycho::poldercast {

@@ -1,4 +1,4 @@
-#include "adapters/poldercast/protocol/rings.hpp"
+#include "poldercast/rings.hpp"
 
 #include <algorithm>
 
