@@ -135,6 +135,10 @@ void render_router(const Snapshot& s, Families& out) {
               "Queue-group members picked here for a message from an adapter whose fabric does "
               "not choose for the group: once per gateway the message reaches.",
               static_cast<double>(s.queue_gateway_picks));
+  out.counter("psycho_router_silent_passed_over_total",
+              "Subscribers that took nothing since they fell behind, which adapters stopped "
+              "waiting for because another recipient kept up.",
+              static_cast<double>(s.silent_passed_over));
   auto& drops =
       out.family("psycho_router_dropped_total",
                  "Messages from adapters dropped by the router, by reason.", MetricType::Counter);
@@ -286,6 +290,7 @@ std::string render_varz(const Snapshot& s) {
   j.field("injected", s.injected);
   j.field("queue_fallback", s.queue_fallback);
   j.field("queue_gateway_picks", s.queue_gateway_picks);
+  j.field("silent_passed_over", s.silent_passed_over);
   for (std::size_t r = 0; r < kRouterDropReasons; ++r) {
     j.field("dropped_" + std::string(kRouterDropNames[r]), s.router_dropped[r]);
   }

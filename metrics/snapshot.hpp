@@ -39,6 +39,7 @@ struct Snapshot {
   // Router
   std::uint64_t routed = 0, injected = 0, no_interest = 0, queue_fallback = 0;
   std::uint64_t queue_gateway_picks = 0;
+  std::uint64_t silent_passed_over = 0;
   std::array<std::uint64_t, kRouterDropReasons> router_dropped{};  // by RouterDrop
   std::vector<AdapterSnapshot> adapters;
 

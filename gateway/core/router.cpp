@@ -66,9 +66,10 @@ struct Router::MatchResult {
 namespace {
 
 // Of a message's congested recipients, the one a publisher or an adapter should wait for: one
-// that is moving if there is one. A stalled one may be given up soon (or, by an adapter
-// whose own buffer is filling, at once), and the wait must then go on for a moving one
-// rather than end and let what was held back burst into it.
+// that is moving if there is one, else a stalled one (it was reading) before a silent one. A
+// stalled one may be given up soon (or, by an adapter whose own buffer is filling, at once),
+// and the wait must then go on for a moving one rather than end and let what was held back
+// burst into it.
 struct RecipientToWaitFor {
   std::shared_ptr<Subscriber> recipient;
   Congestion state = Congestion::none;
@@ -76,9 +77,23 @@ struct RecipientToWaitFor {
   void consider(const std::shared_ptr<Subscriber>& s) {
     if (state == Congestion::moving) return;
     const Congestion c = s->congestion();
-    if (c == Congestion::none || c == state) return;
+    if (rank(c) <= rank(state)) return;
     recipient = s;
     state = c;
+  }
+
+  static int rank(Congestion c) {
+    switch (c) {
+      case Congestion::moving:
+        return 3;
+      case Congestion::stalled:
+        return 2;
+      case Congestion::silent:
+        return 1;
+      case Congestion::none:
+        break;
+    }
+    return 0;
   }
 };
 
@@ -375,6 +390,16 @@ Backpressure Router::route(const MessagePtr& message, bool injected) {
   return pressure;
 }
 
+bool Router::someone_keeps_up(const MatchResult* result) {
+  if (result == nullptr) return false;
+  for (const auto& on_worker : result->by_worker) {
+    for (const auto& s : on_worker) {
+      if (s->congestion() == Congestion::none) return true;
+    }
+  }
+  return false;
+}
+
 bool Router::injection_congested(WaitFor who) const {
   const std::size_t pause_at =
       std::min(inject_pause_.load(std::memory_order_relaxed), options_.inject_backlog / 2);
@@ -387,8 +412,18 @@ bool Router::injection_congested(WaitFor who) const {
     inject_pressure_.recipient = std::exchange(inject_stalled_, nullptr);
     recipient = inject_pressure_.recipient->congestion();
   }
-  if (recipient == Congestion::moving ||
-      (recipient != Congestion::none && who == WaitFor::congested) ||
+  // A silent recipient (one that took nothing since it fell behind) is not worth idling
+  // another that keeps up for: it is probably stuck, and what the adapter holds meanwhile
+  // would later burst into the one that kept up.
+  const bool worth_waiting_for =
+      recipient == Congestion::stalled ||
+      (recipient == Congestion::silent && !someone_keeps_up(inject_recipients_.get()));
+  if (recipient == Congestion::silent && !worth_waiting_for &&
+      inject_passed_over_ != inject_pressure_.recipient.get()) {
+    inject_passed_over_ = inject_pressure_.recipient.get();  // only compared, never followed
+    stats_.silent_passed_over.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (recipient == Congestion::moving || (worth_waiting_for && who == WaitFor::congested) ||
       (inject_pressure_.adapter != nullptr &&
        inject_pressure_.adapter->flow_for(*inject_pressure_.held).congested) ||
       (inject_pressure_worker_ >= 0 && backlogged(inject_pressure_worker_))) {
@@ -397,6 +432,7 @@ bool Router::injection_congested(WaitFor who) const {
   // Not waited for by this adapter, but still by the others.
   if (recipient != Congestion::none) return false;
   inject_pressure_ = {};
+  inject_recipients_ = nullptr;
   inject_pressure_worker_ = -1;
   inject_pressured_.store(false, std::memory_order_relaxed);
   return false;
@@ -406,8 +442,10 @@ void Router::follow_max_pending(std::size_t max_pending) noexcept {
   inject_pause_.store(std::min(options_.inject_pause, max_pending / 4), std::memory_order_relaxed);
 }
 
-void Router::note_inject_pressure(Backpressure pressure, int handing_off) {
+void Router::note_inject_pressure(Backpressure pressure, int handing_off,
+                                  std::shared_ptr<const MatchResult> recipients) {
   MutexLock lock(inject_pressure_mutex_);
+  if (recipients != nullptr) inject_recipients_ = std::move(recipients);
   // Workers report one after another: a moving recipient one of them found stays the one to
   // wait for while it moves, whatever stalled one another finds next; that one is kept as
   // the next in line. The newest report wins a tie.
@@ -420,7 +458,8 @@ void Router::note_inject_pressure(Backpressure pressure, int handing_off) {
   inject_stalled_ = nullptr;
   if (best.state == Congestion::moving) {
     for (const auto& s : candidates) {
-      if (s && s != best.recipient && s->congestion() == Congestion::stalled) {
+      if (s && s != best.recipient && s->congestion() != Congestion::none &&
+          s->congestion() != Congestion::moving) {
         inject_stalled_ = s;
         break;
       }
@@ -557,7 +596,7 @@ void Router::flush_remote(int here) {
       if (auto recipient = last->congested_recipient(target)) {
         Backpressure pressure;
         pressure.recipient = std::move(recipient);
-        note_inject_pressure(std::move(pressure), -1);
+        note_inject_pressure(std::move(pressure), -1, last->result);
       }
     });
   }
@@ -681,7 +720,8 @@ void Router::route_injected(int worker) {
     // would pile up between workers with no bound.
     if (Backpressure pressure = route(m, true)) {
       const int handing_off = pressure.backlog ? worker : -1;
-      note_inject_pressure(std::move(pressure), handing_off);
+      note_inject_pressure(std::move(pressure), handing_off,
+                           lookup(&worker_state_[worker], m->subject()));
     }
   }
   batch.clear();  // keeps its capacity for the next burst

@@ -146,9 +146,13 @@ class Router {
   Backpressure deliver_chosen(int here, const MessagePtr& message, const MatchResult& result,
                               bool injected);
   std::uint64_t& random_state(int here, std::uint64_t& fallback);
+  // Whether a plain subscriber in `result` is not congested.
+  static bool someone_keeps_up(const MatchResult* result);
   // Any thread: what an adapter should know before it injects more (injection_congested);
-  // `handing_off` is the worker whose hand-off to other workers was backlogged, or -1.
-  void note_inject_pressure(Backpressure pressure, int handing_off);
+  // `handing_off` is the worker whose hand-off to other workers was backlogged, or -1;
+  // `recipients`: every recipient of the message the pressure was found for, or null.
+  void note_inject_pressure(Backpressure pressure, int handing_off,
+                            std::shared_ptr<const MatchResult> recipients);
   // `injected`: as for route(), so that a member on another worker reports its congestion
   // to the adapters after the batch (flush_remote).
   void hand_to(int here, const MessagePtr& message, const std::shared_ptr<Subscriber>& member,
@@ -164,7 +168,7 @@ class Router {
   WorkerPool& workers_;
   RouterOptions options_;
   const std::uint64_t import_node_;  // import_node_id(options_.node_id)
-  RouterStats stats_;
+  mutable RouterStats stats_;        // counted from const queries too (injection_congested)
   DedupCache dedup_;
   std::vector<FabricLink*> adapters_;
   // Requests a recipient here took that went to a fabric too: not for its "no responders".
@@ -216,6 +220,11 @@ class Router {
   // A stalled recipient reported while a moving one was kept: next in line when that one
   // catches up, so that adapters that wait for stalled ones too still do.
   mutable std::shared_ptr<Subscriber> inject_stalled_ GUARDED_BY(inject_pressure_mutex_);
+  // All the recipients of the message last reported: whether one of them keeps up decides if
+  // a silent recipient is waited for.
+  mutable std::shared_ptr<const MatchResult> inject_recipients_ GUARDED_BY(inject_pressure_mutex_);
+  // The silent recipient last passed over (counted once), only compared.
+  mutable const Subscriber* inject_passed_over_ GUARDED_BY(inject_pressure_mutex_) = nullptr;
   // The worker whose hand-off to other workers was backlogged with them, or -1.
   mutable int inject_pressure_worker_ GUARDED_BY(inject_pressure_mutex_) = -1;
   mutable std::atomic<bool> inject_pressured_{false};

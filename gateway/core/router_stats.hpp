@@ -46,6 +46,11 @@ struct RouterStats {
   // gateway the message reaches picks one of its own members, so a group spread over
   // several gateways gets it once per gateway.
   std::atomic<std::uint64_t> queue_gateway_picks{0};
+  // Silent recipients (behind, and took nothing since they fell behind) that adapters stopped
+  // waiting for because another recipient of the same messages kept up: each such recipient
+  // once. It gets what follows at the fabric's pace, and is cut as a slow consumer if it has
+  // stopped for good.
+  std::atomic<std::uint64_t> silent_passed_over{0};
   std::array<std::atomic<std::uint64_t>, kRouterDropReasons> dropped{};  // by RouterDrop
 
   void drop(RouterDrop reason) noexcept {

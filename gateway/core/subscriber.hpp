@@ -15,11 +15,17 @@ enum class Congestion : std::uint8_t {
             // last 50 ms)
   stalled,  // behind, and it has taken nothing for longer, not yet long enough to be
             // given up (a session: 500 ms)
+  silent,   // as stalled, but it has taken nothing since it fell behind: it may well have
+            // stopped before (one that never reads looks like this from the start), where a
+            // stalled one was reading and paused (a session: its peer took under 256 KiB
+            // off the send queue since, and had not in the second before)
 };
 
 // Whom an adapter waits for before it injects more.
 enum class WaitFor : std::uint8_t {
-  congested,  // every congested recipient (and the router's own backlog, congested adapters)
+  congested,  // every congested recipient (and the router's own backlog, congested adapters),
+              // except a silent one while another recipient keeps up: waiting for it would
+              // idle that one for a subscriber that has probably stopped
   moving,     // only recipients that are moving (and the backlog, congested adapters):
               // what the adapter itself holds meanwhile is filling up, and a stalled
               // recipient would make it overflow

@@ -88,6 +88,8 @@ class ClientSession : public Subscriber,
   // queue), where the transport can tell: how a congested session sees its peer read while
   // a write is still in flight.
   virtual std::optional<std::size_t> unsent_bytes() { return std::nullopt; }
+  // Whether unsent_bytes() can answer (a socket's transport), without asking the kernel.
+  virtual bool has_send_queue() const noexcept { return false; }
 
   void on_read(std::string_view data);
   void on_read_failed(const std::error_code& ec);
@@ -163,7 +165,8 @@ class ClientSession : public Subscriber,
   void begin_close();
   void finish();
   void update_congestion();
-  void note_progress();   // progress_at_ = now
+  void note_progress();                // progress_at_ = now
+  void note_taken(std::size_t bytes);  // the peer took bytes from the send queue
   void watch_progress();  // while congested: a peer taking part of a write is progress too
   void read_next();
   void wait_for_congestion();
@@ -218,10 +221,17 @@ class ClientSession : public Subscriber,
   std::vector<boost::asio::const_buffer> gather_;
   std::size_t pending_bytes_ = 0;       // queued + in flight
   std::atomic<bool> congested_{false};  // pending_bytes_ above the high-water mark
-  // steady_clock ticks of the last sign of life while congested: the flag turning on, or a
-  // write completing. congestion() says moving while it is kMovingWithin old, stalled
-  // after that, and stops holding anyone back once it is kStuckAfter old.
+  // steady_clock ticks of the last sign of life while congested: the flag turning on, or
+  // progress (note_progress). congestion() says moving while it is kMovingWithin old, stalled
+  // (silent, if nothing moved since the flag turned on) after that, and stops holding anyone
+  // back once it is kStuckAfter old.
   std::atomic<std::int64_t> progress_at_{0};
+  // Whether its peer took kTakenToMove from the send queue since it turned congested, or had
+  // within kMovedLately before (where the queue cannot be watched: a write completed). When
+  // it pauses: stalled if so, silent if not.
+  std::atomic<bool> moved_since_congested_{false};
+  std::size_t taken_since_congested_ = 0;           // bytes, seen by watch_progress
+  std::chrono::steady_clock::time_point moved_at_;  // when its peer was last seen reading
   // Flow control: why reading is paused, if it is (client_session.cpp, "Flow control").
   struct Stall {
     std::weak_ptr<Subscriber> recipient;  // a congested recipient of our PUBs

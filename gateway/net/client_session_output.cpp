@@ -31,6 +31,17 @@ constexpr std::chrono::milliseconds kMovingWithin{50};
 // buffer (megabytes, autotuned) has drained: a reader taking 2.6 MB/s went 560 ms without a
 // completed write, counted as stopped, and was cut by what the NATS adapter then let go.
 constexpr std::chrono::milliseconds kProgressPoll{10};
+// How much a congested session's peer must have taken from its send queue before it counts
+// as having moved since it fell behind (stalled rather than silent, when it pauses). A peer
+// that never reads still lets its kernel take a little now and then (measured: 29 KB, once,
+// from a 4 MB queue), and one that reads takes this within milliseconds.
+constexpr std::size_t kTakenToMove = 256 * 1024;
+// A session that falls behind within this long of its peer last being seen reading (taking
+// kTakenToMove while it was behind) is a reader that fell behind again, and counts as having
+// moved: stalled when it pauses, never silent. A Python reader on two busy cores pauses past
+// kMovingWithin now and then, just as it falls behind. (Catching up is no such sign: the
+// kernel's send buffer takes megabytes from a session whose peer never reads.)
+constexpr std::chrono::seconds kMovedLately{1};
 }  // namespace
 
 void ClientSession::Outbox::clear() {
@@ -111,7 +122,17 @@ Congestion ClientSession::congestion() const noexcept {
       std::chrono::steady_clock::duration(progress_at_.load(std::memory_order_relaxed));
   const auto quiet = std::chrono::steady_clock::now().time_since_epoch() - since;
   if (quiet >= kStuckAfter) return Congestion::none;
-  return quiet < kMovingWithin ? Congestion::moving : Congestion::stalled;
+  if (quiet < kMovingWithin) return Congestion::moving;
+  return moved_since_congested_.load(std::memory_order_relaxed) ? Congestion::stalled
+                                                                : Congestion::silent;
+}
+
+void ClientSession::note_taken(std::size_t bytes) {
+  taken_since_congested_ += bytes;
+  if (taken_since_congested_ >= kTakenToMove) {
+    moved_since_congested_.store(true, std::memory_order_relaxed);
+    moved_at_ = std::chrono::steady_clock::now();
+  }
 }
 
 void ClientSession::note_progress() {
@@ -132,7 +153,10 @@ void ClientSession::watch_progress() {
     // The send queue shrinking under a write in flight: the peer is reading.
     const std::size_t unsent =
         self->write_in_flight_ ? self->unsent_bytes().value_or(SIZE_MAX) : SIZE_MAX;
-    if (unsent < self->last_unsent_) self->note_progress();
+    if (unsent < self->last_unsent_) {
+      self->note_progress();
+      if (self->last_unsent_ != SIZE_MAX) self->note_taken(self->last_unsent_ - unsent);
+    }
     self->last_unsent_ = unsent;
     self->watch_progress();
   });
@@ -151,7 +175,12 @@ void ClientSession::update_congestion() {
   const std::size_t high = live().max_pending / 4;
   const bool now = congested_.load(std::memory_order_relaxed);
   if (!now && pending_bytes_ > high) {
-    note_progress();  // the wait for it starts now, however long ago it last wrote
+    // The wait for it starts now, however long ago it last wrote. One whose peer was seen
+    // reading lately is a reader that fell behind again, and counts as having moved.
+    const auto at = std::chrono::steady_clock::now();
+    progress_at_.store(at.time_since_epoch().count(), std::memory_order_relaxed);
+    moved_since_congested_.store(at - moved_at_ < kMovedLately, std::memory_order_relaxed);
+    taken_since_congested_ = 0;
     // Release: a thread that sees the flag sees this stamp too, not an old one that would
     // make a fresh congestion look stalled.
     congested_.store(true, std::memory_order_release);
@@ -196,7 +225,13 @@ void ClientSession::on_write_done(const std::error_code& ec) {
     finish();
     return;
   }
-  if (congested_.load(std::memory_order_relaxed)) note_progress();
+  if (congested_.load(std::memory_order_relaxed)) {
+    note_progress();
+    // A completed write may only mean that the kernel buffered it (a peer that never reads
+    // still takes megabytes so); where the send queue can be watched, only its shrinking
+    // shows that the peer reads (watch_progress).
+    if (!has_send_queue()) moved_since_congested_.store(true, std::memory_order_relaxed);
+  }
   update_congestion();
   flush();
 }

@@ -21,6 +21,7 @@ metrics::Snapshot Server::Impl::snapshot() {
   s.no_interest = r.no_interest.load();
   s.queue_fallback = r.queue_fallback.load();
   s.queue_gateway_picks = r.queue_gateway_picks.load();
+  s.silent_passed_over = r.silent_passed_over.load();
   for (std::size_t k = 0; k < kRouterDropReasons; ++k) s.router_dropped[k] = r.dropped[k].load();
   for (const auto& a : adapters) {
     AdapterStatus st = a->status();

@@ -95,6 +95,7 @@ class StreamSession final : public ClientSession {
   std::optional<std::size_t> unsent_bytes() override {
     return send_queue_bytes(stream_.lowest_layer());
   }
+  bool has_send_queue() const noexcept override { return true; }
 
   // A lingering close: send FIN after what was written, then read and throw away what the
   // peer still sends, for a moment, before closing. Closing at once with unread bytes would

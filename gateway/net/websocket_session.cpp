@@ -153,6 +153,7 @@ class WebSocketSession final : public ClientSession {
   std::optional<std::size_t> unsent_bytes() override {
     return send_queue_bytes(beast::get_lowest_layer(ws_));
   }
+  bool has_send_queue() const noexcept override { return true; }
 
   void close_socket() {
     beast::error_code ignored;

@@ -621,6 +621,8 @@ TEST_F(NatsAdapterTest, AStuckSubscriberIsCutNotWaitedFor) {
   EXPECT_EQ(
       metric(gw(), "psycho_adapter_dropped_total{adapter=\"nats\",reason=\"slow_subscription\"}"),
       0);
+  // Alone it keeps nobody waiting, so it is waited for like any subscriber that is behind.
+  EXPECT_EQ(metric(gw(), "psycho_router_silent_passed_over_total"), 0);
   auto next = psycho_client(gw());
   next->send("SUB flood.>\nPING\n");
   ASSERT_EQ(next->line(), "PONG\n");
@@ -630,7 +632,10 @@ TEST_F(NatsAdapterTest, AStuckSubscriberIsCutNotWaitedFor) {
 // One stuck subscriber among others: it is cut, as nats-server would cut it, and a subscriber
 // that keeps reading gets every message, including what nats.c held while the adapter
 // waited for the stuck one. (nats-server slows a publisher for a slow subscriber only
-// briefly; it never cuts the others for it.) `pending_bytes` is the NATS section's limit.
+// briefly; it never cuts the others for it.) The stuck one took nothing since it fell
+// behind (silent), so the adapter stops waiting for it as soon as it is not moving, rather
+// than idle the reader for it until it has been quiet for half a second.
+// `pending_bytes` is the NATS section's limit.
 void NatsAdapterTest::expect_only_the_stuck_one_cut(const std::string& pending_bytes,
                                                     std::size_t count) {
   start("  pending_bytes: " + pending_bytes + "\ngateway:\n  workers: 2\n");
@@ -652,6 +657,7 @@ void NatsAdapterTest::expect_only_the_stuck_one_cut(const std::string& pending_b
   EXPECT_EQ(
       metric(gw(), "psycho_adapter_dropped_total{adapter=\"nats\",reason=\"slow_subscription\"}"),
       0);
+  EXPECT_GE(metric(gw(), "psycho_router_silent_passed_over_total"), 1);
 }
 
 TEST_F(NatsAdapterTest, AStuckSubscriberIsCutAndTheOthersGetEverything) {

@@ -50,6 +50,15 @@ class RouterTest : public ::testing::Test {
     }
   }
 
+  // Injects 16 messages on "x", each routed before the next: routing samples recipients'
+  // congestion once in 16 messages.
+  void inject_and_route_x(const FakeAdapter& a) {
+    for (int i = 0; i < 16; ++i) {
+      inject_x(a, 1);
+      pool.run();
+    }
+  }
+
   FakeWorkers pool;
   Router router;
   std::uint64_t injected_ = 0;  // the last sequence inject_x() used
@@ -278,19 +287,13 @@ TEST_F(RouterTest, AFillingAdapterWaitsOnlyForMovingRecipients) {
   auto reader = subscriber(1);
   ASSERT_TRUE(router.subscribe(stalled, "x", ""));
   ASSERT_TRUE(router.subscribe(reader, "x", ""));
-  const auto inject_and_route = [&] {
-    for (int i = 0; i < 16; ++i) {
-      inject_x(a, 1);
-      pool.run();
-    }
-  };
   stalled->congestion_state = Congestion::stalled;
-  inject_and_route();
+  inject_and_route_x(a);
   EXPECT_TRUE(router.injection_congested(WaitFor::congested));
   EXPECT_FALSE(router.injection_congested(WaitFor::moving));
   EXPECT_TRUE(router.injection_congested(WaitFor::congested)) << "still waited for by others";
   reader->congestion_state = Congestion::moving;
-  inject_and_route();
+  inject_and_route_x(a);
   EXPECT_TRUE(router.injection_congested(WaitFor::moving));
   reader->congestion_state = Congestion::none;
   EXPECT_FALSE(router.injection_congested(WaitFor::moving));
@@ -298,6 +301,49 @@ TEST_F(RouterTest, AFillingAdapterWaitsOnlyForMovingRecipients) {
   stalled->congestion_state = Congestion::none;
   EXPECT_FALSE(router.injection_congested(WaitFor::congested));
   EXPECT_EQ(reader->received.size(), 32u);  // slowed, never dropped
+}
+
+// A silent recipient (one that took nothing since it fell behind: it may never read again)
+// is not worth idling a recipient that keeps up for: an adapter goes on, and the silent one
+// is counted once. Alone, or beside others that are behind too, it is waited for like a
+// stalled one, since nobody is kept waiting by that.
+TEST_F(RouterTest, AnAdapterDoesNotIdleAReaderForASilentRecipient) {
+  FakeAdapter a("a");
+  attach(a);
+  auto silent = subscriber(0);
+  auto reader = subscriber(1);
+  ASSERT_TRUE(router.subscribe(silent, "x", ""));
+  ASSERT_TRUE(router.subscribe(reader, "x", ""));
+  silent->congestion_state = Congestion::silent;
+  reader->congestion_state = Congestion::moving;
+  inject_and_route_x(a);
+  EXPECT_TRUE(router.injection_congested(WaitFor::congested)) << "the reader moves";
+  reader->congestion_state = Congestion::stalled;
+  EXPECT_TRUE(router.injection_congested(WaitFor::congested)) << "nobody keeps up";
+  reader->congestion_state = Congestion::none;
+  EXPECT_FALSE(router.injection_congested(WaitFor::congested)) << "the reader keeps up";
+  EXPECT_FALSE(router.injection_congested(WaitFor::congested));
+  EXPECT_EQ(router.stats().silent_passed_over.load(), 1u) << "counted once";
+  reader->congestion_state = Congestion::stalled;
+  EXPECT_TRUE(router.injection_congested(WaitFor::congested)) << "the reader fell behind again";
+  EXPECT_FALSE(router.injection_congested(WaitFor::moving));
+  silent->congestion_state = Congestion::none;
+  reader->congestion_state = Congestion::none;
+  EXPECT_FALSE(router.injection_congested(WaitFor::congested));
+  EXPECT_EQ(reader->received.size(), 16u);  // slowed, never dropped
+  EXPECT_EQ(silent->received.size(), 16u);
+}
+
+TEST_F(RouterTest, ASilentRecipientAloneIsWaitedFor) {
+  FakeAdapter a("a");
+  attach(a);
+  auto silent = subscriber(0);
+  ASSERT_TRUE(router.subscribe(silent, "x", ""));
+  silent->congestion_state = Congestion::silent;
+  inject_and_route_x(a);
+  EXPECT_TRUE(router.injection_congested(WaitFor::congested));
+  EXPECT_FALSE(router.injection_congested(WaitFor::moving));
+  EXPECT_EQ(router.stats().silent_passed_over.load(), 0u);
 }
 
 TEST_F(RouterTest, DuplicatesFromTwoAdaptersAreDeliveredOnce) {
