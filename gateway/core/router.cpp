@@ -394,7 +394,7 @@ bool Router::someone_keeps_up(const MatchResult* result) {
   if (result == nullptr) return false;
   for (const auto& on_worker : result->by_worker) {
     for (const auto& s : on_worker) {
-      if (s->congestion() == Congestion::none) return true;
+      if (s->keeps_up()) return true;
     }
   }
   return false;
@@ -418,9 +418,9 @@ bool Router::injection_congested(WaitFor who) const {
   const bool worth_waiting_for =
       recipient == Congestion::stalled ||
       (recipient == Congestion::silent && !someone_keeps_up(inject_recipients_.get()));
-  if (recipient == Congestion::silent && !worth_waiting_for &&
-      inject_passed_over_ != inject_pressure_.recipient.get()) {
-    inject_passed_over_ = inject_pressure_.recipient.get();  // only compared, never followed
+  if (recipient == Congestion::silent && !worth_waiting_for && who == WaitFor::congested &&
+      inject_passed_over_ != inject_pressure_.recipient->id()) {
+    inject_passed_over_ = inject_pressure_.recipient->id();
     stats_.silent_passed_over.fetch_add(1, std::memory_order_relaxed);
   }
   if (recipient == Congestion::moving || (worth_waiting_for && who == WaitFor::congested) ||
@@ -445,7 +445,6 @@ void Router::follow_max_pending(std::size_t max_pending) noexcept {
 void Router::note_inject_pressure(Backpressure pressure, int handing_off,
                                   std::shared_ptr<const MatchResult> recipients) {
   MutexLock lock(inject_pressure_mutex_);
-  if (recipients != nullptr) inject_recipients_ = std::move(recipients);
   // Workers report one after another: a moving recipient one of them found stays the one to
   // wait for while it moves, whatever stalled one another finds next; that one is kept as
   // the next in line. The newest report wins a tie.
@@ -457,13 +456,16 @@ void Router::note_inject_pressure(Backpressure pressure, int handing_off,
   }
   inject_stalled_ = nullptr;
   if (best.state == Congestion::moving) {
+    RecipientToWaitFor next;
     for (const auto& s : candidates) {
-      if (s && s != best.recipient && s->congestion() != Congestion::none &&
-          s->congestion() != Congestion::moving) {
-        inject_stalled_ = s;
-        break;
-      }
+      if (s && s != best.recipient) next.consider(s);
     }
+    inject_stalled_ = std::move(next.recipient);
+  }
+  // The recipients beside the one to wait for, when this report found it: the list belongs
+  // to that recipient's message.
+  if (best.recipient != nullptr && best.recipient == pressure.recipient) {
+    inject_recipients_ = std::move(recipients);
   }
   pressure.recipient = std::move(best.recipient);
   inject_pressure_ = std::move(pressure);
@@ -720,8 +722,10 @@ void Router::route_injected(int worker) {
     // would pile up between workers with no bound.
     if (Backpressure pressure = route(m, true)) {
       const int handing_off = pressure.backlog ? worker : -1;
-      note_inject_pressure(std::move(pressure), handing_off,
-                           lookup(&worker_state_[worker], m->subject()));
+      // A message chosen for one queue group reached one member, not the plain subscribers.
+      note_inject_pressure(
+          std::move(pressure), handing_off,
+          m->queue().empty() ? lookup(&worker_state_[worker], m->subject()) : nullptr);
     }
   }
   batch.clear();  // keeps its capacity for the next burst

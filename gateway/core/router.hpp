@@ -146,7 +146,7 @@ class Router {
   Backpressure deliver_chosen(int here, const MessagePtr& message, const MatchResult& result,
                               bool injected);
   std::uint64_t& random_state(int here, std::uint64_t& fallback);
-  // Whether a plain subscriber in `result` is not congested.
+  // Whether a plain subscriber in `result` keeps up (Subscriber::keeps_up).
   static bool someone_keeps_up(const MatchResult* result);
   // Any thread: what an adapter should know before it injects more (injection_congested);
   // `handing_off` is the worker whose hand-off to other workers was backlogged, or -1;
@@ -223,8 +223,8 @@ class Router {
   // All the recipients of the message last reported: whether one of them keeps up decides if
   // a silent recipient is waited for.
   mutable std::shared_ptr<const MatchResult> inject_recipients_ GUARDED_BY(inject_pressure_mutex_);
-  // The silent recipient last passed over (counted once), only compared.
-  mutable const Subscriber* inject_passed_over_ GUARDED_BY(inject_pressure_mutex_) = nullptr;
+  // The id of the silent recipient last passed over (each is counted once).
+  mutable OriginId inject_passed_over_ GUARDED_BY(inject_pressure_mutex_) = 0;
   // The worker whose hand-off to other workers was backlogged with them, or -1.
   mutable int inject_pressure_worker_ GUARDED_BY(inject_pressure_mutex_) = -1;
   mutable std::atomic<bool> inject_pressured_{false};

@@ -57,6 +57,11 @@ class Subscriber {
   virtual Congestion congestion() const noexcept { return Congestion::none; }
   bool congested() const noexcept { return congestion() != Congestion::none; }
 
+  // Any thread. Whether it takes what it is sent as fast as it comes: not behind at all
+  // (unlike congestion(), which also says none for one behind that nobody waits for any
+  // more) and not leaving. An adapter does not idle such a one for a silent recipient.
+  virtual bool keeps_up() const noexcept { return congestion() == Congestion::none; }
+
   // Any thread. Whether a message on `subject` may be delivered here at all (a user's
   // permissions). The router asks before it picks a queue-group member, so that the one
   // member chosen is one that takes the message; deliver() may still filter.

@@ -400,6 +400,7 @@ void ClientSession::finish() {
   auth_timer_.cancel();
   if (user_ != nullptr) ctx_.remove_user_connection(*user_);
   set_user(nullptr);
+  leaving_.store(true, std::memory_order_relaxed);
   congested_.store(false, std::memory_order_relaxed);  // nobody should wait for us any more
   do_shutdown();
   // The connection is gone now, even if queued deliveries (or a router match cache) still

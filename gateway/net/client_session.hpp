@@ -68,6 +68,7 @@ class ClientSession : public Subscriber,
 
   void deliver(const MessagePtr& message) override;
   Congestion congestion() const noexcept override;
+  bool keeps_up() const noexcept override;
   bool may_receive(std::string_view subject) const override;
 
   const std::string& remote() const noexcept { return remote_; }
@@ -221,6 +222,7 @@ class ClientSession : public Subscriber,
   std::vector<boost::asio::const_buffer> gather_;
   std::size_t pending_bytes_ = 0;       // queued + in flight
   std::atomic<bool> congested_{false};  // pending_bytes_ above the high-water mark
+  std::atomic<bool> leaving_{false};    // closing or closed, for other threads (keeps_up)
   // steady_clock ticks of the last sign of life while congested: the flag turning on, or
   // progress (note_progress). congestion() says moving while it is kMovingWithin old, stalled
   // (silent, if nothing moved since the flag turned on) after that, and stops holding anyone

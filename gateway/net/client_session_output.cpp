@@ -2,6 +2,8 @@
 // tracking for flow control, and the one-write-in-flight loop.
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
+
 #include "core/log.hpp"
 #include "net/client_session.hpp"
 #include "protocol/encoder.hpp"
@@ -127,9 +129,14 @@ Congestion ClientSession::congestion() const noexcept {
                                                                 : Congestion::silent;
 }
 
+bool ClientSession::keeps_up() const noexcept {
+  return !congested_.load(std::memory_order_relaxed) && !leaving_.load(std::memory_order_relaxed);
+}
+
 void ClientSession::note_taken(std::size_t bytes) {
   taken_since_congested_ += bytes;
-  if (taken_since_congested_ >= kTakenToMove) {
+  // A small max_pending clears its congestion (below an eighth) before a reader took more.
+  if (taken_since_congested_ >= std::min(kTakenToMove, live().max_pending / 8)) {
     moved_since_congested_.store(true, std::memory_order_relaxed);
     moved_at_ = std::chrono::steady_clock::now();
   }
@@ -167,6 +174,7 @@ void ClientSession::update_congestion() {
   // write may take as long as kCloseDeadline, and a cut one held a NATS import for up to
   // kStuckAfter after it was cut.
   if (closing_or_closed()) {
+    leaving_.store(true, std::memory_order_relaxed);
     congested_.store(false, std::memory_order_relaxed);
     return;
   }
@@ -177,9 +185,9 @@ void ClientSession::update_congestion() {
   if (!now && pending_bytes_ > high) {
     // The wait for it starts now, however long ago it last wrote. One whose peer was seen
     // reading lately is a reader that fell behind again, and counts as having moved.
-    const auto at = std::chrono::steady_clock::now();
-    progress_at_.store(at.time_since_epoch().count(), std::memory_order_relaxed);
-    moved_since_congested_.store(at - moved_at_ < kMovedLately, std::memory_order_relaxed);
+    note_progress();
+    moved_since_congested_.store(std::chrono::steady_clock::now() - moved_at_ < kMovedLately,
+                                 std::memory_order_relaxed);
     taken_since_congested_ = 0;
     // Release: a thread that sees the flag sees this stamp too, not an old one that would
     // make a fresh congestion look stalled.

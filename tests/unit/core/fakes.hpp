@@ -59,6 +59,9 @@ class RecordingSubscriber : public Subscriber {
     received.emplace_back(m->subject());
   }
   Congestion congestion() const noexcept override { return congestion_state; }
+  bool keeps_up() const noexcept override {
+    return congestion_state == Congestion::none && !given_up;
+  }
   // Refuses, as a user's permissions would, every subject starting with `refused_prefix`.
   bool may_receive(std::string_view subject) const override {
     return refused_prefix.empty() || !subject.starts_with(refused_prefix);
@@ -66,6 +69,7 @@ class RecordingSubscriber : public Subscriber {
   std::vector<std::string> received;
   bool wrong_thread = false;
   Congestion congestion_state = Congestion::none;
+  bool given_up = false;  // behind, and nobody waits for it any more (congestion() says none)
   std::string refused_prefix;
 
  private:

@@ -321,6 +321,9 @@ TEST_F(RouterTest, AnAdapterDoesNotIdleAReaderForASilentRecipient) {
   reader->congestion_state = Congestion::stalled;
   EXPECT_TRUE(router.injection_congested(WaitFor::congested)) << "nobody keeps up";
   reader->congestion_state = Congestion::none;
+  reader->given_up = true;
+  EXPECT_TRUE(router.injection_congested(WaitFor::congested)) << "given up is not keeping up";
+  reader->given_up = false;
   EXPECT_FALSE(router.injection_congested(WaitFor::congested)) << "the reader keeps up";
   EXPECT_FALSE(router.injection_congested(WaitFor::congested));
   EXPECT_EQ(router.stats().silent_passed_over.load(), 1u) << "counted once";
