@@ -77,23 +77,9 @@ struct RecipientToWaitFor {
   void consider(const std::shared_ptr<Subscriber>& s) {
     if (state == Congestion::moving) return;
     const Congestion c = s->congestion();
-    if (rank(c) <= rank(state)) return;
+    if (c <= state) return;  // Congestion is ordered by how much waiting is worth
     recipient = s;
     state = c;
-  }
-
-  static int rank(Congestion c) {
-    switch (c) {
-      case Congestion::moving:
-        return 3;
-      case Congestion::stalled:
-        return 2;
-      case Congestion::silent:
-        return 1;
-      case Congestion::none:
-        break;
-    }
-    return 0;
   }
 };
 

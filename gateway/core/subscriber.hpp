@@ -8,17 +8,18 @@
 
 namespace psycho {
 
-// How far behind a subscriber is, for flow control.
+// How far behind a subscriber is, for flow control. In the order of how much a wait for it
+// is worth: of several congested recipients, the greatest is the one to wait for.
 enum class Congestion : std::uint8_t {
   none,     // keeping up, or stopped long enough that nobody waits for it any more
-  moving,   // behind, and it took something lately (a session: a write completed in the
-            // last 50 ms)
-  stalled,  // behind, and it has taken nothing for longer, not yet long enough to be
-            // given up (a session: 500 ms)
   silent,   // as stalled, but it has taken nothing since it fell behind: it may well have
             // stopped before (one that never reads looks like this from the start), where a
             // stalled one was reading and paused (a session: its peer took under 256 KiB
             // off the send queue since, and had not in the second before)
+  stalled,  // behind, and it has taken nothing for longer, not yet long enough to be
+            // given up (a session: 500 ms)
+  moving,   // behind, and it took something lately (a session: a write completed in the
+            // last 50 ms)
 };
 
 // Whom an adapter waits for before it injects more.

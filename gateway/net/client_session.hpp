@@ -24,7 +24,6 @@
 #include <deque>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -85,12 +84,9 @@ class ClientSession : public Subscriber,
   virtual void do_read() = 0;
   virtual void do_write(const std::vector<boost::asio::const_buffer>& buffers) = 0;
   virtual void do_shutdown() = 0;
-  // What was handed to the transport and the peer has not taken yet (the kernel's send
-  // queue), where the transport can tell: how a congested session sees its peer read while
-  // a write is still in flight.
-  virtual std::optional<std::size_t> unsent_bytes() { return std::nullopt; }
-  // Whether unsent_bytes() can answer (a socket's transport), without asking the kernel.
-  virtual bool has_send_queue() const noexcept { return false; }
+  // The TCP socket under the transport, or -1 (none: stdio; or closed). Its send queue is how
+  // a congested session sees its peer read while a write is still in flight (watch_progress).
+  virtual int socket_handle() { return -1; }
 
   void on_read(std::string_view data);
   void on_read_failed(const std::error_code& ec);
@@ -189,7 +185,7 @@ class ClientSession : public Subscriber,
   boost::asio::steady_timer stall_timer_;     // flow control: a pause before the next read
   boost::asio::steady_timer progress_timer_;  // watch_progress(), while congested
   bool watching_progress_ = false;
-  std::size_t last_unsent_ = SIZE_MAX;  // unsent_bytes() when last looked at
+  std::size_t last_unsent_ = SIZE_MAX;  // its send queue when last looked at
 
   // Options from CONNECT.
   bool verbose_ = true;         // +OK after every op (the seed's behaviour)

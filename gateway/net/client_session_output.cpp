@@ -6,6 +6,7 @@
 
 #include "core/log.hpp"
 #include "net/client_session.hpp"
+#include "net/send_queue.hpp"
 #include "protocol/encoder.hpp"
 
 namespace psycho::net {
@@ -158,8 +159,9 @@ void ClientSession::watch_progress() {
       return;
     }
     // The send queue shrinking under a write in flight: the peer is reading.
-    const std::size_t unsent =
-        self->write_in_flight_ ? self->unsent_bytes().value_or(SIZE_MAX) : SIZE_MAX;
+    const std::size_t unsent = self->write_in_flight_
+                                   ? send_queue_bytes(self->socket_handle()).value_or(SIZE_MAX)
+                                   : SIZE_MAX;
     if (unsent < self->last_unsent_) {
       self->note_progress();
       if (self->last_unsent_ != SIZE_MAX) self->note_taken(self->last_unsent_ - unsent);
@@ -238,7 +240,7 @@ void ClientSession::on_write_done(const std::error_code& ec) {
     // A completed write may only mean that the kernel buffered it (a peer that never reads
     // still takes megabytes so); where the send queue can be watched, only its shrinking
     // shows that the peer reads (watch_progress).
-    if (!has_send_queue()) moved_since_congested_.store(true, std::memory_order_relaxed);
+    if (socket_handle() < 0) moved_since_congested_.store(true, std::memory_order_relaxed);
   }
   update_congestion();
   flush();

@@ -10,13 +10,10 @@
 
 namespace psycho::net {
 
-// `socket`: an Asio TCP socket (a stream's lowest layer); nothing when it is closed.
-template <class Socket>
-std::optional<std::size_t> send_queue_bytes(Socket& socket) {
+// `socket`: a TCP socket's descriptor; nothing when it is not one (-1: none, or closed).
+inline std::optional<std::size_t> send_queue_bytes(int socket) {
   int queued = 0;
-  if (!socket.is_open() || ::ioctl(socket.native_handle(), SIOCOUTQ, &queued) != 0 || queued < 0) {
-    return std::nullopt;
-  }
+  if (socket < 0 || ::ioctl(socket, SIOCOUTQ, &queued) != 0 || queued < 0) return std::nullopt;
   return static_cast<std::size_t>(queued);
 }
 

@@ -11,7 +11,6 @@
 
 #include "core/log.hpp"
 #include "net/client_session.hpp"
-#include "net/send_queue.hpp"
 #include "net/tls_identity.hpp"
 #include "net/transports.hpp"
 
@@ -92,10 +91,7 @@ class StreamSession final : public ClientSession {
                                                         std::size_t) { on_write_done(ec); });
   }
 
-  std::optional<std::size_t> unsent_bytes() override {
-    return send_queue_bytes(stream_.lowest_layer());
-  }
-  bool has_send_queue() const noexcept override { return true; }
+  int socket_handle() override { return stream_.lowest_layer().native_handle(); }
 
   // A lingering close: send FIN after what was written, then read and throw away what the
   // peer still sends, for a moment, before closing. Closing at once with unread bytes would

@@ -17,7 +17,6 @@
 
 #include "core/log.hpp"
 #include "net/client_session.hpp"
-#include "net/send_queue.hpp"
 #include "net/static_files.hpp"
 #include "net/tls_identity.hpp"
 #include "net/transports.hpp"
@@ -150,10 +149,7 @@ class WebSocketSession final : public ClientSession {
     close_socket();
   }
 
-  std::optional<std::size_t> unsent_bytes() override {
-    return send_queue_bytes(beast::get_lowest_layer(ws_));
-  }
-  bool has_send_queue() const noexcept override { return true; }
+  int socket_handle() override { return beast::get_lowest_layer(ws_).native_handle(); }
 
   void close_socket() {
     beast::error_code ignored;
