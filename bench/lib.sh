@@ -80,6 +80,50 @@ bench() {
   return 0
 }
 
+clock_ticks=$(getconf CLK_TCK)
+# cpu_ticks PID...: the user and system CPU time the processes have used, in clock ticks,
+# summed. A process that is gone counts 0, so that a server that died fails its runs, not
+# the script.
+cpu_ticks() {
+  local pid total=0
+  for pid in "$@"; do
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
+# note_children_cpu: sets $children_ms to the CPU time (user and system) of every child this
+# shell has reaped so far, in milliseconds. Call it as a command: `times` in a command
+# substitution would run in a forked subshell, which starts again from zero.
+note_children_cpu() {
+  times >"$workdir/times"
+  children_ms=$(awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, t, /[ms]/); ms += t[1] * 60000 + t[2] * 1000 } }
+       END { printf "%d", ms }' "$workdir/times")
+}
+
+# bench_cpu NAME "PID..." ARGS...: `bench NAME ARGS...`, adding to NAME's JSON what each
+# message delivered cost in CPU, in ns: `.cpu_ns_per_msg.servers` for the processes PID...
+# (the gateways on the path) and `.clients` for the benchmark's publisher and subscriber.
+# On a machine whose cores are all busy, a path's rate follows the sum of the two.
+bench_cpu() {
+  local name=$1 servers=$2 ticks clients_ms delivered
+  shift 2
+  # shellcheck disable=SC2086 # PIDs, one word each
+  ticks=$(cpu_ticks $servers)
+  note_children_cpu
+  clients_ms=$children_ms
+  bench "$name" "$@"
+  # shellcheck disable=SC2086
+  ticks=$(($(cpu_ticks $servers) - ticks))
+  note_children_cpu
+  clients_ms=$((children_ms - clients_ms))
+  delivered=$(value "$name" .received)
+  [[ -n $delivered && $delivered -gt 0 ]] || return 0
+  jq -c --argjson s "$((ticks * 1000000000 / clock_ticks / delivered))" \
+    --argjson c "$((clients_ms * 1000000 / delivered))" \
+    '.cpu_ns_per_msg = {servers: $s, clients: $c}' "$workdir/$name.json" >"$workdir/$name.cpu"
+  mv "$workdir/$name.cpu" "$workdir/$name.json"
+}
+
 # value NAME FILTER: FILTER of NAME's JSON, or nothing. jq's `//` takes false for missing too:
 # ask for a flag as `.flag | tostring`.
 value() { jq -r "$2 // empty" "$workdir/$1.json"; }

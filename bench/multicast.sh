@@ -133,9 +133,7 @@ figures() {
 }
 
 # CPU time (user and system) process PID has used, in milliseconds.
-cpu_ms() {
-  awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$1/stat"
-}
+cpu_ms() { echo $(($(cpu_ticks "$1") * 1000 / clock_ticks)); }
 
 # UDP datagrams the kernel dropped for a full socket buffer, in this namespace.
 rcvbuf_errors() {

@@ -51,10 +51,6 @@ if command -v cc >/dev/null &&
   cc -O2 -pthread "$here/natsc_receive.c" -lnats -o "$workdir/natsc_receive" 2>/dev/null; then
   floor=$workdir/natsc_receive
 fi
-clock_ticks=$(getconf CLK_TCK)
-# cpu_ticks PID: the user and system CPU time PID has used, in clock ticks.
-# 0 once PID is gone, so that a gateway that died fails its runs, not the script.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # receive_floor NAME MODE: nats.c alone receiving what one NATS publisher sends, 16 B;
 # $workdir/NAME.json gets its line ("{}" if it failed).
 receive_floor() {
@@ -83,11 +79,8 @@ for round in $(seq 1 "$rounds"); do
       --size "$size" --msgs "$msgs"
     bench "b-traced-$size-$round" --url "$gw_traced" --sub-url "$nats_url" --sub-dialect nats \
       --size "$size" --msgs "$msgs"
-    ticks=$(cpu_ticks "$gw_pid")
-    bench "c-$size-$round" --dialect nats --url "$nats_url" --sub-url "$gw_default" \
-      --size "$size" --msgs "$msgs"
-    echo "{\"cpu_ns_per_msg\": $(( ($(cpu_ticks "$gw_pid") - ticks) * 1000000000 / clock_ticks / msgs ))}" \
-      >"$workdir/c-cpu-$size-$round.json"
+    bench_cpu "c-$size-$round" "$gw_pid" --dialect nats --url "$nats_url" \
+      --sub-url "$gw_default" --size "$size" --msgs "$msgs"
   done
   if [[ -n $floor ]]; then
     receive_floor "floor-async-$round" async
@@ -145,7 +138,7 @@ if [[ -n $floor ]]; then
   echo
   echo "CPU per 16 B message received from NATS, ns (medians; the gateway's over all of (c))"
   printf "%-66s %8s\n" "the gateway, (c) NATS -> gateway -> Psycho" \
-    "$(over c-cpu-16 .cpu_ns_per_msg | median)"
+    "$(over c-16 .cpu_ns_per_msg.servers | median)"
   printf "%-66s %8s\n" "nats.c alone, its reader and delivery threads (as in the gateway)" \
     "$(over floor-async .cpu_ns_per_msg | median)"
   printf "%-66s %8s\n" "nats.c alone, an external event loop and a synchronous subscription" \

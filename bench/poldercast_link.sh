@@ -29,7 +29,7 @@ chmod 600 "$workdir/overlay.secret"
 
 # start_gateway NAME ADMISSION [SEED_PORT]: overlay on port 0 (it advertises the port it
 # got), joined through the seed when one is given; ADMISSION is the admission section's body
-# on one line. Sets $gw_url and $gw_overlay.
+# on one line. Sets $gw_url, $gw_overlay and $gw_pid.
 start_gateway() {
   local name=$1 admission=$2 seeds=""
   [[ -n ${3:-} ]] && seeds="127.0.0.1:$3"
@@ -38,18 +38,19 @@ start_gateway() {
   start_psycho "$name" --config "$workdir/$name.yaml" --websocket "" --admin 127.0.0.1:0
   gw_url=tcp://127.0.0.1:$(reported "$name" listen)
   gw_overlay=$(reported "$name" poldercast)
+  gw_pid=${pids[-1]}
 }
 
 # Two pairs in one run: plaintext links (no handshake, no encryption, no signatures), and the
 # default, secure links (Noise handshake, AES-256-GCM, signed publications).
 start_gateway plain0 "plaintext: true"
-a=$gw_url
+a=$gw_url a_pid=$gw_pid
 start_gateway plain1 "plaintext: true" "$gw_overlay"
-b=$gw_url
+b=$gw_url b_pid=$gw_pid
 start_gateway secure0 "secret_file: $workdir/overlay.secret"
-sa=$gw_url
+sa=$gw_url sa_pid=$gw_pid
 start_gateway secure1 "secret_file: $workdir/overlay.secret" "$gw_overlay"
-sb=$gw_url
+sb=$gw_url sb_pid=$gw_pid
 sleep 1 # a few cycles: the gateways of each pair know each other
 
 # Rounds: every case once per round, each bridged run divided by the direct run of its own
@@ -58,9 +59,11 @@ for round in $(seq 1 "$rounds"); do
   for size in 16 1024 65536; do
     n=$msgs
     ((size == 65536)) && n=$((msgs / 50))
-    bench "direct-$size-$round" --url "$a" --size "$size" --msgs "$n"
-    bench "plain-$size-$round" --url "$a" --sub-url "$b" --size "$size" --msgs "$n"
-    bench "secure-$size-$round" --url "$sa" --sub-url "$sb" --size "$size" --msgs "$n"
+    bench_cpu "direct-$size-$round" "$a_pid" --url "$a" --size "$size" --msgs "$n"
+    bench_cpu "plain-$size-$round" "$a_pid $b_pid" --url "$a" --sub-url "$b" --size "$size" \
+      --msgs "$n"
+    bench_cpu "secure-$size-$round" "$sa_pid $sb_pid" --url "$sa" --sub-url "$sb" \
+      --size "$size" --msgs "$n"
   done
   bench "direct-rtt-$round" --url "$a" --rtt
   bench "plain-rtt-$round" --url "$a" --sub-url "$b" --rtt
@@ -93,3 +96,19 @@ printf "%6s %10sus %10sus %10sus %6s %11s %6s %11s\n" "rtt" \
   "$(ratios plain-rtt direct-rtt .rtt_us.p50 | min_max)" \
   "$(ratios secure-rtt direct-rtt .rtt_us.p50 | median)" \
   "$(ratios secure-rtt direct-rtt .rtt_us.p50 | min_max)"
+
+# What a message costs in CPU on each path: on this machine every core is busy in every run
+# (clients and gateways share them), so a bridged path's rate can reach at most the direct
+# path's CPU per message over its own; the `bound` columns show that ratio.
+echo
+echo "CPU per message delivered, ns (medians): gateways + clients; bound = direct's total over the path's"
+printf "%6s %14s %14s %14s %6s %6s\n" "bytes" "direct" "plain" "secure" "plain" "secure"
+total='(.cpu_ns_per_msg.servers + .cpu_ns_per_msg.clients)'
+for size in 16 1024 65536; do
+  printf "%6s %14s %14s %14s %6s %6s\n" "$size" \
+    "$(over "direct-$size" .cpu_ns_per_msg.servers | median | cut -d. -f1) + $(over "direct-$size" .cpu_ns_per_msg.clients | median | cut -d. -f1)" \
+    "$(over "plain-$size" .cpu_ns_per_msg.servers | median | cut -d. -f1) + $(over "plain-$size" .cpu_ns_per_msg.clients | median | cut -d. -f1)" \
+    "$(over "secure-$size" .cpu_ns_per_msg.servers | median | cut -d. -f1) + $(over "secure-$size" .cpu_ns_per_msg.clients | median | cut -d. -f1)" \
+    "$(ratios "direct-$size" "plain-$size" "$total" | median)" \
+    "$(ratios "direct-$size" "secure-$size" "$total" | median)"
+done
