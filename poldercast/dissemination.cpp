@@ -41,8 +41,8 @@ void Node::publish(Publication p) { publish(std::span<Publication>(&p, 1)); }
 void Node::publish(std::span<Publication> batch) {
   bool all_over_proven_links = true;
   for (auto& p : batch) {
-    // Two draws of 64 bits, not sixteen of which eight bits are kept.
-    const std::uint64_t id[2] = {rng_(), rng_()};
+    const std::uint64_t random_half = rng_();
+    const std::uint64_t id[2] = {random_half, own_id_tag(random_half)};
     static_assert(sizeof id == sizeof p.msg_id);
     std::memcpy(p.msg_id.data(), id, sizeof id);
     p.topic = topic_id(p.subject);
@@ -73,8 +73,19 @@ void Node::publish(std::span<Publication> batch) {
   for (auto& p : batch) send_published(std::move(p));
 }
 
+std::uint64_t Node::own_id_tag(std::uint64_t random_half) const noexcept {
+  return siphash13(process_hash_key(), random_half, id_);
+}
+
+bool Node::own_id(const MessageId& msg_id) const noexcept {
+  std::uint64_t id[2];
+  static_assert(sizeof id == sizeof msg_id);
+  std::memcpy(id, msg_id.data(), sizeof id);
+  return id[1] == own_id_tag(id[0]);
+}
+
 void Node::send_published(Publication p) {
-  seen_.insert(p.msg_id, now_ms_);
+  // Not remembered in seen_: should the overlay bring it back, own_id() knows it by its id.
   ++counters_.published;
   // What waits for a search goes first, if its subscribers are known by now: a publication
   // must not overtake an earlier one of its subject.
@@ -170,8 +181,9 @@ void Node::on_publish(WireMessage& m, const ProfilePtr& sender, std::uint64_t li
     ++counters_.bad_topic;
     return;
   }
-  // Duplicates first (cheap), then the signature, and only then is the id remembered.
-  if (seen_.contains(p.msg_id, now_ms_)) {
+  // Duplicates first (cheap), then the signature, and only then is the id remembered. One
+  // of this node's own publications, come back, is a duplicate too.
+  if (own_id(p.msg_id) || seen_.contains(p.msg_id, now_ms_)) {
     ++counters_.duplicates;
     return;
   }

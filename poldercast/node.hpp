@@ -238,6 +238,13 @@ class Node final : public TransportEvents {
   bool authentic(const Publication& p, std::uint64_t link_sender);
   // One publication whose signed fields are final: on to its ring or subscribers.
   void send_published(Publication p);
+  // A publication made here has the id (r, own_id_tag(r)) for a random r: the second half
+  // is a keyed hash of the first and this node's id, under the process's secret key. So the
+  // node knows its own publications when the overlay brings them back (own_id) without
+  // remembering them (the seen-set was a tenth of a publishing gateway's time), and no other
+  // node can make an id pass for one of this node's.
+  std::uint64_t own_id_tag(std::uint64_t random_half) const noexcept;
+  bool own_id(const MessageId& msg_id) const noexcept;
   // The requester's address when send_published() will send `p` straight back to it (a
   // reply route, and no ring or known subscriber of its subject); nullptr otherwise.
   const std::string* straight_back_to(const Publication& p) const;

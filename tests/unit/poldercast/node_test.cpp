@@ -9,6 +9,7 @@
 #include <cstring>
 #include <deque>
 #include <map>
+#include <memory>
 #include <random>
 #include <set>
 
@@ -379,6 +380,48 @@ TEST(PolderCastNode, TheSecondCopyIsADuplicateAndTheHopLimitHolds) {
   EXPECT_EQ(delivered, 2);
   EXPECT_EQ(node.counters().hop_limit, 1u);
   EXPECT_TRUE(t.sent.empty());
+}
+
+// A node knows its own publications by their id (Node::own_id) rather than by remembering
+// them: one that comes back is a duplicate, though the seen-set holds nothing; to any other
+// node, and with its id altered, it is a new publication.
+TEST(PolderCastNode, ItsOwnPublicationComingBackIsADuplicateWithoutBeingRemembered) {
+  auto subscribed_node = [](std::uint64_t id, RecordingTransport& t, int& delivered) {
+    auto node = std::make_unique<Node>(NodeOptions{}, id, "node" + std::to_string(id), t, 7);
+    node->subscribe("s");
+    node->on_deliver([&delivered](const Publication&) { ++delivered; });
+    WireMessage hello;  // a ring neighbour to publish to
+    hello.type = Type::pong;
+    hello.sender = peer(5, {topic_id("s")});
+    node->on_message(encoded(hello));
+    return node;
+  };
+  RecordingTransport t, other_t;
+  int delivered = 0, other_delivered = 0;
+  auto node = subscribed_node(1, t, delivered);
+  auto other = subscribed_node(2, other_t, other_delivered);
+
+  Publication p;
+  p.subject = "s";
+  p.payload = "mine";
+  t.sent.clear();
+  node->publish(p);
+  ASSERT_EQ(t.sent.size(), 1u);
+  EXPECT_EQ(node->seen_size(), 0u);
+  WireMessage back = decoded(t.sent.front().second);
+  ASSERT_EQ(back.type, Type::publish);
+  back.sender = peer(5, {topic_id("s")});
+
+  node->on_message(encoded(back));
+  EXPECT_EQ(delivered, 0);
+  EXPECT_EQ(node->counters().duplicates, 1u);
+  other->on_message(encoded(back));
+  EXPECT_EQ(other_delivered, 1);
+
+  back.publication.msg_id[15] ^= 1;  // no longer an id the node made
+  node->on_message(encoded(back));
+  EXPECT_EQ(delivered, 1);
+  EXPECT_EQ(node->counters().duplicates, 1u);
 }
 
 TEST(PolderCastNode, AProfileAboveTheCapAdvertisesItsNeediestTopicsAndRotatesTheRest) {
