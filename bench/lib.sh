@@ -101,26 +101,30 @@ note_children_cpu() {
 }
 
 # bench_cpu NAME "PID..." ARGS...: `bench NAME ARGS...`, adding to NAME's JSON what each
-# message delivered cost in CPU, in ns: `.cpu_ns_per_msg.servers` for the processes PID...
-# (the gateways on the path) and `.clients` for the benchmark's publisher and subscriber.
-# On a machine whose cores are all busy, a path's rate follows the sum of the two.
+# message delivered cost in CPU, in ns (`.cpu_ns_per_msg`): `.servers` for the processes
+# PID... together (the servers on the path), `.each` for each of them in that order, and
+# `.clients` for the benchmark's publisher and subscriber. On a machine whose cores are all
+# busy, a path's rate follows the sum of servers and clients.
 bench_cpu() {
-  local name=$1 servers=$2 ticks clients_ms delivered
+  local name=$1 pid i before=() each=() clients_ms delivered
+  local -a servers
+  read -ra servers <<<"$2"
   shift 2
-  # shellcheck disable=SC2086 # PIDs, one word each
-  ticks=$(cpu_ticks $servers)
+  for pid in "${servers[@]}"; do before+=("$(cpu_ticks "$pid")"); done
   note_children_cpu
   clients_ms=$children_ms
   bench "$name" "$@"
-  # shellcheck disable=SC2086
-  ticks=$(($(cpu_ticks $servers) - ticks))
   note_children_cpu
   clients_ms=$((children_ms - clients_ms))
   delivered=$(value "$name" .received)
   [[ -n $delivered && $delivered -gt 0 ]] || return 0
-  jq -c --argjson s "$((ticks * 1000000000 / clock_ticks / delivered))" \
+  for i in "${!servers[@]}"; do
+    each+=($((($(cpu_ticks "${servers[i]}") - before[i]) * 1000000000 / clock_ticks / delivered)))
+  done
+  jq -c --argjson each "[$(IFS=,; echo "${each[*]}")]" \
     --argjson c "$((clients_ms * 1000000 / delivered))" \
-    '.cpu_ns_per_msg = {servers: $s, clients: $c}' "$workdir/$name.json" >"$workdir/$name.cpu"
+    '.cpu_ns_per_msg = {servers: ($each | add), each: $each, clients: $c}' \
+    "$workdir/$name.json" >"$workdir/$name.cpu"
   mv "$workdir/$name.cpu" "$workdir/$name.json"
 }
 
