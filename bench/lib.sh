@@ -81,16 +81,9 @@ bench() {
 }
 
 clock_ticks=$(getconf CLK_TCK)
-# cpu_ticks PID...: the user and system CPU time the processes have used, in clock ticks,
-# summed. A process that is gone counts 0, so that a server that died fails its runs, not
-# the script.
-cpu_ticks() {
-  local pid total=0
-  for pid in "$@"; do
-    total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
-  done
-  echo "$total"
-}
+# cpu_ticks PID: the user and system CPU time PID has used, in clock ticks. 0 once PID is
+# gone, so that a server that died fails its runs, not the script.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # note_children_cpu: sets $children_ms to the CPU time (user and system) of every child this
 # shell has reaped so far, in milliseconds. Call it as a command: `times` in a command
 # substitution would run in a forked subshell, which starts again from zero.
@@ -126,6 +119,18 @@ bench_cpu() {
     '.cpu_ns_per_msg = {servers: ($each | add), each: $each, clients: $c}' \
     "$workdir/$name.json" >"$workdir/$name.cpu"
   mv "$workdir/$name.cpu" "$workdir/$name.json"
+}
+
+# For scripts that run bench_cpu cases in rounds (see `over` below):
+# cpu_cell CASE: "servers + clients", CASE's median CPU ns per message;
+# cpu_ratio BASE CASE: the median over the rounds of BASE's total CPU per message over CASE's
+# (the rate ratio CASE can reach when every run keeps all cores busy).
+cpu_cell() {
+  echo "$(over "$1" .cpu_ns_per_msg.servers | median | cut -d. -f1) +" \
+    "$(over "$1" .cpu_ns_per_msg.clients | median | cut -d. -f1)"
+}
+cpu_ratio() {
+  ratios "$1" "$2" '(.cpu_ns_per_msg.servers + .cpu_ns_per_msg.clients)' | median
 }
 
 # value NAME FILTER: FILTER of NAME's JSON, or nothing. jq's `//` takes false for missing too:

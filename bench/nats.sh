@@ -120,15 +120,13 @@ done
 # (b) and (c), plus the clients'. `CPU ratio` is (a)'s total over the path's: the rate ratio
 # when every run keeps all cores busy. The bridged paths do on the 2-core CI machine; (a)
 # may not, and the rate ratios then come out above the CPU ratios.
-total='(.cpu_ns_per_msg.servers + .cpu_ns_per_msg.clients)'
 echo
 echo "CPU per message delivered, ns (medians): servers + clients; CPU ratio = (a)'s total over the path's"
 printf "%-40s %6s %18s %9s\n" "path" "bytes" "servers + clients" "CPU ratio"
 for size in 16 1024; do
   for case in a b b-traced c; do
-    printf "%-40s %6s %18s %9s\n" "($case)" "$size" \
-      "$(over "$case-$size" .cpu_ns_per_msg.servers | median | cut -d. -f1) + $(over "$case-$size" .cpu_ns_per_msg.clients | median | cut -d. -f1)" \
-      "$(ratios "a-$size" "$case-$size" "$total" | median)"
+    printf "%-40s %6s %18s %9s\n" "($case)" "$size" "$(cpu_cell "$case-$size")" \
+      "$(cpu_ratio "a-$size" "$case-$size")"
   done
 done
 

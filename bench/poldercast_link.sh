@@ -97,18 +97,14 @@ printf "%6s %10sus %10sus %10sus %6s %11s %6s %11s\n" "rtt" \
   "$(ratios secure-rtt direct-rtt .rtt_us.p50 | median)" \
   "$(ratios secure-rtt direct-rtt .rtt_us.p50 | min_max)"
 
-# What a message costs in CPU on each path: on this machine every core is busy in every run
-# (clients and gateways share them), so a bridged path's rate can reach at most the direct
-# path's CPU per message over its own; the `bound` columns show that ratio.
+# What a message costs in CPU on each path (bench_cpu). Every core is busy in every run here
+# (clients and gateways share them), so a bridged path's rate ratio follows its CPU ratio,
+# the direct path's total CPU per message over its own.
 echo
-echo "CPU per message delivered, ns (medians): gateways + clients; bound = direct's total over the path's"
+echo "CPU per message delivered, ns (medians): gateways + clients; CPU ratio = direct's total over the path's"
 printf "%6s %14s %14s %14s %6s %6s\n" "bytes" "direct" "plain" "secure" "plain" "secure"
-total='(.cpu_ns_per_msg.servers + .cpu_ns_per_msg.clients)'
 for size in 16 1024 65536; do
-  printf "%6s %14s %14s %14s %6s %6s\n" "$size" \
-    "$(over "direct-$size" .cpu_ns_per_msg.servers | median | cut -d. -f1) + $(over "direct-$size" .cpu_ns_per_msg.clients | median | cut -d. -f1)" \
-    "$(over "plain-$size" .cpu_ns_per_msg.servers | median | cut -d. -f1) + $(over "plain-$size" .cpu_ns_per_msg.clients | median | cut -d. -f1)" \
-    "$(over "secure-$size" .cpu_ns_per_msg.servers | median | cut -d. -f1) + $(over "secure-$size" .cpu_ns_per_msg.clients | median | cut -d. -f1)" \
-    "$(ratios "direct-$size" "plain-$size" "$total" | median)" \
-    "$(ratios "direct-$size" "secure-$size" "$total" | median)"
+  printf "%6s %14s %14s %14s %6s %6s\n" "$size" "$(cpu_cell "direct-$size")" \
+    "$(cpu_cell "plain-$size")" "$(cpu_cell "secure-$size")" \
+    "$(cpu_ratio "direct-$size" "plain-$size")" "$(cpu_ratio "direct-$size" "secure-$size")"
 done

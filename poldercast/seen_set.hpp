@@ -1,5 +1,6 @@
 // The set of publication ids a node has already acted on: the first copy is delivered and
-// forwarded, later ones are duplicates. Bounded twice, as the PolderCast design asks
+// forwarded, later ones are duplicates. Only other nodes' publications enter it: a node knows
+// its own by their id (Node::own_id). Bounded twice, as the PolderCast design asks
 // (docs/poldercast.md): an id is forgotten after `ttl` or when `capacity` newer ids have arrived,
 // whichever comes first. Ids enter in time order, so the RecentSet's one FIFO serves both
 // limits. The 128-bit id is remembered as its keyed 64-bit hash (core/recent_set.hpp).
