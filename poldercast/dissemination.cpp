@@ -70,7 +70,7 @@ void Node::publish(std::span<Publication> batch) {
     }
     counters_.signed_here += batch.size();
   }
-  for (auto& p : batch) send_published(std::move(p));
+  for (auto& p : batch) send_published(p);
 }
 
 std::uint64_t Node::own_id_tag(std::uint64_t random_half) const noexcept {
@@ -84,14 +84,13 @@ bool Node::own_id(const MessageId& msg_id) const noexcept {
   return id[1] == own_id_tag(id[0]);
 }
 
-void Node::send_published(Publication p) {
+void Node::send_published(Publication& p) {
   // Not remembered in seen_: should the overlay bring it back, own_id() knows it by its id.
   ++counters_.published;
   // What waits for a search goes first, if its subscribers are known by now: a publication
   // must not overtake an earlier one of its subject.
   if (!pending_.empty() && pending_.contains(p.topic)) flush_pending(p.topic);
-  // Where the publication is while it is sent (it moves into `m` below), for held_up_.
-  publishing_ = &p;
+  publishing_ = &p;  // for held_up_, while it is sent
   struct Cleared {
     const Publication*& publishing;
     ~Cleared() { publishing = nullptr; }
@@ -105,7 +104,6 @@ void Node::send_published(Publication p) {
     // publication uncounted: a page's first request, right after it subscribed, was lost so.
   }
   auto subs = known_subscribers(p.topic, 0);
-  WireMessage m = message(Type::publish);
   if (subs.empty()) {
     if (auto requester = reply_routes_.take(p.subject, now_ms_)) {
       // A reply: straight back to the gateway that asked, once, and only to the node that
@@ -115,10 +113,8 @@ void Node::send_published(Publication p) {
         p.direct = true;
         sign_again(p);
       }
-      m.publication = std::move(p);
-      publishing_ = &m.publication;
       if (send_publication(Profile{requester->second, requester->first, false, {}},
-                           encode_message(m))) {
+                           publication_bytes(p))) {
         ++counters_.replies_direct;
       }
       return;
@@ -128,9 +124,7 @@ void Node::send_published(Publication p) {
     p.direct = false;
     sign_again(p);
   }
-  m.publication = std::move(p);
-  publishing_ = &m.publication;
-  publish_unsubscribed(m.publication, encode_message(m), std::move(subs));
+  publish_unsubscribed(p, publication_bytes(p), std::move(subs));
 }
 
 // A dialable address is reached over our own link to it, whose handshake proved its node;
@@ -175,7 +169,8 @@ bool Node::authentic(const Publication& p, std::uint64_t link_sender) {
   return true;
 }
 
-void Node::on_publish(WireMessage& m, const ProfilePtr& sender, std::uint64_t link_sender) {
+void Node::on_publish(WireMessage& m, const ProfilePtr& sender, std::uint64_t link_sender,
+                      SeenSet::Key seen_key) {
   Publication& p = m.publication;
   if (p.topic != topic_id(p.subject)) {
     ++counters_.bad_topic;
@@ -183,12 +178,12 @@ void Node::on_publish(WireMessage& m, const ProfilePtr& sender, std::uint64_t li
   }
   // Duplicates first (cheap), then the signature, and only then is the id remembered. One
   // of this node's own publications, come back, is a duplicate too.
-  if (own_id(p.msg_id) || seen_.contains(p.msg_id, now_ms_)) {
+  if (own_id(p.msg_id) || seen_.contains(seen_key, now_ms_)) {
     ++counters_.duplicates;
     return;
   }
   if (!authentic(p, link_sender)) return;
-  seen_.insert(p.msg_id, now_ms_);
+  seen_.insert(seen_key, now_ms_);
   if (p.direct) {  // a reply to a request from here: delivered, never forwarded
     deliver_here(p);
     return;
@@ -262,9 +257,7 @@ bool Node::forward(const Publication& p, const Rings::Ring& ring, std::uint64_t 
     }
   }
   if (targets.empty()) return false;
-  WireMessage m = message(Type::publish);
-  m.publication = p;
-  auto bytes = encode_message(m);
+  auto bytes = publication_bytes(p);
   for (const auto& t : targets) {
     if (send_publication(*t, bytes)) ++counters_.forwarded;
   }

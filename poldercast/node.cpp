@@ -132,6 +132,12 @@ SharedBytes Node::encode_message(const WireMessage& m) const {
   return bytes;
 }
 
+SharedBytes Node::publication_bytes(const Publication& p) const {
+  auto bytes = std::make_shared<std::string>();
+  encode_publication(*self_, p, *bytes);
+  return bytes;
+}
+
 bool Node::send(const std::string& address, std::uint64_t peer, const SharedBytes& bytes) {
   if (transport_.send(address, peer, bytes)) return true;
   ++counters_.send_failed;
@@ -183,6 +189,13 @@ void Node::on_message(std::string_view bytes, std::uint64_t sender_id) {
     return;
   }
   WireMessage& m = scratch_;
+  // A publication is looked up in seen_ once the checks and bookkeeping below are done: they
+  // hide the cache miss the look-up costs.
+  SeenSet::Key seen_key{};
+  if (m.type == Type::publish) {
+    seen_key = SeenSet::key_of(m.publication.msg_id);
+    seen_.prefetch(seen_key);
+  }
   // A link that proved its peer's key carries only that peer's messages: nobody can speak
   // for another node, so views, rings and liveness hear only from whoever really sent.
   if (sender_id != 0 && m.sender.node_id != sender_id) {
@@ -204,7 +217,8 @@ void Node::on_message(std::string_view bytes, std::uint64_t sender_id) {
   // afresh, and its requests do.
   if (is_answer(m.type) && known_dead(m.sender.node_id)) return;
   normalize(m.sender);
-  auto sender = std::make_shared<const Profile>(std::move(m.sender));
+  ProfilePtr sender = known_profile(m.sender);
+  if (!sender) sender = std::make_shared<const Profile>(std::move(m.sender));
   heard_from(sender);
 
   std::vector<Entry> received;
@@ -232,7 +246,7 @@ void Node::on_message(std::string_view bytes, std::uint64_t sender_id) {
       on_rings(m, sender);
       break;
     case Type::publish:
-      on_publish(m, sender, sender_id);
+      on_publish(m, sender, sender_id, seen_key);
       break;
     case Type::find_subscriber:
       on_find(m, sender);
@@ -296,6 +310,22 @@ bool Node::within_share(std::uint64_t peer, Type type) {
     dead(peer);
   }
   return false;
+}
+
+// A peer sends its profile with every message, and it seldom changes: a flood of
+// publications from one peer took an allocation (and a copy of its address and topics) per
+// publication to hold what the rings or the views held already.
+ProfilePtr Node::known_profile(const Profile& profile) const {
+  if (const auto* peer = rings_.peer(profile.node_id);
+      peer != nullptr && peer->profile && *peer->profile == profile) {
+    return peer->profile;
+  }
+  for (const auto* view : {&vicinity_, &cyclon_}) {
+    if (const Entry* e = view->find(profile.node_id); e != nullptr && *e->profile == profile) {
+      return e->profile;
+    }
+  }
+  return nullptr;
 }
 
 void Node::heard_from(const ProfilePtr& sender) {

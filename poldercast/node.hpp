@@ -232,12 +232,14 @@ class Node final : public TransportEvents {
   std::vector<Entry> rings_entries_for(const Profile& target) const;
 
   // Dissemination.
-  void on_publish(WireMessage& m, const ProfilePtr& sender, std::uint64_t link_sender);
+  // `seen_key`: SeenSet::key_of(m.publication.msg_id).
+  void on_publish(WireMessage& m, const ProfilePtr& sender, std::uint64_t link_sender,
+                  SeenSet::Key seen_key);
   // Whether the publication's signature holds (and counts the outcome). One that came over
   // a link proven to be its signer's needs no check: the link already vouches for it.
   bool authentic(const Publication& p, std::uint64_t link_sender);
   // One publication whose signed fields are final: on to its ring or subscribers.
-  void send_published(Publication p);
+  void send_published(Publication& p);
   // A publication made here has the id (r, own_id_tag(r)) for a random r: the second half
   // is a keyed hash of the first and this node's id, under the process's secret key. So the
   // node knows its own publications when the overlay brings them back (own_id) without
@@ -275,6 +277,8 @@ class Node final : public TransportEvents {
   // The entries an exchange of `type` may carry.
   std::size_t exchange_size(Type type) const;
   void heard_from(const ProfilePtr& sender);
+  // What the rings or the views hold for profile.node_id, if it equals `profile`; else null.
+  ProfilePtr known_profile(const Profile& profile) const;
   // Offers a profile to the rings; hearsay that would displace a neighbour is pinged first.
   void offer_to_rings(const ProfilePtr& profile, bool first_hand);
   void dead(std::uint64_t id);
@@ -300,6 +304,8 @@ class Node final : public TransportEvents {
   // A message of `type` from this node (our profile as its sender), to fill in and encode.
   WireMessage message(Type type) const;
   SharedBytes encode_message(const WireMessage& m) const;
+  // A publication from this node, encoded as encode_message() would, without a WireMessage.
+  SharedBytes publication_bytes(const Publication& p) const;
   // The first copy of a publication for a subject subscribed here: counted and delivered.
   void deliver_here(const Publication& p);
 

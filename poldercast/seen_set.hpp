@@ -20,30 +20,40 @@ using MessageId = std::array<std::uint8_t, 16>;
 
 class SeenSet {
  public:
-  SeenSet(std::size_t capacity, std::int64_t ttl_ms) : recent_(capacity), ttl_ms_(ttl_ms) {}
-
-  // True when `id` is new (and now remembered), false for a duplicate.
-  bool insert(const MessageId& id, std::int64_t now_ms) {
-    expire(now_ms);
-    return recent_.insert(key_of(id), now_ms);
+  // An id as the set knows it: its hash under the process's secret key (ids are chosen by
+  // whoever published). Worked out once per publication, which is looked for, checked and
+  // only then remembered.
+  struct Key {
+    std::uint64_t hash;
+  };
+  static Key key_of(const MessageId& id) noexcept {
+    return {siphash<1, 3>(process_hash_key(),
+                          std::string_view(reinterpret_cast<const char*>(id.data()), id.size()))};
   }
 
-  // Whether `id` is remembered, without remembering it: a publication is checked for
+  SeenSet(std::size_t capacity, std::int64_t ttl_ms) : recent_(capacity), ttl_ms_(ttl_ms) {}
+
+  // Starts fetching where `key` would be: the look-up is a cache miss (the table is larger
+  // than the cache and ids are random), which the work done before contains() then hides.
+  void prefetch(Key key) const noexcept { recent_.prefetch(key.hash); }
+
+  // True when the id is new (and now remembered), false for a duplicate.
+  bool insert(Key key, std::int64_t now_ms) {
+    expire(now_ms);
+    return recent_.insert(key.hash, now_ms);
+  }
+
+  // Whether the id is remembered, without remembering it: a publication is checked for
   // duplicates before its signature, and remembered only once the signature holds, so a
   // forged copy cannot make the genuine one look like a duplicate.
-  bool contains(const MessageId& id, std::int64_t now_ms) {
+  bool contains(Key key, std::int64_t now_ms) {
     expire(now_ms);
-    return recent_.contains(key_of(id));
+    return recent_.contains(key.hash);
   }
 
   std::size_t size() const noexcept { return recent_.size(); }
 
  private:
-  // Ids are chosen by whoever published, so they are hashed with the process's secret key.
-  static std::uint64_t key_of(const MessageId& id) noexcept {
-    return siphash<1, 3>(process_hash_key(),
-                         std::string_view(reinterpret_cast<const char*>(id.data()), id.size()));
-  }
   void expire(std::int64_t now_ms) {
     for (auto* e = recent_.oldest(); e != nullptr && now_ms - e->at > ttl_ms_;
          e = recent_.oldest()) {

@@ -1,6 +1,7 @@
 #include "poldercast/wire.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 #include "adapters/wire_bytes.hpp"
@@ -13,8 +14,12 @@ constexpr char kMagic[2] = {'P', 'C'};
 constexpr std::uint8_t kPartialFlag = 0x01;  // profile flags: the topic list is not all
 constexpr std::uint8_t kDirectFlag = 0x01;   // publication flags: a reply sent straight back
 
+// The writers below serve both ByteWriter (gossip, whose size is found as it is written) and
+// FixedWriter (publications, sized first: encode_publication).
+
 // A length-prefixed string: the length in `width` bytes, then the bytes.
-void write_str(ByteWriter& w, std::string_view s, std::size_t width) {
+template <class Writer>
+void write_str(Writer& w, std::string_view s, std::size_t width) {
   w.uint(s.size(), width);
   w.bytes(s);
 }
@@ -38,7 +43,15 @@ bool read_str(ByteReader& r, std::size_t width, std::size_t max, std::string& ou
   return false;
 }
 
-void write_profile(ByteWriter& w, const Profile& p) {
+template <class Writer>
+void write_head(Writer& w, Type type) {
+  w.bytes(std::string_view(kMagic, 2));
+  w.u8(kVersion);
+  w.u8(static_cast<std::uint8_t>(type));
+}
+
+template <class Writer>
+void write_profile(Writer& w, const Profile& p) {
   w.u64(p.node_id);
   write_str(w, p.address, 1);
   w.u8(p.partial ? kPartialFlag : 0);
@@ -133,7 +146,8 @@ DecodeError read_publication(ByteReader& r, const Limits& limits, Publication& p
 }
 
 // The fields a publication's origin vouches for, in wire order.
-void write_signed_fields(ByteWriter& w, const Publication& p) {
+template <class Writer>
+void write_signed_fields(Writer& w, const Publication& p) {
   w.bytes(std::string_view(reinterpret_cast<const char*>(p.msg_id.data()), p.msg_id.size()));
   w.u64(p.origin);
   w.u64(p.seq);
@@ -155,9 +169,7 @@ bool is_gossip(Type t) {
 
 }  // namespace
 
-std::size_t publication_wire_size(const WireMessage& m) {
-  const Profile& s = m.sender;
-  const Publication& p = m.publication;
+std::size_t publication_wire_size(const Profile& s, const Publication& p) {
   const std::size_t header = 2 + 1 + 1;  // magic, version, type
   const std::size_t profile = 8 + 1 + s.address.size() + 1 + 2 + s.topics.size() * (8 + 1);
   const std::size_t signed_fields =
@@ -169,29 +181,38 @@ std::size_t publication_wire_size(const WireMessage& m) {
   return header + profile + 8 + 2 + signed_fields + proof;
 }
 
+void encode_publication(const Profile& sender, const Publication& p, std::string& out) {
+  const std::size_t at = out.size(), size = publication_wire_size(sender, p);
+  out.resize(at + size);
+  FixedWriter w(out.data() + at, size);
+  write_head(w, Type::publish);
+  write_profile(w, sender);
+  w.u64(p.topic);
+  w.u16(p.overlay_hops);
+  write_signed_fields(w, p);
+  w.bytes(std::string_view(reinterpret_cast<const char*>(p.signature.data()), p.signature.size()));
+  w.u8(p.batch.depth);
+  w.u16(p.batch.index);
+  const std::size_t depth = std::min<std::size_t>(p.batch.depth, kMaxBatchDepth);
+  for (std::size_t level = 0; level < depth; ++level) {
+    const Digest& sibling = p.batch.path[level];
+    w.bytes(std::string_view(reinterpret_cast<const char*>(sibling.data()), sibling.size()));
+  }
+  // publication_wire_size() counts what is written here, field for field; the unit tests
+  // hold the two together, and a disagreement must not leave bytes no field wrote.
+  if (!w.ok() || w.remaining() != 0) std::abort();
+}
+
 void encode(const WireMessage& m, std::string& out) {
-  if (m.type == Type::publish) out.reserve(out.size() + publication_wire_size(m));
+  if (m.type == Type::publish) {
+    encode_publication(m.sender, m.publication, out);
+    return;
+  }
   ByteWriter w(out);
-  w.bytes(std::string_view(kMagic, 2));
-  w.u8(kVersion);
-  w.u8(static_cast<std::uint8_t>(m.type));
+  write_head(w, m.type);
   write_profile(w, m.sender);
   if (is_gossip(m.type)) {
     write_entries(w, m.entries);
-  } else if (m.type == Type::publish) {
-    const auto& p = m.publication;
-    w.u64(p.topic);
-    w.u16(p.overlay_hops);
-    write_signed_fields(w, p);
-    w.bytes(
-        std::string_view(reinterpret_cast<const char*>(p.signature.data()), p.signature.size()));
-    w.u8(p.batch.depth);
-    w.u16(p.batch.index);
-    const std::size_t depth = std::min<std::size_t>(p.batch.depth, kMaxBatchDepth);
-    for (std::size_t level = 0; level < depth; ++level) {
-      const Digest& sibling = p.batch.path[level];
-      w.bytes(std::string_view(reinterpret_cast<const char*>(sibling.data()), sibling.size()));
-    }
   } else if (m.type == Type::find_subscriber) {
     w.u64(m.topic);
     w.u8(m.ttl);

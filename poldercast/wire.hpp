@@ -151,10 +151,15 @@ struct Limits {
 // writes what it is given; decode() is where limits are enforced).
 void encode(const WireMessage& m, std::string& out);
 
-// The bytes encode() appends for a publication (m.type == Type::publish), which it reserves
-// before it writes: grown field by field, the string was reallocated and copied over again
-// several times per publication, most of the sending side's CPU at 1 KiB.
-std::size_t publication_wire_size(const WireMessage& m);
+// encode() of a publication from `sender`, without a WireMessage to hold them: a node sends
+// each publication it publishes or forwards, and copying its profile and the publication
+// into one cost an allocation per string.
+void encode_publication(const Profile& sender, const Publication& p, std::string& out);
+
+// The bytes encode_publication() appends, which it sizes `out` for before it writes: grown
+// field by field, the string was reallocated and copied over again several times per
+// publication, most of the sending side's CPU at 1 KiB.
+std::size_t publication_wire_size(const Profile& sender, const Publication& p);
 
 // Decodes one whole message. On failure returns the reason and leaves `out` in an
 // unspecified state.

@@ -33,6 +33,38 @@ TEST(WireBytes, AppendsToWhatIsThere) {
   EXPECT_EQ(out, "PC\xFF\xFE");
 }
 
+TEST(WireBytes, AFixedWriterFillsItsRegionAsAByteWriterAppends) {
+  std::string appended;
+  ByteWriter a(appended);
+  std::string fixed(20, '\0');
+  FixedWriter f(fixed.data(), fixed.size());
+  auto both = [&](auto write) {
+    write(a);
+    write(f);
+  };
+  both([](auto& w) { w.u8(0x01); });
+  both([](auto& w) { w.u16(0x0203); });
+  both([](auto& w) { w.u32(0x04050607u); });
+  both([](auto& w) { w.u64(0x08090A0B0C0D0E0Full); });
+  both([](auto& w) { w.uint(0x101112, 3); });
+  both([](auto& w) { w.bytes("xy"); });
+  EXPECT_TRUE(f.ok());
+  EXPECT_EQ(f.remaining(), 0u);
+  EXPECT_EQ(fixed, appended);
+}
+
+TEST(WireBytes, AFixedWriterNeverWritesPastItsRegion) {
+  std::string region = "....!";
+  FixedWriter w(region.data(), 4);
+  w.u16(0x4142);
+  w.bytes("xyz");  // one byte too many: nothing of it is written
+  EXPECT_FALSE(w.ok());
+  w.u8(0x43);  // and nothing after it, although it would fit
+  EXPECT_FALSE(w.ok());
+  EXPECT_EQ(region, "AB..!");
+  EXPECT_EQ(w.remaining(), 2u);
+}
+
 TEST(WireBytes, RoundTripsEveryWidthAtItsExtremes) {
   std::string out;
   ByteWriter w(out);

@@ -725,7 +725,7 @@ TEST(PolderCastSeenSet, IdsChosenToCollideAreStillDistinct) {
     MessageId id{};
     std::memcpy(id.data(), &a, 8);
     std::memcpy(id.data() + 8, &b, 8);
-    ASSERT_TRUE(seen.insert(id, 0)) << i;
+    ASSERT_TRUE(seen.insert(SeenSet::key_of(id), 0)) << i;
   }
   EXPECT_EQ(seen.size(), 60'000u);
 }
@@ -762,7 +762,7 @@ void expect_seen_set_agrees(std::size_t capacity, std::int64_t ttl, std::int64_t
         order.pop_front();
       }
     }
-    ASSERT_EQ(seen.insert(id, now), fresh) << step;
+    ASSERT_EQ(seen.insert(SeenSet::key_of(id), now), fresh) << step;
     ASSERT_EQ(seen.size(), reference.size()) << step;
   }
 }

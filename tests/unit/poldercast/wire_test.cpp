@@ -62,13 +62,19 @@ TEST(PolderCastWire, PublishFindSubscriberAndLeaveRoundTrip) {
   pub.publication.batch.path[0].fill(0x11);
   pub.publication.batch.path[1].fill(0x22);
   EXPECT_EQ(round_trip(pub), pub);
-  for (std::size_t depth : {0, 2, 8}) {  // encode() reserves exactly what it writes
+  for (std::size_t depth : {0, 2, 8}) {  // sized exactly for what it writes, after what is there
     WireMessage sized = pub;
     sized.publication.batch.depth = static_cast<std::uint8_t>(depth);
     sized.publication.batch.index = 0;
-    std::string out;
+    for (std::size_t level = depth; level < kMaxBatchDepth; ++level) {
+      sized.publication.batch.path[level] = {};  // not sent, so decoded as zero
+    }
+    std::string out = "kept";
     encode(sized, out);
-    EXPECT_EQ(out.size(), publication_wire_size(sized)) << "depth " << depth;
+    EXPECT_EQ(out.size(), 4 + publication_wire_size(sized.sender, sized.publication))
+        << "depth " << depth;
+    EXPECT_EQ(out.substr(0, 4), "kept");
+    EXPECT_EQ(round_trip(sized), sized) << "depth " << depth;
   }
   // The signature covers every field but the relays' hop count (and the topic, the
   // subject's hash), and changes with each of them.
