@@ -133,15 +133,15 @@ DecodeError read_publication(ByteReader& r, const Limits& limits, Publication& p
   BatchProof& b = p.batch;
   if (!r.u8(b.depth) || !r.u16(b.index)) return DecodeError::truncated;
   if (b.depth > kMaxBatchDepth || (b.index >> b.depth) != 0) return DecodeError::bad_value;
-  for (std::size_t level = 0; level < kMaxBatchDepth; ++level) {
-    if (level >= b.depth) {
-      b.path[level] = {};
-      continue;
-    }
+  for (std::size_t level = 0; level < b.depth; ++level) {
     std::string_view sibling;
     if (!r.bytes(b.path[level].size(), sibling)) return DecodeError::truncated;
     std::memcpy(b.path[level].data(), sibling.data(), sibling.size());
   }
+  // The levels a batch does not use are zero. One memset: GCC cleared them a level at a time
+  // with `rep stos`, whose start-up made this loop half of decode()'s time.
+  static_assert(sizeof(b.path) == kMaxBatchDepth * sizeof(Digest), "the levels are contiguous");
+  std::memset(b.path.data() + b.depth, 0, (kMaxBatchDepth - b.depth) * sizeof(Digest));
   return DecodeError::none;
 }
 
