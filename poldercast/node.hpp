@@ -182,7 +182,8 @@ class Node final : public TransportEvents {
   // `overlay_hops` are filled in here.
   void publish(Publication publication);
   // Publishes several at once: on an overlay with keys, one signature covers them all
-  // (batch_signature.hpp).
+  // (batch_signature.hpp). The publications are left as sent (id, topic, signature and
+  // proof filled in), for the caller to clear or reuse.
   void publish(std::span<Publication> batch);
 
   // One gossip cycle at time `now_ms`: timeouts, then each layer's active step.

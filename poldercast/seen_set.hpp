@@ -33,8 +33,8 @@ class SeenSet {
 
   SeenSet(std::size_t capacity, std::int64_t ttl_ms) : recent_(capacity), ttl_ms_(ttl_ms) {}
 
-  // Starts fetching where `key` would be: the look-up is a cache miss (the table is larger
-  // than the cache and ids are random), which the work done before contains() then hides.
+  // Starts fetching where `key` would be: once the table has grown past the cache, the
+  // look-up is a cache miss (ids are random), which the work done before contains() hides.
   void prefetch(Key key) const noexcept { recent_.prefetch(key.hash); }
 
   // True when the id is new (and now remembered), false for a duplicate.

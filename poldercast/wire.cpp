@@ -198,8 +198,9 @@ void encode_publication(const Profile& sender, const Publication& p, std::string
     const Digest& sibling = p.batch.path[level];
     w.bytes(std::string_view(reinterpret_cast<const char*>(sibling.data()), sibling.size()));
   }
-  // publication_wire_size() counts what is written here, field for field; the unit tests
-  // hold the two together, and a disagreement must not leave bytes no field wrote.
+  // publication_wire_size() counts what is written here, field for field (the unit tests hold
+  // both to the format's bytes). Should they ever disagree, stop rather than send bytes no
+  // field wrote.
   if (!w.ok() || w.remaining() != 0) std::abort();
 }
 

@@ -153,7 +153,8 @@ void encode(const WireMessage& m, std::string& out);
 
 // encode() of a publication from `sender`, without a WireMessage to hold them: a node sends
 // each publication it publishes or forwards, and copying its profile and the publication
-// into one cost an allocation per string.
+// into one cost an allocation per string. Aborts if publication_wire_size() and the writes
+// disagree, which only a bug in wire.cpp can make happen.
 void encode_publication(const Profile& sender, const Publication& p, std::string& out);
 
 // The bytes encode_publication() appends, which it sizes `out` for before it writes: grown

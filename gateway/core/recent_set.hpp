@@ -46,7 +46,8 @@ class RecentSet {
   bool contains(std::uint64_t key) const noexcept { return find(stored(key)) != kNone; }
 
   // Starts fetching the slot where a look-up of `key` begins, for a caller with other work
-  // to do before it looks.
+  // to do before it looks. Inline, as it must be: GCC found an out-of-line function that
+  // only prefetches free of effects and dropped its calls.
   void prefetch(std::uint64_t key) const noexcept {
     __builtin_prefetch(slots_.data() + home(stored(key)));
   }
@@ -60,9 +61,7 @@ class RecentSet {
       forget_oldest();
       // The next insert erases the key that is now the oldest: a lookup at a random place,
       // a cache miss once other work has run in between. Fetched now, it overlaps that work.
-      // (Here, not in a helper: GCC finds a function that only prefetches free of effects
-      // and drops the call.)
-      if (count_ != 0) __builtin_prefetch(slots_.data() + home(ring_[head_].key));
+      if (count_ != 0) prefetch(ring_[head_].key);
     }
     if (2 * (count_ + 1) > slots_.size() && slots_.size() < max_slots_) grow();
     place(key);

@@ -382,6 +382,28 @@ TEST(PolderCastNode, TheSecondCopyIsADuplicateAndTheHopLimitHolds) {
   EXPECT_TRUE(t.sent.empty());
 }
 
+// A peer's profile comes with each of its messages. While it is the same, the node keeps the
+// one it holds (Node::known_profile: no allocation per publication); a changed one replaces it.
+TEST(PolderCastNode, APeersUnchangedProfileIsKeptAndAChangedOneTakesItsPlace) {
+  RecordingTransport t;
+  Node node(NodeOptions{}, 1, "me", t, 7);
+  node.subscribe("s");
+  WireMessage hello;
+  hello.type = Type::pong;
+  hello.sender = peer(5, {topic_id("s")});
+  node.on_message(encoded(hello));
+  ASSERT_NE(node.rings().peer(5), nullptr);
+  const ProfilePtr first = node.rings().peer(5)->profile;
+  node.on_message(encoded(publication_from(5, "s", 1)));
+  EXPECT_EQ(node.rings().peer(5)->profile, first);  // the very object it held
+  WireMessage changed = publication_from(5, "s", 2);
+  changed.sender.topics.push_back({topic_id("t"), 1});
+  node.on_message(encoded(changed));
+  ASSERT_NE(node.rings().peer(5), nullptr);
+  EXPECT_NE(node.rings().peer(5)->profile, first);
+  EXPECT_EQ(node.rings().peer(5)->profile->topics.size(), 2u);
+}
+
 // A node knows its own publications by their id (Node::own_id) rather than by remembering
 // them: one that comes back is a duplicate, though the seen-set holds nothing; to any other
 // node, and with its id altered, it is a new publication.

@@ -131,6 +131,76 @@ TEST(PolderCastWire, PublishFindSubscriberAndLeaveRoundTrip) {
   }
 }
 
+// A publication's bytes, spelled out field by field as docs/poldercast.md lists them: the
+// encoder may change how it writes, never what.
+TEST(PolderCastWire, APublicationIsTheBytesTheFormatNames) {
+  WireMessage m;
+  m.type = Type::publish;
+  m.sender = {0x0102030405060708, "h:1", true, {{0xA1A2A3A4A5A6A7A8, 2}}};
+  Publication& p = m.publication;
+  for (std::uint8_t i = 0; i < 16; ++i) p.msg_id[i] = static_cast<std::uint8_t>(0xE0 + i);
+  p.topic = 0x1112131415161718;
+  p.origin = 0x2122232425262728;
+  p.seq = 0x3132333435363738;
+  p.bus = 0x41424344;
+  p.hops = 5;
+  p.overlay_hops = 0x0607;
+  p.direct = true;
+  p.reply_address = "r:2";
+  p.subject = "sub";
+  p.reply = "in";
+  p.headers = "H";
+  p.payload = "pay";
+  p.signer.fill(0x5E);
+  p.signature.fill(0x51);
+  p.batch.depth = 1;
+  p.batch.index = 1;
+  p.batch.path[0].fill(0xBA);
+
+  auto be = [](std::uint64_t v, int width) {
+    std::string out;
+    for (int i = width - 1; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+    return out;
+  };
+  std::string expected = "PC";
+  expected += be(3, 1) + be(7, 1);                                         // version, publish
+  expected += be(0x0102030405060708, 8) + be(3, 1) + "h:1";                // sender id, address
+  expected += be(1, 1) + be(1, 2) + be(0xA1A2A3A4A5A6A7A8, 8) + be(2, 1);  // partial, topics
+  expected += be(0x1112131415161718, 8) + be(0x0607, 2);                   // topic, overlay hops
+  for (int i = 0; i < 16; ++i) expected += be(0xE0 + i, 1);                // id
+  expected += be(0x2122232425262728, 8) + be(0x3132333435363738, 8) + be(0x41424344, 4);
+  expected += be(5, 1) + be(1, 1);  // hops, direct
+  expected += be(3, 1) + "r:2" + be(3, 2) + "sub" + be(2, 2) + "in";
+  expected += be(1, 4) + "H" + be(3, 4) + "pay";
+  expected += std::string(32, '\x5E') + std::string(64, '\x51');  // signer, signature
+  expected += be(1, 1) + be(1, 2) + std::string(32, '\xBA');      // depth, index, path
+  std::string wire;
+  encode(m, wire);
+  EXPECT_EQ(wire, expected);
+  EXPECT_EQ(round_trip(m), m);
+}
+
+// The node decodes every message into one scratch WireMessage: a batch proof shorter than the
+// one before leaves none of its levels behind.
+TEST(PolderCastWire, AShorterProofLeavesNothingOfTheLongerOneBefore) {
+  WireMessage m;
+  m.type = Type::publish;
+  m.sender = profile(1);
+  m.publication.subject = "s";
+  m.publication.batch.depth = kMaxBatchDepth;
+  for (auto& level : m.publication.batch.path) level.fill(0x5A);
+  std::string deep;
+  encode(m, deep);
+  m.publication.batch.depth = 2;
+  for (std::size_t level = 2; level < kMaxBatchDepth; ++level) m.publication.batch.path[level] = {};
+  std::string shallow;
+  encode(m, shallow);
+  WireMessage scratch;
+  ASSERT_EQ(decode(deep, Limits{}, scratch), DecodeError::none);
+  ASSERT_EQ(decode(shallow, Limits{}, scratch), DecodeError::none);
+  EXPECT_EQ(scratch, m);
+}
+
 TEST(PolderCastWire, AReusedMessageKeepsNothingOfTheFrameBefore) {
   std::vector<WireMessage> frames(5);
   frames[0].type = Type::vicinity_request;
