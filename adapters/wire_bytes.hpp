@@ -6,8 +6,8 @@
 // ByteReader reads from a view and never past its end: a read that does not fit returns
 // false, leaves its output alone and consumes nothing, and from then on ok() is false, so
 // that a run of reads whose size the caller has already checked can be tested once at the
-// end. Header-only and free of I/O, so the
-// I/O-free protocol code and the fuzzers use it without linking anything.
+// end. Header-only and free of I/O, so the I/O-free protocol code and the fuzzers use it
+// without linking anything.
 #pragma once
 
 #include <cstddef>
@@ -54,10 +54,10 @@ class ByteWriter {
 
 // Writes into memory the caller has sized for exactly what is written: a pointer moved on
 // per field, where ByteWriter grows its string field by field (a capacity check, a length
-// and a terminator each time; a tenth of a publishing gateway's CPU when every PolderCast
-// publication was encoded so). A write that does not fit writes nothing and from then on
-// ok() is false, so a caller whose sizes disagree with its writes finds out instead of
-// overrunning the region.
+// and a terminator each time: part of the 17% of a publishing gateway's samples that
+// encoding PolderCast publications took, BENCHMARKS.md). A write that does not fit writes
+// nothing and from then on ok() is false, so a caller whose sizes disagree with its writes
+// finds out instead of overrunning the region.
 class FixedWriter {
  public:
   FixedWriter(char* at, std::size_t size) noexcept : at_(at), end_(at + size) {}
