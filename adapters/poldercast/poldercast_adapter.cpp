@@ -30,13 +30,14 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
 // Bytes of publications put on the overlay in one batch at most (with kMaxBatch their
-// count): a fraction of a link's 8 MiB queue, so the half-queue mark still paces publishers.
+// count): a quarter of a link's 1 MiB high mark, so that mark still paces publishers.
 constexpr std::size_t kMaxBatchBytes = 256 * 1024;
 
-// A link that holds up and is past this many eighths of its queue is crowded: many subjects
-// go to one slow peer, each sent a little more before it was held. Everything waits for it
-// then, so that the link never reaches the last quarter, where publications are dropped.
-constexpr std::size_t kCrowdedEighths = 5;
+// A link that holds up and is past this many quarters of its high mark is crowded: many
+// subjects go to one slow peer, each sent a little more before it was held. Everything
+// waits for it then, so that the link never reaches the last quarter of its queue, where
+// publications are dropped, and what a flood holds stays near the high mark.
+constexpr std::size_t kCrowdedQuarters = 5;
 
 bool has_wildcard(std::string_view pattern) {
   return pattern == ">" || pattern.find('*') != std::string_view::npos || pattern.ends_with(".>");
@@ -46,7 +47,7 @@ bool has_wildcard(std::string_view pattern) {
 // the transport; other threads only post to it (send, on_interest, status).
 //
 // Flow control (on_full: block; docs/poldercast.md, "Flow control: one bound per link"):
-// once a publication of a subject went to a link that is backed up (past half its queue),
+// once a publication of a subject went to a link that is backed up (past its high mark),
 // that subject's next publications wait in holds_ until the link catches up, and
 // flow_for() pauses that subject's publishers meanwhile; other subjects go on. A backed-up
 // link that moves nothing for a fifth of stall_timeout stops holding anything up (its peer
@@ -60,7 +61,7 @@ class PolderCastAdapter final : public Adapter, private TransportEvents, private
         queue_(config_.queue),
         blocks_(config_.queue.on_full == OnFull::block),
         hold_limit_(config_.queue.bytes),
-        crowded_backlog_(config_.transport.max_queue_bytes / 8 * kCrowdedEighths),
+        crowded_backlog_(config_.transport.high_mark() / 4 * kCrowdedQuarters),
         interest_(filter_),
         timer_(io_) {}
 

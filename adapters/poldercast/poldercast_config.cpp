@@ -207,6 +207,10 @@ Result<PolderCastConfig> parse_config(const config::AdapterSection& section) {
   c.transport.max_frame = c.node.max_publication + kRelayOverhead;
   c.transport.max_queue_bytes =
       std::max<std::size_t>(c.transport.max_queue_bytes, 2 * c.transport.max_frame);
+  // A flood is slowed at 1 MiB queued on a link: at half of the 8 MiB the publishing
+  // gateway spent an eighth more CPU per 16 B message, its queued megabytes out of the
+  // caches (BENCHMARKS.md, PolderCast). The rest is headroom, for what relays add.
+  c.transport.backed_up_at = 1 << 20;
   // Publications fill a link to three quarters; the last quarter stays for gossip and pings.
   c.node.publication_backlog = c.transport.max_queue_bytes / 4 * 3;
   if (auto st = s.finish(); !st) return fail(st.error());

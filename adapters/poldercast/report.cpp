@@ -106,7 +106,7 @@ void samples(const ReportInputs& in, std::vector<metrics::Sample>& s) {
              "Subjects whose publications wait for a backed-up link to one of their peers.",
              n(in.held_subjects));
   add_sample(s, Type::gauge, "crowded_links",
-             "Backed-up links past five eighths of their queue: every publication waits for them.",
+             "Backed-up links past 5/4 of their high mark: every publication waits for them.",
              n(in.crowded_links));
   const char* const refusal_help =
       "Overlay links refused in their handshake, by reason; wrong_peer and sender_mismatch "

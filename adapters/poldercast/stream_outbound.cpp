@@ -65,7 +65,7 @@ bool Outbound::enqueue(const SharedBytes& message, std::uint64_t peer) {
   Frame& frame = queued_.emplace_back(Frame{{}, message, peer});
   store_be(message->size(), kHeader, frame.prefix.data());
   queued_bytes_ += size;
-  if (!backed_up_ && 2 * queued_bytes_ > core_->options_.max_queue_bytes) back_up();
+  if (!backed_up_ && queued_bytes_ > core_->options_.high_mark()) back_up();
   do_write();
   return true;
 }
@@ -93,7 +93,7 @@ void Outbound::back_up() {
 }
 
 void Outbound::catch_up() {
-  if (!backed_up_ || 4 * queued_bytes_ > core_->options_.max_queue_bytes) return;
+  if (!backed_up_ || 2 * queued_bytes_ > core_->options_.high_mark()) return;
   if (holds_up()) --core_->backed_up_links_;
   backed_up_ = false;
 }

@@ -50,13 +50,13 @@ class Outbound : public std::enable_shared_from_this<Outbound> {
     std::uint64_t peer;  // the node it is for (0: whoever is there)
   };
 
-  // Past half the queue: from now on the stall deadline applies too.
+  // Past the high mark: from now on the stall deadline applies too.
   void back_up();
 
   // A byte moved: the link is active, and no longer stuck.
   void moved();
 
-  // Down to a quarter: a gap wide enough that the flag does not flap with every write.
+  // Down to half the high mark: a gap wide enough that the flag does not flap with every write.
   void catch_up();
 
   // Whether the peer took bytes since the last look, though no write of ours completed: the

@@ -12,6 +12,7 @@
 // must outlive the transport.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstddef>
@@ -34,9 +35,19 @@ struct StreamTransportOptions {
   // send() refuses larger messages the same way, as the peer would drop them.
   std::size_t max_frame = (1 << 20) + (128 << 10);
   // Bytes (frames with their prefixes) queued or being written, per outgoing connection.
-  // A message that would go beyond is dropped (`dropped_queue_full`). Past half of it a
-  // link is backed up (backed_up()) until its writes bring it down to a quarter.
+  // A message that would go beyond is dropped (`dropped_queue_full`).
   std::size_t max_queue_bytes = 8 << 20;
+  // Past this many of those bytes a link is backed up (backed_up()) until its writes bring
+  // it down to half of it. At most half of max_queue_bytes; 0: half of it. Below the
+  // maximum, a flood is slowed while what it queued still fits in the caches (the kernel's
+  // send buffer, not this queue, covers a long path's bandwidth-delay product), and the
+  // rest of the queue takes what arrives in the meantime, such as copies relayed for others.
+  std::size_t backed_up_at = 0;
+  // backed_up_at within its bounds: where a link is backed up.
+  std::size_t high_mark() const noexcept {
+    const std::size_t half = max_queue_bytes / 2;
+    return backed_up_at == 0 ? half : std::min(backed_up_at, half);
+  }
   // A backed-up link whose writes move no byte for a fifth of this is stuck: its peer stopped
   // reading, and it no longer counts in backed_up(), so whoever waits (the adapter's held
   // publications) goes on without it. For all of it: cut (`dropped_stalled`), and its
@@ -135,8 +146,8 @@ class StreamTransport final : public Transport {
   void disconnect(std::uint64_t peer) override;
   // Bytes queued or being written to `address` (0 without a connection).
   std::size_t backlog(const std::string& address) const override;
-  // Whether any outgoing link is backed up: past half of max_queue_bytes, not yet back down
-  // to a quarter, and moving. A backed-up link still for a fifth of stall_timeout is stuck
+  // Whether any outgoing link is backed up: past backed_up_at, not yet back down to half of
+  // it, and moving. A backed-up link still for a fifth of stall_timeout is stuck
   // (its peer stopped reading) and does not count here until a byte moves again.
   bool backed_up() const;
   // Whether the link to `address` is one of those: backed up and not stuck.

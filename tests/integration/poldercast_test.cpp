@@ -624,12 +624,12 @@ TEST_F(PolderCastTest, AStoppedPeerHoldsUpOnlyTheSubjectsItWants) {
 
 // Many subjects to one stopped peer: each is held once a publication of it went over the
 // backed-up link, but each sends a little more first, and together they would fill the link
-// to its last quarter, where publications are dropped (link_busy). Past five eighths the
-// link is crowded and holds every publication up, so nothing is dropped while it is only
-// backed up (found stuck after 12 s with this stall_timeout). 128 subjects of 32 kB, each
-// from a publisher of its own, which reads on until its subject is held: 4 MiB past the half
-// mark when each sends one more (124 dropped with the gate off). One publisher of them all
-// pauses at the first subject held, and crowded the link only while the adapter lagged
+// to its last quarter, where publications are dropped (link_busy). Past five quarters of its
+// high mark the link is crowded and holds every publication up, so nothing is dropped while
+// it is only backed up (found stuck after 12 s with this stall_timeout). 128 subjects of
+// 32 kB, each from a publisher of its own, which reads on until its subject is held: 4 MiB
+// past the high mark when each sends one more (124 dropped with the gate off). One publisher of
+// them all pauses at the first subject held, and crowded the link only while the adapter lagged
 // behind the worker that routes to it.
 TEST_F(PolderCastTest, ManySubjectsToOneStoppedPeerStopShortOfItsLastQuarter) {
   extra_config_ = "  stall_timeout: 60s\n  block_timeout: 120s\n";

@@ -447,6 +447,30 @@ TEST(PolderCastStreamTransport, ALinkIsBackedUpFromHalfItsQueueDownToAQuarter) {
   EXPECT_EQ(a.counters().links_stuck, 0u);  // slow, never still
 }
 
+// With backed_up_at, the high mark sits below half the queue (the adapter's 1 MiB of 8): the
+// link is backed up past it, and not before, and down at half of it; the queue above it
+// still takes what is sent.
+TEST(PolderCastStreamTransport, AHighMarkBelowHalfTheQueueBacksTheLinkUpThere) {
+  asio::io_context io;
+  SlowReader slow(io, 256 << 10, 1ms);
+  StreamTransportOptions options;
+  options.max_queue_bytes = 40 << 20;
+  options.backed_up_at = 4 << 20;
+  Peer a(io, options);
+  const SharedBytes chunk = bytes(std::string(1 << 20, 'w'));
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(a.transport.send(slow.address(), 0, chunk));
+  EXPECT_FALSE(a.transport.backed_up());  // 3 MiB and their prefixes: not past 4 MiB
+  // Nothing is written before the connection is up, so the next one is past the mark at once.
+  ASSERT_TRUE(a.transport.send(slow.address(), 0, chunk));
+  EXPECT_TRUE(a.transport.backed_up());
+  for (int i = 0; i < 16; ++i) ASSERT_TRUE(a.transport.send(slow.address(), 0, chunk));
+  ASSERT_TRUE(run_until(
+      io, [&] { return !a.transport.backed_up(); }, 30s));
+  EXPECT_LE(a.transport.backlog(slow.address()), std::size_t{2} << 20);
+  EXPECT_EQ(a.counters().dropped_queue_full, 0u);
+  EXPECT_TRUE(a.events.unreachable.empty());
+}
+
 // A backed-up link that moves nothing stops holding up the publishers after a fifth of
 // stall_timeout (the owner is told, so what it held goes on), and is cut after all of it,
 // long before idle_timeout; what it loses is counted apart.
