@@ -39,6 +39,28 @@ constexpr std::size_t kMaxBatchBytes = 256 * 1024;
 // publications are dropped, and what a flood holds stays near the high mark.
 constexpr std::size_t kCrowdedQuarters = 5;
 
+// The largest string buffer a reused publication keeps (reset_keeping_buffers): a batch
+// of large messages must not leave kMaxBatch of them allocated for good.
+constexpr std::size_t kKeptBufferBytes = 2048;
+
+// `p` as a Publication{} would be, but with its strings' small buffers kept: a batch's
+// publications are reused, and a fresh one cost a malloc and a free for each string too
+// long to sit inside it (a 16-byte payload already is). Every other field starts afresh,
+// so one added to Publication later cannot carry over from the last batch.
+void reset_keeping_buffers(Publication& p) {
+  Publication fresh;
+  for (auto [kept, from] : {std::pair{&fresh.reply_address, &p.reply_address},
+                            {&fresh.subject, &p.subject},
+                            {&fresh.reply, &p.reply},
+                            {&fresh.headers, &p.headers},
+                            {&fresh.payload, &p.payload}}) {
+    if (from->capacity() > kKeptBufferBytes) continue;
+    kept->swap(*from);
+    kept->clear();
+  }
+  p = std::move(fresh);
+}
+
 bool has_wildcard(std::string_view pattern) {
   return pattern == ">" || pattern.find('*') != std::string_view::npos || pattern.ends_with(".>");
 }
@@ -153,7 +175,7 @@ class PolderCastAdapter final : public Adapter, private TransportEvents, private
   std::size_t taken_bytes_ = 0;  // OutboundQueue::cost_of, summed over taken_
   SubjectHolds holds_;
   const std::size_t hold_limit_;       // queue_'s bound in bytes
-  std::vector<std::string> crowded_;   // addresses of crowded links (kCrowdedEighths)
+  std::vector<std::string> crowded_;   // addresses of crowded links (kCrowdedQuarters)
   const std::size_t crowded_backlog_;  // a link's backlog past which it is crowded
   bool flushing_ = false;              // stopping: nothing is held any more
   std::string fabric_subject_;         // scratch: the subject being taken, as the overlay's
@@ -168,8 +190,11 @@ class PolderCastAdapter final : public Adapter, private TransportEvents, private
   mutable asio::io_context io_;
   asio::steady_timer timer_;
   std::vector<MessagePtr> draining_;  // a batch taken from queue_, kept to reuse its memory
-  std::vector<Publication> batch_;    // publications put on the overlay together (one signature)
-  std::shared_ptr<NodeKey> key_;      // set by start()
+  // Publications put on the overlay together (one signature): the first batch_size_. Those
+  // past it are kept from earlier batches, so that their strings' buffers serve again.
+  std::vector<Publication> batch_;
+  std::size_t batch_size_ = 0;
+  std::shared_ptr<NodeKey> key_;  // set by start()
   // Browsers' links (poldercast.websocket, optional) and what joins them to transport_.
   std::unique_ptr<RelayingTransport> relaying_;
   std::unique_ptr<WebSocketLinks> links_;
@@ -436,7 +461,9 @@ void PolderCastAdapter::add_to_batch(const psycho::Message& m, std::string_view 
     counters_.count(Drop::too_large);
     return;
   }
-  Publication& p = batch_.emplace_back();
+  if (batch_size_ == batch_.size()) batch_.emplace_back();
+  Publication& p = batch_[batch_size_++];
+  reset_keeping_buffers(p);
   p.subject = fabric_subject;
   p.reply = m.reply();
   p.headers = m.headers();
@@ -450,12 +477,12 @@ void PolderCastAdapter::add_to_batch(const psycho::Message& m, std::string_view 
   batch_bytes_ += m.subject().size() + m.reply().size() + m.body().size();
   // One signature covers a batch; small enough in bytes that the links' marks still gate
   // what goes out.
-  if (batch_.size() >= kMaxBatch || batch_bytes_ >= kMaxBatchBytes) flush_batch();
+  if (batch_size_ >= kMaxBatch || batch_bytes_ >= kMaxBatchBytes) flush_batch();
 }
 
 void PolderCastAdapter::flush_batch() {
-  if (!batch_.empty()) node_->publish(std::span<Publication>(batch_));
-  batch_.clear();
+  if (batch_size_ != 0) node_->publish(std::span<Publication>(batch_.data(), batch_size_));
+  batch_size_ = 0;
   batch_bytes_ = 0;
 }
 
