@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 
 #include "adapters/wire_bytes.hpp"
 
@@ -268,6 +269,24 @@ DecodeError decode(std::string_view data, const Limits& limits, WireMessage& out
   }
   if (e != DecodeError::none) return e;
   return r.at_end() ? DecodeError::none : DecodeError::trailing_bytes;
+}
+
+void reset_keeping_buffers(Publication& p, std::size_t max_kept) {
+  Publication fresh;
+  for (auto [kept, from] : {std::pair{&fresh.reply_address, &p.reply_address},
+                            {&fresh.subject, &p.subject},
+                            {&fresh.reply, &p.reply},
+                            {&fresh.headers, &p.headers},
+                            {&fresh.payload, &p.payload}}) {
+    if (from->capacity() > max_kept) {
+      // Freed here: moving a short string into it (below) would keep its buffer.
+      std::string().swap(*from);
+      continue;
+    }
+    kept->swap(*from);
+    kept->clear();
+  }
+  p = std::move(fresh);
 }
 
 std::string signed_content(const Publication& p) {

@@ -39,27 +39,9 @@ constexpr std::size_t kMaxBatchBytes = 256 * 1024;
 // publications are dropped, and what a flood holds stays near the high mark.
 constexpr std::size_t kCrowdedQuarters = 5;
 
-// The largest string buffer a reused publication keeps (reset_keeping_buffers): a batch
-// of large messages must not leave kMaxBatch of them allocated for good.
+// The largest string buffer a publication of the batch keeps for the next (a batch of
+// large messages must not leave kMaxBatch of them allocated for good).
 constexpr std::size_t kKeptBufferBytes = 2048;
-
-// `p` as a Publication{} would be, but with its strings' small buffers kept: a batch's
-// publications are reused, and a fresh one cost a malloc and a free for each string too
-// long to sit inside it (a 16-byte payload already is). Every other field starts afresh,
-// so one added to Publication later cannot carry over from the last batch.
-void reset_keeping_buffers(Publication& p) {
-  Publication fresh;
-  for (auto [kept, from] : {std::pair{&fresh.reply_address, &p.reply_address},
-                            {&fresh.subject, &p.subject},
-                            {&fresh.reply, &p.reply},
-                            {&fresh.headers, &p.headers},
-                            {&fresh.payload, &p.payload}}) {
-    if (from->capacity() > kKeptBufferBytes) continue;
-    kept->swap(*from);
-    kept->clear();
-  }
-  p = std::move(fresh);
-}
 
 bool has_wildcard(std::string_view pattern) {
   return pattern == ">" || pattern.find('*') != std::string_view::npos || pattern.ends_with(".>");
@@ -463,7 +445,7 @@ void PolderCastAdapter::add_to_batch(const psycho::Message& m, std::string_view 
   }
   if (batch_size_ == batch_.size()) batch_.emplace_back();
   Publication& p = batch_[batch_size_++];
-  reset_keeping_buffers(p);
+  reset_keeping_buffers(p, kKeptBufferBytes);
   p.subject = fabric_subject;
   p.reply = m.reply();
   p.headers = m.headers();

@@ -23,6 +23,30 @@ WireMessage round_trip(const WireMessage& m) {
   return back;
 }
 
+// A publication with every field away from its default, each byte telling which it is.
+Publication every_field_set() {
+  Publication p;
+  for (std::uint8_t i = 0; i < 16; ++i) p.msg_id[i] = static_cast<std::uint8_t>(0xE0 + i);
+  p.topic = 0x1112131415161718;
+  p.origin = 0x2122232425262728;
+  p.seq = 0x3132333435363738;
+  p.bus = 0x41424344;
+  p.hops = 5;
+  p.overlay_hops = 0x0607;
+  p.direct = true;
+  p.reply_address = "r:2";
+  p.subject = "sub";
+  p.reply = "in";
+  p.headers = "H";
+  p.payload = "pay";
+  p.signer.fill(0x5E);
+  p.signature.fill(0x51);
+  p.batch.depth = 1;
+  p.batch.index = 1;
+  p.batch.path[0].fill(0xBA);
+  return p;
+}
+
 TEST(PolderCastWire, EveryGossipTypeRoundTrips) {
   for (Type t : {Type::cyclon_request, Type::cyclon_response, Type::vicinity_request,
                  Type::vicinity_response, Type::rings_request, Type::rings_response}) {
@@ -137,25 +161,7 @@ TEST(PolderCastWire, APublicationIsTheBytesTheFormatNames) {
   WireMessage m;
   m.type = Type::publish;
   m.sender = {0x0102030405060708, "h:1", true, {{0xA1A2A3A4A5A6A7A8, 2}}};
-  Publication& p = m.publication;
-  for (std::uint8_t i = 0; i < 16; ++i) p.msg_id[i] = static_cast<std::uint8_t>(0xE0 + i);
-  p.topic = 0x1112131415161718;
-  p.origin = 0x2122232425262728;
-  p.seq = 0x3132333435363738;
-  p.bus = 0x41424344;
-  p.hops = 5;
-  p.overlay_hops = 0x0607;
-  p.direct = true;
-  p.reply_address = "r:2";
-  p.subject = "sub";
-  p.reply = "in";
-  p.headers = "H";
-  p.payload = "pay";
-  p.signer.fill(0x5E);
-  p.signature.fill(0x51);
-  p.batch.depth = 1;
-  p.batch.index = 1;
-  p.batch.path[0].fill(0xBA);
+  m.publication = every_field_set();
 
   auto be = [](std::uint64_t v, int width) {
     std::string out;
@@ -225,6 +231,28 @@ TEST(PolderCastWire, AReusedMessageKeepsNothingOfTheFrameBefore) {
       EXPECT_EQ(reused, round_trip(frame)) << static_cast<int>(frame.type);
     }
   }
+}
+
+// A publication refilled batch after batch: as good as new, with its small buffers kept and
+// its large ones let go.
+TEST(PolderCastWire, AResetPublicationIsNewButKeepsItsSmallBuffers) {
+  Publication p = every_field_set();
+  p.reply_address = "127.0.0.1:4000";
+  p.subject = "orders.created.in.the.west";
+  p.reply = "_INBOX.abcdefghijklmnop";
+  p.headers = std::string(40, 'h');
+  p.payload = std::string(100, 'x');
+  const char* const payload_buffer = p.payload.data();
+  reset_keeping_buffers(p, 1024);
+  EXPECT_EQ(p, Publication{});
+  EXPECT_EQ(p.payload.data(), payload_buffer);  // the same buffer, emptied
+  EXPECT_GE(p.payload.capacity(), 100u);
+  EXPECT_GE(p.headers.capacity(), 40u);
+
+  p.payload = std::string(4096, 'y');
+  reset_keeping_buffers(p, 1024);
+  EXPECT_EQ(p, Publication{});
+  EXPECT_LT(p.payload.capacity(), 1024u);  // let go, not kept for the next batch
 }
 
 TEST(PolderCastWire, SignalsCarryOpaqueBytesWithinTheGossipLimit) {
